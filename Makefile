@@ -1,0 +1,44 @@
+# xuewei — every target bootstraps .venv itself, so a fresh clone needs nothing else.
+#   make demo    run the embedded Changsha plan, write out/changsha/
+#   make test    ruff, mypy and the whole pytest suite (notebooks and doctests included)
+#   make bench   the benchmarks of benchmarks/, results in benchmarks/README.md
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Never let the source folder `xuewei/` shadow the installed package (which also holds
+# the subpackages mapped from gis/, forecast/, ...).
+export PYTHONSAFEPATH := 1
+# The install is strict-editable (a link tree that mypy can follow through the package-dir
+# mapping); it must be redone when a module is added, so the stamp depends on the sources.
+SOURCES := $(shell find xuewei gis forecast planning maps data -name '*.py' -o -name '*.toml' 2>/dev/null)
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/xuewei demo --out out/changsha --overwrite
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check xuewei gis forecast planning maps data tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest tests --doctest-modules --pyargs xuewei
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info out .pytest_cache .mypy_cache .ruff_cache
