@@ -31,8 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check xuewei gis forecast planning maps data tests
 
+# mypy runs outside the source tree so that it checks the installed package (with the
+# subpackages mapped from gis/, forecast/, ...) rather than the bare xuewei/ folder.
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	cd $(VENV) && bin/mypy -p xuewei --config-file ../pyproject.toml
 
 test: lint typecheck
 	$(BIN)/pytest tests --doctest-modules --pyargs xuewei

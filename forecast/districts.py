@@ -1,0 +1,310 @@
+"""Residents per district to the horizon, reconciled to the city total.
+
+Two methods, chosen by the data:
+
+``share``
+    When the population table holds the city (parent) total as well as the districts — the
+    usual case in China, where annual year-end figures are published for the city but most
+    districts are counted only at censuses — the city series is re-based, filled and
+    forecast with :func:`~xuewei.forecast.forecast_trend`, and each district is its share
+    of the city. Shares are interpolated between the years a district was counted and,
+    beyond its last count, continue the trend of its last five or more years, damped by
+    ``share_damping`` a year (a district that grew from 11.4% to 15.2% of Changsha in ten
+    years does not keep gaining share for ever). Shares sum to one, so districts reconcile
+    to the city total by construction; in past years the districts counted that year keep
+    their counts and the others share the rest.
+``direct``
+    When there is no city total, each district's own (re-based, filled) series is forecast
+    and the city is their sum.
+
+The interval of a district under ``share`` is its share of the city's interval: the
+uncertainty of the shares themselves is not added (the backtests measure what that costs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from xuewei.errors import InputError, Problem
+from xuewei.forecast.history import annualise, rebase_intercensal
+from xuewei.forecast.trend import forecast_trend
+
+__all__ = ["DistrictMethod", "forecast_districts"]
+
+DistrictMethod = Literal["auto", "share", "direct"]
+_SHARE_TREND_MIN_YEARS = 5
+_COVERAGE_TOLERANCE = 0.02
+
+
+def forecast_districts(
+    population: pd.DataFrame,
+    district_ids: Sequence[str],
+    *,
+    horizon: int,
+    city_id: str | None = None,
+    base_year: int | None = None,
+    interval: float = 0.8,
+    method: DistrictMethod = "auto",
+    share_damping: float = 0.8,
+    source: str = "population",
+) -> pd.DataFrame:
+    """Forecast residents of every district from the base year to the horizon.
+
+    Parameters
+    ----------
+    population
+        Tidy table (see :func:`xuewei.gis.read_population`): ``district_id``, ``year``,
+        ``population`` and optionally ``basis`` (``census``/``estimate``). Rows of
+        ``city_id`` are the city total.
+    district_ids
+        The districts to forecast; every one needs at least one observation.
+    horizon
+        The last year forecast.
+    city_id
+        The id of the city-total rows, if any.
+    base_year
+        The last year of data used; later rows are ignored (for backtests). Default: the
+        latest year of the city series (``share``) or of any district (``direct``).
+    interval
+        Prediction-interval coverage.
+    method
+        ``share``, ``direct`` or ``auto`` (``share`` when city rows exist).
+    share_damping
+        Per-year damping of the share trend, in (0, 1].
+    source
+        Name of the input, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district and year from the first year of data to the horizon:
+        ``district_id``, ``year``, ``value`` (residents), ``lower``, ``upper``, ``kind``
+        (``observed``, ``interpolated`` or ``forecast``) and ``method``.
+
+    Examples
+    --------
+    Two districts counted in 2010 and 2020 in a city with annual totals:
+
+    >>> pop = pd.DataFrame({
+    ...     "district_id": ["c"] * 11 + ["a", "a", "b", "b"],
+    ...     "year": list(range(2010, 2021)) + [2010, 2020, 2010, 2020],
+    ...     "population": [1000.0 * 1.03**k for k in range(11)] + [600, 700, 400, 644],
+    ...     "basis": ["estimate"] * 15,
+    ... })
+    >>> f = forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c")
+    >>> at = f[f["year"] == 2025].set_index("district_id")["value"]
+    >>> round(float(at.sum()), 6) == round(float(f[(f.year == 2025)]["value"].sum()), 6)
+    True
+    >>> f[f["year"] == 2020].set_index("district_id")["value"].round(1).to_dict()
+    {'a': 700.0, 'b': 644.0}
+    """
+    ids = [str(d) for d in district_ids]
+    if not ids:
+        raise ValueError("no districts to forecast")
+    pop = population.copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    if "basis" not in pop:
+        pop["basis"] = "estimate"
+    if base_year is not None:
+        pop = pop[pop["year"] <= base_year]
+    has_city = city_id is not None and bool((pop["district_id"] == city_id).any())
+    chosen = method
+    if chosen == "auto":
+        chosen = "share" if has_city else "direct"
+    missing = sorted(set(ids) - set(pop["district_id"]))
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"district {d} has no population rows up to the base year; every "
+                    "district needs at least one count (a census or an estimate)",
+                    column="district_id",
+                )
+                for d in missing
+            ]
+        )
+    if chosen == "share":
+        if not has_city:
+            raise ValueError(f"method 'share' needs city-total rows (district_id {city_id!r})")
+        assert city_id is not None
+        return _share_method(pop, ids, city_id, horizon, interval, share_damping, source)
+    if chosen == "direct":
+        return _direct_method(pop, ids, horizon, interval)
+    raise ValueError(f"unknown method {method!r}; expected 'auto', 'share' or 'direct'")
+
+
+def _direct_method(pop: pd.DataFrame, ids: list[str], horizon: int, interval: float) -> pd.DataFrame:
+    frames = []
+    for district in ids:
+        rows = pop[pop["district_id"] == district]
+        hist = annualise(rebase_intercensal(rows))
+        hist = hist[hist["year"] <= horizon]
+        series = pd.Series(hist["population"].to_numpy(), index=hist["year"].to_numpy())
+        past = pd.DataFrame(
+            {
+                "district_id": district,
+                "year": hist["year"].to_numpy(),
+                "value": hist["population"].to_numpy(),
+                "lower": hist["population"].to_numpy(),
+                "upper": hist["population"].to_numpy(),
+                "kind": np.where(hist["observed"], "observed", "interpolated"),
+                "method": "direct",
+            }
+        )
+        frames.append(past)
+        if series.index[-1] < horizon:
+            fut = forecast_trend(series, horizon=horizon, interval=interval)
+            fut.insert(0, "district_id", district)
+            fut["kind"] = "forecast"
+            fut["method"] = "direct-" + fut["method"]
+            frames.append(fut[past.columns])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _share_method(
+    pop: pd.DataFrame,
+    ids: list[str],
+    city_id: str,
+    horizon: int,
+    interval: float,
+    damping: float,
+    source: str,
+) -> pd.DataFrame:
+    if not 0 < damping <= 1:
+        raise ValueError(f"share_damping {damping} must be in (0, 1]")
+    city = annualise(rebase_intercensal(pop[pop["district_id"] == city_id]))
+    city_years = city["year"].to_numpy()
+    first, last = int(city_years[0]), int(city_years[-1])
+    years = np.arange(first, horizon + 1)
+    value = np.empty(len(years))
+    lower = np.empty(len(years))
+    upper = np.empty(len(years))
+    n_hist = min(last, horizon) - first + 1
+    value[:n_hist] = lower[:n_hist] = upper[:n_hist] = city["population"].to_numpy()[:n_hist]
+    trend_method = "observed"
+    if last < horizon:
+        series = pd.Series(city["population"].to_numpy(), index=city_years)
+        fut = forecast_trend(series, horizon=horizon, interval=interval)
+        value[n_hist:] = fut["value"].to_numpy()
+        lower[n_hist:] = fut["lower"].to_numpy()
+        upper[n_hist:] = fut["upper"].to_numpy()
+        trend_method = str(fut["method"].iloc[0])
+
+    districts = rebase_intercensal(pop[pop["district_id"].isin(ids)])
+    districts = districts[(districts["year"] >= first) & (districts["year"] <= min(last, horizon))]
+    # shares[i, j]: share of district j in year i; observed[i, j]: counted that year
+    shares = np.zeros((len(years), len(ids)))
+    observed = np.zeros((len(years), len(ids)), dtype=bool)
+    counts = np.full((len(years), len(ids)), np.nan)
+    for j, district in enumerate(ids):
+        rows = districts[districts["district_id"] == district].sort_values("year")
+        if rows.empty:
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        f"district {district} has no population rows within the years of "
+                        f"the city series ({first}–{last})",
+                        column="district_id",
+                    )
+                ]
+            )
+        obs_years = rows["year"].to_numpy(dtype=np.int64)
+        obs_idx = obs_years - first
+        obs_share = rows["population"].to_numpy() / value[obs_idx]
+        shares[:, j] = _share_path(years, obs_years, obs_share, damping)
+        observed[obs_idx, j] = True
+        counts[obs_idx, j] = rows["population"].to_numpy()
+
+    _check_coverage(observed, counts, value, years, ids, city_id, source)
+    hist_rows = years <= last
+    for i in range(len(years)):
+        total = shares[i].sum()
+        if hist_rows[i] and observed[i].any():
+            known = np.nansum(counts[i, observed[i]])
+            rest = value[i] - known
+            free = ~observed[i]
+            free_share = shares[i, free].sum()
+            if rest >= 0 and (free_share > 0 or not free.any()):
+                shares[i, observed[i]] = counts[i, observed[i]] / value[i]
+                if free.any():
+                    shares[i, free] *= (rest / value[i]) / free_share
+                continue
+        shares[i] /= total
+
+    kind = np.where(observed, "observed", "interpolated")
+    kind[~hist_rows] = "forecast"
+    frames = []
+    for j, district in enumerate(ids):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district_id": district,
+                    "year": years,
+                    "value": shares[:, j] * value,
+                    "lower": shares[:, j] * lower,
+                    "upper": shares[:, j] * upper,
+                    "kind": kind[:, j],
+                    "method": np.where(hist_rows, "share", f"share-{trend_method}"),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _share_path(
+    years: np.ndarray, obs_years: np.ndarray, obs_share: np.ndarray, damping: float
+) -> np.ndarray:
+    """Interpolate a district's share between counts and extend its damped trend."""
+    path = np.interp(years, obs_years, obs_share)  # constant beyond both ends
+    last_year = obs_years[-1]
+    earlier = obs_years <= last_year - _SHARE_TREND_MIN_YEARS
+    if earlier.any():
+        k = np.flatnonzero(earlier)[-1]
+        slope = (obs_share[-1] - obs_share[k]) / (last_year - obs_years[k])
+        after = years > last_year
+        h = years[after] - last_year
+        if damping == 1.0:
+            cumulative = h.astype(float)
+        else:
+            cumulative = damping * (1 - damping**h) / (1 - damping)
+        path[after] = np.maximum(obs_share[-1] + slope * cumulative, 0.0)
+    return path
+
+
+def _check_coverage(
+    observed: np.ndarray,
+    counts: np.ndarray,
+    city: np.ndarray,
+    years: np.ndarray,
+    ids: list[str],
+    city_id: str,
+    source: str,
+) -> None:
+    """The districts must make up the city: check it in years when all were counted."""
+    full = observed.all(axis=1)
+    if not full.any():
+        return
+    sums = counts[full].sum(axis=1)
+    ratio = sums / city[full]
+    bad = np.abs(ratio - 1) > _COVERAGE_TOLERANCE
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        year = int(years[full][i])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"in {year} the districts {ids} sum to {sums[i]:,.0f} residents but the "
+                    f"city total ({city_id}) is {city[full][i]:,.0f} "
+                    f"({(ratio[i] - 1) * 100:+.1f}%); the districts must cover the whole "
+                    "city (add the missing districts, or remove the city rows)",
+                    column="population",
+                )
+            ]
+        )

@@ -1,0 +1,150 @@
+"""Text on the meeting map: the bilingual label dictionary, number formats and escaping.
+
+Every string that reaches the page goes through here. User-supplied text (names, ids, the
+plan title) is passed through :func:`esc`, which makes it safe both as HTML and inside the
+JavaScript template literals that folium wraps popups and tooltips in.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Literal
+
+import pandas as pd
+
+Lang = Literal["zh", "en", "both"]
+
+LANGS: tuple[str, ...] = ("zh", "en", "both")
+
+#: key -> (Chinese, English). "both" shows them side by side: "小学 Primary".
+LABELS: dict[str, tuple[str, str]] = {
+    # levels
+    "primary": ("小学", "Primary"),
+    "junior": ("初中", "Junior secondary"),
+    "compulsory": ("义务教育", "Compulsory (primary + junior)"),
+    "nine_year": ("九年一贯制", "Nine-year school"),
+    "kindergarten": ("幼儿园", "Kindergarten"),
+    # district tooltip
+    "district": ("区县", "District"),
+    "level": ("学段", "Level"),
+    "residents": ("常住人口", "Residents"),
+    "required": ("需求学位", "Required"),
+    "offered": ("现有学位", "Offered"),
+    "gap": ("缺口", "Gap"),
+    "year": ("年份", "Year"),
+    # school popup
+    "capacity": ("学位容量", "Capacity"),
+    "enrolment": ("在校生", "Enrolment"),
+    "classes": ("班级数", "Classes"),
+    "utilisation": ("学位使用率", "Utilisation"),
+    "over_capacity": ("超容量", "over capacity"),
+    "big_class": ("大班额", "large classes"),
+    "big_school": ("大校额", "oversized school"),
+    "synthetic": ("合成数据", "synthetic data"),
+    "unknown": ("未知", "unknown"),
+    # estates
+    "estate": ("小区", "Estate"),
+    "completion_year": ("建成年份", "Completion year"),
+    "unserved": ("未覆盖", "unserved"),
+    "served": ("已覆盖", "served"),
+    # layers
+    "layer_districts": ("学位缺口（区县）", "Place gap by district"),
+    "layer_schools": ("学校", "Schools"),
+    "layer_estates": ("住宅小区", "Housing estates"),
+    # legend
+    "legend_gap": ("学位缺口", "Place gap"),
+    "gap_note": (
+        "缺口 = 需求 − 现有，> 0 为学位不足",
+        "gap = required − offered; > 0 is a shortage",
+    ),
+    "shortage": ("不足", "shortage"),
+    "surplus": ("富余", "surplus"),
+    "balanced": ("平衡", "balanced"),
+    "no_data": ("无数据", "no data"),
+    "legend_schools": ("学校学位使用率", "School utilisation"),
+    "size_note": ("圆点大小表示学位容量", "marker size shows capacity"),
+    "legend_estates": ("住宅小区", "Housing estates"),
+    # title box
+    "scenario": ("千人指标", "places per 1,000"),
+    "data_note": ("数据说明", "Data note"),
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    """Return the label for ``key`` in ``lang``, as escaped HTML.
+
+    A key not in the dictionary (e.g. a school level outside the contract) is shown as is.
+    """
+    zh, en = LABELS.get(key, (key, key))
+    if lang == "zh":
+        text = zh
+    elif lang == "en":
+        text = en
+    else:
+        text = zh if zh == en else f"{zh} {en}"
+    return esc(text)
+
+
+def scenario_text(scenario: float, lang: Lang) -> str:
+    """Return the scenario as the title shows it: "85 places per 1,000 / 千人指标 85"."""
+    value = number_text(scenario)
+    en = f"{value} places per 1,000"
+    zh = f"千人指标 {value}"
+    return {"zh": zh, "en": en}.get(lang, f"{en} / {zh}")
+
+
+def number_text(value: float) -> str:
+    """Format a scenario: ``85.0`` -> ``"85"``, ``82.5`` -> ``"82.5"``."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def esc(value: Any) -> str:
+    """HTML-escape user text, also for JavaScript template literals.
+
+    :func:`html.escape` covers ``& < > " '``; folium embeds popup and tooltip HTML in
+    backtick template literals, where a backtick, ``${`` or a backslash would still act,
+    so those become character references too (the browser shows them unchanged).
+    """
+    text = html.escape(str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def missing(value: Any) -> bool:
+    """Tell whether a scalar cell is missing (None, NaN, pd.NA, NaT)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def flag(value: Any) -> bool:
+    """Read a boolean flag cell; a missing value counts as not set."""
+    return not missing(value) and bool(value)
+
+
+def int_text(value: Any) -> str:
+    """Format a count with thousands separators; "–" when missing."""
+    if missing(value) or not math.isfinite(float(value)):
+        return "–"
+    return f"{round(float(value)):,}"
+
+
+def signed_text(value: Any) -> str:
+    """Format a gap with its sign: "+1,234", "−560", "0"; "–" when missing."""
+    if missing(value) or not math.isfinite(float(value)):
+        return "–"
+    rounded = round(float(value))
+    if rounded == 0:
+        return "0"
+    return f"{rounded:+,}".replace("-", "−")
+
+
+def percent_text(value: Any) -> str:
+    """Format a ratio as a percentage with one decimal: 0.875 -> "87.5%"; "–" when missing."""
+    if missing(value) or not math.isfinite(float(value)):
+        return "–"
+    return f"{float(value) * 100:.1f}%"

@@ -1,0 +1,109 @@
+"""The fixed boxes drawn over the meeting map: the title box and the legend.
+
+Both are plain HTML (no D3, no CDN beyond what folium already loads), so they print and
+they survive an offline page. Callers pass already-escaped HTML fragments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+_CSS = """
+.xuewei-box {
+    position: fixed; z-index: 1000; background: rgba(255, 255, 255, 0.94);
+    border: 1px solid #999; border-radius: 4px; padding: 6px 10px;
+    font: 13px/1.35 "Helvetica Neue", Arial, "PingFang SC", "Microsoft YaHei", sans-serif;
+    box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3);
+}
+.xuewei-title { top: 10px; left: 50%; transform: translateX(-50%); text-align: center;
+    max-width: 60%; }
+.xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
+.xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
+    color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
+.xuewei-legend { bottom: 28px; right: 10px; max-height: 70%; overflow-y: auto; }
+.xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
+.xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
+.xuewei-legend table { border-collapse: collapse; }
+.xuewei-legend td { padding: 1px 4px; vertical-align: middle; }
+.xuewei-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #777; }
+.xuewei-dot { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+    border: 1px solid #333; }
+"""
+
+_TEMPLATE = """
+{% macro html(this, kwargs) %}
+<div id="{{ this.get_name() }}" class="xuewei-box {{ this.box_class }}">{{ this.body }}</div>
+{% endmacro %}
+"""
+
+
+class _Box(MacroElement):
+    """A fixed box of ready-made (escaped) HTML over the map."""
+
+    _template = Template(_TEMPLATE)
+
+    def __init__(self, body: str, *, box_class: str, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self.body = body
+        self.box_class = box_class
+
+
+class _Style(MacroElement):
+    """The stylesheet of the boxes, added once to the page header."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "XueweiStyle"
+        self.css = _CSS
+
+
+def box_style() -> _Style:
+    """Return the stylesheet shared by :func:`title_box` and :func:`legend_box`."""
+    return _Style()
+
+
+def title_box(title: str, subtitle: str, data_note: str | None) -> _Box:
+    """Return the title box: plan title, scenario/year/level line and the data note.
+
+    All three arguments are escaped HTML.
+    """
+    body = f'<div class="xuewei-plan">{title}</div><div class="xuewei-subtitle">{subtitle}</div>'
+    if data_note is not None:
+        body += f'<div class="xuewei-data-note">⚠ {data_note}</div>'
+    return _Box(body, box_class="xuewei-title", name="XueweiTitle")
+
+
+def legend_box(sections: Sequence[tuple[str, str | None, Sequence[tuple[str, str]]]]) -> _Box:
+    """Return the legend: one section per layer.
+
+    Parameters
+    ----------
+    sections
+        ``(title, note, rows)`` with rows ``(symbol_html, label)``; all escaped HTML.
+    """
+    parts = []
+    for title, note, rows in sections:
+        parts.append(f'<div class="xuewei-legend-title">{title}</div>')
+        if note:
+            parts.append(f'<div class="xuewei-legend-note">{note}</div>')
+        cells = "".join(f"<tr><td>{symbol}</td><td>{text}</td></tr>" for symbol, text in rows)
+        parts.append(f"<table>{cells}</table>")
+    return _Box("".join(parts), box_class="xuewei-legend", name="XueweiLegend")
+
+
+def swatch(colour: str) -> str:
+    """Return a filled square for an area colour."""
+    return f'<span class="xuewei-swatch" style="background:{colour}"></span>'
+
+
+def dot(colour: str) -> str:
+    """Return a filled circle for a point colour."""
+    return f'<span class="xuewei-dot" style="background:{colour}"></span>'

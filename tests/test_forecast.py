@@ -1,0 +1,206 @@
+"""Forecast stage: re-basing, annualising, trends and district shares, on known series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xuewei.errors import InputError
+from xuewei.forecast import (
+    annualise,
+    forecast_districts,
+    forecast_trend,
+    rebase_intercensal,
+)
+
+
+def _series(**columns):
+    return pd.DataFrame(columns)
+
+
+class TestRebase:
+    def test_hand_computed_closure(self):
+        # census 2010 = 1000; estimates 2014, 2019 grow 1%/yr from 2010; census 2020 = 1200.
+        est = {2014: 1000 * 1.01**4, 2019: 1000 * 1.01**9}
+        h = _series(
+            district_id=["a"] * 4,
+            year=[2010, 2014, 2019, 2020],
+            population=[1000.0, est[2014], est[2019], 1200.0],
+            basis=["census", "estimate", "estimate", "census"],
+        )
+        out = rebase_intercensal(h)
+        carried = est[2019] * 1.01  # growth of the last two points, carried one year
+        ratio = 1200.0 / carried
+        expected = [1000.0, est[2014] * ratio**0.4, est[2019] * ratio**0.9, 1200.0]
+        np.testing.assert_allclose(out["population"], expected, rtol=1e-12)
+        np.testing.assert_allclose(out["reported"], h["population"])
+
+    def test_only_census_or_after_last_census_unchanged(self):
+        h = _series(
+            district_id=["a"] * 4,
+            year=[2010, 2020, 2021, 2022],
+            population=[100.0, 130.0, 131.0, 133.0],
+            basis=["census", "census", "estimate", "estimate"],
+        )
+        out = rebase_intercensal(h)
+        assert out["rebase_factor"].tolist() == [1.0, 1.0, 1.0, 1.0]
+
+    def test_changsha_2019_jump_removed(self):
+        # Real figures: 2010 census 7,040,952; estimates to 2019; 2020 census 10,047,914.
+        h = _series(
+            district_id=["430100"] * 8,
+            year=[2010, 2014, 2016, 2017, 2018, 2019, 2020, 2021],
+            population=[7040952, 7311500, 7645200, 7918100, 8154700, 8394500, 10047914, 10239300],
+            basis=["census", *["estimate"] * 5, "census", "estimate"],
+        )
+        out = rebase_intercensal(h).set_index("year")["population"]
+        reported_jump = 10047914 / 8394500 - 1
+        rebased_jump = 10047914 / out[2019] - 1
+        assert reported_jump > 0.19
+        assert 0.0 < rebased_jump < 0.06
+        assert out[2021] == 10239300  # based on the 2020 census already
+
+
+class TestAnnualise:
+    def test_geometric_fill_and_flags(self):
+        h = _series(district_id=["a", "a"], year=[2000, 2003], population=[1000.0, 1331.0])
+        out = annualise(h)
+        np.testing.assert_allclose(out["population"], [1000, 1100, 1210, 1331])
+        assert out["observed"].tolist() == [True, False, False, True]
+
+    def test_zero_uses_linear(self):
+        h = _series(district_id=["a", "a"], year=[2000, 2002], population=[0.0, 10.0])
+        np.testing.assert_allclose(annualise(h)["population"], [0, 5, 10])
+
+    @given(
+        st.lists(st.floats(1, 1e7), min_size=2, max_size=6),
+        st.lists(st.integers(1, 4), min_size=5, max_size=5),
+    )
+    @settings(max_examples=50, deadline=None)
+    def test_observations_kept_exactly(self, values, gaps):
+        years = np.cumsum([2000, *gaps[: len(values) - 1]])
+        h = _series(district_id=["a"] * len(values), year=years, population=values)
+        out = annualise(h).set_index("year")
+        assert len(out) == years[-1] - years[0] + 1
+        assert out.loc[years, "population"].tolist() == values
+
+
+class TestTrend:
+    def test_constant_growth_drift_is_exact_and_damped(self):
+        s = pd.Series(1000 * 1.05 ** np.arange(5), index=range(2020, 2025))
+        f = forecast_trend(s, horizon=2027, method="drift")
+        last = s.iloc[-1]
+        rate = np.log(1.05)
+        expected = last * np.exp(rate * np.cumsum(0.9 ** np.arange(1, 4)))
+        np.testing.assert_allclose(f["value"], expected, rtol=1e-12)
+
+    def test_linear_log_series_ets_follows_trend(self):
+        s = pd.Series(np.exp(10 + 0.03 * np.arange(20)), index=range(2005, 2025))
+        f = forecast_trend(s, horizon=2030)
+        assert f["method"].iloc[0] == "ets"
+        growth = np.diff(np.log(np.r_[s.iloc[-1], f["value"]]))
+        assert np.all(growth > 0.02) and np.all(growth < 0.031)
+        assert (f["lower"] < f["value"]).all() and (f["value"] < f["upper"]).all()
+        widths = (f["upper"] - f["lower"]).to_numpy()
+        assert np.all(np.diff(widths) > 0)
+
+    def test_interval_nested(self):
+        rng = np.random.default_rng(1)
+        s = pd.Series(np.exp(10 + np.cumsum(rng.normal(0.02, 0.01, 25))), index=range(2000, 2025))
+        narrow = forecast_trend(s, horizon=2030, interval=0.5)
+        wide = forecast_trend(s, horizon=2030, interval=0.95)
+        assert (wide["lower"] < narrow["lower"]).all() and (wide["upper"] > narrow["upper"]).all()
+
+    def test_deterministic(self):
+        s = pd.Series(np.exp(10 + 0.02 * np.arange(15) + 0.01 * np.sin(np.arange(15))),
+                      index=range(2010, 2025))
+        pd.testing.assert_frame_equal(forecast_trend(s, horizon=2035), forecast_trend(s, horizon=2035))
+
+    @pytest.mark.parametrize(
+        ("series", "horizon", "match"),
+        [
+            (pd.Series([1.0], index=[2020]), 2030, "at least 2"),
+            (pd.Series([1.0, 2.0], index=[2020, 2022]), 2030, "consecutive"),
+            (pd.Series([1.0, -2.0], index=[2020, 2021]), 2030, "positive"),
+            (pd.Series([1.0, 2.0], index=[2020, 2021]), 2021, "after the last year"),
+        ],
+    )
+    def test_bad_series(self, series, horizon, match):
+        with pytest.raises(ValueError, match=match):
+            forecast_trend(series, horizon=horizon)
+
+
+def _city_and_districts():
+    years = list(range(2010, 2021))
+    city = [1000.0 * 1.03**k for k in range(11)]
+    return pd.DataFrame(
+        {
+            "district_id": ["c"] * 11 + ["a", "a", "b", "b"],
+            "year": years + [2010, 2020, 2010, 2020],
+            "population": city + [600.0, 700.0, 400.0, city[-1] - 700.0],
+            "basis": ["estimate"] * 10 + ["census"] * 5,
+        }
+    )
+
+
+class TestForecastDistricts:
+    def test_share_method_reconciles_to_city(self):
+        pop = _city_and_districts()
+        f = forecast_districts(pop, ["a", "b"], horizon=2030, city_id="c")
+        totals = f.groupby("year")["value"].sum()
+        city_hist = pop[pop.district_id == "c"].set_index("year")["population"]
+        np.testing.assert_allclose(totals.loc[2010:2020], city_hist, rtol=1e-12)
+        assert (f[f.year > 2020]["kind"] == "forecast").all()
+        assert f[(f.year == 2020)].set_index("district_id")["kind"].tolist() == ["observed"] * 2
+
+    def test_share_interpolated_linearly_between_counts(self):
+        pop = _city_and_districts()
+        f = forecast_districts(pop, ["a", "b"], horizon=2021, city_id="c")
+        city = pop[pop.district_id == "c"].set_index("year")["population"]
+        a = f[f.district_id == "a"].set_index("year")["value"]
+        s10, s20 = 600 / city[2010], 700 / city[2020]
+        np.testing.assert_allclose(a[2015] / city[2015], (s10 + s20) / 2, rtol=1e-12)
+
+    def test_share_trend_is_damped(self):
+        pop = _city_and_districts()
+        f = forecast_districts(pop, ["a", "b"], horizon=2060, city_id="c", share_damping=0.8)
+        share = f.pivot(index="year", columns="district_id", values="value")
+        share = share.div(share.sum(axis=1), axis=0)["a"]
+        # share trend (per year) from the 2010 and 2020 counts, summed with damping 0.8
+        city = pop[pop.district_id == "c"].set_index("year")["population"]
+        s10, s20 = 600 / city[2010], 700 / city[2020]
+        slope = (s20 - s10) / 10
+        limit = s20 + slope * 0.8 / 0.2
+        assert share[2060] == pytest.approx(limit, abs=1e-4)
+
+    def test_direct_method_without_city(self):
+        rng = np.random.default_rng(3)
+        rows = []
+        for d, base in (("a", 1e5), ("b", 2e5)):
+            values = base * np.exp(np.cumsum(rng.normal(0.02, 0.005, 15)))
+            rows += [{"district_id": d, "year": 2010 + k, "population": v} for k, v in
+                     enumerate(values)]
+        f = forecast_districts(pd.DataFrame(rows), ["a", "b"], horizon=2030)
+        assert set(f["method"]) == {"direct", "direct-ets"}
+        assert f.groupby("district_id")["year"].max().tolist() == [2030, 2030]
+
+    def test_base_year_cuts_data(self):
+        pop = _city_and_districts()
+        f = forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c", base_year=2015)
+        assert (f[f.year > 2015]["kind"] == "forecast").all()
+
+    def test_district_without_rows_is_an_error(self):
+        pop = _city_and_districts()
+        with pytest.raises(InputError, match="district z has no population rows"):
+            forecast_districts(pop, ["a", "b", "z"], horizon=2025, city_id="c")
+
+    def test_districts_not_covering_city_is_an_error(self):
+        pop = _city_and_districts()
+        pop = pop[pop.district_id != "b"]
+        pop = pd.concat([pop, pd.DataFrame({"district_id": ["b"], "year": [2010],
+                                            "population": [100.0], "basis": ["census"]})])
+        with pytest.raises(InputError, match="must cover the whole city"):
+            forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c")

@@ -1,0 +1,401 @@
+"""The Folium meeting map: rendered HTML is asserted on, as geopandas' test_explore.py does."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+from xuewei.maps.plan_map import GAP_NO_DATA, GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
+
+from xuewei import maps
+from xuewei.errors import CRSError, InputError
+
+XSS = "<img src=x onerror=alert(1)>"
+# user text that would also break out of folium's JavaScript template literals
+JS_BREAK = "`${alert(2)}`\\"
+
+
+@pytest.fixture
+def districts() -> gpd.GeoDataFrame:
+    # drawn in a metric CRS on purpose: the map must reproject to EPSG:4326
+    frame = gpd.GeoDataFrame(
+        {
+            "district_id": ["yl", "tx", "kf"],
+            "name": ["岳麓区", "天心区", "开福区"],
+            "name_en": ["Yuelu", "Tianxin", "Kaifu"],
+        },
+        geometry=[
+            box(112.80, 28.10, 112.95, 28.25),
+            box(112.95, 28.05, 113.05, 28.20),
+            box(112.95, 28.20, 113.05, 28.30),
+        ],
+        crs="EPSG:4326",
+    )
+    return frame.to_crs("EPSG:4547")
+
+
+def _gap_rows(district_id: str, residents: float, gaps: dict[str, float]) -> list[dict]:
+    rows = []
+    for scenario in (80.0, 85.0, 90.0):
+        for year in (2025, 2030):
+            for level, gap in gaps.items():
+                offered = 10_000.0
+                rows.append(
+                    {
+                        "district_id": district_id,
+                        "level": level,
+                        "year": year,
+                        "scenario": scenario,
+                        "residents": residents,
+                        "required": offered + gap,
+                        "offered": offered,
+                        "gap": gap,
+                    }
+                )
+    return rows
+
+
+@pytest.fixture
+def gaps() -> pd.DataFrame:
+    rows = (
+        # Yuelu short of places, Tianxin with spare places; Kaifu has no gap rows
+        _gap_rows("yl", 1_234_567, {"primary": 3_000, "junior": 1_500, "compulsory": 4_500})
+        + _gap_rows("tx", 876_543, {"primary": -2_000, "junior": -1_000, "compulsory": -3_000})
+    )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def schools() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "school_id": ["s1", "s2", "s3", "s4"],
+            "name": ["麓山国际实验学校", "长郡中学", XSS, JS_BREAK],
+            "name_en": ["Lushan International", None, "Evil", None],
+            "level": ["primary", "junior", "nine_year", "kindergarten"],
+            "district_id": ["yl", "tx", "yl", "tx"],
+            "capacity": [2_160, 1_800, 900, 360],
+            "enrolment": [2_430, 1_620, 700, 200],
+            "classes": [48, 36, 20, 12],
+            "utilisation": [2_430 / 2_160, 1_620 / 1_800, np.nan, 200 / 360],
+            "over_capacity": [True, False, False, False],
+            "big_class": [True, False, False, False],
+            "big_school": [False, True, False, False],
+            "synthetic": [False, False, True, True],
+        },
+        geometry=[
+            Point(112.90, 28.20),
+            Point(113.00, 28.10),
+            Point(112.85, 28.15),
+            Point(113.00, 28.15),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def estates() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "estate_id": ["e1", "e2"],
+            "name": ["梅溪湖一期", XSS],
+            "residents": [12_345, 3_000],
+            "completion_year": [2021, 2027],
+            "synthetic": [True, True],
+        },
+        geometry=[Point(112.88, 28.19), Point(113.01, 28.12)],
+        crs="EPSG:4326",
+    )
+
+
+NOTE = "Schools, estates and raster are SYNTHETIC / 学校、小区与人口栅格为合成数据"
+
+
+def _page(districts, schools, gaps, **kwargs) -> str:
+    options = {"scenario": 85, "year": 2030, "title": "长沙市学位规划 Changsha", "tiles": None}
+    options.update(kwargs)
+    return maps.render_html(maps.plan_map(districts, schools, gaps=gaps, **options))
+
+
+def _districts_geojson(page: str) -> dict:
+    """The choropleth's GeoJSON, as embedded in the page."""
+    found = re.search(r"geo_json_\d+_add\((\{.*?\})\);\n", page)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def _tooltips(page: str) -> dict[str, str]:
+    """Feature id -> tooltip HTML of the choropleth."""
+    features = _districts_geojson(page)["features"]
+    return {f["id"]: f["properties"]["tooltip"] for f in features}
+
+
+def _styles(page: str) -> dict[str, str]:
+    """Feature id -> fill colour, from folium's style switch of the choropleth."""
+    switch = re.search(r"_styler\(feature\) \{(.*?)\n        \}", page, re.DOTALL)
+    assert switch is not None
+    fills: dict[str, str] = {}
+    pending: list[str] = []
+    for line in switch.group(1).splitlines():
+        pending += re.findall(r'case "(d\d+)":', line)
+        pending += ["default"] if "default:" in line else []
+        fill = re.search(r'"fillColor": "(#[0-9a-f]{6})"', line)
+        if fill:
+            fills.update(dict.fromkeys(pending, fill.group(1)))
+            pending = []
+    ids = [f["id"] for f in _districts_geojson(page)["features"]]
+    return {i: fills.get(i, fills["default"]) for i in ids}
+
+
+def test_layers_title_legend_and_note(districts, schools, gaps, estates) -> None:
+    page = _page(districts, schools, gaps, estates=estates, data_note=NOTE)
+    for layer in [
+        "学位缺口（区县） Place gap by district",
+        "学校 Schools: 小学 Primary",
+        "学校 Schools: 初中 Junior secondary",
+        "学校 Schools: 九年一贯制 Nine-year school",
+        "学校 Schools: 幼儿园 Kindergarten",
+        "住宅小区 Housing estates",
+    ]:
+        assert json.dumps(layer) in page, layer
+    assert "L.control.layers" in page
+    # title box: plan title, scenario, year, level; the data note, prominently
+    assert "长沙市学位规划 Changsha" in page
+    assert "<title>长沙市学位规划 Changsha</title>" in page
+    assert "85 places per 1,000 / 千人指标 85" in page
+    assert "年份 Year 2030" in page
+    assert "xuewei-data-note" in page
+    assert html.escape(NOTE) in page
+    # legend: the gap classes and utilisation classes with their colours
+    assert "xuewei-legend" in page
+    assert (
+        "缺口 = 需求 − 现有，&gt; 0 为学位不足 gap = required − offered; &gt; 0 is a shortage"
+        in (page)
+    )
+    for colour in (*GAP_SHORTAGE, *GAP_SURPLUS, *UTILISATION_COLOURS.values()):
+        assert f"background:{colour}" in page
+    # max |gap| 4,500 -> classes of 2,000 places
+    assert "不足 shortage &gt; 4,000" in page and "不足 shortage 2,000–4,000" in page
+    assert "富余 surplus 1–2,000" in page
+    assert "&lt; 85%" in page and "85%–100%" in page and "&gt; 100%" in page
+    # the view fits the districts
+    assert "fitBounds" in page
+    assert "28.05" in page and "113.05" in page
+
+
+def test_no_data_note_and_no_estates(districts, schools, gaps) -> None:
+    page = _page(districts, schools, gaps)
+    assert '<div class="xuewei-data-note">' not in page
+    assert "Housing estates" not in page
+
+
+def test_estates_layer_hidden_at_first(districts, schools, gaps, estates) -> None:
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, estates=estates, scenario=85, year=2030, title="t"
+    )
+    groups = {
+        child.layer_name: child
+        for child in m._children.values()
+        if isinstance(child, folium.FeatureGroup)
+    }
+    assert groups["住宅小区 Housing estates"].show is False
+    assert groups["学校 Schools: 小学 Primary"].show is True
+    assert groups["学校 Schools: 幼儿园 Kindergarten"].show is False
+    page = maps.render_html(m)
+    assert "梅溪湖一期" in page and "12,345" in page and "2027" in page
+
+
+def test_choropleth_colours_shortage_vs_surplus(districts, schools, gaps) -> None:
+    styles = _styles(_page(districts, schools, gaps))
+    # features are numbered in district order: yl (shortage), tx (surplus), kf (no rows)
+    assert styles["d0"] == GAP_SHORTAGE[2]  # +4,500 > 2 × 2,000
+    assert styles["d1"] == GAP_SURPLUS[1]  # −3,000 within 2,000–4,000
+    assert styles["d2"] == GAP_NO_DATA
+    assert len({styles["d0"], styles["d1"], styles["d2"]}) == 3
+
+
+def test_choropleth_follows_level(districts, schools, gaps) -> None:
+    styles = _styles(_page(districts, schools, gaps, level="junior"))
+    # junior: +1,500 / −1,000, max 1,500 -> classes of 500
+    assert styles["d0"] == GAP_SHORTAGE[2]
+    assert styles["d1"] == GAP_SURPLUS[1]
+
+
+def test_district_tooltip_numbers(districts, schools, gaps) -> None:
+    tips = _tooltips(_page(districts, schools, gaps))
+    yuelu, tianxin, kaifu = tips["d0"], tips["d1"], tips["d2"]
+    assert "<b>岳麓区 Yuelu</b>" in yuelu
+    assert "常住人口 Residents 2030: 1,234,567" in yuelu
+    for level, required, gap in [
+        ("小学 Primary", "13,000", "+3,000"),
+        ("初中 Junior secondary", "11,500", "+1,500"),
+        ("义务教育 Compulsory (primary + junior)", "14,500", "+4,500"),
+    ]:
+        cells = ".*?".join(re.escape(text) for text in (level, required, "10,000", gap))
+        assert re.search(cells, yuelu), level
+    assert '<tr style="font-weight:bold"><td>义务教育' in yuelu  # the level on the map
+    assert "−3,000" in tianxin and "−2,000" in tianxin  # surplus, with a minus sign
+    assert "<b>开福区 Kaifu</b>" in kaifu and "Residents 2030: –" in kaifu
+
+
+def test_school_popup_numbers_and_flags(districts, schools, gaps) -> None:
+    page = _page(districts, schools, gaps)
+    assert "麓山国际实验学校" in page and "Lushan International" in page
+    assert "小学 Primary" in page
+    assert "2,160" in page and "2,430" in page and "48" in page
+    assert "112.5%" in page  # utilisation as given
+    assert "超容量 over capacity · 大班额 large classes" in page
+    assert "大校额 oversized school" in page
+    assert "合成数据 synthetic data" in page
+    assert "岳麓区 Yuelu (yl)" in page  # the school's district
+    # marker colours by utilisation class; unknown utilisation is grey
+    for colour in UTILISATION_COLOURS.values():
+        assert f'"fillColor": "{colour}"' in page
+
+
+def test_user_text_is_escaped(districts, schools, gaps, estates) -> None:
+    districts = districts.assign(name=["岳麓区", XSS, "开福区"], district_id=["yl", "tx", XSS])
+    gaps = gaps.assign(district_id=gaps["district_id"].replace({"tx": XSS}))
+    page = _page(
+        districts,
+        schools,
+        gaps,
+        estates=estates,
+        title=f"Plan {XSS}",
+        data_note=f"note {XSS}",
+    )
+    assert "<img src=x onerror" not in page
+    assert "\\u003cimg" not in page.lower()  # not even JSON-escaped, raw for innerHTML
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    tips = _tooltips(page)
+    assert "<img" not in tips["d1"] and "&lt;img src=x onerror=alert(1)&gt;" in tips["d1"]
+    # backticks, ${ and backslashes cannot end or evaluate inside template literals
+    assert "${alert(2)}" not in page
+    assert "&#96;&#36;{alert(2)}&#96;&#92;" in page
+
+
+def test_lang_switches_labels(districts, schools, gaps, estates) -> None:
+    zh = _page(districts, schools, gaps, estates=estates, lang="zh")
+    en = _page(districts, schools, gaps, estates=estates, lang="en")
+    assert "千人指标 85" in zh and "places per 1,000" not in zh
+    assert json.dumps("学校: 小学") in zh and "Primary" not in zh
+    assert "超容量" in zh and "over capacity" not in zh
+    assert "85 places per 1,000" in en and "千人指标" not in en
+    assert json.dumps("Schools: Primary") in en and "小学" not in en
+    assert "over capacity" in en and "超容量" not in en
+    assert "Yuelu" in en and "Lushan International" in en
+    # English pages still carry the Chinese names from the data
+    assert "岳麓区" not in en  # districts show name_en when there is one
+    assert "长郡中学" in en  # no name_en: the name as given
+
+
+def test_bad_lang(districts, schools, gaps) -> None:
+    with pytest.raises(ValueError, match="lang='fr'"):
+        maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t", lang="fr")  # type: ignore[arg-type]
+
+
+def test_render_is_deterministic(districts, schools, gaps, estates) -> None:
+    def build() -> str:
+        return _page(districts, schools, gaps, estates=estates, data_note=NOTE)
+
+    first, second = build(), build()
+    assert first == second
+    assert not re.search(r"[0-9a-f]{32}", first)  # no random folium ids left
+    # rendering the same map again gives the same page, also after folium rendered it
+    m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
+    page = maps.render_html(m)
+    assert maps.render_html(m) == page
+    m._repr_html_()  # as Jupyter shows it
+    m.get_root().render()
+    assert maps.render_html(m) == page
+
+
+def test_render_html_stabilises_added_elements(districts, schools, gaps) -> None:
+    def build() -> str:
+        m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
+        folium.Marker([28.2, 112.9], popup="added later").add_to(m)
+        return maps.render_html(m)
+
+    assert build() == build()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scenario": 87.5}, r"scenario=87.5 is not in the table; available: 80, 85, 90"),
+        ({"year": 2040}, r"year=2040 is not in the table; available: 2025, 2030"),
+        ({"level": "senior"}, r"level=senior is not in the table; available: compulsory"),
+    ],
+)
+def test_selection_not_in_gaps(districts, schools, gaps, kwargs, message) -> None:
+    options = {"scenario": 85, "year": 2030, "title": "t", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        maps.plan_map(districts, schools, gaps=gaps, **options)
+    with pytest.raises(InputError):
+        maps.plan_map(districts, schools, gaps=gaps, **options)
+
+
+def test_all_problems_reported_at_once(districts, schools, gaps) -> None:
+    with pytest.raises(InputError, match="2 problems") as info:
+        maps.plan_map(
+            districts, schools.drop(columns="level"), gaps=gaps, scenario=1, year=2030, title="t"
+        )
+    text = str(info.value)
+    assert "schools, column `level`: column missing" in text
+    assert "scenario=1 is not in the table" in text
+
+
+def test_gap_district_not_in_districts(districts, schools, gaps) -> None:
+    with pytest.raises(InputError, match="district_id 'tx' not in districts"):
+        maps.plan_map(
+            districts[districts["district_id"] != "tx"],
+            schools,
+            gaps=gaps,
+            scenario=85,
+            year=2030,
+            title="t",
+        )
+
+
+def test_duplicate_gap_rows(districts, schools, gaps) -> None:
+    doubled = pd.concat([gaps, gaps.iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError, match="more than one row for district / level yl / primary"):
+        maps.plan_map(districts, schools, gaps=doubled, scenario=80, year=2025, title="t")
+
+
+def test_missing_crs(districts, schools, gaps) -> None:
+    with pytest.raises(CRSError, match="schools: no CRS"):
+        maps.plan_map(
+            districts,
+            schools.set_crs(None, allow_override=True),
+            gaps=gaps,
+            scenario=85,
+            year=2030,
+            title="t",
+        )
+
+
+def test_inputs_not_modified(districts, schools, gaps, estates) -> None:
+    before = [frame.copy() for frame in (districts, schools, gaps, estates)]
+    _page(districts, schools, gaps, estates=estates)
+    for old, new in zip(before, (districts, schools, gaps, estates), strict=True):
+        pd.testing.assert_frame_equal(old, new)
+    assert districts.crs == "EPSG:4547"
+
+
+def test_schools_without_optional_columns(districts, gaps) -> None:
+    bare = gpd.GeoDataFrame(
+        {"school_id": ["s1"], "name": ["一中"], "level": ["junior"]},
+        geometry=[box(112.9, 28.1, 112.91, 28.11)],  # a polygon: drawn at a point
+        crs="EPSG:4326",
+    )
+    page = _page(districts, bare, gaps)
+    assert "一中" in page
+    assert f'"fillColor": "{UTILISATION_COLOURS["unknown"]}"' in page

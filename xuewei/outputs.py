@@ -1,0 +1,426 @@
+"""Writers for a plan's results: GeoPackage, Excel report, forecast CSV, HTML map.
+
+Every file is written atomically — to a temporary file beside it, then renamed into place
+— so a crash never leaves a half-written output, and an existing output is replaced only
+when asked (``overwrite=True``). Outputs are deterministic: GeoPackage timestamps are pinned
+(GDAL's ``OGR_CURRENT_DATE``) and the workbook's zip entries and properties carry a fixed
+date, so the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from xuewei import maps
+from xuewei.errors import OutputExistsError
+from xuewei.pipeline import PlanResult
+from xuewei.planning import COMPULSORY
+
+__all__ = [
+    "OUTPUT_FILES",
+    "atomic_path",
+    "forecast_table",
+    "write_forecast_csv",
+    "write_geopackage",
+    "write_map",
+    "write_outputs",
+    "write_report",
+]
+
+#: The files :func:`write_outputs` writes into the output folder.
+OUTPUT_FILES = ("plan.gpkg", "report.xlsx", "forecast.csv", "plan.html")
+_FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
+_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+
+# Bilingual column headers of the Excel report (Chinese first: the meeting reads Chinese).
+HEADERS: dict[str, str] = {
+    "district_id": "区县代码 District ID",
+    "name": "名称 Name",
+    "name_en": "英文名 English name",
+    "year": "年份 Year",
+    "level": "学段 Level",
+    "scenario": "千人指标 Places per 1,000",
+    "quantity": "指标 Quantity",
+    "value": "预测值 Value",
+    "lower": "下限 Lower",
+    "upper": "上限 Upper",
+    "kind": "类型 Kind",
+    "method": "方法 Method",
+    "residents": "常住人口 Residents",
+    "required": "需求学位 Places required",
+    "required_lower": "需求下限 Required (lower)",
+    "required_upper": "需求上限 Required (upper)",
+    "offered": "现有学位 Places offered",
+    "gap": "学位缺口 Gap",
+    "gap_lower": "缺口下限 Gap (lower)",
+    "gap_upper": "缺口上限 Gap (upper)",
+    "gap_per_1000": "千人缺口 Gap per 1,000",
+    "school_id": "学校代码 School ID",
+    "classes": "班数 Classes",
+    "capacity": "设计学位 Design capacity",
+    "enrolment": "在校生 Enrolment",
+    "places": "学位数 Places",
+    "places_basis": "学位依据 Places basis",
+    "places_primary": "小学学位 Primary places",
+    "places_junior": "初中学位 Junior places",
+    "utilisation": "使用率 Utilisation",
+    "spare_places": "剩余学位 Spare places",
+    "avg_class_size": "平均班额 Average class size",
+    "over_capacity": "超容量 Over capacity",
+    "big_class": "大班额 Big classes",
+    "class_size_band": "班额等级 Class-size band",
+    "big_school": "大校额 Big school",
+    "public": "公办 Public",
+    "opened": "建成年份 Opened",
+    "closing": "撤并年份 Closing",
+    "synthetic": "合成数据 Synthetic",
+    "estate_id": "小区代码 Estate ID",
+    "dwellings": "住宅套数 Dwellings",
+    "households": "户数 Households",
+    "completion_year": "建成年份 Completion year",
+    "lon": "经度 Longitude",
+    "lat": "纬度 Latitude",
+}
+_LEVEL_NAMES = {
+    "primary": "小学 Primary",
+    "junior": "初中 Junior",
+    "nine_year": "九年一贯制 Nine-year",
+    "kindergarten": "幼儿园 Kindergarten",
+    COMPULSORY: "义务教育 Compulsory",
+}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path
+        The final file.
+    overwrite
+        Replace an existing file; otherwise :class:`~xuewei.errors.OutputExistsError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_outputs(result: PlanResult, out_dir: str | Path, *, overwrite: bool = False) -> dict[
+    str, Path
+]:
+    """Write every output of a plan run into ``out_dir``.
+
+    Parameters
+    ----------
+    result
+        A :class:`~xuewei.pipeline.PlanResult`.
+    out_dir
+        The folder; created if needed.
+    overwrite
+        Replace existing outputs. Without it, nothing is written if any output exists.
+
+    Returns
+    -------
+    dict
+        Output name → path: ``gpkg``, ``report``, ``forecast``, ``map``.
+    """
+    out = Path(out_dir)
+    paths = {
+        "gpkg": out / "plan.gpkg",
+        "report": out / "report.xlsx",
+        "forecast": out / "forecast.csv",
+        "map": out / "plan.html",
+    }
+    if not overwrite:
+        existing = [str(p) for p in paths.values() if p.exists()]
+        if existing:
+            raise OutputExistsError(
+                f"outputs exist: {', '.join(existing)}; pass overwrite=True (CLI: --overwrite)"
+            )
+    write_geopackage(result, paths["gpkg"], overwrite=overwrite)
+    write_report(result, paths["report"], overwrite=overwrite)
+    write_forecast_csv(result, paths["forecast"], overwrite=overwrite)
+    write_map(result, paths["map"], overwrite=overwrite)
+    return paths
+
+
+def forecast_table(result: PlanResult) -> pd.DataFrame:
+    """The tidy forecast: residents and required places per district, year, level, scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``quantity`` (``residents`` or ``required_places``),
+        ``level`` (``all`` for residents), ``scenario`` (empty for residents), ``value``,
+        ``lower``, ``upper``, ``kind`` (``observed``/``interpolated``/``forecast``).
+    """
+    res = result.residents[result.residents["year"].isin(result.years)]
+    residents = pd.DataFrame(
+        {
+            "district_id": res["district_id"].to_numpy(),
+            "year": res["year"].to_numpy(),
+            "quantity": "residents",
+            "level": "all",
+            "scenario": np.nan,
+            "value": res["value"].to_numpy(),
+            "lower": res["lower"].to_numpy(),
+            "upper": res["upper"].to_numpy(),
+            "kind": res["kind"].to_numpy(),
+        }
+    )
+    kinds = res.set_index(["district_id", "year"])["kind"]
+    g = result.gaps
+    places = pd.DataFrame(
+        {
+            "district_id": g["district_id"].to_numpy(),
+            "year": g["year"].to_numpy(),
+            "quantity": "required_places",
+            "level": g["level"].to_numpy(),
+            "scenario": g["scenario"].to_numpy(),
+            "value": g["required"].to_numpy(),
+            "lower": g["required_lower"].to_numpy(),
+            "upper": g["required_upper"].to_numpy(),
+            "kind": kinds.loc[list(zip(g["district_id"], g["year"], strict=True))].to_numpy(),
+        }
+    )
+    out = pd.concat([residents, places], ignore_index=True)
+    return out.sort_values(
+        ["district_id", "year", "quantity", "level", "scenario"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
+
+
+def write_forecast_csv(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write :func:`forecast_table` as UTF-8 CSV with a BOM (so Excel reads it right)."""
+    table = forecast_table(result)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+    return Path(path)
+
+
+def _districts_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Districts with residents and the compulsory gap per scenario at the horizon."""
+    summary = result.summary().set_index("district_id")
+    layer = result.districts.copy()
+    cols = [c for c in summary.columns if c != "name"]
+    joined = summary.loc[layer["district_id"].astype(str), cols]
+    for col in cols:
+        layer[col] = joined[col].to_numpy()
+    layer["horizon"] = result.plan.horizon
+    return layer
+
+
+def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """GeoPackage has no nullable booleans or pandas string arrays: make them plain."""
+    out = frame.to_crs(4326)
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.BooleanDtype):
+            out[col] = out[col].astype("Int8")
+        elif isinstance(dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+    return out
+
+
+def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the layers ``districts``, ``schools`` and ``estates`` (EPSG:4326)."""
+    layers = {"districts": _districts_layer(result), "schools": result.schools}
+    if result.estates is not None:
+        layers["estates"] = result.estates
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    # pin the layer timestamps so identical runs give identical files
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"})
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            for name, frame in layers.items():
+                pyogrio.write_dataframe(
+                    _for_gpkg(frame), tmp, layer=name, driver="GPKG", append=tmp.exists()
+                )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    return Path(path)
+
+
+def write_map(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Draw the plan map (default scenario, horizon year) and write it as one HTML file."""
+    html = maps.render_html(plan_map_for(result))
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
+
+
+def plan_map_for(
+    result: PlanResult, *, scenario: float | None = None, year: int | None = None
+) -> folium.Map:
+    """The :func:`xuewei.maps.plan_map` of a result (default scenario, horizon year)."""
+    title = result.plan.name + (f" {result.plan.name_en}" if result.plan.name_en else "")
+    return maps.plan_map(
+        result.districts,
+        result.schools,
+        gaps=result.gaps,
+        estates=result.estates,
+        scenario=result.standards.default_scenario if scenario is None else scenario,
+        year=result.plan.horizon if year is None else year,
+        title=title,
+        data_note=result.plan.data_note,
+    )
+
+
+def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(frame).copy()
+    if "geometry" in out:
+        geom = gpd.GeoSeries(out["geometry"], crs=getattr(frame, "crs", None))
+        if geom.crs is not None and len(geom):
+            pts = geom.to_crs(4326).representative_point()
+            out["lon"] = pts.x.round(6)
+            out["lat"] = pts.y.round(6)
+        out = out.drop(columns="geometry")
+    if "level" in out:
+        out["level"] = out["level"].map(lambda v: _LEVEL_NAMES.get(v, v))
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.BooleanDtype):
+            out[col] = out[col].map(lambda v: "" if pd.isna(v) else ("是 yes" if v else "否 no"))
+    return out.rename(columns=lambda c: HEADERS.get(c, c))
+
+
+def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the Excel report for the meeting (bilingual headers, frozen header rows).
+
+    Sheets: 汇总 Summary (districts at the horizon), 缺口 Gaps (every district, year, level
+    and scenario), 预测 Forecast, 学校 Schools (with flags), 小区 Estates, 标准 Standards
+    (the values in force, with sources), 数据说明 Data (what is real, what synthetic).
+    """
+    summary = result.summary()
+    sheets: dict[str, pd.DataFrame] = {
+        "汇总 Summary": summary,
+        "缺口 Gaps": result.gaps,
+        "预测 Forecast": forecast_table(result),
+        "学校 Schools": result.schools,
+    }
+    if result.estates is not None:
+        sheets["小区 Estates"] = result.estates
+    sheets["标准 Standards"] = _standards_rows(result)
+    sheets["数据说明 Data"] = _data_notes(result)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in sheets.items():
+                _sheet_frame(frame).to_excel(writer, sheet_name=name, index=False)
+        _format_workbook(tmp)
+        _pin_zip_dates(tmp)
+    return Path(path)
+
+
+def _standards_rows(result: PlanResult) -> pd.DataFrame:
+    rows = []
+    for key, value, source in result.standards.rows():
+        rows.append({"标准项 Standard": key, "取值 Value": str(value), "来源 Source": source})
+    return pd.DataFrame(rows)
+
+
+def _data_notes(result: PlanResult) -> pd.DataFrame:
+    rows = [
+        {"项目 Item": "计划 Plan", "说明 Note": f"{result.plan.name} {result.plan.name_en}"},
+        {"项目 Item": "基准年 Base year", "说明 Note": str(result.base_year)},
+        {"项目 Item": "规划期末 Horizon", "说明 Note": str(result.plan.horizon)},
+        {
+            "项目 Item": "预测区间 Interval",
+            "说明 Note": f"{result.plan.interval:.0%} prediction interval",
+        },
+    ]
+    if result.plan.data_note:
+        rows.append({"项目 Item": "数据说明 Data note", "说明 Note": result.plan.data_note})
+    for name, spec in sorted(result.plan.inputs.items()):
+        rows.append({"项目 Item": f"输入 Input: {name}", "说明 Note": spec.path.name})
+    if "source" in result.population:
+        sources = result.population["source"].dropna().astype(str).unique()
+        for src in sorted(sources):
+            rows.append({"项目 Item": "人口来源 Population source", "说明 Note": src})
+    return pd.DataFrame(rows)
+
+
+def _format_workbook(path: Path) -> None:
+    wb = load_workbook(path)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    for ws in wb.worksheets:
+        ws.freeze_panes = "A2"
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for idx, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
+            header = str(column[0].value or "")
+            width = min(max(len(header) * 0.9, 10), 45)
+            ws.column_dimensions[get_column_letter(idx)].width = width
+            number_format = _number_format(header)
+            if number_format:
+                for cell in column[1:]:
+                    if isinstance(cell.value, int | float):
+                        cell.number_format = number_format
+    wb.properties.created = _FIXED_DATE
+    wb.properties.modified = _FIXED_DATE
+    wb.properties.creator = "xuewei"
+    wb.save(path)
+
+
+def _number_format(header: str) -> str | None:
+    if "Utilisation" in header:
+        return "0.0%"
+    if any(k in header for k in ("Year", "Opened", "Closing", "ID")):
+        return "0"
+    if any(k in header for k in ("per 1,000", "class size")):
+        return "0.0"
+    if any(
+        k in header
+        for k in ("Residents", "Places", "Gap", "Value", "Lower", "Upper", "required", "offered")
+    ):
+        return "#,##0"
+    return None
+
+
+def _pin_zip_dates(path: Path) -> None:
+    """Rewrite the xlsx zip with fixed entry dates so that identical runs are identical."""
+    tmp = path.with_suffix(".pin.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = item.external_attr
+            dst.writestr(info, src.read(item.filename))
+    os.replace(tmp, path)
