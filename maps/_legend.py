@@ -29,6 +29,14 @@ _CSS = """
 .xuewei-legend table { border-collapse: collapse; }
 .xuewei-legend td { padding: 1px 4px; vertical-align: middle; }
 .xuewei-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #777; }
+.xuewei-popup th, .xuewei-tip th { text-align: left; padding-right: 6px; font-weight: normal;
+    color: #444; }
+.xuewei-popup td, .xuewei-tip td { padding-right: 6px; }
+.xuewei-tip td.xuewei-n { text-align: right; }
+.xuewei-tip tr.xuewei-current { font-weight: bold; }
+.xuewei-id { color: #666; }
+.xuewei-flags { color: #b2182b; font-weight: bold; }
+.xuewei-synthetic { color: #7f0000; }
 .xuewei-dot { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
     border: 1px solid #333; }
 """

@@ -33,6 +33,7 @@ from xuewei.maps._labels import (
     signed_text,
 )
 from xuewei.maps._legend import box_style, dot, legend_box, swatch, title_box
+from xuewei.maps._points import MarkerData, PointLayer
 from xuewei.maps.render import _stabilise_ids
 
 from xuewei.errors import CRSError, InputError, Problem
@@ -103,6 +104,7 @@ def plan_map(
     lang: Lang = "both",
     data_note: str | None = None,
     tiles: str | folium.TileLayer | None = "OpenStreetMap",
+    capacity_col: str = "capacity",
 ) -> folium.Map:
     """Draw the meeting map of a plan for one scenario, year and level.
 
@@ -157,6 +159,10 @@ def plan_map(
         Shown prominently under the title, e.g. ``"Schools are SYNTHETIC / 学校为合成数据"``.
     tiles
         Base map: a folium tile name, a :class:`folium.TileLayer`, or ``None`` for none.
+    capacity_col
+        Column of ``schools`` with the places a school offers (shown as its capacity and
+        sizing its marker), e.g. ``"places"`` for the capacity computed by
+        :mod:`xuewei.planning` where the design capacity is missing.
 
     Returns
     -------
@@ -222,6 +228,8 @@ def plan_map(
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; use one of {', '.join(LANGS)}.")
     _check_inputs(districts, schools, gaps, estates, scenario=scenario, year=year, level=level)
+    if capacity_col != "capacity" and capacity_col not in schools.columns:
+        raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = districts.to_crs("EPSG:4326")
     selected = _select_gaps(gaps, scenario=scenario, year=year)
@@ -246,7 +254,14 @@ def plan_map(
             strict=True,
         )
     }
-    _add_schools(m, schools.to_crs("EPSG:4326"), district_names, level=level, lang=lang)
+    _add_schools(
+        m,
+        schools.to_crs("EPSG:4326"),
+        district_names,
+        level=level,
+        lang=lang,
+        capacity_col=capacity_col,
+    )
     has_unserved = False
     if estates is not None:
         has_unserved = "unserved" in estates.columns
@@ -319,7 +334,13 @@ def _check_inputs(
             problems.append(
                 Problem("districts", f"{value!r} appears more than once.", column="district_id")
             )
-    if all(c in gaps.columns for c in _GAP_COLUMNS):
+    gap_problems = [
+        Problem("gaps", f"got {gaps[column].dtype} values; expected numbers.", column=column)
+        for column in ("year", "scenario", "residents", "required", "offered", "gap")
+        if column in gaps.columns and not pd.api.types.is_numeric_dtype(gaps[column])
+    ]
+    problems += gap_problems
+    if not gap_problems and all(c in gaps.columns for c in _GAP_COLUMNS):
         problems += _selection_problems(gaps, districts, scenario=scenario, year=year, level=level)
     if problems:
         raise InputError(problems)
@@ -370,6 +391,15 @@ def _selection_problems(
     if problems:
         return problems
     chosen = gaps[in_scenario & in_year]
+    if not (chosen["level"] == level).any():
+        return [
+            Problem(
+                "gaps",
+                f"no rows for scenario {number_text(scenario)}, year {year}, level {level}; "
+                "the levels of that scenario and year are "
+                f"{_available(chosen['level'], str)}.",
+            )
+        ]
     key = chosen["district_id"].astype(str) + " / " + chosen["level"].astype(str)
     for value in sorted(set(key[key.duplicated()])):
         problems.append(
@@ -493,20 +523,21 @@ def _district_tooltip(
             cells = "<td>–</td>" * 3
         else:
             cells = "".join(
-                f'<td style="text-align:right">{text}</td>'
+                f'<td class="xuewei-n">{text}</td>'
                 for text in (
                     int_text(row["required"]),
                     int_text(row["offered"]),
                     signed_text(row["gap"]),
                 )
             )
-        weight = ' style="font-weight:bold"' if lvl == level else ""
-        body += f"<tr{weight}><td>{label(lvl, lang)}</td>{cells}</tr>"
+        current = ' class="xuewei-current"' if lvl == level else ""
+        body += f"<tr{current}><td>{label(lvl, lang)}</td>{cells}</tr>"
     return (
+        '<div class="xuewei-tip">'
         f"<b>{_bilingual(name, name_en, lang)}</b> "
-        f'<span style="color:#666">{esc(district_id)}</span><br>'
+        f'<span class="xuewei-id">{esc(district_id)}</span><br>'
         f"{label('residents', lang)} {int(year)}: {int_text(residents)}"
-        f"<table>{head}{body}</table>"
+        f"<table>{head}{body}</table></div>"
     )
 
 
@@ -517,40 +548,41 @@ def _add_schools(
     *,
     level: str,
     lang: Lang,
+    capacity_col: str,
 ) -> None:
     levels = [str(v) for v in pd.unique(schools["level"].astype(str))]
     ordered = [v for v in _SCHOOL_LEVELS if v in levels] + sorted(
         v for v in levels if v not in _SCHOOL_LEVELS
     )
     shown = _SHOWN_SCHOOLS.get(level, {level})
-    capacity = pd.to_numeric(_column(schools, "capacity"), errors="coerce")
+    capacity = pd.to_numeric(_column(schools, capacity_col), errors="coerce")
     cap_max = float(np.nanmax(capacity.to_numpy(float))) if capacity.notna().any() else 0.0
-    points = _points(schools)
     records = _records(schools)
+    located = _points(schools)
     for school_level in ordered:
-        group = folium.FeatureGroup(
+        points = [
+            MarkerData(
+                lat=round(point.y, _DIGITS),
+                lon=round(point.x, _DIGITS),
+                radius=_radius(cap, cap_max, smallest=4.0, largest=14.0),
+                fill=UTILISATION_COLOURS[_utilisation_class(rec.get("utilisation"))],
+                popup=_school_popup(rec, cap, district_names, lang),
+                tooltip=esc(rec["name"]),
+                dashed=flag(rec.get("synthetic")),
+            )
+            for rec, point, cap in zip(records, located, capacity, strict=True)
+            if str(rec["level"]) == school_level
+        ]
+        PointLayer(
+            points,
             name=f"{label('layer_schools', lang)}: {label(school_level, lang)}",
             show=school_level in shown,
-        )
-        for rec, point, cap in zip(records, points, capacity, strict=True):
-            if str(rec["level"]) != school_level:
-                continue
-            folium.CircleMarker(
-                location=[round(point.y, _DIGITS), round(point.x, _DIGITS)],
-                radius=_radius(cap, cap_max, smallest=4.0, largest=14.0),
-                color="#333333",
-                weight=1,
-                dash_array="3 2" if flag(rec.get("synthetic")) else None,
-                fill=True,
-                fill_color=UTILISATION_COLOURS[_utilisation_class(rec.get("utilisation"))],
-                fill_opacity=0.9,
-                popup=folium.Popup(_school_popup(rec, district_names, lang), max_width=340),
-                tooltip=folium.Tooltip(esc(rec["name"])),
-            ).add_to(group)
-        group.add_to(m)
+        ).add_to(m)
 
 
-def _school_popup(rec: Mapping[str, Any], district_names: Mapping[str, str], lang: Lang) -> str:
+def _school_popup(
+    rec: Mapping[str, Any], capacity: Any, district_names: Mapping[str, str], lang: Lang
+) -> str:
     district = rec.get("district_id")
     district_text = (
         "–"
@@ -560,7 +592,7 @@ def _school_popup(rec: Mapping[str, Any], district_names: Mapping[str, str], lan
     rows = [
         ("level", label(str(rec["level"]), lang)),
         ("district", district_text),
-        ("capacity", int_text(rec.get("capacity"))),
+        ("capacity", int_text(capacity)),
         ("enrolment", int_text(rec.get("enrolment"))),
         ("classes", int_text(rec.get("classes"))),
         ("utilisation", percent_text(rec.get("utilisation"))),
@@ -568,23 +600,22 @@ def _school_popup(rec: Mapping[str, Any], district_names: Mapping[str, str], lan
     flags = [
         label(f, lang) for f in ("over_capacity", "big_class", "big_school") if flag(rec.get(f))
     ]
+    flag_line = f'<div class="xuewei-flags">{" · ".join(flags)}</div>' if flags else ""
     return (
-        _popup_head(rec["name"], rec.get("name_en"), rec["school_id"], lang)
+        '<div class="xuewei-popup">'
+        + _popup_head(rec["name"], rec.get("name_en"), rec["school_id"], lang)
         + _table(rows, lang)
-        + (
-            f'<div style="color:#b2182b;font-weight:bold">{" · ".join(flags)}</div>'
-            if flags
-            else ""
-        )
+        + flag_line
         + _synthetic_line(rec, lang)
+        + "</div>"
     )
 
 
 def _add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, lang: Lang) -> None:
     residents = pd.to_numeric(estates["residents"], errors="coerce")
     res_max = float(np.nanmax(residents.to_numpy(float))) if residents.notna().any() else 0.0
-    group = folium.FeatureGroup(name=label("layer_estates", lang), show=False)
     has_unserved = "unserved" in estates.columns
+    points = []
     for rec, point, res in zip(_records(estates), _points(estates), residents, strict=True):
         unserved = has_unserved and flag(rec["unserved"])
         rows = [
@@ -593,20 +624,26 @@ def _add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, lang: Lang) -> Non
         ]
         popup = _popup_head(rec["name"], None, rec["estate_id"], lang) + _table(rows, lang)
         if unserved:
-            popup += f'<div style="color:#b2182b;font-weight:bold">{label("unserved", lang)}</div>'
+            popup += f'<div class="xuewei-flags">{label("unserved", lang)}</div>'
         popup += _synthetic_line(rec, lang)
-        folium.CircleMarker(
-            location=[round(point.y, _DIGITS), round(point.x, _DIGITS)],
-            radius=_radius(res, res_max, smallest=3.0, largest=9.0),
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=_UNSERVED_COLOUR if unserved else _ESTATE_COLOUR,
-            fill_opacity=0.85,
-            popup=folium.Popup(popup, max_width=300),
-            tooltip=folium.Tooltip(esc(rec["name"])),
-        ).add_to(group)
-    group.add_to(m)
+        points.append(
+            MarkerData(
+                lat=round(point.y, _DIGITS),
+                lon=round(point.x, _DIGITS),
+                radius=_radius(res, res_max, smallest=3.0, largest=9.0),
+                fill=_UNSERVED_COLOUR if unserved else _ESTATE_COLOUR,
+                popup=f'<div class="xuewei-popup">{popup}</div>',
+                tooltip=esc(rec["name"]),
+            )
+        )
+    PointLayer(
+        points,
+        name=label("layer_estates", lang),
+        show=False,
+        stroke="#ffffff",
+        fill_opacity=0.85,
+        popup_width=300,
+    ).add_to(m)
 
 
 def _legend(
@@ -707,21 +744,18 @@ def _popup_head(name: Any, name_en: Any, ident: Any, lang: Lang) -> str:
         head = f"<b>{esc(name_en)}</b><br>{esc(name)}"
     elif lang == "both" and not missing(name_en) and str(name_en):
         head += f"<br>{esc(name_en)}"
-    return f'{head}<br><span style="color:#666">{esc(ident)}</span>'
+    return f'{head}<br><span class="xuewei-id">{esc(ident)}</span>'
 
 
 def _table(rows: list[tuple[str, str]], lang: Lang) -> str:
-    cells = "".join(
-        f'<tr><th style="text-align:left;padding-right:6px">{label(k, lang)}</th><td>{v}</td></tr>'
-        for k, v in rows
-    )
+    cells = "".join(f"<tr><th>{label(k, lang)}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"
 
 
 def _synthetic_line(rec: Mapping[str, Any], lang: Lang) -> str:
     if not flag(rec.get("synthetic")):
         return ""
-    return f'<div style="color:#7f0000">⚠ {label("synthetic", lang)}</div>'
+    return f'<div class="xuewei-synthetic">⚠ {label("synthetic", lang)}</div>'
 
 
 def _column(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -137,6 +137,22 @@ def _tooltips(page: str) -> dict[str, str]:
     return {f["id"]: f["properties"]["tooltip"] for f in features}
 
 
+def _markers(page: str) -> dict[str, dict]:
+    """Tooltip (the escaped name) -> marker of the point layers, from their data arrays."""
+    out = {}
+    for layer in re.findall(r"var points = (\[.*?\]);\n", page):
+        for lat, lon, radius, fill, popup, tooltip, dashed in json.loads(layer):
+            out[tooltip] = {
+                "lat": lat,
+                "lon": lon,
+                "radius": radius,
+                "fill": fill,
+                "popup": popup,
+                "dashed": bool(dashed),
+            }
+    return out
+
+
 def _styles(page: str) -> dict[str, str]:
     """Feature id -> fill colour, from folium's style switch of the choropleth."""
     switch = re.search(r"_styler\(feature\) \{(.*?)\n        \}", page, re.DOTALL)
@@ -212,6 +228,14 @@ def test_estates_layer_hidden_at_first(districts, schools, gaps, estates) -> Non
     assert "梅溪湖一期" in page and "12,345" in page and "2027" in page
 
 
+def test_unserved_estates(districts, schools, gaps, estates) -> None:
+    page = _page(districts, schools, gaps, estates=estates.assign(unserved=[False, True]))
+    markers = _markers(page)
+    assert markers["梅溪湖一期"]["fill"] != markers[html.escape(XSS)]["fill"]
+    assert "未覆盖 unserved" in markers[html.escape(XSS)]["popup"]
+    assert "未覆盖 unserved</td>" in page  # in the legend
+
+
 def test_choropleth_colours_shortage_vs_surplus(districts, schools, gaps) -> None:
     styles = _styles(_page(districts, schools, gaps))
     # features are numbered in district order: yl (shortage), tx (surplus), kf (no rows)
@@ -240,7 +264,7 @@ def test_district_tooltip_numbers(districts, schools, gaps) -> None:
     ]:
         cells = ".*?".join(re.escape(text) for text in (level, required, "10,000", gap))
         assert re.search(cells, yuelu), level
-    assert '<tr style="font-weight:bold"><td>义务教育' in yuelu  # the level on the map
+    assert '<tr class="xuewei-current"><td>义务教育' in yuelu  # the level on the map
     assert "−3,000" in tianxin and "−2,000" in tianxin  # surplus, with a minus sign
     assert "<b>开福区 Kaifu</b>" in kaifu and "Residents 2030: –" in kaifu
 
@@ -255,9 +279,18 @@ def test_school_popup_numbers_and_flags(districts, schools, gaps) -> None:
     assert "大校额 oversized school" in page
     assert "合成数据 synthetic data" in page
     assert "岳麓区 Yuelu (yl)" in page  # the school's district
-    # marker colours by utilisation class; unknown utilisation is grey
-    for colour in UTILISATION_COLOURS.values():
-        assert f'"fillColor": "{colour}"' in page
+    # marker colours by utilisation class (unknown is grey), sizes by capacity
+    markers = _markers(page)
+    assert markers["麓山国际实验学校"]["fill"] == UTILISATION_COLOURS["over"]
+    assert markers["长郡中学"]["fill"] == UTILISATION_COLOURS["near"]
+    assert markers[html.escape(XSS)]["fill"] == UTILISATION_COLOURS["unknown"]
+    assert markers["&#96;&#36;{alert(2)}&#96;&#92;"]["fill"] == UTILISATION_COLOURS["under"]
+    assert markers["麓山国际实验学校"]["radius"] > markers["长郡中学"]["radius"]
+    assert markers[html.escape(XSS)]["dashed"]  # synthetic schools have a dashed outline
+    assert (markers["麓山国际实验学校"]["lat"], markers["麓山国际实验学校"]["lon"]) == (28.2, 112.9)
+    popup = markers["麓山国际实验学校"]["popup"]
+    assert "<th>学位容量 Capacity</th><td>2,160</td>" in popup
+    assert "<th>学位使用率 Utilisation</th><td>112.5%</td>" in popup
 
 
 def test_user_text_is_escaped(districts, schools, gaps, estates) -> None:
@@ -342,6 +375,26 @@ def test_selection_not_in_gaps(districts, schools, gaps, kwargs, message) -> Non
         maps.plan_map(districts, schools, gaps=gaps, **options)
 
 
+def test_level_missing_for_that_scenario_and_year(districts, schools, gaps) -> None:
+    gaps = gaps[~((gaps["year"] == 2030) & (gaps["level"] == "junior"))]
+    with pytest.raises(InputError, match="no rows for scenario 85, year 2030, level junior"):
+        maps.plan_map(
+            districts, schools, gaps=gaps, scenario=85, year=2030, level="junior", title="t"
+        )
+
+
+def test_non_numeric_gaps(districts, schools, gaps) -> None:
+    with pytest.raises(InputError, match="column `gap`: got str values; expected numbers"):
+        maps.plan_map(
+            districts,
+            schools,
+            gaps=gaps.assign(gap=gaps["gap"].astype(str)),
+            scenario=85,
+            year=2030,
+            title="t",
+        )
+
+
 def test_all_problems_reported_at_once(districts, schools, gaps) -> None:
     with pytest.raises(InputError, match="2 problems") as info:
         maps.plan_map(
@@ -390,6 +443,17 @@ def test_inputs_not_modified(districts, schools, gaps, estates) -> None:
     assert districts.crs == "EPSG:4547"
 
 
+def test_capacity_column(districts, schools, gaps) -> None:
+    schools = schools.assign(capacity=pd.array([None] * 4, dtype="Int64"), places=[2_160] * 4)
+    unknown = _markers(_page(districts, schools, gaps))["长郡中学"]
+    assert "<th>学位容量 Capacity</th><td>–</td>" in unknown["popup"]
+    given = _markers(_page(districts, schools, gaps, capacity_col="places"))["长郡中学"]
+    assert "<th>学位容量 Capacity</th><td>2,160</td>" in given["popup"]
+    assert given["radius"] > unknown["radius"]
+    with pytest.raises(InputError, match="column `seats`: column missing"):
+        _page(districts, schools, gaps, capacity_col="seats")
+
+
 def test_schools_without_optional_columns(districts, gaps) -> None:
     bare = gpd.GeoDataFrame(
         {"school_id": ["s1"], "name": ["一中"], "level": ["junior"]},
@@ -397,5 +461,4 @@ def test_schools_without_optional_columns(districts, gaps) -> None:
         crs="EPSG:4326",
     )
     page = _page(districts, bare, gaps)
-    assert "一中" in page
-    assert f'"fillColor": "{UTILISATION_COLOURS["unknown"]}"' in page
+    assert _markers(page)["一中"]["fill"] == UTILISATION_COLOURS["unknown"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import geopandas as gpd
@@ -260,11 +259,9 @@ def test_bad_inputs_raise() -> None:
         synth_estates(d, {"990101": -1, "990102": 10}, seed=1, base_year=2024)
 
 
-def test_changsha_scale_in_seconds() -> None:
-    t0 = time.perf_counter()
+def test_changsha_scale_city() -> None:
+    # sizes only: how fast it builds is measured in benchmarks/, not asserted here
     c = synth_city(11, population=10_000_000, n_estates=10_000, n_sites=5_000, cell_m=100.0)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 15, elapsed
     assert (c.raster.values > 0).sum() > 1_000_000
     assert 8_000 < (c.estates["completion_year"] <= c.base_year).sum() < 12_000
     assert 900 < len(c.schools) < 2_000

@@ -28,8 +28,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Wide enough for the nine-district summary when output goes to a file, CI log or notebook.
+_MIN_WIDTH = 150
+
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=max(console.width, _MIN_WIDTH))
+    return console
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 OverwriteOption = Annotated[
@@ -65,13 +72,14 @@ def plan(
 
 
 def _run(plan_file: Path, out: Path, overwrite: bool) -> None:
+    console = _console()
     try:
         with console.status("reading inputs, forecasting, computing gaps…"):
             result = run_plan(load_plan(plan_file))
         with console.status("writing outputs…"):
             paths = write_outputs(result, out, overwrite=overwrite)
     except XueweiError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(summary_table(result))
     if result.plan.data_note:

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from openpyxl import load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -300,6 +300,7 @@ def plan_map_for(
         year=result.plan.horizon if year is None else year,
         title=title,
         data_note=result.plan.data_note,
+        capacity_col="places",
     )
 
 
@@ -342,7 +343,7 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, frame in sheets.items():
                 _sheet_frame(frame).to_excel(writer, sheet_name=name, index=False)
-        _format_workbook(tmp)
+            _format_workbook(writer.book)
         _pin_zip_dates(tmp)
     return Path(path)
 
@@ -375,8 +376,7 @@ def _data_notes(result: PlanResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _format_workbook(path: Path) -> None:
-    wb = load_workbook(path)
+def _format_workbook(wb: Workbook) -> None:
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for ws in wb.worksheets:
         ws.freeze_panes = "A2"
@@ -396,7 +396,6 @@ def _format_workbook(path: Path) -> None:
     wb.properties.created = _FIXED_DATE
     wb.properties.modified = _FIXED_DATE
     wb.properties.creator = "xuewei"
-    wb.save(path)
 
 
 def _number_format(header: str) -> str | None:

@@ -1,0 +1,134 @@
+"""Outputs: layers, columns, atomic and deterministic writes, the CLI and the demo."""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from xuewei.cli import app
+from xuewei.config import load_plan
+from xuewei.errors import OutputExistsError
+from xuewei.outputs import OUTPUT_FILES, atomic_path, write_outputs
+from xuewei.pipeline import run_plan
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def written(small_plan, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = run_plan(load_plan(small_plan))
+    write_outputs(result, out)
+    return result, out
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_files_and_layers(written):
+    result, out = written
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
+    assert layers == ["districts", "schools", "estates"]
+    districts = gpd.read_file(out / "plan.gpkg", layer="districts")
+    assert districts.crs.to_epsg() == 4326
+    for col in ("district_id", "name", "residents_2024", "residents_2035", "offered", "gap_85"):
+        assert col in districts
+    schools = gpd.read_file(out / "plan.gpkg", layer="schools")
+    assert {"places", "utilisation", "over_capacity", "big_class", "big_school"} <= set(schools)
+    assert len(schools) == len(result.schools)
+
+
+def test_forecast_csv_is_tidy(written):
+    result, out = written
+    table = pd.read_csv(out / "forecast.csv", dtype={"district_id": str}, encoding="utf-8-sig")
+    assert list(table.columns) == [
+        "district_id", "year", "quantity", "level", "scenario", "value", "lower", "upper", "kind"
+    ]
+    assert not table.duplicated(["district_id", "year", "quantity", "level", "scenario"]).any()
+    residents = table[table["quantity"] == "residents"]
+    assert len(residents) == len(result.districts) * len(result.years)
+    assert (table["lower"] <= table["value"] + 1e-6).all()
+    assert (table["value"] <= table["upper"] + 1e-6).all()
+
+
+def test_report_sheets_bilingual(written):
+    _, out = written
+    wb = load_workbook(out / "report.xlsx", read_only=True)
+    assert wb.sheetnames == [
+        "汇总 Summary", "缺口 Gaps", "预测 Forecast", "学校 Schools", "小区 Estates",
+        "标准 Standards", "数据说明 Data",
+    ]
+    header = [c.value for c in next(wb["汇总 Summary"].iter_rows(max_row=1))]
+    assert header[0] == "区县代码 District ID"
+    notes = [r[1] for r in wb["数据说明 Data"].iter_rows(values_only=True)]
+    assert any("SYNTHETIC" in str(n) for n in notes)
+    standards = [r for r in wb["标准 Standards"].iter_rows(values_only=True)][1:]
+    assert all(r[2] for r in standards), "every standard carries its source"
+
+
+def test_refuses_to_overwrite_and_is_deterministic(written, tmp_path):
+    result, out = written
+    with pytest.raises(OutputExistsError, match="overwrite"):
+        write_outputs(result, out)
+    write_outputs(result, tmp_path)
+    for name in OUTPUT_FILES:
+        assert _digest(out / name) == _digest(tmp_path / name), name
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "x.csv"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash while writing")
+    assert list(tmp_path.iterdir()) == []
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target, overwrite=True) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash while writing")
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_cli_plan(small_plan, tmp_path):
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["plan", str(small_plan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Synthetic City" in res.output and "gap @85" in res.output
+    assert all((out / name).exists() for name in OUTPUT_FILES)
+    again = runner.invoke(app, ["plan", str(small_plan), "--out", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    forced = runner.invoke(app, ["plan", str(small_plan), "--out", str(out), "--overwrite"])
+    assert forced.exit_code == 0
+
+
+def test_cli_bad_plan_exits_1(tmp_path):
+    bad = tmp_path / "plan.toml"
+    bad.write_text("[plan]\nname = 'x'\n")
+    res = runner.invoke(app, ["plan", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "inputs.districts: required input is missing" in res.output
+
+
+def test_demo_end_to_end(tmp_path):
+    """The embedded Changsha plan: outputs exist with the layers, columns and nine districts."""
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "SYNTHETIC" in res.output
+    districts = gpd.read_file(tmp_path / "plan.gpkg", layer="districts")
+    assert len(districts) == 9
+    assert set(districts["name"]) >= {"岳麓区", "雨花区", "浏阳市", "宁乡市"}
+    schools = gpd.read_file(tmp_path / "plan.gpkg", layer="schools")
+    assert schools["synthetic"].all()
+    forecast = pd.read_csv(tmp_path / "forecast.csv", dtype={"district_id": str})
+    assert forecast["district_id"].nunique() == 9
+    assert forecast["year"].max() == 2035
+    html = (tmp_path / "plan.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in html and "岳麓区" in html

@@ -1,0 +1,99 @@
+"""The pipeline end to end on a small synthetic city: conservation and consistency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xuewei.config import load_plan
+from xuewei.errors import InputError
+from xuewei.pipeline import PlanResult, run_plan
+
+
+@pytest.fixture(scope="module")
+def result(small_plan) -> PlanResult:
+    return run_plan(load_plan(small_plan))
+
+
+def test_shapes_and_crs(result, small_city):
+    assert result.crs.to_epsg() == 4547
+    assert result.base_year == 2024
+    assert result.years == list(range(2024, 2036))
+    n = len(small_city.districts)
+    assert len(result.gaps) == n * len(result.years) * 3 * 3  # levels × scenarios
+    assert len(result.schools) == len(small_city.schools)
+    assert result.estates is not None and len(result.estates) == len(small_city.estates)
+
+
+def test_residents_reconcile_to_city(result, small_city):
+    city_rows = small_city.population[small_city.population["district_id"] == "990100"]
+    city = city_rows.set_index("year")["population"]
+    totals = result.residents.groupby("year")["value"].sum()
+    for year in city.index:
+        assert totals[year] == pytest.approx(city[year], rel=1e-9)
+    assert (totals.loc[2025:2035] > 0).all()
+
+
+def test_required_follows_per_thousand(result):
+    g = result.gaps
+    comp = g[g["level"] == "compulsory"]
+    np.testing.assert_allclose(comp["required"], comp["residents"] * comp["scenario"] / 1000)
+    by_level = g.pivot_table(
+        index=["district_id", "year", "scenario"], columns="level", values="required"
+    )
+    np.testing.assert_allclose(by_level["primary"] + by_level["junior"], by_level["compulsory"])
+
+
+def test_offered_equals_school_places(result):
+    g = result.gaps
+    offered = g[(g["level"] == "compulsory") & (g["scenario"] == 85) & (g["year"] == 2024)]
+    schools = result.schools
+    open_ = schools["opened"].isna() | (schools["opened"] <= 2024)
+    assert offered["offered"].sum() == pytest.approx(schools.loc[open_, "places"].sum())
+
+
+def test_summary(result):
+    s = result.summary()
+    assert s["district_id"].iloc[-1] == "total"
+    body = s.iloc[:-1]
+    assert s.iloc[-1]["offered"] == pytest.approx(body["offered"].sum())
+    assert list(s.columns[:4]) == ["district_id", "name", "residents_2024", "residents_2035"]
+    assert (s["gap_90"] - s["gap_80"] > 0).all()
+    with pytest.raises(ValueError, match="outside"):
+        result.summary(year=1999)
+
+
+def test_deterministic(small_plan, result):
+    again = run_plan(load_plan(small_plan))
+    pd.testing.assert_frame_equal(again.gaps, result.gaps)
+    pd.testing.assert_frame_equal(again.residents, result.residents)
+
+
+def test_population_for_unknown_district_is_reported(small_plan, tmp_path):
+    folder = small_plan.parent
+    pop = pd.read_csv(folder / "population.csv", dtype={"district_id": str})
+    pop.loc[3, "district_id"] = "999999"
+    bad = tmp_path / "population.csv"
+    pop.to_csv(bad, index=False)
+    plan_text = small_plan.read_text(encoding="utf-8")
+    for name in ("districts.gpkg", "schools.csv", "estates.csv", "population.tif"):
+        plan_text = plan_text.replace(f'"{name}"', f'"{(folder / name).as_posix()}"')
+    plan = tmp_path / "plan.toml"
+    plan.write_text(plan_text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"population.csv row 4, column `district_id`: .*999999"):
+        run_plan(load_plan(plan))
+
+
+def test_school_outside_districts_is_reported(small_plan, tmp_path):
+    folder = small_plan.parent
+    schools = pd.read_csv(folder / "schools.csv", dtype={"district_id": str})
+    schools["district_id"] = pd.NA
+    schools.loc[2, ["lon", "lat"]] = [116.4, 39.9]  # Beijing
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    plan_text = small_plan.read_text(encoding="utf-8")
+    for name in ("districts.gpkg", "population.csv", "estates.csv", "population.tif"):
+        plan_text = plan_text.replace(f'"{name}"', f'"{(folder / name).as_posix()}"')
+    (tmp_path / "plan.toml").write_text(plan_text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"schools.csv row 3.*outside every district"):
+        run_plan(load_plan(tmp_path / "plan.toml"))
