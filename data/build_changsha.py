@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
 from xuewei.data.synth import (
     Centre,
     synth_candidate_sites,

@@ -138,7 +138,9 @@ def forecast_districts(
     raise ValueError(f"unknown method {method!r}; expected 'auto', 'share' or 'direct'")
 
 
-def _direct_method(pop: pd.DataFrame, ids: list[str], horizon: int, interval: float) -> pd.DataFrame:
+def _direct_method(
+    pop: pd.DataFrame, ids: list[str], horizon: int, interval: float
+) -> pd.DataFrame:
     frames = []
     for district in ids:
         rows = pop[pop["district_id"] == district]
@@ -225,6 +227,10 @@ def _share_method(
     hist_rows = years <= last
     for i in range(len(years)):
         total = shares[i].sum()
+        if hist_rows[i] and observed[i].all():
+            # every district counted: reconcile the counts to the city proportionally
+            shares[i] = counts[i] / counts[i].sum()
+            continue
         if hist_rows[i] and observed[i].any():
             known = np.nansum(counts[i, observed[i]])
             rest = value[i] - known
@@ -286,7 +292,7 @@ def _check_coverage(
     city_id: str,
     source: str,
 ) -> None:
-    """The districts must make up the city: check it in years when all were counted."""
+    """Check that the districts make up the city in the years when all were counted."""
     full = observed.all(axis=1)
     if not full.any():
         return

@@ -13,6 +13,8 @@ observed, which re-based and which interpolated — nothing is dropped or hidden
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -77,7 +79,7 @@ def rebase_intercensal(
     for _, idx in out.groupby(id_col, sort=False).indices.items():
         idx = np.sort(idx)
         census_idx = idx[is_census[idx]]
-        for c0, c1 in zip(census_idx[:-1], census_idx[1:], strict=False):
+        for c0, c1 in itertools.pairwise(census_idx):
             between = idx[(years[idx] > years[c0]) & (years[idx] < years[c1]) & ~is_census[idx]]
             if len(between) == 0:
                 continue
@@ -142,9 +144,7 @@ def annualise(
         # keep observed values bit-exact (exp(log(x)) may differ in the last digit)
         filled[observed] = obs_values
         frames.append(
-            pd.DataFrame(
-                {id_col: area, "year": all_years, value_col: filled, "observed": observed}
-            )
+            pd.DataFrame({id_col: area, "year": all_years, value_col: filled, "observed": observed})
         )
     if not frames:
         return pd.DataFrame(

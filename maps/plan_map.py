@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
+
+from xuewei.errors import CRSError, InputError, Problem
 from xuewei.maps._labels import (
     LANGS,
     Lang,
@@ -35,8 +37,6 @@ from xuewei.maps._labels import (
 from xuewei.maps._legend import box_style, dot, legend_box, swatch, title_box
 from xuewei.maps._points import MarkerData, PointLayer
 from xuewei.maps.render import _stabilise_ids
-
-from xuewei.errors import CRSError, InputError, Problem
 
 __all__ = [
     "GAP_BALANCED",
@@ -766,7 +766,8 @@ def _column(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
 
 
 def _points(frame: gpd.GeoDataFrame) -> list[Any]:

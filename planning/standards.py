@@ -319,8 +319,10 @@ def _cross_checks(v: Mapping[str, StandardValue]) -> list[str]:
         )
     for key, entry in v.items():
         counts = entry.value
-        if key.startswith("standard_classes.") and isinstance(counts, tuple) and (
-            list(counts) != sorted(set(counts))
+        if (
+            key.startswith("standard_classes.")
+            and isinstance(counts, tuple)
+            and (list(counts) != sorted(set(counts)))
         ):
             problems.append(f"`{key}`: got {_show(entry.value)}; expected increasing class counts")
     if val("grades.nine_year") != val("grades.primary") + val("grades.junior"):

@@ -28,14 +28,14 @@ _SPLIT_LEVELS = ("primary", "junior")
 
 
 def _nine_year_split(standards: Standards) -> tuple[float, float, float]:
-    """Return (primary share of places, places per class, standard class size) of nine-year."""
+    """Return (primary share, junior share, places per class) of a nine-year school."""
     sizes = standards.nine_year_class_size
     grades_p = standards.grades["primary"]
     grades_j = standards.grades["junior"]
     primary = grades_p * sizes["primary"]
     junior = grades_j * sizes["junior"]
     per_class = (primary + junior) / (grades_p + grades_j)
-    return primary / (primary + junior), per_class, per_class
+    return primary / (primary + junior), junior / (primary + junior), per_class
 
 
 def school_places(
@@ -96,12 +96,9 @@ def school_places(
     if problems:
         raise InputError(problems)
 
-    nine_primary_share, nine_per_class, nine_standard = _nine_year_split(standards)
+    nine_primary_share, nine_junior_share, nine_per_class = _nine_year_split(standards)
     standard_size = np.array(
-        [
-            nine_standard if lv == "nine_year" else float(standards.class_size(lv))
-            for lv in level
-        ]
+        [nine_per_class if lv == "nine_year" else float(standards.class_size(lv)) for lv in level]
     )
     per_class = np.where(level == "nine_year", nine_per_class, standard_size)
     from_classes = classes * per_class
@@ -112,7 +109,7 @@ def school_places(
         [level == "primary", level == "nine_year"], [1.0, nine_primary_share], default=0.0
     )
     junior_share = np.select(
-        [level == "junior", level == "nine_year"], [1.0, 1.0 - nine_primary_share], default=0.0
+        [level == "junior", level == "nine_year"], [1.0, nine_junior_share], default=0.0
     )
     out["places"] = places
     out["places_basis"] = basis

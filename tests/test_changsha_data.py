@@ -9,6 +9,7 @@ import pytest
 import rasterio
 import rasterio.features
 import shapely
+
 from xuewei.data import CHANGSHA_DIR
 
 IDS = ["430102", "430103", "430104", "430105", "430111", "430112", "430121", "430181", "430182"]

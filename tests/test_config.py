@@ -73,7 +73,7 @@ roads2 = "x.gpkg"
 def test_not_toml(tmp_path):
     path = tmp_path / "plan.toml"
     path.write_text("[plan\nname=")
-    with pytest.raises(ConfigError, match="plan.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"plan\.toml: not valid TOML"):
         load_plan(path)
 
 

@@ -7,6 +7,7 @@ import pyproj
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from xuewei.gis import coords
 from xuewei.gis.coords import (
     bd09_to_gcj02,

@@ -115,9 +115,13 @@ class TestTrend:
         assert (wide["lower"] < narrow["lower"]).all() and (wide["upper"] > narrow["upper"]).all()
 
     def test_deterministic(self):
-        s = pd.Series(np.exp(10 + 0.02 * np.arange(15) + 0.01 * np.sin(np.arange(15))),
-                      index=range(2010, 2025))
-        pd.testing.assert_frame_equal(forecast_trend(s, horizon=2035), forecast_trend(s, horizon=2035))
+        s = pd.Series(
+            np.exp(10 + 0.02 * np.arange(15) + 0.01 * np.sin(np.arange(15))),
+            index=range(2010, 2025),
+        )
+        pd.testing.assert_frame_equal(
+            forecast_trend(s, horizon=2035), forecast_trend(s, horizon=2035)
+        )
 
     @pytest.mark.parametrize(
         ("series", "horizon", "match"),
@@ -139,8 +143,8 @@ def _city_and_districts():
     return pd.DataFrame(
         {
             "district_id": ["c"] * 11 + ["a", "a", "b", "b"],
-            "year": years + [2010, 2020, 2010, 2020],
-            "population": city + [600.0, 700.0, 400.0, city[-1] - 700.0],
+            "year": [*years, 2010, 2020, 2010, 2020],
+            "population": [*city, 600.0, 700.0, 400.0, city[-1] - 700.0],
             "basis": ["estimate"] * 10 + ["census"] * 5,
         }
     )
@@ -181,8 +185,9 @@ class TestForecastDistricts:
         rows = []
         for d, base in (("a", 1e5), ("b", 2e5)):
             values = base * np.exp(np.cumsum(rng.normal(0.02, 0.005, 15)))
-            rows += [{"district_id": d, "year": 2010 + k, "population": v} for k, v in
-                     enumerate(values)]
+            rows += [
+                {"district_id": d, "year": 2010 + k, "population": v} for k, v in enumerate(values)
+            ]
         f = forecast_districts(pd.DataFrame(rows), ["a", "b"], horizon=2030)
         assert set(f["method"]) == {"direct", "direct-ets"}
         assert f.groupby("district_id")["year"].max().tolist() == [2030, 2030]
@@ -200,7 +205,18 @@ class TestForecastDistricts:
     def test_districts_not_covering_city_is_an_error(self):
         pop = _city_and_districts()
         pop = pop[pop.district_id != "b"]
-        pop = pd.concat([pop, pd.DataFrame({"district_id": ["b"], "year": [2010],
-                                            "population": [100.0], "basis": ["census"]})])
+        pop = pd.concat(
+            [
+                pop,
+                pd.DataFrame(
+                    {
+                        "district_id": ["b"],
+                        "year": [2010],
+                        "population": [100.0],
+                        "basis": ["census"],
+                    }
+                ),
+            ]
+        )
         with pytest.raises(InputError, match="must cover the whole city"):
             forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c")

@@ -15,6 +15,9 @@ import pyproj
 import pytest
 import rasterio
 import shapely
+
+from xuewei import gis
+from xuewei.errors import CRSError, InputError
 from xuewei.gis import (
     gcj02_to_wgs84,
     normalise_level,
@@ -29,9 +32,6 @@ from xuewei.gis import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-
-from xuewei import gis
-from xuewei.errors import CRSError, InputError
 
 SCHOOLS_CSV = """school_id,name,level,capacity,public,district_id,lon,lat
 S001,Yuying Primary,primary,1800,true,430102,112.98,28.19

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
-from xuewei.maps.plan_map import GAP_NO_DATA, GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
 
 from xuewei import maps
 from xuewei.errors import CRSError, InputError
+from xuewei.maps.plan_map import GAP_NO_DATA, GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
 
 XSS = "<img src=x onerror=alert(1)>"
 # user text that would also break out of folium's JavaScript template literals

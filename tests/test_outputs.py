@@ -50,7 +50,15 @@ def test_forecast_csv_is_tidy(written):
     result, out = written
     table = pd.read_csv(out / "forecast.csv", dtype={"district_id": str}, encoding="utf-8-sig")
     assert list(table.columns) == [
-        "district_id", "year", "quantity", "level", "scenario", "value", "lower", "upper", "kind"
+        "district_id",
+        "year",
+        "quantity",
+        "level",
+        "scenario",
+        "value",
+        "lower",
+        "upper",
+        "kind",
     ]
     assert not table.duplicated(["district_id", "year", "quantity", "level", "scenario"]).any()
     residents = table[table["quantity"] == "residents"]
@@ -63,8 +71,13 @@ def test_report_sheets_bilingual(written):
     _, out = written
     wb = load_workbook(out / "report.xlsx", read_only=True)
     assert wb.sheetnames == [
-        "汇总 Summary", "缺口 Gaps", "预测 Forecast", "学校 Schools", "小区 Estates",
-        "标准 Standards", "数据说明 Data",
+        "汇总 Summary",
+        "缺口 Gaps",
+        "预测 Forecast",
+        "学校 Schools",
+        "小区 Estates",
+        "标准 Standards",
+        "数据说明 Data",
     ]
     header = [c.value for c in next(wb["汇总 Summary"].iter_rows(max_row=1))]
     assert header[0] == "区县代码 District ID"

@@ -8,6 +8,7 @@ import pytest
 
 from xuewei.config import load_plan
 from xuewei.errors import InputError
+from xuewei.forecast import rebase_intercensal
 from xuewei.pipeline import PlanResult, run_plan
 
 
@@ -28,7 +29,7 @@ def test_shapes_and_crs(result, small_city):
 
 def test_residents_reconcile_to_city(result, small_city):
     city_rows = small_city.population[small_city.population["district_id"] == "990100"]
-    city = city_rows.set_index("year")["population"]
+    city = rebase_intercensal(city_rows).set_index("year")["population"]
     totals = result.residents.groupby("year")["value"].sum()
     for year in city.index:
         assert totals[year] == pytest.approx(city[year], rel=1e-9)

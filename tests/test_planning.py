@@ -23,8 +23,13 @@ SHARES = {"primary": 2 / 3, "junior": 1 / 3}
 
 def test_required_places_hand_computed():
     r = pd.DataFrame(
-        {"district_id": ["a", "a"], "year": [2030, 2031], "value": [150_000.0, 160_000.0],
-         "lower": [140_000.0, 150_000.0], "upper": [160_000.0, 170_000.0]}
+        {
+            "district_id": ["a", "a"],
+            "year": [2030, 2031],
+            "value": [150_000.0, 160_000.0],
+            "lower": [140_000.0, 150_000.0],
+            "upper": [160_000.0, 170_000.0],
+        }
     )
     out = required_places(r, scenarios=[80, 85, 90], level_share=SHARES)
     assert len(out) == 2 * 3 * 3
@@ -83,8 +88,9 @@ def test_school_places_hand_computed():
 
 
 def test_school_places_needs_capacity_or_classes():
-    s = pd.DataFrame({"school_id": ["x"], "level": ["primary"], "capacity": [np.nan],
-                      "classes": [np.nan]})
+    s = pd.DataFrame(
+        {"school_id": ["x"], "level": ["primary"], "capacity": [np.nan], "classes": [np.nan]}
+    )
     with pytest.raises(InputError, match=r"row 1, column `capacity`: school x has neither"):
         school_places(s, STANDARDS)
 

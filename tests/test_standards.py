@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from xuewei.planning.standards import LEVELS, Standards, StandardValue, load_standards
 
 from xuewei.errors import ConfigError
+from xuewei.planning.standards import LEVELS, Standards, StandardValue, load_standards
 
 
 @pytest.fixture(scope="module")

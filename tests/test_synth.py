@@ -12,6 +12,7 @@ import rasterio
 import rasterio.features
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+
 from xuewei.data import (
     SynthCity,
     SynthRaster,

@@ -38,6 +38,7 @@ def _console(*, stderr: bool = False) -> Console:
         console = Console(stderr=stderr, width=max(console.width, _MIN_WIDTH))
     return console
 
+
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace outputs that already exist.")
@@ -90,7 +91,7 @@ def _run(plan_file: Path, out: Path, overwrite: bool) -> None:
 
 
 def summary_table(result: PlanResult) -> Table:
-    """The per-district summary as a rich table (compulsory places, horizon year)."""
+    """Build the per-district summary as a rich table (compulsory places, horizon year)."""
     summary = result.summary()
     horizon = result.plan.horizon
     scenarios = [c.removeprefix("required_") for c in summary.columns if c.startswith("required_")]

@@ -233,9 +233,7 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
     )
 
 
-def _parse_input(
-    key: str, value: Any, *, base_dir: Path, problems: list[str]
-) -> InputSpec | None:
+def _parse_input(key: str, value: Any, *, base_dir: Path, problems: list[str]) -> InputSpec | None:
     if isinstance(value, str):
         value = {"path": value}
     if not isinstance(value, Mapping):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ __all__ = [
 OUTPUT_FILES = ("plan.gpkg", "report.xlsx", "forecast.csv", "plan.html")
 _FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 # Bilingual column headers of the Excel report (Chinese first: the meeting reads Chinese).
 HEADERS: dict[str, str] = {
@@ -141,9 +143,9 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_outputs(result: PlanResult, out_dir: str | Path, *, overwrite: bool = False) -> dict[
-    str, Path
-]:
+def write_outputs(
+    result: PlanResult, out_dir: str | Path, *, overwrite: bool = False
+) -> dict[str, Path]:
     """Write every output of a plan run into ``out_dir``.
 
     Parameters
@@ -181,7 +183,7 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, overwrite: bool = 
 
 
 def forecast_table(result: PlanResult) -> pd.DataFrame:
-    """The tidy forecast: residents and required places per district, year, level, scenario.
+    """Tabulate residents and required places per district, year, level and scenario (tidy).
 
     Returns
     -------
@@ -289,7 +291,7 @@ def write_map(result: PlanResult, path: str | Path, *, overwrite: bool = False) 
 def plan_map_for(
     result: PlanResult, *, scenario: float | None = None, year: int | None = None
 ) -> folium.Map:
-    """The :func:`xuewei.maps.plan_map` of a result (default scenario, horizon year)."""
+    """Draw :func:`xuewei.maps.plan_map` for a result (default scenario, horizon year)."""
     title = result.plan.name + (f" {result.plan.name_en}" if result.plan.name_en else "")
     return maps.plan_map(
         result.districts,
@@ -414,12 +416,20 @@ def _number_format(header: str) -> str | None:
 
 
 def _pin_zip_dates(path: Path) -> None:
-    """Rewrite the xlsx zip with fixed entry dates so that identical runs are identical."""
+    """Rewrite the xlsx zip with fixed dates so that identical runs give identical files.
+
+    openpyxl stamps the save time into the zip entries and into ``docProps/core.xml``
+    (``dcterms:modified``, whatever the workbook's properties say).
+    """
     tmp = path.with_suffix(".pin.xlsx")
+    stamp = _FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = item.external_attr
-            dst.writestr(info, src.read(item.filename))
+            content = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = _W3CDTF.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
+            dst.writestr(info, content)
     os.replace(tmp, path)
