@@ -14,7 +14,7 @@ export PYTHONSAFEPATH := 1
 SOURCES := $(shell find xuewei gis forecast planning maps data -name '*.py' -o -name '*.toml' 2>/dev/null)
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench browser clean
 
 install: $(STAMP)
 
@@ -23,6 +23,18 @@ $(STAMP): pyproject.toml $(SOURCES)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	touch $(STAMP)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]' --config-settings editable_mode=strict
+	touch $(BENCH_STAMP)
+
+# Map tests load the pages in a real headless Chromium, from Debian's packages.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium (Debian package) for the map tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/xuewei demo --out out/changsha --overwrite
@@ -36,11 +48,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	cd $(VENV) && bin/mypy -p xuewei --config-file ../pyproject.toml
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest tests --doctest-modules --pyargs xuewei
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) build *.egg-info out .pytest_cache .mypy_cache .ruff_cache

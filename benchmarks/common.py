@@ -1,0 +1,48 @@
+"""Timing helpers shared by the benchmarks: best-of-N wall time and peak memory."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+
+def best_of(fn: Callable[[], Any], *, repeat: int = 3) -> tuple[float, Any]:
+    """Return the best wall time in seconds of ``repeat`` calls, and the last result."""
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def peak_memory_mb(fn: Callable[[], Any]) -> float:
+    """Peak Python-heap allocation of one call, in MiB (tracemalloc; numpy included)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Render rows as a Markdown table (keys of the first row are the columns)."""
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
