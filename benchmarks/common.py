@@ -43,6 +43,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value != value:  # NaN: no such measurement
+        return "—"
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # for `common`; PYTHONSAFEPATH keeps the script dir off the path
 
 
 def _load(name: str):  # type: ignore[no-untyped-def]

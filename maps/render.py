@@ -14,6 +14,8 @@ from collections import OrderedDict
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
+from xuewei.maps.offline import inline_assets
+
 __all__ = ["render_html"]
 
 # folium/branca ids are ``hexlify(urandom(16))``; ours are short decimal numbers.
@@ -35,8 +37,8 @@ _LINKS = (JavascriptLink, CssLink)
 _KEY_ID = re.compile(r"_([0-9a-f]{32}|[0-9]{6})")
 
 
-def render_html(m: folium.Map) -> str:
-    """Render a map to a complete, deterministic HTML page.
+def render_html(m: folium.Map, *, offline: bool = False) -> str:
+    """Render a map to a complete, deterministic HTML page, optionally self-contained.
 
     Maps from :func:`xuewei.maps.plan_map` already have sequential element ids. Elements
     added afterwards still carry folium's random ids; in the page these are replaced by
@@ -48,12 +50,24 @@ def render_html(m: folium.Map) -> str:
     ----------
     m
         A folium map, e.g. from :func:`xuewei.maps.plan_map`.
+    offline
+        Write one self-contained page for a meeting room without internet: Leaflet's
+        JavaScript and CSS are inlined from the installed ``django-js-lib-leaflet``
+        package, folium's other CDN assets (jQuery, Bootstrap, Font Awesome,
+        awesome-markers) are left out, and so are the tile layers (the map is drawn on a
+        plain background). Nothing is fetched from the network when the page opens.
 
     Returns
     -------
     str
         The page, as :meth:`folium.Map.save` would write it. Write it with
         ``Path("plan.html").write_text(page, encoding="utf-8")``.
+
+    Raises
+    ------
+    ValueError
+        With ``offline=True``, when the map uses a script or stylesheet that cannot be
+        inlined (a plugin, a ``folium.Icon`` marker), naming it.
 
     Examples
     --------
@@ -64,9 +78,13 @@ def render_html(m: folium.Map) -> str:
     ...     return m
     >>> render_html(build()) == render_html(build())
     True
+    >>> "<script src=" in render_html(build(), offline=True)
+    False
     """
     root = m.get_root()
-    page = _render_clean(root)
+    page = _render_clean(root, drop_tiles=offline)
+    if offline:
+        page = inline_assets(page)
     elements = _elements(root)
     # Only ids that reach the page are numbered: elements that rendering itself adds
     # (their ids never appear) must not shift the numbers of the others.
@@ -82,7 +100,7 @@ def render_html(m: folium.Map) -> str:
     return _ID_IN_PAGE.sub(lambda match: new_ids.get(match.group(0), match.group(0)), page)
 
 
-def _render_clean(root: Element) -> str:
+def _render_clean(root: Element, *, drop_tiles: bool = False) -> str:
     """Render ``root`` as a first render would, and leave the tree as it was.
 
     folium files what rendering produces (``addTo`` calls, scripts, stylesheets) as new
@@ -91,7 +109,8 @@ def _render_clean(root: Element) -> str:
     (``m.save``, Jupyter) left behind is left out: the children folium makes while rendering
     layers and markers, entries filed by elements no longer in the tree, and the page's
     header, body and script entries that rendering refills. What a user put there
-    (``m.get_root().html.add_child(...)``) stays.
+    (``m.get_root().html.add_child(...)``) stays. With ``drop_tiles`` the tile layers are
+    left out of the page.
     """
     elements = _elements(root)
     live = [e for e in elements if not isinstance(e, _RENDER_MADE)]
@@ -102,6 +121,8 @@ def _render_clean(root: Element) -> str:
 
     def made_by_rendering(key: str, child: Element, in_section: bool) -> bool:
         if isinstance(child, _RENDER_MADE):
+            return True
+        if drop_tiles and _is_tiles(child):
             return True
         ids = _KEY_ID.findall(key)
         if any(len(i) == 32 and i not in live_ids for i in ids):
@@ -126,6 +147,12 @@ def _render_clean(root: Element) -> str:
     finally:
         for element, children in saved:
             element._children = children
+
+
+def _is_tiles(element: Element) -> bool:
+    """Tell whether an element loads map tiles from a server."""
+    tile_classes = (folium.raster_layers.TileLayer, folium.raster_layers.WmsTileLayer)
+    return isinstance(element, tile_classes) or bool(getattr(element, "loads_tiles", False))
 
 
 def _stabilise_ids(root: Element) -> None:

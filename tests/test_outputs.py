@@ -145,3 +145,26 @@ def test_demo_end_to_end(tmp_path):
     assert forecast["year"].max() == 2035
     html = (tmp_path / "plan.html").read_text(encoding="utf-8")
     assert "SYNTHETIC" in html and "岳麓区" in html
+
+
+def test_cli_validate(small_plan, tmp_path):
+    ok = runner.invoke(app, ["validate", str(small_plan)])
+    assert ok.exit_code == 0 and "all inputs valid" in ok.output
+    folder = small_plan.parent
+    schools = pd.read_csv(folder / "schools.csv", dtype=str)
+    schools.loc[4, "capacity"] = "-40"
+    schools.loc[6, "level"] = "大学"
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    pop = pd.read_csv(folder / "population.csv", dtype=str)
+    pop.loc[0, "population"] = "many"
+    pop.to_csv(tmp_path / "population.csv", index=False)
+    text = small_plan.read_text(encoding="utf-8")
+    for name in ("districts.gpkg", "estates.csv", "population.tif"):
+        text = text.replace(f'"{name}"', f'"{(folder / name).as_posix()}"')
+    (tmp_path / "plan.toml").write_text(text, encoding="utf-8")
+    bad = runner.invoke(app, ["validate", str(tmp_path / "plan.toml")])
+    assert bad.exit_code == 1
+    # problems of both files in one report, each naming file, row and column
+    assert "schools.csv row 5, column `capacity`" in bad.output
+    assert "schools.csv row 7, column `level`" in bad.output
+    assert "population.csv row 1, column `population`" in bad.output

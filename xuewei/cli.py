@@ -17,7 +17,7 @@ from rich.table import Table
 from xuewei.config import load_plan
 from xuewei.errors import XueweiError
 from xuewei.outputs import write_outputs
-from xuewei.pipeline import PlanResult, run_plan
+from xuewei.pipeline import PlanResult, run_plan, validate_plan
 
 __all__ = ["app", "main"]
 
@@ -70,6 +70,31 @@ def plan(
     Example: xuewei plan my_county/plan.toml --out out/my_county
     """
     _run(plan_file, out, overwrite)
+
+
+@app.command()
+def validate(
+    plan_file: Annotated[Path, typer.Argument(help="The plan's TOML file.")],
+) -> None:
+    """Check a plan file and every input it names; list every problem at once.
+
+    Exits 0 when everything is valid, 1 otherwise.
+
+    Example: xuewei validate my_county/plan.toml
+    """
+    console = _console()
+    try:
+        problems = validate_plan(load_plan(plan_file))
+    except XueweiError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if problems:
+        err = _console(stderr=True)
+        err.print(f"[bold red]{len(problems)} problem(s) found:[/]")
+        for problem in problems:
+            err.print(f"  - {problem}", highlight=False, markup=False)
+        raise typer.Exit(1)
+    console.print(f"[green]{plan_file}: all inputs valid[/]", highlight=False)
 
 
 def _run(plan_file: Path, out: Path, overwrite: bool) -> None:

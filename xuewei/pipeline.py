@@ -8,7 +8,9 @@ analyst can re-run any one of them by hand on the intermediate tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +19,7 @@ from pyproj import CRS
 
 from xuewei import gis
 from xuewei.config import Plan
-from xuewei.errors import InputError, Problem
+from xuewei.errors import CRSError, InputError, Problem
 from xuewei.forecast import forecast_districts
 from xuewei.planning import (
     COMPULSORY,
@@ -29,7 +31,36 @@ from xuewei.planning import (
     school_places,
 )
 
-__all__ = ["PlanResult", "run_plan"]
+T = TypeVar("T")
+
+__all__ = ["PlanInputs", "PlanResult", "read_inputs", "run_plan", "validate_plan"]
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """A plan's inputs, read and validated; geometries in the plan's projected CRS.
+
+    Attributes
+    ----------
+    crs
+        The plan's projected CRS.
+    districts, population
+        Always present.
+    schools, estates, candidate_sites, population_raster
+        ``None`` when the plan does not name them. Schools and estates carry a
+        ``district_id`` for every row (given, or the district they lie in).
+    city_id
+        The id of the population rows that hold the city (parent) total, if any.
+    """
+
+    crs: CRS
+    districts: gpd.GeoDataFrame
+    population: pd.DataFrame
+    city_id: str | None
+    schools: gpd.GeoDataFrame | None
+    estates: gpd.GeoDataFrame | None
+    candidate_sites: gpd.GeoDataFrame | None
+    population_raster: gis.PopulationRaster | None
 
 
 @dataclass(frozen=True)
@@ -141,21 +172,17 @@ def run_plan(plan: Plan) -> PlanResult:
     (9, 4547)
     """
     standards = load_standards(plan.standards)
-    spec = plan.inputs["districts"]
-    districts = gis.read_districts(spec.path, layer=spec.layer, coords=spec.coords)
-    crs = CRS.from_user_input(plan.crs) if plan.crs else gis.plan_crs(districts)
-    districts = districts.to_crs(crs)
+    inputs = read_inputs(plan)
+    districts = inputs.districts
+    population = inputs.population
     ids = districts["district_id"].astype(str).tolist()
-
-    spec = plan.inputs["population"]
-    population = gis.read_population(spec.path, sheet=spec.sheet)
-    city_id = _check_population_ids(population, districts, spec.path.name)
+    pop_source = plan.inputs["population"].path.name
     base_year = plan.base_year or int(population["year"].max())
     if base_year >= plan.horizon:
         raise InputError(
             [
                 Problem(
-                    spec.path.name,
+                    pop_source,
                     f"the latest population year is {base_year}, not before the plan horizon "
                     f"{plan.horizon}; raise plan.horizon",
                     column="year",
@@ -166,10 +193,10 @@ def run_plan(plan: Plan) -> PlanResult:
         population,
         ids,
         horizon=plan.horizon,
-        city_id=city_id,
+        city_id=inputs.city_id,
         base_year=base_year,
         interval=plan.interval,
-        source=spec.path.name,
+        source=pop_source,
     )
     years = list(range(base_year, plan.horizon + 1))
     window = residents[residents["year"].isin(years)]
@@ -177,30 +204,135 @@ def run_plan(plan: Plan) -> PlanResult:
         window, scenarios=standards.scenarios, level_share=standards.level_share
     )
 
-    schools = _read_schools(plan, districts, crs, standards)
+    schools = _school_places(inputs, plan, standards)
     offered = offered_places(schools, ids, years)
     gaps = place_gaps(required, offered)
-
-    estates = None
-    if "estates" in plan.inputs:
-        spec = plan.inputs["estates"]
-        estates = gis.read_estates(
-            spec.path, layer=spec.layer, coords=spec.coords, crs=crs, lon=spec.lon, lat=spec.lat
-        )
-        estates = _with_district(estates, districts, spec.path.name, "estate_id")
 
     return PlanResult(
         plan=plan,
         standards=standards,
-        crs=crs,
+        crs=inputs.crs,
         base_year=base_year,
         districts=districts,
         population=population,
         residents=residents,
         gaps=gaps,
         schools=schools,
-        estates=estates,
+        estates=inputs.estates,
     )
+
+
+def read_inputs(plan: Plan) -> PlanInputs:
+    """Read and validate every input of a plan, reporting all problems at once.
+
+    Each input is read with its reader of :mod:`xuewei.gis`; then the inputs are checked
+    against each other (population ids are districts or their parent; schools and estates
+    lie in, or name, a district). Problems of all inputs are collected into one
+    :class:`~xuewei.errors.InputError`.
+
+    Parameters
+    ----------
+    plan
+        A plan from :func:`xuewei.config.load_plan`.
+
+    Returns
+    -------
+    PlanInputs
+    """
+    problems: list[Problem] = []
+
+    def attempt(fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except CRSError as exc:
+            problems.append(Problem("input", str(exc)))
+        return None
+
+    spec = plan.inputs["districts"]
+    districts = attempt(
+        lambda: gis.read_districts(spec.path, layer=spec.layer, coords=spec.coords)
+    )
+    crs: CRS | None = None
+    if plan.crs:
+        crs = CRS.from_user_input(plan.crs)
+    elif districts is not None:
+        crs = attempt(lambda: gis.plan_crs(districts))
+    if districts is not None and crs is not None:
+        districts = districts.to_crs(crs)
+
+    pop_spec = plan.inputs["population"]
+    population = attempt(lambda: gis.read_population(pop_spec.path, sheet=pop_spec.sheet))
+
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    readers = {
+        "schools": gis.read_schools,
+        "estates": gis.read_estates,
+        "candidate_sites": gis.read_candidate_sites,
+    }
+    for name, reader in readers.items():
+        layer_spec = plan.inputs.get(name)
+        layers[name] = None
+        if layer_spec is None:
+            continue
+        layers[name] = attempt(
+            lambda reader=reader, s=layer_spec: reader(
+                s.path,
+                layer=s.layer,
+                sheet=s.sheet,
+                coords=s.coords,
+                crs=crs if crs is not None else "EPSG:4326",
+                lon=s.lon,
+                lat=s.lat,
+            )
+        )
+    raster = None
+    if "population_raster" in plan.inputs:
+        raster_path = plan.inputs["population_raster"].path
+        raster = attempt(lambda: gis.read_population_raster(raster_path))
+
+    city_id = None
+    if districts is not None and population is not None:
+        city_id = attempt(lambda: _check_population_ids(population, districts, pop_spec.path.name))
+    if districts is not None:
+        ids = {"schools": "school_id", "estates": "estate_id", "candidate_sites": "site_id"}
+        for name, id_col in ids.items():
+            frame = layers[name]
+            if frame is not None:
+                source = plan.inputs[name].path.name
+                layers[name] = attempt(
+                    lambda f=frame, s=source, c=id_col: _with_district(f, districts, s, c)
+                )
+    if problems or districts is None or population is None or crs is None:
+        raise InputError(problems)
+    return PlanInputs(
+        crs=crs,
+        districts=districts,
+        population=population,
+        city_id=city_id,
+        schools=layers["schools"],
+        estates=layers["estates"],
+        candidate_sites=layers["candidate_sites"],
+        population_raster=raster,
+    )
+
+
+def validate_plan(plan: Plan) -> list[Problem]:
+    """Return every problem of a plan's inputs (an empty list when they are all valid).
+
+    Examples
+    --------
+    >>> from xuewei.config import load_plan
+    >>> from xuewei.data import CHANGSHA_DIR
+    >>> validate_plan(load_plan(CHANGSHA_DIR / "plan.toml"))
+    []
+    """
+    try:
+        read_inputs(plan)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _check_population_ids(
@@ -241,10 +373,9 @@ def _check_population_ids(
     return city[0] if city else None
 
 
-def _read_schools(
-    plan: Plan, districts: gpd.GeoDataFrame, crs: CRS, standards: Standards
-) -> gpd.GeoDataFrame:
-    if "schools" not in plan.inputs:
+def _school_places(inputs: PlanInputs, plan: Plan, standards: Standards) -> gpd.GeoDataFrame:
+    crs = inputs.crs
+    if inputs.schools is None:
         empty = gpd.GeoDataFrame(
             {
                 "school_id": pd.Series(dtype=str),
@@ -256,12 +387,8 @@ def _read_schools(
             geometry=gpd.GeoSeries([], crs=crs),
         )
         return gpd.GeoDataFrame(school_places(empty, standards), crs=crs)
-    spec = plan.inputs["schools"]
-    schools = gis.read_schools(
-        spec.path, layer=spec.layer, coords=spec.coords, crs=crs, lon=spec.lon, lat=spec.lat
-    )
-    schools = _with_district(schools, districts, spec.path.name, "school_id")
-    return gpd.GeoDataFrame(school_places(schools, standards, source=spec.path.name), crs=crs)
+    source = plan.inputs["schools"].path.name
+    return gpd.GeoDataFrame(school_places(inputs.schools, standards, source=source), crs=crs)
 
 
 def _with_district(
