@@ -9,6 +9,11 @@ error at the closing census (census ÷ the estimate chain carried to the census 
 distributed geometrically over the years since the previous census. It then fills the
 missing years by geometric (log-linear) interpolation, keeping track of which values were
 observed, which re-based and which interpolated — nothing is dropped or hidden.
+
+Two more repairs make a history usable: :func:`recut_boundaries` re-cuts figures published
+for old district boundaries to today's districts with a mapping table (old → new, with the
+share of the old area's residents each new district received), and :func:`fill_births`
+imputes missing births from the birth rate of the nearest years, flagging every imputed row.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ import itertools
 import numpy as np
 import pandas as pd
 
-__all__ = ["annualise", "rebase_intercensal"]
+from xuewei.errors import InputError, Problem
+
+__all__ = ["annualise", "fill_births", "rebase_intercensal", "recut_boundaries"]
+
+_WEIGHT_TOLERANCE = 1e-6
 
 
 def rebase_intercensal(
@@ -156,3 +165,217 @@ def annualise(
             }
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def recut_boundaries(
+    history: pd.DataFrame,
+    mapping: pd.DataFrame,
+    *,
+    value_cols: tuple[str, ...] = ("population", "births"),
+    source: str = "boundary mapping",
+) -> pd.DataFrame:
+    """Re-cut figures of old districts to today's districts with a weighted mapping.
+
+    Each row of ``mapping`` says that a share ``weight`` of the residents (and births) of
+    ``old_id`` now lives in ``new_id``, for the years up to ``until_year`` (the last year
+    published on the old boundaries; default: every year). An old district's weights must
+    sum to 1, so totals are conserved exactly. Rows of the same new district and year are
+    summed; rows of districts not in the mapping are kept as they are.
+
+    Parameters
+    ----------
+    history
+        Tidy table with ``district_id``, ``year`` and the value columns present.
+    mapping
+        ``old_id``, ``new_id``, ``weight`` and optionally ``until_year``.
+    value_cols
+        Columns re-cut (those missing from ``history`` are skipped). A missing value stays
+        missing in every district it is cut into.
+    source
+        Name of the mapping, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns as ``history`` plus ``recut`` (True where a row was re-cut), sorted
+        by district and year.
+
+    Raises
+    ------
+    InputError
+        If an old district's weights do not sum to 1 or a weight is negative.
+
+    Examples
+    --------
+    The 2010 census of Changsha was published on 2010 boundaries; 长沙县 (430121) later
+    ceded parts to 天心区 (430103) and 雨花区 (430111) (figures of the re-cut census):
+
+    >>> old = pd.DataFrame({"district_id": ["430121", "430103", "430111"],
+    ...                     "year": 2010, "population": [979472, 475221, 724048]})
+    >>> m = pd.DataFrame({"old_id": ["430121"] * 3 + ["430103", "430111"],
+    ...                   "new_id": ["430121", "430103", "430111", "430103", "430111"],
+    ...                   "weight": [851809 / 979472, 66242 / 979472, 61421 / 979472, 1, 1]})
+    >>> new = recut_boundaries(old, m)
+    >>> new.set_index("district_id")["population"].round(0).to_dict()
+    {'430103': 541463.0, '430111': 785469.0, '430121': 851809.0}
+    """
+    _check_mapping(mapping, source)
+    out = history.copy()
+    out["district_id"] = out["district_id"].astype(str)
+    m = mapping.copy()
+    m["old_id"] = m["old_id"].astype(str)
+    m["new_id"] = m["new_id"].astype(str)
+    if "until_year" not in m:
+        m["until_year"] = np.iinfo(np.int64).max
+    m["until_year"] = m["until_year"].fillna(np.iinfo(np.int64).max).astype(np.int64)
+    cols = [c for c in value_cols if c in out]
+    merged = out.reset_index(drop=True).reset_index(names="_row").merge(
+        m, left_on="district_id", right_on="old_id", how="left"
+    )
+    hit = merged["old_id"].notna() & (merged["year"] <= merged["until_year"])
+    untouched_rows = set(merged.loc[~hit, "_row"]) - set(merged.loc[hit, "_row"])
+    kept = out.iloc[sorted(untouched_rows)].copy()
+    kept["recut"] = False
+    cut = merged[hit].copy()
+    for c in cols:
+        cut[c] = cut[c].astype("Float64") * cut["weight"]
+    cut["district_id"] = cut["new_id"]
+    keys = ["district_id", "year"]
+    other = [c for c in out.columns if c not in (*keys, *cols)]
+    agg: dict[str, object] = {c: (lambda s: s.sum(min_count=len(s))) for c in cols}
+    agg.update({c: "first" for c in other})
+    cut = cut.groupby(keys, sort=True).agg(agg).reset_index()
+    cut["recut"] = True
+    both = pd.concat([kept, cut[kept.columns]], ignore_index=True)
+    # a new district that also has its own rows in a re-cut year: add them together
+    dup = both.duplicated(keys, keep=False)
+    if dup.any():
+        agg2: dict[str, object] = {c: (lambda s: s.sum(min_count=len(s))) for c in cols}
+        agg2.update({c: "first" for c in other})
+        agg2["recut"] = "max"
+        merged_dup = both[dup].groupby(keys, sort=True).agg(agg2).reset_index()
+        both = pd.concat([both[~dup], merged_dup[both.columns]], ignore_index=True)
+    for c in cols:
+        if c in history and pd.api.types.is_integer_dtype(history[c].dtype):
+            both[c] = both[c].astype("Float64")
+    return both.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _check_mapping(mapping: pd.DataFrame, source: str) -> None:
+    problems = []
+    for col in ("old_id", "new_id", "weight"):
+        if col not in mapping:
+            problems.append(Problem(source, f"missing column `{col}`", column=col))
+    if problems:
+        raise InputError(problems)
+    weights = pd.to_numeric(mapping["weight"], errors="coerce")
+    for i in np.flatnonzero(~(weights >= 0)):
+        problems.append(
+            Problem(
+                source,
+                f"got weight {mapping['weight'].iloc[i]!r}; weights must be numbers ≥ 0",
+                row=int(i) + 1,
+                column="weight",
+            )
+        )
+    sums = weights.groupby(mapping["old_id"].astype(str)).sum()
+    for old, total in sums.items():
+        if abs(total - 1.0) > _WEIGHT_TOLERANCE:
+            problems.append(
+                Problem(
+                    source,
+                    f"the weights of old district {old} sum to {total:.6g}; they must sum to 1 "
+                    "(every resident of the old district goes to exactly one new district)",
+                    column="weight",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def fill_births(
+    history: pd.DataFrame,
+    *,
+    births_col: str = "births",
+    population_col: str = "population",
+    id_col: str = "district_id",
+) -> pd.DataFrame:
+    """Impute missing births from the birth rate of the nearest years, and flag them.
+
+    The birth rate (births per resident) is interpolated linearly between the years with
+    both births and population, and held constant before the first and after the last;
+    a missing birth count is that rate × the (annualised) population of its year. Every
+    year from an area's first to its last population year gets a row; nothing is dropped.
+
+    Parameters
+    ----------
+    history
+        Tidy table with ``id_col``, ``year``, the population column and the births column
+        (missing births as NaN/NA; a missing births column means every count is missing).
+    births_col, population_col, id_col
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id_col``, ``year``, ``population_col``, ``births_col`` (float), ``birth_rate``
+        (per 1,000 residents) and ``births_imputed`` (True where the count is imputed), one
+        row per area and year.
+
+    Raises
+    ------
+    InputError
+        If an area has no year with both births and population (nothing to impute from).
+
+    Examples
+    --------
+    Births are known in 2016 (rate 15 ‰) and 2018 (13 ‰); 2017 is imputed at 14 ‰:
+
+    >>> h = pd.DataFrame({"district_id": "a", "year": [2016, 2017, 2018],
+    ...                   "population": [1000.0, 1000.0, 1000.0],
+    ...                   "births": [15.0, None, 13.0]})
+    >>> f = fill_births(h)
+    >>> f["births"].round(6).tolist(), f["births_imputed"].tolist()
+    ([15.0, 14.0, 13.0], [False, True, False])
+    """
+    cols = [id_col, "year", population_col]
+    frame = history[cols].copy()
+    frame["_births"] = (
+        pd.to_numeric(history[births_col], errors="coerce").astype("float64")
+        if births_col in history
+        else np.nan
+    )
+    frame = frame[frame[population_col].notna()]
+    births_by_key = frame.set_index([id_col, "year"])["_births"]
+    annual = annualise(frame[cols], id_col=id_col, value_col=population_col).drop(
+        columns="observed"
+    )
+    b = births_by_key.reindex(pd.MultiIndex.from_frame(annual[[id_col, "year"]])).to_numpy()
+    annual[births_col] = b
+    problems = []
+    rates = np.full(len(annual), np.nan)
+    for area, idx in annual.groupby(id_col, sort=False).indices.items():
+        pop = annual[population_col].to_numpy(dtype=np.float64)[idx]
+        births = b[idx]
+        known = np.isfinite(births) & (pop > 0)
+        if not known.any():
+            problems.append(
+                Problem(
+                    "population",
+                    f"district {area} has no year with both births and population; give "
+                    "births for at least one year (or a birth rate) so that the others can "
+                    "be imputed",
+                    column=births_col,
+                )
+            )
+            continue
+        years = annual["year"].to_numpy()[idx]
+        rates[idx] = np.interp(years, years[known], births[known] / pop[known])
+    if problems:
+        raise InputError(problems)
+    imputed = ~np.isfinite(b)
+    filled = np.where(imputed, rates * annual[population_col].to_numpy(dtype=np.float64), b)
+    annual[births_col] = filled
+    annual["birth_rate"] = rates * 1000.0
+    annual["births_imputed"] = imputed
+    return annual.reset_index(drop=True)

@@ -333,10 +333,10 @@ class RoadNetwork:
         oi: list[IntArray] = []
         dj: list[IntArray] = []
         dd: list[FloatArray] = []
+        # from destinations outward: transpose for directed time (the way to school)
+        g = graph.T.tocsr() if directed else graph
         for lo in range(0, uniq.size, _CHUNK):
             chunk = uniq[lo : lo + _CHUNK]
-            # from destinations outward: transpose for directed time (walk to school)
-            g = graph.T.tocsr() if directed else graph
             dist = dijkstra(g, directed=directed, indices=chunk, limit=radius)
             rows, nodes = np.nonzero(np.isfinite(dist))
             path = dist[rows, nodes]
@@ -405,9 +405,6 @@ class RoadNetwork:
             return_predecessors=True,
             limit=radius,
         )
-        if not directed:
-            # undirected road edges: add the reverse of the road part only
-            pass
         total = dist[o_node] + o_snap
         idx = np.where(np.isfinite(total) & (total <= radius), src[o_node] - nn, -1)
         total = np.where(idx >= 0, total, np.inf)

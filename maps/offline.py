@@ -6,7 +6,8 @@ rewrites a rendered page so that it needs no network: Leaflet's JavaScript and s
 (with its images as data URIs) come from the installed wheel ``django-js-lib-leaflet``
 (BSD, Leaflet 1.9.4); the other folium assets are dropped, because the maps of this package
 do not use them (their popups, tooltips, legend, title box, layer control, scale bar and
-full-screen button are plain Leaflet and HTML). A page that does need one of them (a
+full-screen button are plain Leaflet and HTML; the two uses folium's own templates make of
+jQuery are covered by a ten-line shim). A page that does need one of them (a
 ``folium.Icon`` marker, a plugin) is refused with a message naming the asset, rather than
 written as a page that breaks in the meeting.
 """
@@ -37,9 +38,32 @@ _LEAFLET_CSS = re.compile(r"/leaflet(@[^/]+)?/dist/leaflet\.css$")
 # What a page would need from the dropped assets: fail early, not in the meeting room.
 _NEEDS = {
     "L.AwesomeMarkers": "leaflet.awesome-markers (folium.Icon markers)",
-    "$(": "jQuery (folium.Popup with HTML elements, or objects kept in front)",
     "bootstrap.": "Bootstrap",
 }
+# folium's own templates use jQuery for two things only: ``$(`<div>…</div>`)[0]`` to make a
+# popup's element and ``$(document).ready(f)``. This shim does both; anything else fails
+# loudly in the browser console (and the browser tests) instead of silently.
+_JQUERY_SHIM = """
+(function () {
+    if (window.jQuery) { return; }
+    function $(arg) {
+        if (typeof arg === "string") {
+            var t = document.createElement("template");
+            t.innerHTML = arg.trim();
+            return Array.prototype.slice.call(t.content.childNodes);
+        }
+        if (arg === document) {
+            return {ready: function (f) {
+                if (document.readyState === "loading") {
+                    document.addEventListener("DOMContentLoaded", f);
+                } else { f(); }
+            }};
+        }
+        throw new Error("xuewei offline page: jQuery is not available offline");
+    }
+    window.$ = window.jQuery = $;
+})();
+"""
 # Offline there are no tiles: a light background instead of Leaflet's grey.
 _OFFLINE_CSS = ".leaflet-container { background: #f2f2ee; }"
 
@@ -113,6 +137,8 @@ def inline_assets(page: str) -> str:
         url = match.group(1)
         if _LEAFLET_JS.search(url):
             return f"<script>{_script_safe(leaflet_js())}</script>"
+        if url.endswith(".js") and "jquery" in url:
+            return f"<script>{_JQUERY_SHIM}</script>"
         if _UNUSED.search(url):
             return ""
         unavailable.append(url)

@@ -20,7 +20,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 
 from xuewei.gis.coords import wgs84_to_gcj02
@@ -51,7 +50,7 @@ class _Spec:
 
 
 _TIANDITU = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk={key}"
-_TIANDITU_ATTR = '&copy; <a href="https://www.tianditu.gov.cn">天地图 Tianditu</a> GS(2024)0568号'
+_TIANDITU_ATTR = '&copy; <a href="https://www.tianditu.gov.cn">天地图 Tianditu</a>'
 _AMAP_ATTR = '&copy; <a href="https://www.amap.com">高德地图 AutoNavi</a>'
 
 #: The base maps by name: Chinese and English label, datum, tile URL(s), attribution.
@@ -271,7 +270,7 @@ def to_datum(frame: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
     >>> wgs = gpd.GeoDataFrame(geometry=[Point(112.9388, 28.2282)], crs="EPSG:4326")
     >>> drawn = to_datum(wgs, "gcj02").geometry.iloc[0]
     >>> round(drawn.x - 112.9388, 4), round(drawn.y - 28.2282, 4)
-    (0.0054, -0.0029)
+    (0.0054, -0.0035)
     """
     out = frame.to_crs("EPSG:4326")
     if datum == "wgs84":
@@ -285,7 +284,3 @@ def to_datum(frame: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
 
     geometry = shapely.transform(np.asarray(out.geometry.array), shift)
     return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
-
-
-class _Unused(MacroElement):  # pragma: no cover - keeps MacroElement import meaningful
-    pass

@@ -36,7 +36,9 @@ def test_files_and_layers(written):
     result, out = written
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
-    assert layers == ["districts", "schools", "estates"]
+    assert layers == ["districts", "schools", "estates", "gaps"]
+    gaps = pyogrio.read_dataframe(out / "plan.gpkg", layer="gaps")
+    assert len(gaps) == len(result.gaps)
     districts = gpd.read_file(out / "plan.gpkg", layer="districts")
     assert districts.crs.to_epsg() == 4326
     for col in ("district_id", "name", "residents_2024", "residents_2035", "offered", "gap_85"):

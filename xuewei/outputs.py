@@ -247,11 +247,12 @@ def _districts_layer(result: PlanResult) -> gpd.GeoDataFrame:
     return layer
 
 
-def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """GeoPackage has no nullable booleans or pandas string arrays: make them plain."""
-    out = frame.to_crs(4326)
+    out = frame.to_crs(4326) if isinstance(frame, gpd.GeoDataFrame) else frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
-        if col == out.geometry.name:
+        if col == geometry:
             continue
         dtype = out[col].dtype
         if isinstance(dtype, pd.BooleanDtype):
@@ -262,10 +263,19 @@ def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write the layers ``districts``, ``schools`` and ``estates`` (EPSG:4326)."""
-    layers = {"districts": _districts_layer(result), "schools": result.schools}
+    """Write the layers ``districts``, ``schools``, ``estates`` (EPSG:4326) and ``gaps``.
+
+    ``gaps`` is a table without geometry (the tidy gap table of every district, year, level
+    and scenario), so that a saved result can be re-drawn for any scenario and year
+    (``xuewei map``) and joined to ``districts`` in QGIS.
+    """
+    layers: dict[str, pd.DataFrame] = {
+        "districts": _districts_layer(result),
+        "schools": result.schools,
+    }
     if result.estates is not None:
         layers["estates"] = result.estates
+    layers["gaps"] = result.gaps
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     # pin the layer timestamps so identical runs give identical files
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"})
