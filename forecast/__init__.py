@@ -1,19 +1,71 @@
-"""Population forecasts per district: re-based histories, trends, district shares.
+"""Population and school-age forecasts per district: methods, backtests, ensemble, batch.
 
-Stage 2 of the pipeline: from the tidy population table to residents per district and year
-to the horizon, each with a prediction interval, reconciled to the city total.
+Stage 2 of the pipeline: from the tidy population table to residents and pupils per
+district and year to the horizon, each with a prediction interval, reconciled to the city
+total. Methods (each returns the tidy columns :data:`FORECAST_COLUMNS`): trends
+(:func:`forecast_trends`: ETS, ARIMA, drift, naive), district shares
+(:func:`forecast_districts`), cohort progression (:func:`forecast_cohort`), the housing
+pipeline (:func:`forecast_housing`), a cross-district panel (:func:`forecast_panel`) and
+the backtest-weighted ensemble (:func:`forecast_ensemble`). :func:`backtest` and
+:func:`backtest_report` measure them; :func:`forecast_batch` runs thousands of areas.
 """
 
+from xuewei.forecast.backtest import (
+    BACKTEST_HORIZONS,
+    backtest,
+    backtest_report,
+    ensemble_weights,
+)
+from xuewei.forecast.batch import BatchResult, Engine, forecast_batch
+from xuewei.forecast.cohort import cohort_ratios, forecast_cohort, implied_per_thousand
 from xuewei.forecast.districts import DistrictMethod, forecast_districts
-from xuewei.forecast.history import annualise, rebase_intercensal
-from xuewei.forecast.trend import MIN_ETS_POINTS, TrendMethod, forecast_trend
+from xuewei.forecast.ensemble import (
+    ENSEMBLE_METHODS,
+    combine_forecasts,
+    forecast_ensemble,
+    reconcile,
+)
+from xuewei.forecast.history import annualise, fill_births, rebase_intercensal, recut_boundaries
+from xuewei.forecast.housing import forecast_housing, pupil_yields
+from xuewei.forecast.panel import forecast_panel, panel_features
+from xuewei.forecast.trend import (
+    FORECAST_COLUMNS,
+    MIN_ARIMA_POINTS,
+    MIN_ETS_POINTS,
+    TrendMethod,
+    forecast_trend,
+    forecast_trends,
+)
 
 __all__ = [
+    "BACKTEST_HORIZONS",
+    "ENSEMBLE_METHODS",
+    "FORECAST_COLUMNS",
+    "MIN_ARIMA_POINTS",
     "MIN_ETS_POINTS",
+    "BatchResult",
     "DistrictMethod",
+    "Engine",
     "TrendMethod",
     "annualise",
+    "backtest",
+    "backtest_report",
+    "cohort_ratios",
+    "combine_forecasts",
+    "ensemble_weights",
+    "fill_births",
+    "forecast_batch",
+    "forecast_cohort",
     "forecast_districts",
+    "forecast_ensemble",
+    "forecast_housing",
+    "forecast_panel",
     "forecast_trend",
+    "forecast_trends",
+    "implied_per_thousand",
+    "panel_features",
+    "pupil_yields",
     "rebase_intercensal",
+    "recut_boundaries",
+    "reconcile",
 ]

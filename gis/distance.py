@@ -35,7 +35,6 @@ __all__ = [
     "RoadNetwork",
     "build_road_network",
     "nearest_within",
-    "network_nearest",
     "pairs_frame",
     "pairs_within",
     "point_xy",
@@ -358,11 +357,11 @@ class RoadNetwork:
                     dd.append(total[ok])
         if not oi:
             return _empty_pairs()
-        i = np.concatenate(oi)
-        j = np.concatenate(dj)
-        d = np.concatenate(dd)
-        s = np.lexsort((j, i))
-        return Pairs(i[s], j[s], d[s])
+        oi_all = np.concatenate(oi)
+        dj_all = np.concatenate(dj)
+        dd_all = np.concatenate(dd)
+        s = np.lexsort((dj_all, oi_all))
+        return Pairs(oi_all[s], dj_all[s], dd_all[s])
 
     def nearest(
         self,
@@ -471,9 +470,7 @@ def build_road_network(
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     coords, line_of = shapely.get_coordinates(parts, return_index=True)
     if coords.shape[0] == 0:
-        return RoadNetwork(
-            np.zeros((0, 2)), csr_matrix((0, 0)), csr_matrix((0, 0)), roads.crs
-        )
+        return RoadNetwork(np.zeros((0, 2)), csr_matrix((0, 0)), csr_matrix((0, 0)), roads.crs)
     same_line = line_of[1:] == line_of[:-1]
     a = np.flatnonzero(same_line)
     b = a + 1

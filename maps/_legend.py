@@ -1,7 +1,8 @@
 """The fixed boxes drawn over the meeting map: the title box and the legend.
 
 Both are plain HTML (no D3, no CDN beyond what folium already loads), so they print and
-they survive an offline page. Callers pass already-escaped HTML fragments.
+they survive an offline page; so is the full-screen button. Callers pass already-escaped
+HTML fragments.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ _CSS = """
 .xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
 .xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
     color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
-.xuewei-legend { bottom: 28px; right: 10px; max-height: 70%; overflow-y: auto; }
+.xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
+    font-size: 12px; line-height: 1.3; }
+.xuewei-legend summary { font-weight: bold; cursor: pointer; }
 .xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
 .xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
 .xuewei-legend table { border-collapse: collapse; }
@@ -39,6 +42,17 @@ _CSS = """
 .xuewei-synthetic { color: #7f0000; }
 .xuewei-dot { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
     border: 1px solid #333; }
+.xuewei-ring { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+    border: 3px solid #e7298a; background: #fde0ef; }
+.xuewei-line { display: inline-block; width: 22px; height: 0; border-top: 3px dashed #333;
+    vertical-align: middle; }
+.xuewei-outline { display: inline-block; width: 18px; height: 12px; border: 2px dashed #333; }
+.xuewei-icon { border-radius: 5px; border: 2px solid #ffffff; color: #ffffff;
+    box-shadow: 0 0 3px rgba(0, 0, 0, 0.7); text-align: center;
+    font: bold 13px/18px Arial, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+.xuewei-legend .xuewei-icon { display: inline-block; width: 18px; height: 18px; }
+.xuewei-fullscreen { font-size: 18px; line-height: 30px; text-align: center; cursor: pointer; }
+.xuewei-rationale { margin-top: 4px; max-width: 340px; }
 """
 
 _TEMPLATE = """
@@ -89,22 +103,83 @@ def title_box(title: str, subtitle: str, data_note: str | None) -> _Box:
     return _Box(body, box_class="xuewei-title", name="XueweiTitle")
 
 
-def legend_box(sections: Sequence[tuple[str, str | None, Sequence[tuple[str, str]]]]) -> _Box:
-    """Return the legend: one section per layer.
+def legend_box(
+    sections: Sequence[tuple[str, str | None, Sequence[tuple[str, str]]]], *, heading: str = ""
+) -> _Box:
+    """Return the legend: one section per layer, folding away under ``heading``.
 
     Parameters
     ----------
     sections
         ``(title, note, rows)`` with rows ``(symbol_html, label)``; all escaped HTML.
+    heading
+        The legend's own title (escaped HTML); a click on it folds the legend.
     """
-    parts = []
+    parts = [f"<details open><summary>{heading}</summary>"]
     for title, note, rows in sections:
         parts.append(f'<div class="xuewei-legend-title">{title}</div>')
         if note:
             parts.append(f'<div class="xuewei-legend-note">{note}</div>')
         cells = "".join(f"<tr><td>{symbol}</td><td>{text}</td></tr>" for symbol, text in rows)
         parts.append(f"<table>{cells}</table>")
+    parts.append("</details>")
     return _Box("".join(parts), box_class="xuewei-legend", name="XueweiLegend")
+
+
+_FULLSCREEN = """
+{% macro script(this, kwargs) %}
+    (function (map) {
+        var Control = L.Control.extend({
+            options: {position: "topleft"},
+            onAdd: function () {
+                var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control");
+                var button = L.DomUtil.create("a", "xuewei-fullscreen", bar);
+                button.href = "#";
+                button.title = {{ this.tip|tojson }};
+                button.setAttribute("role", "button");
+                button.innerHTML = {{ this.svg|tojson }};
+                L.DomEvent.disableClickPropagation(bar);
+                L.DomEvent.on(button, "click", function (event) {
+                    L.DomEvent.preventDefault(event);
+                    var page = document.documentElement;
+                    if (document.fullscreenElement) {
+                        document.exitFullscreen();
+                    } else if (page.requestFullscreen) {
+                        page.requestFullscreen();
+                    }
+                });
+                return bar;
+            }
+        });
+        new Control().addTo(map);
+    })({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+
+
+class _Fullscreen(MacroElement):
+    """A full-screen button: the whole page (map, title and legend) fills the screen.
+
+    Plain Leaflet and the browser's Fullscreen API, so it needs no plugin from a CDN.
+    """
+
+    _template = Template(_FULLSCREEN)
+
+    def __init__(self, tip: str) -> None:
+        super().__init__()
+        self._name = "XueweiFullscreen"
+        self.tip = tip
+        # four corner brackets, drawn: no icon font needed, offline or not
+        self.svg = (
+            '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" '
+            'fill="none" stroke="#333" stroke-width="2"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5'
+            'M6 15H1v-5"/></svg>'
+        )
+
+
+def fullscreen_button(tip: str) -> _Fullscreen:
+    """Return the full-screen button control (``tip`` is plain text, shown on hover)."""
+    return _Fullscreen(tip)
 
 
 def swatch(colour: str) -> str:
@@ -115,3 +190,23 @@ def swatch(colour: str) -> str:
 def dot(colour: str) -> str:
     """Return a filled circle for a point colour."""
     return f'<span class="xuewei-dot" style="background:{colour}"></span>'
+
+
+def ring() -> str:
+    """Return the symbol of an unserved estate: a thick magenta ring."""
+    return '<span class="xuewei-ring"></span>'
+
+
+def line(colour: str) -> str:
+    """Return a dashed line for a line layer colour."""
+    return f'<span class="xuewei-line" style="border-top-color:{colour}"></span>'
+
+
+def outline(colour: str) -> str:
+    """Return a dashed outline for an unfilled polygon colour."""
+    return f'<span class="xuewei-outline" style="border-color:{colour}"></span>'
+
+
+def icon(symbol: str, colour: str) -> str:
+    """Return an icon as the map draws it (``symbol`` is escaped HTML)."""
+    return f'<span class="xuewei-icon" style="background:{colour}">{symbol}</span>'

@@ -44,6 +44,8 @@ class PointLayer(folium.FeatureGroup):
         Whether the layer is on when the page opens.
     stroke
         Outline colour of the markers.
+    weight
+        Outline width, pixels.
     fill_opacity
         Opacity of the marker fill.
     popup_width
@@ -78,6 +80,7 @@ class PointLayer(folium.FeatureGroup):
         name: str,
         show: bool = True,
         stroke: str = "#333333",
+        weight: float = 1,
         fill_opacity: float = 0.9,
         popup_width: int = 340,
     ) -> None:
@@ -89,7 +92,7 @@ class PointLayer(folium.FeatureGroup):
         ]
         self.points_json = _script_json(rows)
         self.style_json = _script_json(
-            {"color": stroke, "weight": 1, "fill": True, "fillOpacity": fill_opacity}
+            {"color": stroke, "weight": weight, "fill": True, "fillOpacity": fill_opacity}
         )
         self.popup_width = int(popup_width)
         self._bounds = _bounds(points)
@@ -113,9 +116,135 @@ def _script_json(value: Any) -> str:
     )
 
 
-def _bounds(points: Sequence[MarkerData]) -> list[list[float | None]]:
+def _bounds(points: Sequence[MarkerData | IconData]) -> list[list[float | None]]:
     if not points:
         return [[None, None], [None, None]]
     lats = [p.lat for p in points]
     lons = [p.lon for p in points]
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+@dataclass(frozen=True)
+class IconData:
+    """One icon marker: where, its symbol (escaped HTML), CSS class and popup/tooltip HTML."""
+
+    lat: float
+    lon: float
+    symbol: str
+    css_class: str
+    popup: str
+    tooltip: str
+
+
+class IconLayer(folium.FeatureGroup):
+    """Markers drawn as small HTML icons (``L.divIcon``), from one embedded array.
+
+    Plain HTML icons need no image or icon font, so they work in an offline page. Lines
+    (e.g. from a proposed school to the estates it serves) can be added with ``links``:
+    ``[[lat, lon], [lat, lon]]`` pairs drawn thin and dashed under the icons.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            (function (group) {
+                var links = {{ this.links_json }};
+                for (var j = 0; j < links.length; j++) {
+                    L.polyline(links[j], {{ this.link_style_json }}).addTo(group);
+                }
+                var icons = {{ this.icons_json }};
+                for (var i = 0; i < icons.length; i++) {
+                    var p = icons[i];
+                    var icon = L.divIcon({
+                        className: "xuewei-icon " + p[3], html: p[2],
+                        iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]
+                    });
+                    L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
+                        .bindPopup(p[4], {maxWidth: {{ this.popup_width }}})
+                        .bindTooltip(p[5])
+                        .addTo(group);
+                }
+            })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        icons: Sequence[IconData],
+        *,
+        name: str,
+        links: Sequence[Sequence[Sequence[float]]] = (),
+        link_colour: str = "#08519c",
+        show: bool = True,
+        popup_width: int = 360,
+    ) -> None:
+        super().__init__(name=name, show=show)
+        self._name = "IconLayer"
+        self.icons_json = _script_json(
+            [[p.lat, p.lon, p.symbol, p.css_class, p.popup, p.tooltip] for p in icons]
+        )
+        self.links_json = _script_json([[list(a) for a in link] for link in links])
+        self.link_style_json = _script_json(
+            {"color": link_colour, "weight": 1.5, "opacity": 0.8, "dashArray": "4 3"}
+        )
+        self.popup_width = int(popup_width)
+        self._bounds = _bounds(icons)
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds
+
+
+@dataclass(frozen=True)
+class LineData:
+    """One line: its ``[lat, lon]`` vertices, colour, and popup/tooltip HTML."""
+
+    coords: Sequence[Sequence[float]]
+    colour: str
+    popup: str
+    tooltip: str
+
+
+class LineLayer(folium.FeatureGroup):
+    """Lines with a hollow start and a filled end (e.g. closing → receiving school)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            (function (group) {
+                var lines = {{ this.lines_json }};
+                for (var i = 0; i < lines.length; i++) {
+                    var p = lines[i], c = p[0];
+                    var style = Object.assign({}, {{ this.style_json }}, {color: p[1]});
+                    L.polyline(c, style).bindPopup(p[2]).bindTooltip(p[3], {sticky: true})
+                        .addTo(group);
+                    L.circleMarker(c[0], {radius: 5, color: p[1], weight: 2, fill: true,
+                        fillColor: "#ffffff", fillOpacity: 1}).bindTooltip(p[3]).addTo(group);
+                    L.circleMarker(c[c.length - 1], {radius: 5, color: p[1], weight: 2,
+                        fill: true, fillColor: p[1], fillOpacity: 1}).bindTooltip(p[3])
+                        .addTo(group);
+                }
+            })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lines: Sequence[LineData], *, name: str, show: bool = True) -> None:
+        super().__init__(name=name, show=show)
+        self._name = "LineLayer"
+        self.lines_json = _script_json(
+            [[[list(c) for c in p.coords], p.colour, p.popup, p.tooltip] for p in lines]
+        )
+        self.style_json = _script_json({"weight": 3, "opacity": 0.9, "dashArray": "8 5"})
+        lats = [c[0] for p in lines for c in p.coords]
+        lons = [c[1] for p in lines for c in p.coords]
+        self._bounds: list[list[float | None]] = (
+            [[min(lats), min(lons)], [max(lats), max(lons)]]
+            if lats
+            else [[None, None], [None, None]]
+        )
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds

@@ -9,8 +9,10 @@ is byte-stable (see :func:`xuewei.maps.render_html`).
 
 from __future__ import annotations
 
+import html
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -18,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 from shapely.geometry import mapping
 
 from xuewei.errors import CRSError, InputError, Problem
@@ -34,15 +38,31 @@ from xuewei.maps._labels import (
     scenario_text,
     signed_text,
 )
-from xuewei.maps._legend import box_style, dot, legend_box, swatch, title_box
-from xuewei.maps._points import MarkerData, PointLayer
+from xuewei.maps._legend import (
+    box_style,
+    dot,
+    fullscreen_button,
+    icon,
+    legend_box,
+    line,
+    outline,
+    ring,
+    swatch,
+    title_box,
+)
+from xuewei.maps._points import IconData, IconLayer, LineData, LineLayer, MarkerData, PointLayer
 from xuewei.maps.render import _stabilise_ids
+from xuewei.maps.tiles import Datum, base_layers, basemap_datum, to_datum
 
 __all__ = [
+    "CATCHMENT_COLOURS",
     "GAP_BALANCED",
     "GAP_NO_DATA",
     "GAP_SHORTAGE",
     "GAP_SURPLUS",
+    "MERGER_COLOUR",
+    "PROPOSAL_STYLES",
+    "UNSERVED_COLOUR",
     "UTILISATION_BREAKS",
     "UTILISATION_COLOURS",
     "plan_map",
@@ -65,11 +85,38 @@ UTILISATION_COLOURS: Mapping[str, str] = {
 # Decimal places of drawn longitudes/latitudes: 1e-6 degrees is about 0.1 m.
 _DIGITS = 6
 _ESTATE_COLOUR = "#6a3d9a"
-_UNSERVED_COLOUR = "#e7298a"
+#: Unserved estates: a thick magenta ring around a pale fill, in a layer of their own.
+UNSERVED_COLOUR = "#e7298a"
+_UNSERVED_FILL = "#fde0ef"
+#: Catchment outline colour by school level.
+CATCHMENT_COLOURS: Mapping[str, str] = {
+    "primary": "#1f78b4",
+    "junior": "#33a02c",
+    "nine_year": "#6a3d9a",
+    "kindergarten": "#ff7f00",
+}
+_CATCHMENT_OTHER = "#525252"
+#: Proposal icon by kind: (symbol, colour); the symbol of kindergartens and special
+#: education schools is a Chinese character, with a Latin letter on English maps.
+PROPOSAL_STYLES: Mapping[str, tuple[str, str]] = {
+    "new_build": ("★", "#08519c"),
+    "expansion": ("+", "#238b45"),
+    "merger": ("⇆", "#6a51a3"),
+    "kindergarten": ("幼", "#d94801"),
+    "special_education": ("特", "#8c2d04"),
+}
+_PROPOSAL_EN = {"kindergarten": "K", "special_education": "S"}
+_PROPOSAL_OTHER = ("?", "#525252")
+#: Merger lines: from the closing school (hollow end) to the receiving school (filled end).
+MERGER_COLOUR = "#54278f"
 
 _DISTRICT_COLUMNS = ("district_id", "name")
 _SCHOOL_COLUMNS = ("school_id", "name", "level")
 _ESTATE_COLUMNS = ("estate_id", "name", "residents")
+_CATCHMENT_COLUMNS = ("school_id", "level")
+_PROPOSAL_COLUMNS = ("proposal_id", "kind")
+_MERGER_COLUMNS = ("year",)
+_MERGER_ENDS = ("closing_school_id", "receiving_school_id")
 _GAP_COLUMNS = (
     "district_id",
     "level",
@@ -97,13 +144,17 @@ def plan_map(
     *,
     gaps: pd.DataFrame,
     estates: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+    mergers: pd.DataFrame | None = None,
     scenario: float,
     year: int,
     level: str = "compulsory",
     title: str,
     lang: Lang = "both",
     data_note: str | None = None,
-    tiles: str | folium.TileLayer | None = "OpenStreetMap",
+    tiles: str | Sequence[str] | folium.TileLayer | None = "osm",
+    tianditu_key: str | None = None,
     capacity_col: str = "capacity",
 ) -> folium.Map:
     """Draw the meeting map of a plan for one scenario, year and level.
@@ -117,13 +168,26 @@ def plan_map(
     - **schools**, one layer per level: circles coloured by utilisation (< 85 %, 85–100 %,
       > 100 %, unknown) and sized by capacity, with a popup of the school's figures and
       flags (over capacity, large classes, oversized school, synthetic data);
-    - **estates** (when given), hidden at first; magenta when the optional ``unserved``
-      column is true.
+    - **estates** (when given), hidden at first, with the school each is assigned to
+      (``assigned_school_<level>`` columns) in the popup;
+    - **unserved estates**: estates whose optional ``unserved`` column is true, in a layer
+      of their own, shown at first, drawn as thick magenta rings;
+    - **catchments** (when given), one layer per level, hidden at first: dashed outlines
+      coloured by level, the school's name in the tooltip;
+    - **proposals** (when given): an icon per kind (★ new school, + expansion, ⇆ merger,
+      幼 kindergarten, 特 special education) with a popup of the kind, district, level,
+      year, added places, rationale and the estates served, which are joined to it by
+      thin dashed lines;
+    - **mergers** (when given): a dashed line from the closing school (hollow end) to the
+      receiving school (filled end), with the year.
 
     A title box names the plan, scenario, year and level and shows ``data_note``; a legend
-    explains the colours. The view fits the districts. Element ids are sequential, so
-    :func:`xuewei.maps.render_html` (or ``m.save``) writes byte-identical pages for the
-    same inputs. Nothing is computed here: every number is drawn as given.
+    explains the colours and symbols; a scale bar, a full-screen button and the layer
+    control complete the page. With Amap as the base map every layer is drawn shifted to
+    GCJ-02, so that the points sit on Amap's streets (see :mod:`xuewei.maps.tiles`). The
+    view fits the districts. Element ids are sequential, so :func:`xuewei.maps.render_html`
+    (or ``m.save``) writes byte-identical pages for the same inputs. Nothing is computed
+    here: every number is drawn as given.
 
     Parameters
     ----------
@@ -141,8 +205,23 @@ def plan_map(
         (places per 1,000 residents), with ``residents``, ``required``, ``offered`` and
         ``gap`` (places; ``gap > 0`` is a shortage), e.g. from :mod:`xuewei.planning`.
     estates
-        Points with ``estate_id``, ``name``, ``residents``, and optionally
-        ``completion_year``, ``synthetic`` and ``unserved``.
+        Points (or polygons) with ``estate_id``, ``name``, ``residents``, and optionally
+        ``completion_year``, ``synthetic``, ``unserved`` (bool) and
+        ``assigned_school_<level>`` (a ``school_id`` or ``proposal_id``).
+    catchments
+        Polygons with ``school_id`` and ``level`` (from :mod:`xuewei.gis`), e.g. one per
+        school and level.
+    proposals
+        Points (or polygons) with ``proposal_id`` and ``kind`` (``new_build``,
+        ``expansion``, ``merger``, ``kindergarten``, ``special_education``), and as
+        available ``district_id``, ``level``, ``year``, ``places``, ``rationale_zh``,
+        ``rationale_en`` and ``estate_ids`` (the estates it serves: a list, or ids joined
+        by ``;`` or ``,``). Estates whose ``assigned_school_<level>`` is a proposal's id
+        count as served by it too.
+    mergers
+        One row per merger with ``year`` and either line geometries from the closing to the
+        receiving school, or the columns ``closing_school_id`` and ``receiving_school_id``
+        (the line is then drawn between those schools); optionally ``pupils``.
     scenario
         Places per 1,000 residents to show, one of ``gaps["scenario"]``.
     year
@@ -158,7 +237,15 @@ def plan_map(
     data_note
         Shown prominently under the title, e.g. ``"Schools are SYNTHETIC / 学校为合成数据"``.
     tiles
-        Base map: a folium tile name, a :class:`folium.TileLayer`, or ``None`` for none.
+        Base map: ``"osm"`` (OpenStreetMap), ``"amap"`` or ``"amap_satellite"`` (高德,
+        GCJ-02: the layers are shifted to match), ``"tianditu"`` or
+        ``"tianditu_satellite"`` (天地图, needs ``tianditu_key``), a list of these of one
+        datum (switchable in the layer control, the first shown), a
+        :class:`folium.TileLayer` (taken to be WGS84), or ``None``/``"none"`` for a blank
+        background. An offline page (:func:`xuewei.maps.render_html` with
+        ``offline=True``) leaves the tiles out whatever is chosen here.
+    tianditu_key
+        The bureau's Tianditu key (tk), for the Tianditu base maps.
     capacity_col
         Column of ``schools`` with the places a school offers (shown as its capacity and
         sizing its marker), e.g. ``"places"`` for the capacity computed by
@@ -173,12 +260,14 @@ def plan_map(
     ------
     xuewei.errors.InputError
         (a ``ValueError``) when a column is missing, a geometry is empty, ids repeat, or
-        ``scenario``, ``year`` or ``level`` is not in ``gaps`` — naming the value and the
-        ones available; all problems at once.
+        ``scenario``, ``year`` or ``level`` is not in ``gaps``, or a merger names a school
+        that is not in ``schools`` — naming the value and the ones available; all problems
+        at once.
     xuewei.errors.CRSError
         When an input has no CRS.
     ValueError
-        When ``lang`` is not ``"zh"``, ``"en"`` or ``"both"``.
+        When ``lang`` is not ``"zh"``, ``"en"`` or ``"both"``, or ``tiles`` is unknown,
+        mixes datums or asks for Tianditu without a key.
 
     Examples
     --------
@@ -227,21 +316,40 @@ def plan_map(
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; use one of {', '.join(LANGS)}.")
-    _check_inputs(districts, schools, gaps, estates, scenario=scenario, year=year, level=level)
+    if isinstance(tiles, folium.TileLayer):
+        datum: Datum = "wgs84"
+        bases: list[folium.map.Layer] = [tiles]
+    else:
+        datum = basemap_datum(tiles)
+        bases = base_layers(tiles, tianditu_key=tianditu_key, lang=lang)
+    _check_inputs(
+        districts,
+        schools,
+        gaps,
+        estates,
+        scenario=scenario,
+        year=year,
+        level=level,
+        extra={"catchments": catchments, "proposals": proposals, "mergers": mergers},
+    )
     if capacity_col != "capacity" and capacity_col not in schools.columns:
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
-    districts_ll = districts.to_crs("EPSG:4326")
+    districts_ll = to_datum(districts, datum)
+    schools_ll = to_datum(schools, datum)
+    merger_lines = None if mergers is None else _merger_lines(mergers, schools, datum)
     selected = _select_gaps(gaps, scenario=scenario, year=year)
     west, south, east, north = (round(float(v), _DIGITS) for v in districts_ll.total_bounds)
 
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=10,
-        tiles=tiles,
+        tiles=None,
         control_scale=True,
         prefer_canvas=True,
     )
+    for base in bases:
+        base.add_to(m)
     m.get_root().title = esc(title)  # type: ignore[attr-defined]
 
     step = _add_districts(m, districts_ll, selected, year=year, level=level, lang=lang)
@@ -254,25 +362,44 @@ def plan_map(
             strict=True,
         )
     }
+    names = _place_names(schools, proposals, lang)
+    catchment_levels: list[str] = []
+    if catchments is not None:
+        catchment_levels = _add_catchments(m, to_datum(catchments, datum), names, lang=lang)
     _add_schools(
         m,
-        schools.to_crs("EPSG:4326"),
+        schools_ll,
         district_names,
         level=level,
         lang=lang,
         capacity_col=capacity_col,
     )
+    estates_ll = None if estates is None else to_datum(estates, datum)
     has_unserved = False
-    if estates is not None:
-        has_unserved = "unserved" in estates.columns
-        _add_estates(m, estates.to_crs("EPSG:4326"), lang=lang)
+    if estates_ll is not None:
+        has_unserved = _add_estates(m, estates_ll, names, lang=lang)
+    kinds: list[str] = []
+    if proposals is not None:
+        kinds = _add_proposals(m, to_datum(proposals, datum), estates_ll, district_names, lang=lang)
+    if merger_lines is not None:
+        _add_mergers(m, merger_lines, names, lang=lang)
 
     subtitle = " · ".join(
         [scenario_text(scenario, lang), f"{label('year', lang)} {int(year)}", label(level, lang)]
     )
     box_style().add_to(m)
     title_box(esc(title), subtitle, None if data_note is None else esc(data_note)).add_to(m)
-    _legend(step, level, lang, estates=estates is not None, unserved=has_unserved).add_to(m)
+    _legend(
+        step,
+        level,
+        lang,
+        estates=estates is not None,
+        unserved=has_unserved,
+        catchment_levels=catchment_levels,
+        kinds=kinds,
+        mergers=merger_lines is not None and len(merger_lines) > 0,
+    ).add_to(m)
+    fullscreen_button(_plain(label("fullscreen", lang))).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     _stabilise_ids(m.get_root())
@@ -291,11 +418,13 @@ def _check_inputs(
     scenario: float,
     year: int,
     level: str,
+    extra: Mapping[str, pd.DataFrame | None],
 ) -> None:
     frames: dict[str, pd.DataFrame | None] = {
         "districts": districts,
         "schools": schools,
         "estates": estates,
+        **extra,
     }
     no_crs = [
         name
@@ -342,8 +471,71 @@ def _check_inputs(
     problems += gap_problems
     if not gap_problems and all(c in gaps.columns for c in _GAP_COLUMNS):
         problems += _selection_problems(gaps, districts, scenario=scenario, year=year, level=level)
+    problems += _layer_problems(extra, schools)
     if problems:
         raise InputError(problems)
+
+
+def _layer_problems(
+    extra: Mapping[str, pd.DataFrame | None], schools: gpd.GeoDataFrame
+) -> list[Problem]:
+    """Check the optional layers: catchments, proposals and mergers."""
+    problems: list[Problem] = []
+    for name, columns in [
+        ("catchments", _CATCHMENT_COLUMNS),
+        ("proposals", _PROPOSAL_COLUMNS),
+    ]:
+        frame = extra.get(name)
+        if frame is None:
+            continue
+        if not isinstance(frame, gpd.GeoDataFrame):
+            problems.append(
+                Problem(name, f"got a {type(frame).__name__}; expected a GeoDataFrame.")
+            )
+            continue
+        problems += [
+            Problem(name, "column missing.", column=c) for c in columns if c not in frame.columns
+        ]
+        problems += _geometry_problems(name, frame)
+    mergers = extra.get("mergers")
+    if mergers is None:
+        return problems
+    problems += [
+        Problem("mergers", "column missing.", column=c)
+        for c in _MERGER_COLUMNS
+        if c not in mergers.columns
+    ]
+    if _has_lines(mergers):
+        return problems + _geometry_problems("mergers", mergers)
+    missing_ends = [c for c in _MERGER_ENDS if c not in mergers.columns]
+    if missing_ends:
+        names = " or ".join(f"`{c}`" for c in missing_ends)
+        message = (
+            f"no line geometries and no column {names}; give lines from the closing to "
+            "the receiving school, or both ids."
+        )
+        return [*problems, Problem("mergers", message)]
+    known = set(schools["school_id"].astype(str)) if "school_id" in schools.columns else set()
+    for column in _MERGER_ENDS:
+        for row, value in enumerate(mergers[column], start=1):
+            if str(value) not in known:
+                problems.append(
+                    Problem(
+                        "mergers",
+                        f"{value!r} is not a school_id of schools; the line needs both "
+                        "schools' locations.",
+                        row=row,
+                        column=column,
+                    )
+                )
+    return problems
+
+
+def _has_lines(frame: pd.DataFrame) -> bool:
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        return False
+    kinds = set(frame.geometry.geom_type.dropna())
+    return bool(kinds) and kinds <= {"LineString", "MultiLineString"}
 
 
 def _geometry_problems(name: str, frame: gpd.GeoDataFrame) -> list[Problem]:
@@ -611,11 +803,83 @@ def _school_popup(
     )
 
 
-def _add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, lang: Lang) -> None:
+def _place_names(
+    schools: gpd.GeoDataFrame, proposals: gpd.GeoDataFrame | None, lang: Lang
+) -> dict[str, str]:
+    """Return escaped display names of schools and proposals by id."""
+    names = {
+        str(i): _bilingual(n, e, lang)
+        for i, n, e in zip(
+            schools["school_id"], schools["name"], _column(schools, "name_en"), strict=True
+        )
+    }
+    if proposals is not None:
+        for pid, kind in zip(proposals["proposal_id"], proposals["kind"], strict=True):
+            names.setdefault(str(pid), f"{_kind_label(kind, lang)} {esc(pid)}")
+    return names
+
+
+def _kind_label(kind: Any, lang: Lang) -> str:
+    key = "kindergarten_proposal" if str(kind) == "kindergarten" else str(kind)
+    return label(key, lang)
+
+
+def _add_catchments(
+    m: folium.Map, catchments: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
+) -> list[str]:
+    """Add one outline layer per level; return the levels drawn."""
+    levels = [str(v) for v in pd.unique(catchments["level"].astype(str))]
+    ordered = [v for v in _SCHOOL_LEVELS if v in levels] + sorted(
+        v for v in levels if v not in _SCHOOL_LEVELS
+    )
+    for school_level in ordered:
+        rows = catchments[np.asarray(catchments["level"].astype(str) == school_level)]
+        colour = CATCHMENT_COLOURS.get(school_level, _CATCHMENT_OTHER)
+        features = []
+        for i, (school_id, geometry) in enumerate(
+            zip(rows["school_id"], rows.geometry, strict=True)
+        ):
+            name = names.get(str(school_id), esc(school_id))
+            tip = (
+                f'<div class="xuewei-tip"><b>{label("catchment", lang)}</b> · '
+                f"{label(school_level, lang)}<br>{name} "
+                f'<span class="xuewei-id">{esc(school_id)}</span></div>'
+            )
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"c{i}",
+                    "geometry": mapping(shapely.transform(geometry, _round_coordinates)),
+                    "properties": {"tooltip": tip},
+                }
+            )
+        style = {
+            "color": colour,
+            "weight": 2,
+            "dashArray": "6 4",
+            "fillColor": colour,
+            "fillOpacity": 0.06,
+        }
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name=f"{label('layer_catchments', lang)}: {label(school_level, lang)}",
+            style_function=lambda _feature, style=style: style,
+            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+            show=False,
+        ).add_to(m)
+    return ordered
+
+
+def _add_estates(
+    m: folium.Map, estates: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
+) -> bool:
+    """Add the estates layer and, when any is unserved, the unserved layer; tell which."""
     residents = pd.to_numeric(estates["residents"], errors="coerce")
     res_max = float(np.nanmax(residents.to_numpy(float))) if residents.notna().any() else 0.0
     has_unserved = "unserved" in estates.columns
-    points = []
+    assigned = [c for c in estates.columns if str(c).startswith("assigned_school_")]
+    served: list[MarkerData] = []
+    unserved_points: list[MarkerData] = []
     for rec, point, res in zip(_records(estates), _points(estates), residents, strict=True):
         unserved = has_unserved and flag(rec["unserved"])
         rows = [
@@ -623,27 +887,238 @@ def _add_estates(m: folium.Map, estates: gpd.GeoDataFrame, *, lang: Lang) -> Non
             ("completion_year", _year_text(rec.get("completion_year"))),
         ]
         popup = _popup_head(rec["name"], None, rec["estate_id"], lang) + _table(rows, lang)
+        popup += _assigned_lines(rec, assigned, names, lang)
         if unserved:
             popup += f'<div class="xuewei-flags">{label("unserved", lang)}</div>'
         popup += _synthetic_line(rec, lang)
-        points.append(
-            MarkerData(
-                lat=round(point.y, _DIGITS),
-                lon=round(point.x, _DIGITS),
-                radius=_radius(res, res_max, smallest=3.0, largest=9.0),
-                fill=_UNSERVED_COLOUR if unserved else _ESTATE_COLOUR,
-                popup=f'<div class="xuewei-popup">{popup}</div>',
-                tooltip=esc(rec["name"]),
-            )
+        marker = MarkerData(
+            lat=round(point.y, _DIGITS),
+            lon=round(point.x, _DIGITS),
+            radius=_radius(res, res_max, smallest=3.0, largest=9.0) + (2.0 if unserved else 0),
+            fill=_UNSERVED_FILL if unserved else _ESTATE_COLOUR,
+            popup=f'<div class="xuewei-popup">{popup}</div>',
+            tooltip=esc(rec["name"]),
         )
+        (unserved_points if unserved else served).append(marker)
     PointLayer(
-        points,
+        served,
         name=label("layer_estates", lang),
         show=False,
         stroke="#ffffff",
         fill_opacity=0.85,
         popup_width=300,
     ).add_to(m)
+    if unserved_points:
+        PointLayer(
+            unserved_points,
+            name=label("layer_unserved", lang),
+            show=True,
+            stroke=UNSERVED_COLOUR,
+            weight=3,
+            fill_opacity=0.9,
+            popup_width=300,
+        ).add_to(m)
+    return bool(unserved_points)
+
+
+def _assigned_lines(
+    rec: Mapping[str, Any], columns: Sequence[str], names: Mapping[str, str], lang: Lang
+) -> str:
+    rows = []
+    for column in columns:
+        value = rec.get(column)
+        if missing(value) or str(value) == "":
+            continue
+        school_level = column.removeprefix("assigned_school_")
+        name = names.get(str(value), esc(value))
+        rows.append(
+            f"<tr><th>{label('assigned_school', lang)} · {label(school_level, lang)}</th>"
+            f'<td>{name} <span class="xuewei-id">{esc(value)}</span></td></tr>'
+        )
+    return f"<table>{''.join(rows)}</table>" if rows else ""
+
+
+def _served_estates(
+    proposals: gpd.GeoDataFrame, estates: gpd.GeoDataFrame | None
+) -> list[list[int]]:
+    """Return, per proposal, the positions in ``estates`` of the estates it serves."""
+    if estates is None:
+        return [[] for _ in range(len(proposals))]
+    position = {str(e): i for i, e in enumerate(estates["estate_id"])}
+    by_assignment: dict[str, list[int]] = {}
+    for column in (c for c in estates.columns if str(c).startswith("assigned_school_")):
+        for i, value in enumerate(estates[column]):
+            if not missing(value):
+                by_assignment.setdefault(str(value), []).append(i)
+    out = []
+    for pid, listed in zip(proposals["proposal_id"], _column(proposals, "estate_ids"), strict=True):
+        found = [position[e] for e in _id_list(listed) if e in position]
+        found += by_assignment.get(str(pid), [])
+        out.append(sorted(set(found)))
+    return out
+
+
+def _id_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in re.split(r"[;,]", value) if v.strip()]
+    if isinstance(value, list | tuple | np.ndarray | pd.Series):
+        return [str(v) for v in value if not missing(v)]
+    return [] if missing(value) else [str(value)]
+
+
+def _add_proposals(
+    m: folium.Map,
+    proposals: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame | None,
+    district_names: Mapping[str, str],
+    *,
+    lang: Lang,
+) -> list[str]:
+    """Add the proposals layer (icons and lines to the estates served); return the kinds."""
+    served = _served_estates(proposals, estates)
+    estate_points = [] if estates is None else _points(estates)
+    estate_names = [] if estates is None else [esc(n) for n in estates["name"]]
+    icons = []
+    links = []
+    for rec, point, serves in zip(_records(proposals), _points(proposals), served, strict=True):
+        kind = str(rec["kind"])
+        symbol, colour = _proposal_symbol(kind, lang)
+        district = rec.get("district_id")
+        rows = [
+            ("level", "–" if missing(rec.get("level")) else label(str(rec["level"]), lang)),
+            (
+                "district",
+                "–" if missing(district) else district_names.get(str(district), esc(district)),
+            ),
+            ("year", _year_text(rec.get("year"))),
+            ("places", int_text(rec.get("places"))),
+        ]
+        if serves:
+            shown = ", ".join(estate_names[i] for i in serves[:12])
+            more = f" … (+{len(serves) - 12})" if len(serves) > 12 else ""
+            rows.append(("serves", shown + more))
+        head = (
+            f'<b><span class="xuewei-icon" style="background:{colour};display:inline-block;'
+            f'width:18px">{symbol}</span> {_kind_label(kind, lang)}</b><br>'
+            f'<span class="xuewei-id">{esc(rec["proposal_id"])}</span>'
+        )
+        popup = head + _table(rows, lang) + _rationale(rec, lang) + _synthetic_line(rec, lang)
+        lat, lon = round(point.y, _DIGITS), round(point.x, _DIGITS)
+        icons.append(
+            IconData(
+                lat=lat,
+                lon=lon,
+                symbol=symbol,
+                css_class=f"xuewei-kind-{_css_name(kind)}",
+                popup=f'<div class="xuewei-popup">{popup}</div>',
+                tooltip=f"{_kind_label(kind, lang)} {esc(rec['proposal_id'])}",
+            )
+        )
+        for i in serves:
+            target = estate_points[i]
+            links.append([[lat, lon], [round(target.y, _DIGITS), round(target.x, _DIGITS)]])
+    layer = IconLayer(icons, name=label("layer_proposals", lang), links=links)
+    # each icon's colour, by kind, as CSS: the icon data carry the class only
+    layer.add_child(_KindStyle(lang))
+    layer.add_to(m)
+    kinds = [str(k) for k in pd.unique(proposals["kind"].astype(str))]
+    return [k for k in PROPOSAL_STYLES if k in kinds] + sorted(
+        k for k in kinds if k not in PROPOSAL_STYLES
+    )
+
+
+class _KindStyle(MacroElement):
+    """The background colour of each proposal kind's icon."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+    )
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__()
+        self._name = "XueweiKindStyle"
+        self.css = (
+            " ".join(
+                f".xuewei-kind-{_css_name(k)} {{ background: {c}; }}"
+                for k, (_s, c) in PROPOSAL_STYLES.items()
+            )
+            + f" .xuewei-icon {{ background: {_PROPOSAL_OTHER[1]}; }}"
+        )
+
+
+def _css_name(kind: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "-", kind.lower())
+
+
+def _proposal_symbol(kind: str, lang: Lang) -> tuple[str, str]:
+    symbol, colour = PROPOSAL_STYLES.get(kind, _PROPOSAL_OTHER)
+    if lang == "en":
+        symbol = _PROPOSAL_EN.get(kind, symbol)
+    return esc(symbol), colour
+
+
+def _rationale(rec: Mapping[str, Any], lang: Lang) -> str:
+    parts = []
+    for key, wanted in (("rationale_zh", ("zh", "both")), ("rationale_en", ("en", "both"))):
+        value = rec.get(key)
+        if lang in wanted and not missing(value) and str(value):
+            parts.append(esc(value))
+    if not parts:
+        return ""
+    return (
+        f'<div class="xuewei-rationale"><b>{label("rationale", lang)}</b>: '
+        + "<br>".join(parts)
+        + "</div>"
+    )
+
+
+def _merger_lines(
+    mergers: pd.DataFrame, schools: gpd.GeoDataFrame, datum: Datum
+) -> gpd.GeoDataFrame:
+    """Return the mergers as lines in the drawing datum, built from the schools if need be."""
+    if _has_lines(mergers):
+        return to_datum(mergers, datum)
+    located = dict(zip(schools["school_id"].astype(str), _points(schools), strict=True))
+    lines = [
+        shapely.LineString([located[str(a)], located[str(b)]])
+        for a, b in zip(mergers["closing_school_id"], mergers["receiving_school_id"], strict=True)
+    ]
+    table = pd.DataFrame(mergers.drop(columns="geometry", errors="ignore"))
+    frame = gpd.GeoDataFrame(table, geometry=lines, crs=schools.crs)
+    return to_datum(frame, datum)
+
+
+def _add_mergers(
+    m: folium.Map, mergers: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
+) -> None:
+    lines = []
+    for rec, geometry in zip(_records(mergers), mergers.geometry, strict=True):
+        parts = list(getattr(geometry, "geoms", [geometry]))
+        coords = [[round(y, _DIGITS), round(x, _DIGITS)] for part in parts for x, y in part.coords]
+        closing, receiving = rec.get("closing_school_id"), rec.get("receiving_school_id")
+
+        def name(value: Any) -> str:
+            return "–" if missing(value) else names.get(str(value), esc(value))
+
+        year = _year_text(rec.get("year"))
+        tip = f"{label('merger', lang)} {year}: {name(closing)} → {name(receiving)}"
+        rows = [
+            ("closing", name(closing)),
+            ("receiving", name(receiving)),
+            ("merger_year", year),
+        ]
+        if not missing(rec.get("pupils")):
+            rows.append(("pupils", int_text(rec.get("pupils"))))
+        popup = f"<b>{label('merger', lang)} {year}</b>" + _table(rows, lang)
+        lines.append(
+            LineData(
+                coords=coords,
+                colour=MERGER_COLOUR,
+                popup=f'<div class="xuewei-popup">{popup}</div>',
+                tooltip=tip,
+            )
+        )
+    LineLayer(lines, name=label("layer_mergers", lang)).add_to(m)
 
 
 def _legend(
@@ -653,6 +1128,9 @@ def _legend(
     *,
     estates: bool,
     unserved: bool,
+    catchment_levels: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    mergers: bool = False,
 ) -> Any:
     one, two = int_text(step), int_text(2 * step)
     short, surplus = label("shortage", lang), label("surplus", lang)
@@ -680,9 +1158,25 @@ def _legend(
     if estates:
         estate_rows = [(dot(_ESTATE_COLOUR), label("estate", lang))]
         if unserved:
-            estate_rows.append((dot(_UNSERVED_COLOUR), label("unserved", lang)))
+            estate_rows.append((ring(), label("unserved", lang)))
         sections.append((label("legend_estates", lang), None, estate_rows))
-    return legend_box(sections)
+    if catchment_levels:
+        rows = [
+            (outline(CATCHMENT_COLOURS.get(v, _CATCHMENT_OTHER)), label(v, lang))
+            for v in catchment_levels
+        ]
+        sections.append((label("layer_catchments", lang), None, rows))
+    if kinds or mergers:
+        rows = []
+        for kind in kinds:
+            symbol, colour = _proposal_symbol(kind, lang)
+            rows.append((icon(symbol, colour), _kind_label(kind, lang)))
+        notes = [label("serves_note", lang)] if kinds else []
+        if mergers:
+            rows.append((line(MERGER_COLOUR), label("layer_mergers", lang)))
+            notes.append(label("merger_note", lang))
+        sections.append((label("legend_proposals", lang), "; ".join(notes), rows))
+    return legend_box(sections, heading=label("legend", lang))
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -723,6 +1217,11 @@ def _radius(value: Any, largest_value: float, *, smallest: float, largest: float
 
 def _round_coordinates(coordinates: np.ndarray) -> np.ndarray:
     return np.round(coordinates, _DIGITS)
+
+
+def _plain(escaped: str) -> str:
+    """Undo :func:`esc` for text that is set as plain text (a title attribute)."""
+    return html.unescape(escaped)
 
 
 def _year_text(value: Any) -> str:

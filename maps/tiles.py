@@ -60,8 +60,7 @@ BASEMAPS: dict[str, _Spec] = {
         "OpenStreetMap",
         "wgs84",
         ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-        "contributors",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         subdomains="abc",
         max_zoom=19,
     ),
@@ -148,10 +147,10 @@ def basemap_datum(tiles: str | Sequence[str] | None) -> Datum:
     --------
     >>> basemap_datum("amap"), basemap_datum(["osm", "tianditu"]), basemap_datum(None)
     ('gcj02', 'wgs84', 'wgs84')
-    >>> basemap_datum(["osm", "amap"])
+    >>> basemap_datum(["osm", "amap"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: tiles: osm (WGS84) and amap (GCJ-02) cannot share a map: its points would sit on the wrong street on one of them. Draw one map per datum.
+    ValueError: tiles: osm (WGS84) and amap (GCJ-02) cannot share a map: ...
     """
     names = _names(tiles)
     datums = {BASEMAPS[n].datum for n in names}

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point, box
 
 from xuewei import maps
@@ -462,3 +463,262 @@ def test_schools_without_optional_columns(districts, gaps) -> None:
     )
     page = _page(districts, bare, gaps)
     assert _markers(page)["一中"]["fill"] == UTILISATION_COLOURS["unknown"]
+
+
+# --- catchments, unserved estates, proposals, mergers ----------------------------------------
+
+
+@pytest.fixture
+def catchments() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"school_id": ["s1", "s2"], "level": ["primary", "junior"]},
+        geometry=[box(112.86, 28.16, 112.94, 28.24), box(112.96, 28.06, 113.04, 28.14)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def proposals() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "proposal_id": ["p1", "p2", XSS],
+            "kind": ["new_build", "kindergarten", "expansion"],
+            "district_id": ["yl", "tx", "yl"],
+            "level": ["primary", "kindergarten", "junior"],
+            "year": [2028, 2027, 2029],
+            "places": [2_160, 360, 450],
+            "rationale_zh": ["梅溪湖片区缺少小学学位", "三千人以上小区无幼儿园", XSS],
+            "rationale_en": ["No primary school within 500 m", "3,000+ residents", "x"],
+            "estate_ids": ["e1;e2", None, None],
+        },
+        geometry=[Point(112.87, 28.18), Point(113.02, 28.13), Point(112.91, 28.21)],
+        crs="EPSG:4326",
+    )
+
+
+def _icons(page: str) -> dict[str, list]:
+    """Tooltip -> icon row of the proposals layer."""
+    found = re.search(r"var icons = (\[.*?\]);\n", page)
+    assert found is not None
+    return {row[5]: row for row in json.loads(found.group(1))}
+
+
+def _links(page: str) -> list:
+    found = re.search(r"var links = (\[.*?\]);\n", page)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def _lines(page: str) -> list:
+    found = re.search(r"var lines = (\[.*?\]);\n", page)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_catchments_layer(districts, schools, gaps, catchments) -> None:
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, catchments=catchments, scenario=85, year=2030, title="t"
+    )
+    groups = {c.layer_name: c for c in m._children.values() if hasattr(c, "layer_name")}
+    assert groups["学区 Catchments: 小学 Primary"].show is False
+    assert "学区 Catchments: 初中 Junior secondary" in groups
+    page = maps.render_html(m)
+    collections = [json.loads(g) for g in re.findall(r"geo_json_\d+_add\((\{.*?\})\);\n", page)]
+    tips = [f["properties"]["tooltip"] for c in collections[1:] for f in c["features"]]
+    assert "学区 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
+    assert "长郡中学" in tips[1]
+    assert '"dashArray": "6 4"' in page
+    # legend: an outline per level drawn
+    assert 'class="xuewei-outline" style="border-color:#1f78b4"' in page
+
+
+def test_unserved_estates_in_their_own_layer(districts, schools, gaps, estates) -> None:
+    estates = estates.assign(unserved=[False, True], assigned_school_primary=["s1", None])
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, estates=estates, scenario=85, year=2030, title="t"
+    )
+    groups = {c.layer_name: c for c in m._children.values() if hasattr(c, "layer_name")}
+    assert groups["未覆盖小区 Unserved estates"].show is True
+    assert groups["住宅小区 Housing estates"].show is False
+    page = maps.render_html(m)
+    layers = re.findall(r"var points = (\[.*?\]);\n", page)
+    unserved_layer = json.loads(layers[-1])
+    assert [row[5] for row in unserved_layer] == [html.escape(XSS)]
+    assert '"color":"#e7298a","weight":3' in page  # the thick magenta ring
+    popup = _markers(page)["梅溪湖一期"]["popup"]
+    assert "就读学校 Assigned school · 小学 Primary</th><td>麓山国际实验学校" in popup
+    assert 'class="xuewei-ring"' in page  # legend
+
+
+def test_proposals_layer(districts, schools, gaps, estates, proposals) -> None:
+    estates = estates.assign(assigned_school_kindergarten=[None, "p2"])
+    page = _page(districts, schools, gaps, estates=estates, proposals=proposals)
+    assert json.dumps("规划建议 Proposals") in page
+    icons = _icons(page)
+    new = icons["新建学校 New school p1"]
+    assert (new[0], new[1]) == (28.18, 112.87)
+    assert new[2] == "★" and new[3] == "xuewei-kind-new_build"
+    assert icons["配建幼儿园 New kindergarten p2"][2] == "幼"
+    popup = new[4]
+    assert "<th>新增学位 Added places</th><td>2,160</td>" in popup
+    assert "<th>年份 Year</th><td>2028</td>" in popup
+    assert "岳麓区 Yuelu" in popup
+    assert "梅溪湖片区缺少小学学位<br>No primary school within 500 m" in popup
+    assert "<th>服务小区 Serves estates</th><td>梅溪湖一期, &lt;img" in popup
+    # p1 serves e1 and e2 (estate_ids), p2 serves e2 (the estate's assignment)
+    assert _links(page) == [
+        [[28.18, 112.87], [28.19, 112.88]],
+        [[28.18, 112.87], [28.12, 113.01]],
+        [[28.13, 113.02], [28.12, 113.01]],
+    ]
+    assert ".xuewei-kind-new_build { background: #08519c; }" in page
+    assert "<img src=x" not in page
+    en = _page(districts, schools, gaps, proposals=proposals, lang="en")
+    assert _icons(en)["New kindergarten p2"][2] == "K"
+    assert "梅溪湖片区" not in en and "No primary school within 500 m" in en
+
+
+@pytest.mark.parametrize("as_lines", [True, False])
+def test_mergers_layer(districts, schools, gaps, as_lines) -> None:
+    table = pd.DataFrame(
+        {
+            "closing_school_id": ["s3"],
+            "receiving_school_id": ["s1"],
+            "year": [2029],
+            "pupils": [640],
+        }
+    )
+    if as_lines:
+        mergers = gpd.GeoDataFrame(
+            table,
+            geometry=[shapely.LineString([(112.85, 28.15), (112.90, 28.20)])],
+            crs="EPSG:4326",
+        )
+    else:
+        mergers = table
+    page = _page(districts, schools, gaps, mergers=mergers)
+    [(coords, _colour, popup, tooltip)] = _lines(page)
+    assert coords == [[28.15, 112.85], [28.2, 112.9]]  # closing -> receiving
+    assert (
+        tooltip
+        == f"撤并 Merger 2029: {html.escape(XSS)} Evil → 麓山国际实验学校 Lushan International"
+    )
+    assert "<th>转移学生 Pupils moved</th><td>640</td>" in popup
+    assert json.dumps("学校撤并 School mergers") in page
+    assert "空心圆为撤并学校" in page  # legend note
+
+
+def test_merger_with_unknown_school(districts, schools, gaps) -> None:
+    mergers = pd.DataFrame(
+        {"closing_school_id": ["s9"], "receiving_school_id": ["s1"], "year": [2029]}
+    )
+    with pytest.raises(InputError, match=r"mergers row 1, column `closing_school_id`: 's9'"):
+        _page(districts, schools, gaps, mergers=mergers)
+    with pytest.raises(InputError, match="mergers: no line geometries and no column"):
+        _page(districts, schools, gaps, mergers=mergers.drop(columns="receiving_school_id"))
+
+
+def test_layer_columns_checked(districts, schools, gaps, catchments, proposals) -> None:
+    with pytest.raises(InputError, match="2 problems") as info:
+        _page(
+            districts,
+            schools,
+            gaps,
+            catchments=catchments.drop(columns="level"),
+            proposals=proposals.drop(columns="kind"),
+        )
+    assert "catchments, column `level`" in str(info.value)
+    assert "proposals, column `kind`" in str(info.value)
+
+
+# --- base maps --------------------------------------------------------------------------------
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, R = 6,371,008.8 m)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * 6_371_008.8 * np.arcsin(np.sqrt(a)))
+
+
+def test_amap_draws_in_gcj02(districts, schools, gaps, estates) -> None:
+    from xuewei.gis.coords import wgs84_to_gcj02
+
+    page = _page(districts, schools, gaps, estates=estates, tiles="amap")
+    assert "webrd0{s}.is.autonavi.com" in page
+    marker = _markers(page)["麓山国际实验学校"]
+    lon, lat = wgs84_to_gcj02(112.90, 28.20)
+    assert _metres(marker["lat"], marker["lon"], float(lat), float(lon)) < 10.0
+    # and the WGS84 point itself is hundreds of metres away: the shift was applied
+    assert _metres(marker["lat"], marker["lon"], 28.20, 112.90) > 300.0
+    # polygons are shifted too
+    ring = _districts_geojson(page)["features"][0]["geometry"]["coordinates"][0]
+    glon, glat = wgs84_to_gcj02(112.95, 28.10)
+    assert min(_metres(y, x, float(glat), float(glon)) for x, y in ring) < 10.0
+    # on OpenStreetMap the point is drawn as given
+    osm = _markers(_page(districts, schools, gaps, tiles="osm"))["麓山国际实验学校"]
+    assert (osm["lat"], osm["lon"]) == (28.2, 112.9)
+
+
+def test_tianditu_needs_key(districts, schools, gaps) -> None:
+    with pytest.raises(ValueError, match="needs tianditu_key"):
+        _page(districts, schools, gaps, tiles="tianditu")
+    page = _page(districts, schools, gaps, tiles=["tianditu", "osm"], tianditu_key="abc123")
+    assert "T=vec_w\\u0026x={x}\\u0026y={y}\\u0026l={z}\\u0026tk=abc123" in page
+    assert "T=cva_w" in page  # the annotation layer goes with the base
+    assert (
+        json.dumps("天地图 Tianditu") in page and json.dumps("开放街道地图 OpenStreetMap") in page
+    )
+
+
+def test_tiles_refused(districts, schools, gaps) -> None:
+    with pytest.raises(ValueError, match="cannot share a map"):
+        _page(districts, schools, gaps, tiles=["osm", "amap"])
+    with pytest.raises(ValueError, match="tiles='google' is not a base map"):
+        _page(districts, schools, gaps, tiles="google")
+
+
+def test_no_tiles_and_default_osm(districts, schools, gaps) -> None:
+    assert "tile.openstreetmap.org" not in _page(districts, schools, gaps, tiles="none")
+    m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
+    assert "tile.openstreetmap.org" in maps.render_html(m)
+    assert "L.control.scale()" in maps.render_html(m)
+    assert "xuewei-fullscreen" in maps.render_html(m)
+
+
+# --- offline pages ----------------------------------------------------------------------------
+
+
+def test_offline_page_is_self_contained(districts, schools, gaps, estates, proposals) -> None:
+    m = maps.plan_map(
+        districts,
+        schools,
+        gaps=gaps,
+        estates=estates.assign(unserved=[False, True]),
+        proposals=proposals,
+        scenario=85,
+        year=2030,
+        title="t",
+    )
+    page = maps.render_html(m, offline=True)
+    assert "<script src=" not in page and 'rel="stylesheet"' not in page
+    assert not re.search(r"https?://[^\"' ]*\.(js|css)\b", page)
+    assert "tile.openstreetmap.org" not in page  # no tiles offline
+    assert "Leaflet 1.9.4" in page  # inlined from django-js-lib-leaflet
+    assert "url(images/" not in page and "data:image/png;base64," in page
+    assert maps.render_html(m, offline=True) == page  # deterministic
+    assert "tile.openstreetmap.org" in maps.render_html(m)  # the map itself keeps its tiles
+
+
+def test_offline_refuses_what_it_cannot_inline(districts, schools, gaps) -> None:
+    m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
+    folium.Marker([28.2, 112.9], icon=folium.Icon(icon="star")).add_to(m)
+    with pytest.raises(ValueError, match="awesome-markers"):
+        maps.render_html(m, offline=True)
+    from folium.plugins import MiniMap
+
+    m2 = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
+    MiniMap().add_to(m2)
+    with pytest.raises(ValueError, match="cannot inline https://"):
+        maps.render_html(m2, offline=True)

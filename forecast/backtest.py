@@ -1,0 +1,373 @@
+"""Rolling-origin backtests: how far to trust each forecast method, against a naive baseline.
+
+For every origin year the methods see only the data up to that year (censuses after it are
+unknown, so re-basing uses nothing from the future) and forecast ahead; the forecasts are
+compared with what was later observed at 1, 3, 5 and 10 years. The truth is the final,
+re-based series at its observed years (censuses and year-end estimates; interpolated
+years are never scored): a forecast made in 2015 from estimates that the 2020 census later
+corrected is scored against the corrected values, as an analyst would judge it today.
+
+:func:`backtest` returns one row per forecast point; :func:`backtest_report` the accuracy
+table: MAPE, bias (mean percentage error: positive means over-forecast), interval coverage
+and the naive baseline's MAPE on the same points, per method, quantity, horizon and
+(optionally) district. ``ensemble`` is scored honestly: its weights at an origin use only
+the errors of forecasts whose outcome was known by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from xuewei.forecast.cohort import forecast_cohort
+from xuewei.forecast.districts import forecast_districts
+from xuewei.forecast.history import rebase_intercensal
+from xuewei.forecast.panel import forecast_panel
+from xuewei.forecast.trend import FORECAST_COLUMNS, forecast_trends
+
+__all__ = ["BACKTEST_HORIZONS", "backtest", "backtest_report", "ensemble_weights"]
+
+#: Horizons (years ahead) scored by default.
+BACKTEST_HORIZONS = (1, 3, 5, 10)
+
+Forecaster = Callable[[pd.DataFrame, int, int, float], pd.DataFrame]
+"""``(history, origin, last_year, interval) -> tidy forecast`` for a custom method."""
+
+_TREND = ("naive", "drift", "ets", "arima")
+_LEVELS = ("kindergarten", "primary", "junior")
+
+
+def _truth(population: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    rows = population[population["district_id"].isin(ids)]
+    rebased = rebase_intercensal(rows)
+    return pd.DataFrame(
+        {
+            "district_id": rebased["district_id"],
+            "year": rebased["year"].astype(np.int64),
+            "quantity": "population",
+            "actual": rebased["population"].astype("float64"),
+        }
+    )
+
+
+def _level_table(enrolment: pd.DataFrame, level: str, grades: dict[str, list[int]]) -> pd.DataFrame:
+    e = enrolment[enrolment["grade"].isin(grades[level])]
+    n = e.groupby(["district_id", "year"])["grade"].nunique()
+    t = e.groupby(["district_id", "year"], as_index=False)["pupils"].sum()
+    t = t[n.reindex(pd.MultiIndex.from_frame(t[["district_id", "year"]])).to_numpy()
+          == len(grades[level])]  # fmt: skip
+    return t.rename(columns={"pupils": "population"})
+
+
+def backtest(
+    population: pd.DataFrame,
+    *,
+    methods: Sequence[str] | Mapping[str, Forecaster] = ("naive", "drift", "ets", "arima"),
+    horizons: Sequence[int] = BACKTEST_HORIZONS,
+    origins: Sequence[int] | None = None,
+    interval: float = 0.8,
+    district_ids: Sequence[str] | None = None,
+    city_id: str | None = None,
+    enrolment: pd.DataFrame | None = None,
+    min_train_years: int = 5,
+) -> pd.DataFrame:
+    """Score forecast methods by rolling origin.
+
+    Parameters
+    ----------
+    population
+        Tidy table: ``district_id``, ``year``, ``population``, optionally ``basis`` and
+        ``births``.
+    methods
+        Names among ``naive``, ``drift``, ``ets``, ``arima``, ``panel``, ``share`` (needs
+        ``city_id``), ``cohort`` (needs ``enrolment``) and ``ensemble`` (of the others but
+        ``naive``), or a mapping of names to custom forecasters (see :data:`Forecaster`).
+        ``naive`` is always added: it is the baseline.
+    horizons
+        Years ahead to score.
+    origins
+        Origin years; default every year with an observation that has at least
+        ``min_train_years`` years of history before it and a later observation.
+    interval
+        Prediction-interval coverage scored.
+    district_ids
+        Areas to score (default every area of the table; include ``city_id`` to score the
+        city series).
+    city_id
+        Id of the city-total rows (used by ``share``).
+    enrolment
+        Tidy ``district_id``, ``year``, ``grade``, ``pupils``: adds the quantities
+        ``primary``, ``junior`` (and ``kindergarten``) scored for every method.
+    min_train_years
+        See ``origins``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method, quantity, district, origin and horizon: ``method``,
+        ``quantity``, ``district_id``, ``origin``, ``horizon``, ``year``, ``actual``,
+        ``value``, ``lower``, ``upper``, ``pct_error`` (100 × (value − actual) / actual)
+        and ``covered``.
+
+    Examples
+    --------
+    A series growing 3 % a year: drift is exact one year ahead, naive 2.9 % short:
+
+    >>> pop = pd.DataFrame({"district_id": "a", "year": range(2000, 2012),
+    ...                     "population": [1000.0 * 1.03**k for k in range(12)]})
+    >>> e = backtest(pop, methods=["drift"], horizons=[1], origins=[2010])
+    >>> e.set_index("method")["pct_error"].round(2).to_dict()
+    {'drift': -0.3, 'naive': -2.91}
+    """
+    pop = population.copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    if "basis" not in pop:
+        pop["basis"] = "estimate"
+    ids = sorted(set(pop["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    if isinstance(methods, Mapping):
+        custom = dict(methods)
+        names = ["naive", *[m for m in custom if m != "naive"]]
+    else:
+        custom = {}
+        names = ["naive", *[m for m in methods if m != "naive"]]
+    want_ensemble = "ensemble" in names
+    names = [m for m in names if m != "ensemble"]
+    truth = [_truth(pop, ids)]
+    tables = {"population": pop}
+    grades: dict[str, list[int]] = {}
+    if enrolment is not None:
+        from xuewei.forecast.cohort import _clean_enrolment, _grade_layout
+
+        enr = _clean_enrolment(enrolment, "enrolment")
+        grades = _grade_layout(None)
+        for level in _LEVELS:
+            t = _level_table(enr[enr["district_id"].isin(ids)], level, grades)
+            if t.empty:
+                continue
+            tables[level] = t
+            truth.append(
+                t.rename(columns={"population": "actual"}).assign(quantity=level)[
+                    ["district_id", "year", "quantity", "actual"]
+                ]
+            )
+    actual = pd.concat(truth, ignore_index=True)
+    hmax = max(horizons)
+    if origins is None:
+        years = np.sort(actual.loc[actual["quantity"] == "population", "year"].unique())
+        first = years[0]
+        origins = [int(y) for y in years if y - first >= min_train_years and y < years[-1]]
+    frames = []
+    for origin in origins:
+        last = int(origin) + hmax
+        for name in names:
+            for quantity, table in tables.items():
+                fc = _run(name, custom, table, quantity, origin, last, interval, ids, city_id,
+                          pop, enrolment)  # fmt: skip
+                if fc is not None and not fc.empty:
+                    frames.append(fc.assign(origin=int(origin)))
+    if not frames:
+        raise ValueError("no forecast could be made at any origin; give more history")
+    fcs = pd.concat(frames, ignore_index=True)
+    fcs["horizon"] = fcs["year"] - fcs["origin"]
+    fcs = fcs[fcs["horizon"].isin(list(horizons))]
+    scored = fcs.merge(actual, on=["district_id", "year", "quantity"], how="inner")
+    if want_ensemble:
+        scored = pd.concat([scored, _ensemble_scores(scored)], ignore_index=True)
+    scored["pct_error"] = 100.0 * (scored["value"] - scored["actual"]) / scored["actual"]
+    scored["covered"] = (scored["lower"] <= scored["actual"]) & (scored["actual"] <= scored["upper"])
+    cols = ["method", "quantity", "district_id", "origin", "horizon", "year", "actual", "value",
+            "lower", "upper", "pct_error", "covered"]  # fmt: skip
+    order = ["quantity", "district_id", "method", "origin", "horizon"]
+    return scored[cols].sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _run(
+    name: str,
+    custom: dict[str, Forecaster],
+    table: pd.DataFrame,
+    quantity: str,
+    origin: int,
+    last: int,
+    interval: float,
+    ids: list[str],
+    city_id: str | None,
+    pop: pd.DataFrame,
+    enrolment: pd.DataFrame | None,
+) -> pd.DataFrame | None:
+    hist = table[table["year"] <= origin]
+    present = [d for d in ids if d in set(hist["district_id"])]
+    if not present:
+        return None
+    try:
+        if name in custom:
+            out = custom[name](hist, origin, last, interval)
+        elif name in _TREND:
+            out = forecast_trends(
+                hist, horizon=last, method=name, interval=interval, district_ids=present
+            )
+        elif name == "panel":
+            out = forecast_panel(
+                hist,
+                horizon=last,
+                base_year=origin,
+                interval=interval,
+                district_ids=[d for d in present if d != city_id],
+            )
+        elif name == "share":
+            if quantity != "population" or city_id is None:
+                return None
+            dist = [d for d in present if d != city_id]
+            f = forecast_districts(
+                hist, dist, horizon=last, city_id=city_id, base_year=origin, interval=interval
+            )
+            out = f[f["kind"] == "forecast"].assign(quantity="population", method="share")
+        elif name == "cohort":
+            if quantity == "population" or enrolment is None:
+                return None
+            f = forecast_cohort(
+                pop[pop["year"] <= origin], enrolment, horizon=last, base_year=origin,
+                interval=interval, district_ids=present,
+            )  # fmt: skip
+            out = f[f["quantity"] == quantity]
+        else:
+            raise ValueError(
+                f"unknown method {name!r}; expected one of naive, drift, ets, arima, panel, "
+                "share, cohort, ensemble"
+            )
+    except ValueError as exc:
+        if str(exc).startswith("unknown method"):
+            raise
+        return None  # not enough history at this origin: the report's n shows it
+    out = out.assign(quantity=quantity, method=name)
+    return out[FORECAST_COLUMNS]
+
+
+def _inverse_mse_weights(errors: pd.DataFrame, members: list[str]) -> dict[str, float]:
+    mse = errors.groupby("method")["pct_error"].apply(lambda s: float(np.mean(s**2)))
+    inv = {m: 1.0 / max(float(mse[m]), 1e-6) for m in members if m in mse.index}
+    if not inv:
+        return {m: 1.0 / len(members) for m in members}
+    total = sum(inv.values())
+    return {m: w / total for m, w in inv.items()}
+
+
+def _ensemble_scores(scored: pd.DataFrame) -> pd.DataFrame:
+    s = scored.copy()
+    s["pct_error"] = 100.0 * (s["value"] - s["actual"]) / s["actual"]
+    members = sorted(set(s["method"]) - {"naive"})
+    frames = []
+    for (quantity, horizon, origin), group in s.groupby(["quantity", "horizon", "origin"]):
+        past = s[(s["quantity"] == quantity) & (s["horizon"] == horizon)
+                 & (s["origin"] + horizon <= origin) & s["method"].isin(members)]  # fmt: skip
+        weights = _inverse_mse_weights(past, members)
+        g = group[group["method"].isin(list(weights))]
+        if g.empty:
+            continue
+        w = g["method"].map(weights)
+        cols = ["value", "lower", "upper"]
+        weighted = g[cols].mul(w, axis=0).assign(_w=w, district_id=g["district_id"], year=g["year"])
+        agg = weighted.groupby(["district_id", "year"]).sum()
+        for c in cols:
+            agg[c] = agg[c] / agg["_w"]
+        agg = agg.drop(columns="_w").reset_index()
+        first = g.drop_duplicates(["district_id", "year"]).set_index(["district_id", "year"])
+        agg["actual"] = first.loc[pd.MultiIndex.from_frame(agg[["district_id", "year"]]),
+                                  "actual"].to_numpy()  # fmt: skip
+        agg["quantity"], agg["horizon"], agg["origin"] = quantity, horizon, origin
+        agg["method"] = "ensemble"
+        frames.append(agg)
+    if not frames:
+        return s.iloc[0:0].drop(columns="pct_error")
+    return pd.concat(frames, ignore_index=True)
+
+
+def backtest_report(
+    errors: pd.DataFrame, *, by_district: bool = False, baseline: str = "naive"
+) -> pd.DataFrame:
+    """Summarise backtest errors into the accuracy table.
+
+    Parameters
+    ----------
+    errors
+        Output of :func:`backtest`.
+    by_district
+        One row per district too (default: all districts pooled).
+    baseline
+        The method every other is compared with, on the same forecast points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``quantity``, (``district_id``), ``horizon``, ``n`` (points scored),
+        ``mape`` (%), ``bias`` (mean % error; > 0 over-forecasts), ``rmspe`` (%),
+        ``coverage`` (share of actuals inside the interval), ``naive_mape`` (the baseline
+        on the same points) and ``beats_naive``.
+
+    Examples
+    --------
+    >>> pop = pd.DataFrame({"district_id": "a", "year": range(2000, 2014),
+    ...                     "population": [1000.0 * 1.03**k for k in range(14)]})
+    >>> r = backtest_report(backtest(pop, methods=["drift"], horizons=[1, 3]))
+    >>> r[r.method == "drift"][["horizon", "beats_naive"]].values.tolist()
+    [[1, True], [3, True]]
+    """
+    keys = ["quantity", *(["district_id"] if by_district else []), "horizon"]
+    e = errors.copy()
+    e["ape"] = e["pct_error"].abs()
+    e["sq"] = e["pct_error"] ** 2
+    base = e[e["method"] == baseline][["quantity", "district_id", "origin", "horizon", "ape"]]
+    e = e.merge(
+        base.rename(columns={"ape": "naive_ape"}),
+        on=["quantity", "district_id", "origin", "horizon"],
+        how="left",
+    )
+    rep = (
+        e.groupby(["method", *keys], sort=False)
+        .agg(
+            n=("ape", "size"),
+            mape=("ape", "mean"),
+            bias=("pct_error", "mean"),
+            rmspe=("sq", lambda s: float(np.sqrt(s.mean()))),
+            coverage=("covered", "mean"),
+            naive_mape=("naive_ape", "mean"),
+        )
+        .reset_index()
+    )
+    rep["beats_naive"] = rep["mape"] < rep["naive_mape"]
+    rep.loc[rep["method"] == baseline, "beats_naive"] = False
+    order = {m: i for i, m in enumerate(dict.fromkeys(errors["method"]))}
+    rep["_o"] = rep["method"].map(order)
+    rep = rep.sort_values([*keys[:-1], "horizon", "_o"], kind="stable").drop(columns="_o")
+    return rep.reset_index(drop=True)
+
+
+def ensemble_weights(report: pd.DataFrame, *, exclude: Sequence[str] = ("naive",)) -> pd.DataFrame:
+    """Turn an accuracy table into ensemble weights, inversely proportional to squared error.
+
+    Parameters
+    ----------
+    report
+        Output of :func:`backtest_report` (pooled: no ``district_id``).
+    exclude
+        Methods left out (the baseline).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quantity``, ``horizon``, ``method``, ``weight`` (summing to 1 per quantity and
+        horizon).
+
+    Examples
+    --------
+    >>> rep = pd.DataFrame({"method": ["a", "b"], "quantity": "population", "horizon": 1,
+    ...                     "rmspe": [1.0, 2.0]})
+    >>> ensemble_weights(rep)["weight"].tolist()
+    [0.8, 0.2]
+    """
+    r = report[~report["method"].isin(list(exclude))].copy()
+    r = r[np.isfinite(r["rmspe"].to_numpy(dtype=np.float64))]
+    r["inv"] = 1.0 / np.maximum(r["rmspe"].to_numpy(dtype=np.float64), 1e-3) ** 2
+    r["weight"] = r["inv"] / r.groupby(["quantity", "horizon"])["inv"].transform("sum")
+    return r[["quantity", "horizon", "method", "weight"]].reset_index(drop=True)

@@ -1,0 +1,534 @@
+"""Cohort (grade-progression) forecasts of pupils: births → entrants → grades → levels.
+
+The method school planners use where enrolment by grade is known. Children enter the first
+grade of a chain at its entry age: grade 1 of compulsory school at ``entry_age`` (6 in
+China) and the first kindergarten year group (小班) three years earlier. Entrants in year
+``t`` are births in ``t - age`` times an *entry ratio*; in a migrant city it is well above 1
+(children born elsewhere move in), ≈ 1.8 in Hangzhou in 2023. Each later grade is the grade
+below a year earlier times a *progression ratio* (migration in and out, repetition). Ratios
+are averaged over the last ``window`` years (3–6 in practice; ``data/standards.toml`` key
+``forecast.progression.window_years``) and applied to the last observed grades.
+
+Grades are numbered so that one rule covers both chains: compulsory grades 1–9 (primary
+1–6, junior 7–9, from the standards' ``grades`` table) and kindergarten year groups
+``-2, -1, 0`` (ages 3, 4, 5); a grade's age is ``entry_age + grade - 1``.
+
+Intervals come from the spread of the historical ratios: on the log scale each ratio adds
+its variance (``sd² × (1 + 1/n)``, the spread of one future ratio drawn like the past
+ones), births forecast beyond the last known year add the variance of their trend
+forecast; a grade's interval is ``exp(log value ± z·sd)``. Level totals add the grades'
+bounds (as if the grades moved together), which is conservative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from xuewei.errors import InputError, Problem
+from xuewei.forecast._standards import standard
+from xuewei.forecast.history import fill_births
+from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend
+
+__all__ = ["cohort_ratios", "forecast_cohort", "implied_per_thousand"]
+
+
+def _grade_layout(grades: Mapping[str, int] | None) -> dict[str, list[int]]:
+    g = {
+        "primary": int(standard("grades.primary", 6)),
+        "junior": int(standard("grades.junior", 3)),
+        "kindergarten": int(standard("grades.kindergarten", 3)),
+    }
+    if grades:
+        g.update({k: int(v) for k, v in grades.items()})
+    return {
+        "kindergarten": list(range(1 - g["kindergarten"], 1)),
+        "primary": list(range(1, g["primary"] + 1)),
+        "junior": list(range(g["primary"] + 1, g["primary"] + g["junior"] + 1)),
+    }
+
+
+def _clean_enrolment(enrolment: pd.DataFrame, source: str) -> pd.DataFrame:
+    problems = [
+        Problem(source, f"missing column `{c}`", column=c)
+        for c in ("district_id", "year", "grade", "pupils")
+        if c not in enrolment
+    ]
+    if problems:
+        raise InputError(problems)
+    e = enrolment[["district_id", "year", "grade", "pupils"]].copy()
+    e["district_id"] = e["district_id"].astype(str)
+    e["pupils"] = pd.to_numeric(e["pupils"], errors="coerce").astype("float64")
+    bad = ~(e["pupils"] >= 0)
+    for i in np.flatnonzero(bad.to_numpy()):
+        problems.append(
+            Problem(
+                source,
+                f"got pupils {enrolment['pupils'].iloc[i]!r}; pupils must be a number ≥ 0",
+                row=int(i) + 1,
+                column="pupils",
+            )
+        )
+    dup = e.duplicated(["district_id", "year", "grade"], keep="first")
+    for i in np.flatnonzero(dup.to_numpy()):
+        problems.append(
+            Problem(
+                source,
+                f"district {e['district_id'].iloc[i]}, year {e['year'].iloc[i]}, grade "
+                f"{e['grade'].iloc[i]} appears twice; give one row per district, year, grade",
+                row=int(i) + 1,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    e["grade"] = e["grade"].astype(np.int64)
+    e["year"] = e["year"].astype(np.int64)
+    return e
+
+
+def cohort_ratios(
+    population: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    *,
+    entry_age: int | None = None,
+    grades: Mapping[str, int] | None = None,
+    base_year: int | None = None,
+    source: str = "enrolment",
+) -> pd.DataFrame:
+    """Compute the historical entry and progression ratios of every district.
+
+    Parameters
+    ----------
+    population
+        Tidy table with ``district_id``, ``year``, ``population`` and ``births`` (missing
+        births are imputed by :func:`~xuewei.forecast.fill_births` and flagged).
+    enrolment
+        Tidy table ``district_id``, ``year``, ``grade``, ``pupils``: grades 1–9 for
+        compulsory school and -2, -1, 0 for the kindergarten year groups (ages 3–5).
+    entry_age
+        Age at entry to grade 1; default the standard ``forecast.progression.entry_age``.
+    grades
+        Grades per level (``primary``, ``junior``, ``kindergarten``); default the
+        standards' ``grades`` table (6, 3, 3).
+    base_year
+        The last year of data used.
+    source
+        Name of the enrolment input, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``grade``, ``ratio`` (``entry`` or ``progression``),
+        ``value`` and ``births_imputed`` (an entry ratio computed from imputed births).
+
+    Examples
+    --------
+    120 entrants from 100 births six years earlier, and 118 of them in grade 2 a year later:
+
+    >>> pop = pd.DataFrame({"district_id": "a", "year": [2014, 2015],
+    ...                     "population": [1e4, 1e4], "births": [100.0, 100.0]})
+    >>> enr = pd.DataFrame({"district_id": "a", "year": [2020, 2021, 2021],
+    ...                     "grade": [1, 1, 2], "pupils": [120.0, 120.0, 118.0]})
+    >>> cohort_ratios(pop, enr)[["year", "grade", "ratio", "value"]].values.tolist()
+    [[2020, 1, 'entry', 1.2], [2021, 1, 'entry', 1.2], [2021, 2, 'progression', 0.9833333333333333]]
+    """
+    age1 = int(entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6))
+    layout = _grade_layout(grades)
+    e = _clean_enrolment(enrolment, source)
+    births = fill_births(_population_rows(population, base_year))
+    if base_year is not None:
+        e = e[e["year"] <= base_year]
+    b = births.set_index(["district_id", "year"])
+    pupils = e.set_index(["district_id", "year", "grade"])["pupils"]
+    rows = []
+    for chain in _chains(layout):
+        first = chain[0]
+        age = age1 + first - 1
+        ent = e[e["grade"] == first]
+        key = pd.MultiIndex.from_arrays([ent["district_id"], ent["year"] - age])
+        bb = b.reindex(key)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "district_id": ent["district_id"].to_numpy(),
+                    "year": ent["year"].to_numpy(),
+                    "grade": first,
+                    "ratio": "entry",
+                    "value": ent["pupils"].to_numpy() / bb["births"].to_numpy(),
+                    "births_imputed": bb["births_imputed"].fillna(False).to_numpy(dtype=bool),
+                }
+            )
+        )
+        for g in chain[1:]:
+            cur = e[e["grade"] == g]
+            key = pd.MultiIndex.from_arrays([cur["district_id"], cur["year"] - 1, cur["grade"] - 1])
+            below = pupils.reindex(key).to_numpy()
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "district_id": cur["district_id"].to_numpy(),
+                        "year": cur["year"].to_numpy(),
+                        "grade": g,
+                        "ratio": "progression",
+                        "value": cur["pupils"].to_numpy() / below,
+                        "births_imputed": False,
+                    }
+                )
+            )
+    out = pd.concat(rows, ignore_index=True)
+    out = out[np.isfinite(out["value"].to_numpy(dtype=np.float64))]
+    return out.sort_values(["district_id", "grade", "year"], kind="stable").reset_index(drop=True)
+
+
+def _chains(layout: dict[str, list[int]]) -> list[list[int]]:
+    chains = []
+    if layout["kindergarten"]:
+        chains.append(layout["kindergarten"])
+    chains.append(layout["primary"] + layout["junior"])
+    return chains
+
+
+def _population_rows(population: pd.DataFrame, base_year: int | None) -> pd.DataFrame:
+    cols = ["district_id", "year", "population"] + (["births"] if "births" in population else [])
+    pop = population[cols].copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    if base_year is not None:
+        pop = pop[pop["year"] <= base_year]
+    return pop
+
+
+def forecast_cohort(
+    population: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    *,
+    horizon: int,
+    base_year: int | None = None,
+    window: int | None = None,
+    interval: float = 0.8,
+    entry_age: int | None = None,
+    grades: Mapping[str, int] | None = None,
+    by_grade: bool = False,
+    births_method: TrendMethod = "ets",
+    district_ids: list[str] | None = None,
+    source: str = "enrolment",
+) -> pd.DataFrame:
+    """Forecast pupils per district, level and year by grade progression.
+
+    Parameters
+    ----------
+    population
+        Tidy table with ``district_id``, ``year``, ``population`` and ``births``. Missing
+        births are imputed from the nearest birth rates (:func:`~xuewei.forecast.fill_births`)
+        and every value that depends on one is flagged in ``births_imputed``. Births after
+        the last year with a population row are forecast with
+        :func:`~xuewei.forecast.forecast_trend` (``births_method``), whose interval is
+        carried into the pupils' interval.
+    enrolment
+        Tidy table ``district_id``, ``year``, ``grade``, ``pupils`` (see
+        :func:`cohort_ratios`); every grade of a chain must be present in the base year.
+        Without kindergarten rows (grades ≤ 0) no kindergarten forecast is made.
+    horizon
+        The last year forecast.
+    base_year
+        The last year of enrolment used; default the latest enrolment year.
+    window
+        Years of ratios averaged; default ``forecast.progression.window_years`` (5).
+    interval
+        Prediction-interval coverage.
+    entry_age, grades
+        See :func:`cohort_ratios`.
+    by_grade
+        Also return one quantity per grade (``grade_1`` … ``grade_9``, ``grade_-2`` …).
+    births_method
+        Trend method for future births.
+    district_ids
+        Districts to forecast; default every district of ``enrolment``.
+    source
+        Name of the enrolment input, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``quantity`` (``entrants``, ``primary``, ``junior``,
+        ``kindergarten``; grades with ``by_grade``), ``value``, ``lower``, ``upper``,
+        ``method`` (``cohort``) and ``births_imputed``; years after the base year.
+
+    Examples
+    --------
+    1,000 births a year, an entry ratio of 1.5 and every pupil moving up: 1,500 entrants,
+    and primary becomes 6 × 1,500 once the cohorts of 1,500 have filled the school:
+
+    >>> years = list(range(2005, 2021))
+    >>> pop = pd.DataFrame({"district_id": "a", "year": years,
+    ...                     "population": 1e5, "births": 1000.0})
+    >>> enr = pd.DataFrame([{"district_id": "a", "year": y, "grade": g,
+    ...                      "pupils": 1500.0 if g <= y - 2014 else 1400.0}
+    ...                     for y in range(2016, 2021) for g in range(1, 10)])
+    >>> f = forecast_cohort(pop, enr, horizon=2026)
+    >>> f[f.quantity == "entrants"]["value"].round(6).unique().tolist()
+    [1500.0]
+    >>> f[(f.quantity == "primary")].set_index("year")["value"].round(6).loc[[2021, 2026]].tolist()
+    [9000.0, 9000.0]
+    """
+    if not 0 < interval < 1:
+        raise ValueError(f"interval {interval} must be in (0, 1)")
+    age1 = int(entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6))
+    win = int(window if window is not None else standard("forecast.progression.window_years", 5))
+    if win < 1:
+        raise ValueError(f"window {win} must be at least 1 year")
+    layout = _grade_layout(grades)
+    e = _clean_enrolment(enrolment, source)
+    base = int(base_year if base_year is not None else e["year"].max())
+    e = e[e["year"] <= base]
+    ratios = cohort_ratios(
+        population, e, entry_age=age1, grades=grades, base_year=None, source=source
+    )
+    births = fill_births(_population_rows(population, base))
+    ids = sorted(set(e["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    frames = []
+    problems: list[Problem] = []
+    for district in ids:
+        rows = _district_cohort(
+            district, e, ratios, births, layout, age1, base, horizon, win, z, interval,
+            births_method, source, problems,
+        )
+        if rows is not None:
+            frames.append(rows)
+    if problems:
+        raise InputError(problems)
+    out = pd.concat(frames, ignore_index=True)
+    if not by_grade:
+        out = out[~out["quantity"].str.startswith("grade_")]
+    return out.reset_index(drop=True)
+
+
+def _district_cohort(
+    district: str,
+    e: pd.DataFrame,
+    ratios: pd.DataFrame,
+    births: pd.DataFrame,
+    layout: dict[str, list[int]],
+    age1: int,
+    base: int,
+    horizon: int,
+    win: int,
+    z: float,
+    interval: float,
+    births_method: TrendMethod,
+    source: str,
+    problems: list[Problem],
+) -> pd.DataFrame | None:
+    steps = horizon - base
+    if steps <= 0:
+        raise ValueError(f"horizon {horizon} must be after the base year {base}")
+    years = np.arange(base + 1, horizon + 1)
+    de = e[(e["district_id"] == district)]
+    now = de[de["year"] == base].set_index("grade")["pupils"]
+    dr = ratios[(ratios["district_id"] == district) & (ratios["year"] <= base)]
+    db = births[births["district_id"] == district]
+    # births by year with log-variance; future births from a trend forecast
+    b_val = dict(zip(db["year"].to_numpy(), db["births"].to_numpy(dtype=np.float64), strict=True))
+    b_var = dict.fromkeys(b_val, 0.0)
+    b_imp = dict(zip(db["year"].to_numpy(), db["births_imputed"].to_numpy(dtype=bool), strict=True))
+    chains = [c for c in _chains(layout) if c[0] >= 1 or set(c) & set(de["grade"])]
+    need_last = horizon - (age1 - 1 + min(c[0] for c in chains))
+    if len(db) and db["year"].max() < need_last:
+        series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
+        series = series[series > 0]
+        if len(series) >= 2 and (np.diff(series.index) == 1).all():
+            fut = forecast_trend(series, horizon=need_last, interval=interval, method=births_method)
+            for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+                b_val[int(y)] = float(v)
+                b_var[int(y)] = ((np.log(v) - np.log(lo)) / z) ** 2
+                b_imp[int(y)] = bool(db["births_imputed"].any())
+    out_val: dict[int, np.ndarray] = {}
+    out_var: dict[int, np.ndarray] = {}
+    out_imp: dict[int, np.ndarray] = {}
+    for chain in chains:
+        missing = [g for g in chain if g not in now.index]
+        if missing:
+            problems.append(
+                Problem(
+                    source,
+                    f"district {district} has no pupils for grade(s) {missing} in the base "
+                    f"year {base}; the cohort method needs every grade of the base year",
+                    column="grade",
+                )
+            )
+            continue
+        stats_by_grade = {}
+        for g in chain:
+            kind = "entry" if g == chain[0] else "progression"
+            r = dr[(dr["grade"] == g) & (dr["ratio"] == kind)].tail(win)["value"].to_numpy()
+            r = r[r > 0]
+            if len(r) == 0:
+                problems.append(
+                    Problem(
+                        source,
+                        f"district {district}: no {kind} ratio for grade {g} up to {base} "
+                        f"(needs pupils in grade {g} and "
+                        + ("births " + str(age1 + g - 1) + " years earlier" if kind == "entry"
+                           else f"grade {g - 1} a year earlier") + ")",
+                        column="pupils",
+                    )
+                )
+                break
+            logs = np.log(r)
+            var = float(logs.var(ddof=1)) * (1 + 1 / len(r)) if len(r) > 1 else 0.0
+            stats_by_grade[g] = (float(r.mean()), var)
+        else:
+            age = age1 + chain[0] - 1
+            prev_val = {g: float(now[g]) for g in chain}
+            prev_var = dict.fromkeys(chain, 0.0)
+            prev_imp = dict.fromkeys(chain, False)
+            for t in years:
+                cur_val, cur_var, cur_imp = {}, {}, {}
+                mean, var = stats_by_grade[chain[0]]
+                by = int(t - age)
+                if by not in b_val:
+                    problems.append(
+                        Problem(
+                            "population",
+                            f"district {district} has no births for {by} (needed for "
+                            f"grade {chain[0]} in {t}); add births or a population row",
+                            column="births",
+                        )
+                    )
+                    return None
+                cur_val[chain[0]] = b_val[by] * mean
+                cur_var[chain[0]] = b_var[by] + var
+                cur_imp[chain[0]] = b_imp[by]
+                for g in chain[1:]:
+                    mean, var = stats_by_grade[g]
+                    cur_val[g] = prev_val[g - 1] * mean
+                    cur_var[g] = prev_var[g - 1] + var
+                    cur_imp[g] = prev_imp[g - 1]
+                for g in chain:
+                    out_val.setdefault(g, np.empty(steps))[t - base - 1] = cur_val[g]
+                    out_var.setdefault(g, np.empty(steps))[t - base - 1] = cur_var[g]
+                    out_imp.setdefault(g, np.empty(steps, dtype=bool))[t - base - 1] = cur_imp[g]
+                prev_val, prev_var, prev_imp = cur_val, cur_var, cur_imp
+    if not out_val:
+        return None
+    frames = []
+    quantities: dict[str, list[int]] = {f"grade_{g}": [g] for g in sorted(out_val)}
+    quantities["entrants"] = [1] if 1 in out_val else []
+    for level in ("kindergarten", "primary", "junior"):
+        quantities[level] = [g for g in layout[level] if g in out_val]
+    for quantity, gs in quantities.items():
+        if not gs:
+            continue
+        val = sum(out_val[g] for g in gs)
+        sd = [np.sqrt(out_var[g]) for g in gs]
+        lower = sum(out_val[g] * np.exp(-z * s) for g, s in zip(gs, sd, strict=True))
+        upper = sum(out_val[g] * np.exp(z * s) for g, s in zip(gs, sd, strict=True))
+        imputed = np.logical_or.reduce([out_imp[g] for g in gs])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district_id": district,
+                    "year": years,
+                    "quantity": quantity,
+                    "value": val,
+                    "lower": lower,
+                    "upper": upper,
+                    "method": "cohort",
+                    "births_imputed": imputed,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[[*FORECAST_COLUMNS, "births_imputed"]]
+
+
+def implied_per_thousand(
+    cohort: pd.DataFrame,
+    residents: pd.DataFrame,
+    *,
+    scenarios: tuple[float, ...] | None = None,
+    level_share: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Set cohort-based and per-thousand demand side by side, with the implied ratio.
+
+    Per-thousand demand is ``residents × scenario ÷ 1000 × level_share``; cohort demand is
+    the cohort forecast of pupils. The per-thousand ratio the cohort forecast implies is
+    ``pupils ÷ residents × 1000 ÷ level_share`` (comparable with the scenarios, which count
+    compulsory places), and ``difference`` is cohort minus per-thousand demand.
+
+    Parameters
+    ----------
+    cohort
+        Output of :func:`forecast_cohort` (quantities ``primary`` and ``junior``).
+    residents
+        Residents per district and year: output of
+        :func:`~xuewei.forecast.forecast_districts` or any tidy forecast (rows with a
+        ``quantity`` other than ``population`` are ignored), columns ``district_id``,
+        ``year``, ``value``.
+    scenarios
+        Places per 1,000 residents; default the standards' ``places_per_1000.scenarios``.
+    level_share
+        Share of compulsory places per level; default ``places_per_1000.level_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district, year, level and scenario: ``district_id``, ``year``,
+        ``level``, ``scenario`` (places per 1,000), ``residents``,
+        ``per_thousand_demand``, ``cohort_demand``, ``cohort_lower``, ``cohort_upper``,
+        ``implied_per_1000`` and ``difference``.
+
+    Examples
+    --------
+    50,000 residents and 3,000 primary pupils: at 90 per 1,000 (two thirds primary) the
+    per-thousand rule asks for 3,000 places; the cohort implies 90 per 1,000:
+
+    >>> coh = pd.DataFrame({"district_id": ["a"], "year": [2030], "quantity": ["primary"],
+    ...                     "value": [3000.0], "lower": [2800.0], "upper": [3200.0]})
+    >>> res = pd.DataFrame({"district_id": ["a"], "year": [2030], "value": [50000.0]})
+    >>> t = implied_per_thousand(coh, res, scenarios=(90.0,),
+    ...                          level_share={"primary": 2 / 3, "junior": 1 / 3})
+    >>> t[["per_thousand_demand", "cohort_demand", "implied_per_1000"]].round(6).values.tolist()
+    [[3000.0, 3000.0, 90.0]]
+    """
+    scen = tuple(
+        float(s) for s in (scenarios or standard("places_per_1000.scenarios", (80.0, 85.0, 90.0)))
+    )
+    share = dict(level_share) if level_share else {
+        lv: float(standard(f"places_per_1000.level_share.{lv}", d))
+        for lv, d in (("primary", 2 / 3), ("junior", 1 / 3))
+    }
+    res = residents
+    if "quantity" in res:
+        res = res[res["quantity"] == "population"]
+    res = res[["district_id", "year", "value"]].rename(columns={"value": "residents"})
+    res = res.assign(district_id=res["district_id"].astype(str))
+    coh = cohort[cohort["quantity"].isin(list(share))].rename(
+        columns={
+            "quantity": "level",
+            "value": "cohort_demand",
+            "lower": "cohort_lower",
+            "upper": "cohort_upper",
+        }
+    )[["district_id", "year", "level", "cohort_demand", "cohort_lower", "cohort_upper"]]
+    coh = coh.assign(district_id=coh["district_id"].astype(str))
+    both = coh.merge(res, on=["district_id", "year"], how="inner")
+    frames = []
+    for s in scen:
+        f = both.copy()
+        f["scenario"] = s
+        lvl_share = f["level"].map(share).astype("float64")
+        f["per_thousand_demand"] = f["residents"] * s / 1000.0 * lvl_share
+        f["implied_per_1000"] = f["cohort_demand"] / f["residents"] * 1000.0 / lvl_share
+        f["difference"] = f["cohort_demand"] - f["per_thousand_demand"]
+        frames.append(f)
+    cols = [
+        "district_id", "year", "level", "scenario", "residents", "per_thousand_demand",
+        "cohort_demand", "cohort_lower", "cohort_upper", "implied_per_1000", "difference",
+    ]  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)[cols]
+    return out.sort_values(["district_id", "year", "level", "scenario"], kind="stable").reset_index(
+        drop=True
+    )

@@ -1,0 +1,237 @@
+"""Ensemble forecasts of residents per district, weighted by rolling-origin backtest error.
+
+No single method wins everywhere: damped ETS is best where growth fades, ARIMA where it
+persists, drift on short series. The ensemble forecasts the *city* series (or, without
+city rows, each district) with several trend methods and averages them with weights
+inversely proportional to each method's squared backtest error at that horizon
+(:func:`~xuewei.forecast.backtest.ensemble_weights`); a method that was twice as far off
+gets a quarter of the weight. Districts are then the city ensemble times their shares (the
+``share`` method of :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the
+city total by construction; without city rows the city is the sum of the districts.
+Intervals are the weighted averages of the members' bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from xuewei.forecast.backtest import backtest, backtest_report, ensemble_weights
+from xuewei.forecast.districts import forecast_districts
+from xuewei.forecast.trend import FORECAST_COLUMNS, forecast_trends
+
+__all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
+
+#: Default members of the ensemble.
+ENSEMBLE_METHODS = ("ets", "arima", "drift")
+_BACKTEST_HORIZONS = (1, 3, 5, 10)
+
+
+def combine_forecasts(forecasts: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """Average member forecasts with weights per horizon.
+
+    Parameters
+    ----------
+    forecasts
+        Tidy member forecasts (:data:`~xuewei.forecast.FORECAST_COLUMNS`) plus ``horizon``
+        (years after the base year).
+    weights
+        ``method``, ``horizon``, ``weight`` (as from
+        :func:`~xuewei.forecast.backtest.ensemble_weights`). A forecast horizon takes the
+        weights of the nearest weighted horizon (ties go to the shorter one). Methods
+        without weight are left out; weights are re-normalised over the members present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`~xuewei.forecast.FORECAST_COLUMNS`, ``method`` ``ensemble``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"district_id": "a", "year": 2021, "quantity": "population",
+    ...                   "value": [100.0, 200.0], "lower": [90.0, 180.0],
+    ...                   "upper": [110.0, 220.0], "method": ["x", "y"], "horizon": 1})
+    >>> w = pd.DataFrame({"method": ["x", "y"], "horizon": 1, "weight": [0.75, 0.25]})
+    >>> combine_forecasts(f, w)[["value", "lower", "upper"]].values.tolist()
+    [[125.0, 112.5, 137.5]]
+    """
+    known = np.sort(weights["horizon"].unique())
+    f = forecasts.copy()
+    idx = np.abs(f["horizon"].to_numpy()[:, None] - known[None, :]).argmin(axis=1)
+    f["_wh"] = known[idx]
+    w = weights.rename(columns={"horizon": "_wh"})[["method", "_wh", "weight"]]
+    f = f.merge(w, on=["method", "_wh"], how="inner")
+    cols = ["value", "lower", "upper"]
+    weighted = f[cols].mul(f["weight"], axis=0)
+    weighted[["district_id", "year", "quantity"]] = f[["district_id", "year", "quantity"]]
+    weighted["weight"] = f["weight"]
+    agg = weighted.groupby(["district_id", "year", "quantity"], sort=True).sum()
+    for c in cols:
+        agg[c] = agg[c] / agg["weight"]
+    out = agg.drop(columns="weight").reset_index()
+    out["method"] = "ensemble"
+    return out[FORECAST_COLUMNS]
+
+
+def reconcile(districts: pd.DataFrame, city: pd.DataFrame) -> pd.DataFrame:
+    """Scale district forecasts so that each year they sum to the city forecast.
+
+    Each district's value and bounds are multiplied by ``city value ÷ sum of district
+    values`` of their year (proportional reconciliation).
+
+    Parameters
+    ----------
+    districts
+        Tidy forecasts with ``district_id``, ``year``, ``value``, ``lower``, ``upper``.
+    city
+        ``year`` and ``value`` of the city total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``districts`` with scaled values and bounds.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"district_id": ["a", "b"], "year": 2030, "value": [60.0, 20.0],
+    ...                   "lower": [50.0, 10.0], "upper": [70.0, 30.0]})
+    >>> reconcile(d, pd.DataFrame({"year": [2030], "value": [100.0]}))["value"].tolist()
+    [75.0, 25.0]
+    """
+    out = districts.copy()
+    sums = out.groupby("year")["value"].transform("sum")
+    target = out["year"].map(city.set_index("year")["value"])
+    factor = (target / sums).fillna(1.0)
+    for c in ("value", "lower", "upper"):
+        out[c] = out[c] * factor
+    return out
+
+
+def forecast_ensemble(
+    population: pd.DataFrame,
+    district_ids: Sequence[str],
+    *,
+    horizon: int,
+    city_id: str | None = None,
+    base_year: int | None = None,
+    interval: float = 0.8,
+    methods: Sequence[str] = ENSEMBLE_METHODS,
+    weights: pd.DataFrame | None = None,
+    source: str = "population",
+) -> pd.DataFrame:
+    """Forecast residents of every district with the backtest-weighted ensemble.
+
+    Same inputs and output shape as :func:`~xuewei.forecast.forecast_districts` (a drop-in
+    for the pipeline), with a ``quantity`` column.
+
+    Parameters
+    ----------
+    population
+        Tidy table: ``district_id``, ``year``, ``population``, optionally ``basis``.
+    district_ids
+        The districts to forecast.
+    horizon
+        The last year forecast.
+    city_id
+        The id of the city-total rows, if any.
+    base_year
+        The last year of data used.
+    interval
+        Prediction-interval coverage.
+    methods
+        Trend methods averaged (see :func:`~xuewei.forecast.forecast_trends`).
+    weights
+        ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
+        ``methods`` on the city series (or on all districts pooled, without city rows),
+        equal weights where no backtest point exists.
+    source
+        Name of the input, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``quantity`` (``population``), ``value``, ``lower``,
+        ``upper``, ``kind`` (``observed``, ``interpolated``, ``forecast``) and ``method``
+        (``share``/``direct`` in past years, ``ensemble`` in forecast years).
+
+    Examples
+    --------
+    >>> city = [1000.0 * 1.03 ** (y - 2010) for y in range(2006, 2021)]
+    >>> pop = pd.DataFrame({
+    ...     "district_id": ["c"] * 15 + ["a", "a", "b", "b"],
+    ...     "year": list(range(2006, 2021)) + [2010, 2020, 2010, 2020],
+    ...     "population": city + [600.0, 700.0, 400.0, city[-1] - 700.0],
+    ... })
+    >>> f = forecast_ensemble(pop, ["a", "b"], horizon=2025, city_id="c")
+    >>> sorted(set(f.loc[f.year > 2020, "method"]))
+    ['ensemble']
+    >>> f[f.year == 2020].set_index("district_id")["value"].round(1).to_dict()
+    {'a': 700.0, 'b': 643.9}
+    """
+    ids = [str(d) for d in district_ids]
+    pop = population.copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    if base_year is not None:
+        pop = pop[pop["year"] <= base_year]
+    has_city = city_id is not None and bool((pop["district_id"] == city_id).any())
+    base = forecast_districts(
+        pop, ids, horizon=horizon, city_id=city_id if has_city else None,
+        interval=interval, source=source,
+    )  # fmt: skip
+    series_ids = [city_id] if has_city and city_id is not None else ids
+    if weights is None:
+        weights = _backtest_weights(pop, series_ids, methods, interval)
+    members = []
+    for m in methods:
+        members.append(
+            forecast_trends(
+                pop, horizon=horizon, method=m, interval=interval, district_ids=series_ids
+            ).assign(method=m)
+        )
+    fc = pd.concat(members, ignore_index=True)
+    last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
+    fc["horizon"] = fc["year"] - fc["district_id"].map(last)
+    ens = combine_forecasts(fc, weights)
+    hist = base[base["kind"] != "forecast"].assign(quantity="population")
+    fut = base[base["kind"] == "forecast"].assign(quantity="population")
+    if has_city:
+        # shares of the share method applied to the ensemble city total and its bounds
+        city = ens.set_index("year")
+        total = fut.groupby("year")["value"].transform("sum")
+        share = fut["value"] / total
+        for c in ("value", "lower", "upper"):
+            fut[c] = share.to_numpy() * fut["year"].map(city[c]).to_numpy()
+    else:
+        e = ens.set_index(["district_id", "year"])
+        key = pd.MultiIndex.from_frame(fut[["district_id", "year"]])
+        for c in ("value", "lower", "upper"):
+            fut[c] = e[c].reindex(key).to_numpy()
+    fut["method"] = "ensemble"
+    cols = ["district_id", "year", "quantity", "value", "lower", "upper", "kind", "method"]
+    out = pd.concat([hist[cols], fut[cols]], ignore_index=True)
+    return out.sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def _backtest_weights(
+    pop: pd.DataFrame, series_ids: list[str], methods: Sequence[str], interval: float
+) -> pd.DataFrame:
+    equal = pd.DataFrame(
+        [
+            {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
+            for h in _BACKTEST_HORIZONS
+            for m in methods
+        ]
+    )
+    try:
+        errors = backtest(
+            pop, methods=list(methods), district_ids=series_ids, interval=interval
+        )
+    except ValueError:
+        return equal
+    rep = backtest_report(errors)
+    w = ensemble_weights(rep)
+    w = w[w["quantity"] == "population"]
+    missing = [h for h in _BACKTEST_HORIZONS if h not in set(w["horizon"])]
+    return pd.concat([w, equal[equal["horizon"].isin(missing)]], ignore_index=True)

@@ -1,0 +1,449 @@
+"""The meeting maps in a real headless Chromium (Debian's, at /usr/bin/chromium).
+
+No test here touches the network: online pages get Leaflet from the installed
+``django-js-lib-leaflet`` wheel through request routing, and every other request (tiles,
+CDNs) is aborted; offline pages must not even try one. Screenshots of the demo map and the
+offline map are written to ``tests/artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from xuewei import maps
+from xuewei.config import load_plan
+from xuewei.data import CHANGSHA_DIR
+from xuewei.maps.offline import leaflet_css, leaflet_js
+from xuewei.pipeline import PlanResult, run_plan
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+XSS_FLAG = '<img src=x onerror="window.__xss=1">'
+
+
+# --- the browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; the map tests need it: run `make browser` "
+            "(installs Debian's chromium and fonts-noto-cjk)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Loaded:
+    """A page opened in the browser, with what it logged and what it tried to fetch."""
+
+    def __init__(self, page: Any, errors: list[str], requests: list[str], dialogs: list[str]):
+        self.page = page
+        self.errors = errors
+        self.requests = requests
+        self.dialogs = dialogs
+
+    def js(self, script: str, arg: Any = None) -> Any:
+        return self.page.evaluate(script, arg)
+
+
+def _open(browser: Any, path: Path, *, offline: bool) -> Iterator[Loaded]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    errors: list[str] = []
+    requests: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+            return
+        requests.append(url)
+        if not offline and re.search(r"/leaflet(@[^/]+)?/dist/leaflet\.js$", url):
+            r.fulfill(body=leaflet_js(), content_type="application/javascript")
+        elif not offline and re.search(r"/leaflet(@[^/]+)?/dist/leaflet\.css$", url):
+            r.fulfill(body=leaflet_css(), content_type="text/css")
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(300)
+    try:
+        yield Loaded(page, errors, requests, dialogs)
+    finally:
+        context.close()
+
+
+def _js_errors(loaded: Loaded, *, offline: bool) -> list[str]:
+    """Errors of the page's scripts; online, the aborted CDN/tile loads are expected."""
+    if offline:
+        return loaded.errors
+    return [e for e in loaded.errors if "Failed to load resource" not in e]
+
+
+def _names(page_html: str) -> tuple[str, str]:
+    """The map's and the layer control's JavaScript variable names."""
+    found_map = re.search(r'class="folium-map" id="(map_\d+)"', page_html)
+    found_control = re.search(r"let (layer_control_\d+) = L\.control\.layers", page_html)
+    assert found_map and found_control
+    return found_map.group(1), found_control.group(1)
+
+
+_LAYERS_JS = """([mapName, controlName]) => {
+    // `let` at the top of a script makes no window property: look the names up by eval
+    const map = window.eval(mapName), control = window.eval(controlName);
+    return control._layers.map((entry) => {
+        const layer = entry.layer;
+        let count = null;
+        if (layer && layer.getLayers) { count = layer.getLayers().length; }
+        if (layer && layer.getLayers && count === 1 && layer.getLayers()[0].getLayers) {
+            count = layer.getLayers()[0].getLayers().length;  // a GeoJson in a group
+        }
+        return {name: entry.name, overlay: entry.overlay, exists: !!layer,
+                count: count, on: map.hasLayer(layer)};
+    });
+}"""
+
+
+def _control_labels(loaded: Loaded) -> list[str]:
+    return [
+        t.strip()
+        for t in loaded.page.locator(".leaflet-control-layers-list label span").all_inner_texts()
+    ]
+
+
+def _click_latlng(loaded: Loaded, map_name: str, lat: float, lon: float) -> None:
+    """Click the map at a location (markers on a canvas have no element to click)."""
+    x, y = loaded.js(
+        """([name, lat, lon]) => {
+            const map = window[name];
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        [map_name, lat, lon],
+    )
+    loaded.page.mouse.click(x, y)
+
+
+# --- the maps -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def changsha() -> PlanResult:
+    return run_plan(load_plan(CHANGSHA_DIR / "plan.toml"))
+
+
+def _demo_layers(result: PlanResult) -> dict[str, Any]:
+    """Catchments, unserved estates, proposals and a merger for the demo-like map.
+
+    Stand-ins until the catchment and proposal steps feed the pipeline: Voronoi catchments of
+    the primary schools, estates more than 1 km from any primary school flagged unserved,
+    a new school at the largest of those, a kindergarten, an expansion and one merger.
+    """
+    crs = result.crs
+    schools = result.schools.to_crs(crs)
+    primary = schools[schools["level"] == "primary"]
+    area = result.districts.to_crs(crs).union_all()
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(list(primary.geometry)), extend_to=area)
+    cells_gdf = gpd.GeoDataFrame(geometry=list(cells.geoms), crs=crs)
+    cells_gdf["geometry"] = cells_gdf.intersection(area)
+    joined = gpd.sjoin(primary[["school_id", "geometry"]], cells_gdf, predicate="within")
+    catchments = gpd.GeoDataFrame(
+        {"school_id": joined["school_id"].to_numpy(), "level": "primary"},
+        geometry=cells_gdf.geometry.loc[joined["index_right"]].to_numpy(),
+        crs=crs,
+    )
+    estates = result.estates.to_crs(crs)  # type: ignore[union-attr]
+    nearest = gpd.sjoin_nearest(
+        estates[["estate_id", "geometry"]],
+        primary[["school_id", "geometry"]],
+        distance_col="distance_m",
+    ).drop_duplicates("estate_id")
+    distance = nearest.set_index("estate_id")["distance_m"]
+    school_of = nearest.set_index("estate_id")["school_id"]
+    far = distance.loc[estates["estate_id"]].to_numpy() > 1_000.0
+    estates = estates.assign(
+        unserved=far,
+        assigned_school_primary=np.where(far, None, school_of.loc[estates["estate_id"]]),
+    )
+    largest = estates[far].nlargest(3, "residents")
+    over = schools[schools["over_capacity"].fillna(False).astype(bool)].iloc[:1]
+    proposals = gpd.GeoDataFrame(
+        {
+            "proposal_id": ["P-001", "P-002", "P-003"],
+            "kind": ["new_build", "kindergarten", "expansion"],
+            "district_id": [largest["district_id"].iloc[0]] * 2 + [over["district_id"].iloc[0]],
+            "level": ["primary", "kindergarten", "primary"],
+            "year": [2028, 2027, 2029],
+            "places": [2_160, 360, 450],
+            "rationale_zh": ["片区内 1 公里无小学", "三千人以上小区无幼儿园", "学校超容量"],
+            "rationale_en": ["No primary school within 1 km", "3,000+ residents", "Over capacity"],
+            "estate_ids": [";".join(largest["estate_id"]), largest["estate_id"].iloc[0], None],
+        },
+        geometry=[
+            Point(largest.geometry.iloc[0].x - 150, largest.geometry.iloc[0].y - 100),
+            Point(largest.geometry.iloc[0].x + 120, largest.geometry.iloc[0].y + 80),
+            over.geometry.iloc[0],
+        ],
+        crs=crs,
+    )
+    small = primary.nsmallest(1, "capacity")
+    others = primary[primary["school_id"] != small["school_id"].iloc[0]]
+    target = others.iloc[int(np.argmin(others.distance(small.geometry.iloc[0])))]
+    mergers = pd.DataFrame(
+        {
+            "closing_school_id": [small["school_id"].iloc[0]],
+            "receiving_school_id": [target["school_id"]],
+            "year": [2030],
+            "pupils": [int(small["enrolment"].fillna(0).iloc[0])],
+        }
+    )
+    return {
+        "catchments": catchments,
+        "estates": estates,
+        "proposals": proposals,
+        "mergers": mergers,
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_map(changsha: PlanResult) -> Any:
+    title = f"{changsha.plan.name} {changsha.plan.name_en}"
+    return maps.plan_map(
+        changsha.districts,
+        changsha.schools,
+        gaps=changsha.gaps,
+        scenario=changsha.standards.default_scenario,
+        year=changsha.plan.horizon,
+        title=title,
+        data_note=changsha.plan.data_note,
+        capacity_col="places",
+        **_demo_layers(changsha),
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(demo_map: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("maps")
+    out = {}
+    for name, offline in (("demo", False), ("offline", True)):
+        path = folder / f"{name}.html"
+        path.write_text(maps.render_html(demo_map, offline=offline), encoding="utf-8")
+        out[name] = path
+    return out
+
+
+def _screenshot(loaded: Loaded, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    loaded.page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_map_loads_with_every_layer(browser, pages, offline) -> None:
+    path = pages["offline" if offline else "demo"]
+    page_html = path.read_text(encoding="utf-8")
+    map_name, control_name = _names(page_html)
+    for loaded in _open(browser, path, offline=offline):
+        assert _js_errors(loaded, offline=offline) == []
+        if offline:
+            assert loaded.requests == []  # nothing even tried the network
+        layers = loaded.js(_LAYERS_JS, [map_name, control_name])
+        names = {entry["name"] for entry in layers}
+        labels = _control_labels(loaded)
+        assert labels, "the layer control lists no layers"
+        assert all(entry["exists"] for entry in layers)
+        for expected in [
+            "学位缺口（区县） Place gap by district",
+            "学校 Schools: 小学 Primary",
+            "学校 Schools: 初中 Junior secondary",
+            "学校 Schools: 九年一贯制 Nine-year school",
+            "住宅小区 Housing estates",
+            "未覆盖小区 Unserved estates",
+            "学区 Catchments: 小学 Primary",
+            "规划建议 Proposals",
+            "学校撤并 School mergers",
+        ]:
+            assert expected in names and expected in labels, expected
+        overlays = {e["name"]: e for e in layers if e["overlay"]}
+        assert overlays["学校 Schools: 小学 Primary"]["count"] == 642
+        assert overlays["学区 Catchments: 小学 Primary"]["count"] == 642
+        assert overlays["规划建议 Proposals"]["count"] > 3  # icons and lines to estates
+        assert overlays["学校 Schools: 小学 Primary"]["on"]
+        assert not overlays["住宅小区 Housing estates"]["on"]
+        base = [e for e in layers if not e["overlay"]]
+        assert [e["name"] for e in base] == ([] if offline else ["开放街道地图 OpenStreetMap"])
+        # switching a hidden layer on through the control puts it on the map
+        loaded.page.locator(".leaflet-control-layers").get_by_text(
+            "住宅小区 Housing estates", exact=True
+        ).click()
+        assert loaded.js(_LAYERS_JS, [map_name, control_name])[
+            [e["name"] for e in layers].index("住宅小区 Housing estates")
+        ]["on"]
+        loaded.page.locator(".leaflet-control-layers").get_by_text(
+            "住宅小区 Housing estates", exact=True
+        ).click()
+        # title box, legend, scale bar and full-screen button are on the page
+        assert "长沙" in loaded.page.locator(".xuewei-title").inner_text()
+        assert loaded.page.locator(".xuewei-data-note").is_visible()
+        assert loaded.page.locator(".xuewei-legend").is_visible()
+        assert loaded.page.locator(".leaflet-control-scale").is_visible()
+        assert loaded.page.locator(".xuewei-fullscreen").is_visible()
+        _screenshot(loaded, "map_offline.png" if offline else "map_demo.png")
+        assert _js_errors(loaded, offline=offline) == []
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_popups_open_on_click(browser, pages, changsha, offline) -> None:
+    path = pages["offline" if offline else "demo"]
+    map_name, _ = _names(path.read_text(encoding="utf-8"))
+    school = changsha.schools.to_crs(4326)
+    school = school[school["level"] == "primary"].iloc[0]
+    for loaded in _open(browser, path, offline=offline):
+        loaded.js(
+            "([name, lat, lon]) => { window[name].setView([lat, lon], 16, {animate: false}); }",
+            [map_name, school.geometry.y, school.geometry.x],
+        )
+        loaded.page.wait_for_timeout(200)
+        _click_latlng(loaded, map_name, school.geometry.y, school.geometry.x)
+        popup = loaded.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3_000)
+        text = popup.inner_text()
+        assert school["name"] in text
+        assert "学位容量 Capacity" in text
+        # a proposal icon is an element: click it
+        loaded.js("(name) => { window[name].closePopup(); }", map_name)
+        icon = loaded.page.locator(".xuewei-kind-new_build").first
+        loaded.js("([name]) => window[name].fitBounds(window[name].getBounds())", [map_name])
+        icon.scroll_into_view_if_needed()
+        icon.click(force=True)
+        popup.wait_for(state="visible", timeout=3_000)
+        assert "新建学校 New school" in popup.inner_text()
+        assert "P-001" in popup.inner_text()
+        assert _js_errors(loaded, offline=offline) == []
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
+    districts = gpd.GeoDataFrame(
+        {"district_id": [XSS], "name": [XSS_FLAG], "name_en": [XSS]},
+        geometry=[box(112.8, 28.1, 113.0, 28.3)],
+        crs="EPSG:4326",
+    )
+    gaps = pd.DataFrame(
+        {
+            "district_id": [XSS],
+            "level": ["compulsory"],
+            "year": [2030],
+            "scenario": [85.0],
+            "residents": [1_000.0],
+            "required": [85.0],
+            "offered": [50.0],
+            "gap": [35.0],
+        }
+    )
+    schools = gpd.GeoDataFrame(
+        {
+            "school_id": [XSS],
+            "name": [XSS],
+            "name_en": [XSS_FLAG],
+            "level": ["primary"],
+            "district_id": [XSS],
+            "capacity": [100],
+        },
+        geometry=[Point(112.9, 28.2)],
+        crs="EPSG:4326",
+    )
+    estates = gpd.GeoDataFrame(
+        {"estate_id": [XSS], "name": [XSS_FLAG], "residents": [10], "unserved": [True]},
+        geometry=[Point(112.95, 28.15)],
+        crs="EPSG:4326",
+    )
+    proposals = gpd.GeoDataFrame(
+        {
+            "proposal_id": [XSS],
+            "kind": ["new_build"],
+            "rationale_zh": [XSS_FLAG],
+            "rationale_en": ["`${alert(2)}`"],
+            "estate_ids": [XSS],
+        },
+        geometry=[Point(112.85, 28.25)],
+        crs="EPSG:4326",
+    )
+    m = maps.plan_map(
+        districts,
+        schools,
+        gaps=gaps,
+        estates=estates,
+        proposals=proposals,
+        scenario=85,
+        year=2030,
+        title=XSS,
+        data_note=XSS_FLAG,
+        tiles="none",
+    )
+    path = tmp_path / "xss.html"
+    path.write_text(maps.render_html(m, offline=offline), encoding="utf-8")
+    map_name, _ = _names(path.read_text(encoding="utf-8"))
+    for loaded in _open(browser, path, offline=offline):
+        # open every popup and tooltip there is
+        _click_latlng(loaded, map_name, 28.2, 112.9)
+        popup = loaded.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3_000)
+        assert XSS in popup.inner_text()  # shown as text
+        loaded.page.locator(".xuewei-kind-new_build").click(force=True)
+        loaded.page.wait_for_timeout(100)
+        assert "window.__xss=1" in popup.inner_text()
+        loaded.page.mouse.move(100, 700)  # over the district: its tooltip
+        loaded.page.mouse.move(640, 450)
+        loaded.page.wait_for_timeout(200)
+        assert loaded.dialogs == []
+        assert loaded.js("() => window.__xss === undefined")
+        assert loaded.js("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert XSS in loaded.page.locator(".xuewei-title").inner_text()
+        assert _js_errors(loaded, offline=offline) == []
