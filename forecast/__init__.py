@@ -66,6 +66,6 @@ __all__ = [
     "panel_features",
     "pupil_yields",
     "rebase_intercensal",
-    "recut_boundaries",
     "reconcile",
+    "recut_boundaries",
 ]

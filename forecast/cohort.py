@@ -135,7 +135,9 @@ def cohort_ratios(
     >>> cohort_ratios(pop, enr)[["year", "grade", "ratio", "value"]].values.tolist()
     [[2020, 1, 'entry', 1.2], [2021, 1, 'entry', 1.2], [2021, 2, 'progression', 0.9833333333333333]]
     """
-    age1 = int(entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6))
+    age1 = int(
+        entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6)
+    )
     layout = _grade_layout(grades)
     e = _clean_enrolment(enrolment, source)
     births = fill_births(_population_rows(population, base_year))
@@ -275,7 +277,9 @@ def forecast_cohort(
     """
     if not 0 < interval < 1:
         raise ValueError(f"interval {interval} must be in (0, 1)")
-    age1 = int(entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6))
+    age1 = int(
+        entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6)
+    )
     win = int(window if window is not None else standard("forecast.progression.window_years", 5))
     if win < 1:
         raise ValueError(f"window {win} must be at least 1 year")
@@ -293,8 +297,20 @@ def forecast_cohort(
     problems: list[Problem] = []
     for district in ids:
         rows = _district_cohort(
-            district, e, ratios, births, layout, age1, base, horizon, win, z, interval,
-            births_method, source, problems,
+            district,
+            e,
+            ratios,
+            births,
+            layout,
+            age1,
+            base,
+            horizon,
+            win,
+            z,
+            interval,
+            births_method,
+            source,
+            problems,
         )
         if rows is not None:
             frames.append(rows)
@@ -371,8 +387,12 @@ def _district_cohort(
                         source,
                         f"district {district}: no {kind} ratio for grade {g} up to {base} "
                         f"(needs pupils in grade {g} and "
-                        + ("births " + str(age1 + g - 1) + " years earlier" if kind == "entry"
-                           else f"grade {g - 1} a year earlier") + ")",
+                        + (
+                            "births " + str(age1 + g - 1) + " years earlier"
+                            if kind == "entry"
+                            else f"grade {g - 1} a year earlier"
+                        )
+                        + ")",
                         column="pupils",
                     )
                 )
@@ -496,10 +516,14 @@ def implied_per_thousand(
     scen = tuple(
         float(s) for s in (scenarios or standard("places_per_1000.scenarios", (80.0, 85.0, 90.0)))
     )
-    share = dict(level_share) if level_share else {
-        lv: float(standard(f"places_per_1000.level_share.{lv}", d))
-        for lv, d in (("primary", 2 / 3), ("junior", 1 / 3))
-    }
+    share = (
+        dict(level_share)
+        if level_share
+        else {
+            lv: float(standard(f"places_per_1000.level_share.{lv}", d))
+            for lv, d in (("primary", 2 / 3), ("junior", 1 / 3))
+        }
+    )
     res = residents
     if "quantity" in res:
         res = res[res["quantity"] == "population"]
@@ -525,9 +549,18 @@ def implied_per_thousand(
         f["difference"] = f["cohort_demand"] - f["per_thousand_demand"]
         frames.append(f)
     cols = [
-        "district_id", "year", "level", "scenario", "residents", "per_thousand_demand",
-        "cohort_demand", "cohort_lower", "cohort_upper", "implied_per_1000", "difference",
-    ]  # fmt: skip
+        "district_id",
+        "year",
+        "level",
+        "scenario",
+        "residents",
+        "per_thousand_demand",
+        "cohort_demand",
+        "cohort_lower",
+        "cohort_upper",
+        "implied_per_1000",
+        "difference",
+    ]
     out = pd.concat(frames, ignore_index=True)[cols]
     return out.sort_values(["district_id", "year", "level", "scenario"], kind="stable").reset_index(
         drop=True

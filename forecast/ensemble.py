@@ -14,13 +14,14 @@ Intervals are the weighted averages of the members' bounds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from xuewei.forecast.backtest import backtest, backtest_report, ensemble_weights
 from xuewei.forecast.districts import forecast_districts
-from xuewei.forecast.trend import FORECAST_COLUMNS, forecast_trends
+from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
 
@@ -177,9 +178,13 @@ def forecast_ensemble(
         pop = pop[pop["year"] <= base_year]
     has_city = city_id is not None and bool((pop["district_id"] == city_id).any())
     base = forecast_districts(
-        pop, ids, horizon=horizon, city_id=city_id if has_city else None,
-        interval=interval, source=source,
-    )  # fmt: skip
+        pop,
+        ids,
+        horizon=horizon,
+        city_id=city_id if has_city else None,
+        interval=interval,
+        source=source,
+    )
     series_ids = [city_id] if has_city and city_id is not None else ids
     if weights is None:
         weights = _backtest_weights(pop, series_ids, methods, interval)
@@ -187,7 +192,11 @@ def forecast_ensemble(
     for m in methods:
         members.append(
             forecast_trends(
-                pop, horizon=horizon, method=m, interval=interval, district_ids=series_ids
+                pop,
+                horizon=horizon,
+                method=cast(TrendMethod, m),
+                interval=interval,
+                district_ids=series_ids,
             ).assign(method=m)
         )
     fc = pd.concat(members, ignore_index=True)
@@ -225,9 +234,7 @@ def _backtest_weights(
         ]
     )
     try:
-        errors = backtest(
-            pop, methods=list(methods), district_ids=series_ids, interval=interval
-        )
+        errors = backtest(pop, methods=list(methods), district_ids=series_ids, interval=interval)
     except ValueError:
         return equal
     rep = backtest_report(errors)

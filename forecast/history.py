@@ -19,6 +19,7 @@ imputes missing births from the birth rate of the nearest years, flagging every 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -229,8 +230,10 @@ def recut_boundaries(
         m["until_year"] = np.iinfo(np.int64).max
     m["until_year"] = m["until_year"].fillna(np.iinfo(np.int64).max).astype(np.int64)
     cols = [c for c in value_cols if c in out]
-    merged = out.reset_index(drop=True).reset_index(names="_row").merge(
-        m, left_on="district_id", right_on="old_id", how="left"
+    merged = (
+        out.reset_index(drop=True)
+        .reset_index(names="_row")
+        .merge(m, left_on="district_id", right_on="old_id", how="left")
     )
     hit = merged["old_id"].notna() & (merged["year"] <= merged["until_year"])
     untouched_rows = set(merged.loc[~hit, "_row"]) - set(merged.loc[hit, "_row"])
@@ -242,7 +245,7 @@ def recut_boundaries(
     cut["district_id"] = cut["new_id"]
     keys = ["district_id", "year"]
     other = [c for c in out.columns if c not in (*keys, *cols)]
-    agg: dict[str, object] = {c: (lambda s: s.sum(min_count=len(s))) for c in cols}
+    agg: dict[str, Any] = {c: _sum_all for c in cols}
     agg.update({c: "first" for c in other})
     cut = cut.groupby(keys, sort=True).agg(agg).reset_index()
     cut["recut"] = True
@@ -250,7 +253,7 @@ def recut_boundaries(
     # a new district that also has its own rows in a re-cut year: add them together
     dup = both.duplicated(keys, keep=False)
     if dup.any():
-        agg2: dict[str, object] = {c: (lambda s: s.sum(min_count=len(s))) for c in cols}
+        agg2: dict[str, Any] = {c: _sum_all for c in cols}
         agg2.update({c: "first" for c in other})
         agg2["recut"] = "max"
         merged_dup = both[dup].groupby(keys, sort=True).agg(agg2).reset_index()
@@ -259,6 +262,11 @@ def recut_boundaries(
         if c in history and pd.api.types.is_integer_dtype(history[c].dtype):
             both[c] = both[c].astype("Float64")
     return both.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _sum_all(values: pd.Series) -> Any:
+    """Sum that stays missing if any part is missing (a partial sum would undercount)."""
+    return values.sum(min_count=len(values)) if values.notna().all() else np.nan
 
 
 def _check_mapping(mapping: pd.DataFrame, source: str) -> None:

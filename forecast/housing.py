@@ -146,9 +146,11 @@ def forecast_housing(
         )
     if problems:
         raise InputError(problems)
-    hh = float(household_size if household_size is not None else standard(
-        "forecast.household_size.default", 2.49
-    ))
+    hh = float(
+        household_size
+        if household_size is not None
+        else standard("forecast.household_size.default", 2.49)
+    )
     yields = dict(pupil_yield) if pupil_yield is not None else pupil_yields()
     keep = np.ones(len(dwell), dtype=bool) if include_existing else done > base_year
     ids = estates["district_id"].astype(str).to_numpy()[keep]
@@ -165,8 +167,8 @@ def forecast_housing(
     for quantity, values in per_quantity.items():
         frame = pd.DataFrame(values, columns=years)
         frame["district_id"] = ids
-        long = frame.groupby("district_id", sort=True).sum().stack().rename("value")
-        long = long.reset_index().rename(columns={"level_1": "year"})
+        summed = frame.groupby("district_id", sort=True).sum().reset_index()
+        long = summed.melt(id_vars="district_id", var_name="year", value_name="value")
         long["year"] = long["year"].astype(np.int64)
         long["quantity"] = quantity
         long["lower"] = long["value"] * lo_f

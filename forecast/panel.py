@@ -75,7 +75,9 @@ def panel_features(
     pop["district_id"] = pop["district_id"].astype(str)
     if base_year is not None:
         pop = pop[pop["year"] <= base_year]
-    ids = sorted(set(pop["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    ids = (
+        sorted(set(pop["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    )
     annual = _annual(pop, ids)
     frames = []
     for _district, g in annual.groupby("district_id", sort=True):
@@ -94,11 +96,13 @@ def panel_features(
         if len(with_births) == len(ids):
             b = fill_births(pop[pop["district_id"].isin(ids)])
             out = out.merge(b[["district_id", "year", "birth_rate"]], how="left")
-            out["birth_rate"] = out.groupby("district_id")["birth_rate"].ffill().bfill()
+            out["birth_rate"] = out.groupby("district_id")["birth_rate"].transform(
+                lambda r: r.ffill().bfill()
+            )
     if completions is not None:
-        c = completions.assign(district_id=completions["district_id"].astype(str))
-        c = c.groupby(["district_id", "year"], as_index=False)["dwellings"].sum()
-        out = out.merge(c, how="left", on=["district_id", "year"])
+        comp = completions.assign(district_id=completions["district_id"].astype(str))
+        comp = comp.groupby(["district_id", "year"])["dwellings"].sum().reset_index()
+        out = out.merge(comp, how="left", on=["district_id", "year"])
         out["completions_per_1000"] = out["dwellings"].fillna(0.0) / out["population"] * 1000
         out = out.drop(columns="dwellings")
     need = [f"growth_{lag}" for lag in PANEL_LAGS]
@@ -169,9 +173,13 @@ def forecast_panel(
     base = int(base_year if base_year is not None else feats["year"].max())
     cols = [c for c in feats.columns if c not in ("district_id", "year", "population")]
     model0 = estimator if estimator is not None else LinearRegression()
-    logp = feats.set_index(["district_id", "year"])["population"].pipe(np.log)
+    logp = np.log(feats.set_index(["district_id", "year"])["population"])
     now = feats[feats["year"] == base]
-    wanted = sorted(set(feats["district_id"])) if district_ids is None else list(district_ids)
+    wanted = (
+        sorted(set(population["district_id"].astype(str)))
+        if district_ids is None
+        else list(district_ids)
+    )
     lacking = sorted(set(map(str, wanted)) - set(now["district_id"]))
     if lacking:
         raise ValueError(

@@ -107,9 +107,7 @@ def forecast_trend(
     elif chosen == "naive":
         mean, lower, upper = _naive(np.log(values), steps, interval)
     else:
-        raise ValueError(
-            f"unknown method {method!r}; expected 'ets', 'arima', 'drift' or 'naive'"
-        )
+        raise ValueError(f"unknown method {method!r}; expected 'ets', 'arima', 'drift' or 'naive'")
     return pd.DataFrame(
         {
             "year": np.arange(years[-1] + 1, horizon + 1, dtype=np.int64),
@@ -252,7 +250,9 @@ def forecast_trends(
     if base_year is not None:
         pop = pop[pop["year"] <= base_year]
     pop = pop[pop[value_col].notna()]
-    ids = sorted(set(pop["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    ids = (
+        sorted(set(pop["district_id"])) if district_ids is None else [str(d) for d in district_ids]
+    )
     frames = []
     for district in ids:
         rows = pop[pop["district_id"] == district]

@@ -46,7 +46,7 @@ import shapely
 from scipy import sparse
 from scipy.optimize import linprog
 
-from xuewei.errors import CRSError, InfeasibleError, InputError, Problem
+from xuewei.errors import ConfigError, CRSError, InfeasibleError, InputError, Problem
 
 from .distance import RoadNetwork, nearest_within, pairs_within, point_xy
 
@@ -79,8 +79,8 @@ SERVING_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 _QUANTUM = 2.0**-20  # split flows are multiples of this many residents (sums stay exact)
+_CRUMB_RESIDENTS = 1e-3  # LP round-off below this (residents) is not "unserved"
 _OVER_TOL = 1e-6  # places: LP tolerance when flagging over capacity
-_DEFAULT_KINDERGARTEN_PER_1000 = 30.0
 
 
 class _Raster(Protocol):
@@ -217,13 +217,17 @@ def _check_projected(frame: gpd.GeoDataFrame | None, name: str, crs: Any) -> Non
 
 def _places_per_resident(standards: _Standards, level: str, places_per_1000: float | None) -> float:
     if level == "kindergarten":
-        try:
-            per_1000 = float(standards.value("places_per_1000.kindergarten"))
-        except (KeyError, LookupError, ValueError):
-            per_1000 = _DEFAULT_KINDERGARTEN_PER_1000
         if places_per_1000 is not None:
-            per_1000 = places_per_1000
-        return per_1000 / 1000.0
+            return places_per_1000 / 1000.0
+        try:
+            return float(standards.value("places_per_1000.kindergarten")) / 1000.0
+        except (KeyError, LookupError, ValueError) as exc:
+            # no national or seed figure is collected for kindergarten places per 1,000
+            raise ConfigError(
+                "kindergarten demand needs places per 1,000 residents: pass "
+                "places_per_1000=… or set places_per_1000.kindergarten in the plan's "
+                "[standards] with its local source"
+            ) from exc
     per_1000 = standards.default_scenario if places_per_1000 is None else places_per_1000
     return float(per_1000) / 1000.0 * float(standards.level_share[level])
 
@@ -240,9 +244,17 @@ def _level_schools(
     place_col = "places" if level == "kindergarten" else f"places_{level}"
     frame = schools
     if place_col not in frame.columns:
-        from xuewei.planning.supply import school_places  # places per level need standards
-
-        frame = school_places(frame, standards)  # type: ignore[arg-type]
+        # gis sits below planning (DESIGN.md): the caller computes places with the standards
+        raise InputError(
+            [
+                Problem(
+                    "schools",
+                    f"missing column `{place_col}`; pass the schools through "
+                    "xuewei.planning.school_places(schools, standards) first.",
+                    column=place_col,
+                )
+            ]
+        )
     lv = frame["level"].astype(str).to_numpy()
     keep = np.isin(lv, SERVING_LEVELS[level])
     for col, later in (("opened", True), ("closing", False)):
@@ -430,6 +442,20 @@ def _assign_capacitated(
     pos = x > 0
     oi, sj, dist, x = oi[pos], sj[pos], dist[pos], x[pos]
     served = np.bincount(oi, weights=x, minlength=n) if oi.size else np.zeros(n)
+    # Flooring to the grid (and the LP's own tolerance) leaves crumbs of ~1e-7 residents:
+    # they belong to the point's largest flow, not to "unserved" (which would flag the
+    # estate). Schools then exceed their places by at most the crumbs, within _OVER_TOL.
+    crumbs = d.residents - served
+    snap = (crumbs > 0) & (crumbs < _CRUMB_RESIDENTS) & (served > 0)
+    if snap.any():
+        order = np.lexsort((-x, oi))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = oi[order][1:] != oi[order][:-1]
+        top = np.full(n, -1, dtype=np.int64)
+        top[oi[order][first]] = order[first]
+        idx = np.flatnonzero(snap)
+        np.add.at(x, top[idx], crumbs[idx])
+        served = np.bincount(oi, weights=x, minlength=n)
     unserved = d.residents - served  # exact: both are on the 2⁻²⁰ grid below 2³³
     un = np.flatnonzero((unserved > 0) | (served == 0))
     demand = np.concatenate([oi, un])
@@ -600,8 +626,8 @@ def assign_catchments(
     schools
         Schools (points, plan CRS) with ``school_id``, ``level`` and their places:
         ``places_primary``/``places_junior`` (kindergartens: ``places``) as from
-        :func:`xuewei.planning.school_places`; computed from ``capacity``/``classes`` when
-        absent. Optional ``opened``, ``closing``, ``name``, ``district_id``.
+        :func:`xuewei.planning.school_places` (required: ``gis`` does not apply the
+        standards itself). Optional ``opened``, ``closing``, ``name``, ``district_id``.
     level
         ``"primary"``, ``"junior"`` or ``"kindergarten"``.
     year
@@ -623,8 +649,8 @@ def assign_catchments(
     places_per_1000
         Places per 1,000 residents (the scenario) for primary + junior, split by the level
         shares; default the standards' central scenario. For kindergartens: kindergarten
-        places per 1,000 residents (default ``places_per_1000.kindergarten`` of the
-        standards, else 30).
+        places per 1,000 residents (``places_per_1000.kindergarten`` of the standards, which
+        a plan must set with its local source; there is no national default).
     radius_m
         Service radius in metres; default ``standards.service_radius_m(level)``.
     detour_factor

@@ -1,14 +1,19 @@
-"""Folium meeting maps of a plan (``xuewei.maps``).
+"""Folium meeting maps and static maps of a plan (``xuewei.maps``).
 
-:func:`plan_map` draws the place gap per district, the schools coloured by utilisation and
-the housing estates for one scenario, year and level; :func:`render_html` renders a map to
-a byte-stable HTML page. Maps only draw what they are given: the numbers come from
-:mod:`xuewei.planning` and :mod:`xuewei.gis`.
+:func:`plan_map` draws the place gap per district, the schools coloured by utilisation, the
+housing estates and — when given — catchments, unserved estates, proposals and mergers for
+one scenario, year and level, on the base map of choice (:data:`BASEMAPS`: OpenStreetMap,
+Amap in GCJ-02, Tianditu, or none); :func:`render_html` renders a map to a byte-stable HTML
+page, self-contained with ``offline=True``; :func:`compare_html` puts two maps side by side,
+in step; :func:`static_map` draws the same layers as a PNG for documents. Maps only draw
+what they are given: the numbers come from :mod:`xuewei.planning` and :mod:`xuewei.gis`.
 """
 
 from __future__ import annotations
 
+from xuewei.maps.compare import compare_html
 from xuewei.maps.plan_map import plan_map
 from xuewei.maps.render import render_html
+from xuewei.maps.tiles import BASEMAPS, basemap_datum
 
-__all__ = ["plan_map", "render_html"]
+__all__ = ["BASEMAPS", "basemap_datum", "compare_html", "plan_map", "render_html"]

@@ -20,18 +20,28 @@ _CSS = """
     box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3);
 }
 .xuewei-title { top: 10px; left: 50%; transform: translateX(-50%); text-align: center;
-    max-width: 60%; }
+    max-width: 42%; }
 .xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
 .xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
     color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
 .xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
-    font-size: 12px; line-height: 1.3; }
+    max-width: 290px; font-size: 12px; line-height: 1.3; }
+.leaflet-control-layers { font-size: 13px; line-height: 1.4; }
+@media (max-width: 900px) {
+    /* narrow (a side of a comparison): the title moves left of the layer control */
+    .xuewei-title { left: 56px; transform: none; max-width: calc(100% - 370px);
+        font-size: 12px; }
+    .xuewei-title .xuewei-plan { font-size: 14px; }
+    .leaflet-control-layers { font-size: 11px; }
+    .xuewei-legend { max-height: 45%; }
+}
 .xuewei-legend summary { font-weight: bold; cursor: pointer; }
 .xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
 .xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
 .xuewei-legend table { border-collapse: collapse; }
 .xuewei-legend td { padding: 1px 4px; vertical-align: middle; }
 .xuewei-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #777; }
+.xuewei-popup, .xuewei-tip { font-size: 13px; line-height: 1.35; }
 .xuewei-popup th, .xuewei-tip th { text-align: left; padding-right: 6px; font-weight: normal;
     color: #444; }
 .xuewei-popup td, .xuewei-tip td { padding-right: 6px; }

@@ -57,6 +57,8 @@ class PointLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
+                var pad = [20, 140];  // popups open below the title box
+                var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
                 var points = {{ this.points_json }};
                 for (var i = 0; i < points.length; i++) {
@@ -64,7 +66,7 @@ class PointLayer(folium.FeatureGroup):
                     var options = Object.assign({}, style, {radius: p[2], fillColor: p[3]});
                     if (p[6]) { options.dashArray = "3 2"; }
                     L.circleMarker([p[0], p[1]], options)
-                        .bindPopup(p[4], {maxWidth: {{ this.popup_width }}})
+                        .bindPopup(p[4], {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
                 }
@@ -149,6 +151,8 @@ class IconLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
+                var pad = [20, 140];  // popups open below the title box
+                var width = {{ this.popup_width|default(300) }};
                 var links = {{ this.links_json }};
                 for (var j = 0; j < links.length; j++) {
                     L.polyline(links[j], {{ this.link_style_json }}).addTo(group);
@@ -161,7 +165,7 @@ class IconLayer(folium.FeatureGroup):
                         iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]
                     });
                     L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
-                        .bindPopup(p[4], {maxWidth: {{ this.popup_width }}})
+                        .bindPopup(p[4], {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
                 }
@@ -187,7 +191,13 @@ class IconLayer(folium.FeatureGroup):
         )
         self.links_json = _script_json([[list(a) for a in link] for link in links])
         self.link_style_json = _script_json(
-            {"color": link_colour, "weight": 1.5, "opacity": 0.8, "dashArray": "4 3"}
+            {
+                "color": link_colour,
+                "weight": 1.5,
+                "opacity": 0.8,
+                "dashArray": "4 3",
+                "interactive": False,  # clicks go through to the schools under a line
+            }
         )
         self.popup_width = int(popup_width)
         self._bounds = _bounds(icons)
@@ -214,11 +224,14 @@ class LineLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
+                var pad = [20, 140];  // popups open below the title box
+                var width = {{ this.popup_width|default(300) }};
                 var lines = {{ this.lines_json }};
                 for (var i = 0; i < lines.length; i++) {
                     var p = lines[i], c = p[0];
                     var style = Object.assign({}, {{ this.style_json }}, {color: p[1]});
-                    L.polyline(c, style).bindPopup(p[2]).bindTooltip(p[3], {sticky: true})
+                    L.polyline(c, style).bindPopup(p[2], {autoPanPaddingTopLeft: pad})
+                        .bindTooltip(p[3], {sticky: true})
                         .addTo(group);
                     L.circleMarker(c[0], {radius: 5, color: p[1], weight: 2, fill: true,
                         fillColor: "#ffffff", fillOpacity: 1}).bindTooltip(p[3]).addTo(group);

@@ -1037,13 +1037,12 @@ class _KindStyle(MacroElement):
     def __init__(self, lang: Lang) -> None:
         super().__init__()
         self._name = "XueweiKindStyle"
-        self.css = (
-            " ".join(
-                f".xuewei-kind-{_css_name(k)} {{ background: {c}; }}"
-                for k, (_s, c) in PROPOSAL_STYLES.items()
-            )
-            + f" .xuewei-icon {{ background: {_PROPOSAL_OTHER[1]}; }}"
+        # the fallback first: the kinds' rules, equally specific, come later and win
+        kinds = " ".join(
+            f".xuewei-kind-{_css_name(k)} {{ background: {c}; }}"
+            for k, (_s, c) in PROPOSAL_STYLES.items()
         )
+        self.css = f".xuewei-icon {{ background: {_PROPOSAL_OTHER[1]}; }} " + kinds
 
 
 def _css_name(kind: str) -> str:

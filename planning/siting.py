@@ -402,7 +402,8 @@ class SitingProblem:
             )
         k = max(1, min(k_nearest, m))
         lists = _Lists.build(self._geo, np.arange(n), k)
-        start: npt.NDArray[np.bool_] | None = None
+        # the greedy answer is HiGHS's first incumbent: a good answer even at a time limit
+        start: npt.NDArray[np.bool_] | None = self._greedy_p_median(p, free)
         rounds = 0
         while True:
             rounds += 1
@@ -656,9 +657,13 @@ class SitingProblem:
         col_lo[:m][self.fixed] = 1.0
         col_hi = np.ones(m + nr)
         integer = np.r_[np.ones(m, bool), np.zeros(nr, bool)]
+        greedy = self._greedy_mclp(cover, p, free)
+        hit = np.zeros(nr)
+        np.maximum.at(hit, np.repeat(np.arange(nr), np.diff(sub.indptr)), greedy[sub.indices])
         solved = _highs(
             cost, a, row_lo, row_hi, col_lo, col_hi, integer,
             time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
+            start=np.r_[greedy.astype(np.float64), hit],
         )  # fmt: skip
         if solved is None:
             if method == "exact":

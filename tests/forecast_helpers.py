@@ -70,7 +70,5 @@ def synth_counties(n: int, *, seed: int, years: range = range(2000, 2025)) -> pd
     rng = np.random.default_rng(seed)
     ids = [f"{100000 + k:06d}" for k in range(n)]
     table = pd.DataFrame({"district_id": ids, "name": [f"county {k}" for k in range(n)]})
-    totals = pd.Series(
-        rng.integers(100_000, 1_500_000, n), index=pd.Index(ids, name="district_id")
-    )
+    totals = pd.Series(rng.integers(100_000, 1_500_000, n), index=pd.Index(ids, name="district_id"))
     return synth_population_history(table, totals, seed=seed, years=years)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from xuewei.errors import CRSError, InputError
 from xuewei.gis import assign_catchments
-from xuewei.planning import load_standards
+from xuewei.planning import load_standards, school_places
 
 CRS = 4547
 STD = load_standards()
@@ -190,7 +190,7 @@ def test_errors() -> None:
 
 
 def test_synthetic_city_raster_and_estates(small_city) -> None:
-    sch = small_city.schools.to_crs(small_city.crs)
+    sch = school_places(small_city.schools.to_crs(small_city.crs), STD)
     est = small_city.estates.to_crs(small_city.crs)
     d = small_city.districts.to_crs(small_city.crs)
     total = float(small_city.raster.values.sum(dtype=np.float64))

@@ -151,6 +151,19 @@ def _control_labels(loaded: Loaded) -> list[str]:
     ]
 
 
+_SHOW_NEW_BUILD = """(name) => {
+    const map = window[name];
+    let found = null;
+    map.eachLayer((layer) => {
+        const icon = layer.options && layer.options.icon;
+        if (icon && String(icon.options.className).includes("xuewei-kind-new_build")) {
+            found = layer;
+        }
+    });
+    map.setView(found.getLatLng(), 15, {animate: false});
+}"""
+
+
 def _click_latlng(loaded: Loaded, map_name: str, lat: float, lon: float) -> None:
     """Click the map at a location (markers on a canvas have no element to click)."""
     x, y = loaded.js(
@@ -177,7 +190,7 @@ def _demo_layers(result: PlanResult) -> dict[str, Any]:
     """Catchments, unserved estates, proposals and a merger for the demo-like map.
 
     Stand-ins until the catchment and proposal steps feed the pipeline: Voronoi catchments of
-    the primary schools, estates more than 1 km from any primary school flagged unserved,
+    the primary schools, the estates farthest from any primary school flagged unserved,
     a new school at the largest of those, a kindergarten, an expansion and one merger.
     """
     crs = result.crs
@@ -201,7 +214,9 @@ def _demo_layers(result: PlanResult) -> dict[str, Any]:
     ).drop_duplicates("estate_id")
     distance = nearest.set_index("estate_id")["distance_m"]
     school_of = nearest.set_index("estate_id")["school_id"]
-    far = distance.loc[estates["estate_id"]].to_numpy() > 1_000.0
+    # the farthest 3 % of estates, so that the screenshot stays readable
+    far_m = max(1_000.0, float(distance.quantile(0.97)))
+    far = distance.loc[estates["estate_id"]].to_numpy() > far_m
     estates = estates.assign(
         unserved=far,
         assigned_school_primary=np.where(far, None, school_of.loc[estates["estate_id"]]),
@@ -358,10 +373,12 @@ def test_popups_open_on_click(browser, pages, changsha, offline) -> None:
         assert "学位容量 Capacity" in text
         # a proposal icon is an element: click it
         loaded.js("(name) => { window[name].closePopup(); }", map_name)
+        loaded.js(_SHOW_NEW_BUILD, map_name)
+        loaded.page.wait_for_timeout(200)
         icon = loaded.page.locator(".xuewei-kind-new_build").first
-        loaded.js("([name]) => window[name].fitBounds(window[name].getBounds())", [map_name])
-        icon.scroll_into_view_if_needed()
-        icon.click(force=True)
+        colour = icon.evaluate("(e) => getComputedStyle(e).backgroundColor")
+        assert colour == "rgb(8, 81, 156)"  # PROPOSAL_STYLES["new_build"]: #08519c
+        icon.click()
         popup.wait_for(state="visible", timeout=3_000)
         assert "新建学校 New school" in popup.inner_text()
         assert "P-001" in popup.inner_text()
@@ -447,3 +464,82 @@ def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
         assert loaded.js("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert XSS in loaded.page.locator(".xuewei-title").inner_text()
         assert _js_errors(loaded, offline=offline) == []
+
+
+def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
+    common = {
+        "year": changsha.plan.horizon,
+        "title": f"{changsha.plan.name} {changsha.plan.name_en}",
+        "data_note": changsha.plan.data_note,
+        "capacity_col": "places",
+        "tiles": "none",
+    }
+    left, right = (
+        maps.plan_map(
+            changsha.districts, changsha.schools, gaps=changsha.gaps, scenario=s, **common
+        )
+        for s in (80, 90)
+    )
+    path = tmp_path / "compare.html"
+    page = maps.compare_html(
+        left,
+        right,
+        title="长沙市 千人指标 80 vs 90 · Changsha, 80 vs 90 places per 1,000",
+        left_label="千人指标 80 places per 1,000",
+        right_label="千人指标 90 places per 1,000",
+        offline=True,
+    )
+    path.write_text(page, encoding="utf-8")
+    for loaded in _open_compare(browser, path):
+        assert loaded.requests == []
+        assert loaded.errors == []
+        frames = [f for f in loaded.page.frames if f != loaded.page.main_frame]
+        assert len(frames) == 2
+        for frame in frames:
+            frame.wait_for_selector(".leaflet-control-layers")
+        names = [f.evaluate("() => document.querySelector('.folium-map').id") for f in frames]
+        titles = [f.locator(".xuewei-title").inner_text() for f in frames]
+        assert "千人指标 80" in titles[0] and "千人指标 90" in titles[1]
+        # move the left map: the right one follows
+        frames[0].evaluate(
+            "(name) => { window[name].setView([28.2, 112.98], 13, {animate: false}); }",
+            names[0],
+        )
+        loaded.page.wait_for_timeout(400)
+        view = frames[1].evaluate(
+            "(name) => { const m = window[name], c = m.getCenter();"
+            " return [c.lat, c.lng, m.getZoom()]; }",
+            names[1],
+        )
+        assert view[2] == 13
+        assert abs(view[0] - 28.2) < 1e-3 and abs(view[1] - 112.98) < 1e-3
+        _screenshot(loaded, "map_compare_offline.png")
+        assert loaded.errors == []
+
+
+def _open_compare(browser: Any, path: Path) -> Iterator[Loaded]:
+    """Open a comparison page (its maps are in frames) with networking disabled."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    errors: list[str] = []
+    requests: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+        else:
+            requests.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    try:
+        yield Loaded(page, errors, requests, [])
+    finally:
+        context.close()

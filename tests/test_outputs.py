@@ -36,7 +36,7 @@ def test_files_and_layers(written):
     result, out = written
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
-    assert layers == ["districts", "schools", "estates", "gaps"]
+    assert layers == ["districts", "schools", "estates", "catchments", "gaps"]
     gaps = pyogrio.read_dataframe(out / "plan.gpkg", layer="gaps")
     assert len(gaps) == len(result.gaps)
     districts = gpd.read_file(out / "plan.gpkg", layer="districts")
@@ -77,7 +77,9 @@ def test_report_sheets_bilingual(written):
         "缺口 Gaps",
         "预测 Forecast",
         "学校 Schools",
-        "小区 Estates",
+        "学位压力 School pressure",
+        "未覆盖小区 Unserved estates",
+        "覆盖核算 Coverage",
         "标准 Standards",
         "数据说明 Data",
     ]

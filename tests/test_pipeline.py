@@ -98,3 +98,24 @@ def test_school_outside_districts_is_reported(small_plan, tmp_path):
     (tmp_path / "plan.toml").write_text(plan_text, encoding="utf-8")
     with pytest.raises(InputError, match=r"schools.csv row 3.*outside every district"):
         run_plan(load_plan(tmp_path / "plan.toml"))
+
+
+def test_every_resident_assigned_or_unserved(result):
+    table = result.unserved()
+    assert set(table["level"]) == {"primary", "junior"}
+    assert set(table["year"]) == {2024, 2035}
+    # exact: assigned + unserved reproduce the residents placed on the estates
+    assert (table["assigned"] + table["unserved"] == table["residents"]).all()
+    # the estates carry the district forecast of that year
+    for year in (2024, 2035):
+        forecast = result.residents.loc[result.residents["year"] == year, "value"].sum()
+        assert table.loc[table["year"] == year, "residents"].to_numpy() == pytest.approx(forecast)
+
+
+def test_catchment_outputs(result):
+    assert not result.catchment_polygons.empty
+    assert set(result.catchment_polygons["level"]) == {"primary", "junior"}
+    use = result.school_use
+    assert {"school_id", "level", "year", "demand", "places", "utilisation"} <= set(use)
+    # capacitated: no school is assigned more than its places
+    assert (use["demand"] <= use["places"] + 1e-6).all()

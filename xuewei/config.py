@@ -20,6 +20,10 @@ pipeline takes explicitly; paths in it are relative to the plan file. Example::
 
     [standards]                # any key of data/standards.toml
     places_per_1000.scenarios = [80, 90]
+
+    [catchments]
+    method = "capacitated"     # or "nearest"
+    levels = ["primary", "junior"]
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from xuewei.errors import ConfigError
 from xuewei.gis.coords import COORDINATE_SYSTEMS, CoordinateSystem
 
-__all__ = ["INPUT_NAMES", "InputSpec", "Plan", "load_plan"]
+__all__ = ["INPUT_NAMES", "CatchmentMethod", "CatchmentSpec", "InputSpec", "Plan", "load_plan"]
 
 #: The inputs a plan may name; ``districts`` and ``population`` are required.
 INPUT_NAMES: tuple[str, ...] = (
@@ -47,6 +51,10 @@ INPUT_NAMES: tuple[str, ...] = (
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}
 _PLAN_KEYS = {"name", "name_en", "base_year", "horizon", "crs", "interval", "data_note"}
+_CATCHMENT_KEYS = {"method", "levels", "detour_factor"}
+CatchmentMethod = Literal["nearest", "capacitated"]
+_CATCHMENT_METHODS = ("nearest", "capacitated")
+_CATCHMENT_LEVELS = ("primary", "junior", "kindergarten")
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,29 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class CatchmentSpec:
+    """How residents are assigned to schools (the ``[catchments]`` table).
+
+    Attributes
+    ----------
+    method
+        ``capacitated`` (default: minimise walking distance within the schools' places;
+        residents who cannot be placed within the service radius are unserved) or
+        ``nearest`` (every resident to the nearest school within the radius, ignoring
+        places).
+    levels
+        The levels assessed (default primary and junior; kindergarten needs
+        ``places_per_1000.kindergarten`` in ``[standards]``).
+    detour_factor
+        Walking distance ÷ straight-line distance (≥ 1).
+    """
+
+    method: CatchmentMethod = "capacitated"
+    levels: tuple[str, ...] = ("primary", "junior")
+    detour_factor: float = 1.0
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan file.
 
@@ -97,6 +128,8 @@ class Plan:
         The inputs, by name (see :data:`INPUT_NAMES`).
     standards
         Overrides of ``data/standards.toml``, with the same keys.
+    catchments
+        How residents are assigned to schools (see :class:`CatchmentSpec`).
     source
         The plan file, for error messages.
     """
@@ -110,6 +143,7 @@ class Plan:
     interval: float = 0.8
     data_note: str | None = None
     standards: Mapping[str, Any] = field(default_factory=dict)
+    catchments: CatchmentSpec = field(default_factory=CatchmentSpec)
     source: Path | None = None
 
 
@@ -150,10 +184,11 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
     problems: list[str] = []
     where = source.name
 
-    unknown = set(raw) - {"plan", "inputs", "standards"}
+    unknown = set(raw) - {"plan", "inputs", "standards", "catchments"}
     if unknown:
         problems.append(
-            f"unknown section(s) {sorted(unknown)}; expected [plan], [inputs], [standards]"
+            f"unknown section(s) {sorted(unknown)}; expected [plan], [inputs], [standards], "
+            "[catchments]"
         )
 
     meta = raw.get("plan", {})
@@ -215,6 +250,8 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
         problems.append("[standards] must be a table")
         standards = {}
 
+    catchments = _parse_catchments(raw.get("catchments", {}), problems)
+
     if problems:
         raise ConfigError(
             f"{where}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
@@ -229,7 +266,41 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
         data_note=data_note,
         inputs=inputs,
         standards=dict(standards),
+        catchments=catchments,
         source=source,
+    )
+
+
+def _parse_catchments(raw: Any, problems: list[str]) -> CatchmentSpec:
+    if not isinstance(raw, Mapping):
+        problems.append("[catchments] must be a table")
+        return CatchmentSpec()
+    for key in sorted(set(raw) - _CATCHMENT_KEYS):
+        problems.append(f"catchments.{key}: unknown key; expected one of {sorted(_CATCHMENT_KEYS)}")
+    method = raw.get("method", "capacitated")
+    if method not in _CATCHMENT_METHODS:
+        problems.append(
+            f"catchments.method: got {method!r}; expected one of {list(_CATCHMENT_METHODS)}"
+        )
+        method = "capacitated"
+    levels = raw.get("levels", ["primary", "junior"])
+    if (
+        not isinstance(levels, list)
+        or not levels
+        or any(lv not in _CATCHMENT_LEVELS for lv in levels)
+    ):
+        problems.append(
+            f"catchments.levels: got {levels!r}; expected a list of {list(_CATCHMENT_LEVELS)}"
+        )
+        levels = ["primary", "junior"]
+    detour = raw.get("detour_factor", 1.0)
+    if not isinstance(detour, int | float) or isinstance(detour, bool) or detour < 1:
+        problems.append(f"catchments.detour_factor: got {detour!r}; expected a number ≥ 1")
+        detour = 1.0
+    return CatchmentSpec(
+        method=cast(CatchmentMethod, method),
+        levels=tuple(dict.fromkeys(levels)),
+        detour_factor=float(detour),
     )
 
 

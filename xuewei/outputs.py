@@ -95,6 +95,15 @@ HEADERS: dict[str, str] = {
     "dwellings": "住宅套数 Dwellings",
     "households": "户数 Households",
     "completion_year": "建成年份 Completion year",
+    "unserved": "未覆盖 Unserved",
+    "unserved_residents": "未覆盖人口 Unserved residents",
+    "unserved_share": "未覆盖比例 Unserved share",
+    "assigned": "已分配人口 Assigned residents",
+    "within_radius": "服务半径内 Within radius",
+    "distance_m": "距离(米) Distance m",
+    "demand": "分配需求学位 Assigned demand",
+    "school_level": "学校类型 School type",
+    "over_capacity_enrolment": "在校生超容量 Over capacity (enrolment)",
     "lon": "经度 Longitude",
     "lat": "纬度 Latitude",
 }
@@ -247,6 +256,47 @@ def _districts_layer(result: PlanResult) -> gpd.GeoDataFrame:
     return layer
 
 
+def schools_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Schools with their assigned demand: ``{level}_assigned_{year}``, ``…_util_{year}``.
+
+    ``assigned`` is the places demanded by the residents assigned to the school (default
+    scenario); ``util`` is that ÷ the school's places at the level.
+    """
+    layer = result.schools.copy()
+    for c in result.catchments:
+        by_id = c.schools.set_index("school_id")
+        ids = layer["school_id"]
+        layer[f"{c.level}_assigned_{c.year}"] = ids.map(by_id["demand"]).to_numpy()
+        layer[f"{c.level}_util_{c.year}"] = ids.map(by_id["utilisation"]).to_numpy()
+    return layer
+
+
+def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
+    """Estates with, per level, their school, distance and unserved residents.
+
+    Base-year columns: ``{level}_school_id``, ``{level}_distance_m``,
+    ``{level}_unserved_residents``; every year assessed: ``{level}_unserved_{year}``
+    (bool); and ``unserved``: unserved at any level in the base year (for the map).
+    """
+    if result.estates is None:
+        return None
+    layer = result.estates.copy()
+    any_unserved = np.zeros(len(layer), dtype=bool)
+    for c in result.catchments:
+        flags = c.estates.set_index("estate_id")
+        ids = layer["estate_id"]
+        unserved = ids.map(flags["unserved"]).astype("boolean")
+        layer[f"{c.level}_unserved_{c.year}"] = unserved.to_numpy()
+        if c.year == result.base_year:
+            layer[f"{c.level}_school_id"] = ids.map(flags["school_id"]).to_numpy()
+            layer[f"{c.level}_distance_m"] = ids.map(flags["distance_m"]).to_numpy()
+            layer[f"{c.level}_unserved_residents"] = ids.map(flags["unserved_residents"]).to_numpy()
+            any_unserved |= unserved.fillna(False).to_numpy(dtype=bool)
+    if result.catchments:
+        layer["unserved"] = any_unserved
+    return layer
+
+
 def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """GeoPackage has no nullable booleans or pandas string arrays: make them plain."""
     out = frame.to_crs(4326) if isinstance(frame, gpd.GeoDataFrame) else frame.copy()
@@ -263,7 +313,11 @@ def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write the layers ``districts``, ``schools``, ``estates`` (EPSG:4326) and ``gaps``.
+    """Write the layers ``districts``, ``schools``, ``estates``, ``catchments`` and ``gaps``.
+
+    Geometry layers are in EPSG:4326. Schools carry the demand assigned to them per level
+    in the base year and at the horizon; estates carry their school, distance and unserved
+    residents per level (see :func:`schools_layer`, :func:`estates_layer`).
 
     ``gaps`` is a table without geometry (the tidy gap table of every district, year, level
     and scenario), so that a saved result can be re-drawn for any scenario and year
@@ -271,10 +325,13 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     """
     layers: dict[str, pd.DataFrame] = {
         "districts": _districts_layer(result),
-        "schools": result.schools,
+        "schools": schools_layer(result),
     }
-    if result.estates is not None:
-        layers["estates"] = result.estates
+    estates = estates_layer(result)
+    if estates is not None:
+        layers["estates"] = estates
+    if result.catchments:
+        layers["catchments"] = result.catchment_polygons
     layers["gaps"] = result.gaps
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     # pin the layer timestamps so identical runs give identical files
@@ -307,7 +364,7 @@ def plan_map_for(
         result.districts,
         result.schools,
         gaps=result.gaps,
-        estates=result.estates,
+        estates=estates_layer(result),
         scenario=result.standards.default_scenario if scenario is None else scenario,
         year=result.plan.horizon if year is None else year,
         title=title,
@@ -337,7 +394,10 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     """Write the Excel report for the meeting (bilingual headers, frozen header rows).
 
     Sheets: 汇总 Summary (districts at the horizon), 缺口 Gaps (every district, year, level
-    and scenario), 预测 Forecast, 学校 Schools (with flags), 小区 Estates, 标准 Standards
+    and scenario), 预测 Forecast, 学校 Schools (with flags), 学位压力 School pressure
+    (schools over capacity by enrolment or full under the assignment), 未覆盖小区 Unserved
+    estates (every estate with unserved residents; all estates are in ``plan.gpkg``),
+    覆盖核算 Coverage (residents assigned and unserved per level and year), 标准 Standards
     (the values in force, with sources), 数据说明 Data (what is real, what synthetic).
     """
     summary = result.summary()
@@ -347,7 +407,11 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         "预测 Forecast": forecast_table(result),
         "学校 Schools": result.schools,
     }
-    if result.estates is not None:
+    if result.catchments:
+        sheets["学位压力 School pressure"] = _school_pressure(result)
+        sheets["未覆盖小区 Unserved estates"] = _unserved_estates(result)
+        sheets["覆盖核算 Coverage"] = result.unserved()
+    elif result.estates is not None:
         sheets["小区 Estates"] = result.estates
     sheets["标准 Standards"] = _standards_rows(result)
     sheets["数据说明 Data"] = _data_notes(result)
@@ -358,6 +422,45 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
             _format_workbook(writer.book)
         _pin_zip_dates(tmp)
     return Path(path)
+
+
+def _school_pressure(result: PlanResult) -> pd.DataFrame:
+    """Schools over capacity by enrolment, or full under the assignment, per level and year."""
+    use = result.school_use
+    schools = result.schools.set_index("school_id")
+    use = use.assign(
+        enrolment=use["school_id"].map(schools["enrolment"]).to_numpy(),
+        over_capacity_enrolment=use["school_id"].map(schools["over_capacity"]).to_numpy(),
+    )
+    full = use["utilisation"].to_numpy(dtype=np.float64, na_value=np.nan) >= 1.0 - 1e-9
+    flagged = full | use["over_capacity_enrolment"].fillna(False).to_numpy(dtype=bool)
+    columns = [
+        "school_id", "name", "district_id", "school_level", "level", "year", "places",
+        "demand", "utilisation", "spare_places", "enrolment", "over_capacity_enrolment",
+    ]  # fmt: skip
+    out = use.loc[flagged, [c for c in columns if c in use]]
+    return out.sort_values(["year", "level", "utilisation"], ascending=[True, True, False])
+
+
+def _unserved_estates(result: PlanResult) -> pd.DataFrame:
+    """One row per estate with residents unserved at some level, in the base year or later."""
+    layer = estates_layer(result)
+    assert layer is not None
+    flag_cols = [c for c in layer.columns if "_unserved_" in c and c[-4:].isdigit()]
+    unserved = np.zeros(len(layer), dtype=bool)
+    for col in flag_cols:
+        unserved |= layer[col].fillna(False).to_numpy(dtype=bool)
+    keep = ["estate_id", "name", "district_id", "residents", "completion_year"]
+    for level in result.plan.catchments.levels:
+        keep += [
+            f"{level}_unserved_residents",
+            f"{level}_school_id",
+            f"{level}_distance_m",
+            *[c for c in flag_cols if c.startswith(f"{level}_")],
+        ]
+    out = pd.DataFrame(layer.loc[unserved, [c for c in keep if c in layer]])
+    order = [c for c in out.columns if c.endswith("_unserved_residents")]
+    return out.sort_values(order, ascending=False) if order else out
 
 
 def _standards_rows(result: PlanResult) -> pd.DataFrame:

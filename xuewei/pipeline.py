@@ -8,6 +8,7 @@ analyst can re-run any one of them by hand on the intermediate tables.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -90,6 +91,10 @@ class PlanResult:
         :func:`xuewei.planning.school_places`); empty when the plan has no schools.
     estates
         Housing estates, or ``None``.
+    catchments
+        One :class:`~xuewei.gis.CatchmentResult` per level and year assessed (the base
+        year and the horizon), at the default scenario, with the estates' residents scaled
+        to the district forecast of that year; empty without schools and estates.
     """
 
     plan: Plan
@@ -102,11 +107,66 @@ class PlanResult:
     gaps: pd.DataFrame
     schools: gpd.GeoDataFrame
     estates: gpd.GeoDataFrame | None
+    catchments: tuple[gis.CatchmentResult, ...] = ()
 
     @property
     def years(self) -> list[int]:
         """The planning years, base year to horizon."""
         return list(range(self.base_year, self.plan.horizon + 1))
+
+    @property
+    def school_use(self) -> pd.DataFrame:
+        """Assigned demand per school, level and year (from :attr:`catchments`)."""
+        frames = [pd.DataFrame(c.schools.drop(columns="geometry")) for c in self.catchments]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def estate_flags(self) -> pd.DataFrame:
+        """Per estate, level and year: assigned school, distance, unserved residents."""
+        frames = [pd.DataFrame(c.estates.drop(columns="geometry")) for c in self.catchments]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def catchment_polygons(self) -> gpd.GeoDataFrame:
+        """Catchment polygons of every level and year assessed (plan CRS)."""
+        frames = [c.catchments.assign(year=c.year) for c in self.catchments]
+        if not frames:
+            return gpd.GeoDataFrame(
+                {"school_id": [], "level": [], "year": []}, geometry=[], crs=self.crs
+            )
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.crs)
+
+    def unserved(self) -> pd.DataFrame:
+        """Residents assigned and unserved per level and year: the conservation check.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``level``, ``year``, ``method``, ``residents`` (all residents),
+            ``assigned``, ``unserved``, ``unserved_share``; ``assigned + unserved ==
+            residents`` exactly.
+        """
+        rows = []
+        for c in self.catchments:
+            counted = c.estates["counted"].fillna(False).to_numpy(dtype=bool)
+            total = math.fsum(c.estates.loc[counted, "residents"].to_numpy(dtype=np.float64))
+            flows = c.assignments
+            assigned = math.fsum(
+                flows.loc[~flows["unserved"], "residents"].to_numpy(dtype=np.float64)
+            )
+            unserved = c.unserved_residents
+            rows.append(
+                {
+                    "level": c.level,
+                    "year": c.year,
+                    "method": c.method,
+                    "residents": total,
+                    "assigned": assigned,
+                    "unserved": unserved,
+                    "unserved_share": unserved / total if total else 0.0,
+                }
+            )
+        return pd.DataFrame(rows)
 
     def summary(self, *, year: int | None = None, level: str = COMPULSORY) -> pd.DataFrame:
         """One row per district: residents now and at ``year``, places required and offered.
@@ -207,6 +267,7 @@ def run_plan(plan: Plan) -> PlanResult:
     schools = _school_places(inputs, plan, standards)
     offered = offered_places(schools, ids, years)
     gaps = place_gaps(required, offered)
+    catchments = _catchments(inputs, plan, standards, schools, residents, base_year)
 
     return PlanResult(
         plan=plan,
@@ -219,7 +280,51 @@ def run_plan(plan: Plan) -> PlanResult:
         gaps=gaps,
         schools=schools,
         estates=inputs.estates,
+        catchments=catchments,
     )
+
+
+def _catchments(
+    inputs: PlanInputs,
+    plan: Plan,
+    standards: Standards,
+    schools: gpd.GeoDataFrame,
+    residents: pd.DataFrame,
+    base_year: int,
+) -> tuple[gis.CatchmentResult, ...]:
+    """Assign the estates' residents to schools in the base year and at the horizon."""
+    if inputs.estates is None or schools.empty:
+        return ()
+    results = []
+    for year in (base_year, plan.horizon):
+        estates = gis.allocate_to_estates(inputs.estates, residents, year=year)
+        unallocated = estates.attrs.get("unallocated") or []
+        if unallocated:
+            raise InputError(
+                [
+                    Problem(
+                        plan.inputs["estates"].path.name,
+                        f"district {d} has residents but no estate completed by {year}; "
+                        "every district needs estates (or villages) to place its residents",
+                        column="district_id",
+                    )
+                    for d in unallocated
+                ]
+            )
+        for level in plan.catchments.levels:
+            results.append(
+                gis.assign_catchments(
+                    estates,
+                    schools,
+                    level=level,  # type: ignore[arg-type]
+                    year=year,
+                    standards=standards,
+                    method=plan.catchments.method,
+                    districts=inputs.districts,
+                    detour_factor=plan.catchments.detour_factor,
+                )
+            )
+    return tuple(results)
 
 
 def read_inputs(plan: Plan) -> PlanInputs:
@@ -251,9 +356,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
         return None
 
     spec = plan.inputs["districts"]
-    districts = attempt(
-        lambda: gis.read_districts(spec.path, layer=spec.layer, coords=spec.coords)
-    )
+    districts = attempt(lambda: gis.read_districts(spec.path, layer=spec.layer, coords=spec.coords))
     crs: CRS | None = None
     if plan.crs:
         crs = CRS.from_user_input(plan.crs)

@@ -1,0 +1,211 @@
+"""Forecast accuracy (rolling-origin backtests) and batch speed (local vs Dask).
+
+``python benchmarks/run.py forecast`` runs everything (~15 min on 2 cores);
+``python benchmarks/bench_forecast.py accuracy`` or ``... batch`` runs one part and prints
+Markdown. Each batch configuration runs in a fresh subprocess so that its peak memory
+(``ru_maxrss``) is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # forecast_helpers: synthetic enrolment, counties
+sys.path.insert(0, str(HERE))
+
+from common import table  # noqa: E402
+
+from xuewei.data import CHANGSHA_DIR, synth_city  # noqa: E402
+from xuewei.forecast import backtest, backtest_report, forecast_batch  # noqa: E402
+
+SYNTH_SEED = 7
+CHANGSHA_CITY = "430100"
+
+
+def _fmt_report(rep: pd.DataFrame, quantities: list[str]) -> str:
+    rows = []
+    for _, r in rep[rep["quantity"].isin(quantities)].iterrows():
+        rows.append(
+            {
+                "quantity": r["quantity"],
+                "horizon (y)": int(r["horizon"]),
+                "method": r["method"],
+                "n": int(r["n"]),
+                "MAPE %": round(float(r["mape"]), 2),
+                "bias %": round(float(r["bias"]), 2),
+                "80% coverage": round(float(r["coverage"]), 2),
+                "naive MAPE %": round(float(r["naive_mape"]), 2),
+                "beats naive": "yes"
+                if r["beats_naive"]
+                else ("—" if r["method"] == "naive" else "NO"),
+            }
+        )
+    return table(rows)
+
+
+def accuracy() -> str:
+    out = ["## Forecast accuracy (rolling-origin backtests)", ""]
+    # --- real Changsha city series
+    pop = pd.read_csv(CHANGSHA_DIR / "population.csv", dtype={"district_id": str})
+    t0 = time.perf_counter()
+    errors = backtest(
+        pop, methods=["drift", "ets", "arima", "ensemble"], district_ids=[CHANGSHA_CITY]
+    )
+    rep = backtest_report(errors)
+    out += [
+        "### Changsha (长沙市), city total, real data 2000–2024",
+        "",
+        "Command: `PYTHONSAFEPATH=1 .venv/bin/python benchmarks/bench_forecast.py accuracy`. "
+        "Origins: every observed year with ≥ 5 years of history "
+        f"({', '.join(map(str, sorted(errors['origin'].unique())))}); truth: the re-based series "
+        "at observed years. "
+        f"({time.perf_counter() - t0:.0f} s)",
+        "",
+        _fmt_report(rep, ["population"]),
+        "",
+    ]
+    # districts: counted only at the censuses (+ a few estimates after 2020)
+    ids = sorted(set(pop["district_id"]) - {CHANGSHA_CITY})
+    errors_d = backtest(
+        pop,
+        methods=["drift", "arima", "share"],
+        district_ids=[*ids, CHANGSHA_CITY],
+        city_id=CHANGSHA_CITY,
+        origins=[2020],
+        horizons=[1, 2, 3],
+    )
+    errors_d = errors_d[errors_d["district_id"] != CHANGSHA_CITY]
+    out += [
+        "Changsha districts (origin 2020, the only origin with district data after it: "
+        "岳麓区, 雨花区 2021, 浏阳市 2021–2023):",
+        "",
+        _fmt_report(backtest_report(errors_d), ["population"]),
+        "",
+    ]
+    # --- synthetic city with enrolment
+    from forecast_helpers import synth_enrolment
+
+    city = synth_city(SYNTH_SEED, n_districts=9, population=2_000_000, area_km2=200, n_sites=5)
+    enr = synth_enrolment(city.population, seed=SYNTH_SEED)
+    t0 = time.perf_counter()
+    errors_s = backtest(
+        city.population,
+        methods=["drift", "ets", "arima", "panel", "share", "cohort", "ensemble"],
+        city_id="990100",
+        district_ids=sorted(set(city.population["district_id"]) - {"990100"}),
+        enrolment=enr,
+        origins=range(2014, 2024),
+    )
+    rep_s = backtest_report(errors_s)
+    out += [
+        f"### Synthetic city (seed {SYNTH_SEED}): 9 districts, 2 million residents, "
+        "annual 2000–2024, enrolment by grade 2012–2024",
+        "",
+        "`synth_city(7, n_districts=9, population=2_000_000, area_km2=200)` and "
+        "`tests/forecast_helpers.synth_enrolment(seed=7)` (entry ratios 1.1–1.6, progression "
+        "0.97–1.04, 2 % noise). Per district, pooled over districts; origins 2014–2023. "
+        f"({time.perf_counter() - t0:.0f} s)",
+        "",
+        _fmt_report(rep_s, ["population", "primary", "junior", "kindergarten"]),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _one_batch(n: int, method: str, engine: str) -> dict[str, float]:
+    """Run one configuration in this (fresh) process; return timing and peak memory."""
+    from forecast_helpers import synth_counties
+
+    pop = synth_counties(n, seed=11)
+    extra: dict[str, float] = {}
+    if engine == "dask":
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+        client.run(lambda: __import__("xuewei.forecast"))  # warm the workers' imports
+        t0 = time.perf_counter()
+        r = forecast_batch(pop, horizon=2035, method=method, engine="dask", scheduler=client)  # type: ignore[arg-type]
+        took = time.perf_counter() - t0
+        rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        extra["worker_peak_mb"] = max(rss.values()) / 1024
+        client.close()
+        cluster.close()
+    else:
+        forecast_batch(pop.head(50), horizon=2035, method=method)  # warm imports
+        t0 = time.perf_counter()
+        r = forecast_batch(pop, horizon=2035, method=method)  # type: ignore[arg-type]
+        took = time.perf_counter() - t0
+    return {
+        "seconds": took,
+        "failures": float(len(r.failures)),
+        "rows": float(len(r.forecasts)),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **extra,
+    }
+
+
+def batch() -> str:
+    rows = []
+    for n in (100, 2800):
+        for method in ("arima", "ets"):
+            times = {}
+            for engine in ("local", "dask"):
+                cmd = [sys.executable, __file__, "one", str(n), method, engine]
+                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                res = json.loads(done.stdout.strip().splitlines()[-1])
+                times[engine] = res["seconds"]
+                rows.append(
+                    {
+                        "counties": n,
+                        "method": method,
+                        "engine": engine,
+                        "seconds": round(res["seconds"], 1),
+                        "counties/s": round(n / res["seconds"], 1),
+                        "speed-up": round(times["local"] / res["seconds"], 2)
+                        if engine == "dask"
+                        else 1.0,
+                        "peak MB (client)": round(res["peak_mb"]),
+                        "peak MB (worker)": round(res.get("worker_peak_mb", 0)) or "—",
+                        "failures": int(res["failures"]),
+                    }
+                )
+    return "\n".join(
+        [
+            "## Batch speed: `forecast_batch`, synthetic counties (annual 2000–2024 → 2035)",
+            "",
+            "Command: `PYTHONSAFEPATH=1 .venv/bin/python benchmarks/bench_forecast.py batch`. "
+            "Each row is a fresh process (peak memory = `ru_maxrss` of that process; Dask: "
+            "`LocalCluster(n_workers=2, threads_per_worker=1)`, started before timing, worker "
+            "peak is the larger worker's). Speed-up = local seconds ÷ Dask seconds.",
+            "",
+            table(rows),
+            "",
+        ]
+    )
+
+
+def main() -> str:
+    """Run the accuracy backtests and the batch timings; return Markdown."""
+    return accuracy() + "\n" + batch()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "one":
+        print(json.dumps(_one_batch(int(sys.argv[2]), sys.argv[3], sys.argv[4])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "accuracy":
+        print(accuracy())
+    elif len(sys.argv) > 1 and sys.argv[1] == "batch":
+        print(batch())
+    else:
+        print(main())

@@ -1,0 +1,210 @@
+"""Backtests, the accuracy table, ensemble weights and the ensemble forecast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xuewei.forecast import (
+    backtest,
+    backtest_report,
+    combine_forecasts,
+    ensemble_weights,
+    forecast_districts,
+    forecast_ensemble,
+    reconcile,
+)
+
+
+def _geometric(rate=0.03, years=range(2000, 2016), district="a"):
+    return pd.DataFrame(
+        {
+            "district_id": district,
+            "year": list(years),
+            "population": [1000.0 * (1 + rate) ** k for k in range(len(years))],
+        }
+    )
+
+
+class TestBacktest:
+    def test_naive_errors_hand_computed(self):
+        e = backtest(_geometric(), methods=["naive"], horizons=[1, 3], origins=[2010])
+        got = e.set_index("horizon")["pct_error"]
+        assert got[1] == pytest.approx(100 * (1 / 1.03 - 1))
+        assert got[3] == pytest.approx(100 * (1 / 1.03**3 - 1))
+        assert e["actual"].tolist() == pytest.approx([1000 * 1.03**11, 1000 * 1.03**13])
+
+    def test_no_future_data_leaks_into_a_forecast(self):
+        pop = _geometric()
+        changed = pop.copy()
+        changed.loc[changed.year > 2010, "population"] *= 5  # a shock after the origin
+        a = backtest(pop, methods=["arima"], horizons=[1], origins=[2010])
+        b = backtest(changed, methods=["arima"], horizons=[1], origins=[2010])
+        np.testing.assert_allclose(a["value"], b["value"])
+        assert not np.allclose(a["actual"], b["actual"])
+
+    def test_interpolated_years_are_not_scored(self):
+        pop = _geometric()
+        pop = pop[pop.year.isin([*range(2000, 2011), 2015])]  # 2011–2014 unobserved
+        e = backtest(pop, methods=["drift"], horizons=[1, 5], origins=[2010])
+        assert e["year"].unique().tolist() == [2015]
+
+    def test_origins_default_need_training_years(self):
+        e = backtest(_geometric(), methods=["drift"], horizons=[1], min_train_years=12)
+        assert sorted(e["origin"].unique()) == [2012, 2013, 2014]
+
+    def test_unknown_method_is_an_error(self):
+        with pytest.raises(ValueError, match="unknown method 'magic'"):
+            backtest(_geometric(), methods=["magic"], origins=[2010])
+
+    def test_custom_forecaster(self):
+        def perfect(hist, origin, last, interval):
+            years = np.arange(origin + 1, last + 1)
+            v = 1000.0 * 1.03 ** (years - 2000)
+            return pd.DataFrame(
+                {
+                    "district_id": "a",
+                    "year": years,
+                    "quantity": "population",
+                    "value": v,
+                    "lower": v,
+                    "upper": v,
+                    "method": "perfect",
+                }
+            )
+
+        e = backtest(_geometric(), methods={"perfect": perfect}, horizons=[1, 3], origins=[2010])
+        rep = backtest_report(e)
+        p = rep[rep.method == "perfect"]
+        np.testing.assert_allclose(p["mape"], 0.0, atol=1e-9)
+        assert p["coverage"].tolist() == [1.0, 1.0] and p["beats_naive"].all()
+
+
+class TestReport:
+    def test_hand_computed_table(self):
+        e = pd.DataFrame(
+            {
+                "method": ["naive", "naive", "m", "m"],
+                "quantity": "population",
+                "district_id": ["a", "b", "a", "b"],
+                "origin": 2010,
+                "horizon": 1,
+                "year": 2011,
+                "actual": 100.0,
+                "value": [90.0, 110.0, 104.0, 98.0],
+                "lower": [80.0, 105.0, 100.0, 90.0],
+                "upper": [95.0, 120.0, 110.0, 99.0],
+                "pct_error": [-10.0, 10.0, 4.0, -2.0],
+                "covered": [False, False, True, False],
+            }
+        )
+        r = backtest_report(e).set_index("method")
+        assert r.loc["m", "mape"] == pytest.approx(3.0)
+        assert r.loc["m", "bias"] == pytest.approx(1.0)
+        assert r.loc["m", "rmspe"] == pytest.approx(np.sqrt(10.0))
+        assert r.loc["m", "coverage"] == pytest.approx(0.5)
+        assert r.loc["m", "naive_mape"] == pytest.approx(10.0)
+        assert bool(r.loc["m", "beats_naive"]) and not bool(r.loc["naive", "beats_naive"])
+        by = backtest_report(e, by_district=True)
+        assert len(by) == 4 and set(by["district_id"]) == {"a", "b"}
+
+    def test_weights_inverse_squared_error(self):
+        rep = pd.DataFrame(
+            {
+                "method": ["naive", "x", "y", "x", "y"],
+                "quantity": "population",
+                "horizon": [1, 1, 1, 5, 5],
+                "rmspe": [9.0, 1.0, 3.0, 2.0, 2.0],
+            }
+        )
+        w = ensemble_weights(rep).set_index(["horizon", "method"])["weight"]
+        assert w[1, "x"] == pytest.approx(0.9) and w[1, "y"] == pytest.approx(0.1)
+        assert w[5, "x"] == pytest.approx(0.5)
+        assert "naive" not in w.index.get_level_values("method")
+
+
+class TestEnsemble:
+    def test_combine_takes_nearest_horizon_weights(self):
+        f = pd.DataFrame(
+            {
+                "district_id": "a",
+                "year": [2022, 2022],
+                "quantity": "population",
+                "value": [100.0, 200.0],
+                "lower": [100.0, 200.0],
+                "upper": [100.0, 200.0],
+                "method": ["x", "y"],
+                "horizon": 2,  # nearest weighted horizon: 1 (tie 1/3 goes to the shorter)
+            }
+        )
+        w = pd.DataFrame(
+            {"method": ["x", "y", "x", "y"], "horizon": [1, 1, 3, 3], "weight": [1, 0, 0, 1]}
+        )
+        assert combine_forecasts(f, w)["value"].tolist() == [100.0]
+
+    def test_reconcile_sums_to_city(self):
+        d = pd.DataFrame(
+            {
+                "district_id": ["a", "b", "a", "b"],
+                "year": [2030, 2030, 2031, 2031],
+                "value": [1.0, 3.0, 2.0, 2.0],
+                "lower": 0.5,
+                "upper": 4.0,
+            }
+        )
+        r = reconcile(d, pd.DataFrame({"year": [2030, 2031], "value": [8.0, 10.0]}))
+        assert r.groupby("year")["value"].sum().tolist() == [8.0, 10.0]
+        assert r["lower"].tolist() == [1.0, 1.0, 1.25, 1.25]
+
+    def test_ensemble_reconciles_and_keeps_history(self):
+        years = list(range(2006, 2021))
+        city = [1000.0 * 1.03 ** (y - 2010) for y in years]
+        pop = pd.DataFrame(
+            {
+                "district_id": ["c"] * 15 + ["a", "a", "b", "b"],
+                "year": [*years, 2010, 2020, 2010, 2020],
+                "population": [*city, 600.0, 700.0, 400.0, city[-1] - 700.0],
+                "basis": ["estimate"] * 15 + ["census"] * 4,
+            }
+        )
+        w = pd.DataFrame({"method": ["arima", "drift"], "horizon": 1, "weight": [0.5, 0.5]})
+        f = forecast_ensemble(
+            pop, ["a", "b"], horizon=2024, city_id="c", methods=["arima", "drift"], weights=w
+        )
+        share = forecast_districts(pop, ["a", "b"], horizon=2024, city_id="c")
+        hist = f[f.year <= 2020].reset_index(drop=True)
+        pd.testing.assert_series_equal(
+            hist["value"],
+            share[share.year <= 2020]
+            .sort_values(["district_id", "year"])["value"]
+            .reset_index(drop=True),
+            check_names=False,
+        )
+        fut = f[f.year > 2020]
+        # arima continues 3 % exactly; drift is damped: the city is their average
+        from xuewei.forecast import forecast_trends
+
+        c = pop[pop.district_id == "c"]
+        arima = forecast_trends(c, horizon=2024, method="arima").set_index("year")["value"]
+        drift = forecast_trends(c, horizon=2024, method="drift").set_index("year")["value"]
+        np.testing.assert_allclose(
+            fut.groupby("year")["value"].sum(), (arima + drift) / 2, rtol=1e-9
+        )
+        assert set(fut["method"]) == {"ensemble"} and set(fut["kind"]) == {"forecast"}
+
+    def test_ensemble_without_city_uses_backtest_weights(self):
+        rng = np.random.default_rng(2)
+        rows = []
+        for d, r in (("a", 0.02), ("b", 0.04)):
+            v = 1e4 * np.exp(np.cumsum(rng.normal(r, 0.003, 14)))
+            rows += [{"district_id": d, "year": 2007 + k, "population": x} for k, x in enumerate(v)]
+        f = forecast_ensemble(
+            pd.DataFrame(rows), ["a", "b"], horizon=2023, methods=["arima", "drift"]
+        )
+        fut = f[f.kind == "forecast"]
+        assert fut.groupby("district_id")["year"].agg(list).to_dict() == {
+            "a": [2021, 2022, 2023],
+            "b": [2021, 2022, 2023],
+        }
+        assert (fut["lower"] < fut["value"]).all() and (fut["value"] < fut["upper"]).all()

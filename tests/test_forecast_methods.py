@@ -1,0 +1,381 @@
+"""Forecast methods on hand-computed and analytically known series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xuewei.errors import InputError
+from xuewei.forecast import (
+    FORECAST_COLUMNS,
+    cohort_ratios,
+    fill_births,
+    forecast_cohort,
+    forecast_housing,
+    forecast_panel,
+    forecast_trend,
+    forecast_trends,
+    implied_per_thousand,
+    panel_features,
+    pupil_yields,
+    recut_boundaries,
+)
+from xuewei.planning import load_standards
+
+
+# ---------------------------------------------------------------- trend: arima, naive, table
+class TestTrendMethods:
+    def test_arima_continues_exact_geometric_growth(self):
+        s = pd.Series(500 * 1.04 ** np.arange(12), index=range(2013, 2025))
+        f = forecast_trend(s, horizon=2030, method="arima")
+        expected = 500 * 1.04 ** np.arange(12, 18)
+        np.testing.assert_allclose(f["value"], expected, rtol=1e-6)
+        assert (f["lower"] <= f["value"]).all() and (f["value"] <= f["upper"]).all()
+
+    def test_arima_short_series_falls_back_to_drift(self):
+        s = pd.Series([100.0, 101.0, 103.0], index=[2022, 2023, 2024])
+        assert forecast_trend(s, horizon=2026, method="arima")["method"].iloc[0] == "drift"
+
+    def test_naive_is_last_value_with_sqrt_h_interval(self):
+        # annual log changes +0.1 and -0.1: rms 0.1; 80 % interval half-width 1.2816 × 0.1 × √h
+        s = pd.Series(np.exp([1.0, 1.1, 1.0]), index=[2022, 2023, 2024])
+        f = forecast_trend(s, horizon=2028, method="naive", interval=0.8)
+        np.testing.assert_allclose(f["value"], np.e, rtol=1e-12)
+        half = 1.2815515655446004 * 0.1 * np.sqrt(np.arange(1, 5))
+        np.testing.assert_allclose(np.log(f["upper"]) - 1.0, half, rtol=1e-9)
+        np.testing.assert_allclose(1.0 - np.log(f["lower"]), half, rtol=1e-9)
+
+    def test_table_of_areas_with_irregular_years(self):
+        # census years plus estimates: filled geometrically, then forecast from the last year
+        pop = pd.DataFrame(
+            {
+                "district_id": ["a", "a", "a", "b", "b"],
+                "year": [2010, 2015, 2020, 2018, 2020],
+                "population": [100.0, 100 * 1.02**5, 100 * 1.02**10, 50.0, 50 * 1.01**2],
+                "basis": ["census", "estimate", "census", "estimate", "estimate"],
+            }
+        )
+        f = forecast_trends(pop, horizon=2022, method="drift")
+        assert list(f.columns) == FORECAST_COLUMNS
+        assert f.groupby("district_id")["year"].apply(list).to_dict() == {
+            "a": [2021, 2022],
+            "b": [2021, 2022],
+        }
+        a = f[f.district_id == "a"]["value"].to_numpy()
+        expected = 100 * 1.02**10 * np.exp(np.log(1.02) * np.cumsum([0.9, 0.81]))
+        np.testing.assert_allclose(a, expected, rtol=1e-9)
+
+    def test_base_year_ignores_later_rows(self):
+        pop = pd.DataFrame({"district_id": "a", "year": range(2010, 2020), "population": 1.0})
+        pop["population"] = 100 * 1.01 ** np.arange(10)
+        f = forecast_trends(pop, horizon=2020, base_year=2015, method="naive")
+        assert f["year"].tolist() == [2016, 2017, 2018, 2019, 2020]
+        np.testing.assert_allclose(f["value"], 100 * 1.01**5)
+
+
+# ---------------------------------------------------------------- history: boundaries, births
+CHANGSHA_2010 = {"430121": 979472, "430103": 475221, "430111": 724048}
+CHANGSHA_2010_RECUT = {"430121": 851809, "430103": 541463, "430111": 785469}
+
+
+def _changsha_mapping():
+    old = CHANGSHA_2010["430121"]
+    return pd.DataFrame(
+        {
+            "old_id": ["430121", "430121", "430121", "430103", "430111"],
+            "new_id": ["430121", "430103", "430111", "430103", "430111"],
+            "weight": [851809 / old, 66242 / old, 61421 / old, 1.0, 1.0],
+            "until_year": 2010,
+        }
+    )
+
+
+class TestBoundaries:
+    def test_changsha_2010_recut_matches_published_recut(self):
+        rows = [
+            {"district_id": d, "year": 2010, "population": v, "basis": "census"}
+            for d, v in CHANGSHA_2010.items()
+        ]
+        rows += [{"district_id": "430121", "year": 2020, "population": 1374491, "basis": "census"}]
+        out = recut_boundaries(pd.DataFrame(rows), _changsha_mapping())
+        got = out[out.year == 2010].set_index("district_id")["population"].astype(float)
+        for d, v in CHANGSHA_2010_RECUT.items():
+            assert got[d] == pytest.approx(v, abs=1e-6)
+        # the total is conserved exactly; the 2020 row (after until_year) is untouched
+        assert got.sum() == pytest.approx(sum(CHANGSHA_2010.values()), abs=1e-6)
+        row_2020 = out[out.year == 2020].iloc[0]
+        assert row_2020["population"] == 1374491 and not row_2020["recut"]
+        assert out.loc[out.year == 2010, "recut"].all()
+
+    def test_missing_value_stays_missing(self):
+        h = pd.DataFrame(
+            {"district_id": ["x"], "year": [2010], "population": [100.0], "births": [np.nan]}
+        )
+        m = pd.DataFrame({"old_id": ["x", "x"], "new_id": ["y", "z"], "weight": [0.25, 0.75]})
+        out = recut_boundaries(h, m)
+        assert out["population"].tolist() == [25.0, 75.0]
+        assert out["births"].isna().all()
+
+    def test_weights_must_sum_to_one(self):
+        m = pd.DataFrame({"old_id": ["x", "x"], "new_id": ["y", "z"], "weight": [0.5, 0.4]})
+        h = pd.DataFrame({"district_id": ["x"], "year": [2010], "population": [1.0]})
+        with pytest.raises(InputError, match=r"old district x sum to 0\.9"):
+            recut_boundaries(h, m)
+
+
+class TestFillBirths:
+    def test_nothing_dropped_and_imputed_flagged(self):
+        h = pd.DataFrame(
+            {
+                "district_id": "a",
+                "year": [2015, 2016, 2018, 2020],
+                "population": [1000.0, 1000.0, 1000.0, 2000.0],
+                "births": [np.nan, 16.0, 12.0, np.nan],
+            }
+        )
+        f = fill_births(h)
+        assert f["year"].tolist() == list(range(2015, 2021))
+        # 2015 takes the first known rate, 2017 the mean rate, 2019/2020 the last rate (12 ‰)
+        pop_2019 = 1000.0 * np.sqrt(2.0)
+        np.testing.assert_allclose(
+            f["births"], [16.0, 16.0, 14.0, 12.0, 12.0 * pop_2019 / 1000, 24.0], rtol=1e-12
+        )
+        assert f["births_imputed"].tolist() == [True, False, True, False, True, True]
+
+    def test_no_births_at_all_is_an_error(self):
+        h = pd.DataFrame({"district_id": "a", "year": [2020], "population": [1.0]})
+        with pytest.raises(InputError, match="no year with both births and population"):
+            fill_births(h)
+
+
+# ---------------------------------------------------------------- cohort
+def _cohort_inputs(entry=1.5, progression=0.98, births=1000.0, years=range(2016, 2021)):
+    pop = pd.DataFrame(
+        {"district_id": "a", "year": range(2000, 2021), "population": 1e5, "births": births}
+    )
+    rows = []
+    for y in years:
+        for g in range(1, 10):
+            rows.append(
+                {
+                    "district_id": "a",
+                    "year": y,
+                    "grade": g,
+                    "pupils": births * entry * progression ** (g - 1),
+                }
+            )
+        for g in (-2, -1, 0):
+            rows.append(
+                {
+                    "district_id": "a",
+                    "year": y,
+                    "grade": g,
+                    "pupils": births * 0.9 * progression ** (g + 2),
+                }
+            )
+    return pop, pd.DataFrame(rows)
+
+
+class TestCohort:
+    def test_constant_ratios_hand_computed(self):
+        pop, enr = _cohort_inputs()
+        f = forecast_cohort(pop, enr, horizon=2026, by_grade=True)
+        at = f.set_index(["quantity", "year"])["value"]
+        assert at["entrants", 2026] == pytest.approx(1500.0)
+        assert at["grade_4", 2023] == pytest.approx(1500.0 * 0.98**3)
+        primary = 1500.0 * sum(0.98**k for k in range(6))
+        junior = 1500.0 * sum(0.98**k for k in range(6, 9))
+        kinder = 900.0 * (1 + 0.98 + 0.98**2)
+        for year in range(2021, 2027):
+            assert at["primary", year] == pytest.approx(primary)
+            assert at["junior", year] == pytest.approx(junior)
+            assert at["kindergarten", year] == pytest.approx(kinder)
+        # ratios that never varied: no spread, so the interval collapses onto the value
+        np.testing.assert_allclose(f["lower"], f["value"])
+        np.testing.assert_allclose(f["upper"], f["value"])
+        assert not f["births_imputed"].any()
+
+    def test_ratios_table(self):
+        pop, enr = _cohort_inputs(entry=1.8)
+        r = cohort_ratios(pop, enr)
+        entry = r[(r.ratio == "entry") & (r.grade == 1)]["value"]
+        np.testing.assert_allclose(entry, 1.8)
+        prog = r[(r.ratio == "progression") & (r.grade == 5)]["value"]
+        np.testing.assert_allclose(prog, 0.98)
+
+    def test_window_uses_recent_ratios_and_spread_gives_interval(self):
+        pop, enr = _cohort_inputs(years=range(2010, 2021))
+        # entry ratios 2016–2020 alternate 1.4 / 1.6; older ones are 1.0
+        enr = enr.copy()
+        g1 = enr["grade"] == 1
+        ratio = np.where(enr["year"] < 2016, 1.0, np.where(enr["year"] % 2 == 0, 1.4, 1.6))
+        enr.loc[g1, "pupils"] = 1000.0 * ratio[g1.to_numpy()]
+        f = forecast_cohort(pop, enr, horizon=2021, window=5, interval=0.8)
+        e = f[f.quantity == "entrants"].iloc[0]
+        r = np.array([1.4, 1.6, 1.4, 1.6, 1.4])
+        assert e["value"] == pytest.approx(1000.0 * r.mean())
+        sd = np.log(r).std(ddof=1) * np.sqrt(1 + 1 / 5)
+        z = 1.2815515655446004
+        assert e["upper"] == pytest.approx(1000.0 * r.mean() * np.exp(z * sd))
+        assert e["lower"] == pytest.approx(1000.0 * r.mean() * np.exp(-z * sd))
+
+    def test_falling_births_reach_primary_after_entry_age(self):
+        # births fall by half from 2015: entrants fall in 2021 (= 2015 + 6), not before
+        pop, enr = _cohort_inputs()
+        pop = pop.copy()
+        pop.loc[pop.year >= 2015, "births"] = 500.0
+        f = forecast_cohort(pop, enr, horizon=2022)
+        ent = f[f.quantity == "entrants"].set_index("year")["value"]
+        assert ent[2021] == pytest.approx(750.0) and ent[2022] == pytest.approx(750.0)
+
+    def test_missing_births_are_imputed_and_flagged(self):
+        pop, enr = _cohort_inputs()
+        pop = pop.copy()
+        pop.loc[pop.year == 2015, "births"] = np.nan  # births behind the 2021 entrants
+        f = forecast_cohort(pop, enr, horizon=2022)
+        ent = f[f.quantity == "entrants"].set_index("year")
+        assert bool(ent.loc[2021, "births_imputed"]) and not bool(ent.loc[2022, "births_imputed"])
+        assert ent.loc[2021, "value"] == pytest.approx(1500.0)  # same rate either side
+
+    def test_missing_grade_in_base_year_is_an_error(self):
+        pop, enr = _cohort_inputs()
+        enr = enr[~((enr.year == 2020) & (enr.grade == 4))]
+        with pytest.raises(InputError, match=r"grade\(s\) \[4\] in the base year 2020"):
+            forecast_cohort(pop, enr, horizon=2022)
+
+    def test_without_kindergarten_rows_no_kindergarten(self):
+        pop, enr = _cohort_inputs()
+        f = forecast_cohort(pop, enr[enr.grade >= 1], horizon=2022)
+        assert set(f["quantity"]) == {"entrants", "primary", "junior"}
+
+    def test_future_births_come_from_a_trend_and_widen_the_interval(self):
+        pop, enr = _cohort_inputs()
+        pop = pop.copy()
+        k = pop["year"] - 2000
+        pop["births"] = 1000.0 * 0.97**k * (1 + 0.03 * (-1) ** k)
+        f = forecast_cohort(pop, enr, horizon=2030, births_method="drift")
+        ent = f[f.quantity == "entrants"].set_index("year")
+        # 2026 entrants were born in 2020 (known); 2027 entrants in 2021 (forecast): the
+        # births' forecast interval adds to the spread of the entry ratios
+        width = np.log(ent["upper"] / ent["lower"])
+        assert width[2027] > width[2026] + 0.01
+        assert width.loc[2021:2026].nunique() == 1
+
+
+class TestImpliedPerThousand:
+    def test_hand_computed_with_standard_scenarios(self):
+        coh = pd.DataFrame(
+            {
+                "district_id": ["a", "a"],
+                "year": [2030, 2030],
+                "quantity": ["primary", "junior"],
+                "value": [4000.0, 1500.0],
+                "lower": [3800.0, 1400.0],
+                "upper": [4200.0, 1600.0],
+            }
+        )
+        res = pd.DataFrame({"district_id": ["a"], "year": [2030], "value": [60000.0]})
+        t = implied_per_thousand(coh, res)
+        s = load_standards()
+        assert sorted(set(t["scenario"])) == list(s.scenarios)
+        row = t[(t.level == "primary") & (t.scenario == 85.0)].iloc[0]
+        share = s.value("places_per_1000.level_share.primary")
+        assert row["per_thousand_demand"] == pytest.approx(60000 * 85 / 1000 * share)
+        assert row["implied_per_1000"] == pytest.approx(4000 / 60000 * 1000 / share)
+        assert row["difference"] == pytest.approx(4000 - 60000 * 85 / 1000 * share)
+
+
+# ---------------------------------------------------------------- housing
+class TestHousing:
+    def test_hand_computed_with_profiles(self):
+        est = pd.DataFrame(
+            {
+                "district_id": ["a", "a", "b", "a"],
+                "completion_year": [2026, 2027, 2026, 2020],
+                "dwellings": [1000, 500, 200, 9999],
+            }
+        )
+        f = forecast_housing(
+            est,
+            horizon=2028,
+            base_year=2025,
+            household_size=3.0,
+            occupancy={0: 0.5, 1: 1.0},
+            pupil_yield={"primary": 20.0, "junior": 10.0},
+            yield_profile={0: 0.5, 2: 1.0},
+            interval_factors=(0.8, 1.2),
+        )
+        at = f.set_index(["district_id", "quantity", "year"])
+        # a in 2027: estate 1 (age 1: occ 1.0, profile 0.5) + estate 2 (age 0: occ 0.5, 0.5)
+        assert at.loc[("a", "residents", 2027), "value"] == pytest.approx(3000 + 750)
+        assert at.loc[("a", "primary", 2027), "value"] == pytest.approx(
+            1000 * 0.2 * 0.5 + 500 * 0.5 * 0.2 * 0.5
+        )
+        # a in 2028: estate 1 age 2 (profile 1.0), estate 2 age 1 (profile 0.5)
+        assert at.loc[("a", "junior", 2028), "value"] == pytest.approx(100 + 25)
+        assert at.loc[("b", "residents", 2026), "value"] == pytest.approx(300)
+        assert at.loc[("b", "residents", 2026), "upper"] == pytest.approx(360)
+        # the 2020 estate is existing stock: not counted
+        assert at.loc[("a", "residents", 2026), "value"] == pytest.approx(1500)
+
+    def test_defaults_from_standards(self):
+        est = pd.DataFrame({"district_id": ["a"], "completion_year": [2026], "dwellings": [100]})
+        f = forecast_housing(est, horizon=2026, base_year=2025).set_index("quantity")["value"]
+        s = load_standards()
+        assert f["residents"] == pytest.approx(100 * s.value("forecast.household_size.default"))
+        assert f["primary"] == pytest.approx(pupil_yields()["primary"])
+
+    def test_missing_completion_year_is_an_error(self):
+        est = pd.DataFrame({"district_id": ["a"], "completion_year": [None], "dwellings": [10]})
+        with pytest.raises(InputError, match="row 1, column `completion_year`"):
+            forecast_housing(est, horizon=2030, base_year=2025)
+
+
+# ---------------------------------------------------------------- panel
+def _panel_pop(rates=(0.01, 0.02, 0.04, -0.005), years=range(2008, 2021)):
+    return pd.DataFrame(
+        [
+            {"district_id": f"d{k}", "year": y, "population": 1e4 * (1 + r) ** (y - years[0])}
+            for k, r in enumerate(rates)
+            for y in years
+        ]
+    )
+
+
+class TestPanel:
+    def test_constant_growth_learned_exactly(self):
+        pop = _panel_pop()
+        f = forecast_panel(pop, horizon=2025)
+        rates = dict(zip(["d0", "d1", "d2", "d3"], (0.01, 0.02, 0.04, -0.005), strict=True))
+        expected = 1e4 * (1 + f["district_id"].map(rates)) ** (f["year"] - 2008)
+        np.testing.assert_allclose(f["value"], expected, rtol=1e-8)
+        assert list(f.columns) == FORECAST_COLUMNS
+
+    def test_features_include_births_and_completions(self):
+        pop = _panel_pop()
+        pop["births"] = pop["population"] * 0.01
+        comp = pd.DataFrame({"district_id": ["d0"], "year": [2015], "dwellings": [50.0]})
+        feats = panel_features(pop, completions=comp)
+        assert {"birth_rate", "completions_per_1000"} <= set(feats.columns)
+        np.testing.assert_allclose(feats["birth_rate"], 10.0)
+        row = feats[(feats.district_id == "d0") & (feats.year == 2015)].iloc[0]
+        assert row["completions_per_1000"] == pytest.approx(50.0 / row["population"] * 1000)
+
+    def test_short_district_is_named(self):
+        pop = pd.concat(
+            [
+                _panel_pop(),
+                pd.DataFrame({"district_id": "new", "year": [2019, 2020], "population": 5.0}),
+            ]
+        )
+        with pytest.raises(ValueError, match=r"\['new'\] have no panel features"):
+            forecast_panel(pop, horizon=2022)
+
+    def test_noisy_interval_covers_and_is_deterministic(self):
+        rng = np.random.default_rng(0)
+        pop = _panel_pop(rates=tuple(rng.uniform(-0.01, 0.05, 8)))
+        pop["population"] *= rng.lognormal(0, 0.01, len(pop))
+        a = forecast_panel(pop, horizon=2024)
+        pd.testing.assert_frame_equal(a, forecast_panel(pop, horizon=2024))
+        assert (a["lower"] <= a["value"]).all() and (a["value"] <= a["upper"]).all()
