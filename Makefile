@@ -41,7 +41,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check xuewei gis forecast planning maps data tests
+	$(BIN)/ruff format --check xuewei gis forecast planning maps data tests benchmarks
 
 # mypy runs outside the source tree so that it checks the installed package (with the
 # subpackages mapped from gis/, forecast/, ...) rather than the bare xuewei/ folder.

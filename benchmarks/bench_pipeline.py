@@ -33,15 +33,31 @@ def main() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         t, _ = best_of(lambda: _demo(out), repeat=3)
-        rows.append({"step": "Changsha demo: run_plan + write_outputs", "xuewei s": t,
-                     "peer": "—", "peer s": float("nan"), "ratio": "—"})
+        rows.append(
+            {
+                "step": "Changsha demo: run_plan + write_outputs",
+                "xuewei s": t,
+                "peer": "—",
+                "peer s": float("nan"),
+                "ratio": "—",
+            }
+        )
         t_run, _ = best_of(lambda: run_plan(load_plan(CHANGSHA_DIR / "plan.toml")), repeat=3)
-        rows.append({"step": "Changsha demo: run_plan only", "xuewei s": t_run,
-                     "peer": "—", "peer s": float("nan"), "ratio": "—"})
+        rows.append(
+            {
+                "step": "Changsha demo: run_plan only",
+                "xuewei s": t_run,
+                "peer": "—",
+                "peer s": float("nan"),
+                "ratio": "—",
+            }
+        )
 
         city = synth_city(3, population=10_000_000, n_estates=10_000, n_sites=100)
         estates = city.estates.drop(columns="geometry").copy()
-        lon, lat = wgs84_to_gcj02(city.estates.geometry.x.to_numpy(), city.estates.geometry.y.to_numpy())
+        lon, lat = wgs84_to_gcj02(
+            city.estates.geometry.x.to_numpy(), city.estates.geometry.y.to_numpy()
+        )
         estates["lon"], estates["lat"] = np.round(lon, 6), np.round(lat, 6)
         path = Path(tmp) / "estates.csv"
         estates.to_csv(path, index=False, encoding="gb18030")
@@ -54,16 +70,29 @@ def main() -> str:
             return gpd.GeoDataFrame(frame, geometry=pts).to_crs(city.crs)
 
         peer, _ = best_of(baseline)
-        rows.append({"step": f"read {len(estates):,} estates (GBK CSV, GCJ-02)", "xuewei s": ours,
-                     "peer": "read_csv+points_from_xy, unvalidated", "peer s": peer,
-                     "ratio": f"{ours / peer:.1f}× slower (validation)"})
+        rows.append(
+            {
+                "step": f"read {len(estates):,} estates (GBK CSV, GCJ-02)",
+                "xuewei s": ours,
+                "peer": "read_csv+points_from_xy, unvalidated",
+                "peer s": peer,
+                "ratio": f"{ours / peer:.1f}× slower (validation)",
+            }
+        )
         mem = peak_memory_mb(lambda: read_estates(path, coords="gcj02", crs=city.crs))
 
     rng = np.random.default_rng(0)
     glon, glat = rng.uniform(100, 120, 1_000_000), rng.uniform(20, 45, 1_000_000)
     t_inv, _ = best_of(lambda: gcj02_to_wgs84(glon, glat))
-    rows.append({"step": "GCJ-02 → WGS84, 1,000,000 points (iterative)", "xuewei s": t_inv,
-                 "peer": "—", "peer s": float("nan"), "ratio": "—"})
+    rows.append(
+        {
+            "step": "GCJ-02 → WGS84, 1,000,000 points (iterative)",
+            "xuewei s": t_inv,
+            "peer": "—",
+            "peer s": float("nan"),
+            "ratio": "—",
+        }
+    )
     return (
         "## Foundation: demo, validated reading, datum conversion\n\n"
         + table(rows)

@@ -33,7 +33,9 @@ def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    header = f"machine: {platform.machine()}, {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    header = (
+        f"machine: {platform.machine()}, {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
     print(header)
     for name in names:
         t0 = time.perf_counter()
