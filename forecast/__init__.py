@@ -17,7 +17,12 @@ from xuewei.forecast.backtest import (
     ensemble_weights,
 )
 from xuewei.forecast.batch import BatchResult, Engine, forecast_batch
-from xuewei.forecast.cohort import cohort_ratios, forecast_cohort, implied_per_thousand
+from xuewei.forecast.cohort import (
+    cohort_ratios,
+    forecast_cohort,
+    forecast_school_age,
+    implied_per_thousand,
+)
 from xuewei.forecast.districts import DistrictMethod, forecast_districts
 from xuewei.forecast.ensemble import (
     ENSEMBLE_METHODS,
@@ -60,6 +65,7 @@ __all__ = [
     "forecast_ensemble",
     "forecast_housing",
     "forecast_panel",
+    "forecast_school_age",
     "forecast_trend",
     "forecast_trends",
     "implied_per_thousand",

@@ -22,6 +22,7 @@ bounds (as if the grades moved together), which is conservative.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,7 +34,9 @@ from xuewei.forecast._standards import standard
 from xuewei.forecast.history import fill_births
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend
 
-__all__ = ["cohort_ratios", "forecast_cohort", "implied_per_thousand"]
+__all__ = ["cohort_ratios", "forecast_cohort", "forecast_school_age", "implied_per_thousand"]
+
+_AGE_COL = re.compile(r"^age_(\d+)_(\d+)$")
 
 
 def _grade_layout(grades: Mapping[str, int] | None) -> dict[str, list[int]]:
@@ -462,6 +465,188 @@ def _district_cohort(
             )
         )
     return pd.concat(frames, ignore_index=True)[[*FORECAST_COLUMNS, "births_imputed"]]
+
+
+def forecast_school_age(
+    population: pd.DataFrame,
+    *,
+    horizon: int,
+    base_year: int | None = None,
+    interval: float = 0.8,
+    entry_age: int | None = None,
+    grades: Mapping[str, int] | None = None,
+    births_method: TrendMethod = "ets",
+    district_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """Forecast children of kindergarten, primary and junior age from births and a census.
+
+    The cohort method for areas without enrolment by grade: children of age ``a`` in year
+    ``t`` are the births of ``t - a`` times a *survival-migration ratio* ``m``, estimated
+    from every age count of the table (columns ``age_A_B``, e.g. ``age_0_14`` or
+    ``age_6_11`` of the data contract, usually census years) as the count divided by the
+    births of its cohorts. In a migrant city ``m`` is well above 1. Kindergarten ages are
+    the three years before ``entry_age``, primary the ``grades.primary`` years from it,
+    junior the ``grades.junior`` after. Children of compulsory-school age approximate
+    pupils (enrolment is universal); kindergarten children are the potential demand.
+
+    Parameters
+    ----------
+    population
+        Tidy table: ``district_id``, ``year``, ``population``, ``births`` (missing births
+        are imputed and flagged, see :func:`~xuewei.forecast.fill_births`) and at least one
+        ``age_A_B`` count per district.
+    horizon
+        The last year forecast.
+    base_year
+        The last year of data used; default the latest year.
+    interval
+        Prediction-interval coverage: the spread of ``m`` over the age counts (none with a
+        single count) and of the forecast births (see :func:`forecast_cohort`).
+    entry_age, grades
+        See :func:`cohort_ratios`.
+    births_method
+        Trend method for births after the last year of the table.
+    district_ids
+        Areas to forecast; default every area with an age count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``quantity`` (``kindergarten``, ``primary``,
+        ``junior``), ``value``, ``lower``, ``upper``, ``method`` (``cohort-age``),
+        ``births_imputed`` and ``ratio`` (the survival-migration ratio ``m`` used).
+
+    Examples
+    --------
+    1,000 births a year and a census counting 18,000 children aged 0–14 (15 cohorts): the
+    ratio is 1.2, so 7,200 children of primary age (6 cohorts) and 3,600 of junior age:
+
+    >>> pop = pd.DataFrame({"district_id": "a", "year": range(2000, 2021),
+    ...                     "population": 1e5, "births": 1000.0})
+    >>> pop["age_0_14"] = [None] * 20 + [18000.0]
+    >>> f = forecast_school_age(pop, horizon=2026)
+    >>> f[f.year == 2026].set_index("quantity")["value"].round(6).to_dict()
+    {'kindergarten': 3600.0, 'primary': 7200.0, 'junior': 3600.0}
+    """
+    if not 0 < interval < 1:
+        raise ValueError(f"interval {interval} must be in (0, 1)")
+    age1 = int(
+        entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6)
+    )
+    layout = _grade_layout(grades)
+    ages = {
+        level: [age1 + g - 1 for g in layout[level]]
+        for level in ("kindergarten", "primary", "junior")
+    }
+    age_cols = {
+        c: (int(m.group(1)), int(m.group(2)))
+        for c in population.columns
+        if (m := _AGE_COL.match(str(c)))
+    }
+    if not age_cols:
+        raise InputError(
+            [
+                Problem(
+                    "population",
+                    "no age count column (age_A_B, e.g. age_0_14 or age_6_11); "
+                    "the cohort-by-age method needs at least one census age count",
+                )
+            ]
+        )
+    pop = population.copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    base = int(base_year if base_year is not None else pop["year"].max())
+    pop = pop[pop["year"] <= base]
+    births = fill_births(_population_rows(pop, None))
+    with_counts = pop[pop[list(age_cols)].notna().any(axis=1)]
+    ids = (
+        sorted(set(with_counts["district_id"]))
+        if district_ids is None
+        else [str(d) for d in district_ids]
+    )
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    years = np.arange(base + 1, horizon + 1)
+    frames = []
+    problems = []
+    for district in ids:
+        db = births[births["district_id"] == district]
+        b_val = dict(zip(db["year"].tolist(), db["births"].tolist(), strict=True))
+        b_sd = dict.fromkeys(b_val, 0.0)
+        b_imp = dict(zip(db["year"].tolist(), db["births_imputed"].tolist(), strict=True))
+        need = int(horizon - min(ages["kindergarten"] or ages["primary"]))
+        if len(db) and db["year"].max() < need:
+            series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
+            fut = forecast_trend(series, horizon=need, interval=interval, method=births_method)
+            for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+                b_val[int(y)] = float(v)
+                b_sd[int(y)] = float((np.log(v) - np.log(lo)) / z)
+                b_imp[int(y)] = bool(db["births_imputed"].any())
+        ratios = []
+        rows = with_counts[with_counts["district_id"] == district]
+        for _, row in rows.iterrows():
+            for col, (a0, a1) in age_cols.items():
+                if pd.isna(row[col]):
+                    continue
+                cohort_years = [int(row["year"]) - a for a in range(a0, a1 + 1)]
+                if all(y in b_val for y in cohort_years):
+                    ratios.append(float(row[col]) / sum(b_val[y] for y in cohort_years))
+        if not ratios:
+            problems.append(
+                Problem(
+                    "population",
+                    f"district {district}: no age count whose cohorts all have births (or a "
+                    "population row to impute them from); add births for the census cohorts",
+                    column="births",
+                )
+            )
+            continue
+        m = float(np.mean(ratios))
+        m_var = (
+            float(np.log(ratios).var(ddof=1)) * (1 + 1 / len(ratios)) if len(ratios) > 1 else 0.0
+        )
+        for level, level_ages in ages.items():
+            if not level_ages:
+                continue
+            val, lower, upper, imp = [], [], [], []
+            for t in years:
+                cohort = [int(t) - a for a in level_ages]
+                missing = [y for y in cohort if y not in b_val]
+                if missing:
+                    raise InputError(
+                        [
+                            Problem(
+                                "population",
+                                f"district {district} has no births for "
+                                f"{missing} (needed for {level} in {t})",
+                                column="births",
+                            )
+                        ]
+                    )
+                total = sum(b_val[y] for y in cohort)
+                sd_b = sum(b_val[y] * b_sd[y] for y in cohort) / total  # cohorts move together
+                sd = float(np.sqrt(sd_b**2 + m_var))
+                val.append(m * total)
+                lower.append(m * total * np.exp(-z * sd))
+                upper.append(m * total * np.exp(z * sd))
+                imp.append(any(b_imp[y] for y in cohort))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "district_id": district,
+                        "year": years,
+                        "quantity": level,
+                        "value": val,
+                        "lower": lower,
+                        "upper": upper,
+                        "method": "cohort-age",
+                        "births_imputed": imp,
+                        "ratio": m,
+                    }
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return pd.concat(frames, ignore_index=True)
 
 
 def implied_per_thousand(

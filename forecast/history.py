@@ -249,6 +249,10 @@ def recut_boundaries(
     agg.update({c: "first" for c in other})
     cut = cut.groupby(keys, sort=True).agg(agg).reset_index()
     cut["recut"] = True
+    if "name" in out:
+        # a re-cut row takes the name of its new district, where the table has one
+        names = out.drop_duplicates("district_id").set_index("district_id")["name"]
+        cut["name"] = cut["district_id"].map(names).fillna(cut["name"])
     both = pd.concat([kept, cut[kept.columns]], ignore_index=True)
     # a new district that also has its own rows in a re-cut year: add them together
     dup = both.duplicated(keys, keep=False)

@@ -192,6 +192,51 @@ def fullscreen_button(tip: str) -> _Fullscreen:
     return _Fullscreen(tip)
 
 
+_EXCLUSIVE = """
+{% macro script(this, kwargs) %}
+    (function (map) {
+        var layers = [{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}];
+        var subtitles = {{ this.subtitles|tojson }};
+        map.on("overlayadd", function (event) {
+            var i = layers.indexOf(event.layer);
+            if (i < 0) { return; }
+            // after the layer control has finished applying its checkboxes
+            setTimeout(function () {
+                layers.forEach(function (other) {
+                    if (other !== event.layer && map.hasLayer(other)) {
+                        map.removeLayer(other);
+                    }
+                });
+                var box = document.querySelector(".xuewei-title .xuewei-subtitle");
+                if (box) { box.innerHTML = subtitles[i]; }
+            }, 0);
+        });
+    })({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+
+
+class _Exclusive(MacroElement):
+    """Overlays of which one is shown at a time; the title box names the one shown."""
+
+    _template = Template(_EXCLUSIVE)
+
+    def __init__(self, layers: Sequence[MacroElement], subtitles: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "XueweiExclusive"
+        self.layers = list(layers)
+        self.subtitles = list(subtitles)
+
+
+def exclusive_layers(layers: Sequence[MacroElement], subtitles: Sequence[str]) -> _Exclusive:
+    """Return a control that keeps one of ``layers`` on the map at a time.
+
+    Switching one on in the layer control switches the others off and puts its entry of
+    ``subtitles`` (escaped HTML, one per layer) in the title box.
+    """
+    return _Exclusive(layers, subtitles)
+
+
 def swatch(colour: str) -> str:
     """Return a filled square for an area colour."""
     return f'<span class="xuewei-swatch" style="background:{colour}"></span>'

@@ -3,13 +3,14 @@
 A folium page loads Leaflet, jQuery, Bootstrap, Font Awesome and Leaflet.awesome-markers
 from CDNs, so in a meeting room without internet it shows nothing. :func:`inline_assets`
 rewrites a rendered page so that it needs no network: Leaflet's JavaScript and stylesheet
-(with its images as data URIs) come from the installed wheel ``django-js-lib-leaflet``
-(BSD, Leaflet 1.9.4); the other folium assets are dropped, because the maps of this package
-do not use them (their popups, tooltips, legend, title box, layer control, scale bar and
-full-screen button are plain Leaflet and HTML; the two uses folium's own templates make of
-jQuery are covered by a ten-line shim). A page that does need one of them (a
-``folium.Icon`` marker, a plugin) is refused with a message naming the asset, rather than
-written as a page that breaks in the meeting.
+(with its images, and the default marker icon's, as data URIs) come from the installed
+wheel ``django-js-lib-leaflet`` (BSD, Leaflet 1.9.4). The other folium assets are dropped:
+the maps of this package do not use them (their popups, tooltips, legend, title box, layer
+control, scale bar and full-screen button are plain Leaflet and HTML), and the two uses
+folium's own templates make of jQuery (a popup's HTML element, ``$(document).ready``) are
+covered by a ten-line shim. A page that needs a dropped asset (a ``folium.Icon`` marker, a
+plugin) is refused with a message naming it, rather than written as a page that breaks in
+the meeting.
 """
 
 from __future__ import annotations
@@ -101,6 +102,21 @@ def leaflet_css() -> str:
     return re.sub(r"url\(images/([-\w.]+\.png)\)", embed, css)
 
 
+@cache
+def _default_icon_js() -> str:
+    """Point Leaflet's default marker icon at embedded images (it looks for files)."""
+
+    def uri(name: str) -> str:
+        return "data:image/png;base64," + base64.b64encode(_read(f"images/{name}")).decode()
+
+    return (
+        'L.Icon.Default.imagePath = "";\n'
+        f'L.Icon.Default.mergeOptions({{iconUrl: "{uri("marker-icon.png")}", '
+        f'iconRetinaUrl: "{uri("marker-icon-2x.png")}", '
+        f'shadowUrl: "{uri("marker-shadow.png")}"}});'
+    )
+
+
 def inline_assets(page: str) -> str:
     """Return ``page`` with Leaflet inlined and folium's other CDN assets removed.
 
@@ -136,7 +152,7 @@ def inline_assets(page: str) -> str:
     def script(match: re.Match[str]) -> str:
         url = match.group(1)
         if _LEAFLET_JS.search(url):
-            return f"<script>{_script_safe(leaflet_js())}</script>"
+            return f"<script>{_script_safe(leaflet_js())}\n{_default_icon_js()}</script>"
         if url.endswith(".js") and "jquery" in url:
             return f"<script>{_JQUERY_SHIM}</script>"
         if _UNUSED.search(url):

@@ -41,6 +41,7 @@ from xuewei.maps._labels import (
 from xuewei.maps._legend import (
     box_style,
     dot,
+    exclusive_layers,
     fullscreen_button,
     icon,
     legend_box,
@@ -116,7 +117,13 @@ _ESTATE_COLUMNS = ("estate_id", "name", "residents")
 _CATCHMENT_COLUMNS = ("school_id", "level")
 _PROPOSAL_COLUMNS = ("proposal_id", "kind")
 _MERGER_COLUMNS = ("year",)
-_MERGER_ENDS = ("closing_school_id", "receiving_school_id")
+# The closing and receiving school of a merger, and the pupils moved, by the names they
+# have here and in :mod:`xuewei.planning` (``plan_mergers`` and the proposals table).
+_CLOSING = ("closing_school_id", "school_id")
+_RECEIVING = ("receiving_school_id", "receiver_id", "receiver_ids")
+_PUPILS = ("pupils", "pupils_moved")
+# The estates a proposal serves.
+_SERVED = ("served_estates", "estate_ids")
 _GAP_COLUMNS = (
     "district_id",
     "level",
@@ -150,6 +157,7 @@ def plan_map(
     scenario: float,
     year: int,
     level: str = "compulsory",
+    scenarios: Sequence[float] | None = None,
     title: str,
     lang: Lang = "both",
     data_note: str | None = None,
@@ -215,13 +223,20 @@ def plan_map(
         Points (or polygons) with ``proposal_id`` and ``kind`` (``new_build``,
         ``expansion``, ``merger``, ``kindergarten``, ``special_education``), and as
         available ``district_id``, ``level``, ``year``, ``places``, ``rationale_zh``,
-        ``rationale_en`` and ``estate_ids`` (the estates it serves: a list, or ids joined
-        by ``;`` or ``,``). Estates whose ``assigned_school_<level>`` is a proposal's id
-        count as served by it too.
+        ``rationale_en`` and ``served_estates`` (or ``estate_ids``: the estates it serves,
+        a list, or ids joined by ``,`` or ``;``) — the columns of
+        :func:`xuewei.planning.proposals.proposals_table`. Estates whose
+        ``assigned_school_<level>`` is a proposal's id count as served by it too.
+        Proposals of kind ``merger`` with ``school_id`` and ``receiver_ids`` are drawn as
+        merger lines when ``mergers`` is not given.
     mergers
         One row per merger with ``year`` and either line geometries from the closing to the
-        receiving school, or the columns ``closing_school_id`` and ``receiving_school_id``
-        (the line is then drawn between those schools); optionally ``pupils``.
+        receiving school, or the closing school's id (``closing_school_id`` or
+        ``school_id``) and the receiving school's (``receiving_school_id``,
+        ``receiver_id`` or ``receiver_ids``, several joined by commas) — e.g. the output of
+        :func:`xuewei.planning.mergers.plan_mergers`; the line is then drawn between the
+        schools (a receiver may be a proposed school: its ``proposal_id``, ``school_id`` or
+        ``site_id`` in ``proposals``). Optionally ``pupils`` or ``pupils_moved``.
     scenario
         Places per 1,000 residents to show, one of ``gaps["scenario"]``.
     year
@@ -229,6 +244,11 @@ def plan_map(
     level
         Level of the choropleth: ``"compulsory"`` (primary + junior), ``"primary"`` or
         ``"junior"`` — any level in ``gaps``.
+    scenarios
+        Scenarios to offer as switchable choropleths (e.g. ``[80, 85, 90]``): one layer
+        each at ``year``, one shown at a time (``scenario`` first), classed on a common
+        scale so that one legend fits all; the title box follows the layer shown. Default:
+        ``scenario`` only.
     title
         Plan title, e.g. ``"长沙市中小学学位规划"``.
     lang
@@ -322,23 +342,28 @@ def plan_map(
     else:
         datum = basemap_datum(tiles)
         bases = base_layers(tiles, tianditu_key=tianditu_key, lang=lang)
-    _check_inputs(
-        districts,
-        schools,
-        gaps,
-        estates,
-        scenario=scenario,
-        year=year,
-        level=level,
-        extra={"catchments": catchments, "proposals": proposals, "mergers": mergers},
-    )
+    offered = list(dict.fromkeys([float(scenario), *(float(v) for v in scenarios or [])]))
+    for shown_scenario in offered:
+        _check_inputs(
+            districts,
+            schools,
+            gaps,
+            estates,
+            scenario=shown_scenario,
+            year=year,
+            level=level,
+            extra={"catchments": catchments, "proposals": proposals, "mergers": mergers},
+        )
     if capacity_col != "capacity" and capacity_col not in schools.columns:
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = to_datum(districts, datum)
     schools_ll = to_datum(schools, datum)
-    merger_lines = None if mergers is None else _merger_lines(mergers, schools, datum)
-    selected = _select_gaps(gaps, scenario=scenario, year=year)
+    merger_rows, _source = _merger_source(mergers, proposals)
+    merger_lines = (
+        None if merger_rows is None else _merger_lines(merger_rows, schools, proposals, datum)
+    )
+    selections = {v: _select_gaps(gaps, scenario=v, year=year) for v in offered}
     west, south, east, north = (round(float(v), _DIGITS) for v in districts_ll.total_bounds)
 
     m = folium.Map(
@@ -352,7 +377,31 @@ def plan_map(
         base.add_to(m)
     m.get_root().title = esc(title)  # type: ignore[attr-defined]
 
-    step = _add_districts(m, districts_ll, selected, year=year, level=level, lang=lang)
+    step = _gap_step([selections[v] for v in offered], level)
+    subtitles = {
+        v: " · ".join(
+            [scenario_text(v, lang), f"{label('year', lang)} {int(year)}", label(level, lang)]
+        )
+        for v in offered
+    }
+    gap_layers = []
+    for v in offered:
+        name = label("layer_districts", lang)
+        if len(offered) > 1:
+            name += f" · {scenario_text(v, lang)}"
+        gap_layers.append(
+            _add_districts(
+                m,
+                districts_ll,
+                selections[v],
+                step=step,
+                layer_name=name,
+                show=v == offered[0],
+                year=year,
+                level=level,
+                lang=lang,
+            )
+        )
     district_names = {
         str(d): _bilingual(n, e, lang)
         for d, n, e in zip(
@@ -384,11 +433,12 @@ def plan_map(
     if merger_lines is not None:
         _add_mergers(m, merger_lines, names, lang=lang)
 
-    subtitle = " · ".join(
-        [scenario_text(scenario, lang), f"{label('year', lang)} {int(year)}", label(level, lang)]
-    )
     box_style().add_to(m)
-    title_box(esc(title), subtitle, None if data_note is None else esc(data_note)).add_to(m)
+    title_box(
+        esc(title), subtitles[offered[0]], None if data_note is None else esc(data_note)
+    ).add_to(m)
+    if len(gap_layers) > 1:
+        exclusive_layers(gap_layers, [subtitles[v] for v in offered]).add_to(m)
     _legend(
         step,
         level,
@@ -497,38 +547,116 @@ def _layer_problems(
             Problem(name, "column missing.", column=c) for c in columns if c not in frame.columns
         ]
         problems += _geometry_problems(name, frame)
-    mergers = extra.get("mergers")
+    mergers, source = _merger_source(extra.get("mergers"), extra.get("proposals"))
     if mergers is None:
         return problems
     problems += [
-        Problem("mergers", "column missing.", column=c)
+        Problem(source, "column missing.", column=c)
         for c in _MERGER_COLUMNS
         if c not in mergers.columns
     ]
     if _has_lines(mergers):
-        return problems + _geometry_problems("mergers", mergers)
-    missing_ends = [c for c in _MERGER_ENDS if c not in mergers.columns]
-    if missing_ends:
-        names = " or ".join(f"`{c}`" for c in missing_ends)
-        message = (
-            f"no line geometries and no column {names}; give lines from the closing to "
-            "the receiving school, or both ids."
-        )
-        return [*problems, Problem("mergers", message)]
-    known = set(schools["school_id"].astype(str)) if "school_id" in schools.columns else set()
-    for column in _MERGER_ENDS:
-        for row, value in enumerate(mergers[column], start=1):
-            if str(value) not in known:
-                problems.append(
-                    Problem(
-                        "mergers",
-                        f"{value!r} is not a school_id of schools; the line needs both "
-                        "schools' locations.",
-                        row=row,
-                        column=column,
-                    )
+        return problems + _geometry_problems(source, mergers)
+    pairs = _merger_pairs(mergers)
+    if isinstance(pairs, str):
+        return [*problems, Problem(source, pairs)]
+    known = set(_locations(schools, extra.get("proposals")))
+    ends = [
+        (rec["row"], rec[f"{end}_column"], rec[f"{end}_school_id"])
+        for rec in pairs.to_dict("records")
+        for end in ("closing", "receiving")
+    ]
+    for row, column, value in dict.fromkeys(ends):
+        if value not in known:
+            problems.append(
+                Problem(
+                    source,
+                    f"{value!r} is not a school_id of schools (nor a proposal's "
+                    "proposal_id, school_id or site_id); the line needs both schools' "
+                    "locations.",
+                    row=row,
+                    column=column,
                 )
+            )
     return problems
+
+
+def _merger_source(
+    mergers: pd.DataFrame | None, proposals: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, str]:
+    """Return the mergers to draw: as given, or the proposals of kind ``merger``."""
+    if mergers is not None:
+        return mergers, "mergers"
+    if proposals is None or "kind" not in proposals.columns:
+        return None, "proposals"
+    rows = proposals[np.asarray(proposals["kind"].astype(str) == "merger")]
+    has_ends = any(c in rows.columns for c in _CLOSING[1:]) and any(
+        c in rows.columns for c in _RECEIVING
+    )
+    if rows.empty or not has_ends:
+        return None, "proposals"
+    # the proposals' geometry is the closing school's point: the ids make the line
+    return pd.DataFrame(rows.drop(columns=rows.geometry.name)), "proposals"
+
+
+def _first_column(frame: pd.DataFrame, options: Sequence[str]) -> str | None:
+    return next((c for c in options if c in frame.columns), None)
+
+
+def _merger_pairs(mergers: pd.DataFrame) -> pd.DataFrame | str:
+    """Return one row per (closing, receiving) pair, or a message saying what is missing.
+
+    Columns: ``closing_school_id``, ``receiving_school_id``, ``year``, ``pupils``, and for
+    error messages the 1-based ``row`` and the ``closing_column``/``receiving_column`` the
+    ids came from. Receivers joined by commas (``"s1,s2"``) give one pair each.
+    """
+    closing = _first_column(mergers, _CLOSING)
+    receiving = _first_column(mergers, _RECEIVING)
+    if closing is None or receiving is None:
+        wanted = " or ".join(f"`{c}`" for c in (*_CLOSING, *_RECEIVING))
+        return (
+            "no line geometries and no closing and receiving school ids (columns "
+            f"{wanted}); give lines from the closing to the receiving school, or both ids."
+        )
+    pupils = _first_column(mergers, _PUPILS)
+    rows = []
+    for row, rec in enumerate(_records_of(mergers), start=1):
+        for target in _id_list(rec[receiving]) or [""]:
+            rows.append(
+                {
+                    "closing_school_id": str(rec[closing]),
+                    "receiving_school_id": target,
+                    "year": rec.get("year"),
+                    "pupils": None if pupils is None else rec[pupils],
+                    "row": row,
+                    "closing_column": closing,
+                    "receiving_column": receiving,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    table = pd.DataFrame(frame)
+    if isinstance(frame, gpd.GeoDataFrame):
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _locations(schools: gpd.GeoDataFrame, proposals: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """Return the point of every school and proposed school by id, in the schools' CRS."""
+    located: dict[str, Any] = {}
+    if proposals is not None and len(proposals):
+        p = proposals.to_crs(schools.crs)
+        points = _points(p)
+        for column in ("site_id", "school_id", "proposal_id"):
+            if column in p.columns:
+                for value, point in zip(p[column], points, strict=True):
+                    if not missing(value):
+                        located[str(value)] = point
+    if "school_id" in schools.columns:
+        located.update(zip(schools["school_id"].astype(str), _points(schools), strict=True))
+    return located
 
 
 def _has_lines(frame: pd.DataFrame) -> bool:
@@ -635,22 +763,30 @@ def _select_gaps(gaps: pd.DataFrame, *, scenario: float, year: int) -> dict[tupl
 # --- layers ---------------------------------------------------------------------------------
 
 
+def _gap_step(selections: Sequence[Mapping[tuple[str, str], dict]], level: str) -> int:
+    """Return the class width (places): a round third of the largest gap shown."""
+    values = [
+        abs(float(r["gap"]))
+        for selected in selections
+        for (_, lvl), r in selected.items()
+        if lvl == level and not missing(r["gap"]) and math.isfinite(float(r["gap"]))
+    ]
+    return _nice_step(max(values, default=0.0) / 3)
+
+
 def _add_districts(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
     selected: Mapping[tuple[str, str], dict],
     *,
+    step: int,
+    layer_name: str,
+    show: bool,
     year: int,
     level: str,
     lang: Lang,
-) -> int:
-    """Add the gap choropleth and return the class width (places)."""
-    values = [
-        float(r["gap"])
-        for (_, lvl), r in selected.items()
-        if lvl == level and not missing(r["gap"]) and math.isfinite(float(r["gap"]))
-    ]
-    step = _nice_step(max((abs(v) for v in values), default=0.0) / 3)
+) -> folium.GeoJson:
+    """Add one gap choropleth (classes ``step`` places wide) and return it."""
     features = []
     for i, (district_id, name, name_en, geometry) in enumerate(
         zip(
@@ -672,14 +808,16 @@ def _add_districts(
                 "properties": {"fill": fill, "tooltip": tip},
             }
         )
-    folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=label("layer_districts", lang),
+        name=layer_name,
         style_function=_district_style,
         highlight_function=_district_highlight,
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-    ).add_to(m)
-    return step
+        show=show,
+    )
+    layer.add_to(m)
+    return layer
 
 
 def _district_style(feature: dict) -> dict:
@@ -814,8 +952,14 @@ def _place_names(
         )
     }
     if proposals is not None:
-        for pid, kind in zip(proposals["proposal_id"], proposals["kind"], strict=True):
-            names.setdefault(str(pid), f"{_kind_label(kind, lang)} {esc(pid)}")
+        for rec in _records_of(proposals):
+            name = f"{_kind_label(rec['kind'], lang)} {esc(rec['proposal_id'])}"
+            # a proposed school is named by its proposal wherever its ids turn up
+            for column in ("proposal_id", "site_id", "school_id"):
+                value = rec.get(column)
+                if not missing(value) and str(rec["kind"]) != "merger":
+                    names.setdefault(str(value), name)
+            names.setdefault(str(rec["proposal_id"]), name)
     return names
 
 
@@ -951,7 +1095,8 @@ def _served_estates(
             if not missing(value):
                 by_assignment.setdefault(str(value), []).append(i)
     out = []
-    for pid, listed in zip(proposals["proposal_id"], _column(proposals, "estate_ids"), strict=True):
+    served_col = _first_column(proposals, _SERVED) or "served_estates"
+    for pid, listed in zip(proposals["proposal_id"], _column(proposals, served_col), strict=True):
         found = [position[e] for e in _id_list(listed) if e in position]
         found += by_assignment.get(str(pid), [])
         out.append(sorted(set(found)))
@@ -1072,19 +1217,39 @@ def _rationale(rec: Mapping[str, Any], lang: Lang) -> str:
 
 
 def _merger_lines(
-    mergers: pd.DataFrame, schools: gpd.GeoDataFrame, datum: Datum
+    mergers: pd.DataFrame,
+    schools: gpd.GeoDataFrame,
+    proposals: gpd.GeoDataFrame | None,
+    datum: Datum,
 ) -> gpd.GeoDataFrame:
-    """Return the mergers as lines in the drawing datum, built from the schools if need be."""
+    """Return the mergers as lines in the drawing datum, built from the schools if need be.
+
+    Columns ``closing_school_id``, ``receiving_school_id``, ``year`` and ``pupils`` (as
+    given, or ``None``); one line per receiving school.
+    """
     if _has_lines(mergers):
-        return to_datum(mergers, datum)
-    located = dict(zip(schools["school_id"].astype(str), _points(schools), strict=True))
-    lines = [
-        shapely.LineString([located[str(a)], located[str(b)]])
-        for a, b in zip(mergers["closing_school_id"], mergers["receiving_school_id"], strict=True)
+        lines = to_datum(mergers, datum)
+        closing, receiving = _first_column(lines, _CLOSING), _first_column(lines, _RECEIVING)
+        pupils = _first_column(lines, _PUPILS)
+        return gpd.GeoDataFrame(
+            {
+                "closing_school_id": _column(lines, closing or "closing_school_id"),
+                "receiving_school_id": _column(lines, receiving or "receiving_school_id"),
+                "year": _column(lines, "year"),
+                "pupils": _column(lines, pupils or "pupils"),
+            },
+            geometry=lines.geometry,
+            crs=lines.crs,
+        )
+    pairs = _merger_pairs(mergers)
+    assert not isinstance(pairs, str)  # checked by _layer_problems
+    located = _locations(schools, proposals)
+    geometry = [
+        shapely.LineString([located[a], located[b]])
+        for a, b in zip(pairs["closing_school_id"], pairs["receiving_school_id"], strict=True)
     ]
-    table = pd.DataFrame(mergers.drop(columns="geometry", errors="ignore"))
-    frame = gpd.GeoDataFrame(table, geometry=lines, crs=schools.crs)
-    return to_datum(frame, datum)
+    table = pairs[["closing_school_id", "receiving_school_id", "year", "pupils"]]
+    return to_datum(gpd.GeoDataFrame(table, geometry=geometry, crs=schools.crs), datum)
 
 
 def _add_mergers(

@@ -48,6 +48,7 @@ from xuewei.maps.plan_map import (
     _column,
     _gap_colour,
     _merger_lines,
+    _merger_source,
     _nice_step,
     _points,
     _radius,
@@ -117,7 +118,7 @@ def static_map(
     lang: Lang = "both",
     data_note: str | None = None,
     capacity_col: str = "capacity",
-    figsize: tuple[float, float] = (11.0, 8.0),
+    figsize: tuple[float, float] | None = None,
     district_labels: bool = True,
 ) -> Figure:
     """Draw the plan map as a matplotlib figure, for a PNG in a report.
@@ -133,7 +134,8 @@ def static_map(
     scenario, year, level, title, lang, data_note, capacity_col
         As for :func:`xuewei.maps.plan_map`.
     figsize
-        Figure size in inches (width, height); the legend takes the right quarter.
+        Figure size in inches (width, height); by default 12 inches wide and as high as
+        the districts' shape needs. The legend takes the right quarter.
     district_labels
         Write each district's name at its centre.
 
@@ -224,11 +226,15 @@ def _draw(
     lang: Lang,
     data_note: str | None,
     capacity_col: str,
-    figsize: tuple[float, float],
+    figsize: tuple[float, float] | None,
     district_labels: bool,
 ) -> Figure:
     crs = districts.crs if districts.crs.is_projected else plan_crs(districts)
     d = districts.to_crs(crs)
+    if figsize is None:
+        west, south, east, north = d.total_bounds
+        aspect = (north - south) / max(east - west, 1.0)
+        figsize = (12.0, min(max(8.5 * aspect + 1.6, 6.0), 14.0))
     selected = _select_gaps(gaps, scenario=scenario, year=year)
     values = [
         float(r["gap"])
@@ -282,12 +288,20 @@ def _draw(
             if "unserved" in e.columns
             else np.zeros(len(e), bool)
         )
-        ax.scatter(*pts[~unserved].T, s=4, color=_ESTATE_COLOUR, alpha=0.5, linewidths=0)
+        ax.scatter(
+            pts[~unserved][:, 0],
+            pts[~unserved][:, 1],
+            s=4,
+            color=_ESTATE_COLOUR,
+            alpha=0.5,
+            linewidths=0,
+        )
         handles.append(Patch(visible=False, label=_text("legend_estates", lang)))
         handles.append(_dot(_ESTATE_COLOUR, _text("estate", lang), size=5))
         if unserved.any():
             ax.scatter(
-                *pts[unserved].T,
+                pts[unserved][:, 0],
+                pts[unserved][:, 1],
                 s=30,
                 facecolors=_UNSERVED_FILL,
                 edgecolors=UNSERVED_COLOUR,
@@ -314,8 +328,10 @@ def _draw(
     radius = np.array([_radius(v, cap_max, smallest=2.0, largest=7.0) for v in capacity])
     colours = [UTILISATION_COLOURS[_utilisation_class(v)] for v in _column(s, "utilisation")]
     if len(s):
+        school_xy = _xy(s)
         ax.scatter(
-            *_xy(s).T,
+            school_xy[:, 0],
+            school_xy[:, 1],
             s=radius**2,
             c=colours,
             edgecolors="#333333",
@@ -332,8 +348,9 @@ def _draw(
     ]:
         handles.append(_dot(UTILISATION_COLOURS[key], text))
 
+    mergers, _source = _merger_source(mergers, proposals)
     if mergers is not None and len(mergers):
-        lines = _merger_lines(mergers, schools, "wgs84").to_crs(crs)
+        lines = _merger_lines(mergers, schools, proposals, "wgs84").to_crs(crs)
         for geometry, year_value in zip(lines.geometry, _column(lines, "year"), strict=True):
             coords = np.asarray(shapely.get_coordinates(geometry))
             start, end = coords[0], coords[-1]
@@ -352,7 +369,8 @@ def _draw(
             if not missing(year_value):
                 mid = (start + end) / 2
                 ax.text(
-                    *mid,
+                    mid[0],
+                    mid[1],
                     str(int(year_value)),
                     fontsize=7,
                     color=MERGER_COLOUR,
@@ -382,7 +400,8 @@ def _draw(
             marker = _KIND_MARKERS.get(kind, "X")
             mask = np.array([k == kind for k in kinds])
             ax.scatter(
-                *p_pts[mask].T,
+                p_pts[mask][:, 0],
+                p_pts[mask][:, 1],
                 s=140,
                 marker=marker,
                 color=colour,
@@ -438,7 +457,7 @@ def _draw(
     subtitle = " · ".join(
         [_scenario(scenario, lang), f"{_text('year', lang)} {int(year)}", _text(level, lang)]
     )
-    ax.set_title(f"{title}\n{subtitle}", fontsize=13)
+    fig.suptitle(f"{title}\n{subtitle}", fontsize=13)
     if data_note:
         fig.text(
             0.01,

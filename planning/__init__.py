@@ -1,22 +1,53 @@
-"""School-place planning: standards, demand, supply and gaps.
+"""School-place planning: standards, demand, supply, gaps, siting, mergers and proposals.
 
-Stages 3–4 (and later 6) of the pipeline: required places per district, level, year and
+Stages 3–4 and 6 of the pipeline: required places per district, level, year and
 scenario from forecast residents; places offered by schools at standard class sizes; the
-gap between them; schools that break the class- and school-size standards.
+gap between them; schools that break the class- and school-size standards; how many
+schools to build or expand and where (location-allocation); which small under-used
+schools to merge (build before close); kindergartens, special education, staff and money.
 """
 
 from xuewei.planning.demand import COMPULSORY, required_places
 from xuewei.planning.gaps import place_gaps
+from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
+from xuewei.planning.proposals import (
+    PROPOSAL_COLUMNS,
+    locate_new_schools,
+    proposals_table,
+    school_counts,
+    staged_additions,
+    standard_school,
+)
+from xuewei.planning.rules import (
+    kindergarten_needs,
+    special_education_needs,
+    staffing_and_funding,
+)
+from xuewei.planning.siting import SitingProblem, SitingResult
 from xuewei.planning.standards import Level, Standards, load_standards
 from xuewei.planning.supply import offered_places, school_places
 
 __all__ = [
     "COMPULSORY",
+    "PROPOSAL_COLUMNS",
     "Level",
+    "SitingProblem",
+    "SitingResult",
     "Standards",
+    "kindergarten_needs",
     "load_standards",
+    "locate_new_schools",
+    "merger_candidates",
     "offered_places",
     "place_gaps",
+    "plan_mergers",
+    "proposals_table",
     "required_places",
+    "school_counts",
     "school_places",
+    "special_education_needs",
+    "staffing_and_funding",
+    "staged_additions",
+    "standard_school",
+    "unserved_residents",
 ]

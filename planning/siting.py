@@ -148,6 +148,15 @@ class _Geometry:
         order = np.lexsort((idx, d), axis=1)
         return np.take_along_axis(d, order, axis=1), np.take_along_axis(idx, order, axis=1)
 
+    def block(self, rows: IntArray, cols: IntArray) -> FloatArray:
+        """Dense distances between some demand rows and some sites."""
+        if self.dense is not None:
+            return self.dense[np.ix_(rows, cols)]
+        assert self.demand_xy is not None and self.site_xy is not None
+        a = self.demand_xy[rows]
+        b = self.site_xy[cols]
+        return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+
     def within(self, radius: float) -> sp.csr_array:
         """Sparse (demand × site) distances of the pairs within ``radius`` (zeros kept)."""
         if self.dense is not None:
@@ -402,12 +411,35 @@ class SitingProblem:
             )
         k = max(1, min(k_nearest, m))
         lists = _Lists.build(self._geo, np.arange(n), k)
-        # the greedy answer is HiGHS's first incumbent: a good answer even at a time limit
-        start: npt.NDArray[np.bool_] | None = self._greedy_p_median(p, free)
+        # An upper bound (greedy, then relocation within clusters) and a Lagrangian lower
+        # bound; sites whose reduced cost proves them out of (or in) every better answer
+        # are fixed before HiGHS sees the model.
+        best = self._relocate(self._greedy_p_median(p, free), free)
+        ub = self._objective(best)
+        lb, forced_out, forced_in = self._lagrangian(lists, p, free, ub)
+        if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
+            solved0 = _Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
+            return self._p_median_result(
+                best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
+            )
+        start: npt.NDArray[np.bool_] | None = best
         rounds = 0
         while True:
             rounds += 1
-            solved = self._solve_radius(lists, p, free, start, time_limit_s, mip_rel_gap)
+            solved = self._solve_radius(
+                lists, p, free, start, time_limit_s, mip_rel_gap, forced_out, forced_in
+            )
+            if solved is not None and solved.status != "optimal":
+                # keep the better of HiGHS's incumbent and the heuristic; the bound holds
+                if self._objective(solved.x[:m] > 0.5) > ub:
+                    x = np.zeros_like(solved.x)
+                    x[:m] = best
+                    solved = _Solved(x, ub, max(solved.bound, lb), solved.gap, solved.status)
+                else:
+                    solved = _Solved(
+                        solved.x, solved.objective, max(solved.bound, lb), solved.gap,
+                        solved.status,
+                    )
             if solved is None:
                 if method == "exact":
                     raise InfeasibleError(
@@ -445,6 +477,90 @@ class SitingProblem:
             raise InfeasibleError("p = 0 and no fixed (existing) site: nothing would be open")
         return free
 
+    def _objective(self, open_: npt.NDArray[np.bool_]) -> float:
+        d, _ = self._geo.nearest_open(np.flatnonzero(open_))
+        return float(np.sum(self.weights * d))
+
+    def _relocate(
+        self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], rounds: int = 20
+    ) -> npt.NDArray[np.bool_]:
+        """Improve an answer: move each new site to the best free site for its cluster."""
+        open_ = open_.copy()
+        w = self.weights
+        for _ in range(rounds):
+            moved = False
+            _, j_of = self._geo.nearest_open(np.flatnonzero(open_))
+            for j in np.flatnonzero(open_ & free):
+                members = np.flatnonzero(j_of == j)
+                if len(members) == 0:
+                    continue
+                options = np.flatnonzero(free & (~open_ | (np.arange(len(free)) == j)))
+                cost = self._geo.block(members, options).T @ w[members]
+                k = options[int(np.argmin(cost))]
+                if k != j and cost[options == k][0] < cost[options == j][0] - 1e-9:
+                    open_[j], open_[k] = False, True
+                    j_of[members] = k
+                    moved = True
+            if not moved:
+                break
+        return open_
+
+    def _lagrangian(
+        self, lists: _Lists, p: int, free: npt.NDArray[np.bool_], ub: float, iters: int = 300
+    ) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Lagrangian bound (assignment rows relaxed) and reduced-cost fixing.
+
+        Unlisted pairs are charged the distance to the first site beyond the list, a lower
+        bound, so the bound holds for the full problem.
+        """
+        n, m = self.shape
+        w = self.weights
+        sizes = lists.sizes
+        row_of = np.repeat(np.arange(n), sizes)
+        wd = w[row_of] * lists.dist
+        wb = np.where(lists.complete, np.inf, w * lists.next_dist)
+        lam = w * lists.dist[lists.ptr[:-1] + np.minimum(1, sizes - 1)]
+        free_idx = np.flatnonzero(free)
+        n_fixed = int(self.fixed.sum())
+        best_lb, best_rho, best_y = -np.inf, np.zeros(m), self.fixed.copy()
+        theta, stall = 2.0, 0
+        for _ in range(iters):
+            base = np.minimum(0.0, wb - lam)
+            contrib = np.minimum(0.0, wd - lam[row_of]) - base[row_of]
+            rho = np.bincount(lists.site, weights=contrib, minlength=m) + base.sum()
+            y = self.fixed.copy()
+            y[free_idx[np.argsort(rho[free_idx], kind="stable")[:p]]] = True
+            value = float(lam.sum() + rho[y].sum())
+            if value > best_lb + 1e-9 * abs(value):
+                best_lb, best_rho, best_y, stall = value, rho, y, 0
+            else:
+                stall += 1
+                if stall >= 20:
+                    theta, stall = theta / 2.0, 0
+            if theta < 1e-4 or ub - best_lb <= 1e-9 * abs(ub):
+                break
+            on = y[lists.site]
+            hits = np.bincount(row_of, weights=(on & (wd < lam[row_of])), minlength=n)
+            listed_open = np.bincount(row_of, weights=on, minlength=n)
+            unlisted = np.where(wb < lam, p + n_fixed - listed_open, 0.0)
+            g = 1.0 - hits - unlisted
+            norm = float(g @ g)
+            if norm == 0.0:
+                break
+            lam = lam + theta * max(ub - value, 1e-9 * abs(ub)) / norm * g
+        # reduced-cost fixing against the upper bound
+        chosen = free_idx[best_y[free_idx]]
+        other = free_idx[~best_y[free_idx]]
+        slack = 1e-9 * max(abs(ub), 1.0)
+        out = np.zeros(m, bool)
+        inn = np.zeros(m, bool)
+        if len(chosen) and len(other):
+            worst_in = best_rho[chosen].max()
+            best_out = best_rho[other].min()
+            out[other] = best_lb + best_rho[other] - worst_in > ub + slack
+            inn[chosen] = best_lb - best_rho[chosen] + best_out > ub + slack
+        return best_lb, out, inn
+
     def _solve_radius(
         self,
         lists: _Lists,
@@ -453,6 +569,8 @@ class SitingProblem:
         start: npt.NDArray[np.bool_] | None,
         time_limit_s: float,
         mip_rel_gap: float,
+        forced_out: npt.NDArray[np.bool_] | None = None,
+        forced_in: npt.NDArray[np.bool_] | None = None,
     ) -> _Solved | None:
         n, m = self.shape
         w = self.weights
@@ -521,6 +639,10 @@ class SitingProblem:
         col_lo = np.zeros(n_col)
         col_hi = np.ones(n_col)
         col_lo[:m][self.fixed] = 1.0
+        if forced_out is not None:
+            col_hi[:m][forced_out] = 0.0
+        if forced_in is not None:
+            col_lo[:m][forced_in] = 1.0
         integer = np.zeros(n_col, dtype=bool)
         integer[:m] = True
         x0 = None
@@ -1264,7 +1386,7 @@ def _weights(values: pd.Series, source: str, column: str) -> FloatArray:
     if len(bad):
         raise InputError(
             [
-                Problem(source, f"got {values.iloc[i]!r}; expected a number ≥ 0", row=int(i) + 1,
+                Problem(source, f"got {_show(values.iloc[i])}; expected a number ≥ 0", row=int(i) + 1,
                         column=column)
                 for i in bad[:20]
             ]
@@ -1287,3 +1409,7 @@ def _site_columns(
         else np.full(m, np.nan)
     )
     return fixed, capacity
+
+
+def _show(value: object) -> str:
+    return repr(value.item()) if isinstance(value, np.generic) else repr(value)

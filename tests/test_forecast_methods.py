@@ -14,6 +14,7 @@ from xuewei.forecast import (
     forecast_cohort,
     forecast_housing,
     forecast_panel,
+    forecast_school_age,
     forecast_trend,
     forecast_trends,
     implied_per_thousand,
@@ -107,6 +108,19 @@ class TestBoundaries:
         row_2020 = out[out.year == 2020].iloc[0]
         assert row_2020["population"] == 1374491 and not row_2020["recut"]
         assert out.loc[out.year == 2010, "recut"].all()
+
+    def test_recut_rows_take_the_new_district_name(self):
+        h = pd.DataFrame(
+            {
+                "district_id": ["x", "y"],
+                "name": ["old county", "new district"],
+                "year": [2010, 2020],
+                "population": [100.0, 80.0],
+            }
+        )
+        m = pd.DataFrame({"old_id": ["x", "x"], "new_id": ["x", "y"], "weight": [0.6, 0.4]})
+        out = recut_boundaries(h, m).set_index(["district_id", "year"])["name"]
+        assert out["y", 2010] == "new district" and out["x", 2010] == "old county"
 
     def test_missing_value_stays_missing(self):
         h = pd.DataFrame(
@@ -379,3 +393,35 @@ class TestPanel:
         a = forecast_panel(pop, horizon=2024)
         pd.testing.assert_frame_equal(a, forecast_panel(pop, horizon=2024))
         assert (a["lower"] <= a["value"]).all() and (a["value"] <= a["upper"]).all()
+
+
+class TestSchoolAge:
+    def _pop(self):
+        pop = pd.DataFrame(
+            {"district_id": "a", "year": range(1995, 2021), "population": 1e5, "births": 1000.0}
+        )
+        pop["age_6_11"] = np.nan
+        pop.loc[pop.year == 2010, "age_6_11"] = 6 * 1000.0 * 1.1
+        pop.loc[pop.year == 2020, "age_6_11"] = 6 * 1000.0 * 1.3
+        return pop
+
+    def test_ratio_mean_and_spread(self):
+        f = forecast_school_age(self._pop(), horizon=2022, births_method="drift")
+        prim = f[f.quantity == "primary"].set_index("year")
+        assert prim["ratio"].iloc[0] == pytest.approx(1.2)
+        assert prim.loc[2021, "value"] == pytest.approx(6 * 1000.0 * 1.2)
+        sd = np.log([1.1, 1.3]).std(ddof=1) * np.sqrt(1.5)
+        z = 1.2815515655446004
+        assert prim.loc[2021, "upper"] == pytest.approx(7200.0 * np.exp(z * sd))
+        assert set(f["quantity"]) == {"kindergarten", "primary", "junior"}
+
+    def test_missing_cohort_births_is_an_error(self):
+        pop = self._pop()
+        pop = pop[pop.year >= 2008]  # the 2010 count's cohorts (1999–2004) have no births
+        pop = pop.assign(age_6_11=np.where(pop.year == 2010, 6600.0, np.nan))
+        with pytest.raises(InputError, match="no age count whose cohorts all have births"):
+            forecast_school_age(pop, horizon=2022)
+
+    def test_no_age_column_is_an_error(self):
+        with pytest.raises(InputError, match="no age count column"):
+            forecast_school_age(self._pop().drop(columns="age_6_11"), horizon=2022)

@@ -614,7 +614,9 @@ def test_merger_with_unknown_school(districts, schools, gaps) -> None:
     )
     with pytest.raises(InputError, match=r"mergers row 1, column `closing_school_id`: 's9'"):
         _page(districts, schools, gaps, mergers=mergers)
-    with pytest.raises(InputError, match="mergers: no line geometries and no column"):
+    with pytest.raises(
+        InputError, match="mergers: no line geometries and no closing and receiving school ids"
+    ):
         _page(districts, schools, gaps, mergers=mergers.drop(columns="receiving_school_id"))
 
 
@@ -685,6 +687,10 @@ def test_no_tiles_and_default_osm(districts, schools, gaps) -> None:
     assert "tile.openstreetmap.org" in maps.render_html(m)
     assert "L.control.scale()" in maps.render_html(m)
     assert "xuewei-fullscreen" in maps.render_html(m)
+    # folium's spelling of the default, and a TileLayer of one's own, are taken as before
+    assert "tile.openstreetmap.org" in _page(districts, schools, gaps, tiles="OpenStreetMap")
+    own = folium.TileLayer("https://tiles.example.org/{z}/{x}/{y}.png", attr="Example")
+    assert "tiles.example.org" in _page(districts, schools, gaps, tiles=own)
 
 
 # --- offline pages ----------------------------------------------------------------------------
@@ -722,3 +728,82 @@ def test_offline_refuses_what_it_cannot_inline(districts, schools, gaps) -> None
     MiniMap().add_to(m2)
     with pytest.raises(ValueError, match="cannot inline https://"):
         maps.render_html(m2, offline=True)
+
+
+def test_mergers_as_planning_writes_them(districts, schools, gaps, proposals) -> None:
+    # plan_mergers: one row per flow, the closing school's point, a new school as receiver
+    flows = gpd.GeoDataFrame(
+        {
+            "school_id": ["s3", "s3"],
+            "receiver_id": ["s1", "site-9"],
+            "pupils_moved": [400.0, 240.0],
+            "year": [2029, 2029],
+        },
+        geometry=[Point(112.85, 28.15)] * 2,
+        crs="EPSG:4326",
+    )
+    proposals = proposals.assign(site_id=["site-9", None, None])
+    page = _page(districts, schools, gaps, proposals=proposals, mergers=flows)
+    lines = _lines(page)
+    assert [line[0] for line in lines] == [
+        [[28.15, 112.85], [28.2, 112.9]],
+        [[28.15, 112.85], [28.18, 112.87]],  # to the proposed school p1 (site-9)
+    ]
+    assert "新建学校 New school p1" in lines[1][3]
+    assert "<th>转移学生 Pupils moved</th><td>240</td>" in lines[1][2]
+
+
+def test_merger_proposals_drawn_without_mergers(districts, schools, gaps, proposals) -> None:
+    merger = gpd.GeoDataFrame(
+        {
+            "proposal_id": ["m1"],
+            "kind": ["merger"],
+            "school_id": ["s3"],
+            "receiver_ids": ["s1,s2"],
+            "year": [2030],
+            "served_estates": [None],
+        },
+        geometry=[Point(112.85, 28.15)],
+        crs="EPSG:4326",
+    )
+    both = pd.concat([proposals.drop(columns="estate_ids"), merger], ignore_index=True)
+    page = _page(districts, schools, gaps, proposals=both)
+    lines = _lines(page)
+    assert [line[0][-1] for line in lines] == [[28.2, 112.9], [28.1, 113.0]]
+    assert _icons(page)["撤并 Merger m1"][2] == "⇆"
+    unknown = both.assign(receiver_ids=[None, None, None, "s1,s9"])
+    with pytest.raises(InputError, match=r"proposals row 1, column `receiver_ids`: 's9'"):
+        _page(districts, schools, gaps, proposals=unknown)
+
+
+def test_served_estates_column(districts, schools, gaps, estates, proposals) -> None:
+    proposals = proposals.rename(columns={"estate_ids": "served_estates"}).assign(
+        served_estates=["e1,e2", None, None]
+    )
+    page = _page(districts, schools, gaps, estates=estates, proposals=proposals)
+    assert len(_links(page)) == 2
+
+
+def test_switchable_scenarios(districts, schools, gaps) -> None:
+    # scenario 90 has a larger shortage in Yuelu: the common scale follows it
+    gaps = gaps.copy()
+    far = (gaps["scenario"] == 90.0) & (gaps["district_id"] == "yl")
+    gaps.loc[far, "gap"] = gaps.loc[far, "gap"] * 3  # compulsory 13,500
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, scenario=85, scenarios=[80, 85, 90], year=2030, title="t"
+    )
+    layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    assert [layer.layer_name for layer in layers] == [
+        "学位缺口（区县） Place gap by district · 85 places per 1,000 / 千人指标 85",
+        "学位缺口（区县） Place gap by district · 80 places per 1,000 / 千人指标 80",
+        "学位缺口（区县） Place gap by district · 90 places per 1,000 / 千人指标 90",
+    ]
+    assert [layer.show for layer in layers] == [True, False, False]
+    page = maps.render_html(m)
+    # max |gap| 13,500 over all three -> classes of 5,000 places
+    assert "不足 shortage &gt; 10,000" in page
+    assert "overlayadd" in page and "xuewei-subtitle" in page
+    with pytest.raises(InputError, match="scenario=95 is not in the table"):
+        maps.plan_map(
+            districts, schools, gaps=gaps, scenario=85, scenarios=[95], year=2030, title="t"
+        )

@@ -543,3 +543,53 @@ def _open_compare(browser: Any, path: Path) -> Iterator[Loaded]:
         yield Loaded(page, errors, requests, [])
     finally:
         context.close()
+
+
+def test_plain_folium_elements_work_offline(browser, tmp_path) -> None:
+    """A default marker with a folium popup (jQuery in folium's template) works offline."""
+    import folium
+
+    m = folium.Map(location=[28.2, 112.9], zoom_start=12, tiles=None)
+    folium.Marker([28.2, 112.9], popup="一中 <b>No. 1</b>", tooltip="一中").add_to(m)
+    folium.LayerControl().add_to(m)
+    path = tmp_path / "plain.html"
+    path.write_text(maps.render_html(m, offline=True), encoding="utf-8")
+    for loaded in _open(browser, path, offline=True):
+        assert loaded.requests == [] and loaded.errors == []
+        marker = loaded.page.locator(".leaflet-marker-icon")
+        assert marker.evaluate("(img) => img.complete && img.naturalWidth") == 25
+        marker.click()
+        popup = loaded.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3_000)
+        assert popup.inner_text().strip() == "一中 No. 1"
+        assert loaded.errors == []
+
+
+def test_scenario_layers_switch_one_at_a_time(browser, changsha, tmp_path) -> None:
+    m = maps.plan_map(
+        changsha.districts,
+        changsha.schools,
+        gaps=changsha.gaps,
+        scenario=85,
+        scenarios=[80, 85, 90],
+        year=changsha.plan.horizon,
+        title="长沙",
+        capacity_col="places",
+        tiles="none",
+    )
+    path = tmp_path / "scenarios.html"
+    path.write_text(maps.render_html(m, offline=True), encoding="utf-8")
+    map_name, control_name = _names(path.read_text(encoding="utf-8"))
+    for loaded in _open(browser, path, offline=True):
+        control = loaded.page.locator(".leaflet-control-layers")
+        control.get_by_text("千人指标 90", exact=False).click()
+        loaded.page.wait_for_timeout(100)
+        checked = control.locator("input:checked + span").all_inner_texts()
+        assert not any("千人指标 85" in text for text in checked)
+        layers = {e["name"]: e["on"] for e in loaded.js(_LAYERS_JS, [map_name, control_name])}
+        gap_on = [name for name, on in layers.items() if "Place gap" in name and on]
+        assert gap_on == [
+            "学位缺口（区县） Place gap by district · 90 places per 1,000 / 千人指标 90"
+        ]
+        assert "千人指标 90" in loaded.page.locator(".xuewei-subtitle").inner_text()
+        assert loaded.errors == []

@@ -1,0 +1,358 @@
+"""Which small, under-used schools (小散弱) to merge into which receiver, and from when.
+
+A school is a merger candidate when it has fewer pupils than
+``consolidation.small_school_max_pupils`` (100) **and** uses less than
+``consolidation.small_school_max_utilisation`` (50%) of its places (both in
+``data/standards.toml``, xuewei defaults to adjust locally). Its pupils move to receiving
+schools of the same level (or nine-year schools, for primary and junior pupils) — existing schools with room up to
+``consolidation.receiver_max_utilisation`` of their places, or proposed new schools — nearest
+first, within the service radius or a longer rural travel limit (beyond the radius the
+merger notes boarding or a school bus). A merger is proposed only when **all** its pupils
+fit; otherwise the school is reported with no receiver. Build before close (先建后撤,
+``consolidation.build_before_close``): a merger's year is never before its receivers'
+new places exist.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from xuewei.errors import ConfigError, InputError, Problem
+from xuewei.planning.standards import Standards
+
+__all__ = ["merger_candidates", "plan_mergers", "unserved_residents"]
+
+#: Used when the standards have no ``consolidation.rural_travel_limit_m`` (not yet a key).
+DEFAULT_RURAL_LIMIT_M = 3000.0
+
+MERGER_COLUMNS = [
+    "school_id",
+    "district_id",
+    "level",
+    "places",
+    "enrolment",
+    "utilisation",
+    "receiver_id",
+    "receiver_kind",
+    "pupils_moved",
+    "distance_m",
+    "beyond_radius",
+    "year",
+    "reason",
+]
+
+
+def _standard(standards: Standards, key: str, default: float) -> float:
+    try:
+        return float(standards.value(key))  # type: ignore[arg-type]
+    except ConfigError:
+        return default
+
+
+def merger_candidates(
+    schools: pd.DataFrame,
+    standards: Standards,
+    *,
+    max_pupils: float | None = None,
+    max_utilisation: float | None = None,
+) -> pd.DataFrame:
+    """Flag the small, under-used schools (小散弱).
+
+    Parameters
+    ----------
+    schools
+        Output of :func:`~xuewei.planning.school_places` (``school_id``, ``level``,
+        ``places``, ``enrolment``, ``utilisation``).
+    standards
+        ``consolidation.small_school_max_pupils`` and ``small_school_max_utilisation``.
+    max_pupils, max_utilisation
+        Override the standards' thresholds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``small`` (enrolment < max_pupils), ``under_used`` (utilisation <
+        max_utilisation) and ``merger_candidate`` (both). Unknown enrolment: not a candidate.
+
+    Examples
+    --------
+    >>> from xuewei.planning.standards import load_standards
+    >>> s = pd.DataFrame({"school_id": ["a", "b", "c"], "level": "primary",
+    ...                   "places": [270.0, 270.0, 90.0], "enrolment": [60, 180, 80]})
+    >>> s["utilisation"] = s["enrolment"] / s["places"]
+    >>> merger_candidates(s, load_standards())["merger_candidate"].tolist()
+    [True, False, False]
+    """
+    pupils = (
+        max_pupils
+        if max_pupils is not None
+        else _standard(standards, "consolidation.small_school_max_pupils", 100.0)
+    )
+    util = (
+        max_utilisation
+        if max_utilisation is not None
+        else _standard(standards, "consolidation.small_school_max_utilisation", 0.5)
+    )
+    out = schools.copy()
+    enrol = pd.to_numeric(out["enrolment"], errors="coerce")
+    utilisation = pd.to_numeric(out["utilisation"], errors="coerce")
+    out["small"] = (enrol < pupils).fillna(False).astype(bool)
+    out["under_used"] = (utilisation < util).fillna(False).astype(bool)
+    out["merger_candidate"] = out["small"] & out["under_used"]
+    return out
+
+
+def plan_mergers(
+    schools: gpd.GeoDataFrame,
+    standards: Standards,
+    *,
+    base_year: int,
+    new_schools: gpd.GeoDataFrame | None = None,
+    rural_limit_m: float | None = None,
+    max_pupils: float | None = None,
+    max_utilisation: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Propose mergers of small, under-used schools into receivers with room.
+
+    Candidates (see :func:`merger_candidates`) are taken smallest first (ties by
+    ``school_id``). Each one's pupils go to the nearest receivers of its level — existing
+    schools that are not candidates, with room ``places × receiver_max_utilisation −
+    enrolment``, and proposed new schools with their places — within ``rural_limit_m``
+    (default the standards' ``consolidation.rural_travel_limit_m``, else 3,000 m, and at
+    least the service radius). A merger takes places from receivers only if all its pupils
+    fit; then that room is used up for later candidates.
+
+    Parameters
+    ----------
+    schools
+        Output of :func:`~xuewei.planning.school_places` as points in the plan CRS, with
+        ``district_id``.
+    standards
+        Consolidation thresholds, service radius, build-before-close.
+    base_year
+        The first year a merger can happen (existing receivers have room now).
+    new_schools
+        Proposed schools as points: ``school_id`` (or ``site_id``), ``level``, ``places``,
+        ``year`` (when their places exist) — e.g. the new builds of
+        :func:`~xuewei.planning.proposals.locate_new_schools`.
+    rural_limit_m
+        Longest travel to a receiver (metres, straight line).
+    max_pupils, max_utilisation
+        Override the candidate thresholds.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per (closing school, receiver) flow, the closing school's point as
+        geometry: ``school_id, district_id, level, places, enrolment, utilisation,
+        receiver_id, receiver_kind`` (``existing``/``new``), ``pupils_moved``,
+        ``distance_m`` (added travel, closing school to receiver), ``beyond_radius``
+        (boarding or bus needed), ``year`` (not before any receiver's places exist when
+        build-before-close holds), ``reason``. A candidate whose pupils do not fit has one
+        row with ``receiver_id`` missing and the reason.
+
+    Examples
+    --------
+    A 60-pupil school (270 places) 800 m from a school with 200 spare places:
+
+    >>> from shapely.geometry import Point
+    >>> from xuewei.planning.standards import load_standards
+    >>> s = gpd.GeoDataFrame({"school_id": ["small", "big"], "level": "primary",
+    ...     "district_id": "a", "places": [270.0, 1080.0], "enrolment": [60, 880]},
+    ...     geometry=[Point(0, 0), Point(800, 0)], crs=4547)
+    >>> s["utilisation"] = s["enrolment"] / s["places"]
+    >>> m = plan_mergers(s, load_standards(), base_year=2025)
+    >>> m[["school_id", "receiver_id", "pupils_moved", "distance_m", "year"]].to_dict("records")
+    [{'school_id': 'small', 'receiver_id': 'big', 'pupils_moved': 60.0, 'distance_m': 800.0, 'year': 2025}]
+    """
+    flagged = merger_candidates(
+        schools, standards, max_pupils=max_pupils, max_utilisation=max_utilisation
+    )
+    recv_util = _standard(standards, "consolidation.receiver_max_utilisation", 1.0)
+    limit_default = _standard(standards, "consolidation.rural_travel_limit_m", DEFAULT_RURAL_LIMIT_M)
+    limit_base = rural_limit_m if rural_limit_m is not None else limit_default
+    build_first = standards.build_before_close
+    crs = schools.crs
+
+    # receivers: existing non-candidates, then proposed new schools
+    exist = flagged[~flagged["merger_candidate"]]
+    enrol = pd.to_numeric(exist["enrolment"], errors="coerce").fillna(0.0).to_numpy(np.float64)
+    rec = pd.DataFrame(
+        {
+            "receiver_id": exist["school_id"].astype(str).to_numpy(),
+            "level": exist["level"].astype(str).to_numpy(),
+            "kind": "existing",
+            "room": np.maximum(exist["places"].to_numpy(np.float64) * recv_util - enrol, 0.0),
+            "year": base_year,
+            "x": exist.geometry.x.to_numpy(),
+            "y": exist.geometry.y.to_numpy(),
+        }
+    )
+    if new_schools is not None and len(new_schools):
+        ns = new_schools
+        idcol = "school_id" if "school_id" in ns and ns["school_id"].notna().all() else "site_id"
+        if idcol not in ns:
+            raise InputError([Problem("new_schools", "needs `school_id` or `site_id`")])
+        ok = ns.geometry.notna() & ~ns.geometry.is_empty
+        ns = ns[ok]
+        rec = pd.concat(
+            [
+                rec,
+                pd.DataFrame(
+                    {
+                        "receiver_id": ns[idcol].astype(str).to_numpy(),
+                        "level": ns["level"].astype(str).to_numpy(),
+                        "kind": "new",
+                        "room": ns["places"].to_numpy(np.float64),
+                        "year": ns["year"].astype(int).to_numpy(),
+                        "x": ns.geometry.x.to_numpy(),
+                        "y": ns.geometry.y.to_numpy(),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    room = rec["room"].to_numpy(np.float64).copy()
+
+    cand = flagged[flagged["merger_candidate"]].copy()
+    cand["enrol_"] = pd.to_numeric(cand["enrolment"], errors="coerce")
+    cand = cand.sort_values(["enrol_", "school_id"], kind="stable")
+    records: list[dict[str, object]] = []
+    geoms: list[object] = []
+    for r in cand.itertuples():
+        level = str(r.level)
+        radius = standards.service_radius_m(level)  # type: ignore[arg-type]
+        limit = max(limit_base, radius)
+        pupils = float(r.enrol_)
+        base = {
+            "school_id": str(r.school_id),
+            "district_id": str(getattr(r, "district_id", "")),
+            "level": level,
+            "places": float(r.places),
+            "enrolment": pupils,
+            "utilisation": float(r.utilisation),
+        }
+        rl = rec["level"].to_numpy()
+        # a nine-year school receives primary and junior pupils (its room is shared)
+        fits = (rl == level) | ((rl == "nine_year") & (level in ("primary", "junior")))
+        same = np.flatnonzero(fits & (room > 0))
+        px, py = r.geometry.x, r.geometry.y
+        dist = np.hypot(rec["x"].to_numpy()[same] - px, rec["y"].to_numpy()[same] - py)
+        near = same[dist <= limit]
+        dnear = dist[dist <= limit]
+        order = np.lexsort((rec["receiver_id"].to_numpy()[near], dnear))
+        near, dnear = near[order], dnear[order]
+        if room[near].sum() + 1e-9 < pupils:
+            records.append(
+                {
+                    **base,
+                    "receiver_id": None,
+                    "receiver_kind": None,
+                    "pupils_moved": 0.0,
+                    "distance_m": math.nan,
+                    "beyond_radius": False,
+                    "year": pd.NA,
+                    "reason": (
+                        f"{pupils:,.0f} pupils but only {room[near].sum():,.0f} spare places "
+                        f"within {limit:,.0f} m; not merged"
+                    ),
+                }
+            )
+            geoms.append(r.geometry)
+            continue
+        left = pupils
+        flows = []
+        for j, d in zip(near, dnear, strict=True):
+            if left <= 1e-9:
+                break
+            take = min(room[j], left)
+            room[j] -= take
+            left -= take
+            flows.append((j, d, take))
+        years = [int(rec["year"].iat[j]) for j, _, _ in flows]
+        year = max([base_year, *years]) if build_first else base_year
+        for j, d, take in flows:
+            records.append(
+                {
+                    **base,
+                    "receiver_id": str(rec["receiver_id"].iat[j]),
+                    "receiver_kind": str(rec["kind"].iat[j]),
+                    "pupils_moved": float(take),
+                    "distance_m": float(d),
+                    "beyond_radius": bool(d > radius),
+                    "year": year,
+                    "reason": (
+                        "small and under-used; receiver within the service radius"
+                        if d <= radius
+                        else "small and under-used; receiver beyond the service radius "
+                        "(boarding or school bus)"
+                    ),
+                }
+            )
+            geoms.append(r.geometry)
+    out = pd.DataFrame.from_records(records, columns=MERGER_COLUMNS)
+    out["year"] = out["year"].astype("Int64")
+    out["beyond_radius"] = out["beyond_radius"].astype(bool)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=crs))
+
+
+def unserved_residents(
+    demand: gpd.GeoDataFrame,
+    open_schools: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    weight_col: str = "residents",
+    rehomed: Iterable[object] = (),
+    rehomed_schools: gpd.GeoDataFrame | None = None,
+) -> float:
+    """Residents with no open school within ``radius_m`` (coverage), after proposals.
+
+    A demand point counts as served when an open school lies within the radius, or when a
+    school within the radius was merged and all its pupils re-homed (``rehomed`` ids among
+    ``rehomed_schools``): their receivers take them, by bus where far.
+
+    Parameters
+    ----------
+    demand
+        Points with ``weight_col``.
+    open_schools
+        Schools open after the proposals (existing minus merged, plus new builds).
+    radius_m
+        Service radius.
+    weight_col
+        Residents (or pupils) per point.
+    rehomed, rehomed_schools
+        Ids of merged schools and a frame with their points (``school_id``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> d = gpd.GeoDataFrame({"residents": [100, 50]}, geometry=[Point(0, 0), Point(2000, 0)])
+    >>> s = gpd.GeoDataFrame(geometry=[Point(100, 0)])
+    >>> unserved_residents(d, s, radius_m=500)
+    50.0
+    """
+    w = demand[weight_col].to_numpy(np.float64)
+    xy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    served = np.zeros(len(demand), bool)
+    pts = [open_schools]
+    ids = {str(i) for i in rehomed}
+    if rehomed_schools is not None and ids:
+        pts.append(rehomed_schools[rehomed_schools["school_id"].astype(str).isin(ids)])
+    for frame in pts:
+        if len(frame) == 0:
+            continue
+        sxy = np.column_stack([frame.geometry.x, frame.geometry.y])
+        d, _ = cKDTree(sxy).query(xy, k=1)
+        served |= d <= radius_m
+    return float(w[~served].sum())

@@ -1,0 +1,176 @@
+"""School counts, staging, siting of new builds, rules and the proposals table."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from xuewei.planning import (
+    PROPOSAL_COLUMNS,
+    kindergarten_needs,
+    load_standards,
+    locate_new_schools,
+    proposals_table,
+    school_counts,
+    special_education_needs,
+    staffing_and_funding,
+    staged_additions,
+    standard_school,
+)
+
+S = load_standards()
+
+
+def _gaps(gap: list[float], level: str = "primary", years: list[int] | None = None) -> pd.DataFrame:
+    years = years or list(range(2026, 2026 + len(gap)))
+    return pd.DataFrame(
+        {"district_id": "d1", "year": years, "level": level, "scenario": 85.0, "gap": gap}
+    )
+
+
+def test_standard_school_is_largest_under_cap() -> None:
+    # primary 30 classes × 45 = 1,350 ≤ 2,000; junior 30 × 50 = 1,500
+    assert standard_school(S, "primary") == (30, 1350)
+    assert standard_school(S, "junior") == (30, 1500)
+    capped = load_standards({"school_size_cap": {"primary": 1000}})
+    assert standard_school(capped, "primary") == (18, 810)  # 24 × 45 = 1,080 > 1,000
+
+
+@pytest.mark.parametrize(
+    ("gap", "n", "places"),
+    [
+        (-50.0, 0, 0.0),  # surplus: nothing
+        (0.0, 0, 0.0),
+        (1.0, 1, 540.0),  # smallest standard school, 12 classes
+        (1350.0, 1, 1350.0),  # exactly one standard school
+        (1351.0, 2, 1350.0 + 540.0),
+        (3000.0, 3, 2 * 1350.0 + 540.0),  # 300 left → 12 classes
+        (3500.0, 3, 2 * 1350.0 + 18 * 45.0),  # 800 left → 18 classes (810)
+    ],
+)
+def test_school_counts_hand_computed(gap: float, n: int, places: float) -> None:
+    out = school_counts(_gaps([gap]), S).iloc[0]
+    assert out["new_schools"] == n
+    assert out["new_places"] == places
+    assert out["surplus"] == places - max(gap, 0.0)
+    assert out["expansion_places"] == 0.0
+
+
+def test_expansions_first_and_capped_by_school_size() -> None:
+    schools = pd.DataFrame(
+        {
+            "district_id": "d1",
+            "school_id": ["a", "b", "c", "j"],
+            "level": ["primary", "primary", "primary", "junior"],
+            "classes": [24, 40, 30, 24],
+            "max_classes": [30, 48, 30, 36],
+            "places": [1080.0, 1800.0, 1350.0, 1200.0],
+        }
+    )
+    # a: 6 classes = 270; b: site allows 8 but the cap 2,000 allows (2000-1800)/45 = 4 → 180
+    # c: no room; j is junior
+    out = school_counts(_gaps([400.0]), S, schools=schools).iloc[0]
+    assert out["expansion_places"] == 450.0  # both expansions, whole schools
+    assert out["new_schools"] == 0
+    out = school_counts(_gaps([200.0]), S, schools=schools).iloc[0]
+    assert out["expansion_places"] == 270.0 and out["new_schools"] == 0
+    out = school_counts(_gaps([1000.0]), S, schools=schools).iloc[0]
+    assert out["expansion_places"] == 450.0
+    # 550 left: 12 classes (540) fall short, so 18 classes (810)
+    assert out["new_schools"] == 1 and out["new_places"] == 810.0
+    off = school_counts(_gaps([400.0]), S, schools=schools, expansions=False).iloc[0]
+    assert off["expansion_places"] == 0.0 and off["new_schools"] == 1
+
+
+def test_staging_dates_each_addition_when_the_gap_needs_it() -> None:
+    schools = pd.DataFrame(
+        {"district_id": "d1", "school_id": ["a"], "level": "primary", "classes": [24],
+         "max_classes": [30], "places": [1080.0]}
+    )  # fmt: skip
+    g = _gaps([-10.0, 100.0, 500.0, 2000.0], years=[2026, 2027, 2028, 2029])
+    out = staged_additions(g, S, schools=schools)
+    assert out["kind"].tolist() == ["expansion", "new_build", "new_build"]
+    assert out["year"].tolist() == [2027, 2028, 2029]
+    # 270 (expansion) + 1,350 + the 380 left → 12 classes (540)
+    assert out["places"].tolist() == [270.0, 1350.0, 540.0]
+    assert out["places"].sum() >= 2000.0
+    assert out["school_id"].iloc[0] == "a"
+
+
+def test_compulsory_rows_are_ignored() -> None:
+    g = pd.concat([_gaps([500.0]), _gaps([500.0], level="compulsory")])
+    assert school_counts(g, S)["level"].tolist() == ["primary"]
+
+
+def _site_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    # two clusters of estates 3 km apart; a candidate site at each, one far away
+    estates = gpd.GeoDataFrame(
+        {
+            "estate_id": ["e1", "e2", "e3", "e4"],
+            "district_id": "d1",
+            "residents": [6000, 6000, 9000, 9000],
+        },
+        geometry=[Point(0, 0), Point(200, 0), Point(3000, 0), Point(3200, 0)],
+        crs=4547,
+    )
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["s1", "s2", "s3"], "district_id": "d1", "max_classes": [30, 30, 12]},
+        geometry=[Point(100, 0), Point(3100, 0), Point(10_000, 0)],
+        crs=4547,
+    )
+    return estates, sites
+
+
+def test_locate_new_schools_picks_sites_near_demand() -> None:
+    estates, sites = _site_frames()
+    # primary pupils at 90 ‰ × 2/3: 6,000 → 360, 9,000 → 540; total 1,800
+    adds = staged_additions(pd.DataFrame({"district_id": "d1", "year": [2030],
+                                          "level": "primary", "scenario": 90.0,
+                                          "gap": [1800.0]}), S)  # fmt: skip
+    assert adds["places"].tolist() == [1350.0, 540.0]
+    out = locate_new_schools(adds, estates, sites, S)
+    assert sorted(out["site_id"]) == ["s1", "s2"]
+    big = out.set_index("site_id").loc["s2"]
+    assert big["places"] == 1350.0  # the bigger school where more pupils are
+    assert big["served_estates"] == "e3,e4"
+    assert out.geometry.notna().all()
+    assert out["pupils_served"].sum() == pytest.approx(1800.0)
+
+
+def test_rules_kindergarten_special_staff() -> None:
+    estates, _ = _site_frames()
+    kg = gpd.GeoDataFrame(geometry=[Point(50, 0)], crs=4547)
+    out = kindergarten_needs(estates, kg, S, year=2026)
+    # e1 within 300 m of the kindergarten, e2 at 150 m: covered; e3, e4 (9,000) are not
+    assert out["served_estates"].tolist() == ["e3", "e4"]
+    assert (out["classes"] == 6).all() and (out["places"] == 180.0).all()
+    r = pd.DataFrame({"district_id": ["a", "b"], "residents": [200_000, 199_999]})
+    assert special_education_needs(r, S, with_school=[], year=2030)["district_id"].tolist() == ["a"]
+    t = pd.DataFrame({"level": ["primary", "junior", "compulsory"], "places": [20.0, 14.0, 34.0]})
+    st = staffing_and_funding(t, S, pupils_col="places")
+    # 20 ÷ 19 → 2 posts; 14 ÷ 13.5 → 2; 20 × 720, 14 × 940
+    assert st["staff"].tolist() == [2, 2]
+    assert st["funding_yuan"].tolist() == [14_400.0, 13_160.0]
+
+
+def test_proposals_table_columns_and_rationale() -> None:
+    estates, sites = _site_frames()
+    adds = staged_additions(_gaps([1800.0]), S)
+    located = locate_new_schools(adds, estates, sites, S)
+    kg = kindergarten_needs(estates, None, S, year=2026)
+    table = proposals_table(builds=located, kindergartens=kg)
+    assert list(table.columns) == [*PROPOSAL_COLUMNS, "geometry"]
+    assert set(table["kind"]) == {"new_build", "kindergarten"}
+    assert table["proposal_id"].is_unique
+    assert table["rationale_zh"].str.len().gt(10).all()
+    assert table["rationale_en"].str.contains("build").all()
+    assert table.crs.to_epsg() == 4547
+    empty = proposals_table()
+    assert list(empty.columns) == [*PROPOSAL_COLUMNS, "geometry"] and len(empty) == 0
+    assert math.isnan(table["pupils_moved"].iloc[0])
+    np.testing.assert_array_equal(table["year"].to_numpy(dtype=int) >= 2026, True)

@@ -1,0 +1,186 @@
+"""Location-allocation: OR-Library optima, spopt parity, capacities, conservation."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse.csgraph import shortest_path
+
+from xuewei.errors import InfeasibleError, InputError
+from xuewei.planning.siting import SitingProblem
+
+ORLIB = Path(__file__).parent / "data" / "orlib"
+
+
+def read_orlib(path: Path) -> tuple[np.ndarray, int]:
+    """All-pairs shortest paths of an OR-Library pmed file (last duplicate edge wins)."""
+    lines = path.read_text().split("\n")
+    n, m, p = (int(v) for v in lines[0].split())
+    graph = np.full((n, n), np.inf)
+    np.fill_diagonal(graph, 0.0)
+    for line in lines[1 : m + 1]:
+        i, j, c = (int(v) for v in line.split())
+        graph[i - 1, j - 1] = graph[j - 1, i - 1] = c
+    return shortest_path(graph, method="FW", directed=False), p
+
+
+@pytest.mark.parametrize(("name", "optimum"), [("pmed1", 5819.0), ("pmed2", 4093.0)])
+def test_orlib_p_median_optimum(name: str, optimum: float) -> None:
+    path = ORLIB / f"{name}.txt"
+    if not path.exists():
+        pytest.skip(f"{path.name} not stored (see tests/data/orlib/README.md)")
+    cost, p = read_orlib(path)
+    problem = SitingProblem.from_cost_matrix(cost, np.ones(len(cost)))
+    result = problem.p_median(p)
+    assert result.status == "optimal"
+    assert result.objective == optimum
+    assert result.gap < 1e-6
+    assert len(result.open_sites) == p
+
+
+def test_orlib_small_lists_widen_to_the_optimum() -> None:
+    cost, p = read_orlib(ORLIB / "pmed1.txt")
+    result = SitingProblem.from_cost_matrix(cost, np.ones(len(cost))).p_median(p, k_nearest=3)
+    assert result.objective == 5819.0
+    assert "round" in result.note
+
+
+def _random(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(0, 1000, (n, 2))
+    s = rng.uniform(0, 1000, (m, 2))
+    cost = np.linalg.norm(d[:, None] - s[None], axis=2)
+    return cost, rng.integers(1, 50, n).astype(float)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_spopt_on_random_instances(seed: int) -> None:
+    pulp = pytest.importorskip("pulp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from spopt.locate import MCLP, PMedian
+
+        cost, w = _random(seed, 50, 15)
+        p = 3 + seed
+        ref = PMedian.from_cost_matrix(cost, w, p_facilities=p).solve(pulp.HiGHS(msg=False))
+        ref_mclp = MCLP.from_cost_matrix(cost, w, service_radius=200.0, p_facilities=p).solve(
+            pulp.HiGHS(msg=False)
+        )
+        ref_obj = pulp.value(ref.problem.objective)
+        ref_cov = pulp.value(ref_mclp.problem.objective)
+    problem = SitingProblem.from_cost_matrix(cost, w)
+    assert problem.p_median(p).objective == pytest.approx(ref_obj, rel=1e-9)
+    assert problem.mclp(p, radius_m=200.0).objective == pytest.approx(ref_cov)
+
+
+def test_greedy_says_it_is_a_heuristic() -> None:
+    cost, w = _random(3, 40, 12)
+    result = SitingProblem.from_cost_matrix(cost, w).p_median(3, method="greedy")
+    assert result.method == "greedy" and result.status == "heuristic"
+    assert np.isnan(result.gap)
+    assert "not exact" in result.note
+    exact = SitingProblem.from_cost_matrix(cost, w).p_median(3)
+    assert result.objective >= exact.objective - 1e-9
+
+
+def test_hand_computed_line() -> None:
+    # pupils 100 at 0 m, 50 at 1,000 m; sites at 0, 600, 1,000 m
+    demand = pd.DataFrame({"demand_id": ["a", "b"], "x": [0.0, 1000.0], "y": 0.0, "w": [100, 50]})
+    sites = pd.DataFrame({"site_id": ["s0", "s1", "s2"], "x": [0.0, 600.0, 1000.0], "y": 0.0})
+    problem = SitingProblem.from_points(demand, sites, weight_col="w")
+    r = problem.p_median(1)
+    # s0: 50 × 1000 = 50,000; s1: 100 × 600 + 50 × 400 = 80,000; s2: 100,000
+    assert r.open_sites == ["s0"] and r.objective == 50_000.0
+    two = problem.p_median(2)
+    assert sorted(two.open_sites) == ["s0", "s2"] and two.objective == 0.0
+    cov = problem.mclp(1, radius_m=450.0)
+    # s1 reaches b (400 m) only; s0 reaches a (100): s0 wins
+    assert cov.open_sites == ["s0"] and cov.objective == 100.0 and cov.unassigned == 50.0
+
+
+def test_fixed_sites_stay_open_and_count() -> None:
+    demand = pd.DataFrame({"x": [0.0, 1000.0, 2000.0], "y": 0.0, "w": [10, 10, 10]})
+    sites = pd.DataFrame(
+        {"site_id": ["old", "n1", "n2"], "x": [0.0, 1000.0, 2000.0], "y": 0.0,
+         "fixed": [True, False, False]}
+    )  # fmt: skip
+    problem = SitingProblem.from_points(demand, sites, weight_col="w")
+    r = problem.p_median(1)
+    assert r.sites.set_index("site_id").loc["old", "open"]
+    assert r.open_sites == ["n2"]  # 10 × 1000 left, against 10 × 1000 + 10 × 2000 ... n1
+    assert r.objective == 10_000.0
+    assert problem.mclp(0, radius_m=10).objective == 10.0
+
+
+def test_infeasible_only_when_truly_so() -> None:
+    cost, w = _random(4, 10, 3)
+    problem = SitingProblem.from_cost_matrix(cost, w)
+    with pytest.raises(InfeasibleError, match="only 3 candidate sites"):
+        problem.p_median(4)
+    with pytest.raises(InfeasibleError, match="nothing would be open"):
+        problem.mclp(0, radius_m=100)
+
+
+def test_capacitated_reports_unassigned_and_conserves() -> None:
+    # three villages of 60 pupils; schools of 100 places; one new school
+    p = SitingProblem.from_cost_matrix([[0, 5], [1, 5], [5, 0]], [60, 60, 60], capacity=[100, 100])
+    r = p.capacitated(1)
+    assert r.open_sites == [0]
+    assert r.unassigned == 80.0
+    assert r.objective == 40.0  # 60 × 0 + 40 × 1
+    per_demand = r.assignment.groupby("demand_id")["weight"].sum()
+    assert per_demand.to_dict() == {0: 60.0, 1: 60.0, 2: 60.0}
+    assert r.assignment["weight"].sum() == 180.0
+    two = p.capacitated(2)
+    assert two.unassigned == 0.0 and two.objective == 40.0 + 20.0 * 5  # 20 of b overflow
+
+
+def test_capacitated_spare_places_of_existing_schools_count() -> None:
+    # existing school (spare 30) beside village a; a new site beside village b
+    p = SitingProblem.from_cost_matrix(
+        [[0, 900], [900, 0]], [50, 40], capacity=[30, 1000], fixed=[True, False],
+        site_ids=["old", "new"],
+    )  # fmt: skip
+    none = p.capacitated(0, radius_m=500)
+    assert none.unassigned == 60.0  # 20 of a and all 40 of b
+    one = p.capacitated(1, radius_m=500)
+    assert one.open_sites == ["new"] and one.unassigned == 20.0
+    assert one.assignment["weight"].sum() == 90.0
+
+
+def test_capacitated_needs_capacity() -> None:
+    p = SitingProblem.from_cost_matrix([[0.0]], [1.0])
+    with pytest.raises(InputError, match="capacity"):
+        p.capacitated(1)
+
+
+def test_capacitated_greedy_is_labelled() -> None:
+    cost, w = _random(5, 30, 8)
+    p = SitingProblem.from_cost_matrix(cost, w, capacity=np.full(8, 200.0))
+    g = p.capacitated(2, radius_m=400, method="greedy")
+    e = p.capacitated(2, radius_m=400)
+    assert g.status == "heuristic" and e.status == "optimal"
+    assert g.unassigned >= e.unassigned - 1e-9
+    for r in (g, e):
+        assert r.assignment["weight"].sum() == pytest.approx(w.sum(), abs=1e-9)
+
+
+def test_results_are_deterministic_and_inputs_untouched() -> None:
+    cost, w = _random(6, 60, 20)
+    before = cost.copy()
+    a = SitingProblem.from_cost_matrix(cost, w).p_median(4)
+    b = SitingProblem.from_cost_matrix(cost, w).p_median(4)
+    assert a.open_sites == b.open_sites
+    pd.testing.assert_frame_equal(a.assignment, b.assignment)
+    np.testing.assert_array_equal(cost, before)
+
+
+def test_bad_weights_are_named() -> None:
+    demand = pd.DataFrame({"x": [0.0], "y": [0.0], "w": [-5]})
+    sites = pd.DataFrame({"site_id": ["s"], "x": [0.0], "y": [0.0]})
+    with pytest.raises(InputError, match="row 1, column `w`: got -5"):
+        SitingProblem.from_points(demand, sites, weight_col="w")
