@@ -157,29 +157,29 @@ def _one_batch(n: int, method: str, engine: str) -> dict[str, float]:
 
 def batch() -> str:
     rows = []
-    for n in (100, 2800):
-        for method in ("arima", "ets"):
-            times = {}
-            for engine in ("local", "dask"):
-                cmd = [sys.executable, __file__, "one", str(n), method, engine]
-                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-                res = json.loads(done.stdout.strip().splitlines()[-1])
-                times[engine] = res["seconds"]
-                rows.append(
-                    {
-                        "counties": n,
-                        "method": method,
-                        "engine": engine,
-                        "seconds": round(res["seconds"], 1),
-                        "counties/s": round(n / res["seconds"], 1),
-                        "speed-up": round(times["local"] / res["seconds"], 2)
-                        if engine == "dask"
-                        else 1.0,
-                        "peak MB (client)": round(res["peak_mb"]),
-                        "peak MB (worker)": round(res.get("worker_peak_mb", 0)) or "—",
-                        "failures": int(res["failures"]),
-                    }
-                )
+    configs = [(100, "arima"), (100, "ets"), (2800, "arima"), (2800, "ets"), (40, "ensemble")]
+    for n, method in configs:
+        times = {}
+        for engine in ("local", "dask"):
+            cmd = [sys.executable, __file__, "one", str(n), method, engine]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            res = json.loads(done.stdout.strip().splitlines()[-1])
+            times[engine] = res["seconds"]
+            rows.append(
+                {
+                    "counties": n,
+                    "method": method,
+                    "engine": engine,
+                    "seconds": round(res["seconds"], 1),
+                    "counties/s": round(n / res["seconds"], 1),
+                    "speed-up": round(times["local"] / res["seconds"], 2)
+                    if engine == "dask"
+                    else 1.0,
+                    "peak MB (client)": round(res["peak_mb"]),
+                    "peak MB (worker)": round(res.get("worker_peak_mb", 0)) or "—",
+                    "failures": int(res["failures"]),
+                }
+            )
     return "\n".join(
         [
             "## Batch speed: `forecast_batch`, synthetic counties (annual 2000–2024 → 2035)",

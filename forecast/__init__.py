@@ -16,7 +16,7 @@ from xuewei.forecast.backtest import (
     backtest_report,
     ensemble_weights,
 )
-from xuewei.forecast.batch import BatchResult, Engine, forecast_batch
+from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
 from xuewei.forecast.cohort import (
     cohort_ratios,
     forecast_cohort,
@@ -48,6 +48,7 @@ __all__ = [
     "FORECAST_COLUMNS",
     "MIN_ARIMA_POINTS",
     "MIN_ETS_POINTS",
+    "BatchMethod",
     "BatchResult",
     "DistrictMethod",
     "Engine",

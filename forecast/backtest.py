@@ -11,7 +11,9 @@ corrected is scored against the corrected values, as an analyst would judge it t
 table: MAPE, bias (mean percentage error: positive means over-forecast), interval coverage
 and the naive baseline's MAPE on the same points, per method, quantity, horizon and
 (optionally) district. ``ensemble`` is scored honestly: its weights at an origin use only
-the errors of forecasts whose outcome was known by then.
+the errors of forecasts whose outcome was known by then, and so does its interval — once
+:data:`MIN_CALIBRATION_ERRORS` past ensemble errors at that horizon are known, the interval
+is their central quantiles (:func:`empirical_bounds`), else the weighted members' bounds.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from xuewei.forecast.history import rebase_intercensal
 from xuewei.forecast.panel import forecast_panel
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
-__all__ = ["BACKTEST_HORIZONS", "backtest", "backtest_report", "ensemble_weights"]
+__all__ = [
+    "BACKTEST_HORIZONS",
+    "MIN_CALIBRATION_ERRORS",
+    "backtest",
+    "backtest_report",
+    "empirical_bounds",
+    "ensemble_weights",
+]
 
 #: Horizons (years ahead) scored by default.
 BACKTEST_HORIZONS = (1, 3, 5, 10)
@@ -193,7 +202,7 @@ def backtest(
     fcs = fcs[fcs["horizon"].isin(list(horizons))]
     scored = fcs.merge(actual, on=["district_id", "year", "quantity"], how="inner")
     if want_ensemble:
-        scored = pd.concat([scored, _ensemble_scores(scored)], ignore_index=True)
+        scored = pd.concat([scored, _ensemble_scores(scored, interval)], ignore_index=True)
     scored["pct_error"] = 100.0 * (scored["value"] - scored["actual"]) / scored["actual"]
     scored["covered"] = (scored["lower"] <= scored["actual"]) & (
         scored["actual"] <= scored["upper"]
@@ -300,11 +309,30 @@ def _inverse_mse_weights(errors: pd.DataFrame, members: list[str]) -> dict[str, 
     return {m: w / total for m, w in inv.items()}
 
 
-def _ensemble_scores(scored: pd.DataFrame) -> pd.DataFrame:
+#: Past errors needed before an ensemble interval is taken from them (else members' bounds).
+MIN_CALIBRATION_ERRORS = 8
+
+
+def empirical_bounds(
+    value: np.ndarray, log_errors: np.ndarray, interval: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return interval bounds from past errors: ``value × exp(quantiles of log(actual/forecast))``.
+
+    Empirical prediction intervals (Williams & Goodman 1971): the central ``interval`` of
+    the past log errors at the same horizon, widened if needed to contain the forecast.
+    """
+    lo = float(np.quantile(log_errors, (1 - interval) / 2))
+    hi = float(np.quantile(log_errors, (1 + interval) / 2))
+    return value * np.exp(min(lo, 0.0)), value * np.exp(max(hi, 0.0))
+
+
+def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     s = scored.copy()
     s["pct_error"] = 100.0 * (s["value"] - s["actual"]) / s["actual"]
     members = sorted(set(s["method"]) - {"naive"})
     frames = []
+    done: dict[tuple[str, int], list[pd.DataFrame]] = {}
+    # sorted by quantity, horizon, origin: an origin's past ensembles are already made
     for key, group in s.groupby(["quantity", "horizon", "origin"]):
         quantity, horizon, origin = cast(tuple[str, int, int], key)
         known = (s["origin"] + horizon <= origin).to_numpy()
@@ -326,6 +354,16 @@ def _ensemble_scores(scored: pd.DataFrame) -> pd.DataFrame:
         agg["actual"] = first["actual"].reindex(at).to_numpy()
         agg["quantity"], agg["horizon"], agg["origin"] = quantity, horizon, origin
         agg["method"] = "ensemble"
+        earlier = [
+            f for f in done.get((quantity, horizon), []) if f["origin"].iloc[0] + horizon <= origin
+        ]
+        if earlier:
+            prev = pd.concat(earlier, ignore_index=True)
+            log_err = np.log(prev["actual"].to_numpy() / prev["value"].to_numpy())
+            if len(log_err) >= MIN_CALIBRATION_ERRORS:
+                lower, upper = empirical_bounds(agg["value"].to_numpy(), log_err, interval)
+                agg["lower"], agg["upper"] = lower, upper
+        done.setdefault((quantity, horizon), []).append(agg)
         frames.append(agg)
     if not frames:
         return s.iloc[0:0].drop(columns="pct_error")

@@ -22,9 +22,10 @@ from threadpoolctl import threadpool_limits
 
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
-__all__ = ["BatchResult", "Engine", "forecast_batch"]
+__all__ = ["BatchMethod", "BatchResult", "Engine", "forecast_batch"]
 
 Engine = Literal["local", "dask"]
+BatchMethod = TrendMethod | Literal["ensemble"]
 ProgressFn = Callable[[int, int], None]
 
 
@@ -53,7 +54,7 @@ def _forecast_chunk(
     rows: pd.DataFrame,
     ids: list[str],
     horizon: int,
-    method: TrendMethod | None,
+    method: BatchMethod | None,
     interval: float,
     base_year: int | None,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
@@ -72,7 +73,7 @@ def _forecast_areas(
     groups: Any,
     ids: list[str],
     horizon: int,
-    method: TrendMethod | None,
+    method: BatchMethod | None,
     interval: float,
     base_year: int | None,
     frames: list[pd.DataFrame],
@@ -83,6 +84,14 @@ def _forecast_areas(
             if district not in groups:
                 raise ValueError("no population rows")
             sub = rows.iloc[groups[district]]
+            if method == "ensemble":
+                from xuewei.forecast.ensemble import forecast_ensemble
+
+                f = forecast_ensemble(
+                    sub, [district], horizon=horizon, base_year=base_year, interval=interval
+                )
+                frames.append(f.loc[f["kind"] == "forecast", FORECAST_COLUMNS])
+                continue
             frames.append(
                 forecast_trends(
                     sub,
@@ -103,7 +112,7 @@ def forecast_batch(
     population: pd.DataFrame,
     *,
     horizon: int,
-    method: TrendMethod | None = None,
+    method: BatchMethod | None = None,
     engine: Engine = "local",
     scheduler: str | Any | None = None,
     district_ids: list[str] | None = None,
@@ -122,7 +131,9 @@ def forecast_batch(
     horizon
         The last year forecast.
     method
-        Trend method (``ets`` by default; see :func:`~xuewei.forecast.forecast_trends`).
+        Trend method (``ets`` by default; see :func:`~xuewei.forecast.forecast_trends`),
+        or ``ensemble``: each area's own backtest-weighted, calibrated ensemble
+        (:func:`~xuewei.forecast.forecast_ensemble`; ~30× slower, as it backtests each area).
     engine
         ``local`` (this process) or ``dask`` (``dask.distributed``).
     scheduler

@@ -539,9 +539,9 @@ def forecast_school_age(
         for level in ("kindergarten", "primary", "junior")
     }
     age_cols = {
-        c: (int(m.group(1)), int(m.group(2)))
+        c: (int(found.group(1)), int(found.group(2)))
         for c in population.columns
-        if (m := _AGE_COL.match(str(c)))
+        if (found := _AGE_COL.match(str(c)))
     }
     if not age_cols:
         raise InputError(

@@ -8,7 +8,11 @@ inversely proportional to each method's squared backtest error at that horizon
 gets a quarter of the weight. Districts are then the city ensemble times their shares (the
 ``share`` method of :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the
 city total by construction; without city rows the city is the sum of the districts.
-Intervals are the weighted averages of the members' bounds.
+Intervals are empirical where the backtest has enough past ensemble errors at a horizon
+(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS`): the central quantiles of
+``log(actual / forecast)``, beyond the longest such horizon scaled by ``sqrt(h)``;
+elsewhere the weighted averages of the members' bounds. District intervals are their
+shares of the city interval (the shares' own uncertainty is not added).
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from xuewei.forecast.backtest import backtest, backtest_report, ensemble_weights
+from xuewei.forecast.backtest import (
+    MIN_CALIBRATION_ERRORS,
+    backtest,
+    backtest_report,
+    empirical_bounds,
+    ensemble_weights,
+)
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
@@ -27,7 +37,7 @@ __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconc
 
 #: Default members of the ensemble.
 ENSEMBLE_METHODS = ("ets", "arima", "drift")
-_BACKTEST_HORIZONS = (1, 3, 5, 10)
+_BACKTEST_HORIZONS = tuple(range(1, 11))
 
 
 def combine_forecasts(forecasts: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +156,8 @@ def forecast_ensemble(
     weights
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
         ``methods`` on the city series (or on all districts pooled, without city rows),
-        equal weights where no backtest point exists.
+        equal weights where no backtest point exists. The same backtest calibrates the
+        intervals; with given weights the intervals are the members' weighted bounds.
     source
         Name of the input, for error messages.
 
@@ -187,7 +198,9 @@ def forecast_ensemble(
     )
     series_ids = [city_id] if has_city and city_id is not None else ids
     if weights is None:
-        weights = _backtest_weights(pop, series_ids, methods, interval)
+        weights, log_errors = _backtest_weights(pop, series_ids, methods, interval)
+    else:
+        log_errors = {}
     members = []
     for m in methods:
         members.append(
@@ -203,6 +216,8 @@ def forecast_ensemble(
     last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
     fc["horizon"] = fc["year"] - fc["district_id"].map(last)
     ens = combine_forecasts(fc, weights)
+    ens["horizon"] = ens["year"] - ens["district_id"].map(last)
+    ens = _calibrate(ens, log_errors, interval)
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
     if has_city:
@@ -225,7 +240,8 @@ def forecast_ensemble(
 
 def _backtest_weights(
     pop: pd.DataFrame, series_ids: list[str], methods: Sequence[str], interval: float
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    """Return ensemble weights per horizon and the ensemble's past log errors per horizon."""
     equal = pd.DataFrame(
         [
             {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
@@ -234,11 +250,44 @@ def _backtest_weights(
         ]
     )
     try:
-        errors = backtest(pop, methods=list(methods), district_ids=series_ids, interval=interval)
+        errors = backtest(
+            pop,
+            methods=[*methods, "ensemble"],
+            district_ids=series_ids,
+            interval=interval,
+            horizons=_BACKTEST_HORIZONS,
+        )
     except ValueError:
-        return equal
-    rep = backtest_report(errors)
+        return equal, {}
+    rep = backtest_report(errors[errors["method"] != "ensemble"])
     w = ensemble_weights(rep)
     w = w[w["quantity"] == "population"]
     missing = [h for h in _BACKTEST_HORIZONS if h not in set(w["horizon"])]
-    return pd.concat([w, equal[equal["horizon"].isin(missing)]], ignore_index=True)
+    weights = pd.concat([w, equal[equal["horizon"].isin(missing)]], ignore_index=True)
+    ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
+    ratio = np.log(ens["actual"].to_numpy() / ens["value"].to_numpy())
+    hs = ens["horizon"].to_numpy()
+    log_errors = {int(h): ratio[hs == h] for h in np.unique(hs)}
+    return weights, log_errors
+
+
+def _calibrate(
+    ens: pd.DataFrame, log_errors: dict[int, np.ndarray], interval: float
+) -> pd.DataFrame:
+    """Replace the bounds by empirical ones where enough past ensemble errors exist."""
+    out = ens.copy()
+    usable = {h: e for h, e in log_errors.items() if len(e) >= MIN_CALIBRATION_ERRORS}
+    if not usable:
+        return out
+    longest = max(usable)
+    for h in sorted(set(out["horizon"])):
+        at = (out["horizon"] == h).to_numpy()
+        if h in usable:
+            errs = usable[h]
+        elif h > longest:
+            errs = usable[longest] * np.sqrt(h / longest)  # random-walk growth beyond
+        else:
+            continue
+        lower, upper = empirical_bounds(out.loc[at, "value"].to_numpy(), errs, interval)
+        out.loc[at, "lower"], out.loc[at, "upper"] = lower, upper
+    return out

@@ -14,7 +14,8 @@ from jinja2 import Template
 
 _CSS = """
 .xuewei-box {
-    position: fixed; z-index: 1000; background: rgba(255, 255, 255, 0.94);
+    /* z-index under the map's controls (1000): the layer control stays readable */
+    position: fixed; z-index: 999; background: rgba(255, 255, 255, 0.94);
     border: 1px solid #999; border-radius: 4px; padding: 6px 10px;
     font: 13px/1.35 "Helvetica Neue", Arial, "PingFang SC", "Microsoft YaHei", sans-serif;
     box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3);

@@ -145,6 +145,9 @@ _SHOWN_SCHOOLS = {
 }
 
 
+#: Up to this many unserved estates the layer is on when the map opens.
+UNSERVED_SHOWN_MAX = 500
+
 def plan_map(
     districts: gpd.GeoDataFrame,
     schools: gpd.GeoDataFrame,
@@ -179,7 +182,8 @@ def plan_map(
     - **estates** (when given), hidden at first, with the school each is assigned to
       (``assigned_school_<level>`` columns) in the popup;
     - **unserved estates**: estates whose optional ``unserved`` column is true, in a layer
-      of their own, shown at first, drawn as thick magenta rings;
+      of their own, drawn as thick magenta rings, shown at first when there are at most
+      ``UNSERVED_SHOWN_MAX`` (500) of them, else switched off until the user turns it on;
     - **catchments** (when given), one layer per level, hidden at first: dashed outlines
       coloured by level, the school's name in the tooltip;
     - **proposals** (when given): an icon per kind (★ new school, + expansion, ⇆ merger,
@@ -214,11 +218,13 @@ def plan_map(
         ``gap`` (places; ``gap > 0`` is a shortage), e.g. from :mod:`xuewei.planning`.
     estates
         Points (or polygons) with ``estate_id``, ``name``, ``residents``, and optionally
-        ``completion_year``, ``synthetic``, ``unserved`` (bool) and
-        ``assigned_school_<level>`` (a ``school_id`` or ``proposal_id``).
+        ``completion_year``, ``synthetic``, ``unserved`` (bool) and the school each is
+        assigned to per level, ``assigned_school_<level>`` or ``<level>_school_id`` (a
+        ``school_id`` or ``proposal_id``).
     catchments
         Polygons with ``school_id`` and ``level`` (from :mod:`xuewei.gis`), e.g. one per
-        school and level.
+        school and level; with a ``year`` column, those of ``year`` are drawn (or of the
+        latest year before it).
     proposals
         Points (or polygons) with ``proposal_id`` and ``kind`` (``new_build``,
         ``expansion``, ``merger``, ``kindergarten``, ``special_education``), and as
@@ -387,8 +393,10 @@ def plan_map(
     gap_layers = []
     for v in offered:
         name = label("layer_districts", lang)
-        if len(offered) > 1:
-            name += f" · {scenario_text(v, lang)}"
+        if len(offered) > 1:  # short: the title box has the scenario in full
+            value = number_text(v)
+            short = f"{value} per 1,000" if lang == "en" else f"千人指标 {value}"
+            name = f"{label('legend_gap', lang)} · {short}"
         gap_layers.append(
             _add_districts(
                 m,
@@ -414,7 +422,9 @@ def plan_map(
     names = _place_names(schools, proposals, lang)
     catchment_levels: list[str] = []
     if catchments is not None:
-        catchment_levels = _add_catchments(m, to_datum(catchments, datum), names, lang=lang)
+        catchment_levels = _add_catchments(
+            m, to_datum(_catchments_of_year(catchments, year), datum), names, lang=lang
+        )
     _add_schools(
         m,
         schools_ll,
@@ -968,6 +978,16 @@ def _kind_label(kind: Any, lang: Lang) -> str:
     return label(key, lang)
 
 
+def _catchments_of_year(catchments: gpd.GeoDataFrame, year: int) -> gpd.GeoDataFrame:
+    """Keep the catchments of ``year`` (or of the latest year before it) if years are given."""
+    if "year" not in catchments.columns or catchments.empty:
+        return catchments
+    years = pd.to_numeric(catchments["year"], errors="coerce")
+    earlier = years[years <= year]
+    chosen = year if (years == year).any() else (earlier.max() if len(earlier) else years.min())
+    return catchments[np.asarray(years == chosen)]
+
+
 def _add_catchments(
     m: folium.Map, catchments: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
 ) -> list[str]:
@@ -1021,7 +1041,7 @@ def _add_estates(
     residents = pd.to_numeric(estates["residents"], errors="coerce")
     res_max = float(np.nanmax(residents.to_numpy(float))) if residents.notna().any() else 0.0
     has_unserved = "unserved" in estates.columns
-    assigned = [c for c in estates.columns if str(c).startswith("assigned_school_")]
+    assigned = _assigned_columns(estates)
     served: list[MarkerData] = []
     unserved_points: list[MarkerData] = []
     for rec, point, res in zip(_records(estates), _points(estates), residents, strict=True):
@@ -1038,7 +1058,7 @@ def _add_estates(
         marker = MarkerData(
             lat=round(point.y, _DIGITS),
             lon=round(point.x, _DIGITS),
-            radius=_radius(res, res_max, smallest=3.0, largest=9.0) + (2.0 if unserved else 0),
+            radius=_radius(res, res_max, smallest=3.0, largest=9.0),
             fill=_UNSERVED_FILL if unserved else _ESTATE_COLOUR,
             popup=f'<div class="xuewei-popup">{popup}</div>',
             tooltip=esc(rec["name"]),
@@ -1056,13 +1076,31 @@ def _add_estates(
         PointLayer(
             unserved_points,
             name=label("layer_unserved", lang),
-            show=True,
+            # a few hundred rings point at places; thousands hide the map beneath them
+            show=len(unserved_points) <= UNSERVED_SHOWN_MAX,
             stroke=UNSERVED_COLOUR,
-            weight=3,
+            weight=2.5,
             fill_opacity=0.9,
             popup_width=300,
         ).add_to(m)
     return bool(unserved_points)
+
+
+# The school an estate is assigned to, per level: ``assigned_school_primary`` or, as the
+# pipeline's estates layer has it, ``primary_school_id``.
+_ASSIGNED = re.compile(
+    r"assigned_school_(?P<level>\w+)|(?P<level2>primary|junior|nine_year|kindergarten)_school_id"
+)
+
+
+def _assigned_columns(estates: pd.DataFrame) -> list[str]:
+    return [str(c) for c in estates.columns if _ASSIGNED.fullmatch(str(c))]
+
+
+def _assigned_level(column: str) -> str:
+    match = _ASSIGNED.fullmatch(column)
+    assert match is not None
+    return match.group("level") or match.group("level2")
 
 
 def _assigned_lines(
@@ -1073,7 +1111,7 @@ def _assigned_lines(
         value = rec.get(column)
         if missing(value) or str(value) == "":
             continue
-        school_level = column.removeprefix("assigned_school_")
+        school_level = _assigned_level(column)
         name = names.get(str(value), esc(value))
         rows.append(
             f"<tr><th>{label('assigned_school', lang)} · {label(school_level, lang)}</th>"
@@ -1090,7 +1128,7 @@ def _served_estates(
         return [[] for _ in range(len(proposals))]
     position = {str(e): i for i, e in enumerate(estates["estate_id"])}
     by_assignment: dict[str, list[int]] = {}
-    for column in (c for c in estates.columns if str(c).startswith("assigned_school_")):
+    for column in _assigned_columns(estates):
         for i, value in enumerate(estates[column]):
             if not missing(value):
                 by_assignment.setdefault(str(value), []).append(i)

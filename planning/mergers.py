@@ -4,7 +4,8 @@ A school is a merger candidate when it has fewer pupils than
 ``consolidation.small_school_max_pupils`` (100) **and** uses less than
 ``consolidation.small_school_max_utilisation`` (50%) of its places (both in
 ``data/standards.toml``, xuewei defaults to adjust locally). Its pupils move to receiving
-schools of the same level (or nine-year schools, for primary and junior pupils) — existing schools with room up to
+schools of the same level (or nine-year schools, for primary and junior pupils) —
+existing schools with room up to
 ``consolidation.receiver_max_utilisation`` of their places, or proposed new schools — nearest
 first, within the service radius or a longer rural travel limit (beyond the radius the
 merger notes boarding or a school bus). A merger is proposed only when **all** its pupils
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -168,14 +170,18 @@ def plan_mergers(
     ...     geometry=[Point(0, 0), Point(800, 0)], crs=4547)
     >>> s["utilisation"] = s["enrolment"] / s["places"]
     >>> m = plan_mergers(s, load_standards(), base_year=2025)
-    >>> m[["school_id", "receiver_id", "pupils_moved", "distance_m", "year"]].to_dict("records")
-    [{'school_id': 'small', 'receiver_id': 'big', 'pupils_moved': 60.0, 'distance_m': 800.0, 'year': 2025}]
+    >>> m[["school_id", "receiver_id", "year"]].to_dict("records")
+    [{'school_id': 'small', 'receiver_id': 'big', 'year': 2025}]
+    >>> m[["pupils_moved", "distance_m", "beyond_radius"]].to_dict("records")
+    [{'pupils_moved': 60.0, 'distance_m': 800.0, 'beyond_radius': True}]
     """
     flagged = merger_candidates(
         schools, standards, max_pupils=max_pupils, max_utilisation=max_utilisation
     )
     recv_util = _standard(standards, "consolidation.receiver_max_utilisation", 1.0)
-    limit_default = _standard(standards, "consolidation.rural_travel_limit_m", DEFAULT_RURAL_LIMIT_M)
+    limit_default = _standard(
+        standards, "consolidation.rural_travel_limit_m", DEFAULT_RURAL_LIMIT_M
+    )
     limit_base = rural_limit_m if rural_limit_m is not None else limit_default
     build_first = standards.build_before_close
     crs = schools.crs
@@ -225,7 +231,8 @@ def plan_mergers(
     cand = cand.sort_values(["enrol_", "school_id"], kind="stable")
     records: list[dict[str, object]] = []
     geoms: list[object] = []
-    for r in cand.itertuples():
+    rows: list[Any] = list(cand.itertuples(index=False))
+    for r in rows:
         level = str(r.level)
         radius = standards.service_radius_m(level)  # type: ignore[arg-type]
         limit = max(limit_base, radius)
@@ -275,7 +282,8 @@ def plan_mergers(
             room[j] -= take
             left -= take
             flows.append((j, d, take))
-        years = [int(rec["year"].iat[j]) for j, _, _ in flows]
+        rec_year = rec["year"].to_numpy(np.int64)
+        years = [int(rec_year[j]) for j, _, _ in flows]
         year = max([base_year, *years]) if build_first else base_year
         for j, d, take in flows:
             records.append(

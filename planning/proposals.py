@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -66,7 +67,12 @@ PROPOSAL_COLUMNS = [
     "rationale_en",
 ]
 
-_LEVEL_ZH = {"primary": "小学", "junior": "初中", "nine_year": "九年一贯制学校", "kindergarten": "幼儿园"}
+_LEVEL_ZH = {
+    "primary": "小学",
+    "junior": "初中",
+    "nine_year": "九年一贯制学校",
+    "kindergarten": "幼儿园",
+}
 
 
 def standard_school(standards: Standards, level: Level) -> tuple[int, int]:
@@ -135,7 +141,7 @@ def school_counts(
     schools: pd.DataFrame | None = None,
     expansions: bool = True,
 ) -> pd.DataFrame:
-    """Number of standard schools needed per district, year, level and scenario.
+    """Count the standard schools needed per district, year, level and scenario.
 
     Applies the module's rule to each row of the gap table: expansions of existing schools
     first (when ``schools`` has ``max_classes`` and ``expansions`` is true), then
@@ -231,7 +237,7 @@ def staged_additions(
     schools: pd.DataFrame | None = None,
     expansions: bool = True,
 ) -> pd.DataFrame:
-    """The expansions and new schools per district, level and scenario, each with its year.
+    """List the expansions and new schools per district, level and scenario, with years.
 
     Additions follow the module's rule (expansions by room, then standard new schools,
     the last sized to what is left); addition ``k`` is due in the first year the gap exceeds
@@ -256,16 +262,17 @@ def staged_additions(
     >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2028, 2030], "level": "junior",
     ...                   "scenario": 85.0, "gap": [-100.0, 900.0, 2000.0]})
     >>> out = staged_additions(g, load_standards())
-    >>> out[["kind", "year", "places", "classes"]].to_dict("list")
-    {'kind': ['new_build', 'new_build'], 'year': [2028, 2030], 'places': [1500.0, 600.0], 'classes': [30, 12]}
+    >>> out[["kind", "year"]].to_dict("list")
+    {'kind': ['new_build', 'new_build'], 'year': [2028, 2030]}
+    >>> out[["places", "classes"]].to_dict("list")
+    {'places': [1500.0, 600.0], 'classes': [30, 12]}
     """
     rows = gaps[gaps["level"].isin(PLANNED_LEVELS)].copy()
     rows["district_id"] = rows["district_id"].astype(str)
     room = _expansion_room(schools if expansions else None, standards)
     records: list[dict[str, object]] = []
-    for (did, level, scenario), g in rows.groupby(
-        ["district_id", "level", "scenario"], sort=True
-    ):
+    for key, g in rows.groupby(["district_id", "level", "scenario"], sort=True):
+        did, level, scenario = cast(tuple[str, Level, float], key)
         g = g.sort_values("year")
         years = g["year"].to_numpy()
         gap = g["gap"].to_numpy(np.float64)
@@ -278,16 +285,15 @@ def staged_additions(
         std_classes, std_places = standard_school(standards, level)
         mine = room[(room["district_id"] == did) & (room["level"] == level)]
         queue = [
-            ("expansion", float(r.room), int(r.add_classes), str(r.school_id))
-            for r in mine.itertuples()
+            ("expansion", float(r.room), int(r.add_classes), str(r.school_id)) for r in _rows(mine)
         ]
         while added < peak - 1e-9:
             if queue:
                 kind, places, classes, school = queue.pop(0)
             else:
                 left = peak - added
-                classes = std_classes if left > std_places else _smallest_covering(
-                    standards, level, left
+                classes = (
+                    std_classes if left > std_places else _smallest_covering(standards, level, left)
                 )
                 kind, places, school = "new_build", float(classes * size), None
             due = int(years[np.argmax(gap > added + 1e-9)])
@@ -307,8 +313,18 @@ def staged_additions(
                 }
             )
             added += places
-    cols = ["district_id", "level", "scenario", "seq", "kind", "year", "places", "classes",
-            "school_id", "gap"]  # fmt: skip
+    cols = [
+        "district_id",
+        "level",
+        "scenario",
+        "seq",
+        "kind",
+        "year",
+        "places",
+        "classes",
+        "school_id",
+        "gap",
+    ]
     out = pd.DataFrame.from_records(records, columns=cols)
     return out.astype({"year": "int64", "classes": "int64", "places": "float64", "seq": "int64"})
 
@@ -329,10 +345,13 @@ def locate_new_schools(
 
     For each (district, level, scenario) with new builds, demand is the district's pupils
     of that level: ``weight × scenario ÷ 1000 × level share``; sites are the district's
-    candidate sites big enough for the school (``max_classes`` ≥ its classes, when given),
-    each holding the school's places; existing schools of the level are fixed open with
-    their spare places. :meth:`SitingProblem.capacitated` opens as many sites as there are
-    new builds, within the service radius (default the standard's).
+    candidate sites big enough for the smallest school (``max_classes``, when given), each
+    holding the largest school's places or what its site allows; a site takes one school
+    (a site used at one level is not offered to the next); existing schools of the level
+    are fixed open with their spare places. :meth:`SitingProblem.capacitated` opens as
+    many sites as there are new builds, within the service radius (default the
+    standard's); the largest schools go to the largest opened sites, then to those serving
+    most pupils.
 
     Parameters
     ----------
@@ -382,11 +401,14 @@ def locate_new_schools(
                 if kind == "expansion" and sid in pts.index:
                     geoms[k] = pts[sid]
     share = standards.level_share
-    for (did, level, scenario), g in out[out["kind"] == "new_build"].groupby(
+    taken: dict[tuple[str, float], set[str]] = {}  # one school per site, across levels
+    for key, g in out[out["kind"] == "new_build"].groupby(
         ["district_id", "level", "scenario"], sort=True
     ):
+        did, level, scenario = cast(tuple[str, Level, float], key)
+        used = taken.setdefault((str(did), float(scenario)), set())
         d = dd[dd["district_id"] == did]
-        cand = ss[ss["district_id"] == did]
+        cand = ss[(ss["district_id"] == did) & ~ss["site_id"].astype(str).isin(used)]
         if d.empty or cand.empty:
             out.loc[g.index, "siting_status"] = "no candidate sites" if cand.empty else "no demand"
             continue
@@ -396,9 +418,13 @@ def locate_new_schools(
             cand = cand[pd.to_numeric(cand["max_classes"]).to_numpy() >= classes.min()]
         pupils = d[weight_col].to_numpy(np.float64) * float(scenario) / 1000.0 * share[level]
         demand_pts = pd.DataFrame(
-            {"demand_id": d[demand_id_col].to_numpy(), "x": d.geometry.x.to_numpy(),
-             "y": d.geometry.y.to_numpy(), "w": pupils}
-        )  # fmt: skip
+            {
+                "demand_id": d[demand_id_col].to_numpy(),
+                "x": d.geometry.x.to_numpy(),
+                "y": d.geometry.y.to_numpy(),
+                "w": pupils,
+            }
+        )
         site_pts = pd.DataFrame(
             {
                 "site_id": cand["site_id"].astype(str).to_numpy(),
@@ -408,13 +434,24 @@ def locate_new_schools(
                 "capacity": float(builds["places"].max()),
             }
         )
+        if "max_classes" in cand:
+            site_places = pd.to_numeric(cand["max_classes"]).to_numpy(np.float64) * float(
+                standards.class_size(level)
+            )
+            site_pts["capacity"] = np.minimum(site_places, float(builds["places"].max()))
         if sch is not None:
             mine = sch[(sch["district_id"] == did) & sch[f"places_{level}"].gt(0)]
             if len(mine):
                 spare = (
-                    mine[f"places_{level}"] - pd.to_numeric(mine.get("enrolment"), errors="coerce")
-                    * mine[f"places_{level}"] / mine["places"]
-                ).fillna(0.0).clip(lower=0.0)  # fmt: skip
+                    (
+                        mine[f"places_{level}"]
+                        - pd.to_numeric(mine.get("enrolment"), errors="coerce")
+                        * mine[f"places_{level}"]
+                        / mine["places"]
+                    )
+                    .fillna(0.0)
+                    .clip(lower=0.0)
+                )
                 site_pts = pd.concat(
                     [
                         site_pts,
@@ -452,11 +489,13 @@ def locate_new_schools(
         pos = cand.set_index(cand["site_id"].astype(str)).geometry
         # largest school to the site serving the most pupils
         load = asg.groupby("site_id")["weight"].sum()
-        ranked = sorted(opened, key=lambda s: (-float(load.get(s, 0.0)), str(s)))
+        room = dict(zip(site_pts["site_id"], site_pts["capacity"], strict=True))
+        ranked = sorted(opened, key=lambda s: (-float(room[s]), -float(load.get(s, 0.0)), str(s)))
+        used.update(str(s) for s in ranked)
         for idx, site in zip(builds.index, ranked, strict=False):
-            k = out.index.get_loc(idx)
+            k = int(out.index.get_loc(idx))  # type: ignore[arg-type]
             mine_asg = asg[asg["site_id"] == site].sort_values("distance_m", kind="stable")
-            out.at[idx, "site_id"] = site
+            out.at[idx, "site_id"] = str(site)
             out.at[idx, "served_estates"] = ",".join(
                 str(e) for e in dict.fromkeys(mine_asg["demand_id"].tolist())
             )
@@ -466,12 +505,15 @@ def locate_new_schools(
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=out.index, crs=crs))
 
 
+def _rows(frame: pd.DataFrame) -> list[Any]:
+    """Rows as named tuples, typed loosely (their fields are checked by the caller)."""
+    return list(frame.itertuples(index=False))
+
+
 def _need(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
     missing = [c for c in columns if c not in frame]
     if missing:
-        raise InputError(
-            [Problem(source, f"missing column `{c}`", column=c) for c in missing]
-        )
+        raise InputError([Problem(source, f"missing column `{c}`", column=c) for c in missing])
 
 
 def proposals_table(
@@ -482,7 +524,7 @@ def proposals_table(
     special_education: pd.DataFrame | None = None,
     crs: object | None = None,
 ) -> gpd.GeoDataFrame:
-    """Gather every proposal into one table with a rationale in Chinese and English.
+    r"""Gather every proposal into one table with a rationale in Chinese and English.
 
     Parameters
     ----------
@@ -513,8 +555,9 @@ def proposals_table(
     >>> t = proposals_table(builds=staged_additions(g, load_standards()))
     >>> t[["kind", "places", "classes"]].to_dict("records")
     [{'kind': 'new_build', 'places': 1080.0, 'classes': 24}]
-    >>> print(t["rationale_en"].iloc[0])
-    District a, 2030: 1,000 primary places missing at 90 per 1,000 residents; build a 24-class primary school (1,080 places).
+    >>> print(t["rationale_en"].iloc[0].replace("; ", ";\n"))
+    District a, 2030: 1,000 primary places missing at 90 per 1,000 residents;
+    build a 24-class primary school (1,080 places).
     """
     frames: list[pd.DataFrame] = []
     geoms: list[object] = []
@@ -538,9 +581,14 @@ def proposals_table(
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in PROPOSAL_COLUMNS})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs))
     out = pd.concat(frames, ignore_index=True)
-    out["_geom"] = geoms
-    kind_order = {"new_build": 0, "expansion": 1, "merger": 2, "kindergarten": 3,
-                  "special_education": 4}  # fmt: skip
+    out["_geom"] = pd.Series(geoms, index=out.index, dtype=object)
+    kind_order = {
+        "new_build": 0,
+        "expansion": 1,
+        "merger": 2,
+        "kindergarten": 3,
+        "special_education": 4,
+    }
     out["_k"] = out["kind"].map(kind_order)
     out = out.sort_values(
         ["district_id", "year", "_k", "level", "scenario"], kind="stable", na_position="last"
@@ -559,7 +607,7 @@ def _geoms(frame: pd.DataFrame) -> list[object]:
 
 def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for r in b.itertuples(index=False):
+    for r in _rows(b):
         level, places = str(r.level), float(r.places)
         gap = float(getattr(r, "gap", math.nan))
         scen = float(r.scenario)
@@ -567,18 +615,28 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
         n_est = len([e for e in estates.split(",") if e])
         where_zh = f"，选址{r.site_id}，服务{n_est}个小区" if getattr(r, "site_id", None) else ""
         where_en = (
-            f" at site {r.site_id}, serving {n_est} estate(s)" if getattr(r, "site_id", None) else ""
+            f" at site {r.site_id}, serving {n_est} estate(s)"
+            if getattr(r, "site_id", None)
+            else ""
         )
-        head_zh = f"{r.district_id}区{r.year}年按千人{scen:g}个学位测算{_LEVEL_ZH[level]}学位缺口{gap:,.0f}个"
+        head_zh = (
+            f"{r.district_id}区{r.year}年按千人{scen:g}个学位测算"
+            f"{_LEVEL_ZH[level]}学位缺口{gap:,.0f}个"
+        )
         head_en = (
             f"District {r.district_id}, {r.year}: {gap:,.0f} {level} places missing at "
             f"{scen:g} per 1,000 residents"
         )
         if r.kind == "expansion":
             zh = f"{head_zh}；{r.school_id}原址扩建{r.classes}个班（{places:,.0f}个学位）。"
-            en = f"{head_en}; expand school {r.school_id} by {r.classes} classes ({places:,.0f} places)."
+            en = (
+                f"{head_en}; expand school {r.school_id} by {r.classes} classes "
+                f"({places:,.0f} places)."
+            )
         else:
-            zh = f"{head_zh}；新建{r.classes}班{_LEVEL_ZH[level]}（{places:,.0f}个学位）{where_zh}。"
+            zh = (
+                f"{head_zh}；新建{r.classes}班{_LEVEL_ZH[level]}（{places:,.0f}个学位）{where_zh}。"
+            )
             en = (
                 f"{head_en}; build a {r.classes}-class {level} school ({places:,.0f} places)"
                 f"{where_en}."
@@ -616,7 +674,9 @@ def _merger_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, list[object]]:
         dist = float((g["pupils_moved"] * g["distance_m"]).sum() / max(moved, 1e-9))
         year = int(g["year"].max())
         note_zh = "，部分学生超出服务半径，需寄宿或校车接送" if far else ""
-        note_en = "; some pupils beyond the service radius: boarding or school bus needed" if far else ""
+        note_en = (
+            "; some pupils beyond the service radius: boarding or school bus needed" if far else ""
+        )
         level = str(first["level"])
         rows.append(
             {

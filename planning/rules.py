@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -81,7 +82,8 @@ def kindergarten_needs(
     classes = min(standards.standard_classes("kindergarten"))
     places = float(classes * standards.class_size("kindergarten"))
     rows = []
-    for r, dist in zip(need.itertuples(), d[d > radius], strict=True):
+    tuples: list[Any] = list(need.itertuples(index=False))
+    for r, dist in zip(tuples, d[d > radius], strict=True):
         res = float(getattr(r, residents_col))
         far = "无" if not np.isfinite(dist) else f"最近{dist:,.0f}米"
         far_en = "none" if not np.isfinite(dist) else f"the nearest is {dist:,.0f} m away"
@@ -151,7 +153,8 @@ def special_education_needs(
     ids = residents["district_id"].astype(str)
     need = residents[(residents["residents"].to_numpy(np.float64) >= threshold) & ~ids.isin(have)]
     rows = []
-    for r in need.itertuples():
+    tuples: list[Any] = list(need.itertuples(index=False))
+    for r in tuples:
         res = float(r.residents)
         rows.append(
             {
@@ -175,7 +178,9 @@ def special_education_needs(
     crs = None
     if district_points is not None and len(out):
         pts = district_points.set_index(district_points["district_id"].astype(str)).geometry
-        geoms = [pts[d].representative_point() if d in pts.index else None for d in out["district_id"]]
+        geoms = [
+            pts[d].representative_point() if d in pts.index else None for d in out["district_id"]
+        ]
         crs = district_points.crs
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=crs))
 

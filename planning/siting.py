@@ -129,7 +129,7 @@ class _Geometry:
         return self._tree
 
     def nearest(self, rows: IntArray, k: int) -> tuple[FloatArray, IntArray]:
-        """The ``k`` nearest sites of each row (distances ascending, ties by site order)."""
+        """Return the ``k`` nearest sites of each row (ascending; ties by site order)."""
         if self.dense is not None:
             block = self.dense[rows]
             m = block.shape[1]
@@ -374,7 +374,11 @@ class SitingProblem:
         open site lies beyond its list gets the list widened to that site and the model is
         solved again (from the previous answer). When no demand is left beyond its list,
         the truncated objective equals the full one, so the answer is optimal for the full
-        problem (up to ``mip_rel_gap``).
+        problem (up to ``mip_rel_gap``). Before HiGHS, a heuristic answer (greedy, then
+        each new site moved to the best site of its cluster) and a Lagrangian bound are
+        computed: when they meet, that answer is returned as optimal; otherwise sites whose
+        reduced cost rules them out are fixed, and the heuristic is HiGHS's first incumbent
+        (so a time limit still returns a good answer, with the gap to the best bound).
 
         Parameters
         ----------
@@ -406,8 +410,11 @@ class SitingProblem:
         if method == "greedy" or (method == "auto" and n * m > MAX_EXACT_PAIRS):
             open_ = self._greedy_p_median(p, free)
             return self._p_median_result(
-                open_, None, t0, "greedy heuristic (not exact): add the site that cuts the "
-                "total distance most, p times"
+                open_,
+                None,
+                t0,
+                "greedy heuristic (not exact): add the site that cuts the "
+                "total distance most, p times",
             )
         k = max(1, min(k_nearest, m))
         lists = _Lists.build(self._geo, np.arange(n), k)
@@ -418,7 +425,9 @@ class SitingProblem:
         ub = self._objective(best)
         lb, forced_out, forced_in = self._lagrangian(lists, p, free, ub)
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
-            solved0 = _Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
+            solved0 = _Solved(
+                best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal"
+            )
             return self._p_median_result(
                 best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
             )
@@ -437,7 +446,10 @@ class SitingProblem:
                     solved = _Solved(x, ub, max(solved.bound, lb), solved.gap, solved.status)
                 else:
                     solved = _Solved(
-                        solved.x, solved.objective, max(solved.bound, lb), solved.gap,
+                        solved.x,
+                        solved.objective,
+                        max(solved.bound, lb),
+                        solved.gap,
                         solved.status,
                     )
             if solved is None:
@@ -448,8 +460,10 @@ class SitingProblem:
                     )
                 open_ = self._greedy_p_median(p, free)
                 return self._p_median_result(
-                    open_, None, t0, "greedy heuristic (not exact): HiGHS found no answer in "
-                    "the time limit"
+                    open_,
+                    None,
+                    t0,
+                    "greedy heuristic (not exact): HiGHS found no answer in the time limit",
                 )
             open_ = solved.x[:m] > 0.5
             d_open, _ = self._geo.nearest_open(np.flatnonzero(open_))
@@ -661,9 +675,17 @@ class SitingProblem:
             tl = ll[~lists.complete[level_row[ll]]]
             x0[beyond_col[level_row[tl]]] = np.clip(1.0 - cum[tl], 0.0, 1.0)
         solved = _highs(
-            cost, a, row_lo, row_hi, col_lo, col_hi, integer,
-            time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=x0,
-        )  # fmt: skip
+            cost,
+            a,
+            row_lo,
+            row_hi,
+            col_lo,
+            col_hi,
+            integer,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=mip_rel_gap,
+            start=x0,
+        )
         if solved is None:
             return None
         return _Solved(
@@ -753,7 +775,7 @@ class SitingProblem:
         """
         t0 = time.perf_counter()
         free = self._check_p(p, exact_p=True)
-        n, m = self.shape
+        _, m = self.shape
         cover = self._geo.within(radius_m)
         w = self.weights
         if method == "greedy" or (method == "auto" and cover.nnz > MAX_EXACT_PAIRS):
@@ -783,10 +805,17 @@ class SitingProblem:
         hit = np.zeros(nr)
         np.maximum.at(hit, np.repeat(np.arange(nr), np.diff(sub.indptr)), greedy[sub.indices])
         solved = _highs(
-            cost, a, row_lo, row_hi, col_lo, col_hi, integer,
-            time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
+            cost,
+            a,
+            row_lo,
+            row_hi,
+            col_lo,
+            col_hi,
+            integer,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=mip_rel_gap,
             start=np.r_[greedy.astype(np.float64), hit],
-        )  # fmt: skip
+        )
         if solved is None:
             if method == "exact":
                 raise InfeasibleError(
@@ -838,11 +867,12 @@ class SitingProblem:
         first = np.flatnonzero(cand)[::-1]
         j_best[row_of[first]] = cover.indices[first]
         objective = float(self.weights[covered].sum())
-        site = np.where(covered, self.site_ids.to_numpy()[np.maximum(j_best, 0)], None)
+        labels = self.site_ids.to_numpy()[np.maximum(j_best, 0)].astype(object)
+        site = np.where(covered, labels, np.array(None, dtype=object))
         assignment = pd.DataFrame(
             {
                 "demand_id": self.demand_ids.to_numpy(),
-                "site_id": pd.array(site, dtype=object),
+                "site_id": site,
                 "weight": self.weights,
                 "distance_m": np.where(covered, d_best, np.nan),
             }
@@ -911,7 +941,7 @@ class SitingProblem:
                 [
                     Problem(
                         "sites",
-                        f"site {self.site_ids[j]}: capacity {cap[j]}; capacitated siting "
+                        f"site {self.site_ids[int(j)]}: capacity {cap[j]}; capacitated siting "
                         "needs places ≥ 0 for every site",
                         row=int(j) + 1,
                         column="capacity",
@@ -981,17 +1011,30 @@ class SitingProblem:
         r_link = n + m + np.arange(int(linked.sum()))  # x - y ≤ 0 for new sites
         r_card = n + m + len(r_link)
         rows = np.concatenate(
-            [r_assign[row_of], r_assign, r_cap[j_of], r_cap, r_link, r_link,
-             np.full(int(free.sum()), r_card)]
-        )  # fmt: skip
+            [
+                r_assign[row_of],
+                r_assign,
+                r_cap[j_of],
+                r_cap,
+                r_link,
+                r_link,
+                np.full(int(free.sum()), r_card),
+            ]
+        )
         cols = np.concatenate(
-            [col_x, col_u, col_x, np.arange(m), col_x[linked], j_of[linked],
-             np.flatnonzero(free)]
-        )  # fmt: skip
+            [col_x, col_u, col_x, np.arange(m), col_x[linked], j_of[linked], np.flatnonzero(free)]
+        )
         vals = np.concatenate(
-            [np.ones(nx), np.ones(n), w[row_of], -self.capacity, np.ones(len(r_link)),
-             -np.ones(len(r_link)), np.ones(int(free.sum()))]
-        )  # fmt: skip
+            [
+                np.ones(nx),
+                np.ones(n),
+                w[row_of],
+                -self.capacity,
+                np.ones(len(r_link)),
+                -np.ones(len(r_link)),
+                np.ones(int(free.sum())),
+            ]
+        )
         n_row = r_card + 1
         n_col = ny + nx + n
         a = sp.csc_array((vals, (rows, cols)), shape=(n_row, n_col))
@@ -1009,9 +1052,16 @@ class SitingProblem:
         cost1 = np.zeros(n_col)
         cost1[col_u] = w
         s1 = _highs(
-            cost1, a, row_lo, row_hi, col_lo, col_hi, integer,
-            time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
-        )  # fmt: skip
+            cost1,
+            a,
+            row_lo,
+            row_hi,
+            col_lo,
+            col_hi,
+            integer,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=mip_rel_gap,
+        )
         if s1 is None:
             return None
         # phase 2: keep the unassigned weight at phase 1's, least distance
@@ -1023,9 +1073,17 @@ class SitingProblem:
         cost2 = np.zeros(n_col)
         cost2[col_x] = w[row_of] * dist
         s2 = _highs(
-            cost2, a2, row_lo2, row_hi2, col_lo, col_hi, integer,
-            time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=s1.x,
-        )  # fmt: skip
+            cost2,
+            a2,
+            row_lo2,
+            row_hi2,
+            col_lo,
+            col_hi,
+            integer,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=mip_rel_gap,
+            start=s1.x,
+        )
         if s2 is None:
             return s1
         status = "optimal" if s1.status == s2.status == "optimal" else "time_limit"
@@ -1134,7 +1192,9 @@ class SitingProblem:
                 "site_id": self.site_ids.to_numpy(),
                 "fixed": self.fixed,
                 "open": open_,
-                "assigned": self.site_ids.map(load).to_numpy(dtype=np.float64, na_value=0.0),
+                "assigned": self.site_ids.map(load.to_dict()).to_numpy(
+                    dtype=np.float64, na_value=0.0
+                ),
                 "capacity": self.capacity,
             }
         )
@@ -1235,7 +1295,7 @@ class _Lists:
 def _nearest_lists(
     geo: _Geometry, rows: IntArray, k: int
 ) -> tuple[FloatArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
-    """Padded (rows × width) nearest-site lists of at least ``k`` sites, ties kept whole."""
+    """Return padded nearest-site lists of at least ``k`` sites per row, ties kept whole."""
     _, m = geo.shape
     k = min(k, m)
     kk = min(k + 1, m)
@@ -1386,11 +1446,15 @@ def _weights(values: pd.Series, source: str, column: str) -> FloatArray:
     if len(bad):
         raise InputError(
             [
-                Problem(source, f"got {_show(values.iloc[i])}; expected a number ≥ 0", row=int(i) + 1,
-                        column=column)
+                Problem(
+                    source,
+                    f"got {_show(values.iloc[i])}; expected a number ≥ 0",
+                    row=int(i) + 1,
+                    column=column,
+                )
                 for i in bad[:20]
             ]
-        )  # fmt: skip
+        )
     return w
 
 

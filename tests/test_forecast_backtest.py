@@ -207,4 +207,16 @@ class TestEnsemble:
             "a": [2021, 2022, 2023],
             "b": [2021, 2022, 2023],
         }
-        assert (fut["lower"] < fut["value"]).all() and (fut["value"] < fut["upper"]).all()
+        assert (fut["lower"] <= fut["value"]).all() and (fut["value"] <= fut["upper"]).all()
+        assert (fut["upper"] > fut["lower"]).all()
+
+
+def test_empirical_bounds_are_quantiles_of_past_log_errors():
+    from xuewei.forecast.backtest import empirical_bounds
+
+    errs = np.log(np.array([0.9, 0.95, 1.0, 1.05, 1.1]))
+    lower, upper = empirical_bounds(np.array([100.0]), errs, 0.5)
+    assert lower[0] == pytest.approx(100 * 0.95) and upper[0] == pytest.approx(100 * 1.05)
+    # all past forecasts too high: the interval still contains the forecast
+    lower, upper = empirical_bounds(np.array([100.0]), np.log([0.8, 0.9]), 0.8)
+    assert upper[0] == 100.0 and lower[0] < 100.0

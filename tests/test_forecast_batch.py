@@ -53,3 +53,10 @@ def test_dask_matches_local():
     dask = forecast_batch(pop, horizon=2026, method="arima", engine="dask", n_workers=2)
     pd.testing.assert_frame_equal(local.forecasts, dask.forecasts)
     pd.testing.assert_frame_equal(local.failures, dask.failures)
+
+
+def test_ensemble_method_per_area():
+    pop = synth_counties(2, seed=5, years=range(2008, 2025))
+    r = forecast_batch(pop, horizon=2027, method="ensemble")
+    assert r.ok and set(r.forecasts["method"]) == {"ensemble"}
+    assert r.forecasts.groupby("district_id")["year"].agg(list).tolist() == [[2025, 2026, 2027]] * 2

@@ -528,6 +528,13 @@ def test_catchments_layer(districts, schools, gaps, catchments) -> None:
     assert "学区 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
     assert "长郡中学" in tips[1]
     assert '"dashArray": "6 4"' in page
+    # with years, the map's year is drawn (or the latest before it)
+    by_year = pd.concat([catchments.assign(year=2024), catchments.iloc[:1].assign(year=2030)])
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, catchments=by_year, scenario=85, year=2030, title="t"
+    )
+    names = [c.layer_name for c in m._children.values() if hasattr(c, "layer_name")]
+    assert "学区 Catchments: 初中 Junior secondary" not in names
     # legend: an outline per level drawn
     assert 'class="xuewei-outline" style="border-color:#1f78b4"' in page
 
@@ -544,7 +551,12 @@ def test_unserved_estates_in_their_own_layer(districts, schools, gaps, estates) 
     layers = re.findall(r"var points = (\[.*?\]);\n", page)
     unserved_layer = json.loads(layers[-1])
     assert [row[5] for row in unserved_layer] == [html.escape(XSS)]
-    assert '"color":"#e7298a","weight":3' in page  # the thick magenta ring
+    assert '"color":"#e7298a","weight":2.5' in page  # the thick magenta ring
+    popup = _markers(page)["梅溪湖一期"]["popup"]
+    assert "就读学校 Assigned school · 小学 Primary</th><td>麓山国际实验学校" in popup
+    # the pipeline's spelling of the same column
+    renamed = estates.rename(columns={"assigned_school_primary": "primary_school_id"})
+    page = _page(districts, schools, gaps, estates=renamed)
     popup = _markers(page)["梅溪湖一期"]["popup"]
     assert "就读学校 Assigned school · 小学 Primary</th><td>麓山国际实验学校" in popup
     assert 'class="xuewei-ring"' in page  # legend
@@ -794,9 +806,9 @@ def test_switchable_scenarios(districts, schools, gaps) -> None:
     )
     layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
     assert [layer.layer_name for layer in layers] == [
-        "学位缺口（区县） Place gap by district · 85 places per 1,000 / 千人指标 85",
-        "学位缺口（区县） Place gap by district · 80 places per 1,000 / 千人指标 80",
-        "学位缺口（区县） Place gap by district · 90 places per 1,000 / 千人指标 90",
+        "学位缺口 Place gap · 千人指标 85",
+        "学位缺口 Place gap · 千人指标 80",
+        "学位缺口 Place gap · 千人指标 90",
     ]
     assert [layer.show for layer in layers] == [True, False, False]
     page = maps.render_html(m)

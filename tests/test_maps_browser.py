@@ -588,8 +588,6 @@ def test_scenario_layers_switch_one_at_a_time(browser, changsha, tmp_path) -> No
         assert not any("千人指标 85" in text for text in checked)
         layers = {e["name"]: e["on"] for e in loaded.js(_LAYERS_JS, [map_name, control_name])}
         gap_on = [name for name, on in layers.items() if "Place gap" in name and on]
-        assert gap_on == [
-            "学位缺口（区县） Place gap by district · 90 places per 1,000 / 千人指标 90"
-        ]
+        assert gap_on == ["学位缺口 Place gap · 千人指标 90"]
         assert "千人指标 90" in loaded.page.locator(".xuewei-subtitle").inner_text()
         assert loaded.errors == []

@@ -103,8 +103,9 @@ def test_inputs_untouched() -> None:
 
 
 def test_unserved_residents_hand_computed() -> None:
-    d = gpd.GeoDataFrame({"residents": [100, 50, 25]},
-                         geometry=[Point(0, 0), Point(2000, 0), Point(700, 0)])  # fmt: skip
+    d = gpd.GeoDataFrame(
+        {"residents": [100, 50, 25]}, geometry=[Point(0, 0), Point(2000, 0), Point(700, 0)]
+    )
     s = gpd.GeoDataFrame({"school_id": ["x"]}, geometry=[Point(100, 0)])
     assert unserved_residents(d, s, radius_m=500) == 75.0
     assert unserved_residents(d, s, radius_m=600) == 50.0
@@ -119,10 +120,14 @@ def test_unserved_residents_hand_computed() -> None:
 def test_proposals_never_leave_more_unserved(seed: int, n_schools: int, n_new: int) -> None:
     rng = np.random.default_rng(seed)
     rows = [
-        (f"s{i}", *rng.uniform(0, 3000, 2), float(rng.choice([90, 270, 540, 1080])),
-         float(rng.integers(10, 600)))
+        (
+            f"s{i}",
+            *rng.uniform(0, 3000, 2),
+            float(rng.choice([90, 270, 540, 1080])),
+            float(rng.integers(10, 600)),
+        )
         for i in range(n_schools)
-    ]  # fmt: skip
+    ]
     rows = [(sid, x, y, cap, min(enr, cap)) for sid, x, y, cap, enr in rows]
     schools = _schools(rows)
     demand = gpd.GeoDataFrame(
@@ -131,11 +136,15 @@ def test_proposals_never_leave_more_unserved(seed: int, n_schools: int, n_new: i
         crs=4547,
     )
     new = gpd.GeoDataFrame(
-        {"site_id": [f"n{i}" for i in range(n_new)], "level": "primary",
-         "places": 540.0, "year": 2025 + rng.integers(0, 5, n_new)},
+        {
+            "site_id": [f"n{i}" for i in range(n_new)],
+            "level": "primary",
+            "places": 540.0,
+            "year": 2025 + rng.integers(0, 5, n_new),
+        },
         geometry=gpd.points_from_xy(*rng.uniform(0, 3000, (2, n_new))),
         crs=4547,
-    )  # fmt: skip
+    )
     radius = S.service_radius_m("primary")
     before = unserved_residents(demand, schools, radius_m=radius)
     m = plan_mergers(schools, S, base_year=2025, new_schools=new)
@@ -145,18 +154,25 @@ def test_proposals_never_leave_more_unserved(seed: int, n_schools: int, n_new: i
         ignore_index=True,
     )
     after = unserved_residents(
-        demand, gpd.GeoDataFrame(open_after, crs=4547), radius_m=radius,
-        rehomed=merged, rehomed_schools=schools,
-    )  # fmt: skip
+        demand,
+        gpd.GeoDataFrame(open_after, crs=4547),
+        radius_m=radius,
+        rehomed=merged,
+        rehomed_schools=schools,
+    )
     assert after <= before
     # every merged school's pupils are moved in full, never before the receivers exist
-    for sid, g in m.dropna(subset=["receiver_id"]).groupby("school_id"):
+    for _, g in m.dropna(subset=["receiver_id"]).groupby("school_id"):
         assert g["pupils_moved"].sum() == pytest.approx(g["enrolment"].iloc[0])
         opens = new.set_index("site_id")["year"]
         for rid, year in zip(g["receiver_id"], g["year"], strict=True):
             assert year >= opens.get(rid, 2025)
     # receivers never exceed their places
     moved_in = m.dropna(subset=["receiver_id"]).groupby("receiver_id")["pupils_moved"].sum()
-    cap = pd.concat([schools.set_index("school_id")["places"] - schools.set_index("school_id")["enrolment"],
-                     new.set_index("site_id")["places"]])  # fmt: skip
+    cap = pd.concat(
+        [
+            schools.set_index("school_id")["places"] - schools.set_index("school_id")["enrolment"],
+            new.set_index("site_id")["places"],
+        ]
+    )
     assert (moved_in <= cap.loc[moved_in.index] + 1e-9).all()

@@ -172,3 +172,38 @@ def test_cli_validate(small_plan, tmp_path):
     assert "schools.csv row 5, column `capacity`" in bad.output
     assert "schools.csv row 7, column `level`" in bad.output
     assert "population.csv row 1, column `population`" in bad.output
+
+
+def test_cli_map_redraw_and_offline(written, tmp_path):
+    _, out = written
+    gpkg = out / "plan.gpkg"
+    one = tmp_path / "m90.html"
+    res = runner.invoke(
+        app,
+        ["map", str(gpkg), "--scenario", "90", "--year", "2030", "--out", str(one), "--offline"],
+    )
+    assert res.exit_code == 0, res.output
+    html = one.read_text(encoding="utf-8")
+    assert "2030" in html and "unpkg.com" not in html and "cdn.jsdelivr" not in html
+    pair = tmp_path / "cmp.html"
+    res = runner.invoke(app, ["map", str(gpkg), "--compare", "80,90", "--out", str(pair)])
+    assert res.exit_code == 0, res.output
+    assert pair.read_text(encoding="utf-8").count("<iframe") == 2
+    bad = runner.invoke(app, ["map", str(gpkg), "--compare", "80", "--out", str(pair)])
+    assert bad.exit_code == 2
+    missing = runner.invoke(
+        app, ["map", str(gpkg), "--scenario", "95", "--out", str(tmp_path / "x.html")]
+    )
+    assert missing.exit_code == 1 and "95" in missing.output
+
+
+def test_cli_png_and_lang(small_plan, tmp_path):
+    res = runner.invoke(
+        app, ["plan", str(small_plan), "--out", str(tmp_path), "--png", "--lang", "en"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = runner.invoke(
+        app, ["plan", str(small_plan), "--out", str(tmp_path / "b"), "--tiles", "googlemaps"]
+    )
+    assert bad.exit_code == 2 and "googlemaps" in bad.output

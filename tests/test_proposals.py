@@ -89,9 +89,15 @@ def test_expansions_first_and_capped_by_school_size() -> None:
 
 def test_staging_dates_each_addition_when_the_gap_needs_it() -> None:
     schools = pd.DataFrame(
-        {"district_id": "d1", "school_id": ["a"], "level": "primary", "classes": [24],
-         "max_classes": [30], "places": [1080.0]}
-    )  # fmt: skip
+        {
+            "district_id": "d1",
+            "school_id": ["a"],
+            "level": "primary",
+            "classes": [24],
+            "max_classes": [30],
+            "places": [1080.0],
+        }
+    )
     g = _gaps([-10.0, 100.0, 500.0, 2000.0], years=[2026, 2027, 2028, 2029])
     out = staged_additions(g, S, schools=schools)
     assert out["kind"].tolist() == ["expansion", "new_build", "new_build"]
@@ -129,9 +135,18 @@ def _site_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def test_locate_new_schools_picks_sites_near_demand() -> None:
     estates, sites = _site_frames()
     # primary pupils at 90 ‰ × 2/3: 6,000 → 360, 9,000 → 540; total 1,800
-    adds = staged_additions(pd.DataFrame({"district_id": "d1", "year": [2030],
-                                          "level": "primary", "scenario": 90.0,
-                                          "gap": [1800.0]}), S)  # fmt: skip
+    adds = staged_additions(
+        pd.DataFrame(
+            {
+                "district_id": "d1",
+                "year": [2030],
+                "level": "primary",
+                "scenario": 90.0,
+                "gap": [1800.0],
+            }
+        ),
+        S,
+    )
     assert adds["places"].tolist() == [1350.0, 540.0]
     out = locate_new_schools(adds, estates, sites, S)
     assert sorted(out["site_id"]) == ["s1", "s2"]
@@ -174,3 +189,14 @@ def test_proposals_table_columns_and_rationale() -> None:
     assert list(empty.columns) == [*PROPOSAL_COLUMNS, "geometry"] and len(empty) == 0
     assert math.isnan(table["pupils_moved"].iloc[0])
     np.testing.assert_array_equal(table["year"].to_numpy(dtype=int) >= 2026, True)
+
+
+def test_one_school_per_site_across_levels() -> None:
+    estates, sites = _site_frames()
+    g = pd.concat([_gaps([1000.0]), _gaps([600.0], level="junior")])
+    out = locate_new_schools(staged_additions(g, S), estates, sites, S, radius_m=5000)
+    placed = out["site_id"].dropna()
+    assert placed.is_unique
+    # the 12-class site s3 only takes a 12-class school (or none)
+    small = out[out["site_id"] == "s3"]
+    assert (small["classes"] <= 12).all()

@@ -103,15 +103,19 @@ def test_hand_computed_line() -> None:
 
 
 def test_fixed_sites_stay_open_and_count() -> None:
-    demand = pd.DataFrame({"x": [0.0, 1000.0, 2000.0], "y": 0.0, "w": [10, 10, 10]})
+    demand = pd.DataFrame({"x": [0.0, 1000.0, 2000.0], "y": 0.0, "w": [10, 10, 20]})
     sites = pd.DataFrame(
-        {"site_id": ["old", "n1", "n2"], "x": [0.0, 1000.0, 2000.0], "y": 0.0,
-         "fixed": [True, False, False]}
-    )  # fmt: skip
+        {
+            "site_id": ["old", "n1", "n2"],
+            "x": [0.0, 1000.0, 2000.0],
+            "y": 0.0,
+            "fixed": [True, False, False],
+        }
+    )
     problem = SitingProblem.from_points(demand, sites, weight_col="w")
     r = problem.p_median(1)
     assert r.sites.set_index("site_id").loc["old", "open"]
-    assert r.open_sites == ["n2"]  # 10 × 1000 left, against 10 × 1000 + 10 × 2000 ... n1
+    assert r.open_sites == ["n2"]  # n2: 10 × 1,000 = 10,000; n1: 20 × 1,000 = 20,000
     assert r.objective == 10_000.0
     assert problem.mclp(0, radius_m=10).objective == 10.0
 
@@ -142,9 +146,12 @@ def test_capacitated_reports_unassigned_and_conserves() -> None:
 def test_capacitated_spare_places_of_existing_schools_count() -> None:
     # existing school (spare 30) beside village a; a new site beside village b
     p = SitingProblem.from_cost_matrix(
-        [[0, 900], [900, 0]], [50, 40], capacity=[30, 1000], fixed=[True, False],
+        [[0, 900], [900, 0]],
+        [50, 40],
+        capacity=[30, 1000],
+        fixed=[True, False],
         site_ids=["old", "new"],
-    )  # fmt: skip
+    )
     none = p.capacitated(0, radius_m=500)
     assert none.unassigned == 60.0  # 20 of a and all 40 of b
     one = p.capacitated(1, radius_m=500)

@@ -7,7 +7,7 @@ overwrite outputs without ``--overwrite``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import pandas as pd
 import typer
@@ -16,7 +16,9 @@ from rich.table import Table
 
 from xuewei.config import load_plan
 from xuewei.errors import XueweiError
-from xuewei.outputs import write_outputs
+from xuewei.maps import BASEMAPS
+from xuewei.maps.plan_map import Lang
+from xuewei.outputs import MapOptions, redraw_map, write_outputs
 from xuewei.pipeline import PlanResult, run_plan, validate_plan
 
 __all__ = ["app", "main"]
@@ -43,20 +45,60 @@ OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace outputs that already exist.")
 ]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Self-contained map page that opens without internet (no tiles)."
+    ),
+]
+TilesOption = Annotated[
+    str,
+    typer.Option(
+        "--tiles",
+        help="Base map: osm, amap, amap_satellite, tianditu, tianditu_satellite or none.",
+    ),
+]
+TiandituOption = Annotated[
+    str | None, typer.Option("--tianditu-key", help="Tianditu (天地图) API key.")
+]
+LangOption = Annotated[str, typer.Option("--lang", help="Map labels: zh, en or both.")]
+PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map, plan.png.")]
+
+
+def _map_options(
+    offline: bool, tiles: str, tianditu_key: str | None, lang: str, png: bool
+) -> MapOptions:
+    if lang not in ("zh", "en", "both"):
+        raise typer.BadParameter(f"--lang {lang!r}: expected zh, en or both")
+    if tiles not in BASEMAPS:
+        raise typer.BadParameter(f"--tiles {tiles!r}: expected one of {', '.join(BASEMAPS)}")
+    return MapOptions(
+        offline=offline,
+        tiles=tiles,
+        tianditu_key=tianditu_key,
+        lang=cast(Lang, lang),
+        png=png,
+    )
 
 
 @app.command()
 def demo(
     out: OutOption = Path("out/changsha"),
     overwrite: OverwriteOption = False,
+    offline: OfflineOption = False,
+    tiles: TilesOption = "osm",
+    tianditu_key: TiandituOption = None,
+    lang: LangOption = "both",
+    png: PngOption = False,
 ) -> None:
     """Run the embedded Changsha (长沙) plan and write its outputs.
 
-    Example: xuewei demo --out out/changsha --overwrite
+    Example: xuewei demo --out out/changsha --overwrite --offline
     """
     from xuewei.data import CHANGSHA_DIR
 
-    _run(CHANGSHA_DIR / "plan.toml", out, overwrite)
+    options = _map_options(offline, tiles, tianditu_key, lang, png)
+    _run(CHANGSHA_DIR / "plan.toml", out, overwrite, options)
 
 
 @app.command()
@@ -64,12 +106,69 @@ def plan(
     plan_file: Annotated[Path, typer.Argument(help="The plan's TOML file.")],
     out: OutOption = Path("out"),
     overwrite: OverwriteOption = False,
+    offline: OfflineOption = False,
+    tiles: TilesOption = "osm",
+    tianditu_key: TiandituOption = None,
+    lang: LangOption = "both",
+    png: PngOption = False,
 ) -> None:
     """Run a plan file end to end: forecast, places required and offered, gaps, outputs.
 
-    Example: xuewei plan my_county/plan.toml --out out/my_county
+    Example: xuewei plan my_county/plan.toml --out out/my_county --tiles amap
     """
-    _run(plan_file, out, overwrite)
+    options = _map_options(offline, tiles, tianditu_key, lang, png)
+    _run(plan_file, out, overwrite, options)
+
+
+@app.command("map")
+def map_(
+    result: Annotated[Path, typer.Argument(help="A saved result: plan.gpkg.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "map.html"
+    ),
+    scenario: Annotated[
+        float | None, typer.Option(help="Places per 1,000 residents to show.")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Year to show (default the horizon).")] = None,
+    level: Annotated[str, typer.Option(help="compulsory, primary or junior.")] = "compulsory",
+    compare: Annotated[
+        str | None, typer.Option(help="Two scenarios side by side, e.g. 80,90.")
+    ] = None,
+    overwrite: OverwriteOption = False,
+    offline: OfflineOption = False,
+    tiles: TilesOption = "osm",
+    tianditu_key: TiandituOption = None,
+    lang: LangOption = "both",
+) -> None:
+    """Re-draw the map of a saved result for another scenario, year or level.
+
+    Example: xuewei map out/changsha/plan.gpkg --scenario 90 --year 2030 --out map90.html
+    """
+    options = _map_options(offline, tiles, tianditu_key, lang, False)
+    pair: tuple[float, float] | None = None
+    if compare is not None:
+        try:
+            a, b = (float(x) for x in compare.split(","))
+        except ValueError as exc:
+            raise typer.BadParameter(
+                f"--compare {compare!r}: expected two numbers, e.g. 80,90"
+            ) from exc
+        pair = (a, b)
+    try:
+        path = redraw_map(
+            result,
+            out,
+            scenario=scenario,
+            year=year,
+            level=level,
+            compare=pair,
+            overwrite=overwrite,
+            options=options,
+        )
+    except (XueweiError, ValueError) as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    _console().print(f"[bold]wrote[/] {path}", highlight=False)
 
 
 @app.command()
@@ -97,13 +196,13 @@ def validate(
     console.print(f"[green]{plan_file}: all inputs valid[/]", highlight=False)
 
 
-def _run(plan_file: Path, out: Path, overwrite: bool) -> None:
+def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> None:
     console = _console()
     try:
-        with console.status("reading inputs, forecasting, computing gaps…"):
+        with console.status("reading inputs, forecasting, assigning catchments…"):
             result = run_plan(load_plan(plan_file))
         with console.status("writing outputs…"):
-            paths = write_outputs(result, out, overwrite=overwrite)
+            paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
     except XueweiError as exc:
         _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc

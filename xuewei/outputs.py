@@ -16,7 +16,9 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -29,18 +31,22 @@ from openpyxl.utils import get_column_letter
 
 from xuewei import maps
 from xuewei.errors import OutputExistsError
+from xuewei.maps.plan_map import Lang
 from xuewei.pipeline import PlanResult
 from xuewei.planning import COMPULSORY
 
 __all__ = [
     "OUTPUT_FILES",
+    "MapOptions",
     "atomic_path",
     "forecast_table",
+    "redraw_map",
     "write_forecast_csv",
     "write_geopackage",
     "write_map",
     "write_outputs",
     "write_report",
+    "write_static_map",
 ]
 
 #: The files :func:`write_outputs` writes into the output folder.
@@ -153,7 +159,11 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
 
 
 def write_outputs(
-    result: PlanResult, out_dir: str | Path, *, overwrite: bool = False
+    result: PlanResult,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    map_options: MapOptions | None = None,
 ) -> dict[str, Path]:
     """Write every output of a plan run into ``out_dir``.
 
@@ -165,12 +175,15 @@ def write_outputs(
         The folder; created if needed.
     overwrite
         Replace existing outputs. Without it, nothing is written if any output exists.
+    map_options
+        How the map is drawn (offline, base map, language, a PNG too).
 
     Returns
     -------
     dict
-        Output name → path: ``gpkg``, ``report``, ``forecast``, ``map``.
+        Output name → path: ``gpkg``, ``report``, ``forecast``, ``map`` (and ``png``).
     """
+    options = map_options or MapOptions()
     out = Path(out_dir)
     paths = {
         "gpkg": out / "plan.gpkg",
@@ -178,6 +191,8 @@ def write_outputs(
         "forecast": out / "forecast.csv",
         "map": out / "plan.html",
     }
+    if options.png:
+        paths["png"] = out / "plan.png"
     if not overwrite:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
@@ -187,7 +202,9 @@ def write_outputs(
     write_geopackage(result, paths["gpkg"], overwrite=overwrite)
     write_report(result, paths["report"], overwrite=overwrite)
     write_forecast_csv(result, paths["forecast"], overwrite=overwrite)
-    write_map(result, paths["map"], overwrite=overwrite)
+    write_map(result, paths["map"], overwrite=overwrite, options=options)
+    if options.png:
+        write_static_map(result, paths["png"], overwrite=overwrite, options=options)
     return paths
 
 
@@ -297,6 +314,93 @@ def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
     return layer
 
 
+def _plan_table(result: PlanResult) -> pd.DataFrame:
+    """Key–value facts of the run, so that a saved result can be re-drawn (``xuewei map``)."""
+    facts = {
+        "name": result.plan.name,
+        "name_en": result.plan.name_en,
+        "base_year": str(result.base_year),
+        "horizon": str(result.plan.horizon),
+        "default_scenario": f"{result.standards.default_scenario:g}",
+        "data_note": result.plan.data_note or "",
+        "crs": result.crs.to_string(),
+    }
+    return pd.DataFrame({"key": list(facts), "value": list(facts.values())})
+
+
+def redraw_map(
+    gpkg: str | Path,
+    path: str | Path,
+    *,
+    scenario: float | None = None,
+    year: int | None = None,
+    level: str = COMPULSORY,
+    compare: tuple[float, float] | None = None,
+    overwrite: bool = False,
+    options: MapOptions | None = None,
+) -> Path:
+    """Re-draw the map of a saved result (``plan.gpkg``) for any scenario, year or level.
+
+    Parameters
+    ----------
+    gpkg
+        A ``plan.gpkg`` written by :func:`write_outputs`.
+    path
+        The HTML file to write.
+    scenario, year, level
+        What the choropleth shows; default the run's default scenario and horizon.
+    compare
+        Two scenarios (places per 1,000) to show side by side instead of one map.
+    overwrite
+        Replace an existing file.
+    options
+        Offline, base map, language.
+    """
+    options = options or MapOptions()
+    layers = dict(pyogrio.list_layers(gpkg).tolist())
+    facts = dict(pyogrio.read_dataframe(gpkg, layer="plan").set_index("key")["value"])
+    read = {
+        name: pyogrio.read_dataframe(gpkg, layer=name)
+        for name in ("districts", "schools", "estates", "catchments")
+        if name in layers
+    }
+    gaps = pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="gaps"))
+    title = facts["name"] + (f" {facts['name_en']}" if facts.get("name_en") else "")
+    common: dict[str, Any] = {
+        "gaps": gaps,
+        "estates": read.get("estates"),
+        "catchments": read.get("catchments"),
+        "year": int(facts["horizon"]) if year is None else year,
+        "level": level,
+        "title": title,
+        "data_note": facts.get("data_note") or None,
+        "capacity_col": "places",
+        "lang": options.lang,
+        "tiles": options.tiles,
+        "tianditu_key": options.tianditu_key,
+    }
+    if compare is None:
+        chosen = float(facts["default_scenario"]) if scenario is None else scenario
+        m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, **common)
+        html = maps.render_html(m, offline=options.offline)
+    else:
+        left, right = (
+            maps.plan_map(read["districts"], read["schools"], scenario=s, **common)
+            for s in compare
+        )
+        html = maps.compare_html(
+            left,
+            right,
+            title=title,
+            left_label=f"千人指标 {compare[0]:g} places per 1,000",
+            right_label=f"千人指标 {compare[1]:g} places per 1,000",
+            offline=options.offline,
+        )
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
+
+
 def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """GeoPackage has no nullable booleans or pandas string arrays: make them plain."""
     out = frame.to_crs(4326) if isinstance(frame, gpd.GeoDataFrame) else frame.copy()
@@ -333,6 +437,7 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     if result.catchments:
         layers["catchments"] = result.catchment_polygons
     layers["gaps"] = result.gaps
+    layers["plan"] = _plan_table(result)
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     # pin the layer timestamps so identical runs give identical files
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"})
@@ -347,29 +452,108 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     return Path(path)
 
 
-def write_map(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Draw the plan map (default scenario, horizon year) and write it as one HTML file."""
-    html = maps.render_html(plan_map_for(result))
+@dataclass(frozen=True)
+class MapOptions:
+    """How the meeting map is drawn.
+
+    Attributes
+    ----------
+    offline
+        Write one self-contained page (Leaflet inlined, no tiles) that opens with no
+        internet, as in a meeting room.
+    tiles
+        Base map: ``osm``, ``amap`` (GCJ-02: every layer is shifted to sit on Amap's
+        streets), ``amap_satellite``, ``tianditu``, ``tianditu_satellite`` (need
+        ``tianditu_key``) or ``none``.
+    tianditu_key
+        A Tianditu (天地图) API key.
+    lang
+        Labels in ``zh``, ``en`` or ``both``.
+    png
+        Also write a static map, ``plan.png``, for documents.
+    """
+
+    offline: bool = False
+    tiles: str = "osm"
+    tianditu_key: str | None = None
+    lang: Lang = "both"
+    png: bool = False
+
+
+def write_map(
+    result: PlanResult,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    options: MapOptions | None = None,
+) -> Path:
+    """Draw the plan map (default scenario, horizon year) and write it as one HTML file.
+
+    Every scenario of the plan is a switchable gap layer on the map.
+    """
+    options = options or MapOptions()
+    html = maps.render_html(plan_map_for(result, options=options), offline=options.offline)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
 
 
-def plan_map_for(
+def write_static_map(
+    result: PlanResult,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    options: MapOptions | None = None,
+) -> Path:
+    """Draw the plan map as a PNG (matplotlib) with north arrow, scale bar and legend."""
+    import matplotlib.pyplot as plt
+
+    from xuewei.maps.static import static_map
+
+    options = options or MapOptions()
+    fig = static_map(**_map_layers(result), lang=options.lang)
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=200, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
+def _map_layers(
     result: PlanResult, *, scenario: float | None = None, year: int | None = None
+) -> dict[str, Any]:
+    title = result.plan.name + (f" {result.plan.name_en}" if result.plan.name_en else "")
+    catchments = result.catchment_polygons if result.catchments else None
+    return {
+        "districts": result.districts,
+        "schools": result.schools,
+        "gaps": result.gaps,
+        "estates": estates_layer(result),
+        "catchments": catchments,
+        "scenario": result.standards.default_scenario if scenario is None else scenario,
+        "year": result.plan.horizon if year is None else year,
+        "title": title,
+        "data_note": result.plan.data_note,
+        "capacity_col": "places",
+    }
+
+
+def plan_map_for(
+    result: PlanResult,
+    *,
+    scenario: float | None = None,
+    year: int | None = None,
+    options: MapOptions | None = None,
 ) -> folium.Map:
     """Draw :func:`xuewei.maps.plan_map` for a result (default scenario, horizon year)."""
-    title = result.plan.name + (f" {result.plan.name_en}" if result.plan.name_en else "")
+    options = options or MapOptions()
     return maps.plan_map(
-        result.districts,
-        result.schools,
-        gaps=result.gaps,
-        estates=estates_layer(result),
-        scenario=result.standards.default_scenario if scenario is None else scenario,
-        year=result.plan.horizon if year is None else year,
-        title=title,
-        data_note=result.plan.data_note,
-        capacity_col="places",
+        **_map_layers(result, scenario=scenario, year=year),
+        scenarios=sorted(result.gaps["scenario"].unique().tolist()),
+        lang=options.lang,
+        tiles=options.tiles,
+        tianditu_key=options.tianditu_key,
     )
 
 
