@@ -46,6 +46,8 @@ IntArray = npt.NDArray[np.int64]
 
 #: Above this many demand–site pairs, ``method="auto"`` uses the greedy heuristic.
 MAX_EXACT_PAIRS = 30_000_000
+#: Up to this many pairs the p-median heuristic improves its answer by swaps (dense).
+MAX_SWAP_PAIRS = 12_000_000
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,8 @@ class SitingProblem:
         # bound; sites whose reduced cost proves them out of (or in) every better answer
         # are fixed before HiGHS sees the model.
         best = self._relocate(self._greedy_p_median(p, free), free)
+        if n * m <= MAX_SWAP_PAIRS:
+            best = self._swap(best, free)
         ub = self._objective(best)
         lb, forced_out, forced_in = self._lagrangian(lists, p, free, ub)
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
@@ -494,6 +498,40 @@ class SitingProblem:
     def _objective(self, open_: npt.NDArray[np.bool_]) -> float:
         d, _ = self._geo.nearest_open(np.flatnonzero(open_))
         return float(np.sum(self.weights * d))
+
+    def _swap(
+        self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], max_swaps: int = 2000
+    ) -> npt.NDArray[np.bool_]:
+        """Improve an answer by best-improvement swaps (fast interchange, dense distances)."""
+        n, m = self.shape
+        dist = self._geo.block(np.arange(n), np.arange(m))
+        w = self.weights
+        open_ = open_.copy()
+        rows = np.arange(n)
+        for _ in range(max_swaps):
+            open_idx = np.flatnonzero(open_)
+            if len(open_idx) < 2:
+                break
+            sub = dist[:, open_idx]
+            two = np.argpartition(sub, 1, axis=1)[:, :2]
+            d_two = np.take_along_axis(sub, two, axis=1)
+            first = np.argmin(d_two, axis=1)
+            c1 = two[rows, first]
+            d1 = d_two[rows, first]
+            d2 = d_two[rows, 1 - first]
+            gain = w @ np.maximum(d1[:, None] - dist, 0.0)
+            term = w[:, None] * (np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None]))
+            extra = np.zeros((len(open_idx), m))
+            np.add.at(extra, c1, term)
+            profit = gain[None, :] - extra
+            profit[:, ~free | open_] = -np.inf
+            profit[~free[open_idx], :] = -np.inf
+            r, j = np.unravel_index(int(np.argmax(profit)), profit.shape)
+            if not profit[r, j] > 1e-9 * max(float(w @ d1), 1.0):
+                break
+            open_[open_idx[r]] = False
+            open_[j] = True
+        return open_
 
     def _relocate(
         self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], rounds: int = 20
