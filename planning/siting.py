@@ -427,7 +427,12 @@ class SitingProblem:
         if n * m <= MAX_SWAP_PAIRS:
             best = self._swap(best, free)
         ub = self._objective(best)
-        lb, forced_out, forced_in = self._lagrangian(lists, p, free, ub)
+        lb, forced_out, forced_in, y_lag = self._lagrangian(lists, p, free, ub)
+        if self._objective(y_lag) < ub:  # the Lagrangian answer is often the optimum
+            best = y_lag
+            ub = self._objective(best)
+            lb2, forced_out, forced_in, _ = self._lagrangian(lists, p, free, ub)
+            lb = max(lb, lb2)
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
             solved0 = _Solved(
                 best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal"
@@ -559,8 +564,8 @@ class SitingProblem:
 
     def _lagrangian(
         self, lists: _Lists, p: int, free: npt.NDArray[np.bool_], ub: float, iters: int = 300
-    ) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """Lagrangian bound (assignment rows relaxed) and reduced-cost fixing.
+    ) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Lagrangian bound (assignment rows relaxed), reduced-cost fixing, its answer.
 
         Unlisted pairs are charged the distance to the first site beyond the list, a lower
         bound, so the bound holds for the full problem.
@@ -611,7 +616,7 @@ class SitingProblem:
             best_out = best_rho[other].min()
             out[other] = best_lb + best_rho[other] - worst_in > ub + slack
             inn[chosen] = best_lb - best_rho[chosen] + best_out > ub + slack
-        return best_lb, out, inn
+        return best_lb, out, inn, best_y
 
     def _solve_radius(
         self,
