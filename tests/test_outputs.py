@@ -207,3 +207,31 @@ def test_cli_png_and_lang(small_plan, tmp_path):
         app, ["plan", str(small_plan), "--out", str(tmp_path / "b"), "--tiles", "googlemaps"]
     )
     assert bad.exit_code == 2 and "googlemaps" in bad.output
+
+
+def test_cli_forecast_reports_failures_and_keeps_the_rest(small_city, tmp_path):
+    pop = small_city.population.copy()
+    pop = pop[pop["district_id"] != "990100"]
+    lonely = pd.DataFrame({"district_id": ["999999"], "year": [2024], "population": [1000.0]})
+    src = tmp_path / "pop.csv"
+    pd.concat([pop, lonely], ignore_index=True).to_csv(src, index=False)
+    out = tmp_path / "f.csv"
+    res = runner.invoke(
+        app, ["forecast", str(src), "--out", str(out), "--horizon", "2030", "--method", "ets"]
+    )
+    assert res.exit_code == 1
+    assert "999999" in res.output
+    table = pd.read_csv(out, dtype={"district_id": str}, encoding="utf-8-sig")
+    assert set(table["district_id"]) == set(pop["district_id"])
+    assert table["year"].max() == 2030
+
+
+def test_cli_backtest_writes_accuracy(small_city, tmp_path):
+    src = tmp_path / "pop.csv"
+    small_city.population.to_csv(src, index=False)
+    out = tmp_path / "acc.csv"
+    res = runner.invoke(app, ["backtest", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    acc = pd.read_csv(out)
+    assert {"naive", "ets", "ensemble"} <= set(acc["method"])
+    assert {"mape", "bias", "coverage", "naive_mape"} <= set(acc.columns)

@@ -7,7 +7,7 @@ overwrite outputs without ``--overwrite``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import pandas as pd
 import typer
@@ -18,7 +18,7 @@ from xuewei.config import load_plan
 from xuewei.errors import XueweiError
 from xuewei.maps import BASEMAPS
 from xuewei.maps.plan_map import Lang
-from xuewei.outputs import MapOptions, redraw_map, write_outputs
+from xuewei.outputs import MapOptions, atomic_path, redraw_map, write_outputs
 from xuewei.pipeline import PlanResult, run_plan, validate_plan
 
 __all__ = ["app", "main"]
@@ -196,6 +196,114 @@ def validate(
     console.print(f"[green]{plan_file}: all inputs valid[/]", highlight=False)
 
 
+_FORECAST_METHODS = ("ensemble", "ets", "arima", "drift", "naive")
+
+
+@app.command()
+def forecast(
+    population: Annotated[Path, typer.Argument(help="Population table (CSV/XLSX).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Forecast CSV to write.")] = Path(
+        "forecast.csv"
+    ),
+    horizon: Annotated[int, typer.Option(help="Last year to forecast.")] = 2035,
+    method: Annotated[str, typer.Option(help="ensemble, ets, arima, drift or naive.")] = "ensemble",
+    engine: Annotated[str, typer.Option(help="local, or dask for large batches.")] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
+    ] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Forecast residents of every district or county in a population table.
+
+    One area's failure is reported with its id and does not lose the others' forecasts
+    (they are written); the command then exits 1.
+
+    Example: xuewei forecast hunan_counties.csv --out forecast.csv --engine dask
+    """
+    from xuewei.forecast import forecast_batch
+    from xuewei.gis import read_population
+
+    if method not in _FORECAST_METHODS:
+        raise typer.BadParameter(f"--method {method!r}: expected one of {_FORECAST_METHODS}")
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter(f"--engine {engine!r}: expected local or dask")
+    console = _console()
+    try:
+        table = read_population(population)
+        result = forecast_batch(
+            table,
+            horizon=horizon,
+            method=cast(Any, method),
+            engine=cast(Any, engine),
+            scheduler=scheduler,
+            progress=True,
+        )
+        with atomic_path(out, overwrite=overwrite) as tmp:
+            result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+    except XueweiError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    n_ok = result.forecasts["district_id"].nunique()
+    console.print(f"[bold]wrote[/] {out}: {n_ok} areas forecast to {horizon}", highlight=False)
+    if not result.ok:
+        err = _console(stderr=True)
+        err.print(f"[bold red]{len(result.failures)} area(s) failed:[/]")
+        for row in result.failures.itertuples(index=False):
+            err.print(f"  - {row.district_id}: {row.error}: {row.message}", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def backtest(
+    population: Annotated[Path, typer.Argument(help="Population table (CSV/XLSX).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Accuracy table CSV.")] = Path(
+        "accuracy.csv"
+    ),
+    city_id: Annotated[
+        str | None, typer.Option(help="Id of the city-total rows, to score the share method.")
+    ] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Score the forecast methods by rolling origin (1, 3, 5, 10 years) against naive.
+
+    Prints and saves the accuracy table: MAPE, bias and 80% interval coverage per method and
+    horizon, beside the naive forecast on the same points.
+
+    Example: xuewei backtest population.csv --city-id 430100 --out accuracy.csv
+    """
+    from xuewei.forecast import backtest as run_backtest
+    from xuewei.forecast import backtest_report
+    from xuewei.gis import read_population
+
+    methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
+    try:
+        table = read_population(population)
+        report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
+        with atomic_path(out, overwrite=overwrite) as tmp:
+            report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
+    except XueweiError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console = _console()
+    grid = Table(title="forecast accuracy (rolling origin) · 预测精度回测", title_justify="left")
+    for col in ("method", "quantity", "horizon", "n", "mape", "bias", "coverage", "naive_mape"):
+        grid.add_column(col, justify="left" if col in ("method", "quantity") else "right")
+    for row in report.itertuples(index=False):
+        grid.add_row(
+            str(row.method),
+            str(row.quantity),
+            str(row.horizon),
+            str(row.n),
+            _pct(row.mape),
+            "—" if pd.isna(row.bias) else f"{row.bias:+.2f}%",
+            "—" if pd.isna(row.coverage) else f"{row.coverage:.0%}",
+            _pct(row.naive_mape),
+        )
+    console.print(grid)
+    console.print(f"[bold]wrote[/] {out}", highlight=False)
+
+
 def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> None:
     console = _console()
     try:
@@ -245,6 +353,10 @@ def summary_table(result: PlanResult) -> Table:
         ]
         table.add_row(*cells, end_section=row["district_id"] == summary["district_id"].iloc[-2])
     return table
+
+
+def _pct(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.2f}%"
 
 
 def _int(value: float) -> str:

@@ -21,7 +21,7 @@ from pyproj import CRS
 from xuewei import gis
 from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
-from xuewei.forecast import forecast_districts
+from xuewei.forecast import forecast_ensemble
 from xuewei.planning import (
     COMPULSORY,
     Standards,
@@ -82,7 +82,7 @@ class PlanResult:
         The population table as read.
     residents
         Residents per district and year: ``district_id``, ``year``, ``value``, ``lower``,
-        ``upper``, ``kind``, ``method`` (see :func:`xuewei.forecast.forecast_districts`).
+        ``upper``, ``kind``, ``method`` (see :func:`xuewei.forecast.forecast_ensemble`).
     gaps
         Per district, year (base year to horizon), level and scenario: ``residents``,
         ``required`` (with interval), ``offered``, ``gap`` (positive: places missing).
@@ -249,7 +249,7 @@ def run_plan(plan: Plan) -> PlanResult:
                 )
             ]
         )
-    residents = forecast_districts(
+    residents = forecast_ensemble(
         population,
         ids,
         horizon=plan.horizon,
