@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import table
 
 SPOPT_LIMIT_S = 300.0
-XUEWEI_LIMIT_S = 120.0
+XUEWEI_LIMIT_S = 60.0
 MEMORY_CAP = 12 * 2**30
 
 # (model, n demand, m candidates, p, radius_m, run spopt)

@@ -148,6 +148,7 @@ _SHOWN_SCHOOLS = {
 #: Up to this many unserved estates the layer is on when the map opens.
 UNSERVED_SHOWN_MAX = 500
 
+
 def plan_map(
     districts: gpd.GeoDataFrame,
     schools: gpd.GeoDataFrame,

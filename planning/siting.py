@@ -427,11 +427,18 @@ class SitingProblem:
         if n * m <= MAX_SWAP_PAIRS:
             best = self._swap(best, free)
         ub = self._objective(best)
-        lb, forced_out, forced_in, y_lag = self._lagrangian(lists, p, free, ub)
+        # longer lists make a stronger bound: about 4 × the sites per open school
+        k_lag = min(m, max(k, math.ceil(4 * m / max(p + int(self.fixed.sum()), 1))))
+        lag_lists = (
+            lists
+            if k_lag == k or n * k_lag > 5_000_000
+            else _Lists.build(self._geo, np.arange(n), k_lag)
+        )
+        lb, forced_out, forced_in, y_lag = self._lagrangian(lag_lists, p, free, ub)
         if self._objective(y_lag) < ub:  # the Lagrangian answer is often the optimum
             best = y_lag
             ub = self._objective(best)
-            lb2, forced_out, forced_in, _ = self._lagrangian(lists, p, free, ub)
+            lb2, forced_out, forced_in, _ = self._lagrangian(lag_lists, p, free, ub)
             lb = max(lb, lb2)
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
             solved0 = _Solved(

@@ -367,7 +367,7 @@ def test_popups_open_on_click(browser, pages, changsha, offline) -> None:
         loaded.page.wait_for_timeout(200)
         _click_latlng(loaded, map_name, school.geometry.y, school.geometry.x)
         popup = loaded.page.locator(".leaflet-popup-content")
-        popup.wait_for(state="visible", timeout=3_000)
+        popup.wait_for(state="visible", timeout=15_000)
         text = popup.inner_text()
         assert school["name"] in text
         assert "学位容量 Capacity" in text
@@ -379,7 +379,7 @@ def test_popups_open_on_click(browser, pages, changsha, offline) -> None:
         colour = icon.evaluate("(e) => getComputedStyle(e).backgroundColor")
         assert colour == "rgb(8, 81, 156)"  # PROPOSAL_STYLES["new_build"]: #08519c
         icon.click()
-        popup.wait_for(state="visible", timeout=3_000)
+        popup.wait_for(state="visible", timeout=15_000)
         assert "新建学校 New school" in popup.inner_text()
         assert "P-001" in popup.inner_text()
         assert _js_errors(loaded, offline=offline) == []
@@ -451,7 +451,7 @@ def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
         # open every popup and tooltip there is
         _click_latlng(loaded, map_name, 28.2, 112.9)
         popup = loaded.page.locator(".leaflet-popup-content")
-        popup.wait_for(state="visible", timeout=3_000)
+        popup.wait_for(state="visible", timeout=15_000)
         assert XSS in popup.inner_text()  # shown as text
         loaded.page.locator(".xuewei-kind-new_build").click(force=True)
         loaded.page.wait_for_timeout(100)
@@ -505,7 +505,10 @@ def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
             "(name) => { window[name].setView([28.2, 112.98], 13, {animate: false}); }",
             names[0],
         )
-        loaded.page.wait_for_timeout(400)
+        # wait for the other map to follow (no fixed sleep: the machine may be busy)
+        frames[1].wait_for_function(
+            "(name) => window[name].getZoom() === 13", arg=names[1], timeout=15_000
+        )
         view = frames[1].evaluate(
             "(name) => { const m = window[name], c = m.getCenter();"
             " return [c.lat, c.lng, m.getZoom()]; }",
@@ -560,7 +563,7 @@ def test_plain_folium_elements_work_offline(browser, tmp_path) -> None:
         assert marker.evaluate("(img) => img.complete && img.naturalWidth") == 25
         marker.click()
         popup = loaded.page.locator(".leaflet-popup-content")
-        popup.wait_for(state="visible", timeout=3_000)
+        popup.wait_for(state="visible", timeout=15_000)
         assert popup.inner_text().strip() == "一中 No. 1"
         assert loaded.errors == []
 

@@ -36,7 +36,7 @@ def test_files_and_layers(written):
     result, out = written
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
-    assert layers == ["districts", "schools", "estates", "catchments", "gaps"]
+    assert layers == ["districts", "schools", "estates", "catchments", "gaps", "plan"]
     gaps = pyogrio.read_dataframe(out / "plan.gpkg", layer="gaps")
     assert len(gaps) == len(result.gaps)
     districts = gpd.read_file(out / "plan.gpkg", layer="districts")

@@ -46,7 +46,18 @@ def test_orlib_small_lists_widen_to_the_optimum() -> None:
     cost, p = read_orlib(ORLIB / "pmed1.txt")
     result = SitingProblem.from_cost_matrix(cost, np.ones(len(cost))).p_median(p, k_nearest=3)
     assert result.objective == 5819.0
-    assert "round" in result.note
+    # the lists a demand is widened to hold every site within the asked reach, ties whole
+    from xuewei.planning.siting import _Geometry, _Lists
+
+    geo = _Geometry(dense=cost)
+    lists = _Lists.build(geo, np.arange(len(cost)), 3)
+    reach = np.full(2, 150.0)
+    wide = lists.widen(geo, np.array([0, 7]), reach)
+    for i in (0, 7):
+        got = set(wide.site[wide.ptr[i] : wide.ptr[i + 1]].tolist())
+        assert set(np.flatnonzero(cost[i] <= 150.0).tolist()) <= got
+        assert wide.next_dist[i] > 150.0
+    assert (wide.sizes[[1, 2]] == lists.sizes[[1, 2]]).all()
 
 
 def _random(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:

@@ -289,16 +289,17 @@ def backtest(
     grid = Table(title="forecast accuracy (rolling origin) · 预测精度回测", title_justify="left")
     for col in ("method", "quantity", "horizon", "n", "mape", "bias", "coverage", "naive_mape"):
         grid.add_column(col, justify="left" if col in ("method", "quantity") else "right")
-    for row in report.itertuples(index=False):
+    for rec in report.to_dict("records"):
+        bias, coverage = float(rec["bias"]), float(rec["coverage"])
         grid.add_row(
-            str(row.method),
-            str(row.quantity),
-            str(row.horizon),
-            str(row.n),
-            _pct(row.mape),
-            "—" if pd.isna(row.bias) else f"{row.bias:+.2f}%",
-            "—" if pd.isna(row.coverage) else f"{row.coverage:.0%}",
-            _pct(row.naive_mape),
+            str(rec["method"]),
+            str(rec["quantity"]),
+            str(rec["horizon"]),
+            str(rec["n"]),
+            _pct(float(rec["mape"])),
+            "—" if pd.isna(bias) else f"{bias:+.2f}%",
+            "—" if pd.isna(coverage) else f"{coverage:.0%}",
+            _pct(float(rec["naive_mape"])),
         )
     console.print(grid)
     console.print(f"[bold]wrote[/] {out}", highlight=False)

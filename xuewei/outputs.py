@@ -385,8 +385,7 @@ def redraw_map(
         html = maps.render_html(m, offline=options.offline)
     else:
         left, right = (
-            maps.plan_map(read["districts"], read["schools"], scenario=s, **common)
-            for s in compare
+            maps.plan_map(read["districts"], read["schools"], scenario=s, **common) for s in compare
         )
         html = maps.compare_html(
             left,

@@ -8,6 +8,7 @@ analyst can re-run any one of them by hand on the intermediate tables.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -380,14 +381,15 @@ def read_inputs(plan: Plan) -> PlanInputs:
         if layer_spec is None:
             continue
         layers[name] = attempt(
-            lambda reader=reader, s=layer_spec: reader(
-                s.path,
-                layer=s.layer,
-                sheet=s.sheet,
-                coords=s.coords,
+            functools.partial(
+                reader,
+                layer_spec.path,
+                layer=layer_spec.layer,
+                sheet=layer_spec.sheet,
+                coords=layer_spec.coords,
                 crs=crs if crs is not None else "EPSG:4326",
-                lon=s.lon,
-                lat=s.lat,
+                lon=layer_spec.lon,
+                lat=layer_spec.lat,
             )
         )
     raster = None
@@ -405,7 +407,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
             if frame is not None:
                 source = plan.inputs[name].path.name
                 layers[name] = attempt(
-                    lambda f=frame, s=source, c=id_col: _with_district(f, districts, s, c)
+                    functools.partial(_with_district, frame, districts, source, id_col)
                 )
     if problems or districts is None or population is None or crs is None:
         raise InputError(problems)
