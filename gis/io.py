@@ -120,6 +120,7 @@ POPULATION_FIELDS: tuple[Field, ...] = (
     Field("age_3_5", "people"),
     Field("age_6_11", "people"),
     Field("age_12_14", "people"),
+    Field("age_0_14", "people"),
     Field("households", "count"),
     Field("basis", "basis", default="estimate"),
     Field("name", "text"),

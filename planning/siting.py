@@ -364,6 +364,7 @@ class SitingProblem:
         time_limit_s: float = 60.0,
         mip_rel_gap: float = 1e-6,
         method: Method = "auto",
+        bound_first: bool = True,
     ) -> SitingResult:
         """Open ``p`` sites (besides the fixed ones) minimising total weighted distance.
 
@@ -396,6 +397,9 @@ class SitingProblem:
             ``exact`` (HiGHS), ``greedy`` (heuristic), or ``auto`` (exact unless the
             instance has more than ``MAX_EXACT_PAIRS`` pairs, or HiGHS finds no answer in
             time).
+        bound_first
+            Try the heuristic and the Lagrangian bound before HiGHS (and fix sites by
+            reduced cost); ``False`` goes straight to HiGHS.
 
         Returns
         -------
@@ -424,6 +428,10 @@ class SitingProblem:
         # bound; sites whose reduced cost proves them out of (or in) every better answer
         # are fixed before HiGHS sees the model.
         best = self._relocate(self._greedy_p_median(p, free), free)
+        if not bound_first:
+            return self._p_median_exact(
+                lists, p, free, best, None, None, -np.inf, t0, time_limit_s, mip_rel_gap, method
+            )
         if n * m <= MAX_SWAP_PAIRS:
             best = self._swap(best, free)
         ub = self._objective(best)
@@ -447,6 +455,37 @@ class SitingProblem:
             return self._p_median_result(
                 best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
             )
+        return self._p_median_exact(
+            lists,
+            p,
+            free,
+            best,
+            forced_out,
+            forced_in,
+            lb,
+            t0,
+            time_limit_s,
+            mip_rel_gap,
+            method,
+        )
+
+    def _p_median_exact(
+        self,
+        lists: _Lists,
+        p: int,
+        free: npt.NDArray[np.bool_],
+        best: npt.NDArray[np.bool_],
+        forced_out: npt.NDArray[np.bool_] | None,
+        forced_in: npt.NDArray[np.bool_] | None,
+        lb: float,
+        t0: float,
+        time_limit_s: float,
+        mip_rel_gap: float,
+        method: Method,
+    ) -> SitingResult:
+        """Solve the radius formulation with HiGHS, widening lists until none is cut."""
+        _, m = self.shape
+        ub = self._objective(best)
         start: npt.NDArray[np.bool_] | None = best
         rounds = 0
         while True:

@@ -119,3 +119,35 @@ def test_catchment_outputs(result):
     assert {"school_id", "level", "year", "demand", "places", "utilisation"} <= set(use)
     # capacitated: no school is assigned more than its places
     assert (use["demand"] <= use["places"] + 1e-6).all()
+
+
+def test_cohort_beside_per_thousand(small_plan, small_city, tmp_path):
+    """With births and a census age count, the report gets cohort-based demand too."""
+    folder = small_plan.parent
+    pop = pd.read_csv(folder / "population.csv", dtype={"district_id": str})
+    districts = pop["district_id"] != "990100"
+    # a census count of children 0–14 in 2020: 1.2 × the births of their 15 cohorts
+    births = pop[districts].pivot(index="year", columns="district_id", values="births")
+    ages = (births.loc[2006:2020].sum() * 1.2).rename("age_0_14")
+    pop["age_0_14"] = np.nan
+    in_2020 = districts & (pop["year"] == 2020)
+    pop.loc[in_2020, "age_0_14"] = pop.loc[in_2020, "district_id"].map(ages).to_numpy()
+    pop.to_csv(tmp_path / "population.csv", index=False)
+    text = small_plan.read_text(encoding="utf-8")
+    for name in ("districts.gpkg", "schools.csv", "estates.csv", "population.tif"):
+        text = text.replace(f'"{name}"', f'"{(folder / name).as_posix()}"')
+    (tmp_path / "plan.toml").write_text(text, encoding="utf-8")
+    result = run_plan(load_plan(tmp_path / "plan.toml"))
+    assert result.cohort is not None
+    c = result.cohort
+    assert set(c["level"]) == {"primary", "junior"}
+    assert set(c["district_id"]) == set(result.districts["district_id"])
+    # per-thousand demand agrees with the gap table's required places
+    g = result.gaps.set_index(["district_id", "year", "level", "scenario"])["required"]
+    joined = c.set_index(["district_id", "year", "level", "scenario"])["per_thousand_demand"]
+    np.testing.assert_allclose(joined, g.loc[joined.index], rtol=1e-9)
+    assert (c["implied_per_1000"] > 0).all()
+
+
+def test_no_cohort_without_ages(result):
+    assert result.cohort is None

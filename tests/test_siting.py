@@ -44,8 +44,13 @@ def test_orlib_p_median_optimum(name: str, optimum: float) -> None:
 
 def test_orlib_small_lists_widen_to_the_optimum() -> None:
     cost, p = read_orlib(ORLIB / "pmed1.txt")
-    result = SitingProblem.from_cost_matrix(cost, np.ones(len(cost))).p_median(p, k_nearest=3)
+    problem = SitingProblem.from_cost_matrix(cost, np.ones(len(cost)))
+    result = problem.p_median(p, k_nearest=3)
     assert result.objective == 5819.0
+    # straight to HiGHS: lists of 3 are widened round by round to the optimum
+    direct = problem.p_median(p, k_nearest=3, bound_first=False)
+    assert direct.objective == 5819.0 and direct.status == "optimal"
+    assert "round" in direct.note and "1 round(s)" not in direct.note
     # the lists a demand is widened to hold every site within the asked reach, ties whole
     from xuewei.planning.siting import _Geometry, _Lists
 
@@ -85,6 +90,7 @@ def test_matches_spopt_on_random_instances(seed: int) -> None:
         ref_cov = pulp.value(ref_mclp.problem.objective)
     problem = SitingProblem.from_cost_matrix(cost, w)
     assert problem.p_median(p).objective == pytest.approx(ref_obj, rel=1e-9)
+    assert problem.p_median(p, bound_first=False).objective == pytest.approx(ref_obj, rel=1e-9)
     assert problem.mclp(p, radius_m=200.0).objective == pytest.approx(ref_cov)
 
 

@@ -110,6 +110,12 @@ HEADERS: dict[str, str] = {
     "demand": "分配需求学位 Assigned demand",
     "school_level": "学校类型 School type",
     "over_capacity_enrolment": "在校生超容量 Over capacity (enrolment)",
+    "per_thousand_demand": "千人指标需求 Per-1,000 demand",
+    "cohort_demand": "学龄人口需求 Cohort demand",
+    "cohort_lower": "学龄下限 Cohort (lower)",
+    "cohort_upper": "学龄上限 Cohort (upper)",
+    "implied_per_1000": "隐含千人指标 Implied per 1,000",
+    "difference": "差额 Cohort − per-1,000",
     "lon": "经度 Longitude",
     "lat": "纬度 Latitude",
 }
@@ -596,6 +602,8 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         sheets["覆盖核算 Coverage"] = result.unserved()
     elif result.estates is not None:
         sheets["小区 Estates"] = result.estates
+    if result.cohort is not None:
+        sheets["学龄人口对照 Cohort vs per-1000"] = result.cohort
     sheets["标准 Standards"] = _standards_rows(result)
     sheets["数据说明 Data"] = _data_notes(result)
     with atomic_path(path, overwrite=overwrite) as tmp:

@@ -22,7 +22,7 @@ from pyproj import CRS
 from xuewei import gis
 from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
-from xuewei.forecast import forecast_ensemble
+from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_thousand
 from xuewei.planning import (
     COMPULSORY,
     Standards,
@@ -96,6 +96,11 @@ class PlanResult:
         One :class:`~xuewei.gis.CatchmentResult` per level and year assessed (the base
         year and the horizon), at the default scenario, with the estates' residents scaled
         to the district forecast of that year; empty without schools and estates.
+    cohort
+        Where the population table has births and age counts (``age_A_B``): cohort-based
+        demand beside per-thousand demand per district, year, level and scenario, with the
+        per-thousand ratio the cohort forecast implies (see
+        :func:`xuewei.forecast.implied_per_thousand`); else ``None``.
     """
 
     plan: Plan
@@ -109,6 +114,7 @@ class PlanResult:
     schools: gpd.GeoDataFrame
     estates: gpd.GeoDataFrame | None
     catchments: tuple[gis.CatchmentResult, ...] = ()
+    cohort: pd.DataFrame | None = None
 
     @property
     def years(self) -> list[int]:
@@ -269,6 +275,7 @@ def run_plan(plan: Plan) -> PlanResult:
     offered = offered_places(schools, ids, years)
     gaps = place_gaps(required, offered)
     catchments = _catchments(inputs, plan, standards, schools, residents, base_year)
+    cohort = _cohort(population, ids, plan, standards, residents, base_year)
 
     return PlanResult(
         plan=plan,
@@ -282,6 +289,38 @@ def run_plan(plan: Plan) -> PlanResult:
         schools=schools,
         estates=inputs.estates,
         catchments=catchments,
+        cohort=cohort,
+    )
+
+
+def _cohort(
+    population: pd.DataFrame,
+    ids: list[str],
+    plan: Plan,
+    standards: Standards,
+    residents: pd.DataFrame,
+    base_year: int,
+) -> pd.DataFrame | None:
+    """Cohort-based demand beside per-thousand demand, for districts with births and ages."""
+    rows = population[population["district_id"].astype(str).isin(ids)]
+    age_cols = [c for c in rows.columns if c.startswith("age_") and rows[c].notna().any()]
+    if not age_cols or "births" not in rows or not rows["births"].notna().any():
+        return None
+    counted = rows.loc[rows[age_cols].notna().any(axis=1), "district_id"].astype(str)
+    with_births = set(rows.loc[rows["births"].notna(), "district_id"].astype(str))
+    districts = sorted(set(counted) & with_births)
+    if not districts:
+        return None
+    cohort = forecast_school_age(
+        rows,
+        horizon=plan.horizon,
+        base_year=base_year,
+        interval=plan.interval,
+        district_ids=districts,
+    )
+    window = cohort[cohort["year"] >= base_year]
+    return implied_per_thousand(
+        window, residents, scenarios=standards.scenarios, level_share=standards.level_share
     )
 
 
