@@ -73,6 +73,7 @@ from .validate import (
 
 __all__ = [
     "CANDIDATE_SITE_FIELDS",
+    "ROAD_FIELDS",
     "DISTRICT_FIELDS",
     "ESTATE_FIELDS",
     "POPULATION_FIELDS",
@@ -81,6 +82,7 @@ __all__ = [
     "read_candidate_sites",
     "read_districts",
     "read_estates",
+    "read_roads",
     "read_population",
     "read_population_raster",
     "read_schools",
@@ -90,7 +92,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PathLike = str | Path
-_GeometryKind = Literal["point", "polygon", "point_or_polygon"]
+_GeometryKind = Literal["point", "polygon", "point_or_polygon", "line"]
 
 _VECTOR_FORMATS = {
     ".gpkg": "GeoPackage",
@@ -160,6 +162,13 @@ CANDIDATE_SITE_FIELDS: tuple[Field, ...] = (
     Field("area_m2", "number"),
     Field("max_classes", "count"),
     Field("district_id", "id"),
+)
+
+ROAD_FIELDS: tuple[Field, ...] = (
+    Field("road_id", "id"),
+    Field("name", "text"),
+    Field("speed_kmh", "number"),
+    Field("oneway", "bool"),
 )
 
 _Check = Callable[[pd.DataFrame, pd.DataFrame, npt.NDArray[np.int64], ProblemLog], None]
@@ -526,6 +535,7 @@ _ALLOWED: dict[_GeometryKind, tuple[tuple[int, ...], str]] = {
     "point": ((0, 3, 6), "a point (or a polygon, replaced by a point inside it)"),
     "polygon": ((3, 6), "a polygon or multipolygon"),
     "point_or_polygon": ((0, 3, 6), "a point or a polygon"),
+    "line": ((1, 2, 5), "a line or multiline"),
 }
 
 
@@ -642,7 +652,8 @@ def _read_features(
     encoding: str | None,
     check: _Check | None = None,
 ) -> gpd.GeoDataFrame:
-    formats = {**_VECTOR_FORMATS, **(_TABLE_FORMATS if geometry != "polygon" else {})}
+    tables = geometry not in ("polygon", "line")  # lon/lat columns only make points
+    formats = {**_VECTOR_FORMATS, **(_TABLE_FORMATS if tables else {})}
     p = _check_path(path, formats, what=f"{noun} data")
     source = p.name
     if coords not in COORDINATE_SYSTEMS:
@@ -1116,6 +1127,87 @@ def read_candidate_sites(
         lon=lon,
         lat=lat,
         repair=repair,
+        encoding=encoding,
+        check=check,
+    )
+
+
+def read_roads(
+    path: PathLike,
+    *,
+    layer: str | int | None = None,
+    coords: CoordinateSystem = "wgs84",
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    r"""Read a roads layer (lines) for road-network distances.
+
+    An OSM extract or the bureau's own road centre lines, as GeoPackage, GeoJSON or
+    Shapefile. Build the graph from it with :func:`xuewei.gis.build_road_network`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        Layer of a multi-layer file.
+    coords
+        Datum of longitude/latitude files (GCJ-02 and BD-09 are converted to WGS84).
+    crs
+        Output CRS (the plan's projected CRS); default EPSG:4326.
+    encoding
+        Attribute encoding of a Shapefile without ``.cpg``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``road_id``, ``name``, ``speed_kmh`` (``float64``; missing: the network's default
+        speed), ``oneway`` (``boolean``), other attributes as read, and line geometry.
+
+    Raises
+    ------
+    InputError
+        Listing every problem: a point or polygon among the lines, a missing geometry,
+        a negative or zero speed, a non-boolean ``oneway``.
+    CRSError
+        When the file has no CRS.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "roads.geojson"
+    >>> gpd.GeoDataFrame({"speed_kmh": [5.0]},
+    ...                  geometry=[shapely.LineString([(112.9, 28.2), (112.91, 28.2)])],
+    ...                  crs=4326).to_file(f)
+    >>> read_roads(f, crs=4547).geometry.length.round(0).tolist()
+    [982.0]
+    """
+
+    def check(
+        raw: pd.DataFrame, table: pd.DataFrame, rows: npt.NDArray[np.int64], log: ProblemLog
+    ) -> None:
+        speed = table["speed_kmh"].to_numpy(dtype=np.float64, na_value=np.nan)
+        for i in np.flatnonzero(speed == 0):
+            log.add(
+                "got speed 0; a road's speed must be > 0 km/h (leave it empty for the "
+                "default speed).",
+                row=int(rows[i]),
+                column="speed_kmh",
+                kind="zero speed",
+            )
+
+    return _read_features(
+        path,
+        fields=ROAD_FIELDS,
+        geometry="line",
+        noun="road",
+        layer=layer,
+        sheet=None,
+        coords=coords,
+        crs=crs,
+        lon=None,
+        lat=None,
+        repair=False,
         encoding=encoding,
         check=check,
     )

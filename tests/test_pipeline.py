@@ -151,3 +151,41 @@ def test_cohort_beside_per_thousand(small_plan, small_city, tmp_path):
 
 def test_no_cohort_without_ages(result):
     assert result.cohort is None
+
+
+def test_catchments_along_roads(small_plan, small_city, tmp_path):
+    """A roads layer in the plan: walking distances follow the streets (never shorter)."""
+    import geopandas as gpd
+    import shapely
+
+    folder = small_plan.parent
+    crs = small_city.crs
+    x0, y0, x1, y1 = small_city.districts.to_crs(crs).total_bounds
+    step = 250.0
+    xs, ys = np.arange(x0, x1 + step, step), np.arange(y0, y1 + step, step)
+    lines = [shapely.LineString([(x, y0), (x, y1)]) for x in xs]
+    lines += [shapely.LineString([(x0, y), (x1, y)]) for y in ys]
+    # a street grid needs junctions: split every line where the others cross it
+    grid = shapely.node(shapely.MultiLineString(lines))
+    roads = gpd.GeoDataFrame(geometry=list(grid.geoms), crs=crs).to_crs(4326)
+    roads.to_file(tmp_path / "roads.gpkg", driver="GPKG")
+    text = small_plan.read_text(encoding="utf-8")
+    for name in (
+        "districts.gpkg",
+        "population.csv",
+        "schools.csv",
+        "estates.csv",
+        "population.tif",
+    ):
+        text = text.replace(f'"{name}"', f'"{(folder / name).as_posix()}"')
+    text = text.replace("[inputs]", '[inputs]\nroads = "roads.gpkg"')
+    (tmp_path / "plan.toml").write_text(text, encoding="utf-8")
+    on_roads = run_plan(load_plan(tmp_path / "plan.toml"))
+    straight = run_plan(load_plan(small_plan))
+    table = on_roads.unserved()
+    assert (table["assigned"] + table["unserved"] == table["residents"]).all()
+    # the same residents, but fewer reach a school within the radius along the streets
+    assert (table["unserved"].to_numpy() >= straight.unserved()["unserved"].to_numpy() - 1e-6).all()
+    flows = pd.concat([c.assignments for c in on_roads.catchments])
+    served = flows[~flows["unserved"]]
+    assert (served["distance_m"] >= 0).all()

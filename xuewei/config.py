@@ -47,6 +47,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "estates",
     "population_raster",
     "candidate_sites",
+    "roads",
 )
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}

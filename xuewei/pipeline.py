@@ -48,7 +48,7 @@ class PlanInputs:
         The plan's projected CRS.
     districts, population
         Always present.
-    schools, estates, candidate_sites, population_raster
+    schools, estates, candidate_sites, population_raster, roads
         ``None`` when the plan does not name them. Schools and estates carry a
         ``district_id`` for every row (given, or the district they lie in).
     city_id
@@ -63,6 +63,7 @@ class PlanInputs:
     estates: gpd.GeoDataFrame | None
     candidate_sites: gpd.GeoDataFrame | None
     population_raster: gis.PopulationRaster | None
+    roads: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,9 @@ def _catchments(
     """Assign the estates' residents to schools in the base year and at the horizon."""
     if inputs.estates is None or schools.empty:
         return ()
+    # walking distances along the roads when the plan gives them, else straight lines
+    # (times the detour factor); the graph is built once for every level and year
+    network = gis.build_road_network(inputs.roads) if inputs.roads is not None else None
     results = []
     for year in (base_year, plan.horizon):
         estates = gis.allocate_to_estates(inputs.estates, residents, year=year)
@@ -362,6 +366,7 @@ def _catchments(
                     method=plan.catchments.method,
                     districts=inputs.districts,
                     detour_factor=plan.catchments.detour_factor,
+                    network=network,
                 )
             )
     return tuple(results)
@@ -431,6 +436,18 @@ def read_inputs(plan: Plan) -> PlanInputs:
                 lat=layer_spec.lat,
             )
         )
+    roads = None
+    if "roads" in plan.inputs and crs is not None:
+        road_spec = plan.inputs["roads"]
+        roads = attempt(
+            functools.partial(
+                gis.read_roads,
+                road_spec.path,
+                layer=road_spec.layer,
+                coords=road_spec.coords,
+                crs=crs,
+            )
+        )
     raster = None
     if "population_raster" in plan.inputs:
         raster_path = plan.inputs["population_raster"].path
@@ -459,6 +476,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
         estates=layers["estates"],
         candidate_sites=layers["candidate_sites"],
         population_raster=raster,
+        roads=roads,
     )
 
 
