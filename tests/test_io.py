@@ -842,5 +842,5 @@ def test_read_roads_good_and_bad(tmp_path):
     assert "bad.gpkg row 2, column `geometry`: got a point; expected a line" in text
     csv = tmp_path / "roads.csv"
     csv.write_text("road_id,lon,lat\nr1,112.9,28.2\n")
-    with pytest.raises(InputError, match="roads.csv"):
+    with pytest.raises(InputError, match=r"roads\.csv"):
         read_roads(csv)
