@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
+from xuewei.planning._names import district_names
 from xuewei.planning.siting import SitingProblem
 from xuewei.planning.standards import Level, Standards
 
@@ -619,12 +620,12 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
             if getattr(r, "site_id", None)
             else ""
         )
+        name_zh, name_en = district_names(r)
         head_zh = (
-            f"{r.district_id}区{r.year}年按千人{scen:g}个学位测算"
-            f"{_LEVEL_ZH[level]}学位缺口{gap:,.0f}个"
+            f"{name_zh}{r.year}年按千人{scen:g}个学位测算{_LEVEL_ZH[level]}学位缺口{gap:,.0f}个"
         )
         head_en = (
-            f"District {r.district_id}, {r.year}: {gap:,.0f} {level} places missing at "
+            f"{name_en}, {r.year}: {gap:,.0f} {level} places missing at "
             f"{scen:g} per 1,000 residents"
         )
         if r.kind == "expansion":

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from xuewei.planning._names import district_names
 from xuewei.planning.standards import Standards
 
 __all__ = ["kindergarten_needs", "special_education_needs", "staffing_and_funding"]
@@ -164,11 +165,11 @@ def special_education_needs(
                 "scenario": math.nan,
                 "year": int(year),
                 "rationale_zh": (
-                    f"{r.district_id}区{year}年常住人口{res:,.0f}人（≥{threshold:,}人），尚无特殊"
-                    "教育学校；应建设一所特殊教育学校。"
+                    f"{district_names(r)[0]}{year}年常住人口{res:,.0f}人（≥{threshold:,}人），"
+                    "尚无特殊教育学校；应建设一所特殊教育学校。"
                 ),
                 "rationale_en": (
-                    f"District {r.district_id} has {res:,.0f} residents in {year} (≥ "
+                    f"{district_names(r)[1]} has {res:,.0f} residents in {year} (≥ "
                     f"{threshold:,}) and no special-education school; build one."
                 ),
             }

@@ -36,7 +36,10 @@ def test_files_and_layers(written):
     result, out = written
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
-    assert layers == ["districts", "schools", "estates", "catchments", "gaps", "plan"]
+    assert layers == ["districts", "schools", "estates", "catchments", "proposals", "gaps", "plan"]
+    proposals = gpd.read_file(out / "plan.gpkg", layer="proposals")
+    assert len(proposals) == len(result.proposals)
+    assert set(proposals["kind"]) <= {"new_build", "expansion", "merger", "kindergarten"}
     gaps = pyogrio.read_dataframe(out / "plan.gpkg", layer="gaps")
     assert len(gaps) == len(result.gaps)
     districts = gpd.read_file(out / "plan.gpkg", layer="districts")
@@ -80,6 +83,7 @@ def test_report_sheets_bilingual(written):
         "学位压力 School pressure",
         "未覆盖小区 Unserved estates",
         "覆盖核算 Coverage",
+        "建议 Proposals",
         "标准 Standards",
         "数据说明 Data",
     ]

@@ -189,3 +189,22 @@ def test_catchments_along_roads(small_plan, small_city, tmp_path):
     flows = pd.concat([c.assignments for c in on_roads.catchments])
     served = flows[~flows["unserved"]]
     assert (served["distance_m"] >= 0).all()
+
+
+def test_proposals_close_the_gap(result):
+    """New builds and expansions add at least the places missing at the default scenario."""
+    p = result.proposals
+    assert p is not None and not p.empty
+    assert p["rationale_zh"].str.len().gt(0).all() and p["rationale_en"].str.len().gt(0).all()
+    builds = p[p["kind"].isin(["new_build", "expansion"])]
+    gaps = result.gaps[
+        (result.gaps["scenario"] == result.standards.default_scenario)
+        & (result.gaps["level"].isin(["primary", "junior"]))
+    ]
+    worst = gaps.groupby(["district_id", "level"])["gap"].max().clip(lower=0)
+    added = builds.groupby(["district_id", "level"])["places"].sum()
+    for key, missing in worst.items():
+        assert added.get(key, 0.0) >= missing - 1e-6, key
+    # names, not ids, in the rationale
+    names = set(result.districts["name"])
+    assert any(any(n in text for n in names) for text in builds["rationale_zh"])

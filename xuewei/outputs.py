@@ -116,6 +116,13 @@ HEADERS: dict[str, str] = {
     "cohort_upper": "学龄上限 Cohort (upper)",
     "implied_per_1000": "隐含千人指标 Implied per 1,000",
     "difference": "差额 Cohort − per-1,000",
+    "proposal_id": "建议编号 Proposal ID",
+    "site_id": "选址 Site",
+    "receiver_ids": "接收学校 Receiving school(s)",
+    "served_estates": "服务小区 Estates served",
+    "pupils_moved": "转移学生 Pupils moved",
+    "rationale_zh": "理由 Rationale (中文)",
+    "rationale_en": "理由 Rationale (English)",
     "lon": "经度 Longitude",
     "lat": "纬度 Latitude",
 }
@@ -367,7 +374,7 @@ def redraw_map(
     facts = dict(pyogrio.read_dataframe(gpkg, layer="plan").set_index("key")["value"])
     read = {
         name: pyogrio.read_dataframe(gpkg, layer=name)
-        for name in ("districts", "schools", "estates", "catchments")
+        for name in ("districts", "schools", "estates", "catchments", "proposals")
         if name in layers
     }
     gaps = pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="gaps"))
@@ -376,6 +383,7 @@ def redraw_map(
         "gaps": gaps,
         "estates": read.get("estates"),
         "catchments": read.get("catchments"),
+        "proposals": _located(read.get("proposals")),
         "year": int(facts["horizon"]) if year is None else year,
         "level": level,
         "title": title,
@@ -441,6 +449,8 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
         layers["estates"] = estates
     if result.catchments:
         layers["catchments"] = result.catchment_polygons
+    if result.proposals is not None:
+        layers["proposals"] = result.proposals
     layers["gaps"] = result.gaps
     layers["plan"] = _plan_table(result)
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
@@ -531,6 +541,7 @@ def _map_layers(
     title = result.plan.name + (f" {result.plan.name_en}" if result.plan.name_en else "")
     catchments = result.catchment_polygons if result.catchments else None
     return {
+        "proposals": _located(result.proposals),
         "districts": result.districts,
         "schools": result.schools,
         "gaps": result.gaps,
@@ -542,6 +553,17 @@ def _map_layers(
         "data_note": result.plan.data_note,
         "capacity_col": "places",
     }
+
+
+def _located(proposals: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Proposals with a place to draw; those without a site (no candidate sites given)
+    are in the report and the GeoPackage, but a map cannot show them.
+    """
+    if proposals is None:
+        return None
+    geom = proposals.geometry
+    located = proposals[geom.notna() & ~geom.is_empty]
+    return located if len(located) else None
 
 
 def plan_map_for(
@@ -602,6 +624,8 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         sheets["覆盖核算 Coverage"] = result.unserved()
     elif result.estates is not None:
         sheets["小区 Estates"] = result.estates
+    if result.proposals is not None:
+        sheets["建议 Proposals"] = result.proposals
     if result.cohort is not None:
         sheets["学龄人口对照 Cohort vs per-1000"] = result.cohort
     sheets["标准 Standards"] = _standards_rows(result)

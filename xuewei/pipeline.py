@@ -26,11 +26,16 @@ from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_
 from xuewei.planning import (
     COMPULSORY,
     Standards,
+    kindergarten_needs,
     load_standards,
+    locate_new_schools,
     offered_places,
     place_gaps,
+    plan_mergers,
+    proposals_table,
     required_places,
     school_places,
+    staged_additions,
 )
 
 T = TypeVar("T")
@@ -102,6 +107,14 @@ class PlanResult:
         demand beside per-thousand demand per district, year, level and scenario, with the
         per-thousand ratio the cohort forecast implies (see
         :func:`xuewei.forecast.implied_per_thousand`); else ``None``.
+    proposals
+        At the default scenario: new builds and expansions for every district and level
+        short of places (sited on the candidate sites when the plan gives them, serving the
+        estates of the horizon), mergers of small under-used schools (never before the
+        receiver's places exist), and kindergartens for estates of 3,000+ residents when the
+        plan's schools include kindergartens — one row per proposal with a rationale in
+        Chinese and English (see :func:`xuewei.planning.proposals_table`); ``None``
+        without schools.
     """
 
     plan: Plan
@@ -116,6 +129,7 @@ class PlanResult:
     estates: gpd.GeoDataFrame | None
     catchments: tuple[gis.CatchmentResult, ...] = ()
     cohort: pd.DataFrame | None = None
+    proposals: gpd.GeoDataFrame | None = None
 
     @property
     def years(self) -> list[int]:
@@ -277,6 +291,7 @@ def run_plan(plan: Plan) -> PlanResult:
     gaps = place_gaps(required, offered)
     catchments = _catchments(inputs, plan, standards, schools, residents, base_year)
     cohort = _cohort(population, ids, plan, standards, residents, base_year)
+    proposals = _proposals(inputs, plan, standards, schools, gaps, residents, base_year)
 
     return PlanResult(
         plan=plan,
@@ -291,7 +306,59 @@ def run_plan(plan: Plan) -> PlanResult:
         estates=inputs.estates,
         catchments=catchments,
         cohort=cohort,
+        proposals=proposals,
     )
+
+
+def _proposals(
+    inputs: PlanInputs,
+    plan: Plan,
+    standards: Standards,
+    schools: gpd.GeoDataFrame,
+    gaps: pd.DataFrame,
+    residents: pd.DataFrame,
+    base_year: int,
+) -> gpd.GeoDataFrame | None:
+    """New builds, expansions, mergers and kindergartens at the default scenario."""
+    if schools.empty:
+        return None
+    central = gaps[gaps["scenario"] == standards.default_scenario]
+    builds = staged_additions(central, standards, schools=schools)
+    if inputs.candidate_sites is not None and inputs.estates is not None and len(builds):
+        demand = gis.allocate_to_estates(inputs.estates, residents, year=plan.horizon)
+        builds = locate_new_schools(
+            builds, demand, inputs.candidate_sites, standards, schools=schools
+        )
+    mergers = plan_mergers(
+        schools,
+        standards,
+        base_year=base_year,
+        new_schools=builds if "site_id" in builds else None,
+    )
+    kindergartens = None
+    has_kindergartens = bool((schools["level"] == "kindergarten").any())
+    if inputs.estates is not None and has_kindergartens:
+        kindergartens = kindergarten_needs(
+            inputs.estates, schools[schools["level"] == "kindergarten"], standards, year=base_year
+        )
+    names = inputs.districts.set_index("district_id")
+    named = [
+        _with_names(frame, names) if frame is not None else None
+        for frame in (builds, mergers, kindergartens)
+    ]
+    return proposals_table(
+        builds=named[0], mergers=named[1], kindergartens=named[2], crs=inputs.crs
+    )
+
+
+def _with_names(frame: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """Add the district names the proposals' rationales speak of."""
+    ids = frame["district_id"].astype(str)
+    out = frame.copy()
+    out["district_name"] = ids.map(names["name"]).to_numpy()
+    if "name_en" in names:
+        out["district_name_en"] = ids.map(names["name_en"]).to_numpy()
+    return out
 
 
 def _cohort(
