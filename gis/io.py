@@ -73,18 +73,18 @@ from .validate import (
 
 __all__ = [
     "CANDIDATE_SITE_FIELDS",
-    "ROAD_FIELDS",
     "DISTRICT_FIELDS",
     "ESTATE_FIELDS",
     "POPULATION_FIELDS",
+    "ROAD_FIELDS",
     "SCHOOL_FIELDS",
     "PopulationRaster",
     "read_candidate_sites",
     "read_districts",
     "read_estates",
-    "read_roads",
     "read_population",
     "read_population_raster",
+    "read_roads",
     "read_schools",
     "read_table",
 ]

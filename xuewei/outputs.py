@@ -556,8 +556,10 @@ def _map_layers(
 
 
 def _located(proposals: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Proposals with a place to draw; those without a site (no candidate sites given)
-    are in the report and the GeoPackage, but a map cannot show them.
+    """Keep the proposals that have a place to draw.
+
+    Those without a site (the plan gives no candidate sites) are in the report and the
+    GeoPackage; a map cannot show them.
     """
     if proposals is None:
         return None

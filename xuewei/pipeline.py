@@ -319,7 +319,7 @@ def _proposals(
     residents: pd.DataFrame,
     base_year: int,
 ) -> gpd.GeoDataFrame | None:
-    """New builds, expansions, mergers and kindergartens at the default scenario."""
+    """Propose new builds, expansions, mergers and kindergartens at the default scenario."""
     if schools.empty:
         return None
     central = gaps[gaps["scenario"] == standards.default_scenario]
