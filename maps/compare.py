@@ -42,6 +42,7 @@ _SYNC = """
         last = key(L.latLng(v[0], v[1]), v[2]);
         map.setView([v[0], v[1]], v[2], {animate: false});
     });
+    window.xueweiSyncReady = true;  // both sides listening: safe to move one
 })();
 </script>
 """

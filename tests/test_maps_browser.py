@@ -497,6 +497,8 @@ def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
         assert len(frames) == 2
         for frame in frames:
             frame.wait_for_selector(".leaflet-control-layers")
+            # a view sent before the other side listens would be lost
+            frame.wait_for_function("() => window.xueweiSyncReady === true", timeout=30_000)
         names = [f.evaluate("() => document.querySelector('.folium-map').id") for f in frames]
         titles = [f.locator(".xuewei-title").inner_text() for f in frames]
         assert "千人指标 80" in titles[0] and "千人指标 90" in titles[1]
