@@ -30,7 +30,8 @@ from xuewei.planning.standards import Standards
 
 __all__ = ["merger_candidates", "plan_mergers", "unserved_residents"]
 
-#: Used when a custom standards file (load_standards(path=...)) lacks ``consolidation.rural_travel_limit_m``.
+#: Used when a custom standards file (``load_standards(path=...)``) lacks
+#: ``consolidation.rural_travel_limit_m``.
 DEFAULT_RURAL_LIMIT_M = 3000.0
 
 MERGER_COLUMNS = [
