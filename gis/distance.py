@@ -70,8 +70,10 @@ def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> FloatArray:
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     arr = np.asarray(geoms.array)
     is_point = shapely.get_type_id(arr) == 0
-    pts = np.where(is_point, arr, shapely.point_on_surface(arr))
-    return np.asarray(shapely.get_coordinates(pts), dtype=np.float64).reshape(-1, 2)
+    if not is_point.all():  # point_on_surface only where needed: it costs ~0.5 µs a point
+        arr = arr.copy()
+        arr[~is_point] = shapely.point_on_surface(arr[~is_point])
+    return np.asarray(shapely.get_coordinates(arr), dtype=np.float64).reshape(-1, 2)
 
 
 # ----------------------------------------------------------------------------- straight
