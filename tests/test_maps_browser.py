@@ -9,6 +9,7 @@ offline map are written to ``tests/artifacts/`` for a person to look at.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -498,7 +499,7 @@ def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
         for frame in frames:
             frame.wait_for_selector(".leaflet-control-layers")
             # a view sent before the other side listens would be lost
-            frame.wait_for_function("() => window.xueweiSyncReady === true", timeout=30_000)
+            _poll(loaded, [frame], "() => window.xueweiSyncReady", [None], True, 30.0)
         names = [f.evaluate("() => document.querySelector('.folium-map').id") for f in frames]
         titles = [f.locator(".xuewei-title").inner_text() for f in frames]
         assert "千人指标 80" in titles[0] and "千人指标 90" in titles[1]
@@ -508,9 +509,9 @@ def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
             names[0],
         )
         # wait for the other map to follow (no fixed sleep: the machine may be busy)
-        frames[1].wait_for_function(
-            "(name) => window[name].getZoom() === 13", arg=names[1], timeout=15_000
-        )
+        # poll from here: wait_for_function's in-page polling can stall in an iframe that
+        # Chromium is not painting, while evaluate() always runs
+        _poll(loaded, frames, "(name) => window[name].getZoom()", names, 13, 15.0)
         view = frames[1].evaluate(
             "(name) => { const m = window[name], c = m.getCenter();"
             " return [c.lat, c.lng, m.getZoom()]; }",
@@ -520,6 +521,20 @@ def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
         assert abs(view[0] - 28.2) < 1e-3 and abs(view[1] - 112.98) < 1e-3
         _screenshot(loaded, "map_compare_offline.png")
         assert loaded.errors == []
+
+
+def _poll(
+    loaded: Loaded, frames: list[Any], script: str, args: list[Any], want: Any, seconds: float
+) -> None:
+    """Evaluate ``script`` in every frame, every 250 ms, until the last one gives ``want``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        loaded.page.wait_for_timeout(250)
+        got = [frame.evaluate(script, arg) for frame, arg in zip(frames, args, strict=True)]
+        if got[-1] == want:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{script} gave {got} after {seconds:g} s; expected {want!r} last")
 
 
 def _open_compare(browser: Any, path: Path) -> Iterator[Loaded]:
