@@ -16,6 +16,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,30 @@ from xuewei.planning import load_standards, school_places
 
 def _ratio(peer: float, ours: float) -> str:
     return f"{peer / ours:,.1f}×" if ours > 0 else "—"
+
+
+def _access_2sfca(
+    residents: np.ndarray, places: np.ndarray, pairs: Any, radius: float
+) -> pd.Series:
+    """2SFCA by PySAL ``access``, given the demand–school pairs within the radius."""
+    import access
+
+    cost = pd.DataFrame({"origin": pairs.origin, "dest": pairs.dest, "cost": pairs.distance_m})
+    demand = pd.DataFrame({"residents": residents}).rename_axis("geoid")
+    supply = pd.DataFrame({"places": places}).rename_axis("geoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = access.Access(
+            demand_df=demand,
+            demand_value="residents",
+            supply_df=supply,
+            supply_value="places",
+            cost_df=cost,
+            cost_origin="origin",
+            cost_dest="dest",
+            cost_name="cost",
+        )
+        return a.two_stage_fca(max_cost=radius).iloc[:, 0]
 
 
 def main() -> str:
@@ -154,29 +179,9 @@ def main() -> str:
         lambda: two_step_fca(est, schools, radius_m=radius, supply_col="places"), repeat=3
     )
     p = pairs_within(point_xy(est), sxy, radius_m=radius)
-    cost = pd.DataFrame({"origin": p.origin, "dest": p.dest, "cost": p.distance_m})
-    ddf = pd.DataFrame({"residents": est["residents"].to_numpy(dtype=float)})
-    ddf.index.name = "geoid"
-    sdf = pd.DataFrame({"places": schools["places"].to_numpy(dtype=float)})
-    sdf.index.name = "geoid"
-    import access
-
-    def peer() -> pd.Series:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            a = access.Access(
-                demand_df=ddf,
-                demand_value="residents",
-                supply_df=sdf,
-                supply_value="places",
-                cost_df=cost,
-                cost_origin="origin",
-                cost_dest="dest",
-                cost_name="cost",
-            )
-            return a.two_stage_fca(max_cost=radius).iloc[:, 0]
-
-    t_acc, acc_peer = best_of(peer, repeat=1)
+    places = schools["places"].to_numpy(dtype=float)
+    residents = est["residents"].to_numpy(dtype=float)
+    t_acc, acc_peer = best_of(lambda: _access_2sfca(residents, places, p, radius), repeat=1)
     diff = np.abs(
         acc_ours["access"].to_numpy() - acc_peer.reindex(range(len(est))).fillna(0.0).to_numpy()
     ).max()
@@ -199,26 +204,10 @@ def main() -> str:
         lambda: two_step_fca(cells, schools, radius_m=radius, supply_col="places"), repeat=3
     )
     t_pairs, pc = best_of(lambda: pairs_within(cxy, sxy, radius_m=radius), repeat=3)
-    cost_c = pd.DataFrame({"origin": pc.origin, "dest": pc.dest, "cost": pc.distance_m})
-    ddf_c = pd.DataFrame({"residents": cells["residents"].to_numpy()})
-    ddf_c.index.name = "geoid"
-
-    def peer_cells() -> pd.Series:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            a = access.Access(
-                demand_df=ddf_c,
-                demand_value="residents",
-                supply_df=sdf,
-                supply_value="places",
-                cost_df=cost_c,
-                cost_origin="origin",
-                cost_dest="dest",
-                cost_name="cost",
-            )
-            return a.two_stage_fca(max_cost=radius).iloc[:, 0]
-
-    t_acc_c, acc_peer_c = best_of(peer_cells, repeat=1)
+    cell_residents = cells["residents"].to_numpy()
+    t_acc_c, acc_peer_c = best_of(
+        lambda: _access_2sfca(cell_residents, places, pc, radius), repeat=1
+    )
     diff_c = np.abs(
         acc_cells["access"].to_numpy()
         - acc_peer_c.reindex(range(len(cells))).fillna(0.0).to_numpy()
