@@ -289,9 +289,11 @@ def run_plan(plan: Plan) -> PlanResult:
     schools = _school_places(inputs, plan, standards)
     offered = offered_places(schools, ids, years)
     gaps = place_gaps(required, offered)
-    catchments = _catchments(inputs, plan, standards, schools, residents, base_year)
+    # the estates' residents follow the forecast: placed once per year, used by every stage
+    placed = _placed_estates(inputs, plan, residents, (base_year, plan.horizon))
+    catchments = _catchments(inputs, plan, standards, schools, placed)
     cohort = _cohort(population, ids, plan, standards, residents, base_year)
-    proposals = _proposals(inputs, plan, standards, schools, gaps, residents, base_year)
+    proposals = _proposals(inputs, plan, standards, schools, gaps, placed, base_year)
 
     return PlanResult(
         plan=plan,
@@ -316,7 +318,7 @@ def _proposals(
     standards: Standards,
     schools: gpd.GeoDataFrame,
     gaps: pd.DataFrame,
-    residents: pd.DataFrame,
+    placed: dict[int, gpd.GeoDataFrame],
     base_year: int,
 ) -> gpd.GeoDataFrame | None:
     """Propose new builds, expansions, mergers and kindergartens at the default scenario."""
@@ -324,10 +326,9 @@ def _proposals(
         return None
     central = gaps[gaps["scenario"] == standards.default_scenario]
     builds = staged_additions(central, standards, schools=schools)
-    if inputs.candidate_sites is not None and inputs.estates is not None and len(builds):
-        demand = gis.allocate_to_estates(inputs.estates, residents, year=plan.horizon)
+    if inputs.candidate_sites is not None and placed and len(builds):
         builds = locate_new_schools(
-            builds, demand, inputs.candidate_sites, standards, schools=schools
+            builds, placed[plan.horizon], inputs.candidate_sites, standards, schools=schools
         )
     mergers = plan_mergers(
         schools,
@@ -392,22 +393,14 @@ def _cohort(
     )
 
 
-def _catchments(
-    inputs: PlanInputs,
-    plan: Plan,
-    standards: Standards,
-    schools: gpd.GeoDataFrame,
-    residents: pd.DataFrame,
-    base_year: int,
-) -> tuple[gis.CatchmentResult, ...]:
-    """Assign the estates' residents to schools in the base year and at the horizon."""
-    if inputs.estates is None or schools.empty:
-        return ()
-    # walking distances along the roads when the plan gives them, else straight lines
-    # (times the detour factor); the graph is built once for every level and year
-    network = gis.build_road_network(inputs.roads) if inputs.roads is not None else None
-    results = []
-    for year in (base_year, plan.horizon):
+def _placed_estates(
+    inputs: PlanInputs, plan: Plan, residents: pd.DataFrame, years: tuple[int, ...]
+) -> dict[int, gpd.GeoDataFrame]:
+    """Scale the estates to their district's forecast residents, per year (none: empty)."""
+    if inputs.estates is None:
+        return {}
+    placed = {}
+    for year in years:
         estates = gis.allocate_to_estates(inputs.estates, residents, year=year)
         unallocated = estates.attrs.get("unallocated") or []
         if unallocated:
@@ -422,6 +415,25 @@ def _catchments(
                     for d in unallocated
                 ]
             )
+        placed[year] = estates
+    return placed
+
+
+def _catchments(
+    inputs: PlanInputs,
+    plan: Plan,
+    standards: Standards,
+    schools: gpd.GeoDataFrame,
+    placed: dict[int, gpd.GeoDataFrame],
+) -> tuple[gis.CatchmentResult, ...]:
+    """Assign the estates' residents to schools in the base year and at the horizon."""
+    if not placed or schools.empty:
+        return ()
+    # walking distances along the roads when the plan gives them, else straight lines
+    # (times the detour factor); the graph is built once for every level and year
+    network = gis.build_road_network(inputs.roads) if inputs.roads is not None else None
+    results = []
+    for year, estates in placed.items():
         for level in plan.catchments.levels:
             results.append(
                 gis.assign_catchments(
