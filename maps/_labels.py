@@ -33,6 +33,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "offered": ("现有学位", "Offered"),
     "gap": ("缺口", "Gap"),
     "year": ("年份", "Year"),
+    "cohort_title": ("学龄人口法对照（出生队列）", "Cohort forecast from births, beside the rule"),
+    "cohort": ("学龄人口需求", "Cohort pupils"),
+    "per_thousand": ("千人指标需求", "Per-1,000 rule"),
+    "implied": ("隐含千人指标", "Implied per 1,000"),
     # school popup
     "capacity": ("学位容量", "Capacity"),
     "enrolment": ("在校生", "Enrolment"),

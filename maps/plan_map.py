@@ -158,6 +158,7 @@ def plan_map(
     catchments: gpd.GeoDataFrame | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     mergers: pd.DataFrame | None = None,
+    cohort: pd.DataFrame | None = None,
     scenario: float,
     year: int,
     level: str = "compulsory",
@@ -192,7 +193,10 @@ def plan_map(
       year, added places, rationale and the estates served, which are joined to it by
       thin dashed lines;
     - **mergers** (when given): a dashed line from the closing school (hollow end) to the
-      receiving school (filled end), with the year.
+      receiving school (filled end), with the year;
+    - **cohort-based demand** (when ``cohort`` is given): in the tooltip of each district
+      that has one, the pupils forecast from births (with the interval) beside the
+      per-thousand places and the per-1,000 ratio the cohort forecast implies.
 
     A title box names the plan, scenario, year and level and shows ``data_note``; a legend
     explains the colours and symbols; a scale bar, a full-screen button and the layer
@@ -244,6 +248,12 @@ def plan_map(
         :func:`xuewei.planning.mergers.plan_mergers`; the line is then drawn between the
         schools (a receiver may be a proposed school: its ``proposal_id``, ``school_id`` or
         ``site_id`` in ``proposals``). Optionally ``pupils`` or ``pupils_moved``.
+    cohort
+        Cohort-based demand beside per-thousand demand, one row per ``district_id``,
+        ``year``, ``level``, ``scenario``, with ``cohort_demand``, ``cohort_lower``,
+        ``cohort_upper``, ``per_thousand_demand`` and ``implied_per_1000`` — the output of
+        :func:`xuewei.forecast.implied_per_thousand` (``PlanResult.cohort``). Rows of the
+        shown ``year`` and scenario go into the district tooltips.
     scenario
         Places per 1,000 residents to show, one of ``gaps["scenario"]``.
     year
@@ -371,6 +381,7 @@ def plan_map(
         None if merger_rows is None else _merger_lines(merger_rows, schools, proposals, datum)
     )
     selections = {v: _select_gaps(gaps, scenario=v, year=year) for v in offered}
+    cohorts = {v: _select_cohort(cohort, scenario=v, year=year) for v in offered}
     west, south, east, north = (round(float(v), _DIGITS) for v in districts_ll.total_bounds)
 
     m = folium.Map(
@@ -403,6 +414,7 @@ def plan_map(
                 m,
                 districts_ll,
                 selections[v],
+                cohorts[v],
                 step=step,
                 layer_name=name,
                 show=v == offered[0],
@@ -771,6 +783,34 @@ def _select_gaps(gaps: pd.DataFrame, *, scenario: float, year: int) -> dict[tupl
     return {(str(r["district_id"]), str(r["level"])): r for r in rows}
 
 
+_COHORT_COLUMNS = (
+    "district_id",
+    "level",
+    "cohort_demand",
+    "cohort_lower",
+    "cohort_upper",
+    "per_thousand_demand",
+    "implied_per_1000",
+)
+
+
+def _select_cohort(
+    cohort: pd.DataFrame | None, *, scenario: float, year: int
+) -> dict[tuple[str, str], dict]:
+    """Return the cohort rows of ``(scenario, year)`` keyed by ``(district_id, level)``."""
+    if cohort is None or not len(cohort):
+        return {}
+    missing_cols = [c for c in (*_COHORT_COLUMNS, "year", "scenario") if c not in cohort]
+    if missing_cols:
+        raise InputError([Problem("cohort", "column missing.", column=c) for c in missing_cols])
+    scenarios = pd.to_numeric(cohort["scenario"], errors="coerce").to_numpy(float)
+    mask = np.isclose(scenarios, float(scenario), rtol=0.0, atol=1e-9) & np.asarray(
+        cohort["year"] == year
+    )
+    rows = cohort.loc[mask, list(_COHORT_COLUMNS)].to_dict("records")
+    return {(str(r["district_id"]), str(r["level"])): r for r in rows}
+
+
 # --- layers ---------------------------------------------------------------------------------
 
 
@@ -789,6 +829,7 @@ def _add_districts(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
     selected: Mapping[tuple[str, str], dict],
+    cohort: Mapping[tuple[str, str], dict],
     *,
     step: int,
     layer_name: str,
@@ -811,6 +852,7 @@ def _add_districts(
         row = selected.get((str(district_id), level))
         fill = _gap_colour(None if row is None else row["gap"], step)
         tip = _district_tooltip(str(district_id), name, name_en, selected, year, level, lang)
+        tip += _cohort_tip(str(district_id), cohort, lang)
         features.append(
             {
                 "type": "Feature",
@@ -878,6 +920,33 @@ def _district_tooltip(
         f"<b>{_bilingual(name, name_en, lang)}</b> "
         f'<span class="xuewei-id">{esc(district_id)}</span><br>'
         f"{label('residents', lang)} {int(year)}: {int_text(residents)}"
+        f"<table>{head}{body}</table></div>"
+    )
+
+
+def _cohort_tip(district_id: str, cohort: Mapping[tuple[str, str], dict], lang: Lang) -> str:
+    """Cohort-based beside per-thousand demand of a district ('' when it has none)."""
+    rows = [(lvl, cohort.get((district_id, lvl))) for lvl in ("primary", "junior")]
+    if all(row is None for _, row in rows):
+        return ""
+    head = "".join(
+        f"<th>{label(k, lang)}</th>" for k in ("level", "cohort", "per_thousand", "implied")
+    )
+    body = ""
+    for lvl, row in rows:
+        if row is None:
+            continue
+        span = f"{int_text(row['cohort_lower'])}–{int_text(row['cohort_upper'])}"
+        implied = number_text(round(float(row["implied_per_1000"]), 1))
+        body += (
+            f"<tr><td>{label(lvl, lang)}</td>"
+            f'<td class="xuewei-n">{int_text(row["cohort_demand"])}'
+            f'<br><span class="xuewei-id">{span}</span></td>'
+            f'<td class="xuewei-n">{int_text(row["per_thousand_demand"])}</td>'
+            f'<td class="xuewei-n">{implied}</td></tr>'
+        )
+    return (
+        f'<div class="xuewei-tip xuewei-cohort"><b>{label("cohort_title", lang)}</b>'
         f"<table>{head}{body}</table></div>"
     )
 

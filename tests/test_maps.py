@@ -819,3 +819,41 @@ def test_switchable_scenarios(districts, schools, gaps) -> None:
         maps.plan_map(
             districts, schools, gaps=gaps, scenario=85, scenarios=[95], year=2030, title="t"
         )
+
+
+def test_cohort_beside_per_thousand_in_tooltip(districts, schools, gaps) -> None:
+    """Cohort-based demand of the shown scenario and year sits under the gap table."""
+    rows = []
+    for scenario in (80.0, 85.0):
+        for level, cohort, rule in [("primary", 6_000.4, 7_000.0), ("junior", 3_499.6, 3_500.0)]:
+            rows.append(
+                {
+                    "district_id": "yl",
+                    "year": 2030,
+                    "level": level,
+                    "scenario": scenario,
+                    "cohort_demand": cohort,
+                    "cohort_lower": cohort * 0.9,
+                    "cohort_upper": cohort * 1.1,
+                    "per_thousand_demand": rule * scenario / 85.0,
+                    "implied_per_1000": 72.86 if level == "primary" else 84.99,
+                }
+            )
+    cohort = pd.DataFrame(rows)
+    tips = _tooltips(_page(districts, schools, gaps, cohort=cohort))
+    yuelu = tips["d0"]
+    assert "学龄人口法对照（出生队列） Cohort forecast from births, beside the rule" in yuelu
+    # level | cohort pupils (interval) | per-thousand places | implied per 1,000, at 85
+    primary = ".*?".join(
+        re.escape(t) for t in ("小学 Primary", "6,000", "5,400–6,600", "7,000", "72.9")
+    )
+    junior = ".*?".join(
+        re.escape(t) for t in ("初中 Junior", "3,500", "3,150–3,850", "3,500", "85")
+    )
+    assert re.search(primary, yuelu) and re.search(junior, yuelu)
+    assert "Cohort" not in tips["d1"] and "Cohort" not in tips["d2"]  # no rows: no table
+    # another scenario shows its own per-thousand figure
+    tips80 = _tooltips(_page(districts, schools, gaps, cohort=cohort, scenario=80))
+    assert "6,588" in tips80["d0"] and "6,588" not in yuelu
+    with pytest.raises(InputError, match="cohort, column `implied_per_1000`"):
+        _page(districts, schools, gaps, cohort=cohort.drop(columns="implied_per_1000"))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 
 from xuewei.config import load_plan
 from xuewei.errors import InputError
 from xuewei.forecast import rebase_intercensal
+from xuewei.outputs import MapOptions, redraw_map, write_outputs
 from xuewei.pipeline import PlanResult, run_plan
 
 
@@ -147,6 +149,14 @@ def test_cohort_beside_per_thousand(small_plan, small_city, tmp_path):
     joined = c.set_index(["district_id", "year", "level", "scenario"])["per_thousand_demand"]
     np.testing.assert_allclose(joined, g.loc[joined.index], rtol=1e-9)
     assert (c["implied_per_1000"] > 0).all()
+    # the GeoPackage keeps the table, and the map (written and re-drawn) shows it
+    paths = write_outputs(result, tmp_path / "out", map_options=MapOptions(offline=True))
+    saved = pyogrio.read_dataframe(paths["gpkg"], layer="cohort")
+    assert len(saved) == len(c)
+    np.testing.assert_allclose(saved["cohort_demand"], c["cohort_demand"])
+    redrawn = redraw_map(paths["gpkg"], tmp_path / "again.html")
+    for page in (paths["map"].read_text(encoding="utf-8"), redrawn.read_text(encoding="utf-8")):
+        assert "Cohort forecast from births" in page
 
 
 def test_no_cohort_without_ages(result):

@@ -378,9 +378,13 @@ def redraw_map(
         if name in layers
     }
     gaps = pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="gaps"))
+    cohort = (
+        pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="cohort")) if "cohort" in layers else None
+    )
     title = facts["name"] + (f" {facts['name_en']}" if facts.get("name_en") else "")
     common: dict[str, Any] = {
         "gaps": gaps,
+        "cohort": cohort,
         "estates": read.get("estates"),
         "catchments": read.get("catchments"),
         "proposals": _located(read.get("proposals")),
@@ -438,7 +442,8 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
 
     ``gaps`` is a table without geometry (the tidy gap table of every district, year, level
     and scenario), so that a saved result can be re-drawn for any scenario and year
-    (``xuewei map``) and joined to ``districts`` in QGIS.
+    (``xuewei map``) and joined to ``districts`` in QGIS; so is ``cohort`` (cohort-based
+    beside per-thousand demand), when the population gives births and ages.
     """
     layers: dict[str, pd.DataFrame] = {
         "districts": _districts_layer(result),
@@ -452,6 +457,8 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     if result.proposals is not None:
         layers["proposals"] = result.proposals
     layers["gaps"] = result.gaps
+    if result.cohort is not None:
+        layers["cohort"] = result.cohort
     layers["plan"] = _plan_table(result)
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     # pin the layer timestamps so identical runs give identical files
@@ -526,7 +533,9 @@ def write_static_map(
     from xuewei.maps.static import static_map
 
     options = options or MapOptions()
-    fig = static_map(**_map_layers(result), lang=options.lang)
+    layers = _map_layers(result)
+    del layers["cohort"]  # tooltip figures: a printed map has no place for them
+    fig = static_map(**layers, lang=options.lang)
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, dpi=200, format="png", metadata={"Software": None})
@@ -545,6 +554,7 @@ def _map_layers(
         "districts": result.districts,
         "schools": result.schools,
         "gaps": result.gaps,
+        "cohort": result.cohort,
         "estates": estates_layer(result),
         "catchments": catchments,
         "scenario": result.standards.default_scenario if scenario is None else scenario,
