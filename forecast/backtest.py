@@ -29,15 +29,24 @@ from xuewei.forecast.cohort import forecast_cohort
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.history import rebase_intercensal
 from xuewei.forecast.panel import forecast_panel
-from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
+from xuewei.forecast.trend import (
+    FORECAST_COLUMNS,
+    SPREAD_GROWTH_BOUNDS,
+    TrendMethod,
+    forecast_trends,
+    spread_growth,
+)
 
 __all__ = [
     "BACKTEST_HORIZONS",
     "MIN_CALIBRATION_ERRORS",
+    "SPREAD_GROWTH_BOUNDS",
     "backtest",
     "backtest_report",
     "empirical_bounds",
     "ensemble_weights",
+    "pooled_log_errors",
+    "spread_growth",
 ]
 
 #: Horizons (years ahead) scored by default.
@@ -199,10 +208,14 @@ def backtest(
         raise ValueError("no forecast could be made at any origin; give more history")
     fcs = pd.concat(frames, ignore_index=True)
     fcs["horizon"] = fcs["year"] - fcs["origin"]
-    fcs = fcs[fcs["horizon"].isin(list(horizons))]
-    scored = fcs.merge(actual, on=["district_id", "year", "quantity"], how="inner")
+    # every horizon up to the longest is kept for the ensemble: its weights and interval at
+    # an origin learn from all the past errors known by then, not only the scored horizons
+    scored = fcs[(fcs["horizon"] >= 1) & (fcs["horizon"] <= hmax)].merge(
+        actual, on=["district_id", "year", "quantity"], how="inner"
+    )
     if want_ensemble:
         scored = pd.concat([scored, _ensemble_scores(scored, interval)], ignore_index=True)
+    scored = scored[scored["horizon"].isin(list(horizons))]
     scored["pct_error"] = 100.0 * (scored["value"] - scored["actual"]) / scored["actual"]
     scored["covered"] = (scored["lower"] <= scored["actual"]) & (
         scored["actual"] <= scored["upper"]
@@ -326,47 +339,74 @@ def empirical_bounds(
     return value * np.exp(min(lo, 0.0)), value * np.exp(max(hi, 0.0))
 
 
+def pooled_log_errors(log_errors: Mapping[int, np.ndarray], horizon: int) -> np.ndarray:
+    """Pool past log errors of every horizon, each rescaled to ``horizon``.
+
+    An error made ``k`` years ahead counts as ``error × (horizon / k) ** a`` with ``a`` from
+    :func:`spread_growth`: so long horizons, whose own errors are known only late (a
+    10-year error needs 10 years), are calibrated on the many short-horizon errors.
+
+    Examples
+    --------
+    >>> pooled_log_errors({1: np.array([0.01]), 4: np.array([-0.02])}, 4).round(6).tolist()
+    [0.02, -0.02]
+    """
+    usable = {int(h): np.asarray(e, dtype=np.float64) for h, e in log_errors.items() if len(e)}
+    if not usable:
+        return np.empty(0)
+    a = spread_growth(usable)
+    return np.concatenate([e * (horizon / h) ** a for h, e in sorted(usable.items())])
+
+
 def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     s = scored.copy()
     s["pct_error"] = 100.0 * (s["value"] - s["actual"]) / s["actual"]
     members = sorted(set(s["method"]) - {"naive"})
+    s = s[s["method"].isin(members)]
     frames = []
-    done: dict[tuple[str, int], list[pd.DataFrame]] = {}
-    # sorted by quantity, horizon, origin: an origin's past ensembles are already made
-    for key, group in s.groupby(["quantity", "horizon", "origin"]):
-        quantity, horizon, origin = cast(tuple[str, int, int], key)
-        known = (s["origin"] + horizon <= origin).to_numpy()
-        same = (s["quantity"] == quantity) & (s["horizon"] == horizon)
-        past = s[same & known & s["method"].isin(members)]
+    done: dict[str, list[pd.DataFrame]] = {}
+    cols = ["value", "lower", "upper"]
+    # by origin first: every ensemble an origin learns from is already made
+    for key, group in s.groupby(["origin", "quantity", "horizon"]):
+        origin, quantity, horizon = cast(tuple[int, str, int], key)
+        same = s[(s["quantity"] == quantity) & (s["origin"] + s["horizon"] <= origin)]
+        # weights from this horizon's known errors; before any is known (a 5-year error
+        # needs 5 years), from the longest shorter horizon whose errors are known
+        known_h = sorted(set(same["horizon"]))
+        at = [h for h in known_h if h <= horizon]
+        past = same[same["horizon"] == at[-1]] if at else same.iloc[0:0]
         weights = _inverse_mse_weights(past, members)
         g = group[group["method"].isin(list(weights))]
         if g.empty:
             continue
         w = g["method"].map(weights)
-        cols = ["value", "lower", "upper"]
         weighted = g[cols].mul(w, axis=0).assign(_w=w, district_id=g["district_id"], year=g["year"])
         agg = weighted.groupby(["district_id", "year"]).sum()
         for c in cols:
             agg[c] = agg[c] / agg["_w"]
         agg = agg.drop(columns="_w").reset_index()
         first = g.drop_duplicates(["district_id", "year"]).set_index(["district_id", "year"])
-        at = pd.MultiIndex.from_arrays([agg["district_id"], agg["year"]])
-        agg["actual"] = first["actual"].reindex(at).to_numpy()
+        idx = pd.MultiIndex.from_arrays([agg["district_id"], agg["year"]])
+        agg["actual"] = first["actual"].reindex(idx).to_numpy()
         agg["quantity"], agg["horizon"], agg["origin"] = quantity, horizon, origin
         agg["method"] = "ensemble"
         earlier = [
-            f for f in done.get((quantity, horizon), []) if f["origin"].iloc[0] + horizon <= origin
+            f
+            for f in done.get(quantity, [])
+            if f["origin"].iloc[0] + f["horizon"].iloc[0] <= origin
         ]
         if earlier:
             prev = pd.concat(earlier, ignore_index=True)
             log_err = np.log(prev["actual"].to_numpy() / prev["value"].to_numpy())
-            if len(log_err) >= MIN_CALIBRATION_ERRORS:
-                lower, upper = empirical_bounds(agg["value"].to_numpy(), log_err, interval)
+            hs = prev["horizon"].to_numpy()
+            pooled = pooled_log_errors({int(h): log_err[hs == h] for h in np.unique(hs)}, horizon)
+            if len(pooled) >= MIN_CALIBRATION_ERRORS:
+                lower, upper = empirical_bounds(agg["value"].to_numpy(), pooled, interval)
                 agg["lower"], agg["upper"] = lower, upper
-        done.setdefault((quantity, horizon), []).append(agg)
+        done.setdefault(quantity, []).append(agg)
         frames.append(agg)
     if not frames:
-        return s.iloc[0:0].drop(columns="pct_error")
+        return scored.iloc[0:0]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -17,8 +17,14 @@ Two methods, chosen by the data:
     When there is no city total, each district's own (re-based, filled) series is forecast
     and the city is their sum.
 
-The interval of a district under ``share`` is its share of the city's interval: the
-uncertainty of the shares themselves is not added (the backtests measure what that costs).
+The interval of a district under ``share`` adds two independent uncertainties on the log
+scale: the city's (its share of the city interval) and its share's. A share is treated like
+a random walk from the district's last count, as the ``naive`` trend treats a series: its
+log changes between counts give a per-year variance ``σ² = mean((Δ log share)² / Δyears)``
+(pooled over the districts when a district was counted only once), and ``h`` years after
+the last count the share's log half-width is ``z·σ·sqrt(h)``; the two half-widths add in
+quadrature. (Without the shares' spread, 80 % intervals covered 0–37 % of held-out
+district points in the backtests.)
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from xuewei.errors import InputError, Problem
 from xuewei.forecast.history import annualise, rebase_intercensal
@@ -245,22 +252,102 @@ def _share_method(
 
     kind = np.where(observed, "observed", "interpolated")
     kind[~hist_rows] = "forecast"
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    share_half = z * _share_log_sd(years, observed, counts, value) * (~hist_rows)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        city_lo = np.where(value > 0, np.log(value / lower), 0.0)
+        city_hi = np.where(value > 0, np.log(upper / value), 0.0)
     frames = []
     for j, district in enumerate(ids):
+        v = shares[:, j] * value
         frames.append(
             pd.DataFrame(
                 {
                     "district_id": district,
                     "year": years,
-                    "value": shares[:, j] * value,
-                    "lower": shares[:, j] * lower,
-                    "upper": shares[:, j] * upper,
+                    "value": v,
+                    "lower": v * np.exp(-np.hypot(city_lo, share_half[:, j])),
+                    "upper": v * np.exp(np.hypot(city_hi, share_half[:, j])),
                     "kind": kind[:, j],
                     "method": np.where(hist_rows, "share", f"share-{trend_method}"),
                 }
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def share_log_sd(
+    population: pd.DataFrame, district_ids: Sequence[str], *, city_id: str, horizon: int
+) -> pd.DataFrame:
+    """Return the log-sd of each district's share of the city, per year to ``horizon``.
+
+    The share uncertainty that the ``share`` method adds to the city's interval (see the
+    module notes), for callers that scale districts to another city forecast
+    (:func:`~xuewei.forecast.forecast_ensemble`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``share_sd`` (0 up to the district's last count).
+    """
+    ids = [str(d) for d in district_ids]
+    pop = population.copy()
+    pop["district_id"] = pop["district_id"].astype(str)
+    if "basis" not in pop:
+        pop["basis"] = "estimate"
+    city = annualise(rebase_intercensal(pop[pop["district_id"] == city_id]))
+    first, last = int(city["year"].iloc[0]), int(city["year"].iloc[-1])
+    years = np.arange(first, horizon + 1)
+    value = np.interp(years, city["year"], city["population"])
+    districts = rebase_intercensal(pop[pop["district_id"].isin(ids)])
+    districts = districts[(districts["year"] >= first) & (districts["year"] <= last)]
+    observed = np.zeros((len(years), len(ids)), dtype=bool)
+    counts = np.full((len(years), len(ids)), np.nan)
+    for j, district in enumerate(ids):
+        rows = districts[districts["district_id"] == district]
+        idx = rows["year"].to_numpy(dtype=np.int64) - first
+        observed[idx, j] = True
+        counts[idx, j] = rows["population"].to_numpy()
+    sd = _share_log_sd(years, observed, counts, value)
+    return pd.DataFrame(
+        {
+            "district_id": np.repeat(ids, len(years)),
+            "year": np.tile(years, len(ids)),
+            "share_sd": sd.T.ravel(),
+        }
+    )
+
+
+def _share_log_sd(
+    years: np.ndarray, observed: np.ndarray, counts: np.ndarray, city: np.ndarray
+) -> np.ndarray:
+    """Return the log-sd of each district's share in each year: ``σ·sqrt(years since count)``.
+
+    ``σ²`` is the mean of ``(Δ log share)² / Δyears`` over the district's consecutive
+    counts (a random walk's per-year variance); a district counted once takes the pooled
+    mean of the others (0 if no district was counted twice).
+    """
+    sd = np.zeros(counts.shape)
+    per_district: list[float | None] = []
+    pooled: list[float] = []
+    for j in range(counts.shape[1]):
+        idx = np.flatnonzero(observed[:, j])
+        if len(idx) < 2:
+            per_district.append(None)
+            continue
+        log_share = np.log(counts[idx, j] / city[idx])
+        steps = np.diff(log_share) ** 2 / np.diff(years[idx])
+        pooled.extend(steps.tolist())
+        per_district.append(float(steps.mean()))
+    fallback = float(np.mean(pooled)) if pooled else 0.0
+    for j, var in enumerate(per_district):
+        idx = np.flatnonzero(observed[:, j])
+        if not len(idx):
+            continue
+        last = years[idx[-1]]
+        since = np.maximum(years - last, 0)
+        sd[:, j] = np.sqrt((fallback if var is None else var) * since)
+    return sd
 
 
 def _share_path(

@@ -8,11 +8,13 @@ inversely proportional to each method's squared backtest error at that horizon
 gets a quarter of the weight. Districts are then the city ensemble times their shares (the
 ``share`` method of :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the
 city total by construction; without city rows the city is the sum of the districts.
-Intervals are empirical where the backtest has enough past ensemble errors at a horizon
-(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS`): the central quantiles of
-``log(actual / forecast)``, beyond the longest such horizon scaled by ``sqrt(h)``;
-elsewhere the weighted averages of the members' bounds. District intervals are their
-shares of the city interval (the shares' own uncertainty is not added).
+Intervals are empirical once the backtest has enough past ensemble errors
+(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS`, all horizons pooled and
+rescaled to the horizon by the fitted growth of spread, see
+:func:`~xuewei.forecast.backtest.pooled_log_errors`): the central quantiles of
+``log(actual / forecast)``; elsewhere the weighted averages of the members' bounds. A
+district's interval is its share of the city interval widened by the uncertainty of its
+share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from xuewei.forecast.backtest import (
     MIN_CALIBRATION_ERRORS,
@@ -29,8 +32,9 @@ from xuewei.forecast.backtest import (
     backtest_report,
     empirical_bounds,
     ensemble_weights,
+    pooled_log_errors,
 )
-from xuewei.forecast.districts import forecast_districts
+from xuewei.forecast.districts import forecast_districts, share_log_sd
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
@@ -155,8 +159,9 @@ def forecast_ensemble(
         Trend methods averaged (see :func:`~xuewei.forecast.forecast_trends`).
     weights
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
-        ``methods`` on the city series (or on all districts pooled, without city rows),
-        equal weights where no backtest point exists. The same backtest calibrates the
+        ``methods`` on the city series (or on all districts pooled, without city rows); a
+        horizon without backtest points takes the nearest weighted horizon's weights, and
+        weights are equal when the backtest has none. The same backtest calibrates the
         intervals; with given weights the intervals are the members' weighted bounds.
     source
         Name of the input, for error messages.
@@ -224,9 +229,20 @@ def forecast_ensemble(
         # shares of the share method applied to the ensemble city total and its bounds
         city = ens.set_index("year")
         total = fut.groupby("year")["value"].transform("sum")
-        share = fut["value"] / total
-        for c in ("value", "lower", "upper"):
-            fut[c] = share.to_numpy() * fut["year"].map(city[c]).to_numpy()
+        share = (fut["value"] / total).to_numpy()
+        c_val = fut["year"].map(city["value"]).to_numpy()
+        c_lo = np.log(c_val / fut["year"].map(city["lower"]).to_numpy())
+        c_hi = np.log(fut["year"].map(city["upper"]).to_numpy() / c_val)
+        # the shares' own uncertainty adds to the city's (as in the share method)
+        z = float(stats.norm.ppf(0.5 + interval / 2.0))
+        assert city_id is not None
+        sd = share_log_sd(pop, ids, city_id=city_id, horizon=horizon).set_index(
+            ["district_id", "year"]
+        )["share_sd"]
+        half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
+        fut["value"] = share * c_val
+        fut["lower"] = fut["value"] * np.exp(-np.hypot(c_lo, half))
+        fut["upper"] = fut["value"] * np.exp(np.hypot(c_hi, half))
     else:
         e = ens.set_index(["district_id", "year"])
         key = pd.MultiIndex.from_frame(fut[["district_id", "year"]])
@@ -262,8 +278,8 @@ def _backtest_weights(
     rep = backtest_report(errors[errors["method"] != "ensemble"])
     w = ensemble_weights(rep)
     w = w[w["quantity"] == "population"]
-    missing = [h for h in _BACKTEST_HORIZONS if h not in set(w["horizon"])]
-    weights = pd.concat([w, equal[equal["horizon"].isin(missing)]], ignore_index=True)
+    # horizons without a backtest point take the nearest weighted one (combine_forecasts)
+    weights = w if len(w) else equal
     ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
     ratio = np.log(ens["actual"].to_numpy() / ens["value"].to_numpy())
     hs = ens["horizon"].to_numpy()
@@ -274,20 +290,17 @@ def _backtest_weights(
 def _calibrate(
     ens: pd.DataFrame, log_errors: dict[int, np.ndarray], interval: float
 ) -> pd.DataFrame:
-    """Replace the bounds by empirical ones where enough past ensemble errors exist."""
+    """Replace the bounds by empirical ones where enough past ensemble errors exist.
+
+    Every horizon pools the past errors of all horizons, rescaled to it
+    (:func:`~xuewei.forecast.backtest.pooled_log_errors`), as the backtest does.
+    """
     out = ens.copy()
-    usable = {h: e for h, e in log_errors.items() if len(e) >= MIN_CALIBRATION_ERRORS}
-    if not usable:
-        return out
-    longest = max(usable)
     for h in sorted(set(out["horizon"])):
-        at = (out["horizon"] == h).to_numpy()
-        if h in usable:
-            errs = usable[h]
-        elif h > longest:
-            errs = usable[longest] * np.sqrt(h / longest)  # random-walk growth beyond
-        else:
+        errs = pooled_log_errors(log_errors, int(h))
+        if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
+        at = (out["horizon"] == h).to_numpy()
         lower, upper = empirical_bounds(out.loc[at, "value"].to_numpy(), errs, interval)
         out.loc[at, "lower"], out.loc[at, "upper"] = lower, upper
     return out

@@ -220,3 +220,93 @@ class TestForecastDistricts:
         )
         with pytest.raises(InputError, match="must cover the whole city"):
             forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c")
+
+
+class TestShareInterval:
+    def test_share_uncertainty_adds_to_city_interval_in_quadrature(self):
+        # a: 600 of 1000 in 2010, 700 of 1000·1.03^10 in 2020. Its log share moved by
+        # d = log(s20/s10) in 10 years: a random walk with per-year variance d²/10, so 5 years
+        # after the last count its log-sd is sqrt(5·d²/10); the city's log half-width adds
+        # in quadrature.
+        from scipy import stats
+
+        pop = _city_and_districts()
+        f = forecast_districts(pop, ["a", "b"], horizon=2025, city_id="c", interval=0.8)
+        city_rows = annualise(rebase_intercensal(pop[pop.district_id == "c"]))
+        series = pd.Series(city_rows["population"].to_numpy(), index=city_rows["year"].to_numpy())
+        city = forecast_trend(series, horizon=2025, interval=0.8).set_index("year")
+        z = stats.norm.ppf(0.9)
+        cv = city.loc[2025, "value"]
+        for d, c10, c20 in (("a", 600.0, 700.0), ("b", 400.0, series[2020] - 700.0)):
+            step = np.log((c20 / series[2020]) / (c10 / series[2010]))
+            share_half = z * np.sqrt(step**2 / 10 * 5)
+            row = f[(f.district_id == d) & (f.year == 2025)].iloc[0]
+            lo = np.hypot(np.log(cv / city.loc[2025, "lower"]), share_half)
+            hi = np.hypot(np.log(city.loc[2025, "upper"] / cv), share_half)
+            assert row["lower"] == pytest.approx(row["value"] * np.exp(-lo), rel=1e-9)
+            assert row["upper"] == pytest.approx(row["value"] * np.exp(hi), rel=1e-9)
+        # observed and interpolated years keep a zero-width interval
+        past = f[f.year <= 2020]
+        assert (past["lower"] == past["value"]).all() and (past["upper"] == past["value"]).all()
+
+    def test_district_counted_once_takes_the_pooled_share_variance(self):
+        from xuewei.forecast.districts import _share_log_sd
+
+        years = np.arange(2010, 2026)
+        observed = np.zeros((16, 2), dtype=bool)
+        counts = np.full((16, 2), np.nan)
+        city = np.full(16, 1000.0)
+        observed[[0, 10], 0] = True
+        counts[[0, 10], 0] = [500.0, 500.0 * np.exp(0.2)]
+        observed[10, 1] = True  # counted only in 2020
+        counts[10, 1] = 1000.0 - 500.0 * np.exp(0.2)
+        sd = _share_log_sd(years, observed, counts, city)
+        var = 0.2**2 / 10
+        np.testing.assert_allclose(sd[15], [np.sqrt(var * 5), np.sqrt(var * 5)], rtol=1e-12)
+        assert (sd[:11] == 0).all()
+
+
+class TestEtsInterval:
+    def test_multistep_in_sample_rms_hand_computed(self):
+        from xuewei.forecast.trend import _multistep_rms
+
+        y = np.array([0.0, 1.0, 2.0, 4.0])
+        level = y.copy()
+        slope = np.ones(4)
+        rms = _multistep_rms(y, level, slope, 1.0, 2)
+        # 1 year ahead from 0, 1, 2: forecasts 1, 2, 3 against 1, 2, 4 -> errors 0, 0, 1
+        assert rms[0] == pytest.approx(np.sqrt(1 / 3))
+        # 2 years ahead: only 2 errors (< 3), so the 1-year RMS grown as sqrt(2)
+        assert rms[1] == pytest.approx(np.sqrt(1 / 3) * np.sqrt(2))
+
+    def test_growth_sd_hand_computed(self):
+        from xuewei.forecast.trend import _growth_sd
+
+        y = np.log([100.0, 110.0, 115.5, 127.05])  # growth 10 %, 5 %, 10 %
+        g = np.diff(y)
+        se = g.std(ddof=1) / np.sqrt(3)
+        np.testing.assert_allclose(_growth_sd(y, 0.5, 2), [se * 0.5, se * 0.75], rtol=1e-12)
+
+    def test_ets_interval_at_least_the_growth_uncertainty(self):
+        from scipy import stats
+
+        from xuewei.forecast.trend import _growth_sd
+
+        rng = np.random.default_rng(4)
+        v = 1e4 * np.exp(np.cumsum(rng.normal(0.03, 0.01, 16)))
+        s = pd.Series(v, index=range(2005, 2021))
+        f = forecast_trend(s, horizon=2030, method="ets")
+        half = np.log(f["upper"] / f["value"]).to_numpy()
+        z = stats.norm.ppf(0.9)
+        # at least z × the growth rate's standard error carried through the damped trend
+        # (damping ≤ 1 so the undamped sum bounds it from above; check the lower bound)
+        assert (half >= z * _growth_sd(np.log(v), 0.8, 10) - 1e-12).all()
+
+
+def test_naive_from_a_single_count_is_that_count():
+    # a district counted once (a census): the baseline holds it; no spread is known
+    f = forecast_trend(pd.Series([500.0], index=[2010]), horizon=2013, method="naive")
+    assert f["year"].tolist() == [2011, 2012, 2013]
+    np.testing.assert_allclose(f["value"], 500.0, rtol=1e-12)
+    assert (f["lower"] < 500.0).all() and (f["upper"] > 500.0).all()
+    np.testing.assert_allclose(f["upper"], 500.0, rtol=1e-3)

@@ -220,3 +220,123 @@ def test_empirical_bounds_are_quantiles_of_past_log_errors():
     # all past forecasts too high: the interval still contains the forecast
     lower, upper = empirical_bounds(np.array([100.0]), np.log([0.8, 0.9]), 0.8)
     assert upper[0] == 100.0 and lower[0] < 100.0
+
+
+def test_spread_growth_and_pooled_errors_hand_computed():
+    from xuewei.forecast.backtest import pooled_log_errors, spread_growth
+
+    # RMS 0.01 at 1 year and 0.02 at 2 years: the spread grows linearly (a = 1)
+    errs = {1: np.array([0.01, -0.01, 0.01]), 2: np.array([0.02, -0.02, -0.02])}
+    assert spread_growth(errs) == pytest.approx(1.0)
+    pooled = pooled_log_errors(errs, 4)
+    np.testing.assert_allclose(pooled, [0.04, -0.04, 0.04, 0.04, -0.04, -0.04])
+    # a flat spread is clipped to a random walk's sqrt(h); one horizon alone also gets 1/2
+    flat = {1: np.array([0.01, -0.01, 0.01]), 9: np.array([0.01, -0.01, 0.01])}
+    assert spread_growth(flat) == 0.5
+    assert spread_growth({2: np.array([0.1, 0.2, 0.3])}) == 0.5
+    assert pooled_log_errors({}, 3).size == 0
+
+
+def _exact_and_high(truth: pd.DataFrame):
+    """Two custom members: one forecasts the truth exactly, one 10 % too high."""
+
+    def exact(hist, origin, last, interval):
+        rows = truth[(truth["year"] > origin) & (truth["year"] <= last)]
+        return rows.assign(
+            quantity="population",
+            value=rows["population"],
+            lower=rows["population"] * 0.9,
+            upper=rows["population"] * 1.1,
+            method="exact",
+        )
+
+    def high(hist, origin, last, interval):
+        f = exact(hist, origin, last, interval)
+        return f.assign(value=f["value"] * 1.1, lower=f["lower"] * 1.1, upper=f["upper"] * 1.1)
+
+    return {"exact": exact, "high": high}
+
+
+class TestEnsembleInBacktest:
+    def _truth(self):
+        return pd.concat(
+            [
+                _geometric(rate=r, district=d)
+                for d, r in zip("abcdefgh", np.linspace(0.01, 0.04, 8), strict=True)
+            ],
+            ignore_index=True,
+        )
+
+    def test_weights_fall_back_to_the_shorter_horizon_known_by_the_origin(self):
+        # at origin 2006 the 3-year errors of origin 2005 are not known yet (2008 > 2006),
+        # but its 1-year errors are: 'exact' has none, so it takes (almost) all the weight.
+        # With equal weights the ensemble would be 5 % too high.
+        truth = self._truth()
+        e = backtest(
+            truth,
+            methods={**_exact_and_high(truth), "ensemble": None},  # ensemble of the others
+            horizons=[1, 3],
+            origins=[2005, 2006],
+        )
+        ens = e[e.method == "ensemble"].set_index(["origin", "horizon"])["pct_error"]
+        assert ens.loc[(2005, 3)].abs().max() == pytest.approx(5.0)  # nothing known: equal
+        assert ens.loc[(2006, 3)].abs().max() < 1e-3
+
+    def test_interval_from_all_known_errors_rescaled_to_the_horizon(self):
+        # only 'high' (10 % too high everywhere): log error log(1/1.1) at every horizon, so
+        # the fitted growth is clipped to sqrt(h) and the 3-year interval at origin 2006
+        # comes from the eight 1-year errors of origin 2005, × sqrt(3)
+        truth = self._truth()
+        members = _exact_and_high(truth)
+        e = backtest(
+            truth,
+            methods={"high": members["high"], "ensemble": None},
+            horizons=[1, 3],
+            origins=[2005, 2006],
+        )
+        ens = e[(e.method == "ensemble") & (e.origin == 2006) & (e.horizon == 3)]
+        err = np.log(1 / 1.1) * np.sqrt(3)
+        np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(err), rtol=1e-12)
+        np.testing.assert_allclose(ens["upper"], ens["value"], rtol=1e-12)
+        # before 8 errors are known, the members' bounds
+        first = e[(e.method == "ensemble") & (e.origin == 2005)]
+        np.testing.assert_allclose(first["upper"], first["value"] * 1.1, rtol=1e-12)
+
+
+def test_ensemble_district_interval_adds_share_uncertainty():
+    # same table as test_ensemble_reconciles_and_keeps_history: a's share moved from
+    # 600/1000 to 700/city(2020) in ten years; four years after its last count its share's
+    # log half-width z·sqrt(4·d²/10) adds in quadrature to the city ensemble's
+    from scipy import stats
+
+    years = list(range(2006, 2021))
+    city = [1000.0 * 1.03 ** (y - 2010) for y in years]
+    pop = pd.DataFrame(
+        {
+            "district_id": ["c"] * 15 + ["a", "a", "b", "b"],
+            "year": [*years, 2010, 2020, 2010, 2020],
+            "population": [*city, 600.0, 700.0, 400.0, city[-1] - 700.0],
+            "basis": ["estimate"] * 15 + ["census"] * 4,
+        }
+    )
+    w = pd.DataFrame({"method": ["arima", "drift"], "horizon": 1, "weight": [0.5, 0.5]})
+    f = forecast_ensemble(
+        pop, ["a", "b"], horizon=2024, city_id="c", methods=["arima", "drift"], weights=w
+    )
+    row = f[(f.district_id == "a") & (f.year == 2024)].iloc[0]
+    tot = f[f.year == 2024][["value", "lower", "upper"]]
+    from xuewei.forecast import forecast_trends
+
+    c = pop[pop.district_id == "c"]
+    members = [
+        forecast_trends(c, horizon=2024, method=m).set_index("year").loc[2024]
+        for m in ("arima", "drift")
+    ]
+    c_val = sum(m["value"] for m in members) / 2
+    c_lo = sum(m["lower"] for m in members) / 2
+    d = np.log((700.0 / city[-1]) / (600.0 / city[4]))
+    half = stats.norm.ppf(0.9) * np.sqrt(d**2 / 10 * 4)
+    assert tot["value"].sum() == pytest.approx(c_val, rel=1e-9)
+    assert row["lower"] == pytest.approx(
+        row["value"] * np.exp(-np.hypot(np.log(c_val / c_lo), half)), rel=1e-9
+    )
