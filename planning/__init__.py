@@ -7,6 +7,7 @@ schools to build or expand and where (location-allocation); which small under-us
 schools to merge (build before close); kindergartens, special education, staff and money.
 """
 
+from xuewei.planning.candidates import generate_candidate_sites
 from xuewei.planning.demand import COMPULSORY, required_places
 from xuewei.planning.gaps import place_gaps
 from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
@@ -34,6 +35,7 @@ __all__ = [
     "SitingProblem",
     "SitingResult",
     "Standards",
+    "generate_candidate_sites",
     "kindergarten_needs",
     "load_standards",
     "locate_new_schools",
