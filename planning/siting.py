@@ -48,6 +48,10 @@ IntArray = npt.NDArray[np.int64]
 MAX_EXACT_PAIRS = 30_000_000
 #: Up to this many pairs the p-median heuristic improves its answer by swaps (dense).
 MAX_SWAP_PAIRS = 12_000_000
+#: The Lagrangian bound uses longer candidate lists up to this many (demand, site) entries.
+MAX_LAGRANGIAN_ENTRIES = 8_000_000
+#: Subgradient iterations of the first Lagrangian pass (later passes: a third).
+LAGRANGIAN_ITERS = 1000
 
 
 @dataclass(frozen=True)
@@ -395,8 +399,9 @@ class SitingProblem:
             Relative optimality gap at which HiGHS stops.
         method
             ``exact`` (HiGHS), ``greedy`` (heuristic), or ``auto`` (exact unless the
-            instance has more than ``MAX_EXACT_PAIRS`` pairs, or HiGHS finds no answer in
-            time).
+            candidate lists, demand × ``k_nearest``, exceed ``MAX_EXACT_PAIRS`` entries, or
+            HiGHS finds no answer in time). The exact path never holds all demand × site
+            distances of a point problem: lists come from a k-d tree.
         bound_first
             Try the heuristic and the Lagrangian bound before HiGHS (and fix sites by
             reduced cost); ``False`` goes straight to HiGHS.
@@ -413,7 +418,7 @@ class SitingProblem:
         t0 = time.perf_counter()
         free = self._check_p(p, exact_p=True)
         n, m = self.shape
-        if method == "greedy" or (method == "auto" and n * m > MAX_EXACT_PAIRS):
+        if method == "greedy" or (method == "auto" and n * min(m, k_nearest) > MAX_EXACT_PAIRS):
             open_ = self._greedy_p_median(p, free)
             return self._p_median_result(
                 open_,
@@ -439,15 +444,37 @@ class SitingProblem:
         k_lag = min(m, max(k, math.ceil(4 * m / max(p + int(self.fixed.sum()), 1))))
         lag_lists = (
             lists
-            if k_lag == k or n * k_lag > 5_000_000
+            if k_lag == k or n * k_lag > MAX_LAGRANGIAN_ENTRIES
             else _Lists.build(self._geo, np.arange(n), k_lag)
         )
-        lb, forced_out, forced_in, y_lag = self._lagrangian(lag_lists, p, free, ub)
-        if self._objective(y_lag) < ub:  # the Lagrangian answer is often the optimum
-            best = y_lag
-            ub = self._objective(best)
-            lb2, forced_out, forced_in, _ = self._lagrangian(lag_lists, p, free, ub)
-            lb = max(lb, lb2)
+        # Alternate bound and answer: the Lagrangian's own answer, improved by local search
+        # among the sites its reduced costs leave alive, is usually the optimum (a single
+        # greedy + swap run can stall 2 % above it); a better upper bound in turn sharpens
+        # the subgradient steps and the fixing. Stop when they meet or the answer stalls.
+        lam: FloatArray | None = None
+        lb = -np.inf
+        forced_out = np.zeros(m, bool)
+        forced_in = np.zeros(m, bool)
+        iters = LAGRANGIAN_ITERS
+        for _ in range(4):
+            lb_k, forced_out, forced_in, y_lag, lam = self._lagrangian(
+                lag_lists, p, free, ub, iters=iters, lam0=lam, tol=mip_rel_gap
+            )
+            lb = max(lb, lb_k)
+            if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
+                break
+            alive = free & ~forced_out
+            improved = False
+            for y0 in (y_lag, best):
+                cand = self._relocate(y0, alive)
+                if n * int((alive | cand).sum()) <= MAX_SWAP_PAIRS:
+                    cand = self._swap(cand, free, allowed=alive)
+                value = self._objective(cand)
+                if value < ub - 1e-9 * max(abs(ub), 1.0):
+                    best, ub, improved = cand, value, True
+            if not improved:
+                break
+            iters = max(LAGRANGIAN_ITERS // 3, 100)
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
             solved0 = _Solved(
                 best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal"
@@ -551,16 +578,28 @@ class SitingProblem:
         return float(np.sum(self.weights * d))
 
     def _swap(
-        self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], max_swaps: int = 2000
+        self,
+        open_: npt.NDArray[np.bool_],
+        free: npt.NDArray[np.bool_],
+        max_swaps: int = 2000,
+        allowed: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.bool_]:
-        """Improve an answer by best-improvement swaps (fast interchange, dense distances)."""
-        n, m = self.shape
-        dist = self._geo.block(np.arange(n), np.arange(m))
+        """Improve an answer by best-improvement swaps (fast interchange, dense distances).
+
+        Only sites in ``allowed`` (default: every free site) may be swapped in; the dense
+        block is built over the open and allowed sites only.
+        """
+        n = self.shape[0]
+        allowed = free if allowed is None else allowed & free
+        cols = np.flatnonzero(open_ | allowed)
+        dist = self._geo.block(np.arange(n), cols)
         w = self.weights
-        open_ = open_.copy()
+        open_l = open_[cols].copy()
+        free_l = free[cols]
+        allowed_l = allowed[cols]
         rows = np.arange(n)
         for _ in range(max_swaps):
-            open_idx = np.flatnonzero(open_)
+            open_idx = np.flatnonzero(open_l)
             if len(open_idx) < 2:
                 break
             sub = dist[:, open_idx]
@@ -572,17 +611,19 @@ class SitingProblem:
             d2 = d_two[rows, 1 - first]
             gain = w @ np.maximum(d1[:, None] - dist, 0.0)
             term = w[:, None] * (np.minimum(dist, d2[:, None]) - np.minimum(dist, d1[:, None]))
-            extra = np.zeros((len(open_idx), m))
+            extra = np.zeros((len(open_idx), len(cols)))
             np.add.at(extra, c1, term)
             profit = gain[None, :] - extra
-            profit[:, ~free | open_] = -np.inf
-            profit[~free[open_idx], :] = -np.inf
+            profit[:, ~allowed_l | open_l] = -np.inf
+            profit[~free_l[open_idx], :] = -np.inf
             r, j = np.unravel_index(int(np.argmax(profit)), profit.shape)
             if not profit[r, j] > 1e-9 * max(float(w @ d1), 1.0):
                 break
-            open_[open_idx[r]] = False
-            open_[j] = True
-        return open_
+            open_l[open_idx[r]] = False
+            open_l[j] = True
+        out = open_.copy()
+        out[cols] = open_l
+        return out
 
     def _relocate(
         self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], rounds: int = 20
@@ -609,24 +650,42 @@ class SitingProblem:
         return open_
 
     def _lagrangian(
-        self, lists: _Lists, p: int, free: npt.NDArray[np.bool_], ub: float, iters: int = 300
-    ) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        self,
+        lists: _Lists,
+        p: int,
+        free: npt.NDArray[np.bool_],
+        ub: float,
+        iters: int = 300,
+        lam0: FloatArray | None = None,
+        tol: float = 1e-9,
+    ) -> tuple[
+        float, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_], FloatArray
+    ]:
         """Lagrangian bound (assignment rows relaxed), reduced-cost fixing, its answer.
 
         Unlisted pairs are charged the distance to the first site beyond the list, a lower
-        bound, so the bound holds for the full problem.
+        bound, so the bound holds for the full problem. Subgradient steps (Polyak, towards
+        ``ub``) from ``lam0`` (default: each demand's second-nearest distance); returns the
+        bound, the sites fixed out and in, the answer at the best bound and its multipliers.
         """
         n, m = self.shape
         w = self.weights
         sizes = lists.sizes
         row_of = np.repeat(np.arange(n), sizes)
         wd = w[row_of] * lists.dist
-        wb = np.where(lists.complete, np.inf, w * lists.next_dist)
-        lam = w * lists.dist[lists.ptr[:-1] + np.minimum(1, sizes - 1)]
+        # beyond a complete list nothing can be paid (inf); 0 × inf would be NaN
+        wb = np.where(lists.complete, np.inf, w * np.where(lists.complete, 0.0, lists.next_dist))
+        lam = (
+            w * lists.dist[lists.ptr[:-1] + np.minimum(1, sizes - 1)]
+            if lam0 is None
+            else lam0.copy()
+        )
+        best_lam = lam
         free_idx = np.flatnonzero(free)
         n_fixed = int(self.fixed.sum())
         best_lb, best_rho, best_y = -np.inf, np.zeros(m), self.fixed.copy()
-        theta, stall = 2.0, 0
+        # a warm start is already near the optimum: begin with shorter steps
+        theta, stall = (2.0 if lam0 is None else 0.25), 0
         for _ in range(iters):
             base = np.minimum(0.0, wb - lam)
             contrib = np.minimum(0.0, wd - lam[row_of]) - base[row_of]
@@ -635,12 +694,12 @@ class SitingProblem:
             y[free_idx[np.argsort(rho[free_idx], kind="stable")[:p]]] = True
             value = float(lam.sum() + rho[y].sum())
             if value > best_lb + 1e-9 * abs(value):
-                best_lb, best_rho, best_y, stall = value, rho, y, 0
+                best_lb, best_rho, best_y, best_lam, stall = value, rho, y, lam, 0
             else:
                 stall += 1
                 if stall >= 20:
                     theta, stall = theta / 2.0, 0
-            if theta < 1e-4 or ub - best_lb <= 1e-9 * abs(ub):
+            if theta < 1e-4 or ub - best_lb <= tol * abs(ub):
                 break
             on = y[lists.site]
             hits = np.bincount(row_of, weights=(on & (wd < lam[row_of])), minlength=n)
@@ -662,7 +721,7 @@ class SitingProblem:
             best_out = best_rho[other].min()
             out[other] = best_lb + best_rho[other] - worst_in > ub + slack
             inn[chosen] = best_lb - best_rho[chosen] + best_out > ub + slack
-        return best_lb, out, inn, best_y
+        return best_lb, out, inn, best_y, best_lam
 
     def _solve_radius(
         self,
@@ -871,11 +930,12 @@ class SitingProblem:
             open_ = self._greedy_mclp(cover, p, free)
             note = "greedy heuristic (not exact): add the site covering most uncovered demand"
             return self._mclp_result(open_, cover, None, t0, note)
-        reach = np.flatnonzero(np.diff(cover.indptr) > 0)
-        sub = cover[reach]
-        nr = len(reach)
-        # columns: y (m), u (nr); rows: u_i - Σ y_j ≤ 0 (nr), Σ free y = p
-        ones = sp.csr_array((np.ones(sub.nnz), sub.indices, sub.indptr), shape=(nr, m))
+        # One row per distinct coverage set (demand points reached by exactly the same
+        # sites are interchangeable: their weights add up); demand that a fixed site covers,
+        # or that no site reaches, is a constant and stays out of the model.
+        ones, wk, constant = _coverage_classes(cover, w, self.fixed)
+        nr = ones.shape[0]
+        # columns: y (m), u (nr); rows: u_k - Σ y_j ≤ 0 (nr), Σ free y = p
         a = sp.hstack(
             [
                 sp.vstack([-ones, sp.csr_array(free.astype(np.float64)[None, :])]),
@@ -885,14 +945,14 @@ class SitingProblem:
         )
         row_lo = np.r_[np.full(nr, -np.inf), float(p)]
         row_hi = np.r_[np.zeros(nr), float(p)]
-        cost = np.r_[np.zeros(m), -w[reach]]
+        cost = np.r_[np.zeros(m), -wk]
         col_lo = np.zeros(m + nr)
         col_lo[:m][self.fixed] = 1.0
         col_hi = np.ones(m + nr)
         integer = np.r_[np.ones(m, bool), np.zeros(nr, bool)]
         greedy = self._greedy_mclp(cover, p, free)
         hit = np.zeros(nr)
-        np.maximum.at(hit, np.repeat(np.arange(nr), np.diff(sub.indptr)), greedy[sub.indices])
+        np.maximum.at(hit, np.repeat(np.arange(nr), np.diff(ones.indptr)), greedy[ones.indices])
         solved = _highs(
             cost,
             a,
@@ -904,7 +964,18 @@ class SitingProblem:
             time_limit_s=time_limit_s,
             mip_rel_gap=mip_rel_gap,
             start=np.r_[greedy.astype(np.float64), hit],
+            # The root LP is degenerate (many equal-weight rows): interior point solves it
+            # 4-10x faster than dual simplex here (benchmarks/siting.md).
+            options={"mip_lp_solver": "ipm"},
         )
+        if solved is not None:
+            solved = _Solved(
+                solved.x,
+                solved.objective - constant,
+                solved.bound - constant,
+                solved.gap,
+                solved.status,
+            )
         if solved is None:
             if method == "exact":
                 raise InfeasibleError(
@@ -1410,6 +1481,43 @@ def _nearest_lists(
     return d, idx, nxt, complete
 
 
+def _coverage_classes(
+    cover: sp.csr_array, w: FloatArray, fixed: npt.NDArray[np.bool_]
+) -> tuple[sp.csr_array, FloatArray, float]:
+    """Group demand rows by identical coverage set (0/1 CSR rows, summed weights).
+
+    Rows that no site reaches, that have zero weight, or that a fixed (always open) site
+    covers are left out; the weight of the last kind is returned as a constant.
+    """
+    n, m = cover.shape
+    sizes = np.diff(cover.indptr)
+    row_of = np.repeat(np.arange(n), sizes)
+    by_fixed = np.zeros(n, bool)
+    by_fixed[row_of[fixed[cover.indices]]] = True
+    constant = float(w[by_fixed].sum())
+    keep = np.flatnonzero((sizes > 0) & (w > 0) & ~by_fixed)
+    if len(keep) == 0:
+        return sp.csr_array((0, m)), np.zeros(0), constant
+    sub = cover[keep]
+    ks = np.diff(sub.indptr)
+    width = int(ks.max())
+    # pad each row's sorted site list to a fixed width: equal rows ⇔ equal padded rows
+    padded = np.full((len(keep), width + 1), -1, dtype=np.int64)
+    padded[:, 0] = ks
+    pos = np.arange(sub.nnz) - np.repeat(sub.indptr[:-1], ks)
+    padded[np.repeat(np.arange(len(keep)), ks), 1 + pos] = sub.indices
+    _, first, inverse = np.unique(padded, axis=0, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    # keep the classes in the order of their first demand row (deterministic, input-led)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    wk = np.bincount(rank[inverse], weights=w[keep], minlength=len(order)).astype(np.float64)
+    reps = sub[first[order]]
+    ones = sp.csr_array((np.ones(reps.nnz), reps.indices, reps.indptr), shape=(len(order), m))
+    return ones, wk, constant
+
+
 def _grouped_cumsum(values: FloatArray, groups: IntArray) -> FloatArray:
     """Cumulative sum restarting at each change of ``groups`` (sorted)."""
     start = np.r_[True, groups[1:] != groups[:-1]]
@@ -1452,6 +1560,7 @@ def _highs(
     time_limit_s: float,
     mip_rel_gap: float,
     start: FloatArray | None = None,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> _Solved | None:
     """Solve ``min cost·x`` s.t. ``row_lo ≤ A x ≤ row_hi``, bounds, integrality, by HiGHS.
 
@@ -1464,6 +1573,8 @@ def _highs(
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     lp = highspy.HighsLp()
     lp.num_col_ = int(a.shape[1])
     lp.num_row_ = int(a.shape[0])

@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.sparse.csgraph import shortest_path
 
 from xuewei.errors import InfeasibleError, InputError
@@ -217,3 +220,112 @@ def test_bad_weights_are_named() -> None:
     sites = pd.DataFrame({"site_id": ["s"], "x": [0.0], "y": [0.0]})
     with pytest.raises(InputError, match="row 1, column `w`: got -5"):
         SitingProblem.from_points(demand, sites, weight_col="w")
+
+
+# ---------------------------------------------------------------- exactness vs brute force
+
+
+def _brute_p_median(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float:
+    from itertools import combinations
+
+    free = np.flatnonzero(~fixed)
+    best = np.inf
+    for pick in combinations(free.tolist(), p):
+        open_ = np.r_[np.flatnonzero(fixed), list(pick)].astype(int)
+        best = min(best, float(w @ cost[:, open_].min(axis=1)))
+    return best
+
+
+def _brute_mclp(cost: np.ndarray, w: np.ndarray, p: int, r: float, fixed: np.ndarray) -> float:
+    from itertools import combinations
+
+    free = np.flatnonzero(~fixed)
+    best = -np.inf
+    for pick in combinations(free.tolist(), p):
+        open_ = np.r_[np.flatnonzero(fixed), list(pick)].astype(int)
+        best = max(best, float(w[(cost[:, open_] <= r).any(axis=1)].sum()))
+    return best
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 25),
+    m=st.integers(2, 8),
+    data=st.data(),
+)
+def test_p_median_and_mclp_equal_brute_force(seed: int, n: int, m: int, data) -> None:
+    rng = np.random.default_rng(seed)
+    # points on a coarse grid: ties in distance and identical coverage sets are common
+    d = rng.integers(0, 6, (n, 2)) * 100.0
+    s = rng.integers(0, 6, (m, 2)) * 100.0
+    cost = np.linalg.norm(d[:, None] - s[None], axis=2)
+    w = rng.integers(0, 20, n).astype(float)
+    fixed = np.zeros(m, bool)
+    if data.draw(st.booleans()):
+        fixed[0] = True
+    p = data.draw(st.integers(0 if fixed.any() else 1, int((~fixed).sum())))
+    problem = SitingProblem.from_cost_matrix(cost, w, fixed=fixed)
+    want = _brute_p_median(cost, w, p, fixed)
+    for bound_first in (True, False):
+        r = problem.p_median(p, k_nearest=2, bound_first=bound_first)
+        assert r.status == "optimal"
+        assert r.objective == pytest.approx(want, rel=1e-9, abs=1e-9)
+        assert r.bound <= want + 1e-6 * max(want, 1.0)
+        assert len(r.open_sites) == p
+    radius = data.draw(st.sampled_from([0.0, 100.0, 150.0, 300.0]))
+    cov = problem.mclp(p, radius_m=radius)
+    assert cov.objective == pytest.approx(_brute_mclp(cost, w, p, radius, fixed))
+    assert cov.objective + cov.unassigned == pytest.approx(w.sum())
+
+
+def test_coverage_classes_by_hand() -> None:
+    from xuewei.planning.siting import _coverage_classes
+
+    # rows: {0,1}, {0,1}, {2}, {} (unreachable), {1,2} (zero weight), {0,3} (3 is fixed)
+    dense = np.array(
+        [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]],
+        dtype=float,
+    )
+    cover = sp.csr_array(dense)
+    w = np.array([3.0, 4.0, 5.0, 6.0, 0.0, 7.0])
+    fixed = np.array([False, False, False, True])
+    ones, wk, constant = _coverage_classes(cover, w, fixed)
+    assert constant == 7.0  # row 5 is covered by the fixed site whatever is opened
+    assert ones.toarray().tolist() == [[1, 1, 0, 0], [0, 0, 1, 0]]
+    assert wk.tolist() == [7.0, 5.0]
+
+
+def test_lagrangian_bound_is_valid_and_warm_starts() -> None:
+    from xuewei.planning.siting import _Lists
+
+    cost, w = _random(11, 60, 12)
+    problem = SitingProblem.from_cost_matrix(cost, w)
+    want = _brute_p_median(cost, w, 3, np.zeros(12, bool))
+    lists = _Lists.build(problem._geo, np.arange(60), 4)  # short lists: tails are bounded
+    free = np.ones(12, bool)
+    lb, out, inn, y, lam = problem._lagrangian(lists, 3, free, ub=want * 1.5, iters=200)
+    assert lb <= want + 1e-6
+    lb2, *_ = problem._lagrangian(lists, 3, free, ub=want, iters=200, lam0=lam)
+    assert lb <= lb2 + 1e-6 * want or lb2 >= lb  # warm start keeps (at least) the bound
+    assert lb2 <= want + 1e-6
+    # fixing against the optimum never removes a site of an optimal answer
+    best = problem.p_median(3)
+    lb3, out3, in3, _, _ = problem._lagrangian(lists, 3, free, ub=best.objective, iters=300)
+    chosen = best.sites["open"].to_numpy()
+    assert not (out3 & chosen).any()
+    assert not (in3 & ~chosen).any() or lb3 >= best.objective * (1 - 1e-9)
+
+
+def test_swap_only_brings_in_allowed_sites() -> None:
+    cost, w = _random(12, 40, 10)
+    problem = SitingProblem.from_cost_matrix(cost, w)
+    free = np.ones(10, bool)
+    start = np.zeros(10, bool)
+    start[[0, 1]] = True
+    allowed = np.zeros(10, bool)
+    allowed[[0, 1, 2, 3]] = True
+    got = problem._swap(start, free, allowed=allowed)
+    assert got.sum() == 2 and not got[4:].any()
+    # among {0..3}, pairs: the swap ends at a local optimum no worse than the start
+    assert problem._objective(got) <= problem._objective(start) + 1e-9
