@@ -168,13 +168,18 @@ def generate_candidate_sites(
     std = standards if standards is not None else load_standards()
     problems: list[Problem] = []
     grid_crs = _grid_crs(districts, crs)
-    radius = float(std.service_radius_m(level) if radius_m is None else radius_m)
-    step = radius if spacing is None else spacing
-    gap = SCHOOL_GAP_FRACTION * radius if min_distance_to_school is None else min_distance_to_school
-    _check_number(step, "spacing", problems, positive=True)
-    _check_number(radius, "radius_m", problems, positive=True)
-    _check_number(gap, "min_distance_to_school", problems, positive=False)
-    if max_sites is not None and (isinstance(max_sites, bool) or int(max_sites) != max_sites):
+    radius = _number(
+        std.service_radius_m(level) if radius_m is None else radius_m, "radius_m", problems
+    )
+    step = radius if spacing is None else _number(spacing, "spacing", problems)
+    gap = (
+        SCHOOL_GAP_FRACTION * radius
+        if min_distance_to_school is None
+        else _number(min_distance_to_school, "min_distance_to_school", problems, zero=True)
+    )
+    if max_sites is not None and not (
+        isinstance(max_sites, int | np.integer) and not isinstance(max_sites, bool)
+    ):
         problems.append(Problem("max_sites", f"got {max_sites!r}; expected a whole number ≥ 1"))
     elif max_sites is not None and max_sites < 1:
         problems.append(Problem("max_sites", f"got {max_sites}; expected ≥ 1 (or None: no cap)"))
@@ -188,7 +193,6 @@ def generate_candidate_sites(
     school_xy, serving_xy = _schools(schools, grid_crs, level)
     if problems:
         raise InputError(problems)
-    step, radius, gap = float(step), float(radius), float(gap)
 
     nodes = _nodes(polys[area], step, radius, demand_xy)
     xy: _FloatArray = (nodes + 0.5).astype(np.float64) * step
@@ -257,17 +261,20 @@ def _grid_crs(districts: gpd.GeoDataFrame, crs: Any) -> pyproj.CRS:
     return target
 
 
-def _check_number(value: Any, name: str, problems: list[Problem], *, positive: bool) -> None:
+def _number(value: Any, name: str, problems: list[Problem], *, zero: bool = False) -> float:
+    """``value`` as metres > 0 (≥ 0 with ``zero``); NaN, with a problem noted, otherwise."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         problems.append(Problem(name, f"got {value!r}; expected a number of metres"))
-        return
-    if not math.isfinite(v) or (v <= 0 if positive else v < 0):
-        expected = "> 0" if positive else "≥ 0"
+        return math.nan
+    if not math.isfinite(v) or (v < 0 if zero else v <= 0):
+        expected = "≥ 0" if zero else "> 0"
         problems.append(
             Problem(name, f"got {value!r}; expected a finite number of metres {expected}")
         )
+        return math.nan
+    return v
 
 
 def _demand(

@@ -276,6 +276,8 @@ def test_inputs_in_another_crs_are_projected() -> None:
         ({"spacing": float("nan")}, "spacing: got nan"),
         ({"spacing": "wide"}, "spacing: got 'wide'"),
         ({"radius_m": 0}, "radius_m: got 0"),
+        ({"radius_m": "far"}, "radius_m: got 'far'; expected a number of metres"),
+        ({"max_sites": "many"}, "max_sites: got 'many'"),
         ({"min_distance_to_school": -1}, "min_distance_to_school: got -1; .* ≥ 0"),
         ({"max_sites": 0}, "max_sites: got 0"),
         ({"max_sites": 2.5}, "max_sites: got 2.5"),
