@@ -98,7 +98,8 @@ def generate_candidate_sites(
         column) decide which residents are unserved.
     estates
         Demand: points (or polygons) with ``weight_col`` ≥ 0, e.g. the estates placed on the
-        horizon's forecast. Without estates the grid covers the whole district area.
+        horizon's forecast, or raster cell centres with their residents. Without estates the
+        grid covers the whole district area.
     standards
         Standards for the service radius and the standard school size (default: the
         packaged ones).
