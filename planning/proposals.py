@@ -48,6 +48,12 @@ __all__ = [
 #: Levels new schools are planned for (the gap table's ``compulsory`` is their sum).
 PLANNED_LEVELS: tuple[Level, ...] = ("primary", "junior")
 
+#: ``site_source`` of a site from the plan's ``candidate_sites`` (reserved education land).
+INPUT_SOURCE = "candidate_sites"
+#: ``site_source`` of a site of :func:`xuewei.planning.candidates.generate_candidate_sites`
+#: (its ``GENERATED_SOURCE``; defined here too because candidates imports this module).
+GENERATED_SOURCE = "generated grid"
+
 #: Columns of :func:`proposals_table` (plus ``geometry``).
 PROPOSAL_COLUMNS = [
     "proposal_id",
@@ -60,6 +66,7 @@ PROPOSAL_COLUMNS = [
     "classes",
     "school_id",
     "site_id",
+    "site_source",
     "receiver_ids",
     "served_estates",
     "pupils_moved",
@@ -363,7 +370,8 @@ def locate_new_schools(
         (residents), e.g. estates.
     sites
         Candidate sites in the plan CRS with ``site_id``, ``district_id``, optional
-        ``max_classes``.
+        ``max_classes`` and ``source`` (e.g. ``"generated grid"`` from
+        :func:`~xuewei.planning.candidates.generate_candidate_sites`).
     standards
         Standards (level shares, radius).
     schools
@@ -379,8 +387,9 @@ def locate_new_schools(
     -------
     geopandas.GeoDataFrame
         ``additions`` with ``site_id``, ``served_estates`` (ids, comma-separated, nearest
-        first), ``pupils_served``, ``siting_status`` and the site point as geometry (empty
-        when no site could be found: ``site_id`` missing). Expansions get the school's point.
+        first), ``pupils_served``, ``siting_status``, ``site_source`` (the site's ``source``,
+        else :data:`INPUT_SOURCE`) and the site point as geometry (empty when no site could
+        be found: ``site_id`` missing). Expansions get the school's point.
     """
     _need(demand, ["district_id", demand_id_col, weight_col], "demand")
     _need(sites, ["site_id", "district_id"], "sites")
@@ -415,8 +424,9 @@ def locate_new_schools(
             continue
         builds = g.sort_values("seq")
         classes = builds["classes"].to_numpy()
-        if "max_classes" in cand:
-            cand = cand[pd.to_numeric(cand["max_classes"]).to_numpy() >= classes.min()]
+        if "max_classes" in cand:  # a site without max_classes: its size is not limited
+            room_classes = pd.to_numeric(cand["max_classes"]).astype("Float64")
+            cand = cand[room_classes.fillna(np.inf).to_numpy(np.float64) >= classes.min()]
         pupils = d[weight_col].to_numpy(np.float64) * float(scenario) / 1000.0 * share[level]
         demand_pts = pd.DataFrame(
             {
@@ -436,9 +446,9 @@ def locate_new_schools(
             }
         )
         if "max_classes" in cand:
-            site_places = pd.to_numeric(cand["max_classes"]).to_numpy(np.float64) * float(
-                standards.class_size(level)
-            )
+            site_places = pd.to_numeric(cand["max_classes"]).astype("Float64").fillna(
+                np.inf
+            ).to_numpy(np.float64) * float(standards.class_size(level))
             site_pts["capacity"] = np.minimum(site_places, float(builds["places"].max()))
         if sch is not None:
             mine = sch[(sch["district_id"] == did) & sch[f"places_{level}"].gt(0)]
@@ -503,6 +513,12 @@ def locate_new_schools(
             out.at[idx, "pupils_served"] = float(mine_asg["weight"].sum())
             out.at[idx, "siting_status"] = status
             geoms[k] = pos[site]
+    # where each site comes from: reserved land of the input, or the generated grid
+    given = ss["source"] if "source" in ss else pd.Series(INPUT_SOURCE, index=ss.index)
+    source = dict(zip(ss["site_id"].astype(str), given, strict=True))
+    out["site_source"] = [
+        None if pd.isna(site) else source.get(str(site)) or INPUT_SOURCE for site in out["site_id"]
+    ]
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=out.index, crs=crs))
 
 
@@ -614,10 +630,14 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
         scen = float(r.scenario)
         estates = str(getattr(r, "served_estates", "") or "")
         n_est = len([e for e in estates.split(",") if e])
-        where_zh = f"，选址{r.site_id}，服务{n_est}个小区" if getattr(r, "site_id", None) else ""
+        site = getattr(r, "site_id", None)
+        generated = getattr(r, "site_source", None) == GENERATED_SOURCE
+        grid_zh = "（网格生成的候选点，用地待落实）" if generated else ""
+        where_zh = f"，选址{site}{grid_zh}，服务{n_est}个小区" if site else ""
         where_en = (
-            f" at site {r.site_id}, serving {n_est} estate(s)"
-            if getattr(r, "site_id", None)
+            f" at {'generated grid site' if generated else 'site'} {site}"
+            f"{' (land still to be found)' if generated else ''}, serving {n_est} estate(s)"
+            if site
             else ""
         )
         name_zh, name_en = district_names(r)
@@ -652,7 +672,8 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
                 "places": places,
                 "classes": int(r.classes),
                 "school_id": getattr(r, "school_id", None) if r.kind == "expansion" else None,
-                "site_id": getattr(r, "site_id", None),
+                "site_id": site,
+                "site_source": getattr(r, "site_source", None) if site else None,
                 "receiver_ids": None,
                 "served_estates": estates or None,
                 "pupils_moved": math.nan,

@@ -218,3 +218,26 @@ def test_proposals_close_the_gap(result):
     # names, not ids, in the rationale
     names = set(result.districts["name"])
     assert any(any(n in text for n in names) for text in builds["rationale_zh"])
+
+
+def test_new_schools_sited_on_a_generated_grid_without_candidate_sites(result):
+    """The small plan gives no candidate sites: new schools go to generated grid sites."""
+    p = result.proposals
+    new = p[p["kind"] == "new_build"]
+    assert len(new) and new["site_id"].notna().all()
+    assert (new["site_source"] == "generated grid").all()
+    assert new["site_id"].str.fullmatch(r"g\d{6}").all()
+    assert new["rationale_en"].str.contains("generated grid site g").all()
+    assert new["rationale_zh"].str.contains("网格生成的候选点，用地待落实").all()
+    # each new school lies inside its own district
+    districts = result.districts.set_index("district_id").geometry
+    inside = [districts[d].contains(g) for d, g in zip(new["district_id"], new.geometry, strict=True)]
+    assert all(inside)
+    # one school per site
+    assert not new["site_id"].duplicated().any()
+
+
+def test_generated_source_names_agree():
+    from xuewei.planning import candidates, proposals
+
+    assert candidates.GENERATED_SOURCE == proposals.GENERATED_SOURCE

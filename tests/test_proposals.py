@@ -155,6 +155,23 @@ def test_locate_new_schools_picks_sites_near_demand() -> None:
     assert big["served_estates"] == "e3,e4"
     assert out.geometry.notna().all()
     assert out["pupils_served"].sum() == pytest.approx(1800.0)
+    assert (out["site_source"] == "candidate_sites").all()
+
+
+def test_site_without_max_classes_is_not_limited() -> None:
+    """A site whose ``max_classes`` is missing (as read from a file without it) is usable."""
+    estates, sites = _site_frames()
+    sites["max_classes"] = pd.array([pd.NA, pd.NA, 12], dtype="Int64")
+    adds = staged_additions(
+        pd.DataFrame(
+            {"district_id": "d1", "year": [2030], "level": "primary", "scenario": 90.0},
+            index=[0],
+        ).assign(gap=1800.0),
+        S,
+    )
+    out = locate_new_schools(adds, estates, sites, S)
+    assert sorted(out["site_id"]) == ["s1", "s2"]
+    assert out.set_index("site_id").loc["s2", "places"] == 1350.0
 
 
 def test_rules_kindergarten_special_staff() -> None:

@@ -26,6 +26,7 @@ from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_
 from xuewei.planning import (
     COMPULSORY,
     Standards,
+    generate_candidate_sites,
     kindergarten_needs,
     load_standards,
     locate_new_schools,
@@ -109,8 +110,8 @@ class PlanResult:
         :func:`xuewei.forecast.implied_per_thousand`); else ``None``.
     proposals
         At the default scenario: new builds and expansions for every district and level
-        short of places (sited on the candidate sites when the plan gives them, serving the
-        estates of the horizon), mergers of small under-used schools (never before the
+        short of places (sited on the plan's candidate sites, or on a generated grid when it
+        gives none — ``site_source`` says which — serving the estates of the horizon), mergers of small under-used schools (never before the
         receiver's places exist), and kindergartens for estates of 3,000+ residents when the
         plan's schools include kindergartens — one row per proposal with a rationale in
         Chinese and English (see :func:`xuewei.planning.proposals_table`); ``None``
@@ -326,10 +327,17 @@ def _proposals(
         return None
     central = gaps[gaps["scenario"] == standards.default_scenario]
     builds = staged_additions(central, standards, schools=schools)
-    if inputs.candidate_sites is not None and placed and len(builds):
-        builds = locate_new_schools(
-            builds, placed[plan.horizon], inputs.candidate_sites, standards, schools=schools
-        )
+    if placed and len(builds):
+        sites = inputs.candidate_sites
+        if sites is None:  # no reserved land given: a grid within reach of the residents
+            sites = generate_candidate_sites(
+                inputs.districts,
+                schools=schools,
+                estates=placed[plan.horizon],
+                standards=standards,
+                crs=inputs.crs,
+            )
+        builds = locate_new_schools(builds, placed[plan.horizon], sites, standards, schools=schools)
     mergers = plan_mergers(
         schools,
         standards,
