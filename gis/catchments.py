@@ -45,10 +45,11 @@ import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.optimize import linprog
+from scipy.spatial import cKDTree
 
 from xuewei.errors import ConfigError, CRSError, InfeasibleError, InputError, Problem
 
-from .distance import RoadNetwork, nearest_within, pairs_within, point_xy
+from .distance import RoadNetwork, _nearest_on_grid, nearest_within, pairs_within, point_xy
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -167,12 +168,17 @@ class CatchmentResult:
 
 @dataclass(frozen=True)
 class _Flow:
-    """Internal flows: demand index, school index (-1 unserved), residents, distance."""
+    """Internal flows: demand index, school index (-1 unserved), residents, distance.
+
+    ``single`` marks flows with exactly one row per demand point, in demand order (nearest
+    and polygons): their per-point summary needs no sort.
+    """
 
     demand: IntArray
     school: IntArray
     residents: FloatArray
     distance: FloatArray
+    single: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ class _Demand:
     xy: FloatArray
     residents: FloatArray
     cell: IntArray | None = None  # flat raster index of each demand cell
+    grid: tuple[Any, tuple[int, int]] | None = None  # the raster's transform and shape
 
 
 def catchment_levels() -> tuple[str, ...]:
@@ -321,10 +328,19 @@ def _raster_demand(raster: _Raster) -> _Demand:
     t = raster.transform
     x = t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b
     y = t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e
-    # a plain comprehension is 3× faster than pandas string concatenation at 1 M cells
-    ids = np.array([f"r{r}c{c}" for r, c in zip(rows.tolist(), cols.tolist(), strict=True)])
+    # One Python string per row and per column number, then one object-array concatenation:
+    # at 1 M cells this is 5× faster than formatting every id (and pandas takes the object
+    # array as it is, where a fixed-width unicode array would be converted again).
+    row_s = np.array([f"r{i}" for i in range(values.shape[0])], dtype=object)
+    col_s = np.array([f"c{i}" for i in range(ncols)], dtype=object)
+    ids = row_s[rows] + col_s[cols]
     return _Demand(
-        ids, "cell", np.column_stack([x, y]), values.ravel()[flat], cell=flat.astype(np.int64)
+        ids,
+        "cell",
+        np.column_stack([x, y]),
+        values.ravel()[flat],
+        cell=flat.astype(np.int64),
+        grid=(t, (int(values.shape[0]), ncols)),
     )
 
 
@@ -339,14 +355,23 @@ def _assign_nearest(
     detour_factor: float,
     network: RoadNetwork | None,
 ) -> _Flow:
-    idx, dist = nearest_within(
-        d.xy, sxy, radius_m=radius_m, detour_factor=detour_factor, network=network
-    )
+    if network is None and d.grid is not None and d.cell is not None:
+        # raster cells: whole blocks of cells settled at once (same result, ~3× faster)
+        transform, shape = d.grid
+        rows, cols = np.divmod(d.cell, shape[1])
+        idx, dist = _nearest_on_grid(
+            d.xy, rows, cols, transform, shape, sxy, radius_m=radius_m, detour_factor=detour_factor
+        )
+    else:
+        idx, dist = nearest_within(
+            d.xy, sxy, radius_m=radius_m, detour_factor=detour_factor, network=network
+        )
     return _Flow(
         np.arange(len(d.residents), dtype=np.int64),
         idx,
-        d.residents.copy(),
+        d.residents,
         np.where(idx >= 0, dist, np.nan),
+        single=True,
     )
 
 
@@ -388,7 +413,7 @@ def _assign_polygons(
         first[1:] = pi[1:] != pi[:-1]
         best[pi[first]] = sj[first]
         dist[pi[first]] = dd[first]
-    return _Flow(np.arange(n, dtype=np.int64), best, d.residents.copy(), dist)
+    return _Flow(np.arange(n, dtype=np.int64), best, d.residents, dist, single=True)
 
 
 def _assign_capacitated(
@@ -478,12 +503,50 @@ def _voronoi_cells(xy: FloatArray, extent: Any) -> npt.NDArray[Any]:
     inv = inv.ravel()
     if len(uniq) == 1:
         cells = np.array([extent], dtype=object)
+    elif cKDTree(uniq).query(uniq, k=2)[0][:, 1].min() < 1e-3:
+        # distinct points under a millimetre apart: GEOS may fail or return invalid cells
+        return _voronoi_snapped(xy, extent)
+    else:
+        try:
+            regions = shapely.voronoi_polygons(
+                shapely.multipoints(uniq), extend_to=extent, ordered=True
+            )
+            cells = np.asarray(shapely.get_parts(regions), dtype=object)
+        except shapely.errors.GEOSException:
+            cells = np.zeros(0, dtype=object)
+        if len(cells) != len(uniq):
+            return _voronoi_snapped(xy, extent)
+    return cells[inv]
+
+
+def _voronoi_snapped(xy: FloatArray, extent: Any) -> npt.NDArray[Any]:
+    """:func:`_voronoi_cells` where some distinct points nearly coincide.
+
+    GEOS merges such points (or fails on them, also with its ``tolerance``) at ~1e-17 m
+    apart: the points are rounded to the millimetre; the cell of a rounded location goes
+    to the first point there (the lowest index, as nearest assignment breaks ties) and to
+    its exact duplicates; the other points of that location get an empty cell.
+    """
+    snapped, first, inv = np.unique(np.round(xy, 3), axis=0, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    if len(snapped) == 1:
+        cells = np.array([extent], dtype=object)
     else:
         regions = shapely.voronoi_polygons(
-            shapely.multipoints(uniq), extend_to=extent, ordered=True
+            shapely.multipoints(snapped), extend_to=extent, ordered=True
         )
         cells = np.asarray(shapely.get_parts(regions), dtype=object)
-    return cells[inv]
+    owner = np.all(xy == xy[first[inv]], axis=1)
+    return np.where(owner, cells[inv], shapely.Polygon())
+
+
+def _bounds(xy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Lower-left and upper-right of ``(n, 2)`` points (n ≥ 1).
+
+    Column by column: ``xy.min(axis=0)`` on a million rows of two columns is ~50× slower.
+    """
+    x, y = xy[:, 0], xy[:, 1]
+    return np.array([x.min(), y.min()]), np.array([x.max(), y.max()])
 
 
 def _clip_area(districts: gpd.GeoDataFrame | None) -> Any:
@@ -520,9 +583,12 @@ def _nearest_catchments(
     if clip is not None:
         extent = clip.envelope
     else:
-        allxy = np.vstack([sxy, demand_xy]) if len(demand_xy) else sxy
         pad = reach if np.isfinite(reach) else 1000.0
-        extent = shapely.box(*(allxy.min(0) - pad), *(allxy.max(0) + pad))
+        lo, hi = _bounds(sxy)
+        if len(demand_xy):
+            dlo, dhi = _bounds(demand_xy)
+            lo, hi = np.minimum(lo, dlo), np.maximum(hi, dhi)
+        extent = shapely.box(*(lo - pad), *(hi + pad))
     cells = _voronoi_cells(sxy, extent)
     # duplicate locations: the first school of each location gets the cell (as in nearest)
     _, first = np.unique(sxy, axis=0, return_index=True)
@@ -570,7 +636,8 @@ def _dissolved_catchments(
         xy = d.xy
         reach = radius_m / detour_factor
         pad = reach if np.isfinite(reach) else 1000.0
-        extent = shapely.box(*(xy.min(0) - pad), *(xy.max(0) + pad))
+        lo, hi = _bounds(xy)
+        extent = shapely.box(*(lo - pad), *(hi + pad))
         cells = _voronoi_cells(xy, extent)
         if np.isfinite(reach):
             cells = shapely.intersection(cells, shapely.buffer(shapely.points(xy), reach))
@@ -771,11 +838,14 @@ def assign_catchments(
 
     # -- assignments (tidy)
     assigned = flow.school >= 0
-    sid = np.full(flow.school.size, None, dtype=object)
-    sid[assigned] = school_ids[flow.school[assigned]]
+    # one gather each (1 M rows on a raster): school -1 (unserved) picks the trailing None
+    with_none = np.empty(len(school_ids) + 1, dtype=object)
+    with_none[:-1] = school_ids
+    sid = with_none[flow.school]
+    ids = demand.ids if flow.single else demand.ids[flow.demand]
     assignments = pd.DataFrame(
         {
-            "demand_id": pd.array(demand.ids[flow.demand], dtype="str"),
+            "demand_id": pd.array(ids, dtype="str"),
             "demand_type": demand.kind,
             "level": level,
             "year": np.int64(year),
@@ -904,6 +974,13 @@ def _col(frame: pd.DataFrame, name: str) -> Any:
 def _per_demand(flow: _Flow, n: int) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
     """Return each point's main school (most residents; ties: nearer, lower index) and counts."""
     assigned = flow.school >= 0
+    if flow.single:  # one row per point: it is the main school (a 1 M-row sort saved)
+        return (
+            flow.school,
+            np.where(assigned, flow.distance, np.nan),
+            assigned.astype(np.int64),
+            np.where(assigned, 0.0, flow.residents),
+        )
     main: IntArray = np.full(n, -1, dtype=np.int64)
     dist: FloatArray = np.full(n, np.nan)
     dm, sm, rm, ddm = (

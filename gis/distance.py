@@ -69,6 +69,11 @@ def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> FloatArray:
     """
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     arr = np.asarray(geoms.array)
+    # get_x/get_y give NaN for anything but a non-empty point: when none is NaN, every
+    # feature is a point and this is the answer, at 60 % of the cost of the general path
+    x, y = shapely.get_x(arr), shapely.get_y(arr)
+    if not (np.isnan(x).any() or np.isnan(y).any()):
+        return np.column_stack([x, y]).astype(np.float64, copy=False)
     is_point = shapely.get_type_id(arr) == 0
     if not is_point.all():  # point_on_surface only where needed: it costs ~0.5 µs a point
         arr = arr.copy()
@@ -145,6 +150,9 @@ def pairs_within(
     if len(origins) == 0 or len(dests) == 0:
         return _empty_pairs()
     straight = radius_m / detour_factor
+    found = _pairs_bucketed(origins, dests, radius_m=radius_m, detour_factor=detour_factor)
+    if found is not None:
+        return found
     t_o = cKDTree(origins)
     t_d = cKDTree(dests)
     sparse = t_o.sparse_distance_matrix(t_d, straight, output_type="ndarray")
@@ -156,6 +164,65 @@ def pairs_within(
     i, j, dist = i[keep], j[keep], dist[keep]
     order = np.lexsort((j, i))
     return Pairs(i[order], j[order], dist[order])
+
+
+def _pairs_bucketed(
+    origins: FloatArray, dests: FloatArray, *, radius_m: float, detour_factor: float
+) -> Pairs | None:
+    """Radius pairs by square buckets of side ``radius`` (``None`` when buckets do not fit).
+
+    Why not a KD-tree: at raster scale (1.1 M cells × 1,352 schools, 1 km) building the
+    tree of the cells alone costs more than this whole search. The larger side is sorted by
+    bucket (rasters arrive in row order, so the stable sort mostly merges runs); every
+    point of the smaller side then reads 3 contiguous key ranges (its bucket row above,
+    its own, below; 3 buckets each), about 2.9 × as many candidates as pairs, all in numpy.
+    """
+    straight = radius_m / detour_factor
+    if not (np.isfinite(straight) and straight > 0):
+        return None
+    flip = len(dests) > len(origins)  # bucket the larger side, query with the smaller
+    big, small = (dests, origins) if flip else (origins, dests)
+    # a hair wider than the radius so that rounding never loses a pair at the boundary
+    w = straight * (1.0 + 1e-9)
+    # column by column: big.min(axis=0) is ~50× slower on a million rows of two columns
+    lo = np.array([big[:, 0].min(), big[:, 1].min()])
+    span = (np.array([big[:, 0].max(), big[:, 1].max()]) - lo) / w
+    if not np.all(np.isfinite(span)) or (span[0] + 3.0) * (span[1] + 3.0) > 2.0**60:
+        return None
+    nx = int(span[0]) + 3  # bucket columns with one spare on each side
+    bx = np.floor((big[:, 0] - lo[0]) / w).astype(np.int64) + 1
+    by = np.floor((big[:, 1] - lo[1]) / w).astype(np.int64) + 1
+    keys = by * nx + bx
+    order = np.argsort(keys, kind="stable")
+    skeys = keys[order]
+    qx = np.floor((small[:, 0] - lo[0]) / w).astype(np.int64) + 1
+    qy = np.floor((small[:, 1] - lo[1]) / w).astype(np.int64) + 1
+    # clipping to the spare ring keeps keys in range; points beyond it find nothing anyway
+    qx = np.clip(qx, 0, nx - 1)
+    qy = np.clip(qy, -1, int(span[1]) + 3)
+    q = np.repeat(np.arange(len(small), dtype=np.int64), 3)
+    row = (qy[:, None] + np.array([-1, 0, 1])).ravel()
+    col = np.repeat(qx, 3)
+    first = np.searchsorted(skeys, row * nx + np.maximum(col - 1, 0), side="left")
+    last = np.searchsorted(skeys, row * nx + np.minimum(col + 1, nx - 1), side="right")
+    n_cand = np.maximum(last - first, 0)
+    total = int(n_cand.sum())
+    if total == 0:
+        return _empty_pairs()
+    # flat candidate list: for range k, positions first[k] … last[k] - 1 of the sorted side
+    ends = np.cumsum(n_cand)
+    pos = np.arange(total, dtype=np.int64) + np.repeat(first - (ends - n_cand), n_cand)
+    s_idx = np.repeat(q, n_cand)
+    # coordinates in bucket order, so that reading the candidates is sequential
+    gx, gy = big[order, 0][pos], big[order, 1][pos]
+    sx, sy = small[s_idx, 0], small[s_idx, 1]
+    dx, dy = (sx - gx, sy - gy) if flip else (gx - sx, gy - sy)  # origin − destination
+    dist = np.hypot(dx, dy) * detour_factor
+    keep = dist <= radius_m
+    b, s_idx, dist = order[pos[keep]], s_idx[keep], dist[keep]
+    i, j = (s_idx, b) if flip else (b, s_idx)
+    srt = np.lexsort((j, i))
+    return Pairs(i[srt], j[srt], dist[srt])
 
 
 def nearest_within(
@@ -226,6 +293,96 @@ def nearest_within(
     out_idx[over] = -1
     d[over] = np.inf
     return out_idx, d
+
+
+def _nearest_on_grid(
+    xy: FloatArray,
+    rows: IntArray,
+    cols: IntArray,
+    transform: Any,
+    shape: tuple[int, int],
+    dests: FloatArray,
+    *,
+    radius_m: float,
+    detour_factor: float,
+) -> tuple[IntArray, FloatArray]:
+    """:func:`nearest_within` for raster cell centres ``xy`` (at ``rows``, ``cols``), faster.
+
+    Same result, bit for bit. A Voronoi cell is convex, and so is the set of points whose
+    nearest destination is ``s`` by a margin (``|p − s'|² − |p − s|²`` is affine in ``p``),
+    so when the four corners of a block of cells all have the same nearest destination with
+    that margin, every cell centre in the block has it too. Blocks of 16 × 16 cells are
+    tested at their corners (one KD query per corner, shared by four blocks); failed blocks
+    are halved down to 2 × 2; only the cells of failed 2 × 2 blocks are queried one by one.
+    At 1.1 M cells and 1,352 schools this queries about a fifth of the points a plain KD
+    query would, which is where all of :func:`nearest_within`'s time goes.
+    """
+    n = len(xy)
+    m = len(dests)
+    if n == 0 or m == 0:
+        return nearest_within(xy, dests, radius_m=radius_m, detour_factor=detour_factor)
+    tree = cKDTree(dests)
+    nr, nc = int(shape[0]), int(shape[1])
+    k = 2 if m > 1 else 1
+    label: IntArray | None = None  # per block at the current size: its destination, or -1
+    corner: IntArray | None = None  # per block corner: its sure destination, -1, or -2 unknown
+    size = 16
+    while size >= 2:
+        tr, tc = -(-nr // size), -(-nc // size)
+        known = np.full((tr + 1, tc + 1), -2, dtype=np.int64)
+        if label is None or corner is None:
+            active = np.ones((tr, tc), dtype=bool)
+        else:  # a block's four children inherit a settled parent; the others are tested
+            label = np.repeat(np.repeat(label, 2, axis=0), 2, axis=1)[:tr, :tc]
+            active = label < 0
+            # corner i of the parent is corner 2i of the children (same clamped edge, as
+            # min(i·2s, n) = min(2i·s, n)): its answer is reused, not asked again
+            sub = known[::2, ::2]
+            sub[...] = corner[: sub.shape[0], : sub.shape[1]]
+        # block corners on the cell-edge lattice (cell centres lie strictly inside)
+        need = np.zeros((tr + 1, tc + 1), dtype=bool)
+        need[:-1, :-1] |= active
+        need[:-1, 1:] |= active
+        need[1:, :-1] |= active
+        need[1:, 1:] |= active
+        need &= known == -2
+        er, ec = np.nonzero(need)
+        er_m = np.minimum(er * size, nr).astype(np.float64)
+        ec_m = np.minimum(ec * size, nc).astype(np.float64)
+        px = transform.c + ec_m * transform.a + er_m * transform.b
+        py = transform.f + ec_m * transform.d + er_m * transform.e
+        dd, ii = tree.query(np.column_stack([px, py]), k=k)
+        dd = np.asarray(dd, dtype=np.float64).reshape(-1, k)
+        ii = np.asarray(ii, dtype=np.int64).reshape(-1, k)
+        d1 = dd[:, 0]
+        d2 = dd[:, 1] if k == 2 else np.full(len(d1), np.inf)
+        # the margin dwarfs rounding in coordinates up to 1e8 m and in the KD distances
+        sure = d2 * d2 - d1 * d1 > 1e-6 * (d1 * d1 + d2 * d2) + 1e-6
+        corner = known
+        corner[er, ec] = np.where(sure, ii[:, 0], -1)
+        a, b, c, d = corner[:-1, :-1], corner[:-1, 1:], corner[1:, :-1], corner[1:, 1:]
+        settled = active & (a >= 0) & (a == b) & (a == c) & (a == d)
+        if label is None:
+            label = np.where(settled, a, -1)
+        else:
+            label = np.where(settled, a, label)
+        size //= 2
+    assert label is not None
+    best = label[rows // 2, cols // 2]
+    rest = np.flatnonzero(best < 0)
+    idx = best.copy()
+    dist = np.full(n, np.inf)
+    if rest.size:
+        idx[rest], dist[rest] = nearest_within(
+            xy[rest], dests, radius_m=radius_m, detour_factor=detour_factor
+        )
+    got = np.flatnonzero(best >= 0)
+    s = best[got]
+    dd_ = np.hypot(xy[got, 0] - dests[s, 0], xy[got, 1] - dests[s, 1]) * detour_factor
+    over = dd_ > radius_m
+    idx[got[over]] = -1
+    dist[got] = np.where(over, np.inf, dd_)
+    return idx, dist
 
 
 def pairs_frame(

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xuewei.errors import CRSError, InputError
-from xuewei.gis import assign_catchments
+from xuewei.gis import assign_catchments, nearest_within, point_xy
 from xuewei.planning import load_standards, school_places
 
 CRS = 4547
@@ -210,6 +210,46 @@ def test_synthetic_city_raster_and_estates(small_city) -> None:
         assert not r.catchments.empty
         if method == "capacitated":
             assert not r.schools["over_capacity"].any()
+
+
+def test_raster_cells_go_to_their_nearest_school(small_city) -> None:
+    # every populated cell is one row, id r{row}c{col}, at the school nearest its centre
+    sch = school_places(small_city.schools.to_crs(small_city.crs), STD)
+    raster = small_city.raster
+    for radius in (math.inf, 500.0):
+        r = assign_catchments(
+            None, sch, level="primary", year=2024, standards=STD, raster=raster, radius_m=radius
+        )
+        rows, cols = np.nonzero(np.asarray(raster.values) > 0)
+        t = raster.transform
+        xy = np.column_stack(
+            [
+                t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b,
+                t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e,
+            ]
+        )
+        a = r.assignments
+        assert a["demand_id"].tolist() == [f"r{i}c{j}" for i, j in zip(rows, cols, strict=True)]
+        ids = r.schools["school_id"].to_numpy(dtype=object)
+        idx, dist = nearest_within(xy, point_xy(r.schools), radius_m=radius)
+        want = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
+        assert a["school_id"].to_numpy(dtype=object, na_value=None).tolist() == want.tolist()
+        assert np.array_equal(
+            a["distance_m"].to_numpy(), np.where(idx >= 0, dist, np.nan), equal_nan=True
+        )
+        assert a["unserved"].tolist() == (idx < 0).tolist()
+        assert a["unserved"].any() == (radius < math.inf)  # 500 m leaves some cells out
+
+
+def test_nearly_coincident_schools_get_catchments() -> None:
+    # GEOS merges (or fails on) Voronoi sites 3e-17 m apart; the first school (which
+    # also wins the tie at "a") keeps the cell
+    schools = _schools([("p1", "primary", 0.0, 2.9e-17, 100.0), ("p2", "primary", 0.0, 0.0, 100.0)])
+    estates = _estates([("a", 1e-5, 0.0, 10.0), ("b", 400.0, 0.0, 20.0)])
+    r = assign_catchments(estates, schools, level="primary", year=2025, standards=STD)
+    _conserved(r, estates)
+    assert r.estates["school_id"].tolist() == ["p1", "p1"]
+    assert r.catchments["school_id"].tolist() == ["p1"]
 
 
 # ----------------------------------------------------------------------------- properties
