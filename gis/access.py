@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .distance import RoadNetwork, pairs_within, point_xy
+from .distance import Pairs, RoadNetwork, pairs_within, point_xy
 
 __all__ = ["step_weights", "two_step_fca"]
 
@@ -58,6 +58,7 @@ def two_step_fca(
     weights: WeightFn | None = None,
     detour_factor: float = 1.0,
     network: RoadNetwork | None = None,
+    pairs: Pairs | None = None,
 ) -> pd.DataFrame:
     """Places per demand unit within reach of each demand point (2SFCA / E2SFCA).
 
@@ -77,6 +78,12 @@ def two_step_fca(
         ``W = 1`` (classic 2SFCA).
     detour_factor, network
         How distances are measured (see :func:`xuewei.gis.pairs_within`).
+    pairs
+        Demand–school pairs measured before, e.g. once for every forecast year or scenario
+        (demand and places change, the geometry does not): :func:`xuewei.gis.pairs_within`
+        from the points of ``demand`` to those of ``supply`` (in this order) at a radius of
+        at least ``radius_m``. Pairs farther than ``radius_m`` are left out;
+        ``detour_factor`` and ``network`` are not used.
 
     Returns
     -------
@@ -95,12 +102,26 @@ def two_step_fca(
     >>> s = gpd.GeoDataFrame({"places": [200.0]}, geometry=[shapely.Point(200, 0)], crs=4547)
     >>> two_step_fca(d, s, radius_m=500)["places_per_1000"].tolist()
     [500.0, 500.0]
+
+    The pairs measured once serve every year (here twice the children, same places):
+
+    >>> pairs = pairs_within(point_xy(d), point_xy(s), radius_m=500)
+    >>> d2 = d.assign(residents=d["residents"] * 2)
+    >>> two_step_fca(d2, s, radius_m=500, pairs=pairs)["places_per_1000"].tolist()
+    [250.0, 250.0]
     """
-    dxy = point_xy(demand)
-    sxy = point_xy(supply)
     p = pd.to_numeric(demand[demand_col], errors="raise").to_numpy(np.float64)
     s = pd.to_numeric(supply[supply_col], errors="raise").to_numpy(np.float64)
-    pairs = pairs_within(dxy, sxy, radius_m=radius_m, detour_factor=detour_factor, network=network)
+    if pairs is None:
+        pairs = pairs_within(
+            point_xy(demand),
+            point_xy(supply),
+            radius_m=radius_m,
+            detour_factor=detour_factor,
+            network=network,
+        )
+    else:
+        pairs = _checked_pairs(pairs, len(p), len(s), radius_m)
     i, j = pairs.origin, pairs.dest
     w = np.ones(i.size) if weights is None else np.asarray(weights(pairs.distance_m), float)
     nd, ns = len(p), len(s)
@@ -113,3 +134,21 @@ def two_step_fca(
         {"access": acc, "places_per_1000": acc * 1000.0, "schools_in_reach": reach},
         index=demand.index,
     )
+
+
+def _checked_pairs(pairs: Pairs, n_demand: int, n_supply: int, radius_m: float) -> Pairs:
+    """Given pairs within ``radius_m``; positions must fall inside demand and supply."""
+    for name, pos, n, what in (
+        ("origin", pairs.origin, n_demand, "demand"),
+        ("dest", pairs.dest, n_supply, "supply"),
+    ):
+        if pos.size and (pos.min() < 0 or pos.max() >= n):
+            raise ValueError(
+                f"pairs.{name} holds positions {pos.min()}…{pos.max()} but {what} has {n} "
+                f"rows; measure the pairs from the points of demand to those of supply: "
+                "pairs_within(point_xy(demand), point_xy(supply), radius_m=…)."
+            )
+    keep = pairs.distance_m <= radius_m
+    if keep.all():
+        return pairs
+    return Pairs(pairs.origin[keep], pairs.dest[keep], pairs.distance_m[keep])

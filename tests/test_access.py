@@ -85,3 +85,17 @@ def test_polygons_use_a_point_inside() -> None:
     )
     supply = _pts([(0, 100)], places=[5.0])
     assert two_step_fca(demand, supply, radius_m=200)["access"].tolist() == [0.5]
+
+
+def test_pairs_measured_once_give_the_same_access() -> None:
+    rng = np.random.default_rng(8)
+    demand = _pts(rng.uniform(0, 3000, (200, 2)), residents=rng.integers(0, 900, 200) * 1.0)
+    supply = _pts(rng.uniform(0, 3000, (12, 2)), places=rng.integers(100, 2000, 12) * 1.0)
+    wide = pairs_within(point_xy(demand), point_xy(supply), radius_m=1200.0)
+    for radius in (800.0, 1200.0):
+        measured = two_step_fca(demand, supply, radius_m=radius)
+        given = two_step_fca(demand, supply, radius_m=radius, pairs=wide)
+        pd.testing.assert_frame_equal(given, measured, check_exact=True)
+    assert (measured["schools_in_reach"] > 1).sum() > 10
+    with pytest.raises(ValueError, match=r"pairs.dest holds positions 0…11 but supply has 5"):
+        two_step_fca(demand, supply.iloc[:5], radius_m=800.0, pairs=wide)
