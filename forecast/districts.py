@@ -331,7 +331,8 @@ def _share_log_sd(
     per_district: list[float | None] = []
     pooled: list[float] = []
     for j in range(counts.shape[1]):
-        idx = np.flatnonzero(observed[:, j])
+        # a count of 0 (a district not yet settled) has no log share: no spread from it
+        idx = np.flatnonzero(observed[:, j] & (np.nan_to_num(counts[:, j]) > 0) & (city > 0))
         if len(idx) < 2:
             per_district.append(None)
             continue

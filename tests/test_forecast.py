@@ -264,6 +264,10 @@ class TestShareInterval:
         var = 0.2**2 / 10
         np.testing.assert_allclose(sd[15], [np.sqrt(var * 5), np.sqrt(var * 5)], rtol=1e-12)
         assert (sd[:11] == 0).all()
+        # a district with a count of 0 gives no log share: it too takes the pooled spread
+        counts[0, 1], observed[0, 1] = 0.0, True
+        sd = _share_log_sd(years, observed, counts, city)
+        np.testing.assert_allclose(sd[15], [np.sqrt(var * 5), np.sqrt(var * 5)], rtol=1e-12)
 
 
 class TestEtsInterval:
