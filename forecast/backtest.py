@@ -11,9 +11,12 @@ corrected is scored against the corrected values, as an analyst would judge it t
 table: MAPE, bias (mean percentage error: positive means over-forecast), interval coverage
 and the naive baseline's MAPE on the same points, per method, quantity, horizon and
 (optionally) district. ``ensemble`` is scored honestly: its weights at an origin use only
-the errors of forecasts whose outcome was known by then, and so does its interval — once
-:data:`MIN_CALIBRATION_ERRORS` past ensemble errors at that horizon are known, the interval
-is their central quantiles (:func:`empirical_bounds`), else the weighted members' bounds.
+the errors of forecasts whose outcome was known by then (at its horizon, or before any is
+known — a 10-year error takes 10 years — at the longest shorter horizon with known errors),
+and so does its interval: once :data:`MIN_CALIBRATION_ERRORS` past ensemble errors are
+known, pooled over every horizon and rescaled to this one (:func:`pooled_log_errors`), the
+interval is their central quantiles (:func:`empirical_bounds`), else the weighted members'
+bounds.
 """
 
 from __future__ import annotations
@@ -103,8 +106,9 @@ def backtest(
     methods
         Names among ``naive``, ``drift``, ``ets``, ``arima``, ``panel``, ``share`` (needs
         ``city_id``), ``cohort`` (needs ``enrolment``) and ``ensemble`` (of the others but
-        ``naive``), or a mapping of names to custom forecasters (see :data:`Forecaster`).
-        ``naive`` is always added: it is the baseline.
+        ``naive``), or a mapping of names to custom forecasters (see :data:`Forecaster`;
+        a key ``ensemble``, whatever its value, ensembles them). ``naive`` is always
+        added: it is the baseline.
     horizons
         Years ahead to score.
     origins

@@ -276,7 +276,7 @@ def _share_method(
     return pd.concat(frames, ignore_index=True)
 
 
-def share_log_sd(
+def _share_spread(
     population: pd.DataFrame, district_ids: Sequence[str], *, city_id: str, horizon: int
 ) -> pd.DataFrame:
     """Return the log-sd of each district's share of the city, per year to ``horizon``.

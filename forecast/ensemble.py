@@ -34,7 +34,7 @@ from xuewei.forecast.backtest import (
     ensemble_weights,
     pooled_log_errors,
 )
-from xuewei.forecast.districts import forecast_districts, share_log_sd
+from xuewei.forecast.districts import _share_spread, forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
@@ -236,7 +236,7 @@ def forecast_ensemble(
         # the shares' own uncertainty adds to the city's (as in the share method)
         z = float(stats.norm.ppf(0.5 + interval / 2.0))
         assert city_id is not None
-        sd = share_log_sd(pop, ids, city_id=city_id, horizon=horizon).set_index(
+        sd = _share_spread(pop, ids, city_id=city_id, horizon=horizon).set_index(
             ["district_id", "year"]
         )["share_sd"]
         half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
