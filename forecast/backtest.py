@@ -388,9 +388,10 @@ def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     done: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     n_m = len(members)
     # by origin first: every ensemble an origin learns from is already made
-    for key in sorted(groups):
+    keyed = {cast(tuple[int, str, int], k): v for k, v in groups.items()}
+    for key in sorted(keyed):
         o, q, h = int(key[0]), str(key[1]), int(key[2])
-        gi = groups[key]
+        gi = keyed[key]
         iq = by_quantity[q]
         known = iq[known_at[iq] <= o]
         # weights from this horizon's known errors; before any is known (a 5-year error
