@@ -124,8 +124,69 @@ def accuracy() -> str:
         "",
         _fmt_report(rep_s, ["population", "primary", "junior", "kindergarten"]),
         "",
+        *_kindergarten_births(city.population, enr, errors_s),
     ]
     return "\n".join(out)
+
+
+def _kindergarten_births(pop: pd.DataFrame, enr: pd.DataFrame, errors: pd.DataFrame) -> list[str]:
+    """Kindergarten by the cohort method with each births method, on the backtest's points.
+
+    A hindsight check, not a choice: it shows whether any births forecast available at the
+    origin would have beaten naive kindergarten at 5 and 10 years.
+    """
+    from xuewei.forecast import forecast_cohort
+
+    kg = errors[(errors["quantity"] == "kindergarten") & (errors["method"] == "cohort")]
+    kg = kg[kg["horizon"].isin([5, 10])]
+    naive = errors[(errors["quantity"] == "kindergarten") & (errors["method"] == "naive")]
+    keys = ["district_id", "origin", "horizon"]
+    truth = kg[[*keys, "year", "actual"]]
+    rows = []
+    for births_method in ("ets", "arima", "drift", "naive"):
+        frames = []
+        for origin in sorted(set(truth["origin"])):
+            f = forecast_cohort(
+                pop[pop["year"] <= origin],
+                enr,
+                horizon=int(origin) + 10,
+                base_year=int(origin),
+                births_method=births_method,  # type: ignore[arg-type]
+                district_ids=sorted(set(truth["district_id"])),
+            )
+            frames.append(f[f["quantity"] == "kindergarten"].assign(origin=origin))
+        fc = pd.concat(frames, ignore_index=True)
+        m = truth.merge(fc, on=["district_id", "origin", "year"], how="inner")
+        ape = (100 * (m["value"] - m["actual"]) / m["actual"]).abs()
+        rows.append(
+            {
+                "births method": births_method,
+                **{
+                    f"MAPE % at {h} y (n)": f"{ape[m['horizon'] == h].mean():.1f} "
+                    f"({int((m['horizon'] == h).sum())})"
+                    for h in (5, 10)
+                },
+            }
+        )
+    nv = naive.merge(truth[keys], on=keys, how="inner")
+    nv_ape = nv["pct_error"].abs()
+    rows.append(
+        {
+            "births method": "naive kindergarten (the baseline)",
+            **{
+                f"MAPE % at {h} y (n)": f"{nv_ape[nv['horizon'] == h].mean():.1f} "
+                f"({int((nv['horizon'] == h).sum())})"
+                for h in (5, 10)
+            },
+        }
+    )
+    return [
+        "Kindergarten by the cohort method with each births method (hindsight check on the "
+        "same points; `forecast_cohort(..., births_method=...)`):",
+        "",
+        table(rows),
+        "",
+    ]
 
 
 def _one_batch(n: int, method: str, engine: str) -> dict[str, float]:
