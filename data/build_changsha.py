@@ -240,6 +240,17 @@ def build_districts(cnmaps: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
+# Census 2020 count of residents aged 0-14 (age_0_14), by (district_id, year). 天心区, 宁乡市 and
+# the city publish the count; 浏阳市 publishes only the share (18.88 %), so its count is that
+# share x its census population, 1,429,384 (the share's rounding leaves +/-71 persons).
+AGE_0_14: dict[tuple[str, int], int] = {
+    ("430103", 2020): 127247,
+    ("430181", 2020): round(0.1888 * 1429384),
+    ("430182", 2020): 215188,
+    ("430100", 2020): 1672202,
+}
+
+
 def build_population() -> pd.DataFrame:
     names = {d[0]: d[1] for d in DISTRICTS} | {PARENT_ID: "长沙市"}
     df = pd.DataFrame(
@@ -248,6 +259,8 @@ def build_population() -> pd.DataFrame:
     df.insert(1, "name", df["district_id"].map(names))
     df["population"] = df["population"].astype("Int64")
     df["births"] = df["births"].astype("Int64")
+    ages = [AGE_0_14.get((d, y)) for d, y in zip(df["district_id"], df["year"], strict=True)]
+    df.insert(df.columns.get_loc("births") + 1, "age_0_14", pd.array(ages, dtype="Int64"))
     order = {d: i for i, d in enumerate([*names])}
     df = df.sort_values(
         ["district_id", "year"],

@@ -493,7 +493,9 @@ def forecast_school_age(
     ----------
     population
         Tidy table: ``district_id``, ``year``, ``population``, ``births`` (missing births
-        are imputed and flagged, see :func:`~xuewei.forecast.fill_births`) and at least one
+        are imputed and flagged, see :func:`~xuewei.forecast.fill_births`; births of the
+        cohorts of an age count older than the area's first population figure are imputed
+        on its population carried back at its first growth rate) and at least one
         ``age_A_B`` count per district.
     horizon
         The last year forecast.
@@ -557,8 +559,15 @@ def forecast_school_age(
     pop["district_id"] = pop["district_id"].astype(str)
     base = int(base_year if base_year is not None else pop["year"].max())
     pop = pop[pop["year"] <= base]
-    births = fill_births(_population_rows(pop, None))
     with_counts = pop[pop[list(age_cols)].notna().any(axis=1)]
+    # the oldest cohort of any age count: its births may predate the first population
+    # figure, and are then imputed on a back-cast population (flagged)
+    oldest = [
+        int(y) - a1
+        for col, (_, a1) in age_cols.items()
+        for y in with_counts.loc[with_counts[col].notna(), "year"]
+    ]
+    births = fill_births(_population_rows(pop, None), first_year=min(oldest, default=None))
     ids = (
         sorted(set(with_counts["district_id"]))
         if district_ids is None

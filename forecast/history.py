@@ -311,6 +311,7 @@ def fill_births(
     births_col: str = "births",
     population_col: str = "population",
     id_col: str = "district_id",
+    first_year: int | None = None,
 ) -> pd.DataFrame:
     """Impute missing births from the birth rate of the nearest years, and flag them.
 
@@ -319,6 +320,13 @@ def fill_births(
     a missing birth count is that rate × the (annualised) population of its year. Every
     year from an area's first to its last population year gets a row; nothing is dropped.
 
+    With ``first_year``, an area whose population starts later is carried back to it: the
+    population at the growth rate of its first observed interval (constant with a single
+    observation), births at its earliest birth rate; those rows are flagged
+    ``population_backcast`` (and ``births_imputed``). A census count of children aged
+    0–14 needs the births of the 15 years before it, often older than the first population
+    figure of a district.
+
     Parameters
     ----------
     history
@@ -326,13 +334,16 @@ def fill_births(
         (missing births as NaN/NA; a missing births column means every count is missing).
     births_col, population_col, id_col
         Column names.
+    first_year
+        Carry every area back to this year (see above); default: its first population year.
 
     Returns
     -------
     pandas.DataFrame
         ``id_col``, ``year``, ``population_col``, ``births_col`` (float), ``birth_rate``
-        (per 1,000 residents) and ``births_imputed`` (True where the count is imputed), one
-        row per area and year.
+        (per 1,000 residents), ``births_imputed`` (True where the count is imputed) and
+        ``population_backcast`` (True for years before the area's first population figure),
+        one row per area and year.
 
     Raises
     ------
@@ -349,6 +360,12 @@ def fill_births(
     >>> f = fill_births(h)
     >>> f["births"].round(6).tolist(), f["births_imputed"].tolist()
     ([15.0, 14.0, 13.0], [False, True, False])
+
+    Carried back two years: the population at its 2016–17 growth (0 %), births at 15 ‰:
+
+    >>> f = fill_births(h, first_year=2014)
+    >>> f["year"].tolist(), f["births"].round(6).tolist()[:2], int(f["population_backcast"].sum())
+    ([2014, 2015, 2016, 2017, 2018], [15.0, 15.0], 2)
     """
     cols = [id_col, "year", population_col]
     frame = history[cols].copy()
@@ -362,6 +379,7 @@ def fill_births(
     annual = annualise(frame[cols], id_col=id_col, value_col=population_col).drop(
         columns="observed"
     )
+    annual = _backcast(annual, first_year, id_col=id_col, value_col=population_col)
     b = births_by_key.reindex(pd.MultiIndex.from_frame(annual[[id_col, "year"]])).to_numpy()
     annual[births_col] = b
     problems = []
@@ -390,4 +408,42 @@ def fill_births(
     annual[births_col] = filled
     annual["birth_rate"] = rates * 1000.0
     annual["births_imputed"] = imputed
+    backcast = annual.pop("population_backcast")
+    annual["population_backcast"] = backcast
     return annual.reset_index(drop=True)
+
+
+def _backcast(
+    annual: pd.DataFrame, first_year: int | None, *, id_col: str, value_col: str
+) -> pd.DataFrame:
+    """Carry each area's annual series back to ``first_year`` at its first growth rate."""
+    annual = annual.assign(population_backcast=False)
+    if first_year is None:
+        return annual
+    added = []
+    for area, g in annual.groupby(id_col, sort=False):
+        start = int(g["year"].iloc[0])
+        if start <= first_year:
+            continue
+        values = g[value_col].to_numpy(dtype=np.float64)
+        # annual values are geometric between observations: the first step is the growth
+        # rate of the first observed interval
+        growth = values[1] / values[0] if len(values) > 1 and values[0] > 0 else 1.0
+        years = np.arange(first_year, start)
+        added.append(
+            pd.DataFrame(
+                {
+                    id_col: area,
+                    "year": years,
+                    value_col: values[0] * growth ** (years - start).astype(np.float64),
+                    "population_backcast": True,
+                }
+            )
+        )
+    if not added:
+        return annual
+    out = pd.concat([*added, annual], ignore_index=True)
+    order = {a: i for i, a in enumerate(dict.fromkeys(annual[id_col]))}
+    return out.sort_values(
+        [id_col, "year"], key=lambda s: s.map(order) if s.name == id_col else s, kind="stable"
+    ).reset_index(drop=True)

@@ -86,9 +86,18 @@ def test_population_table(population: pd.DataFrame) -> None:
         "population",
         "basis",
         "births",
+        "age_0_14",
         "source",
     ]
     assert not p.duplicated(["district_id", "year"]).any()
+    # census 2020 children aged 0-14: published counts, and 浏阳市's from its share 18.88 %
+    ages = p.dropna(subset=["age_0_14"]).set_index(["district_id", "year"])["age_0_14"]
+    assert ages.to_dict() == {
+        ("430103", 2020): 127_247,
+        ("430181", 2020): round(0.1888 * 1_429_384),
+        ("430182", 2020): 215_188,
+        ("430100", 2020): 1_672_202,
+    }
     assert set(p["basis"]) == {"census", "estimate"}
     assert set(p["district_id"]) == {*IDS, "430100"}
     assert p["source"].str.startswith("http").all()

@@ -415,11 +415,28 @@ class TestSchoolAge:
         assert prim.loc[2021, "upper"] == pytest.approx(7200.0 * np.exp(z * sd))
         assert set(f["quantity"]) == {"kindergarten", "primary", "junior"}
 
-    def test_missing_cohort_births_is_an_error(self):
-        pop = self._pop()
-        pop = pop[pop.year >= 2008]  # the 2010 count's cohorts (1999–2004) have no births
-        pop = pop.assign(age_6_11=np.where(pop.year == 2010, 6600.0, np.nan))
-        with pytest.raises(InputError, match="no age count whose cohorts all have births"):
+    def test_cohorts_before_the_first_population_are_carried_back(self):
+        # population from 2008, growing 2 % a year, births only in 2008 (10 per 1,000); the
+        # 2010 count of ages 6–11 is of the cohorts 1999–2004, before the first figure: their
+        # births are 10 ‰ of the population carried back at 2 % a year, and flagged
+        years = np.arange(2008, 2021)
+        pop = pd.DataFrame(
+            {"district_id": "a", "year": years, "population": 1e5 * 1.02 ** (years - 2008)}
+        )
+        pop["births"] = np.where(years == 2008, 1000.0, np.nan)
+        cohorts = 1000.0 * sum(1.02**k for k in range(-9, -3))  # births 1999–2004
+        pop["age_6_11"] = np.where(years == 2010, 1.1 * cohorts, np.nan)
+        f = forecast_school_age(pop, horizon=2022)
+        assert f["ratio"].iloc[0] == pytest.approx(1.1, rel=1e-12)
+        prim = f[f.quantity == "primary"].set_index("year")
+        # primary in 2021: ages 6–11, cohorts 2010–2015, births 1,000 × 1.02^(y−2008)
+        expect = 1.1 * 1000.0 * sum(1.02**k for k in range(2, 8))
+        assert prim.loc[2021, "value"] == pytest.approx(expect, rel=1e-12)
+        assert prim["births_imputed"].all()
+
+    def test_area_without_births_is_an_error(self):
+        pop = self._pop().assign(births=np.nan)
+        with pytest.raises(InputError, match="has no year with both births and population"):
             forecast_school_age(pop, horizon=2022)
 
     def test_no_age_column_is_an_error(self):
