@@ -260,7 +260,8 @@ def build_population() -> pd.DataFrame:
     df["population"] = df["population"].astype("Int64")
     df["births"] = df["births"].astype("Int64")
     ages = [AGE_0_14.get((d, y)) for d, y in zip(df["district_id"], df["year"], strict=True)]
-    df.insert(df.columns.get_loc("births") + 1, "age_0_14", pd.array(ages, dtype="Int64"))
+    df["age_0_14"] = pd.Series(ages, index=df.index, dtype="Int64")
+    df = df[[*df.columns[: list(df.columns).index("births") + 1], "age_0_14", "source"]]
     order = {d: i for i, d in enumerate([*names])}
     df = df.sort_values(
         ["district_id", "year"],
