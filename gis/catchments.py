@@ -537,7 +537,9 @@ def _voronoi_snapped(xy: FloatArray, extent: Any) -> npt.NDArray[Any]:
         )
         cells = np.asarray(shapely.get_parts(regions), dtype=object)
     owner = np.all(xy == xy[first[inv]], axis=1)
-    return np.where(owner, cells[inv], shapely.Polygon())
+    out: npt.NDArray[Any] = cells[inv]
+    out[~owner] = shapely.Polygon()
+    return out
 
 
 def _bounds(xy: FloatArray) -> tuple[FloatArray, FloatArray]:
