@@ -158,20 +158,7 @@ class TestEnsemble:
         assert r["lower"].tolist() == [1.0, 1.0, 1.25, 1.25]
 
     def test_ensemble_reconciles_and_keeps_history(self):
-        years = list(range(2006, 2021))
-        city = [1000.0 * 1.03 ** (y - 2010) for y in years]
-        pop = pd.DataFrame(
-            {
-                "district_id": ["c"] * 15 + ["a", "a", "b", "b"],
-                "year": [*years, 2010, 2020, 2010, 2020],
-                "population": [*city, 600.0, 700.0, 400.0, city[-1] - 700.0],
-                "basis": ["estimate"] * 15 + ["census"] * 4,
-            }
-        )
-        w = pd.DataFrame({"method": ["arima", "drift"], "horizon": 1, "weight": [0.5, 0.5]})
-        f = forecast_ensemble(
-            pop, ["a", "b"], horizon=2024, city_id="c", methods=["arima", "drift"], weights=w
-        )
+        pop, f = _two_district_ensemble()
         share = forecast_districts(pop, ["a", "b"], horizon=2024, city_id="c")
         hist = f[f.year <= 2020].reset_index(drop=True)
         pd.testing.assert_series_equal(
@@ -303,12 +290,8 @@ class TestEnsembleInBacktest:
         np.testing.assert_allclose(first["upper"], first["value"] * 1.1, rtol=1e-12)
 
 
-def test_ensemble_district_interval_adds_share_uncertainty():
-    # same table as test_ensemble_reconciles_and_keeps_history: a's share moved from
-    # 600/1000 to 700/city(2020) in ten years; four years after its last count its share's
-    # log half-width z·sqrt(4·d²/10) adds in quadrature to the city ensemble's
-    from scipy import stats
-
+def _two_district_ensemble() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A city growing 3 % a year, districts counted in 2010 and 2020; equal-weight ensemble."""
     years = list(range(2006, 2021))
     city = [1000.0 * 1.03 ** (y - 2010) for y in years]
     pop = pd.DataFrame(
@@ -323,6 +306,16 @@ def test_ensemble_district_interval_adds_share_uncertainty():
     f = forecast_ensemble(
         pop, ["a", "b"], horizon=2024, city_id="c", methods=["arima", "drift"], weights=w
     )
+    return pop, f
+
+
+def test_ensemble_district_interval_adds_share_uncertainty():
+    # same table as test_ensemble_reconciles_and_keeps_history: a's share moved from
+    # 600/1000 to 700/city(2020) in ten years; four years after its last count its share's
+    # log half-width z·sqrt(4·d²/10) adds in quadrature to the city ensemble's
+    from scipy import stats
+
+    pop, f = _two_district_ensemble()
     row = f[(f.district_id == "a") & (f.year == 2024)].iloc[0]
     tot = f[f.year == 2024][["value", "lower", "upper"]]
     from xuewei.forecast import forecast_trends
@@ -334,7 +327,8 @@ def test_ensemble_district_interval_adds_share_uncertainty():
     ]
     c_val = sum(m["value"] for m in members) / 2
     c_lo = sum(m["lower"] for m in members) / 2
-    d = np.log((700.0 / city[-1]) / (600.0 / city[4]))
+    city = pop[pop.district_id == "c"].set_index("year")["population"]
+    d = np.log((700.0 / city[2020]) / (600.0 / city[2010]))
     half = stats.norm.ppf(0.9) * np.sqrt(d**2 / 10 * 4)
     assert tot["value"].sum() == pytest.approx(c_val, rel=1e-9)
     assert row["lower"] == pytest.approx(
