@@ -329,3 +329,29 @@ def test_swap_only_brings_in_allowed_sites() -> None:
     assert got.sum() == 2 and not got[4:].any()
     # among {0..3}, pairs: the swap ends at a local optimum no worse than the start
     assert problem._objective(got) <= problem._objective(start) + 1e-9
+
+
+def test_list_swaps_reach_a_swap_local_optimum() -> None:
+    from xuewei.planning.siting import _Lists
+
+    cost, w = _random(13, 80, 14)
+    fixed = np.zeros(14, bool)
+    fixed[5] = True
+    problem = SitingProblem.from_cost_matrix(cost, w, fixed=fixed)
+    free = ~fixed
+    start = fixed.copy()
+    start[[0, 1, 2]] = True
+    lists = _Lists.build(problem._geo, np.arange(80), 14)  # complete lists: exact deltas
+    got = problem._swap_lists(start, free, lists)
+    assert got[5] and got.sum() == 4  # the fixed site stays, the count is kept
+    value = problem._objective(got)
+    assert value <= problem._objective(start)
+    # no single swap of a new site for a closed one improves it
+    for r in np.flatnonzero(got & free):
+        for j in np.flatnonzero(~got):
+            trial = got.copy()
+            trial[r], trial[j] = False, True
+            assert problem._objective(trial) >= value - 1e-9 * value
+    # with short lists the deltas are estimates, but every kept swap truly improves
+    short = problem._swap_lists(start, free, _Lists.build(problem._geo, np.arange(80), 3))
+    assert problem._objective(short) <= problem._objective(start)
