@@ -231,7 +231,9 @@ def test_new_schools_sited_on_a_generated_grid_without_candidate_sites(result):
     assert new["rationale_zh"].str.contains("网格生成的候选点，用地待落实").all()
     # each new school lies inside its own district
     districts = result.districts.set_index("district_id").geometry
-    inside = [districts[d].contains(g) for d, g in zip(new["district_id"], new.geometry, strict=True)]
+    inside = [
+        districts[d].contains(g) for d, g in zip(new["district_id"], new.geometry, strict=True)
+    ]
     assert all(inside)
     # one school per site
     assert not new["site_id"].duplicated().any()

@@ -111,8 +111,9 @@ class PlanResult:
     proposals
         At the default scenario: new builds and expansions for every district and level
         short of places (sited on the plan's candidate sites, or on a generated grid when it
-        gives none — ``site_source`` says which — serving the estates of the horizon), mergers of small under-used schools (never before the
-        receiver's places exist), and kindergartens for estates of 3,000+ residents when the
+        gives none — ``site_source`` says which — serving the estates of the horizon),
+        mergers of small under-used schools (never before the receiver's places exist),
+        and kindergartens for estates of 3,000+ residents when the
         plan's schools include kindergartens — one row per proposal with a rationale in
         Chinese and English (see :func:`xuewei.planning.proposals_table`); ``None``
         without schools.
