@@ -54,6 +54,8 @@ MAX_LAGRANGIAN_ENTRIES = 8_000_000
 #: upper bound improved in between).
 LAGRANGIAN_ITERS = 300
 LAGRANGIAN_ROUNDS = 8
+#: Shakes without a better answer (per open site) before the search gives up.
+SHAKE_PATIENCE = 1
 
 
 @dataclass(frozen=True)
@@ -388,10 +390,12 @@ class SitingProblem:
         alternated: greedy, moves within clusters and best-improvement swaps give an upper
         bound; subgradient steps towards it give the bound, reduced costs that rule sites
         out, and the Lagrangian's own answer, which local search among the surviving (or
-        lowest-cost) sites improves; the next pass starts from the best multipliers. When
-        bound and answer meet (within ``mip_rel_gap``) the answer is returned as optimal;
-        otherwise the fixed sites and the best answer (HiGHS's first incumbent) go to
-        HiGHS, so a time limit still returns a good answer with the gap to the best bound.
+        lowest-cost) sites improves; the next pass starts from the best multipliers. If
+        they stall apart, a variable neighbourhood search shakes the answer (for up to
+        ``time_limit_s``; see :meth:`_shake_search`). When bound and answer meet (within
+        ``mip_rel_gap``) the answer is returned as optimal; otherwise the fixed sites and
+        the best answer (HiGHS's first incumbent) go to HiGHS, so a time limit still
+        returns a good answer with the gap to the best bound.
 
         Parameters
         ----------
@@ -400,7 +404,7 @@ class SitingProblem:
         k_nearest
             Initial candidate list length per demand.
         time_limit_s
-            Time limit of each HiGHS solve.
+            Time limit of each HiGHS solve (and of the neighbourhood search before them).
         mip_rel_gap
             Relative optimality gap at which HiGHS stops.
         method
@@ -472,17 +476,26 @@ class SitingProblem:
             alive = free & ~forced_out
             improved = False
             for y0 in (y_lag, best):
-                cand = self._relocate(y0, alive)
-                if n * int((alive | cand).sum()) <= MAX_SWAP_PAIRS:
-                    cand = self._swap(cand, free, allowed=alive)
-                else:
-                    # too many sites for the dense block: swaps evaluated on the lists
-                    cand = self._swap_lists(cand, free, lag_lists, allowed=alive)
+                cand = self._local_search(y0, free, alive, lag_lists)
                 value = self._objective(cand)
                 if value < ub - 1e-9 * max(abs(ub), 1.0):
                     best, ub, improved = cand, value, True
             if not improved and ub - lb > 0.9 * gap_before:
-                break  # neither side moves: leave the rest to HiGHS
+                break  # neither side moves: shake the answer, then leave the rest to HiGHS
+        if ub - lb > mip_rel_gap * max(abs(ub), 1e-12):
+            best, ub, lb, forced_out, forced_in = self._shake_search(
+                best,
+                ub,
+                lb,
+                lam,
+                lag_lists,
+                p,
+                free,
+                forced_out,
+                forced_in,
+                mip_rel_gap,
+                deadline=time.perf_counter() + time_limit_s,
+            )
         if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
             solved0 = _Solved(
                 best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal"
@@ -584,6 +597,128 @@ class SitingProblem:
     def _objective(self, open_: npt.NDArray[np.bool_]) -> float:
         d, _ = self._geo.nearest_open(np.flatnonzero(open_))
         return float(np.sum(self.weights * d))
+
+    def _local_search(
+        self,
+        open_: npt.NDArray[np.bool_],
+        free: npt.NDArray[np.bool_],
+        alive: npt.NDArray[np.bool_],
+        lists: _Lists,
+    ) -> npt.NDArray[np.bool_]:
+        """Relocation within clusters, then best-improvement swaps bringing in ``alive`` sites."""
+        n = self.shape[0]
+        cand = self._relocate(open_, alive)
+        if n * int((alive | cand).sum()) <= MAX_SWAP_PAIRS:
+            return self._swap(cand, free, allowed=alive)
+        # too many sites for the dense block: swaps evaluated on the lists
+        return self._swap_lists(cand, free, lists, allowed=alive)
+
+    def _shake_search(
+        self,
+        best: npt.NDArray[np.bool_],
+        ub: float,
+        lb: float,
+        lam: FloatArray | None,
+        lists: _Lists,
+        p: int,
+        free: npt.NDArray[np.bool_],
+        forced_out: npt.NDArray[np.bool_],
+        forced_in: npt.NDArray[np.bool_],
+        tol: float,
+        deadline: float,
+    ) -> tuple[npt.NDArray[np.bool_], float, float, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Variable neighbourhood search on the answer; the bound re-tightened after each gain.
+
+        Swap local search stops in a local optimum (at 20,000 × 2,000 about 0.7 % above the
+        bound). Shaking it — close ``s`` open sites at random (s = 1, 2, 3, back to 1 after a
+        gain) and open for each a site from the candidate list of one of its demand points —
+        then searching again escapes it. Each better answer sharpens the subgradient's
+        target and the reduced-cost fixing, so a warm-started Lagrangian pass follows (a
+        site fixed against an earlier, higher upper bound stays fixed: every answer better
+        than the current one is better than the earlier one too). Stops when bound and
+        answer meet, after ``SHAKE_PATIENCE`` × (open sites) shakes in a row without gain,
+        or at ``deadline``. Seeded, so the same inputs give the same answer.
+        """
+        rng = np.random.default_rng(0)
+        forced_out, forced_in = forced_out.copy(), forced_in.copy()
+        patience = SHAKE_PATIENCE * max(p, 1)
+        fails, s, ub_pass = 0, 1, ub
+        while fails < patience and time.perf_counter() < deadline:
+            alive = free & ~forced_out
+            cand = self._shake(best, free & ~forced_in, alive, lists, s, rng)
+            if cand is None:
+                break
+            cand = self._local_search(cand, free, alive, lists)
+            value = self._objective(cand)
+            if not value < ub - 1e-9 * max(abs(ub), 1.0):
+                fails, s = fails + 1, s % 3 + 1
+                continue
+            best, ub, fails, s = cand, value, 0, 1
+            # a pass costs as much as ~10 shakes and lifts the bound little: run one only
+            # when the answer has closed a quarter of the gap since the last one
+            if ub_pass - ub >= 0.25 * (ub_pass - lb):
+                lb, lam = self._fix_pass(lists, p, free, ub, lb, lam, tol, forced_out, forced_in)
+                ub_pass = ub
+                if ub - lb <= tol * max(abs(ub), 1e-12):
+                    break
+        if ub < ub_pass:
+            lb, lam = self._fix_pass(lists, p, free, ub, lb, lam, tol, forced_out, forced_in)
+        return best, ub, lb, forced_out, forced_in
+
+    def _fix_pass(
+        self,
+        lists: _Lists,
+        p: int,
+        free: npt.NDArray[np.bool_],
+        ub: float,
+        lb: float,
+        lam: FloatArray | None,
+        tol: float,
+        forced_out: npt.NDArray[np.bool_],
+        forced_in: npt.NDArray[np.bool_],
+    ) -> tuple[float, FloatArray]:
+        """One warm-started Lagrangian pass against ``ub``; adds its fixings in place."""
+        lb_k, out_k, in_k, _, lam_k, _ = self._lagrangian(
+            lists, p, free, ub, iters=LAGRANGIAN_ITERS, lam0=lam, tol=tol
+        )
+        forced_out |= out_k
+        forced_in |= in_k
+        return max(lb, lb_k), lam_k
+
+    def _shake(
+        self,
+        open_: npt.NDArray[np.bool_],
+        movable_sites: npt.NDArray[np.bool_],
+        alive: npt.NDArray[np.bool_],
+        lists: _Lists,
+        s: int,
+        rng: np.random.Generator,
+    ) -> npt.NDArray[np.bool_] | None:
+        """Exchange ``s`` random open sites of ``movable_sites`` for closed ``alive`` ones.
+
+        Each closed site is replaced by one from the candidate list of one of its demand
+        points (any closed alive site when that list has none); ``None`` when nothing can
+        be exchanged.
+        """
+        out = open_.copy()
+        movable = np.flatnonzero(out & movable_sites)
+        if len(movable) == 0 or not (alive & ~out).any():
+            return None
+        _, owner = self._geo.nearest_open(np.flatnonzero(out))
+        for r in rng.choice(movable, min(s, len(movable)), replace=False):
+            members = np.flatnonzero(owner == r)
+            options = np.zeros(0, dtype=np.int64)
+            if len(members):
+                i = int(rng.choice(members))
+                options = lists.site[lists.ptr[i] : lists.ptr[i + 1]]
+                options = options[alive[options] & ~out[options]]
+            if len(options) == 0:
+                options = np.flatnonzero(alive & ~out)
+            if len(options) == 0:
+                break
+            out[r] = False
+            out[int(rng.choice(options))] = True
+        return out
 
     def _swap(
         self,

@@ -355,3 +355,54 @@ def test_list_swaps_reach_a_swap_local_optimum() -> None:
     # with short lists the deltas are estimates, but every kept swap truly improves
     short = problem._swap_lists(start, free, _Lists.build(problem._geo, np.arange(80), 3))
     assert problem._objective(short) <= problem._objective(start)
+
+
+def test_shake_keeps_fixed_count_and_alive_sites() -> None:
+    from xuewei.planning.siting import _Lists
+
+    cost, w = _random(14, 50, 12)
+    fixed = np.zeros(12, bool)
+    fixed[0] = True
+    problem = SitingProblem.from_cost_matrix(cost, w, fixed=fixed)
+    lists = _Lists.build(problem._geo, np.arange(50), 4)
+    start = fixed.copy()
+    start[[1, 2, 3]] = True
+    keep = np.array([False, False, True] + [False] * 9)  # site 2 may not be closed
+    movable = ~fixed & ~keep
+    alive = ~fixed
+    alive[[10, 11]] = False  # sites 10, 11 may not be opened
+    rng = np.random.default_rng(0)
+    for s in (1, 2, 3):
+        got = problem._shake(start, movable, alive, lists, s, rng)
+        assert got is not None
+        assert got.sum() == 4 and got[0] and got[2]  # count kept; fixed and kept stay
+        assert int((start & ~got).sum()) <= s  # at most s sites exchanged
+        assert not got[[10, 11]].any()
+    # nothing closed may be opened: no shake
+    assert problem._shake(start, movable, start.copy(), lists, 1, rng) is None
+
+
+def test_shake_search_never_worsens_and_bound_stays_valid() -> None:
+    from xuewei.planning.siting import _Lists
+
+    cost, w = _random(15, 60, 12)
+    problem = SitingProblem.from_cost_matrix(cost, w)
+    want = _brute_p_median(cost, w, 4, np.zeros(12, bool))
+    lists = _Lists.build(problem._geo, np.arange(60), 5)
+    free = np.ones(12, bool)
+    start = np.zeros(12, bool)
+    start[[0, 1, 2, 3]] = True
+    ub = problem._objective(start)
+    no = np.zeros(12, bool)
+    best, ub2, lb, out, _ = problem._shake_search(
+        start, ub, -np.inf, None, lists, 4, free, no, no, 1e-9, deadline=np.inf
+    )
+    assert best.sum() == 4
+    assert ub2 == problem._objective(best) and want - 1e-9 <= ub2 <= ub
+    assert lb <= want + 1e-6 * want
+    assert not (out & best).any()  # fixing never removes the answer's own sites
+    # the same inputs give the same answer
+    again = problem._shake_search(
+        start, ub, -np.inf, None, lists, 4, free, no, no, 1e-9, deadline=np.inf
+    )
+    assert (again[0] == best).all() and again[1] == ub2
