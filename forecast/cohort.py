@@ -559,6 +559,8 @@ def forecast_school_age(
     pop["district_id"] = pop["district_id"].astype(str)
     base = int(base_year if base_year is not None else pop["year"].max())
     pop = pop[pop["year"] <= base]
+    if district_ids is not None:  # areas not asked for need no births
+        pop = pop[pop["district_id"].isin([str(d) for d in district_ids])]
     with_counts = pop[pop[list(age_cols)].notna().any(axis=1)]
     # the oldest cohort of any age count: its births may predate the first population
     # figure, and are then imputed on a back-cast population (flagged)

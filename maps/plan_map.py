@@ -773,13 +773,18 @@ def _available(values: Any, fmt: Any) -> str:
     return ", ".join(fmt(v) for v in sorted(clean)) or "none"
 
 
-def _select_gaps(gaps: pd.DataFrame, *, scenario: float, year: int) -> dict[tuple[str, str], dict]:
-    """Return the rows of ``(scenario, year)`` keyed by ``(district_id, level)``."""
+def _select_gaps(
+    gaps: pd.DataFrame, *, scenario: float, year: int, columns: Sequence[str] = _GAP_COLUMNS
+) -> dict[tuple[str, str], dict]:
+    """Return the rows of ``(scenario, year)`` keyed by ``(district_id, level)``.
+
+    Also for the cohort table, whose rows are keyed the same way (``columns``).
+    """
     scenarios = pd.to_numeric(gaps["scenario"], errors="coerce").to_numpy(float)
     mask = np.isclose(scenarios, float(scenario), rtol=0.0, atol=1e-9) & np.asarray(
         gaps["year"] == year
     )
-    rows = gaps.loc[mask, list(_GAP_COLUMNS)].to_dict("records")
+    rows = gaps.loc[mask, list(columns)].to_dict("records")
     return {(str(r["district_id"]), str(r["level"])): r for r in rows}
 
 
@@ -797,18 +802,13 @@ _COHORT_COLUMNS = (
 def _select_cohort(
     cohort: pd.DataFrame | None, *, scenario: float, year: int
 ) -> dict[tuple[str, str], dict]:
-    """Return the cohort rows of ``(scenario, year)`` keyed by ``(district_id, level)``."""
+    """Return the cohort rows of ``(scenario, year)`` (none without a cohort table)."""
     if cohort is None or not len(cohort):
         return {}
     missing_cols = [c for c in (*_COHORT_COLUMNS, "year", "scenario") if c not in cohort]
     if missing_cols:
         raise InputError([Problem("cohort", "column missing.", column=c) for c in missing_cols])
-    scenarios = pd.to_numeric(cohort["scenario"], errors="coerce").to_numpy(float)
-    mask = np.isclose(scenarios, float(scenario), rtol=0.0, atol=1e-9) & np.asarray(
-        cohort["year"] == year
-    )
-    rows = cohort.loc[mask, list(_COHORT_COLUMNS)].to_dict("records")
-    return {(str(r["district_id"]), str(r["level"])): r for r in rows}
+    return _select_gaps(cohort, scenario=scenario, year=year, columns=_COHORT_COLUMNS)
 
 
 # --- layers ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import shapely
 
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.gis import SERVING_LEVELS, ensure_crs, nearest_within, pairs_within, point_xy
+from xuewei.planning.proposals import GENERATED_SOURCE as _GENERATED
 from xuewei.planning.proposals import PLANNED_LEVELS, standard_school
 from xuewei.planning.standards import Level, Standards, load_standards
 
@@ -35,8 +36,9 @@ __all__ = ["GENERATED_SOURCE", "MAX_GRID_NODES", "generate_candidate_sites"]
 
 logger = logging.getLogger(__name__)
 
-#: Value of the ``source`` column (and ``attrs["source"]``) of generated sites.
-GENERATED_SOURCE = "generated grid"
+#: Value of the ``source`` column (and ``attrs["source"]``) of generated sites; defined
+#: beside ``site_source`` in :mod:`xuewei.planning.proposals`, which reads it.
+GENERATED_SOURCE = _GENERATED
 
 #: Largest lattice over the districts' bounding box that is built (a spacing too small for
 #: the area is refused rather than filling memory: 20 million nodes ≈ 1 GB of work arrays).

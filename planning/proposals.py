@@ -51,7 +51,7 @@ PLANNED_LEVELS: tuple[Level, ...] = ("primary", "junior")
 #: ``site_source`` of a site from the plan's ``candidate_sites`` (reserved education land).
 INPUT_SOURCE = "candidate_sites"
 #: ``site_source`` of a site of :func:`xuewei.planning.candidates.generate_candidate_sites`
-#: (its ``GENERATED_SOURCE``; defined here too because candidates imports this module).
+#: (the ``source`` it writes).
 GENERATED_SOURCE = "generated grid"
 
 #: Columns of :func:`proposals_table` (plus ``geometry``).
@@ -424,9 +424,13 @@ def locate_new_schools(
             continue
         builds = g.sort_values("seq")
         classes = builds["classes"].to_numpy()
-        if "max_classes" in cand:  # a site without max_classes: its size is not limited
-            room_classes = pd.to_numeric(cand["max_classes"]).astype("Float64")
-            cand = cand[room_classes.fillna(np.inf).to_numpy(np.float64) >= classes.min()]
+        # classes each site holds; a site without max_classes: its size is not limited
+        site_classes = np.full(len(cand), np.inf)
+        if "max_classes" in cand:
+            site_classes = pd.to_numeric(cand["max_classes"]).astype("Float64").fillna(np.inf)
+            site_classes = site_classes.to_numpy(np.float64)
+            keep = site_classes >= classes.min()
+            cand, site_classes = cand[keep], site_classes[keep]
         pupils = d[weight_col].to_numpy(np.float64) * float(scenario) / 1000.0 * share[level]
         demand_pts = pd.DataFrame(
             {
@@ -442,14 +446,11 @@ def locate_new_schools(
                 "x": cand.geometry.x.to_numpy(),
                 "y": cand.geometry.y.to_numpy(),
                 "fixed": False,
-                "capacity": float(builds["places"].max()),
+                "capacity": np.minimum(
+                    site_classes * float(standards.class_size(level)), float(builds["places"].max())
+                ),
             }
         )
-        if "max_classes" in cand:
-            site_places = pd.to_numeric(cand["max_classes"]).astype("Float64").fillna(
-                np.inf
-            ).to_numpy(np.float64) * float(standards.class_size(level))
-            site_pts["capacity"] = np.minimum(site_places, float(builds["places"].max()))
         if sch is not None:
             mine = sch[(sch["district_id"] == did) & sch[f"places_{level}"].gt(0)]
             if len(mine):

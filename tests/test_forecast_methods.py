@@ -434,6 +434,14 @@ class TestSchoolAge:
         assert prim.loc[2021, "value"] == pytest.approx(expect, rel=1e-12)
         assert prim["births_imputed"].all()
 
+    def test_only_the_areas_asked_for_need_births(self):
+        other = self._pop().assign(district_id="b", births=np.nan, age_6_11=np.nan)
+        pop = pd.concat([self._pop(), other], ignore_index=True)
+        f = forecast_school_age(pop, horizon=2022, births_method="drift", district_ids=["a"])
+        assert set(f["district_id"]) == {"a"}
+        with pytest.raises(InputError, match="district b has no year with both births"):
+            forecast_school_age(pop, horizon=2022, district_ids=["a", "b"])
+
     def test_area_without_births_is_an_error(self):
         pop = self._pop().assign(births=np.nan)
         with pytest.raises(InputError, match="has no year with both births and population"):

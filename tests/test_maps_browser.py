@@ -73,6 +73,17 @@ class Loaded:
         return self.page.evaluate(script, arg)
 
 
+def _page_with_errors(context: Any, errors: list[str]) -> Any:
+    """A new page whose script errors and console errors are appended to ``errors``."""
+    page = context.new_page()
+    page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+    return page
+
+
 def _open(browser: Any, path: Path, *, offline: bool) -> Iterator[Loaded]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     errors: list[str] = []
@@ -93,12 +104,7 @@ def _open(browser: Any, path: Path, *, offline: bool) -> Iterator[Loaded]:
             r.abort()
 
     context.route("**/*", route)
-    page = context.new_page()
-    page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
-    page.on(
-        "console",
-        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-    )
+    page = _page_with_errors(context, errors)
 
     def on_dialog(dialog: Any) -> None:
         dialogs.append(dialog.message)
@@ -552,12 +558,7 @@ def _open_compare(browser: Any, path: Path) -> Iterator[Loaded]:
             r.abort()
 
     context.route("**/*", route)
-    page = context.new_page()
-    page.on("pageerror", lambda err: errors.append(f"pageerror: {err}"))
-    page.on(
-        "console",
-        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-    )
+    page = _page_with_errors(context, errors)
     page.goto(path.resolve().as_uri(), wait_until="load")
     try:
         yield Loaded(page, errors, requests, [])

@@ -237,9 +237,3 @@ def test_new_schools_sited_on_a_generated_grid_without_candidate_sites(result):
     assert all(inside)
     # one school per site
     assert not new["site_id"].duplicated().any()
-
-
-def test_generated_source_names_agree():
-    from xuewei.planning import candidates, proposals
-
-    assert candidates.GENERATED_SOURCE == proposals.GENERATED_SOURCE

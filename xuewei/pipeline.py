@@ -390,7 +390,7 @@ def _cohort(
     if not districts:
         return None
     cohort = forecast_school_age(
-        rows[rows["district_id"].astype(str).isin(districts)],
+        rows,
         horizon=plan.horizon,
         base_year=base_year,
         interval=plan.interval,
