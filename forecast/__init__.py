@@ -18,6 +18,7 @@ from xuewei.forecast.backtest import (
 )
 from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
 from xuewei.forecast.cohort import (
+    births_change_sd,
     cohort_ratios,
     forecast_cohort,
     forecast_school_age,
@@ -56,6 +57,7 @@ __all__ = [
     "annualise",
     "backtest",
     "backtest_report",
+    "births_change_sd",
     "cohort_ratios",
     "combine_forecasts",
     "ensemble_weights",

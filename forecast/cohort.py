@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,85 @@ from scipy import stats
 from xuewei.errors import InputError, Problem
 from xuewei.forecast._standards import standard
 from xuewei.forecast.history import fill_births
-from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend
+from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend, spread_growth
 
-__all__ = ["cohort_ratios", "forecast_cohort", "forecast_school_age", "implied_per_thousand"]
+BirthsSpread = Literal["changes", "trend"]
+__all__ = [
+    "births_change_sd",
+    "cohort_ratios",
+    "forecast_cohort",
+    "forecast_school_age",
+    "implied_per_thousand",
+]
 
 _AGE_COL = re.compile(r"^age_(\d+)_(\d+)$")
+
+
+def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
+    """Return the RMS change of log births over ``k`` years, k = 1..steps, from the history.
+
+    The spread of a births forecast ``k`` years beyond the last known births: births move
+    with fertility policy and migration, which no trend fitted to a smooth history
+    foresees (China's births rose until 2016 and halved by 2023), so a forecast is taken
+    to be as unsure as births were *changeable*: the root mean square of every observed
+    ``log(births[t + k] / births[t])``, pooled over the areas of ``births`` (only counts,
+    not imputed values). Spans with fewer than three changes take the longest span that
+    has them, grown as ``k**a`` (:func:`~xuewei.forecast.trend.spread_growth`); zeros when no
+    span has three.
+
+    Parameters
+    ----------
+    births
+        ``district_id``, ``year``, ``births`` and optionally ``births_imputed``.
+    steps
+        Largest span ``k``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``steps`` log standard deviations.
+
+    Examples
+    --------
+    Births growing exactly 10 % a year changed by ``log 1.1`` per year, so the spread
+    ``k`` years ahead is ``k · log 1.1``:
+
+    >>> b = pd.DataFrame({"district_id": "a", "year": range(2000, 2010),
+    ...                   "births": [100.0 * 1.1**k for k in range(10)]})
+    >>> (births_change_sd(b, 3) / np.log(1.1)).round(6).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    if steps < 1:
+        return np.zeros(0)
+    b = births
+    if "births_imputed" in b:
+        b = b[~b["births_imputed"].astype(bool)]
+    changes: dict[int, list[np.ndarray]] = {}
+    for _, rows in b.groupby("district_id", sort=True):
+        s = pd.Series(
+            rows["births"].to_numpy(dtype=np.float64), index=rows["year"].to_numpy(dtype=np.int64)
+        )
+        s = s[s > 0]
+        if len(s) < 2:
+            continue
+        full = np.log(s.reindex(range(int(s.index.min()), int(s.index.max()) + 1)).to_numpy())
+        for k in range(1, min(steps, len(full) - 1) + 1):
+            d = full[k:] - full[:-k]
+            changes.setdefault(k, []).append(d[np.isfinite(d)])
+    pooled = {k: np.concatenate(v) for k, v in changes.items()}
+    usable = {k: e for k, e in pooled.items() if len(e) >= 3}
+    out = np.zeros(steps)
+    if not usable:
+        return out
+    a = spread_growth(usable)
+    longest = max(usable)
+    base = float(np.sqrt(np.mean(usable[longest] ** 2)))
+    for k in range(1, steps + 1):
+        if k in usable:
+            out[k - 1] = float(np.sqrt(np.mean(usable[k] ** 2)))
+        else:
+            out[k - 1] = base * (k / longest) ** a
+    return out
 
 
 def _grade_layout(grades: Mapping[str, int] | None) -> dict[str, list[int]]:
@@ -217,6 +292,7 @@ def forecast_cohort(
     grades: Mapping[str, int] | None = None,
     by_grade: bool = False,
     births_method: TrendMethod = "ets",
+    births_spread: BirthsSpread = "changes",
     district_ids: list[str] | None = None,
     source: str = "enrolment",
 ) -> pd.DataFrame:
@@ -249,6 +325,11 @@ def forecast_cohort(
         Also return one quantity per grade (``grade_1`` … ``grade_9``, ``grade_-2`` …).
     births_method
         Trend method for future births.
+    births_spread
+        Spread of future births: ``"changes"`` (default) at least the RMS change of log
+        births over as many years in the history (:func:`births_change_sd`: a trend
+        fitted to a smooth rise does not foresee a fall), ``"trend"`` the trend method's
+        own interval only.
     district_ids
         Districts to forecast; default every district of ``enrolment``.
     source
@@ -296,6 +377,13 @@ def forecast_cohort(
     births = fill_births(_population_rows(population, base))
     ids = sorted(set(e["district_id"])) if district_ids is None else [str(d) for d in district_ids]
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    # births after the last known year are as unsure as births were changeable (pooled
+    # over the areas forecast): the trend's own interval assumes the trend goes on
+    change_sd = (
+        births_change_sd(births[births["district_id"].isin(ids)], max(horizon - base, 1))
+        if births_spread == "changes"
+        else np.zeros(0)
+    )
     frames = []
     problems: list[Problem] = []
     for district in ids:
@@ -312,6 +400,7 @@ def forecast_cohort(
             z,
             interval,
             births_method,
+            change_sd,
             source,
             problems,
         )
@@ -338,6 +427,7 @@ def _district_cohort(
     z: float,
     interval: float,
     births_method: TrendMethod,
+    change_sd: np.ndarray,
     source: str,
     problems: list[Problem],
 ) -> pd.DataFrame | None:
@@ -360,9 +450,12 @@ def _district_cohort(
         series = series[series > 0]
         if len(series) >= 2 and (np.diff(series.index) == 1).all():
             fut = forecast_trend(series, horizon=need_last, interval=interval, method=births_method)
+            last_known = int(series.index[-1])
             for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+                k = min(int(y) - last_known, len(change_sd))
+                floor = float(change_sd[k - 1]) if k else 0.0
                 b_val[int(y)] = float(v)
-                b_var[int(y)] = ((np.log(v) - np.log(lo)) / z) ** 2
+                b_var[int(y)] = max(((np.log(v) - np.log(lo)) / z) ** 2, floor**2)
                 b_imp[int(y)] = bool(db["births_imputed"].any())
     out_val: dict[int, np.ndarray] = {}
     out_var: dict[int, np.ndarray] = {}
@@ -577,6 +670,8 @@ def forecast_school_age(
     )
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
     years = np.arange(base + 1, horizon + 1)
+    # future births as unsure as births were changeable (see forecast_cohort)
+    change_sd = births_change_sd(births[births["district_id"].isin(ids)], max(horizon - base, 1))
     frames = []
     problems = []
     for district in ids:
@@ -588,9 +683,12 @@ def forecast_school_age(
         if len(db) and db["year"].max() < need:
             series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
             fut = forecast_trend(series, horizon=need, interval=interval, method=births_method)
+            last_known = int(series.index[-1])
             for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+                k = min(int(y) - last_known, len(change_sd))
+                floor = float(change_sd[k - 1]) if k else 0.0
                 b_val[int(y)] = float(v)
-                b_sd[int(y)] = float((np.log(v) - np.log(lo)) / z)
+                b_sd[int(y)] = max(float((np.log(v) - np.log(lo)) / z), floor)
                 b_imp[int(y)] = bool(db["births_imputed"].any())
         ratios = []
         rows = with_counts[with_counts["district_id"] == district]

@@ -9,9 +9,9 @@ gets a quarter of the weight. Districts are then the city ensemble times their s
 ``share`` method of :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the
 city total by construction; without city rows the city is the sum of the districts.
 Intervals are empirical once the backtest has enough past ensemble errors
-(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS`, all horizons pooled and
-rescaled to the horizon by the fitted growth of spread, see
-:func:`~xuewei.forecast.backtest.pooled_log_errors`): the central quantiles of
+(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS` at the horizon, or else all
+horizons pooled and rescaled to it by the fitted growth of spread, see
+:func:`~xuewei.forecast.backtest.calibration_errors`): the central quantiles of
 ``log(actual / forecast)``; elsewhere the weighted averages of the members' bounds. A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
@@ -30,9 +30,9 @@ from xuewei.forecast.backtest import (
     MIN_CALIBRATION_ERRORS,
     backtest,
     backtest_report,
+    calibration_errors,
     empirical_bounds,
     ensemble_weights,
-    pooled_log_errors,
 )
 from xuewei.forecast.districts import _share_spread, forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
@@ -292,12 +292,13 @@ def _calibrate(
 ) -> pd.DataFrame:
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
-    Every horizon pools the past errors of all horizons, rescaled to it
-    (:func:`~xuewei.forecast.backtest.pooled_log_errors`), as the backtest does.
+    A horizon takes its own past errors, or before enough are known the errors of all
+    horizons rescaled to it (:func:`~xuewei.forecast.backtest.calibration_errors`), as the
+    backtest does.
     """
     out = ens.copy()
     for h in sorted(set(out["horizon"])):
-        errs = pooled_log_errors(log_errors, int(h))
+        errs = calibration_errors(log_errors, int(h))
         if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
         at = (out["horizon"] == h).to_numpy()

@@ -107,6 +107,23 @@ class TestTrend:
         widths = (f["upper"] - f["lower"]).to_numpy()
         assert np.all(np.diff(widths) > 0)
 
+    def test_ets_keeps_a_steady_growth_undamped(self):
+        # 3 % a year with ±0.2 % noise: the damped fit pins φ at 0.98 and ends 8 % low
+        # after ten years; the undamped trend has the lower AICc and continues the line
+        t = np.arange(20)
+        s = pd.Series(np.exp(10 + 0.03 * t + 0.002 * (-1) ** t), index=range(2005, 2025))
+        f = forecast_trend(s, horizon=2034, method="ets")
+        assert f["value"].iloc[-1] == pytest.approx(np.exp(10 + 0.03 * 29), rel=0.002)
+
+    def test_ets_stays_damped_where_growth_fades(self):
+        # growth 5 % × 0.9^t: the damped fit finds φ = 0.9 and has the lower AICc, so the
+        # forecast growth keeps fading by 0.9 a year (from the first forecast year on: the
+        # last observation carries the noise)
+        t = np.arange(20)
+        s = pd.Series(np.exp(10 + np.cumsum(0.05 * 0.9**t) + 0.001 * (-1) ** t), index=t + 2005)
+        growth = np.diff(np.log(forecast_trend(s, horizon=2030, method="ets")["value"]))
+        np.testing.assert_allclose(growth[1:] / growth[:-1], 0.9, atol=0.01)
+
     def test_interval_nested(self):
         rng = np.random.default_rng(1)
         s = pd.Series(np.exp(10 + np.cumsum(rng.normal(0.02, 0.01, 25))), index=range(2000, 2025))

@@ -290,6 +290,34 @@ class TestEnsembleInBacktest:
         np.testing.assert_allclose(first["upper"], first["value"] * 1.1, rtol=1e-12)
 
 
+def test_interval_from_the_horizons_own_errors_once_enough_are_known():
+    # 'high' is 10 % too high everywhere. At origin 2009 the 3-year errors of origins
+    # 2005 and 2006 are known (16 >= MIN_CALIBRATION_ERRORS): the interval comes from them
+    # as they are, log(1/1.1), not from the 1-year errors rescaled by sqrt(3)
+    truth = TestEnsembleInBacktest()._truth()
+    members = _exact_and_high(truth)
+    e = backtest(
+        truth,
+        methods={"high": members["high"], "ensemble": None},
+        horizons=[1, 3],
+        origins=range(2005, 2010),
+    )
+    ens = e[(e.method == "ensemble") & (e.origin == 2009) & (e.horizon == 3)]
+    np.testing.assert_allclose(ens["lower"], ens["value"] / 1.1, rtol=1e-12)
+    early = e[(e.method == "ensemble") & (e.origin == 2006) & (e.horizon == 3)]
+    np.testing.assert_allclose(early["lower"], early["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
+
+
+def test_calibration_errors_own_horizon_first():
+    from xuewei.forecast.backtest import MIN_CALIBRATION_ERRORS, calibration_errors
+
+    few = {1: np.full(MIN_CALIBRATION_ERRORS, 0.01), 4: np.full(MIN_CALIBRATION_ERRORS - 1, 0.02)}
+    # horizon 4 has 7 own errors: all 15 pooled, the 1-year ones × sqrt(4) (growth clipped)
+    np.testing.assert_allclose(np.sort(calibration_errors(few, 4)), 0.02)
+    enough = {**few, 4: np.full(MIN_CALIBRATION_ERRORS, 0.05)}
+    np.testing.assert_allclose(calibration_errors(enough, 4), 0.05)
+
+
 def _two_district_ensemble() -> tuple[pd.DataFrame, pd.DataFrame]:
     """A city growing 3 % a year, districts counted in 2010 and 2020; equal-weight ensemble."""
     years = list(range(2006, 2021))

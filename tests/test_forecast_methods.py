@@ -9,6 +9,7 @@ import pytest
 from xuewei.errors import InputError
 from xuewei.forecast import (
     FORECAST_COLUMNS,
+    births_change_sd,
     cohort_ratios,
     fill_births,
     forecast_cohort,
@@ -275,6 +276,61 @@ class TestCohort:
         width = np.log(ent["upper"] / ent["lower"])
         assert width[2027] > width[2026] + 0.01
         assert width.loc[2021:2026].nunique() == 1
+
+    def test_unborn_cohorts_as_unsure_as_births_were_changeable(self):
+        # births grow exactly 5 % a year, the entry ratio is exactly 1.5: the damped drift
+        # forecasts births with (almost) no spread, but births k years after the last known
+        # ones are taken to be as unsure as their k-year changes were, k·log(1.05)
+        years = range(2000, 2021)
+        births = {y: 1000.0 * 1.05 ** (y - 2000) for y in years}
+        pop = pd.DataFrame(
+            {
+                "district_id": "a",
+                "year": list(years),
+                "population": 1e5,
+                "births": [births[y] for y in years],
+            }
+        )
+        enr = pd.DataFrame(
+            [
+                {"district_id": "a", "year": y, "grade": g, "pupils": 1.5 * births[y - g - 5]}
+                for y in range(2016, 2021)
+                for g in range(1, 10)
+            ]
+        )
+        z = 1.2815515655446004
+        half = {}
+        for spread in ("changes", "trend"):
+            f = forecast_cohort(pop, enr, horizon=2030, births_method="drift", births_spread=spread)
+            ent = f[f.quantity == "entrants"].set_index("year")
+            half[spread] = np.log(ent["upper"] / ent["value"])
+        k = np.arange(1, 5)  # entrants of 2027-2030 were born 2021-2024
+        np.testing.assert_allclose(half["changes"].loc[2027:2030], z * k * np.log(1.05), rtol=1e-9)
+        np.testing.assert_allclose(half["changes"].loc[2021:2026], 0.0, atol=1e-12)  # born
+        # the drift's own spread: growth never varied, so only its 1e-4 floor × sqrt(k)
+        np.testing.assert_allclose(half["trend"].loc[2027:2030], z * 1e-4 * np.sqrt(k), rtol=1e-6)
+
+    def test_births_change_sd_pooled_over_areas_and_counts_only(self):
+        b = pd.DataFrame(
+            {
+                "district_id": ["a"] * 5 + ["b"] * 5,
+                "year": [*range(2000, 2005), *range(2000, 2005)],
+                "births": [100.0 * 1.1**k for k in range(5)] + [100.0 * 1.2**k for k in range(5)],
+                "births_imputed": False,
+            }
+        )
+        sd = births_change_sd(b, 2)
+        # four 1-year changes of log 1.1 and four of log 1.2; three 2-year changes of each
+        assert sd[0] == pytest.approx(np.sqrt((np.log(1.1) ** 2 + np.log(1.2) ** 2) / 2))
+        assert sd[1] == pytest.approx(2 * sd[0])
+        # an imputed value is not a count: it changes nothing (b's 2005 would be a jump)
+        extra = pd.DataFrame(
+            {"district_id": ["b"], "year": [2005], "births": [1e6], "births_imputed": [True]}
+        )
+        np.testing.assert_allclose(births_change_sd(pd.concat([b, extra]), 2), sd)
+        # a span with fewer than three changes grows from the longest with three: k = 4 has
+        # two (a: 2000->2004, b: 2000->2004); spread growth fitted on k = 1, 2, 3 is exactly 1
+        assert births_change_sd(b, 4)[3] == pytest.approx(4 * sd[0])
 
 
 class TestImpliedPerThousand:
