@@ -15,6 +15,7 @@ from xuewei.forecast.backtest import (
     backtest,
     backtest_report,
     ensemble_weights,
+    stacked_weights,
 )
 from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
 from xuewei.forecast.cohort import (
@@ -77,4 +78,5 @@ __all__ = [
     "rebase_intercensal",
     "reconcile",
     "recut_boundaries",
+    "stacked_weights",
 ]

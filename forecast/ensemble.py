@@ -2,12 +2,14 @@
 
 No single method wins everywhere: damped ETS is best where growth fades, ARIMA where it
 persists, drift on short series. The ensemble forecasts the *city* series (or, without
-city rows, each district) with several trend methods and averages them with weights
-inversely proportional to each method's squared backtest error at that horizon
-(:func:`~xuewei.forecast.backtest.ensemble_weights`); a method that was twice as far off
-gets a quarter of the weight. Districts are then the city ensemble times their shares (the
-``share`` method of :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the
-city total by construction; without city rows the city is the sum of the districts.
+city rows, each district) with several trend methods and averages them with the weights
+that would have minimised its squared backtest error at that horizon (stacking,
+:func:`~xuewei.forecast.backtest.stacked_weights`: members that err alike share their
+weight), or, with too few backtest points, weights inversely proportional to each
+method's squared error (:func:`~xuewei.forecast.backtest.ensemble_weights`). Districts
+are then the city ensemble times their shares (the ``share`` method of
+:func:`~xuewei.forecast.forecast_districts`), so they reconcile to the city total by
+construction; without city rows the city is the sum of the districts.
 Intervals are empirical once the backtest has enough past ensemble errors
 (:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS` at the horizon, or else all
 horizons pooled and rescaled to it by the fitted growth of spread, see
@@ -33,6 +35,7 @@ from xuewei.forecast.backtest import (
     calibration_errors,
     empirical_bounds,
     ensemble_weights,
+    stacked_weights,
 )
 from xuewei.forecast.districts import _share_spread, forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
@@ -159,7 +162,9 @@ def forecast_ensemble(
         Trend methods averaged (see :func:`~xuewei.forecast.forecast_trends`).
     weights
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
-        ``methods`` on the city series (or on all districts pooled, without city rows); a
+        ``methods`` on the city series (or on all districts pooled, without city rows):
+        stacked (:func:`~xuewei.forecast.backtest.stacked_weights`) where each member has
+        enough backtest points, else inversely proportional to squared error; a
         horizon without backtest points takes the nearest weighted horizon's weights, and
         weights are equal when the backtest has none. The same backtest calibrates the
         intervals; with given weights the intervals are the members' weighted bounds.
@@ -275,9 +280,34 @@ def _backtest_weights(
         )
     except ValueError:
         return equal, {}
-    rep = backtest_report(errors[errors["method"] != "ensemble"])
-    w = ensemble_weights(rep)
+    members = errors[~errors["method"].isin(["ensemble", "naive"])]
+    w = ensemble_weights(backtest_report(members))
     w = w[w["quantity"] == "population"]
+    # stacked weights where each member has enough complete past points (as the backtest's
+    # ensemble is weighted); inverse squared error elsewhere
+    stacked = []
+    pop_members = members[members["quantity"] == "population"]
+    for h in sorted(set(pop_members["horizon"].astype(int))):
+        at_h = pop_members[pop_members["horizon"] == h]
+        matrix = at_h.pivot_table(
+            index=["origin", "district_id"], columns="method", values="pct_error"
+        ).reindex(columns=list(methods))
+        sw = stacked_weights(matrix.to_numpy(dtype=np.float64))
+        if sw is not None:
+            stacked.append(
+                pd.DataFrame(
+                    {
+                        "quantity": "population",
+                        "horizon": h,
+                        "method": list(methods),
+                        "weight": sw,
+                    }
+                )
+            )
+    if stacked:
+        done = pd.concat(stacked, ignore_index=True)
+        w = pd.concat([w[~w["horizon"].isin(set(done["horizon"]))], done], ignore_index=True)
+        w = w.sort_values(["horizon", "method"], kind="stable").reset_index(drop=True)
     # horizons without a backtest point take the nearest weighted one (combine_forecasts)
     weights = w if len(w) else equal
     ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]

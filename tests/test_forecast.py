@@ -266,6 +266,25 @@ class TestShareInterval:
         past = f[f.year <= 2020]
         assert (past["lower"] == past["value"]).all() and (past["upper"] == past["value"]).all()
 
+    def test_annual_counts_give_the_share_rules_own_errors(self):
+        # a holds 50 % of a constant city in years 0-6 and 60 % in year 7 (b the rest).
+        # Forecasts from counts with five earlier years (years 5 and 6) hold the flat trend:
+        # 1 year ahead errors 0 (5->6) and log(0.6/0.5) (6->7) for a, 0 and log(0.4/0.5)
+        # for b; 2 years ahead only two errors (< 3), so the 1-year RMS grown as sqrt(2)
+        from xuewei.forecast.districts import _share_log_sd
+
+        years = np.arange(10)
+        observed = np.zeros((10, 2), dtype=bool)
+        observed[:8] = True
+        counts = np.full((10, 2), np.nan)
+        counts[:8, 0] = [500.0] * 7 + [600.0]
+        counts[:8, 1] = 1000.0 - counts[:8, 0]
+        sd = _share_log_sd(years, observed, counts, np.full(10, 1000.0))
+        rms1 = np.sqrt((np.log(1.2) ** 2 + np.log(0.8) ** 2) / 4)
+        np.testing.assert_allclose(sd[8], rms1, rtol=1e-12)
+        np.testing.assert_allclose(sd[9], rms1 * np.sqrt(2), rtol=1e-12)
+        assert (sd[:8] == 0).all()
+
     def test_district_counted_once_takes_the_pooled_share_variance(self):
         from xuewei.forecast.districts import _share_log_sd
 

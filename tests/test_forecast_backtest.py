@@ -308,6 +308,31 @@ def test_interval_from_the_horizons_own_errors_once_enough_are_known():
     np.testing.assert_allclose(early["lower"], early["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
 
 
+def test_ensemble_weights_stacked_so_opposite_errors_cancel():
+    # one member always 1 % too high, one 3 % too low: inverse squared error would give
+    # them 0.9 and 0.1 (0.6 % too high); stacked on the eight 1-year errors of origin 2005
+    # they get 0.75 and 0.25 at origin 2006 and the ensemble is exact
+    truth = TestEnsembleInBacktest()._truth()
+    exact = _exact_and_high(truth)["exact"]
+
+    def scaled(factor):
+        def member(hist, origin, last, interval):
+            f = exact(hist, origin, last, interval)
+            return f.assign(value=f["value"] * factor)
+
+        return member
+
+    e = backtest(
+        truth,
+        methods={"up": scaled(1.01), "down": scaled(0.97), "ensemble": None},
+        horizons=[1],
+        origins=[2005, 2006],
+    )
+    ens = e[e.method == "ensemble"].set_index("origin")["pct_error"]
+    assert ens.loc[2005].to_numpy() == pytest.approx(-1.0)  # nothing known: equal weights
+    assert np.abs(ens.loc[2006].to_numpy()).max() < 1e-6
+
+
 def test_calibration_errors_own_horizon_first():
     from xuewei.forecast.backtest import MIN_CALIBRATION_ERRORS, calibration_errors
 
