@@ -432,3 +432,33 @@ def test_small_plan_sites_new_schools_on_the_generated_grid(small_plan: Path) ->
     by_id = sites.set_index("site_id")
     assert (by_id.loc[out["site_id"], "district_id"].to_numpy() == out["district_id"]).all()
     assert out["pupils_served"].gt(0).all()
+
+
+def test_siting_in_threads_equals_siting_one_district_at_a_time(small_plan: Path) -> None:
+    """Districts sited side by side give exactly what one at a time gives."""
+    plan = load_plan(small_plan)
+    inputs = read_inputs(plan)
+    sites = generate_candidate_sites(
+        inputs.districts, schools=inputs.schools, estates=inputs.estates, standards=S
+    )
+    schools = gpd.GeoDataFrame(school_places(inputs.schools, S), crs=inputs.crs)
+    ids = inputs.districts["district_id"].tolist()
+    assert len(ids) >= 2
+    # two levels (a site taken at one is not offered to the next) and two scenarios
+    gaps = pd.DataFrame(
+        [
+            {"district_id": d, "year": 2030, "level": lv, "scenario": sc, "gap": gap}
+            for d in ids
+            for lv, gap in (("primary", 1500.0), ("junior", 700.0))
+            for sc in (80.0, 90.0)
+        ]
+    )
+    adds = staged_additions(gaps, S)
+    args = (adds, inputs.estates, sites, S)
+    one = locate_new_schools(*args, schools=schools, workers=1)
+    assert one["site_id"].notna().sum() >= 2 * len(ids)
+    for workers in (2, 3):
+        many = locate_new_schools(*args, schools=schools, workers=workers)
+        pd.testing.assert_frame_equal(many, one)
+    for _, chain in one.dropna(subset=["site_id"]).groupby(["district_id", "scenario"]):
+        assert chain["site_id"].is_unique
