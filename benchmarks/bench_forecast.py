@@ -146,9 +146,40 @@ def accuracy() -> str:
         "",
         *_by_period(errors_s),
         *_kindergarten_births(city.population, enr, errors_s),
+        *_share_fitted_damping(city.population),
         *_confirmation(),
     ]
     return "\n".join(out)
+
+
+def _share_fitted_damping(pop: pd.DataFrame) -> list[str]:
+    """``share`` with the damping fitted on the districts' own history, beside the default."""
+    from xuewei.forecast import forecast_districts
+
+    city_id = "990100"
+    ids = sorted(set(pop["district_id"]) - {city_id})
+
+    def fitted(hist: pd.DataFrame, origin: int, last: int, interval: float) -> pd.DataFrame:
+        f = forecast_districts(
+            hist,
+            ids,
+            horizon=last,
+            city_id=city_id,
+            base_year=origin,
+            interval=interval,
+            share_damping="fit",
+        )
+        return f[f["kind"] == "forecast"].assign(quantity="population")
+
+    errors = backtest(pop, methods={"share-fit": fitted}, district_ids=ids)
+    rep = backtest_report(errors)
+    return [
+        '`share` with `share_damping="fit"` (damping chosen on the districts\' own earlier '
+        "counts; the default is 0.8), same city and origins:",
+        "",
+        _fmt_report(rep, ["population"]),
+        "",
+    ]
 
 
 def _confirmation() -> list[str]:

@@ -185,6 +185,33 @@ class TestForecastDistricts:
         s10, s20 = 600 / city[2010], 700 / city[2020]
         np.testing.assert_allclose(a[2015] / city[2015], (s10 + s20) / 2, rtol=1e-12)
 
+    def test_share_damping_fitted_on_the_districts_own_history(self):
+        # a's share grows by exactly 1 point a year in a constant city (b has the rest): an
+        # undamped linear trend made no error from any earlier count, so "fit" picks 1 and
+        # continues the line; the default damps it by 0.8 a year
+        years = list(range(2000, 2013))
+        share = [0.3 + 0.01 * k for k in range(13)]
+        pop = pd.DataFrame(
+            {
+                "district_id": ["c"] * 13 + ["a"] * 13 + ["b"] * 13,
+                "year": years * 3,
+                "population": [1000.0] * 13
+                + [1000 * s for s in share]
+                + [1000 * (1 - s) for s in share],
+            }
+        )
+        fit = forecast_districts(pop, ["a", "b"], horizon=2017, city_id="c", share_damping="fit")
+        a = fit[fit.district_id == "a"].set_index("year")["value"]
+        city = fit[fit.year > 2012].groupby("year")["value"].sum()
+        np.testing.assert_allclose(a.loc[2013:2017] / city, 0.42 + 0.01 * np.arange(1, 6))
+        damped = forecast_districts(pop, ["a", "b"], horizon=2017, city_id="c")
+        a8 = damped[damped.district_id == "a"].set_index("year")["value"]
+        assert a8.loc[2017] / city.loc[2017] == pytest.approx(
+            0.42 + 0.01 * 0.8 * (1 - 0.8**5) / 0.2
+        )
+        with pytest.raises(ValueError, match="share_damping"):
+            forecast_districts(pop, ["a", "b"], horizon=2017, city_id="c", share_damping=1.5)
+
     def test_share_trend_is_damped(self):
         pop = _city_and_districts()
         f = forecast_districts(pop, ["a", "b"], horizon=2060, city_id="c", share_damping=0.8)
