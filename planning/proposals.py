@@ -545,8 +545,17 @@ def locate_new_schools(
     if n_workers <= 1:
         results = [site_chain(groups) for groups in chains.values()]
     else:
+        # the largest problems (sites × demand points) start first, so that one big district
+        # does not start last and run alone; the rows are applied in the chains' own order
+        n_sites = ss["district_id"].value_counts()
+        n_demand = dd["district_id"].value_counts()
+        keys = sorted(
+            chains,
+            key=lambda k: -len(chains[k]) * n_sites.get(k[0], 0) * n_demand.get(k[0], 0),
+        )
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            results = list(pool.map(site_chain, chains.values()))
+            futures = {k: pool.submit(site_chain, chains[k]) for k in keys}
+            results = [futures[k].result() for k in chains]
     for rows in results:
         for idx, values, geom in rows:
             for column, value in values.items():
