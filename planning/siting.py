@@ -48,14 +48,17 @@ IntArray = npt.NDArray[np.int64]
 MAX_EXACT_PAIRS = 30_000_000
 #: Up to this many pairs the p-median heuristic improves its answer by swaps (dense).
 MAX_SWAP_PAIRS = 12_000_000
+#: Above this many list entries (at sites not ruled out), ``method="auto"`` does not hand a
+#: p-median that the bound and the search left open to HiGHS (it does not help in time).
+MAX_HIGHS_ENTRIES = 400_000
 #: The Lagrangian bound uses longer candidate lists up to this many (demand, site) entries.
 MAX_LAGRANGIAN_ENTRIES = 8_000_000
 #: Subgradient iterations per Lagrangian pass, and most passes (each warm-started, with the
 #: upper bound improved in between).
 LAGRANGIAN_ITERS = 300
 LAGRANGIAN_ROUNDS = 8
-#: Shakes without a better answer (per open site) before the search gives up.
-SHAKE_PATIENCE = 1
+#: Shakes in a row without a better answer before the search gives up.
+SHAKE_PATIENCE = 400
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,9 @@ class SitingResult:
     method
         ``highs`` (exact MIP) or ``greedy`` (a heuristic: no optimality guarantee).
     status
-        ``optimal`` (within ``mip_rel_gap``), ``time_limit`` (stopped by the time limit
-        with a feasible answer) or ``heuristic``.
+        ``optimal`` (within ``mip_rel_gap``), ``time_limit`` (stopped by the time limit,
+        or by the p-median search's limits, with a feasible answer; ``bound`` and ``gap``
+        are still proven) or ``heuristic``.
     objective
         p-median: weighted distance (weight × metres) of all demand to its nearest open
         site; MCLP: demand weight covered; capacitated: weighted distance of the assigned
@@ -387,15 +391,19 @@ class SitingProblem:
         the truncated objective equals the full one, so the answer is optimal for the full
         problem (up to ``mip_rel_gap``). Before HiGHS, a heuristic answer and a Lagrangian
         bound (the assignment rows relaxed; its value is the LP bound of this model) are
-        alternated: greedy, moves within clusters and best-improvement swaps give an upper
-        bound; subgradient steps towards it give the bound, reduced costs that rule sites
-        out, and the Lagrangian's own answer, which local search among the surviving (or
-        lowest-cost) sites improves; the next pass starts from the best multipliers. If
-        they stall apart, a variable neighbourhood search shakes the answer (for up to
-        ``time_limit_s``; see :meth:`_shake_search`). When bound and answer meet (within
-        ``mip_rel_gap``) the answer is returned as optimal; otherwise the fixed sites and
-        the best answer (HiGHS's first incumbent) go to HiGHS, so a time limit still
-        returns a good answer with the gap to the best bound.
+        alternated: greedy, moves within clusters and best-improvement swaps over the whole
+        swap neighbourhood (a dense block, or fast interchange on the lists for large
+        instances, :class:`_Interchange`) give an upper bound; subgradient steps towards it
+        give the bound, reduced costs that rule sites out, and the Lagrangian's own answer,
+        which local search among the surviving sites improves; the next pass starts from
+        the best multipliers. If they stall apart, a variable neighbourhood search shakes
+        the answer (for up to ``time_limit_s``; see :meth:`_shake_search`). When bound and
+        answer meet (within ``mip_rel_gap``) the answer is returned as optimal; otherwise
+        the fixed sites and the best answer (HiGHS's first incumbent) go to HiGHS, so a
+        time limit still returns a good answer with the gap to the best bound — except
+        with ``method="auto"`` when the lists at sites not ruled out hold more than
+        ``MAX_HIGHS_ENTRIES`` entries: HiGHS does not move either side of such a model in
+        minutes, so the answer is returned at once (status ``time_limit``, the proven gap).
 
         Parameters
         ----------
@@ -447,9 +455,6 @@ class SitingProblem:
             return self._p_median_exact(
                 lists, p, free, best, None, None, -np.inf, t0, time_limit_s, mip_rel_gap, method
             )
-        if n * m <= MAX_SWAP_PAIRS:
-            best = self._swap(best, free)
-        ub = self._objective(best)
         # longer lists make a stronger bound: about 4 × the sites per open school
         k_lag = min(m, max(k, math.ceil(4 * m / max(p + int(self.fixed.sum()), 1))))
         lag_lists = (
@@ -457,6 +462,11 @@ class SitingProblem:
             if k_lag == k or n * k_lag > MAX_LAGRANGIAN_ENTRIES
             else _Lists.build(self._geo, np.arange(n), k_lag)
         )
+        if n * m <= MAX_SWAP_PAIRS:
+            best = self._swap(best, free)
+        else:
+            best = self._swap_lists(best, free, lag_lists)
+        ub = self._objective(best)
         # Alternate bound and answer: the Lagrangian's own answer, improved by local search
         # among the sites its reduced costs leave alive, is usually the optimum (a single
         # greedy + swap run can stall 2 % above it); a better upper bound in turn sharpens
@@ -502,6 +512,21 @@ class SitingProblem:
             )
             return self._p_median_result(
                 best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
+            )
+        # HiGHS on the radius model moves neither side when the model is large (at
+        # 20,000 × 2,000: 640,000 rows, two 120 s solves without a better answer or bound;
+        # benchmarks/siting.md): then the answer is returned with its proven gap.
+        alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
+        if method == "auto" and alive_entries > MAX_HIGHS_ENTRIES:
+            gap = (ub - lb) / max(abs(ub), 1e-12)
+            solved1 = _Solved(best.astype(np.float64), ub, lb, gap, "time_limit")
+            return self._p_median_result(
+                best,
+                solved1,
+                t0,
+                "search limit reached: swap/shake search answer, Lagrangian bound; HiGHS not "
+                f"tried ({alive_entries:,} list entries at sites not ruled out, above "
+                f"{MAX_HIGHS_ENTRIES:,}); method='exact' tries it",
             )
         return self._p_median_exact(
             lists,
@@ -627,43 +652,82 @@ class SitingProblem:
         tol: float,
         deadline: float,
     ) -> tuple[npt.NDArray[np.bool_], float, float, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """Variable neighbourhood search on the answer; the bound re-tightened after each gain.
+        """Variable neighbourhood search on the answer; the bound re-tightened after gains.
 
-        Swap local search stops in a local optimum (at 20,000 × 2,000 about 0.7 % above the
+        Swap local search stops in a local optimum (at 20,000 × 2,000 about 1 % above the
         bound). Shaking it — close ``s`` open sites at random (s = 1, 2, 3, back to 1 after a
         gain) and open for each a site from the candidate list of one of its demand points —
-        then searching again escapes it. Each better answer sharpens the subgradient's
-        target and the reduced-cost fixing, so a warm-started Lagrangian pass follows (a
-        site fixed against an earlier, higher upper bound stays fixed: every answer better
-        than the current one is better than the earlier one too). Stops when bound and
-        answer meet, after ``SHAKE_PATIENCE`` × (open sites) shakes in a row without gain,
-        or at ``deadline``. Seeded, so the same inputs give the same answer.
+        then descending again through the whole swap neighbourhood escapes it. Shakes and
+        descents are swaps of one :class:`_Interchange`, so a shake costs milliseconds, and
+        a shake that does not pay is undone from a snapshot. Each clearly better answer
+        sharpens the subgradient's target and the reduced-cost fixing, so a warm-started
+        Lagrangian pass follows (a site fixed against an earlier, higher upper bound stays
+        fixed: every answer better than the current one is better than the earlier one
+        too). Stops when bound and answer meet, after ``SHAKE_PATIENCE`` shakes in a row
+        without gain, or at ``deadline``. Seeded, so the same inputs give the same answer.
         """
         rng = np.random.default_rng(0)
         forced_out, forced_in = forced_out.copy(), forced_in.copy()
-        patience = SHAKE_PATIENCE * max(p, 1)
+        if int(best.sum()) < 2:
+            return best, ub, lb, forced_out, forced_in
+        movable = free & ~forced_in
+        state = _Interchange(self._geo, self.weights, lists, best, movable, free & ~forced_out)
+        state.descend()
+        if state.value < ub - 1e-9 * max(abs(ub), 1.0):
+            best, ub = state.open_.copy(), self._objective(state.open_)
         fails, s, ub_pass = 0, 1, ub
-        while fails < patience and time.perf_counter() < deadline:
-            alive = free & ~forced_out
-            cand = self._shake(best, free & ~forced_in, alive, lists, s, rng)
-            if cand is None:
+        while fails < SHAKE_PATIENCE and time.perf_counter() < deadline:
+            snap = state.snapshot()
+            if not self._shake_state(state, lists, s, rng):
                 break
-            cand = self._local_search(cand, free, alive, lists)
-            value = self._objective(cand)
-            if not value < ub - 1e-9 * max(abs(ub), 1.0):
+            state.descend()
+            if not state.value < ub - 1e-9 * max(abs(ub), 1.0):
+                state.restore(snap)
                 fails, s = fails + 1, s % 3 + 1
                 continue
-            best, ub, fails, s = cand, value, 0, 1
-            # a pass costs as much as ~10 shakes and lifts the bound little: run one only
-            # when the answer has closed a quarter of the gap since the last one
+            value = self._objective(state.open_)  # the running sums are checked, not trusted
+            if not value < ub - 1e-9 * max(abs(ub), 1.0):
+                state.restore(snap)
+                fails, s = fails + 1, s % 3 + 1
+                continue
+            best, ub, fails, s = state.open_.copy(), value, 0, 1
+            # a pass costs as much as hundreds of shakes and lifts the bound little: run
+            # one only when the answer has closed a quarter of the gap since the last one
             if ub_pass - ub >= 0.25 * (ub_pass - lb):
                 lb, lam = self._fix_pass(lists, p, free, ub, lb, lam, tol, forced_out, forced_in)
+                state.allowed = free & ~forced_out
                 ub_pass = ub
                 if ub - lb <= tol * max(abs(ub), 1e-12):
                     break
         if ub < ub_pass:
             lb, lam = self._fix_pass(lists, p, free, ub, lb, lam, tol, forced_out, forced_in)
         return best, ub, lb, forced_out, forced_in
+
+    def _shake_state(
+        self, state: _Interchange, lists: _Lists, s: int, rng: np.random.Generator
+    ) -> bool:
+        """Exchange ``s`` random movable open sites for closed allowed ones, in place.
+
+        Each closed site is replaced by one from the candidate list of one of its demand
+        points (any closed allowed site when that list has none); ``False`` when nothing
+        can be exchanged.
+        """
+        for _ in range(s):
+            movable = np.flatnonzero(state.open_ & state.movable)
+            closed = state.allowed & ~state.open_
+            if len(movable) == 0 or not closed.any():
+                return False
+            r = int(rng.choice(movable))
+            members = np.flatnonzero(state.c1 == r)
+            options = np.zeros(0, dtype=np.int64)
+            if len(members):
+                i = int(rng.choice(members))
+                options = lists.site[lists.ptr[i] : lists.ptr[i + 1]]
+                options = options[closed[options]]
+            if len(options) == 0:
+                options = np.flatnonzero(closed)
+            state.apply(r, int(rng.choice(options)))
+        return True
 
     def _fix_pass(
         self,
@@ -684,41 +748,6 @@ class SitingProblem:
         forced_out |= out_k
         forced_in |= in_k
         return max(lb, lb_k), lam_k
-
-    def _shake(
-        self,
-        open_: npt.NDArray[np.bool_],
-        movable_sites: npt.NDArray[np.bool_],
-        alive: npt.NDArray[np.bool_],
-        lists: _Lists,
-        s: int,
-        rng: np.random.Generator,
-    ) -> npt.NDArray[np.bool_] | None:
-        """Exchange ``s`` random open sites of ``movable_sites`` for closed ``alive`` ones.
-
-        Each closed site is replaced by one from the candidate list of one of its demand
-        points (any closed alive site when that list has none); ``None`` when nothing can
-        be exchanged.
-        """
-        out = open_.copy()
-        movable = np.flatnonzero(out & movable_sites)
-        if len(movable) == 0 or not (alive & ~out).any():
-            return None
-        _, owner = self._geo.nearest_open(np.flatnonzero(out))
-        for r in rng.choice(movable, min(s, len(movable)), replace=False):
-            members = np.flatnonzero(owner == r)
-            options = np.zeros(0, dtype=np.int64)
-            if len(members):
-                i = int(rng.choice(members))
-                options = lists.site[lists.ptr[i] : lists.ptr[i + 1]]
-                options = options[alive[options] & ~out[options]]
-            if len(options) == 0:
-                options = np.flatnonzero(alive & ~out)
-            if len(options) == 0:
-                break
-            out[r] = False
-            out[int(rng.choice(options))] = True
-        return out
 
     def _swap(
         self,
@@ -776,59 +805,20 @@ class SitingProblem:
         free: npt.NDArray[np.bool_],
         lists: _Lists,
         allowed: npt.NDArray[np.bool_] | None = None,
-        max_swaps: int = 2000,
     ) -> npt.NDArray[np.bool_]:
-        """Best-improvement swaps evaluated on the candidate lists (sparse fast interchange).
+        """Best-improvement swaps over the whole swap neighbourhood, from the lists.
 
-        For large instances, where the dense block of :meth:`_swap` does not fit. Opening
-        ``f`` gains ``Σ wᵢ (d1ᵢ − dᵢf)⁺``; closing open ``r`` loses ``Σ_{i: r nearest}
-        wᵢ (d2ᵢ − d1ᵢ)``, less ``wᵢ (d2ᵢ − max(dᵢf, d1ᵢ))`` where ``f`` is nearer than
-        the second-nearest ``d2ᵢ``. Pairs beyond a list are not seen, so every swap is
-        checked on the true objective before it is kept.
+        For large instances, where the dense block of :meth:`_swap` does not fit: the
+        neighbourhood is kept by an :class:`_Interchange` (exact where a list reaches the
+        demand's second-nearest open site; elsewhere its profits are underestimates, so a
+        swap it makes always truly improves).
         """
-        n, m = self.shape
-        w = self.weights
         allowed = free if allowed is None else allowed & free
-        row_of = np.repeat(np.arange(n), lists.sizes)
-        site, dist = lists.site, lists.dist
-        open_ = open_.copy()
-        value = self._objective(open_)
-        for _ in range(max_swaps):
-            open_idx = np.flatnonzero(open_)
-            if len(open_idx) < 2:
-                break
-            d, k = _two_nearest_open(self._geo, open_idx)
-            d1, d2, c1 = d[:, 0], d[:, 1], k[:, 0]
-            gain = np.bincount(
-                site, weights=w[row_of] * np.maximum(d1[row_of] - dist, 0.0), minlength=m
-            )
-            slot = np.full(m, -1, dtype=np.int64)
-            slot[open_idx] = np.arange(len(open_idx))
-            base = np.bincount(slot[c1], weights=w * (d2 - d1), minlength=len(open_idx))
-            near = dist < d2[row_of]
-            rel = w[row_of[near]] * (d2[row_of[near]] - np.maximum(dist[near], d1[row_of[near]]))
-            back = sp.csr_array(
-                (rel, (slot[c1[row_of[near]]], site[near])), shape=(len(open_idx), m)
-            ).toarray()
-            profit = gain[None, :] - base[:, None] + back
-            profit[:, ~allowed | open_] = -np.inf
-            profit[~free[open_idx], :] = -np.inf
-            done = True
-            # try the best few predicted swaps; keep the first that truly improves
-            flat = np.argsort(profit, axis=None, kind="stable")[::-1][:5]
-            for e in flat:
-                r, j = np.unravel_index(int(e), profit.shape)
-                if not profit[r, j] > 1e-9 * max(value, 1.0):
-                    break
-                trial = open_.copy()
-                trial[open_idx[r]], trial[j] = False, True
-                v = self._objective(trial)
-                if v < value - 1e-9 * max(value, 1.0):
-                    open_, value, done = trial, v, False
-                    break
-            if done:
-                break
-        return open_
+        if int(open_.sum()) < 2:
+            return open_.copy()
+        state = _Interchange(self._geo, self.weights, lists, open_, free, allowed)
+        state.descend()
+        return state.open_.copy()
 
     def _relocate(
         self, open_: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], rounds: int = 20
@@ -1925,3 +1915,189 @@ def _site_columns(
 
 def _show(value: object) -> str:
     return repr(value.item()) if isinstance(value, np.generic) else repr(value)
+
+
+class _Interchange:
+    """The whole swap neighbourhood of an answer, kept up to date swap by swap.
+
+    Fast interchange (Whitaker 1983) with the incremental updates of Resende & Werneck
+    (2007). Per demand ``i``: ``d1``, ``d2`` the distances to its nearest and second-nearest
+    open sites (``c1``, ``c2`` those sites). Swapping open ``r`` out and closed ``j`` in
+    lowers the objective by ``gain[j] − loss[r] + extra[r, j]`` with
+
+    - ``gain[j] = Σᵢ wᵢ (d1ᵢ − dᵢⱼ)⁺`` (demand that moves to ``j``),
+    - ``loss[r] = Σ_{i: c1ᵢ = r} wᵢ (d2ᵢ − d1ᵢ)`` (demand of ``r`` falls back to ``c2``),
+    - ``extra[r, j] = Σ_{i: c1ᵢ = r, dᵢⱼ < d2ᵢ} wᵢ (d2ᵢ − max(dᵢⱼ, d1ᵢ))`` (what the two
+      terms count twice for demand of ``r`` that ``j`` serves).
+
+    Only pairs with ``dᵢⱼ < d2ᵢ`` enter, so the candidate lists suffice wherever a list
+    reaches ``d2ᵢ``; where it does not, the missing pairs only make the predicted profit
+    smaller than the true one, never larger. After a swap only the demand whose two
+    nearest open sites change (``c1`` or ``c2`` was ``r``, or ``j`` is nearer than ``d2``)
+    is re-counted, so a swap costs milliseconds where re-evaluating the neighbourhood
+    (``P × m`` swaps) costs a pass over every list.
+    """
+
+    _STATE = ("open_", "open_idx", "slot", "d1", "d2", "c1", "c2", "gain", "loss", "extra")
+
+    def __init__(
+        self,
+        geo: _Geometry,
+        w: FloatArray,
+        lists: _Lists,
+        open_: npt.NDArray[np.bool_],
+        movable: npt.NDArray[np.bool_],
+        allowed: npt.NDArray[np.bool_],
+    ) -> None:
+        n, m = geo.shape
+        self.geo, self.w, self.lists = geo, w, lists
+        self.movable, self.allowed = movable, allowed
+        self.open_ = open_.copy()
+        self.open_idx = np.flatnonzero(self.open_)
+        self.slot = np.full(m, -1, dtype=np.int64)
+        self.slot[self.open_idx] = np.arange(len(self.open_idx))
+        self.row_of = np.repeat(np.arange(n), lists.sizes)
+        # list entries by site, to find the demand a newly opened site reaches
+        self.by_site = np.argsort(lists.site, kind="stable")
+        self.site_ptr = np.r_[0, np.cumsum(np.bincount(lists.site, minlength=m))]
+        # a finite stand-in for "no second open site" keeps the profit arithmetic free of
+        # inf − inf; it is large enough never to look like a gain
+        finite = lists.dist[np.isfinite(lists.dist)]
+        self.big = 1e6 * (float(finite.max()) + 1.0) if len(finite) else 1e6
+        self.reach = lists.reach
+        self.d1, self.d2 = np.zeros(n), np.zeros(n)
+        self.c1, self.c2 = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self._rebuild()
+
+    @property
+    def value(self) -> float:
+        return float(self.w @ self.d1)
+
+    def _rebuild(self) -> None:
+        n, m = self.geo.shape
+        rows = np.arange(n)
+        self.d1, self.c1, self.d2, self.c2 = self._top2(rows)
+        self.gain = np.zeros(m)
+        self.loss = np.zeros(len(self.open_idx))
+        self.extra = np.zeros((len(self.open_idx), m))
+        self._count(rows, 1.0)
+        self.swaps_since_rebuild = 0
+
+    def _top2(self, rows: IntArray) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+        """Two nearest open sites of ``rows`` (from the lists; the geometry where short)."""
+        lists = self.lists
+        sizes = lists.sizes[rows]
+        ent = np.repeat(lists.ptr[rows] - np.cumsum(np.r_[0, sizes[:-1]]), sizes) + np.arange(
+            int(sizes.sum())
+        )
+        pos = np.repeat(np.arange(len(rows)), sizes)
+        on = self.open_[lists.site[ent]]
+        ent, pos = ent[on], pos[on]
+        rank = np.arange(len(pos)) - np.searchsorted(pos, pos)
+        d1 = np.full(len(rows), np.inf)
+        d2 = np.full(len(rows), np.inf)
+        c1 = np.full(len(rows), -1, dtype=np.int64)
+        c2 = np.full(len(rows), -1, dtype=np.int64)
+        first, second = rank == 0, rank == 1
+        d1[pos[first]], c1[pos[first]] = lists.dist[ent[first]], lists.site[ent[first]]
+        d2[pos[second]], c2[pos[second]] = lists.dist[ent[second]], lists.site[ent[second]]
+        short = np.flatnonzero(c2 < 0)
+        if len(short) and len(self.open_idx) >= 2:
+            d, k = _two_nearest_open_rows(self.geo, self.open_idx, rows[short])
+            d1[short], c1[short], d2[short], c2[short] = d[:, 0], k[:, 0], d[:, 1], k[:, 1]
+        d1 = np.minimum(d1, self.big)
+        d2 = np.minimum(d2, self.big)
+        return d1, c1, d2, c2
+
+    def _count(self, rows: IntArray, sign: float) -> None:
+        """Add (``sign`` = 1) or remove (−1) the contributions of ``rows``."""
+        lists = self.lists
+        m = len(self.gain)
+        sizes = lists.sizes[rows]
+        ent = np.repeat(lists.ptr[rows] - np.cumsum(np.r_[0, sizes[:-1]]), sizes) + np.arange(
+            int(sizes.sum())
+        )
+        pos = np.repeat(np.arange(len(rows)), sizes)
+        dist = lists.dist[ent]
+        d1, d2 = self.d1[rows], self.d2[rows]
+        wr = self.w[rows]
+        near = dist < d2[pos]
+        ent, pos, dist = ent[near], pos[near], dist[near]
+        site = lists.site[ent]
+        self.gain += sign * np.bincount(
+            site, weights=wr[pos] * np.maximum(d1[pos] - dist, 0.0), minlength=m
+        )
+        slot1 = self.slot[self.c1[rows]]
+        P = len(self.loss)
+        self.loss += sign * np.bincount(slot1, weights=wr * (d2 - d1), minlength=P)
+        key = slot1[pos] * m + site
+        self.extra += sign * np.bincount(
+            key, weights=wr[pos] * (d2[pos] - np.maximum(dist, d1[pos])), minlength=P * m
+        ).reshape(P, m)
+
+    def best(self) -> tuple[int, int, float]:
+        """Return the best swap (open site out, closed site in) and its predicted profit."""
+        profit = self.gain[None, :] - self.loss[:, None] + self.extra
+        profit[:, ~self.allowed | self.open_] = -np.inf
+        profit[~self.movable[self.open_idx], :] = -np.inf
+        e = int(np.argmax(profit))
+        r, j = divmod(e, profit.shape[1])
+        return int(self.open_idx[r]), int(j), float(profit[r, j])
+
+    def apply(self, r: int, j: int) -> None:
+        """Close ``r``, open ``j``; re-count the demand whose nearest two change."""
+        lists = self.lists
+        hit_j = self.by_site[self.site_ptr[j] : self.site_ptr[j + 1]]
+        near_j = np.zeros(len(self.d1), bool)
+        near_j[self.row_of[hit_j][lists.dist[hit_j] < self.d2[self.row_of[hit_j]]]] = True
+        # a list that stops short of d2 cannot tell whether j is nearer: re-count that row
+        short = (self.d2 > self.reach) & ~lists.complete
+        rows = np.flatnonzero(near_j | short | (self.c1 == r) | (self.c2 == r))
+        self._count(rows, -1.0)
+        s = self.slot[r]
+        self.loss[s] = 0.0  # clear rounding residue: this slot now belongs to j
+        self.extra[s] = 0.0
+        self.open_[r], self.open_[j] = False, True
+        self.slot[r], self.slot[j] = -1, s
+        self.open_idx[s] = j
+        self.d1[rows], self.c1[rows], self.d2[rows], self.c2[rows] = self._top2(rows)
+        self._count(rows, 1.0)
+        self.swaps_since_rebuild += 1
+        if self.swaps_since_rebuild >= 200:
+            self._rebuild()  # bound the rounding drift of the running sums
+
+    def descend(self, max_swaps: int = 10_000) -> None:
+        """Best-improvement swaps until no swap lowers the objective."""
+        if len(self.open_idx) < 2:
+            return
+        for _ in range(max_swaps):
+            r, j, profit = self.best()
+            if not profit > 1e-9 * max(self.value, 1.0):
+                break
+            self.apply(r, j)
+
+    def snapshot(self) -> dict[str, object]:
+        """Copy of the state, for :meth:`restore` (undoing a shake that did not pay)."""
+        snap: dict[str, object] = {k: getattr(self, k).copy() for k in self._STATE}
+        snap["swaps_since_rebuild"] = self.swaps_since_rebuild
+        return snap
+
+    def restore(self, snap: dict[str, object]) -> None:
+        for k, v in snap.items():
+            setattr(self, k, v.copy() if isinstance(v, np.ndarray) else v)
+
+
+def _two_nearest_open_rows(
+    geo: _Geometry, open_idx: IntArray, rows: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Distances to, and indices of, the two nearest open sites of some demand rows."""
+    if geo.dense is not None:
+        sub = geo.dense[np.ix_(rows, open_idx)]
+        two = np.argpartition(sub, 1, axis=1)[:, :2]
+        d = np.take_along_axis(sub, two, axis=1)
+        order = np.argsort(d, axis=1, kind="stable")
+        return np.take_along_axis(d, order, axis=1), open_idx[np.take_along_axis(two, order, 1)]
+    assert geo.demand_xy is not None and geo.site_xy is not None
+    d, k = cKDTree(geo.site_xy[open_idx]).query(geo.demand_xy[rows], k=2)
+    d = np.asarray(d, dtype=np.float64).reshape(len(rows), 2)
+    return d, open_idx[np.asarray(k, dtype=np.int64).reshape(len(rows), 2)]
