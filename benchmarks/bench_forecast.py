@@ -187,7 +187,9 @@ def _confirmation() -> list[str]:
 
     Seed 7 is the city the methods were developed on (its tables guided the choices:
     own-horizon calibration, stacked weights, the AICc choice of ETS, the births and share
-    spreads); seed 11 checks that the figures hold on a city that guided nothing.
+    spreads; then the calibration window, leaving out the unweighted first ensembles, the
+    births floor and the cohort's level spread); seed 11 checks that the figures hold on a
+    city that guided nothing.
     """
     from forecast_helpers import synth_enrolment
 

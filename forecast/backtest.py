@@ -17,7 +17,11 @@ known — a 10-year error takes 10 years — at the longest shorter horizon with
 and so does its interval: its central quantiles of the past ensemble errors known at the
 origin (:func:`empirical_bounds`) — this horizon's own once :data:`MIN_CALIBRATION_ERRORS`
 exist, before that every horizon's rescaled to this one (:func:`calibration_errors`,
-:func:`pooled_log_errors`) — else the weighted members' bounds.
+:func:`pooled_log_errors`) — else the weighted members' bounds. Only the errors of the
+latest :data:`CALIBRATION_WINDOW` origins count, and never those of an ensemble weighted
+on no past error (the plain average of the first origins). Where a member reports the
+spread of children not yet born (the cohort method's ``births_sd``), the interval is at
+least that wide (:func:`births_floor`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
 from xuewei.forecast.cohort import forecast_cohort
@@ -44,11 +48,13 @@ from xuewei.forecast.trend import (
 
 __all__ = [
     "BACKTEST_HORIZONS",
+    "CALIBRATION_WINDOW",
     "MIN_CALIBRATION_ERRORS",
     "MIN_STACKING_POINTS",
     "SPREAD_GROWTH_BOUNDS",
     "backtest",
     "backtest_report",
+    "births_floor",
     "calibration_errors",
     "empirical_bounds",
     "ensemble_weights",
@@ -319,7 +325,8 @@ def _run(
             raise
         return None  # not enough history at this origin: the report's n shows it
     out = out.assign(quantity=quantity, method=name)
-    return out[FORECAST_COLUMNS]
+    # the cohort's births-not-yet-born spread travels to the ensemble (a floor on its width)
+    return out[[*FORECAST_COLUMNS, *(["births_sd"] if "births_sd" in out else [])]]
 
 
 def _inverse_mse_weights(errors: pd.DataFrame, members: list[str]) -> dict[str, float]:
@@ -378,6 +385,9 @@ MIN_STACKING_POINTS = 3
 #: Past errors needed before an ensemble interval is taken from them (else members' bounds).
 MIN_CALIBRATION_ERRORS = 8
 
+#: Origins per horizon whose errors calibrate an ensemble interval (the latest ones).
+CALIBRATION_WINDOW = 10
+
 
 def empirical_bounds(
     value: np.ndarray, log_errors: np.ndarray, interval: float
@@ -411,7 +421,13 @@ def pooled_log_errors(log_errors: Mapping[int, np.ndarray], horizon: int) -> np.
     return np.concatenate([e * (horizon / h) ** a for h, e in sorted(usable.items())])
 
 
-def calibration_errors(log_errors: Mapping[int, np.ndarray], horizon: int) -> np.ndarray:
+def calibration_errors(
+    log_errors: Mapping[int, np.ndarray],
+    horizon: int,
+    *,
+    origins: Mapping[int, np.ndarray] | None = None,
+    window: int = CALIBRATION_WINDOW,
+) -> np.ndarray:
     """Return the past log errors that calibrate an interval ``horizon`` years ahead.
 
     The horizon's own past errors once :data:`MIN_CALIBRATION_ERRORS` of them are known
@@ -421,6 +437,13 @@ def calibration_errors(log_errors: Mapping[int, np.ndarray], horizon: int) -> np
     the same at every horizon): on the synthetic city the pooled power law made 1-year
     intervals too narrow and 5–10-year ones too wide.
 
+    Only the errors of the latest ``window`` origins of each horizon count (``origins``
+    gives each error's origin year; without it, the last ``window`` errors of each
+    horizon, taken to be in time order): a forecaster's skill changes — the first
+    ensembles were weighted on few errors or none — and old errors would keep its early
+    mistakes in every later interval (a rolling window, as in conformal prediction under
+    drift). :data:`CALIBRATION_WINDOW` was fixed before any run was scored.
+
     Examples
     --------
     >>> errs = {1: np.full(8, 0.01), 4: np.array([-0.02])}
@@ -428,11 +451,50 @@ def calibration_errors(log_errors: Mapping[int, np.ndarray], horizon: int) -> np
     True
     >>> len(calibration_errors(errs, 4))  # one own error: all nine, rescaled
     9
+
+    Errors of origins 2000–2011 at one horizon, window 10: those of 2000 and 2001 drop out
+
+    >>> calibration_errors({1: np.arange(12.0)}, 1, origins={1: np.arange(2000, 2012)}).tolist()
+    [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]
     """
-    own = np.asarray(log_errors.get(horizon, np.empty(0)), dtype=np.float64)
+    recent = {}
+    for h, e in log_errors.items():
+        e = np.asarray(e, dtype=np.float64)
+        if origins is None:
+            recent[int(h)] = e[-window:]
+        else:
+            made = np.asarray(origins[h])
+            latest = np.unique(made)[-window:]
+            recent[int(h)] = e[np.isin(made, latest)]
+    own = recent.get(horizon, np.empty(0))
     if len(own) >= MIN_CALIBRATION_ERRORS:
         return own
-    return pooled_log_errors(log_errors, horizon)
+    return pooled_log_errors(recent, horizon)
+
+
+def births_floor(
+    value: np.ndarray, lower: np.ndarray, upper: np.ndarray, births_sd: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Widen bounds to at least ``value × exp(±z · births_sd)``.
+
+    Past errors calibrate an interval only for what the past contained: where a quantity
+    counts children not yet born at the origin (kindergarten from 4 years ahead, primary
+    from 7), errors from an era of steady births cannot show a births turn, but the
+    changeability of births known at the origin can (``births_sd`` of
+    :func:`~xuewei.forecast.forecast_cohort`, :func:`~xuewei.forecast.births_change_sd`).
+    The interval must be at least that wide; ``NaN`` or 0 leaves the bounds as they are.
+    The larger of the two, not their sum in quadrature: the past errors already hold the
+    births errors of their own era.
+
+    Examples
+    --------
+    >>> lo, hi = births_floor(np.array([100.0, 100.0]), np.array([95.0, 80.0]),
+    ...                       np.array([105.0, 130.0]), np.array([0.1, np.nan]), 2.0)
+    >>> lo.round(3).tolist(), hi.round(3).tolist()
+    ([81.873, 80.0], [122.14, 130.0])
+    """
+    half = z * np.nan_to_num(np.asarray(births_sd, dtype=np.float64), nan=0.0)
+    return np.minimum(lower, value * np.exp(-half)), np.maximum(upper, value * np.exp(half))
 
 
 def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
@@ -449,6 +511,10 @@ def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     lower = s["lower"].to_numpy(dtype=np.float64)
     upper = s["upper"].to_numpy(dtype=np.float64)
     actual = s["actual"].to_numpy(dtype=np.float64)
+    births_sd = (
+        s["births_sd"].to_numpy(dtype=np.float64) if "births_sd" in s else np.full(len(s), np.nan)
+    )
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
     pct = 100.0 * (value - actual) / actual
     sq = pct**2
     # one id per past forecast point (origin, area) a member's error belongs to
@@ -461,7 +527,7 @@ def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         k: [] for k in ("district_id", "year", "value", "lower", "upper", "actual")
     }
     out_key: list[tuple[int, str, int, int]] = []
-    done: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    done: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
     n_m = len(members)
     # by origin first: every ensemble an origin learns from is already made
     keyed = {cast(tuple[int, str, int], k): v for k, v in groups.items()}
@@ -488,6 +554,12 @@ def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         else:
             weight = np.full(n_m, 1.0 / n_m)
         w = weight[code[gi]]
+        # the births spread is the quantity's, whichever member carries it and its weight
+        unborn = (
+            pd.Series(births_sd[gi]).groupby(district[gi]).max()
+            if np.isfinite(births_sd[gi]).any()
+            else None
+        )
         gi, w = gi[w > 0], w[w > 0]
         if not len(gi):
             continue
@@ -502,12 +574,29 @@ def _ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         if earlier:
             hs = np.concatenate([e[1] for e in earlier])
             log_err = np.concatenate([e[2] for e in earlier])
-            pooled = calibration_errors({int(k): log_err[hs == k] for k in np.unique(hs)}, h)
+            made = np.concatenate([e[3] for e in earlier])
+            hk = np.unique(hs)
+            pooled = calibration_errors(
+                {int(k): log_err[hs == k] for k in hk},
+                h,
+                origins={int(k): made[hs == k] for k in hk},
+            )
             if len(pooled) >= MIN_CALIBRATION_ERRORS:
                 lo, hi = empirical_bounds(v, pooled, interval)
-        done.setdefault(q, []).append(
-            (np.full(len(ids), o + h), np.full(len(ids), h), np.log(act / v))
-        )
+        if unborn is not None:
+            lo, hi = births_floor(v, lo, hi, unborn.reindex(ids).to_numpy(dtype=np.float64), z)
+        # an ensemble weighted on no past error is the plain average of its members, another
+        # forecaster: its errors (the first origin's were 2-5x the later ones on the
+        # synthetic city) would calibrate the weighted ensemble for a decade of origins
+        if len(shorter):
+            done.setdefault(q, []).append(
+                (
+                    np.full(len(ids), o + h),
+                    np.full(len(ids), h),
+                    np.log(act / v),
+                    np.full(len(ids), o),
+                )
+            )
         out["district_id"].append(ids)
         out["year"].append(np.full(len(ids), o + h, dtype=np.int64))
         out["value"].append(v)

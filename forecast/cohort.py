@@ -16,8 +16,13 @@ Grades are numbered so that one rule covers both chains: compulsory grades 1–9
 Intervals come from the spread of the historical ratios: on the log scale each ratio adds
 its variance (``sd² × (1 + 1/n)``, the spread of one future ratio drawn like the past
 ones), births forecast beyond the last known year add the variance of their trend
-forecast; a grade's interval is ``exp(log value ± z·sd)``. Level totals add the grades'
-bounds (as if the grades moved together), which is conservative.
+forecast; a grade's interval is ``exp(log value ± z·sd)``. A level total is not every
+grade at its bound at once: its log variance (:func:`level_log_sd`) treats as common to its
+grades what they share — the births forecast (a births turn moves every unborn cohort the
+same way) and the error of the mean ratios, ``sd²/n`` (the same mean is applied to every
+cohort) — and as independent the ratio of each future year, ``sd²`` (each cohort draws its
+own). The births part alone is returned as ``births_sd``: the spread due to children not
+yet born at the base year, which no past error of a calm era can show.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "forecast_cohort",
     "forecast_school_age",
     "implied_per_thousand",
+    "level_log_sd",
 ]
 
 _AGE_COL = re.compile(r"^age_(\d+)_(\d+)$")
@@ -112,6 +118,45 @@ def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
         else:
             out[k - 1] = base * (k / longest) ** a
     return out
+
+
+def level_log_sd(
+    values: np.ndarray,
+    births_var: np.ndarray,
+    common_var: np.ndarray,
+    own_var: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the log-sd of a sum of grades and the part of it due to unborn births.
+
+    Each grade ``g`` (rows of the arrays; columns are years) has a value ``v_g`` and three
+    log variances: ``births_var`` (births forecast beyond the last known year), common to
+    every grade and so perfectly correlated across them; ``common_var`` (the error of the
+    mean ratios, also shared, independent of births); ``own_var`` (the ratios of each
+    future year, independent between cohorts). With weights ``w_g = v_g / Σ v``
+    (first order, log scale)::
+
+        births_sd = Σ w_g √births_var_g
+        sd² = births_sd² + (Σ w_g √common_var_g)² + Σ w_g² own_var_g
+
+    Adding the grades' bounds instead (every grade at its bound at once) made primary
+    intervals cover 95–100 % of backtest outcomes for a nominal 80 %.
+
+    Examples
+    --------
+    Two equal grades, each with own variance 0.01 and nothing shared: the total's sd is
+    0.1 / √2, not 0.1:
+
+    >>> sd, b = level_log_sd(np.array([[1.0], [1.0]]), np.zeros((2, 1)), np.zeros((2, 1)),
+    ...                      np.full((2, 1), 0.01))
+    >>> round(float(sd[0]), 6), float(b[0])
+    (0.070711, 0.0)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = v / v.sum(axis=0)
+    births_sd = (w * np.sqrt(births_var)).sum(axis=0)
+    common_sd = (w * np.sqrt(common_var)).sum(axis=0)
+    own = (w**2 * own_var).sum(axis=0)
+    return np.sqrt(births_sd**2 + common_sd**2 + own), births_sd
 
 
 def _grade_layout(grades: Mapping[str, int] | None) -> dict[str, list[int]]:
@@ -340,7 +385,10 @@ def forecast_cohort(
     pandas.DataFrame
         ``district_id``, ``year``, ``quantity`` (``entrants``, ``primary``, ``junior``,
         ``kindergarten``; grades with ``by_grade``), ``value``, ``lower``, ``upper``,
-        ``method`` (``cohort``) and ``births_imputed``; years after the base year.
+        ``method`` (``cohort``), ``births_imputed`` and ``births_sd`` (the log-sd due to
+        births not yet known at the base year, see :func:`level_log_sd`; 0 while every
+        child counted is born); years after the base year. A level's interval is
+        ``value × exp(±z·sd)`` with the sd of :func:`level_log_sd`.
 
     Examples
     --------
@@ -494,16 +542,20 @@ def _district_cohort(
                 )
                 break
             logs = np.log(r)
-            var = float(logs.var(ddof=1)) * (1 + 1 / len(r)) if len(r) > 1 else 0.0
-            stats_by_grade[g] = (float(r.mean()), var)
+            # a future year's ratio: its own deviation sd² (each cohort draws its own) plus
+            # the mean's error sd²/n (the same mean serves every cohort)
+            own = float(logs.var(ddof=1)) if len(r) > 1 else 0.0
+            stats_by_grade[g] = (float(r.mean()), own / len(r), own)
         else:
             age = age1 + chain[0] - 1
             prev_val = {g: float(now[g]) for g in chain}
-            prev_var = dict.fromkeys(chain, 0.0)
+            zero = dict.fromkeys(chain, 0.0)
+            prev_var = (zero, zero, zero)  # births, common (mean ratios), own (yearly ratios)
             prev_imp = dict.fromkeys(chain, False)
             for t in years:
-                cur_val, cur_var, cur_imp = {}, {}, {}
-                mean, var = stats_by_grade[chain[0]]
+                cur_val, cur_imp = {}, {}
+                cur_var: tuple[dict[int, float], ...] = ({}, {}, {})
+                mean, c_var, o_var = stats_by_grade[chain[0]]
                 by = int(t - age)
                 if by not in b_val:
                     problems.append(
@@ -516,18 +568,24 @@ def _district_cohort(
                     )
                     return None
                 cur_val[chain[0]] = b_val[by] * mean
-                cur_var[chain[0]] = b_var[by] + var
+                for part, add in zip(cur_var, (b_var[by], c_var, o_var), strict=True):
+                    part[chain[0]] = add
                 cur_imp[chain[0]] = b_imp[by]
                 for g in chain[1:]:
-                    mean, var = stats_by_grade[g]
+                    mean, c_var, o_var = stats_by_grade[g]
                     cur_val[g] = prev_val[g - 1] * mean
-                    cur_var[g] = prev_var[g - 1] + var
+                    for part, before, add in zip(
+                        cur_var, prev_var, (0.0, c_var, o_var), strict=True
+                    ):
+                        part[g] = before[g - 1] + add
                     cur_imp[g] = prev_imp[g - 1]
                 for g in chain:
                     out_val.setdefault(g, np.empty(steps))[t - base - 1] = cur_val[g]
-                    out_var.setdefault(g, np.empty(steps))[t - base - 1] = cur_var[g]
+                    for i, part in enumerate(cur_var):
+                        out_var.setdefault(g, np.empty((3, steps)))[i, t - base - 1] = part[g]
                     out_imp.setdefault(g, np.empty(steps, dtype=bool))[t - base - 1] = cur_imp[g]
-                prev_val, prev_var, prev_imp = cur_val, cur_var, cur_imp
+                prev_val, prev_imp = cur_val, cur_imp
+                prev_var = (cur_var[0], cur_var[1], cur_var[2])
     if not out_val:
         return None
     frames = []
@@ -538,10 +596,13 @@ def _district_cohort(
     for quantity, gs in quantities.items():
         if not gs:
             continue
-        val = sum(out_val[g] for g in gs)
-        sd = [np.sqrt(out_var[g]) for g in gs]
-        lower = sum(out_val[g] * np.exp(-z * s) for g, s in zip(gs, sd, strict=True))
-        upper = sum(out_val[g] * np.exp(z * s) for g, s in zip(gs, sd, strict=True))
+        vals = np.vstack([out_val[g] for g in gs])
+        val = vals.sum(axis=0)
+        sd, births_sd = level_log_sd(
+            vals, *(np.vstack([out_var[g][i] for g in gs]) for i in range(3))
+        )
+        lower = val * np.exp(-z * sd)
+        upper = val * np.exp(z * sd)
         imputed = np.logical_or.reduce([out_imp[g] for g in gs])
         frames.append(
             pd.DataFrame(
@@ -554,10 +615,11 @@ def _district_cohort(
                     "upper": upper,
                     "method": "cohort",
                     "births_imputed": imputed,
+                    "births_sd": births_sd,
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)[[*FORECAST_COLUMNS, "births_imputed"]]
+    return pd.concat(frames, ignore_index=True)[[*FORECAST_COLUMNS, "births_imputed", "births_sd"]]
 
 
 def forecast_school_age(

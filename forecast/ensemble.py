@@ -208,9 +208,9 @@ def forecast_ensemble(
     )
     series_ids = [city_id] if has_city and city_id is not None else ids
     if weights is None:
-        weights, log_errors = _backtest_weights(pop, series_ids, methods, interval)
+        weights, log_errors, origins = _backtest_weights(pop, series_ids, methods, interval)
     else:
-        log_errors = {}
+        log_errors, origins = {}, {}
     members = []
     for m in methods:
         members.append(
@@ -227,7 +227,7 @@ def forecast_ensemble(
     fc["horizon"] = fc["year"] - fc["district_id"].map(last)
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
-    ens = _calibrate(ens, log_errors, interval)
+    ens = _calibrate(ens, log_errors, origins, interval)
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
     if has_city:
@@ -261,8 +261,11 @@ def forecast_ensemble(
 
 def _backtest_weights(
     pop: pd.DataFrame, series_ids: list[str], methods: Sequence[str], interval: float
-) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-    """Return ensemble weights per horizon and the ensemble's past log errors per horizon."""
+) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Return ensemble weights per horizon and the ensemble's past log errors per horizon.
+
+    The third item gives each error's origin (calibration keeps the latest origins).
+    """
     equal = pd.DataFrame(
         [
             {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
@@ -279,7 +282,7 @@ def _backtest_weights(
             horizons=_BACKTEST_HORIZONS,
         )
     except ValueError:
-        return equal, {}
+        return equal, {}, {}
     members = errors[~errors["method"].isin(["ensemble", "naive"])]
     w = ensemble_weights(backtest_report(members))
     w = w[w["quantity"] == "population"]
@@ -311,24 +314,38 @@ def _backtest_weights(
     # horizons without a backtest point take the nearest weighted one (combine_forecasts)
     weights = w if len(w) else equal
     ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
+    # as in the backtest, an ensemble weighted on no past error (nothing known at its origin
+    # up to its horizon) is the plain average, another forecaster: it calibrates nothing
+    known = pop_members["origin"] + pop_members["horizon"]
+    first_known = {
+        int(h): known[pop_members["horizon"] <= h].min() for h in set(ens["horizon"].astype(int))
+    }
+    ens = ens[ens["origin"] >= ens["horizon"].astype(int).map(first_known)]
+    ens = ens.sort_values(["horizon", "origin"], kind="stable")
     ratio = np.log(ens["actual"].to_numpy() / ens["value"].to_numpy())
     hs = ens["horizon"].to_numpy()
+    made = ens["origin"].to_numpy()
     log_errors = {int(h): ratio[hs == h] for h in np.unique(hs)}
-    return weights, log_errors
+    origins = {int(h): made[hs == h] for h in np.unique(hs)}
+    return weights, log_errors, origins
 
 
 def _calibrate(
-    ens: pd.DataFrame, log_errors: dict[int, np.ndarray], interval: float
+    ens: pd.DataFrame,
+    log_errors: dict[int, np.ndarray],
+    origins: dict[int, np.ndarray],
+    interval: float,
 ) -> pd.DataFrame:
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
     A horizon takes its own past errors, or before enough are known the errors of all
     horizons rescaled to it (:func:`~xuewei.forecast.backtest.calibration_errors`), as the
-    backtest does.
+    backtest does, from the latest :data:`~xuewei.forecast.backtest.CALIBRATION_WINDOW`
+    origins of each horizon.
     """
     out = ens.copy()
     for h in sorted(set(out["horizon"])):
-        errs = calibration_errors(log_errors, int(h))
+        errs = calibration_errors(log_errors, int(h), origins=origins)
         if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
         at = (out["horizon"] == h).to_numpy()

@@ -271,29 +271,33 @@ class TestEnsembleInBacktest:
 
     def test_interval_from_all_known_errors_rescaled_to_the_horizon(self):
         # only 'high' (10 % too high everywhere): log error log(1/1.1) at every horizon, so
-        # the fitted growth is clipped to sqrt(h) and the 3-year interval at origin 2006
-        # comes from the eight 1-year errors of origin 2005, × sqrt(3)
+        # the fitted growth is clipped to sqrt(h) and the 3-year interval at origin 2007
+        # comes from the eight 1-year errors of origin 2006, × sqrt(3). Origin 2005's
+        # ensemble was weighted on nothing (equal weights): its errors calibrate nothing
         truth = self._truth()
         members = _exact_and_high(truth)
         e = backtest(
             truth,
             methods={"high": members["high"], "ensemble": None},
             horizons=[1, 3],
-            origins=[2005, 2006],
+            origins=[2005, 2006, 2007],
         )
-        ens = e[(e.method == "ensemble") & (e.origin == 2006) & (e.horizon == 3)]
+        ens = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
         err = np.log(1 / 1.1) * np.sqrt(3)
         np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(err), rtol=1e-12)
         np.testing.assert_allclose(ens["upper"], ens["value"], rtol=1e-12)
-        # before 8 errors are known, the members' bounds
-        first = e[(e.method == "ensemble") & (e.origin == 2005)]
-        np.testing.assert_allclose(first["upper"], first["value"] * 1.1, rtol=1e-12)
+        # before 8 errors of weighted ensembles are known (origins 2005, 2006), the
+        # members' bounds
+        for origin in (2005, 2006):
+            first = e[(e.method == "ensemble") & (e.origin == origin)]
+            np.testing.assert_allclose(first["upper"], first["value"] * 1.1, rtol=1e-12)
 
 
 def test_interval_from_the_horizons_own_errors_once_enough_are_known():
-    # 'high' is 10 % too high everywhere. At origin 2009 the 3-year errors of origins
-    # 2005 and 2006 are known (16 >= MIN_CALIBRATION_ERRORS): the interval comes from them
-    # as they are, log(1/1.1), not from the 1-year errors rescaled by sqrt(3)
+    # 'high' is 10 % too high everywhere. At origin 2009 the 3-year errors of origin 2006
+    # are known (8 = MIN_CALIBRATION_ERRORS; origin 2005's ensemble had equal weights and
+    # calibrates nothing): the interval comes from them as they are, log(1/1.1), not from
+    # the 1-year errors rescaled by sqrt(3) as at origin 2007
     truth = TestEnsembleInBacktest()._truth()
     members = _exact_and_high(truth)
     e = backtest(
@@ -304,7 +308,7 @@ def test_interval_from_the_horizons_own_errors_once_enough_are_known():
     )
     ens = e[(e.method == "ensemble") & (e.origin == 2009) & (e.horizon == 3)]
     np.testing.assert_allclose(ens["lower"], ens["value"] / 1.1, rtol=1e-12)
-    early = e[(e.method == "ensemble") & (e.origin == 2006) & (e.horizon == 3)]
+    early = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
     np.testing.assert_allclose(early["lower"], early["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
 
 
@@ -387,3 +391,73 @@ def test_ensemble_district_interval_adds_share_uncertainty():
     assert row["lower"] == pytest.approx(
         row["value"] * np.exp(-np.hypot(np.log(c_val / c_lo), half)), rel=1e-9
     )
+
+
+def test_ensemble_interval_at_least_as_wide_as_the_unborn_births_spread():
+    # 'high' is 10 % too high everywhere (bounds value × 0.9 … value) and carries a births
+    # spread of 0.1 (as the cohort method does for children not yet born). At origin 2007
+    # the calibrated 3-year interval is [value × 1.1^-sqrt(3), value] (see above); the
+    # births floor widens each side to value × exp(±z·0.1) where that is wider: the lower
+    # bound (−0.165 on the log scale) stays, the upper (0) moves to +0.128
+    truth = TestEnsembleInBacktest()._truth()
+    high = _exact_and_high(truth)["high"]
+
+    def high_unborn(hist, origin, last, interval):
+        return high(hist, origin, last, interval).assign(births_sd=0.1)
+
+    e = backtest(
+        truth,
+        methods={"high": high_unborn, "ensemble": None},
+        horizons=[1, 3],
+        origins=[2005, 2006, 2007],
+    )
+    ens = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
+    z = 1.2815515655446004
+    np.testing.assert_allclose(ens["lower"], ens["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
+    np.testing.assert_allclose(ens["upper"], ens["value"] * np.exp(z * 0.1), rtol=1e-12)
+    # before any error is known: the member's bounds (value × 0.9 … value), both floored
+    first = e[(e.method == "ensemble") & (e.origin == 2005) & (e.horizon == 1)]
+    np.testing.assert_allclose(first["upper"], first["value"] * np.exp(z * 0.1), rtol=1e-12)
+    np.testing.assert_allclose(first["lower"], first["value"] * np.exp(-z * 0.1), rtol=1e-12)
+
+
+def test_interval_from_the_latest_origins_only():
+    # a member 30 % too high at origins 2000-2001, 10 % too high after (it learnt). At
+    # origin 2012 the 1-year errors of origins 2000-2011 are known (8 districts each): all
+    # twelve would put 16 of 96 errors at log(1/1.3), below the 10 % quantile; the latest
+    # CALIBRATION_WINDOW = 10 origins (2002-2011) hold only log(1/1.1)
+    from xuewei.forecast.backtest import CALIBRATION_WINDOW
+
+    assert CALIBRATION_WINDOW == 10
+    truth = pd.concat(
+        [
+            _geometric(rate=r, district=d, years=range(1995, 2016))
+            for d, r in zip("abcdefgh", np.linspace(0.01, 0.04, 8), strict=True)
+        ],
+        ignore_index=True,
+    )
+
+    def learning(hist, origin, last, interval):
+        rows = truth[(truth["year"] > origin) & (truth["year"] <= last)]
+        f = 1.3 if origin <= 2001 else 1.1
+        return rows.assign(
+            quantity="population",
+            value=rows["population"] * f,
+            lower=rows["population"] * f,
+            upper=rows["population"] * f,
+            method="learning",
+        )
+
+    e = backtest(
+        truth,
+        methods={"learning": learning, "ensemble": None},
+        horizons=[1],
+        origins=range(2000, 2013),
+    )
+    ens = e[(e.method == "ensemble") & (e.origin == 2012)]
+    np.testing.assert_allclose(ens["lower"], ens["value"] / 1.1, rtol=1e-12)
+    # at origin 2011 the window (2001-2010) still holds origin 2001's 30 % errors (8 of 80,
+    # right at the 10 % quantile, which interpolates between log(1/1.3) and log(1/1.1))
+    prev = e[(e.method == "ensemble") & (e.origin == 2011)]
+    q = np.log(1 / 1.3) + 0.9 * (np.log(1 / 1.1) - np.log(1 / 1.3))
+    np.testing.assert_allclose(prev["lower"], prev["value"] * np.exp(q), rtol=1e-12)

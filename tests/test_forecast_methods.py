@@ -235,6 +235,34 @@ class TestCohort:
         assert e["upper"] == pytest.approx(1000.0 * r.mean() * np.exp(z * sd))
         assert e["lower"] == pytest.approx(1000.0 * r.mean() * np.exp(-z * sd))
 
+    def test_level_interval_grades_not_at_their_bounds_together(self):
+        # entry ratios alternate 1.4 / 1.6 (log-sd s), progression exactly 0.98: in 2021 only
+        # grade 1 (the entrants) is unsure, with own variance s² and common s²/5, so the
+        # primary total's log-sd is w1·s·sqrt(1 + 1/5), w1 = entrants / primary
+        pop, enr = _cohort_inputs(years=range(2010, 2021))
+        enr = enr.copy()
+        entry_year = enr["year"] - enr["grade"] + 1  # each cohort keeps its entry ratio
+        ratio = np.where(entry_year < 2016, 1.0, np.where(entry_year % 2 == 0, 1.4, 1.6))
+        school = enr["grade"] >= 1
+        enr.loc[school, "pupils"] = (1000.0 * ratio * 0.98 ** (enr["grade"] - 1))[school]
+        f = forecast_cohort(pop, enr, horizon=2022, window=5, by_grade=True)
+        at = f[f.year == 2021].set_index("quantity")
+        s = np.log([1.4, 1.6, 1.4, 1.6, 1.4]).std(ddof=1)
+        w1 = at.loc["grade_1", "value"] / at.loc["primary", "value"]
+        z = 1.2815515655446004
+        sd = w1 * s * np.sqrt(1 + 1 / 5)
+        tot = at.loc["primary", "value"]
+        assert at.loc["primary", "upper"] == pytest.approx(tot * np.exp(z * sd))
+        assert at.loc["primary", "lower"] == pytest.approx(tot * np.exp(-z * sd))
+        # in 2022 grades 1 and 2 are unsure, each with its own yearly ratio: the own parts
+        # add in quadrature, the common parts (the mean ratio's error) add up
+        at = f[f.year == 2022].set_index("quantity")
+        v1, v2 = at.loc["grade_1", "value"], at.loc["grade_2", "value"]
+        tot = at.loc["primary", "value"]
+        sd = np.hypot((v1 + v2) / tot * s / np.sqrt(5), np.hypot(v1, v2) / tot * s)
+        assert at.loc["primary", "upper"] == pytest.approx(tot * np.exp(z * sd))
+        assert (f["births_sd"] == 0).all()  # every child of 2021-2022 was born by 2020
+
     def test_falling_births_reach_primary_after_entry_age(self):
         # births fall by half from 2015: entrants fall in 2021 (= 2015 + 6), not before
         pop, enr = _cohort_inputs()
@@ -309,6 +337,14 @@ class TestCohort:
         np.testing.assert_allclose(half["changes"].loc[2021:2026], 0.0, atol=1e-12)  # born
         # the drift's own spread: growth never varied, so only its 1e-4 floor × sqrt(k)
         np.testing.assert_allclose(half["trend"].loc[2027:2030], z * 1e-4 * np.sqrt(k), rtol=1e-6)
+        # primary in 2028: grade 1 born 2022 (2 years after the last known births), grade 2
+        # in 2021 (1 year), the others known: births_sd is their value-weighted spread
+        f = forecast_cohort(pop, enr, horizon=2030, births_method="drift", by_grade=True)
+        at = f[f.year == 2028].set_index("quantity")
+        g = at.loc[[f"grade_{i}" for i in range(1, 7)], "value"].to_numpy()
+        expect = (g[0] * 2 + g[1] * 1) * np.log(1.05) / g.sum()
+        assert at.loc["primary", "births_sd"] == pytest.approx(expect, rel=1e-9)
+        assert at.loc["entrants", "births_sd"] == pytest.approx(2 * np.log(1.05), rel=1e-9)
 
     def test_births_change_sd_pooled_over_areas_and_counts_only(self):
         b = pd.DataFrame(
