@@ -108,25 +108,8 @@ def accuracy() -> str:
         "",
     ]
     # --- synthetic city with enrolment
-    from forecast_helpers import synth_enrolment
-
-    city = synth_city(
-        SYNTH_SEED,
-        n_districts=9,
-        population=2_000_000,
-        area_km2=200,
-        n_sites=5,
-        years=SYNTH_YEARS,
-    )
-    enr = synth_enrolment(city.population, seed=SYNTH_SEED, years=ENROLMENT_YEARS)
     t0 = time.perf_counter()
-    errors_s = backtest(
-        city.population,
-        methods=["drift", "ets", "arima", "panel", "share", "cohort", "ensemble"],
-        city_id="990100",
-        district_ids=sorted(set(city.population["district_id"]) - {"990100"}),
-        enrolment=enr,
-    )
+    population, enr, errors_s = _synthetic_backtest(SYNTH_SEED)
     rep_s = backtest_report(errors_s)
     out += [
         f"### Synthetic city (seed {SYNTH_SEED}): 9 districts, 2 million residents, "
@@ -145,8 +128,8 @@ def accuracy() -> str:
         _fmt_report(rep_s, ["population", "primary", "junior", "kindergarten"]),
         "",
         *_by_period(errors_s),
-        *_kindergarten_births(city.population, enr, errors_s),
-        *_share_fitted_damping(city.population),
+        *_kindergarten_births(population, enr, errors_s),
+        *_share_fitted_damping(population),
         *_confirmation(),
     ]
     return "\n".join(out)
@@ -182,6 +165,27 @@ def _share_fitted_damping(pop: pd.DataFrame) -> list[str]:
     ]
 
 
+def _synthetic_backtest(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The synthetic city of ``seed`` with enrolment, backtested by every method.
+
+    Returns its population history, its enrolment by grade and the backtest errors.
+    """
+    from forecast_helpers import synth_enrolment
+
+    city = synth_city(
+        seed, n_districts=9, population=2_000_000, area_km2=200, n_sites=5, years=SYNTH_YEARS
+    )
+    enr = synth_enrolment(city.population, seed=seed, years=ENROLMENT_YEARS)
+    errors = backtest(
+        city.population,
+        methods=["drift", "ets", "arima", "panel", "share", "cohort", "ensemble"],
+        city_id="990100",
+        district_ids=sorted(set(city.population["district_id"]) - {"990100"}),
+        enrolment=enr,
+    )
+    return city.population, enr, errors
+
+
 def _confirmation() -> list[str]:
     """The same synthetic backtest on a city never looked at while the methods were changed.
 
@@ -191,25 +195,8 @@ def _confirmation() -> list[str]:
     births floor and the cohort's level spread); seed 11 checks that the figures hold on a
     city that guided nothing.
     """
-    from forecast_helpers import synth_enrolment
-
-    city = synth_city(
-        CONFIRM_SEED,
-        n_districts=9,
-        population=2_000_000,
-        area_km2=200,
-        n_sites=5,
-        years=SYNTH_YEARS,
-    )
-    enr = synth_enrolment(city.population, seed=CONFIRM_SEED, years=ENROLMENT_YEARS)
     t0 = time.perf_counter()
-    errors = backtest(
-        city.population,
-        methods=["drift", "ets", "arima", "panel", "share", "cohort", "ensemble"],
-        city_id="990100",
-        district_ids=sorted(set(city.population["district_id"]) - {"990100"}),
-        enrolment=enr,
-    )
+    _, _, errors = _synthetic_backtest(CONFIRM_SEED)
     rep = backtest_report(errors)
     rep = rep[rep["method"].isin(["ensemble", "cohort", "ets", "share", "naive"])]
     return [
