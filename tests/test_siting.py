@@ -32,8 +32,8 @@ def read_orlib(path: Path) -> tuple[np.ndarray, int]:
 
 
 # Published optima (OR-Library pmedinfo). Every instance stored in tests/data/orlib runs
-# (pmed1 and pmed2; provenance and checks in that folder's README).
-ORLIB_OPTIMA = {"pmed1": 5819.0, "pmed2": 4093.0}
+# (pmed1–pmed5; provenance and checks in that folder's README).
+ORLIB_OPTIMA = {"pmed1": 5819.0, "pmed2": 4093.0, "pmed3": 4250.0, "pmed4": 3034.0, "pmed5": 1355.0}
 STORED = sorted(p.stem for p in ORLIB.glob("pmed*.txt"))
 
 
