@@ -32,6 +32,7 @@ from typing import Any, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from xuewei.errors import InputError, Problem
 from xuewei.planning._names import district_names
@@ -545,14 +546,12 @@ def locate_new_schools(
     if n_workers <= 1:
         results = [site_chain(groups) for groups in chains.values()]
     else:
-        # the largest problems (sites × demand points) start first, so that one big district
-        # does not start last and run alone; the rows are applied in the chains' own order
-        n_sites = ss["district_id"].value_counts()
-        n_demand = dd["district_id"].value_counts()
-        keys = sorted(
-            chains,
-            key=lambda k: -len(chains[k]) * n_sites.get(k[0], 0) * n_demand.get(k[0], 0),
-        )
+        # the largest models (site–demand pairs within reach) start first, so that one big
+        # district does not start last and run alone; rows are applied in the chains' order
+        cost = {
+            k: _pairs_in_reach(groups, dd, ss, standards, radius_m) for k, groups in chains.items()
+        }
+        keys = sorted(chains, key=lambda k: -cost[k])
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             futures = {k: pool.submit(site_chain, chains[k]) for k in keys}
             results = [futures[k].result() for k in chains]
@@ -569,6 +568,27 @@ def locate_new_schools(
         None if pd.isna(site) else source.get(str(site)) or INPUT_SOURCE for site in out["site_id"]
     ]
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=out.index, crs=crs))
+
+
+def _pairs_in_reach(
+    groups: list[tuple[Any, Level, float, pd.DataFrame]],
+    demand: pd.DataFrame,
+    sites: pd.DataFrame,
+    standards: Standards,
+    radius_m: float | None,
+) -> int:
+    """Site–demand pairs within reach over a chain's levels: the size of its siting models."""
+    did = groups[0][0]
+    d = demand[demand["district_id"] == did]
+    s = sites[sites["district_id"] == did]
+    if d.empty or s.empty:
+        return 0
+    dt = cKDTree(np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()]))
+    st = cKDTree(np.column_stack([s.geometry.x.to_numpy(), s.geometry.y.to_numpy()]))
+    reach = [
+        radius_m if radius_m is not None else standards.service_radius_m(lv) for _, lv, *_ in groups
+    ]
+    return sum(int(st.count_neighbors(dt, r)) for r in reach)
 
 
 def _rows(frame: pd.DataFrame) -> list[Any]:
