@@ -329,15 +329,6 @@ def _run(
     return out[[*FORECAST_COLUMNS, *(["births_sd"] if "births_sd" in out else [])]]
 
 
-def _inverse_mse_weights(errors: pd.DataFrame, members: list[str]) -> dict[str, float]:
-    mse = errors.groupby("method")["pct_error"].apply(lambda s: float(np.mean(s**2)))
-    inv = {m: 1.0 / max(float(mse[m]), 1e-6) for m in members if m in mse.index}
-    if not inv:
-        return {m: 1.0 / len(members) for m in members}
-    total = sum(inv.values())
-    return {m: w / total for m, w in inv.items()}
-
-
 def stacked_weights(pct_errors: np.ndarray) -> np.ndarray | None:
     """Return combination weights that minimise the past squared error of the combination.
 

@@ -1706,19 +1706,6 @@ def _nearest_lists(
     return d, idx, nxt, complete
 
 
-def _two_nearest_open(geo: _Geometry, open_idx: IntArray) -> tuple[FloatArray, IntArray]:
-    """Distances to, and indices of, each demand's two nearest open sites."""
-    if geo.dense is not None:
-        sub = geo.dense[:, open_idx]
-        two = np.argpartition(sub, 1, axis=1)[:, :2]
-        d = np.take_along_axis(sub, two, axis=1)
-        order = np.argsort(d, axis=1, kind="stable")
-        return np.take_along_axis(d, order, axis=1), open_idx[np.take_along_axis(two, order, 1)]
-    assert geo.demand_xy is not None and geo.site_xy is not None
-    d, k = cKDTree(geo.site_xy[open_idx]).query(geo.demand_xy, k=2)
-    return np.asarray(d, dtype=np.float64), open_idx[np.asarray(k, dtype=np.int64)]
-
-
 def _coverage_classes(
     cover: sp.csr_array, w: FloatArray, fixed: npt.NDArray[np.bool_]
 ) -> tuple[sp.csr_array, FloatArray, float]:
