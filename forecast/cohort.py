@@ -40,7 +40,7 @@ from xuewei.forecast._standards import standard
 from xuewei.forecast.history import fill_births
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend, spread_growth
 
-BirthsSpread = Literal["changes", "trend"]
+BirthsSpread = Literal["departures", "changes", "trend"]
 __all__ = [
     "births_change_sd",
     "cohort_ratios",
@@ -53,7 +53,12 @@ __all__ = [
 _AGE_COL = re.compile(r"^age_(\d+)_(\d+)$")
 
 
-def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
+def births_change_sd(
+    births: pd.DataFrame,
+    steps: int,
+    *,
+    projected: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """Return the RMS change of log births over ``k`` years, k = 1..steps, from the history.
 
     The spread of a births forecast ``k`` years beyond the last known births: births move
@@ -65,12 +70,24 @@ def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
     has them, grown as ``k**a`` (:func:`~xuewei.forecast.trend.spread_growth`); zeros when no
     span has three.
 
+    With ``projected`` (each area's forecast log change of births ``k`` years after its
+    last known births, k = 1, 2, ...) the changes are measured from the change the
+    forecast projects: ``log(births[t + k] / births[t]) - projected[k]``. If the next ``k``
+    years move as some past ``k`` years did, that is how far from the forecast births land;
+    the plain RMS is the spread around *no* change, which counts a trend the forecast
+    already follows as uncertainty (births growing exactly 5 % a year: an RMS change of
+    0.49 at 10 years, where a forecast that follows the growth misses nothing). Only the
+    areas of ``projected`` count, each for the spans it projects.
+
     Parameters
     ----------
     births
         ``district_id``, ``year``, ``births`` and optionally ``births_imputed``.
     steps
         Largest span ``k``.
+    projected
+        Optional: per ``district_id``, the projected log changes ``k`` = 1, 2, ... years
+        after that area's last known births.
 
     Returns
     -------
@@ -86,6 +103,15 @@ def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
     ...                   "births": [100.0 * 1.1**k for k in range(10)]})
     >>> (births_change_sd(b, 3) / np.log(1.1)).round(6).tolist()
     [1.0, 2.0, 3.0]
+
+    A forecast projecting that growth has nothing to miss; one projecting 5 % a year
+    misses ``k · log(1.1 / 1.05)``:
+
+    >>> births_change_sd(b, 2, projected={"a": np.log(1.1) * np.arange(1, 3)}).round(6).tolist()
+    [0.0, 0.0]
+    >>> sd = births_change_sd(b, 2, projected={"a": np.log(1.05) * np.arange(1, 3)})
+    >>> (sd / np.log(1.1 / 1.05)).round(6).tolist()
+    [1.0, 2.0]
     """
     if steps < 1:
         return np.zeros(0)
@@ -93,7 +119,10 @@ def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
     if "births_imputed" in b:
         b = b[~b["births_imputed"].astype(bool)]
     changes: dict[int, list[np.ndarray]] = {}
-    for _, rows in b.groupby("district_id", sort=True):
+    for district, rows in b.groupby("district_id", sort=True):
+        if projected is not None and str(district) not in projected:
+            continue
+        proj = None if projected is None else np.asarray(projected[str(district)], dtype=float)
         s = pd.Series(
             rows["births"].to_numpy(dtype=np.float64), index=rows["year"].to_numpy(dtype=np.int64)
         )
@@ -101,9 +130,11 @@ def births_change_sd(births: pd.DataFrame, steps: int) -> np.ndarray:
         if len(s) < 2:
             continue
         full = np.log(s.reindex(range(int(s.index.min()), int(s.index.max()) + 1)).to_numpy())
-        for k in range(1, min(steps, len(full) - 1) + 1):
+        last = min(steps, len(full) - 1) if proj is None else min(steps, len(full) - 1, len(proj))
+        for k in range(1, last + 1):
             d = full[k:] - full[:-k]
-            changes.setdefault(k, []).append(d[np.isfinite(d)])
+            d = d[np.isfinite(d)]
+            changes.setdefault(k, []).append(d if proj is None else d - proj[k - 1])
     pooled = {k: np.concatenate(v) for k, v in changes.items()}
     usable = {k: e for k, e in pooled.items() if len(e) >= 3}
     out = np.zeros(steps)
@@ -337,7 +368,7 @@ def forecast_cohort(
     grades: Mapping[str, int] | None = None,
     by_grade: bool = False,
     births_method: TrendMethod = "ets",
-    births_spread: BirthsSpread = "changes",
+    births_spread: BirthsSpread = "departures",
     district_ids: list[str] | None = None,
     source: str = "enrolment",
 ) -> pd.DataFrame:
@@ -371,10 +402,14 @@ def forecast_cohort(
     births_method
         Trend method for future births.
     births_spread
-        Spread of future births: ``"changes"`` (default) at least the RMS change of log
-        births over as many years in the history (:func:`births_change_sd`: a trend
-        fitted to a smooth rise does not foresee a fall), ``"trend"`` the trend method's
-        own interval only.
+        Spread of future births, at least the trend method's own interval:
+        ``"departures"`` (default) at least the RMS of the history's log changes of births
+        over as many years measured from the change the births forecast projects
+        (:func:`births_change_sd` with ``projected``: if births move as they did in some
+        past span, this is how far from the forecast they land; a trend fitted to a
+        smooth history does not foresee a turn), ``"changes"`` at least the RMS of the
+        raw changes (the spread around no change: wider, as wide as the trend itself),
+        ``"trend"`` the trend method's own interval only.
     district_ids
         Districts to forecast; default every district of ``enrolment``.
     source
@@ -427,11 +462,23 @@ def forecast_cohort(
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
     # births after the last known year are as unsure as births were changeable (pooled
     # over the areas forecast): the trend's own interval assumes the trend goes on
-    change_sd = (
-        births_change_sd(births[births["district_id"].isin(ids)], max(horizon - base, 1))
-        if births_spread == "changes"
-        else np.zeros(0)
-    )
+    future = {
+        d: _births_forecast(d, e, births, layout, age1, horizon, interval, births_method)
+        for d in ids
+    }
+    steps = max(horizon - base, 1)
+    mine = births[births["district_id"].isin(ids)]
+    if births_spread == "changes":
+        change_sd = births_change_sd(mine, steps)
+    elif births_spread == "departures":
+        # measured from the change each area's forecast projects, so the trend it follows
+        # is not counted as uncertainty
+        projected = {
+            d: np.log(f[0]["value"].to_numpy()) - np.log(f[2]) for d, f in future.items() if f
+        }
+        change_sd = births_change_sd(mine, steps, projected=projected)
+    else:
+        change_sd = np.zeros(0)
     frames = []
     problems: list[Problem] = []
     for district in ids:
@@ -446,8 +493,7 @@ def forecast_cohort(
             horizon,
             win,
             z,
-            interval,
-            births_method,
+            future[district],
             change_sd,
             source,
             problems,
@@ -462,6 +508,35 @@ def forecast_cohort(
     return out.reset_index(drop=True)
 
 
+def _births_forecast(
+    district: str,
+    e: pd.DataFrame,
+    births: pd.DataFrame,
+    layout: dict[str, list[int]],
+    age1: int,
+    horizon: int,
+    interval: float,
+    births_method: TrendMethod,
+) -> tuple[pd.DataFrame, int, float] | None:
+    """Forecast a district's births to the last birth year its pupils need.
+
+    Returns the trend forecast, the last known year and its births; ``None`` when every
+    needed birth is known or the series has gaps.
+    """
+    de = e[e["district_id"] == district]
+    db = births[births["district_id"] == district]
+    chains = [c for c in _chains(layout) if c[0] >= 1 or set(c) & set(de["grade"])]
+    need_last = horizon - (age1 - 1 + min(c[0] for c in chains))
+    if not len(db) or db["year"].max() >= need_last:
+        return None
+    series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
+    series = series[series > 0]
+    if len(series) < 2 or not (np.diff(series.index) == 1).all():
+        return None
+    fut = forecast_trend(series, horizon=need_last, interval=interval, method=births_method)
+    return fut, int(series.index[-1]), float(series.iloc[-1])
+
+
 def _district_cohort(
     district: str,
     e: pd.DataFrame,
@@ -473,8 +548,7 @@ def _district_cohort(
     horizon: int,
     win: int,
     z: float,
-    interval: float,
-    births_method: TrendMethod,
+    future: tuple[pd.DataFrame, int, float] | None,
     change_sd: np.ndarray,
     source: str,
     problems: list[Problem],
@@ -492,19 +566,14 @@ def _district_cohort(
     b_var = dict.fromkeys(b_val, 0.0)
     b_imp = dict(zip(db["year"].to_numpy(), db["births_imputed"].to_numpy(dtype=bool), strict=True))
     chains = [c for c in _chains(layout) if c[0] >= 1 or set(c) & set(de["grade"])]
-    need_last = horizon - (age1 - 1 + min(c[0] for c in chains))
-    if len(db) and db["year"].max() < need_last:
-        series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
-        series = series[series > 0]
-        if len(series) >= 2 and (np.diff(series.index) == 1).all():
-            fut = forecast_trend(series, horizon=need_last, interval=interval, method=births_method)
-            last_known = int(series.index[-1])
-            for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
-                k = min(int(y) - last_known, len(change_sd))
-                floor = float(change_sd[k - 1]) if k else 0.0
-                b_val[int(y)] = float(v)
-                b_var[int(y)] = max(((np.log(v) - np.log(lo)) / z) ** 2, floor**2)
-                b_imp[int(y)] = bool(db["births_imputed"].any())
+    if future is not None:
+        fut, last_known, _ = future
+        for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+            k = min(int(y) - last_known, len(change_sd))
+            floor = float(change_sd[k - 1]) if k else 0.0
+            b_val[int(y)] = float(v)
+            b_var[int(y)] = max(((np.log(v) - np.log(lo)) / z) ** 2, floor**2)
+            b_imp[int(y)] = bool(db["births_imputed"].any())
     out_val: dict[int, np.ndarray] = {}
     out_var: dict[int, np.ndarray] = {}
     out_imp: dict[int, np.ndarray] = {}
@@ -732,8 +801,21 @@ def forecast_school_age(
     )
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
     years = np.arange(base + 1, horizon + 1)
-    # future births as unsure as births were changeable (see forecast_cohort)
-    change_sd = births_change_sd(births[births["district_id"].isin(ids)], max(horizon - base, 1))
+    need = int(horizon - min(ages["kindergarten"] or ages["primary"]))
+    future = {}
+    for district in ids:
+        db = births[births["district_id"] == district]
+        if len(db) and db["year"].max() < need:
+            series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
+            fut = forecast_trend(series, horizon=need, interval=interval, method=births_method)
+            future[district] = (fut, int(series.index[-1]), float(series.iloc[-1]))
+    # future births as unsure as births were changeable, measured from the change each
+    # area's forecast projects (births_spread="departures" of forecast_cohort)
+    change_sd = births_change_sd(
+        births[births["district_id"].isin(ids)],
+        max(horizon - base, 1),
+        projected={d: np.log(f["value"].to_numpy()) - np.log(v) for d, (f, _, v) in future.items()},
+    )
     frames = []
     problems = []
     for district in ids:
@@ -741,11 +823,8 @@ def forecast_school_age(
         b_val = dict(zip(db["year"].tolist(), db["births"].tolist(), strict=True))
         b_sd = dict.fromkeys(b_val, 0.0)
         b_imp = dict(zip(db["year"].tolist(), db["births_imputed"].tolist(), strict=True))
-        need = int(horizon - min(ages["kindergarten"] or ages["primary"]))
-        if len(db) and db["year"].max() < need:
-            series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
-            fut = forecast_trend(series, horizon=need, interval=interval, method=births_method)
-            last_known = int(series.index[-1])
+        if district in future:
+            fut, last_known, _ = future[district]
             for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
                 k = min(int(y) - last_known, len(change_sd))
                 floor = float(change_sd[k - 1]) if k else 0.0

@@ -339,12 +339,23 @@ class TestCohort:
         np.testing.assert_allclose(half["trend"].loc[2027:2030], z * 1e-4 * np.sqrt(k), rtol=1e-6)
         # primary in 2028: grade 1 born 2022 (2 years after the last known births), grade 2
         # in 2021 (1 year), the others known: births_sd is their value-weighted spread
-        f = forecast_cohort(pop, enr, horizon=2030, births_method="drift", by_grade=True)
+        f = forecast_cohort(
+            pop, enr, horizon=2030, births_method="drift", births_spread="changes", by_grade=True
+        )
         at = f[f.year == 2028].set_index("quantity")
         g = at.loc[[f"grade_{i}" for i in range(1, 7)], "value"].to_numpy()
         expect = (g[0] * 2 + g[1] * 1) * np.log(1.05) / g.sum()
         assert at.loc["primary", "births_sd"] == pytest.approx(expect, rel=1e-9)
         assert at.loc["entrants", "births_sd"] == pytest.approx(2 * np.log(1.05), rel=1e-9)
+        # the default measures the changes from the change the forecast projects: the drift
+        # damped by 0.9 a year projects log(1.05)·(0.9 + ... + 0.9^k) after k years, so every
+        # past k-year change of k·log(1.05) departs from it by log(1.05)·(k - Σ 0.9^j)
+        f = forecast_cohort(pop, enr, horizon=2030, births_method="drift")
+        ent = f[f.quantity == "entrants"].set_index("year")
+        miss = np.log(1.05) * (k - np.cumsum(0.9**k))
+        np.testing.assert_allclose(np.log(ent["upper"] / ent["value"]).loc[2027:2030], z * miss)
+        np.testing.assert_allclose(ent["births_sd"].loc[2027:2030], miss, rtol=1e-9)
+        np.testing.assert_allclose(ent["births_sd"].loc[2021:2026], 0.0, atol=1e-12)
 
     def test_births_change_sd_pooled_over_areas_and_counts_only(self):
         b = pd.DataFrame(
@@ -367,6 +378,26 @@ class TestCohort:
         # a span with fewer than three changes grows from the longest with three: k = 4 has
         # two (a: 2000->2004, b: 2000->2004); spread growth fitted on k = 1, 2, 3 is exactly 1
         assert births_change_sd(b, 4)[3] == pytest.approx(4 * sd[0])
+
+    def test_births_change_sd_from_the_projected_change(self):
+        # a grows 10 % a year, b 20 %; each area's forecast projects 10 % a year: a's changes
+        # depart by nothing, b's by k·log(1.2 / 1.1), so the pooled RMS is k·log(1.2/1.1)/√2
+        b = pd.DataFrame(
+            {
+                "district_id": ["a"] * 5 + ["b"] * 5,
+                "year": [*range(2000, 2005), *range(2000, 2005)],
+                "births": [100.0 * 1.1**k for k in range(5)] + [100.0 * 1.2**k for k in range(5)],
+            }
+        )
+        proj = np.log(1.1) * np.arange(1, 4)
+        sd = births_change_sd(b, 3, projected={"a": proj, "b": proj})
+        np.testing.assert_allclose(sd, np.log(1.2 / 1.1) * np.arange(1, 4) / np.sqrt(2))
+        # an area without a projection is left out; one projecting 1 span counts for 1 only
+        np.testing.assert_allclose(births_change_sd(b, 3, projected={"a": proj}), 0.0, atol=1e-12)
+        sd = births_change_sd(b, 2, projected={"a": proj, "b": proj[:1]})
+        assert sd[0] == pytest.approx(np.log(1.2 / 1.1) / np.sqrt(2))
+        # k = 2: only a's three changes, each on its projection
+        assert sd[1] == pytest.approx(0.0, abs=1e-12)
 
 
 class TestImpliedPerThousand:
@@ -506,6 +537,25 @@ class TestSchoolAge:
         z = 1.2815515655446004
         assert prim.loc[2021, "upper"] == pytest.approx(7200.0 * np.exp(z * sd))
         assert set(f["quantity"]) == {"kindergarten", "primary", "junior"}
+
+    def test_unborn_births_spread_from_the_projected_change(self):
+        # births grow exactly 5 % a year; the drift damped by 0.9 projects log(1.05)·0.9 one
+        # year ahead, so the past 1-year changes (all log 1.05) depart from it by 0.1·log 1.05:
+        # kindergarten (ages 3–5) in 2023 holds the births of 2018–2020 (known), in 2024 those
+        # of 2019–2021, 2021 unborn; one census count: no spread of the ratio
+        years = np.arange(1995, 2021)
+        births = 1000.0 * 1.05 ** (years - 1995)
+        pop = pd.DataFrame({"district_id": "a", "year": years, "population": 1e5})
+        pop["births"] = births
+        pop["age_6_11"] = np.where(years == 2020, 1.2 * births[-12:-6].sum(), np.nan)
+        f = forecast_school_age(pop, horizon=2024, births_method="drift")
+        kg = f[f.quantity == "kindergarten"].set_index("year")
+        assert kg.loc[2023, "upper"] == pytest.approx(kg.loc[2023, "value"])
+        b21 = births[-1] * 1.05**0.9
+        sd = b21 * 0.1 * np.log(1.05) / (births[-2] + births[-1] + b21)
+        z = 1.2815515655446004
+        assert kg.loc[2024, "value"] == pytest.approx(1.2 * (births[-2] + births[-1] + b21))
+        assert kg.loc[2024, "upper"] == pytest.approx(kg.loc[2024, "value"] * np.exp(z * sd))
 
     def test_cohorts_before_the_first_population_are_carried_back(self):
         # population from 2008, growing 2 % a year, births only in 2008 (10 per 1,000); the
