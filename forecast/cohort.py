@@ -28,7 +28,7 @@ yet born at the base year, which no past error of a calm era can show.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import numpy as np
@@ -41,6 +41,8 @@ from xuewei.forecast.history import fill_births
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trend, spread_growth
 
 BirthsSpread = Literal["departures", "changes", "trend"]
+#: A district's births forecast: the trend forecast, the last known year and its births.
+BirthsForecast = tuple[pd.DataFrame, int, float]
 __all__ = [
     "births_change_sd",
     "cohort_ratios",
@@ -473,10 +475,7 @@ def forecast_cohort(
     elif births_spread == "departures":
         # measured from the change each area's forecast projects, so the trend it follows
         # is not counted as uncertainty
-        projected = {
-            d: np.log(f[0]["value"].to_numpy()) - np.log(f[2]) for d, f in future.items() if f
-        }
-        change_sd = births_change_sd(mine, steps, projected=projected)
+        change_sd = births_change_sd(mine, steps, projected=_projected_changes(future))
     else:
         change_sd = np.zeros(0)
     frames = []
@@ -517,7 +516,7 @@ def _births_forecast(
     horizon: int,
     interval: float,
     births_method: TrendMethod,
-) -> tuple[pd.DataFrame, int, float] | None:
+) -> BirthsForecast | None:
     """Forecast a district's births to the last birth year its pupils need.
 
     Returns the trend forecast, the last known year and its births; ``None`` when every
@@ -537,6 +536,30 @@ def _births_forecast(
     return fut, int(series.index[-1]), float(series.iloc[-1])
 
 
+def _projected_changes(future: Mapping[str, BirthsForecast | None]) -> dict[str, np.ndarray]:
+    """Each area's forecast log change of births k = 1, 2, … years after its last known."""
+    return {
+        d: np.log(f[0]["value"].to_numpy()) - np.log(f[2])
+        for d, f in future.items()
+        if f is not None
+    }
+
+
+def _future_births(
+    future: BirthsForecast, change_sd: np.ndarray, z: float
+) -> Iterator[tuple[int, float, float]]:
+    """Year, value and log-sd of each forecast birth year.
+
+    The sd is the trend's own, at least ``change_sd`` of as many years after the last known
+    births (see ``births_spread`` of :func:`forecast_cohort`).
+    """
+    fut, last_known, _ = future
+    for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
+        k = min(int(y) - last_known, len(change_sd))
+        floor = float(change_sd[k - 1]) if k else 0.0
+        yield int(y), float(v), max(float((np.log(v) - np.log(lo)) / z), floor)
+
+
 def _district_cohort(
     district: str,
     e: pd.DataFrame,
@@ -548,7 +571,7 @@ def _district_cohort(
     horizon: int,
     win: int,
     z: float,
-    future: tuple[pd.DataFrame, int, float] | None,
+    future: BirthsForecast | None,
     change_sd: np.ndarray,
     source: str,
     problems: list[Problem],
@@ -567,13 +590,9 @@ def _district_cohort(
     b_imp = dict(zip(db["year"].to_numpy(), db["births_imputed"].to_numpy(dtype=bool), strict=True))
     chains = [c for c in _chains(layout) if c[0] >= 1 or set(c) & set(de["grade"])]
     if future is not None:
-        fut, last_known, _ = future
-        for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
-            k = min(int(y) - last_known, len(change_sd))
-            floor = float(change_sd[k - 1]) if k else 0.0
-            b_val[int(y)] = float(v)
-            b_var[int(y)] = max(((np.log(v) - np.log(lo)) / z) ** 2, floor**2)
-            b_imp[int(y)] = bool(db["births_imputed"].any())
+        for y, v, spread in _future_births(future, change_sd, z):
+            b_val[y], b_var[y] = v, spread**2
+            b_imp[y] = bool(db["births_imputed"].any())
     out_val: dict[int, np.ndarray] = {}
     out_var: dict[int, np.ndarray] = {}
     out_imp: dict[int, np.ndarray] = {}
@@ -802,7 +821,7 @@ def forecast_school_age(
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
     years = np.arange(base + 1, horizon + 1)
     need = int(horizon - min(ages["kindergarten"] or ages["primary"]))
-    future = {}
+    future: dict[str, BirthsForecast] = {}
     for district in ids:
         db = births[births["district_id"] == district]
         if len(db) and db["year"].max() < need:
@@ -814,7 +833,7 @@ def forecast_school_age(
     change_sd = births_change_sd(
         births[births["district_id"].isin(ids)],
         max(horizon - base, 1),
-        projected={d: np.log(f["value"].to_numpy()) - np.log(v) for d, (f, _, v) in future.items()},
+        projected=_projected_changes(future),
     )
     frames = []
     problems = []
@@ -824,13 +843,9 @@ def forecast_school_age(
         b_sd = dict.fromkeys(b_val, 0.0)
         b_imp = dict(zip(db["year"].tolist(), db["births_imputed"].tolist(), strict=True))
         if district in future:
-            fut, last_known, _ = future[district]
-            for y, v, lo in zip(fut["year"], fut["value"], fut["lower"], strict=True):
-                k = min(int(y) - last_known, len(change_sd))
-                floor = float(change_sd[k - 1]) if k else 0.0
-                b_val[int(y)] = float(v)
-                b_sd[int(y)] = max(float((np.log(v) - np.log(lo)) / z), floor)
-                b_imp[int(y)] = bool(db["births_imputed"].any())
+            for y, v, sd in _future_births(future[district], change_sd, z):
+                b_val[y], b_sd[y] = v, sd
+                b_imp[y] = bool(db["births_imputed"].any())
         ratios = []
         rows = with_counts[with_counts["district_id"] == district]
         for _, row in rows.iterrows():
