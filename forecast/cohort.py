@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -446,6 +446,10 @@ def forecast_cohort(
     """
     if not 0 < interval < 1:
         raise ValueError(f"interval {interval} must be in (0, 1)")
+    if births_spread not in get_args(BirthsSpread):
+        raise ValueError(
+            f"births_spread {births_spread!r} must be one of {', '.join(get_args(BirthsSpread))}"
+        )
     age1 = int(
         entry_age if entry_age is not None else standard("forecast.progression.entry_age", 6)
     )

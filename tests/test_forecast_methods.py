@@ -356,6 +356,9 @@ class TestCohort:
         np.testing.assert_allclose(np.log(ent["upper"] / ent["value"]).loc[2027:2030], z * miss)
         np.testing.assert_allclose(ent["births_sd"].loc[2027:2030], miss, rtol=1e-9)
         np.testing.assert_allclose(ent["births_sd"].loc[2021:2026], 0.0, atol=1e-12)
+        # a misspelt rule is an error, not a silent "trend"
+        with pytest.raises(ValueError, match=r"births_spread 'departure' must be one of"):
+            forecast_cohort(pop, enr, horizon=2030, births_spread="departure")  # type: ignore[arg-type]
 
     def test_births_change_sd_pooled_over_areas_and_counts_only(self):
         b = pd.DataFrame(
