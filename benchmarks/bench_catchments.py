@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from common import best_of, peak_memory_mb, table  # type: ignore[import-not-found]
 
-from xuewei.data import synth_city
+from xuewei.data import load_standards, synth_city
 from xuewei.gis import (
     assign_catchments,
     nearest_within,
@@ -39,7 +39,7 @@ from xuewei.gis import (
     two_step_fca,
     zonal_sums,
 )
-from xuewei.planning import load_standards, school_places
+from xuewei.planning import school_places
 
 
 def _ratio(peer: float, ours: float) -> str:

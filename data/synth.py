@@ -37,11 +37,12 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from xuewei.vocabulary import plan_crs
+
 __all__ = [
     "Centre",
     "SynthCity",
     "SynthRaster",
-    "plan_crs",
     "synth_candidate_sites",
     "synth_city",
     "synth_districts",
@@ -102,30 +103,6 @@ _LEVEL_CODE = {"primary": "P", "junior": "J", "nine_year": "N", "kindergarten": 
 # --------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------
-
-
-def plan_crs(districts: gpd.GeoDataFrame) -> CRS:
-    """Return the CGCS2000 3-degree Gauss–Krüger CRS of the districts' centroid.
-
-    Parameters
-    ----------
-    districts
-        Polygons in any CRS.
-
-    Returns
-    -------
-    pyproj.CRS
-        One of EPSG:4534–4554 (central meridians 75°E–135°E).
-
-    Examples
-    --------
-    >>> from xuewei.data import synth_districts
-    >>> plan_crs(synth_districts(0, n=3, area_km2=50)).to_epsg()
-    4547
-    """
-    lon = float(np.mean(districts.to_crs(4326).total_bounds[[0, 2]]))
-    epsg = 4534 + round((lon - 75.0) / 3.0)
-    return CRS.from_epsg(min(max(epsg, 4534), 4554))
 
 
 def _largest_remainder(total: int, weights: npt.ArrayLike) -> IntArray:
@@ -433,7 +410,7 @@ def synth_population_raster(
     seed
         Seed of ``numpy.random.default_rng``.
     crs
-        Projected CRS of the grid; default :func:`plan_crs` of the districts.
+        Projected CRS of the grid; default :func:`xuewei.vocabulary.plan_crs` of the districts.
     centres
         ``(lon, lat, weight, scale_m)`` density centres in WGS84; default one main centre at
         the city's centroid and one town centre per district.
@@ -856,7 +833,8 @@ def synth_candidate_sites(
     raster
         Density to place half of the sites by; default all sites uniform.
     crs
-        Projected CRS for sampling when no raster is given; default :func:`plan_crs`.
+        Projected CRS for sampling when no raster is given; default
+        :func:`xuewei.vocabulary.plan_crs`.
 
     Returns
     -------

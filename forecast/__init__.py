@@ -10,73 +10,45 @@ the backtest-weighted ensemble (:func:`forecast_ensemble`). :func:`backtest` and
 :func:`backtest_report` measure them; :func:`forecast_batch` runs thousands of areas.
 """
 
-from xuewei.forecast.backtest import (
-    BACKTEST_HORIZONS,
-    backtest,
-    backtest_report,
-    ensemble_weights,
-    stacked_weights,
-)
-from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
-from xuewei.forecast.cohort import (
-    births_change_sd,
-    cohort_ratios,
-    forecast_cohort,
-    forecast_school_age,
-    implied_per_thousand,
-)
-from xuewei.forecast.districts import DistrictMethod, forecast_districts
-from xuewei.forecast.ensemble import (
-    ENSEMBLE_METHODS,
-    combine_forecasts,
-    forecast_ensemble,
-    reconcile,
-)
-from xuewei.forecast.history import annualise, fill_births, rebase_intercensal, recut_boundaries
-from xuewei.forecast.housing import forecast_housing, pupil_yields
-from xuewei.forecast.panel import forecast_panel, panel_features
-from xuewei.forecast.trend import (
-    FORECAST_COLUMNS,
-    MIN_ARIMA_POINTS,
-    MIN_ETS_POINTS,
-    TrendMethod,
-    forecast_trend,
-    forecast_trends,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BACKTEST_HORIZONS",
-    "ENSEMBLE_METHODS",
-    "FORECAST_COLUMNS",
-    "MIN_ARIMA_POINTS",
-    "MIN_ETS_POINTS",
-    "BatchMethod",
-    "BatchResult",
-    "DistrictMethod",
-    "Engine",
-    "TrendMethod",
-    "annualise",
-    "backtest",
-    "backtest_report",
-    "births_change_sd",
-    "cohort_ratios",
-    "combine_forecasts",
-    "ensemble_weights",
-    "fill_births",
-    "forecast_batch",
-    "forecast_cohort",
-    "forecast_districts",
-    "forecast_ensemble",
-    "forecast_housing",
-    "forecast_panel",
-    "forecast_school_age",
-    "forecast_trend",
-    "forecast_trends",
-    "implied_per_thousand",
-    "panel_features",
-    "pupil_yields",
-    "rebase_intercensal",
-    "reconcile",
-    "recut_boundaries",
-    "stacked_weights",
-]
+from typing import TYPE_CHECKING
+
+from xuewei._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, __file__)
+
+if TYPE_CHECKING:
+    from xuewei.forecast.backtest import (
+        BACKTEST_HORIZONS,
+        backtest,
+        backtest_report,
+        ensemble_weights,
+        stacked_weights,
+    )
+    from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
+    from xuewei.forecast.cohort import (
+        births_change_sd,
+        cohort_ratios,
+        forecast_cohort,
+        forecast_school_age,
+        implied_per_thousand,
+    )
+    from xuewei.forecast.districts import DistrictMethod, forecast_districts
+    from xuewei.forecast.ensemble import (
+        ENSEMBLE_METHODS,
+        combine_forecasts,
+        forecast_ensemble,
+        reconcile,
+    )
+    from xuewei.forecast.history import annualise, fill_births, rebase_intercensal, recut_boundaries
+    from xuewei.forecast.housing import forecast_housing, pupil_yields
+    from xuewei.forecast.panel import forecast_panel, panel_features
+    from xuewei.forecast.trend import (
+        FORECAST_COLUMNS,
+        MIN_ARIMA_POINTS,
+        MIN_ETS_POINTS,
+        TrendMethod,
+        forecast_trend,
+        forecast_trends,
+    )

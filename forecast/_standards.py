@@ -16,7 +16,7 @@ from xuewei.errors import ConfigError
 
 def standard(key: str, default: Any) -> Any:
     """Return the standard at ``key``, or ``default`` when the standards do not have it."""
-    from xuewei.planning.standards import load_standards
+    from xuewei.data.standards import load_standards
 
     try:
         return load_standards().value(key)

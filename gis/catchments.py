@@ -704,7 +704,7 @@ def assign_catchments(
         The year assessed: estates completed after it and schools not open in it are left
         out.
     standards
-        From :func:`xuewei.planning.load_standards`: the service radius of the level, the
+        From :func:`xuewei.data.load_standards`: the service radius of the level, the
         walking speed, the places per 1,000 residents and the level shares.
     method
         ``"nearest"``, ``"polygons"`` (needs ``catchment_polygons``) or ``"capacitated"``;
@@ -752,7 +752,7 @@ def assign_catchments(
     1,000 residents, two thirds primary: 1,000 residents demand 56.67 places.
 
     >>> import shapely
-    >>> from xuewei.planning import load_standards
+    >>> from xuewei.data import load_standards
     >>> schools = gpd.GeoDataFrame({"school_id": ["p1"], "level": ["primary"],
     ...     "places_primary": [45.0], "places_junior": [0.0]},
     ...     geometry=[shapely.Point(0, 0)], crs=4547)

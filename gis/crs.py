@@ -9,24 +9,18 @@ raising :class:`~xuewei.errors.CRSError` with a fix when that is impossible.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pyproj
-import shapely
 
 from xuewei.errors import CRSError
+from xuewei.vocabulary import MAP_EPSG, gauss_kruger_epsg, plan_crs
 
 __all__ = ["MAP_CRS", "ensure_crs", "gauss_kruger_zone", "parse_crs", "plan_crs"]
 
 #: The CRS of map outputs: WGS84 longitude/latitude.
-MAP_CRS = pyproj.CRS.from_epsg(4326)
-
-_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
-_FIRST_CM = 75.0
-_ZONES = 21  # CM 75E … 135E
+MAP_CRS = pyproj.CRS.from_epsg(MAP_EPSG)
 
 
 def parse_crs(crs: Any, *, what: str = "crs") -> pyproj.CRS:
@@ -73,6 +67,10 @@ def ensure_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, source: str = "input"
 def gauss_kruger_zone(lon: float, lat: float = 30.0) -> pyproj.CRS:
     """Return the CGCS2000 3-degree Gauss–Krüger CRS whose zone contains ``lon``.
 
+    The zone arithmetic is :func:`xuewei.vocabulary.gauss_kruger_epsg`; the plan's CRS
+    (the zone of its districts' centroid) is :func:`xuewei.vocabulary.plan_crs`, re-exported
+    here as ``xuewei.gis.plan_crs``.
+
     Raises
     ------
     CRSError
@@ -83,56 +81,4 @@ def gauss_kruger_zone(lon: float, lat: float = 30.0) -> pyproj.CRS:
     >>> gauss_kruger_zone(112.94).to_epsg()
     4547
     """
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise CRSError(f"cannot pick a Gauss–Krüger zone for ({lon}, {lat}).")
-    zone = math.floor((lon - _FIRST_CM) / 3.0 + 0.5)
-    if not (0 <= zone < _ZONES) or not (0.0 <= lat <= 56.0):
-        raise CRSError(
-            f"({lon:.4f}, {lat:.4f}) lies outside China: the CGCS2000 3-degree Gauss–Krüger "
-            "zones (EPSG:4534–4554) cover 73.5°E–136.5°E. Check that the coordinates are "
-            "longitude/latitude in China, or set the plan's `crs` explicitly."
-        )
-    return pyproj.CRS.from_epsg(_FIRST_EPSG + zone)
-
-
-def plan_crs(districts: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
-    """Return the projected CRS of a plan: the Gauss–Krüger zone of the districts' centroid.
-
-    The centroid is the area-weighted mean of the district centroids in longitude/latitude,
-    which is ample precision to pick a 3-degree zone.
-
-    Parameters
-    ----------
-    districts
-        The plan's district polygons, in any CRS.
-
-    Returns
-    -------
-    pyproj.CRS
-        EPSG:4534 + round((lon − 75) / 3), e.g. EPSG:4547 (CM 114°E) for Changsha.
-
-    Raises
-    ------
-    CRSError
-        When the districts have no CRS, no geometry, or lie outside China.
-
-    Examples
-    --------
-    >>> import geopandas as gpd, shapely
-    >>> d = gpd.GeoSeries([shapely.box(112.8, 28.0, 113.1, 28.4)], crs=4326)
-    >>> plan_crs(d).to_epsg()
-    4547
-    """
-    ensure_crs(districts, source="districts")
-    geoms = districts.geometry if isinstance(districts, gpd.GeoDataFrame) else districts
-    arr = np.asarray(geoms.to_crs(MAP_CRS).array, dtype=object)
-    arr = arr[~(shapely.is_missing(arr) | shapely.is_empty(arr))]
-    if len(arr) == 0:
-        raise CRSError("districts have no geometry, so no plan CRS can be chosen.")
-    centres = shapely.centroid(arr)
-    weights = shapely.area(arr)
-    if not np.isfinite(weights).all() or weights.sum() <= 0:
-        weights = np.ones(len(arr))
-    lon = float(np.average(shapely.get_x(centres), weights=weights))
-    lat = float(np.average(shapely.get_y(centres), weights=weights))
-    return gauss_kruger_zone(lon, lat)
+    return pyproj.CRS.from_epsg(gauss_kruger_epsg(lon, lat))

@@ -11,9 +11,14 @@ what they are given: the numbers come from :mod:`xuewei.planning` and :mod:`xuew
 
 from __future__ import annotations
 
-from xuewei.maps.compare import compare_html
-from xuewei.maps.plan_map import plan_map
-from xuewei.maps.render import render_html
-from xuewei.maps.tiles import BASEMAPS, basemap_datum
+from typing import TYPE_CHECKING
 
-__all__ = ["BASEMAPS", "basemap_datum", "compare_html", "plan_map", "render_html"]
+from xuewei._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, __file__)
+
+if TYPE_CHECKING:
+    from xuewei.maps.compare import compare_html
+    from xuewei.maps.plan_map import plan_map
+    from xuewei.maps.render import render_html
+    from xuewei.maps.tiles import BASEMAPS, basemap_datum

@@ -7,49 +7,31 @@ schools to build or expand and where (location-allocation); which small under-us
 schools to merge (build before close); kindergartens, special education, staff and money.
 """
 
-from xuewei.planning.candidates import generate_candidate_sites
-from xuewei.planning.demand import COMPULSORY, required_places
-from xuewei.planning.gaps import place_gaps
-from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
-from xuewei.planning.proposals import (
-    PROPOSAL_COLUMNS,
-    locate_new_schools,
-    proposals_table,
-    school_counts,
-    staged_additions,
-    standard_school,
-)
-from xuewei.planning.rules import (
-    kindergarten_needs,
-    special_education_needs,
-    staffing_and_funding,
-)
-from xuewei.planning.siting import SitingProblem, SitingResult
-from xuewei.planning.standards import Level, Standards, load_standards
-from xuewei.planning.supply import offered_places, school_places
+from __future__ import annotations
 
-__all__ = [
-    "COMPULSORY",
-    "PROPOSAL_COLUMNS",
-    "Level",
-    "SitingProblem",
-    "SitingResult",
-    "Standards",
-    "generate_candidate_sites",
-    "kindergarten_needs",
-    "load_standards",
-    "locate_new_schools",
-    "merger_candidates",
-    "offered_places",
-    "place_gaps",
-    "plan_mergers",
-    "proposals_table",
-    "required_places",
-    "school_counts",
-    "school_places",
-    "special_education_needs",
-    "staffing_and_funding",
-    "staged_additions",
-    "standard_school",
-    "unserved_residents",
-]
+from typing import TYPE_CHECKING
+
+from xuewei._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, __file__)
+
+if TYPE_CHECKING:
+    from xuewei.planning.candidates import generate_candidate_sites
+    from xuewei.planning.demand import COMPULSORY, required_places
+    from xuewei.planning.gaps import place_gaps
+    from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
+    from xuewei.planning.proposals import (
+        PROPOSAL_COLUMNS,
+        locate_new_schools,
+        proposals_table,
+        school_counts,
+        staged_additions,
+        standard_school,
+    )
+    from xuewei.planning.rules import (
+        kindergarten_needs,
+        special_education_needs,
+        staffing_and_funding,
+    )
+    from xuewei.planning.siting import SitingProblem, SitingResult
+    from xuewei.planning.supply import offered_places, school_places

@@ -26,11 +26,12 @@ import pandas as pd
 import pyproj
 import shapely
 
+from xuewei.data import Standards, load_standards
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.gis import SERVING_LEVELS, ensure_crs, nearest_within, pairs_within, point_xy
 from xuewei.planning.proposals import GENERATED_SOURCE as _GENERATED
 from xuewei.planning.proposals import PLANNED_LEVELS, standard_school
-from xuewei.planning.standards import Level, Standards, load_standards
+from xuewei.vocabulary import Level
 
 __all__ = ["GENERATED_SOURCE", "MAX_GRID_NODES", "generate_candidate_sites"]
 

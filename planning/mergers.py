@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
-from xuewei.planning.standards import Standards
 
 __all__ = ["merger_candidates", "plan_mergers", "unserved_residents"]
 
@@ -85,7 +85,7 @@ def merger_candidates(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> s = pd.DataFrame({"school_id": ["a", "b", "c"], "level": "primary",
     ...                   "places": [270.0, 270.0, 90.0], "enrolment": [60, 180, 80]})
     >>> s["utilisation"] = s["enrolment"] / s["places"]
@@ -165,7 +165,7 @@ def plan_mergers(
     A 60-pupil school (270 places) 800 m from a school with 200 spare places:
 
     >>> from shapely.geometry import Point
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> s = gpd.GeoDataFrame({"school_id": ["small", "big"], "level": "primary",
     ...     "district_id": "a", "places": [270.0, 1080.0], "enrolment": [60, 880]},
     ...     geometry=[Point(0, 0), Point(800, 0)], crs=4547)

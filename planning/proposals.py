@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from xuewei.data import Standards
 from xuewei.errors import InputError, Problem
 from xuewei.planning._names import district_names
 from xuewei.planning.siting import SitingProblem
-from xuewei.planning.standards import Level, Standards
+from xuewei.vocabulary import Level
 
 __all__ = [
     "PROPOSAL_COLUMNS",
@@ -94,7 +95,7 @@ def standard_school(standards: Standards, level: Level) -> tuple[int, int]:
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> s = load_standards()
     >>> standard_school(s, "primary"), standard_school(s, "junior")
     ((30, 1350), (30, 1500))
@@ -187,7 +188,7 @@ def school_counts(
     300 left, a 12-class one (540); with a school that can add 6 classes (270 places) first,
     the expansion and two schools leave 30 places, so a third is still needed:
 
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> g = pd.DataFrame({"district_id": ["a"], "year": [2030], "level": ["primary"],
     ...                   "scenario": [85.0], "gap": [3000.0]})
     >>> s = load_standards()
@@ -272,7 +273,7 @@ def staged_additions(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2028, 2030], "level": "junior",
     ...                   "scenario": 85.0, "gap": [-100.0, 900.0, 2000.0]})
     >>> out = staged_additions(g, load_standards())
@@ -635,7 +636,7 @@ def proposals_table(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> g = pd.DataFrame({"district_id": "a", "year": [2030], "level": "primary",
     ...                   "scenario": 90.0, "gap": [1000.0]})
     >>> t = proposals_table(builds=staged_additions(g, load_standards()))

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from xuewei.data import Standards
 from xuewei.planning._names import district_names
-from xuewei.planning.standards import Standards
 
 __all__ = ["kindergarten_needs", "special_education_needs", "staffing_and_funding"]
 
@@ -63,7 +63,7 @@ def kindergarten_needs(
     Examples
     --------
     >>> from shapely.geometry import Point
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> e = gpd.GeoDataFrame({"estate_id": ["e1", "e2"], "district_id": "a",
     ...                       "residents": [4000, 3500]},
     ...                      geometry=[Point(0, 0), Point(5000, 0)], crs=4547)
@@ -143,7 +143,7 @@ def special_education_needs(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> r = pd.DataFrame({"district_id": ["a", "b", "c"], "residents": [250e3, 150e3, 300e3]})
     >>> out = special_education_needs(r, load_standards(), with_school=["c"], year=2030)
     >>> out["district_id"].tolist()
@@ -216,7 +216,7 @@ def staffing_and_funding(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> t = pd.DataFrame({"level": ["primary", "junior"], "required": [1900.0, 1350.0]})
     >>> out = staffing_and_funding(t, load_standards())
     >>> out[["staff", "funding_yuan"]].to_dict("list")

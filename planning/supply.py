@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from xuewei.data import Standards
 from xuewei.errors import InputError, Problem
 from xuewei.planning.demand import COMPULSORY
-from xuewei.planning.standards import Standards
 
 __all__ = ["offered_places", "school_places"]
 
@@ -63,7 +63,7 @@ def school_places(
 
     Examples
     --------
-    >>> from xuewei.planning.standards import load_standards
+    >>> from xuewei.data import load_standards
     >>> s = pd.DataFrame({"school_id": ["p1", "n1"], "level": ["primary", "nine_year"],
     ...                   "classes": [24, 36], "enrolment": [1_300, 1_500]})
     >>> out = school_places(s, load_standards())

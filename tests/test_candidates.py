@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from xuewei.config import load_plan
+from xuewei.data import load_standards
 from xuewei.errors import CRSError, InputError
 from xuewei.gis import read_candidate_sites
 from xuewei.pipeline import read_inputs
 from xuewei.planning import (
     generate_candidate_sites,
-    load_standards,
     locate_new_schools,
     school_places,
     staged_additions,

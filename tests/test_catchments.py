@@ -12,9 +12,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xuewei.data import load_standards
 from xuewei.errors import CRSError, InputError
 from xuewei.gis import assign_catchments, nearest_within, point_xy
-from xuewei.planning import load_standards, school_places
+from xuewei.planning import school_places
 
 CRS = 4547
 STD = load_standards()

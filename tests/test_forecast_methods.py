@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xuewei.data import load_standards
 from xuewei.errors import InputError
 from xuewei.forecast import (
     FORECAST_COLUMNS,
@@ -23,7 +24,6 @@ from xuewei.forecast import (
     pupil_yields,
     recut_boundaries,
 )
-from xuewei.planning import load_standards
 
 
 # ---------------------------------------------------------------- trend: arima, naive, table

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
+from xuewei.data import load_standards
 from xuewei.planning import (
-    load_standards,
     merger_candidates,
     plan_mergers,
     unserved_residents,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xuewei.data import load_standards
 from xuewei.errors import InputError
 from xuewei.planning import (
-    load_standards,
     offered_places,
     place_gaps,
     required_places,

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+from xuewei.data import load_standards
 from xuewei.planning import (
     PROPOSAL_COLUMNS,
     kindergarten_needs,
-    load_standards,
     locate_new_schools,
     proposals_table,
     school_counts,

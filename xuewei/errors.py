@@ -1,8 +1,23 @@
 """Exceptions raised by xuewei.
 
-Every error a user can cause is an :class:`XueweiError`. Subclasses also inherit the
-matching built-in exception (as rasterio does), so ``except ValueError`` keeps working for
-code that does not know about xuewei.
+Every error a user can cause is an :class:`XueweiError`. Its four families say what went
+wrong — an input (:class:`InputError`), the standards or a plan file
+(:class:`StandardsError`, :class:`ConfigError`), a solver (:class:`SolverError`) or an
+output (:class:`OutputError`) — and each also inherits the matching built-in exception (as
+rasterio does), so ``except ValueError`` keeps working for code that does not know about
+xuewei. Where an error belongs to a place in a file, it carries ``source``, ``row`` and
+``column``.
+
+This module is the ground floor of the package: it imports nothing of xuewei.
+
+Examples
+--------
+>>> err = InputError([Problem("schools.csv", "got -40; capacity must be ≥ 0",
+...                           row=17, column="capacity")])
+>>> str(err)
+'schools.csv row 17, column `capacity`: got -40; capacity must be ≥ 0'
+>>> isinstance(err, ValueError), err.source, err.row, err.column
+(True, 'schools.csv', 17, 'capacity')
 """
 
 from __future__ import annotations
@@ -14,14 +29,42 @@ __all__ = [
     "ConfigError",
     "InfeasibleError",
     "InputError",
+    "OutputError",
     "OutputExistsError",
     "Problem",
+    "SolverError",
+    "StandardsError",
     "XueweiError",
 ]
 
 
 class XueweiError(Exception):
-    """Base class of every error xuewei raises on purpose."""
+    """Base class of every error xuewei raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What was found, what was expected and how to fix it.
+    source
+        The file, layer or table the error belongs to, when there is one.
+    row
+        The 1-based data row (or feature number), when the error belongs to one row.
+    column
+        The column (field or key), when the error belongs to one column.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.source = source
+        self.row = row
+        self.column = column
 
 
 class Problem:
@@ -61,36 +104,71 @@ class Problem:
     def __repr__(self) -> str:
         return f"Problem({str(self)!r})"
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def _listing(lines: list[str], what: str) -> str:
+    if len(lines) == 1:
+        return lines[0]
+    return f"{len(lines)} {what}:\n" + "\n".join(f"  - {line}" for line in lines)
+
 
 class InputError(XueweiError, ValueError):
     """An input file or table breaks the data contract.
 
-    Carries every :class:`Problem` found, so that a user fixes them all in one pass.
+    Carries every :class:`Problem` found, so that a user fixes them all in one pass;
+    ``source``, ``row`` and ``column`` are those of the first problem.
     """
 
     def __init__(self, problems: Iterable[Problem] | str) -> None:
         if isinstance(problems, str):
             problems = [Problem("input", problems)]
         self.problems: list[Problem] = list(problems)
-        lines = [str(p) for p in self.problems]
-        if len(lines) == 1:
-            text = lines[0]
-        else:
-            text = f"{len(lines)} problems found:\n" + "\n".join(f"  - {line}" for line in lines)
-        super().__init__(text)
+        first = self.problems[0] if self.problems else None
+        super().__init__(
+            _listing([str(p) for p in self.problems], "problems found"),
+            source=first.source if first else None,
+            row=first.row if first else None,
+            column=first.column if first else None,
+        )
 
 
 class ConfigError(XueweiError, ValueError):
-    """A plan file or a standards override is invalid."""
+    """A plan file, a command-line choice or an argument is invalid."""
+
+
+class StandardsError(ConfigError):
+    """The planning standards (packaged, a standards file or a plan's overrides) are invalid.
+
+    ``problems`` lists every problem found, one line each; ``column`` is the first key.
+    """
+
+    def __init__(self, problems: Iterable[str] | str, *, source: str | None = None) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(_listing(self.problems, "problems in the standards"), source=source)
 
 
 class CRSError(XueweiError, ValueError):
     """A coordinate reference system is missing, unknown or inconsistent."""
 
 
-class InfeasibleError(XueweiError, RuntimeError):
+class SolverError(XueweiError, RuntimeError):
+    """An optimisation or estimation step failed (a solver error, not an input error)."""
+
+
+class InfeasibleError(SolverError):
     """An optimisation problem has no feasible solution."""
 
 
-class OutputExistsError(XueweiError, FileExistsError):
+class OutputError(XueweiError, OSError):
+    """An output cannot be written (an existing file, a read-only folder, a full disk)."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """An output already exists and overwriting was not asked for."""

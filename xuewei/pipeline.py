@@ -21,14 +21,13 @@ from pyproj import CRS
 
 from xuewei import gis
 from xuewei.config import Plan
+from xuewei.data import Standards, load_standards
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_thousand
 from xuewei.planning import (
     COMPULSORY,
-    Standards,
     generate_candidate_sites,
     kindergarten_needs,
-    load_standards,
     locate_new_schools,
     offered_places,
     place_gaps,
