@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))  # forecast_helpers: synthetic enrolment, counties
+sys.path.insert(0, str(HERE.parent / "tests" / "forecast"))  # forecast_helpers: synthetic enrolment, counties
 sys.path.insert(0, str(HERE))
 
 from common import table  # noqa: E402
@@ -121,7 +121,7 @@ def accuracy() -> str:
         "",
         "`synth_city(7, n_districts=9, population=2_000_000, area_km2=200, "
         f"years=range({SYNTH_YEARS[0]}, {SYNTH_YEARS[-1] + 1}))` and "
-        "`tests/forecast_helpers.synth_enrolment(seed=7, "
+        "`tests/forecast/forecast_helpers.synth_enrolment(seed=7, "
         f"years=range({ENROLMENT_YEARS[0]}, {ENROLMENT_YEARS[-1] + 1}))` (entry ratios "
         "1.1–1.6, progression 0.97–1.04, 2 % noise). Per district, pooled over districts; "
         "origins: every year with ≥ 5 years of history "

@@ -37,7 +37,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 XSS_FLAG = '<img src=x onerror="window.__xss=1">'
 

@@ -20,7 +20,7 @@ from xuewei.maps.plan_map import GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
 from xuewei.maps.static import _round_length, cjk_font, static_map
 from xuewei.pipeline import run_plan
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from notebook_runner import NOTEBOOKS, run_notebook
 
 
@@ -11,7 +13,7 @@ def test_catchments_notebook_runs() -> None:
 
 
 def test_every_notebook_has_a_test() -> None:
-    here = NOTEBOOKS.parent / "tests"
+    here = Path(__file__).parent
     tested = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_notebook_*.py"))
     for notebook in NOTEBOOKS.glob("*.ipynb"):
         assert notebook.name in tested, f"{notebook.name} is not executed by any test"

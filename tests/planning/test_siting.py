@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import shortest_path
 from xuewei.errors import InfeasibleError, InputError
 from xuewei.planning.siting import SitingProblem
 
-ORLIB = Path(__file__).parent / "data" / "orlib"
+ORLIB = Path(__file__).parents[1] / "fixtures" / "orlib"
 
 
 def read_orlib(path: Path) -> tuple[np.ndarray, int]:
@@ -31,7 +31,7 @@ def read_orlib(path: Path) -> tuple[np.ndarray, int]:
     return shortest_path(graph, method="FW", directed=False), p
 
 
-# Published optima (OR-Library pmedinfo). Every instance stored in tests/data/orlib runs
+# Published optima (OR-Library pmedinfo). Every instance stored in tests/fixtures/orlib runs
 # (pmed1–pmed5; provenance and checks in that folder's README).
 ORLIB_OPTIMA = {"pmed1": 5819.0, "pmed2": 4093.0, "pmed3": 4250.0, "pmed4": 3034.0, "pmed5": 1355.0}
 STORED = sorted(p.stem for p in ORLIB.glob("pmed*.txt"))

@@ -152,7 +152,7 @@ def test_staffing_is_marked_as_outside_shared(std: Standards) -> None:
 
 
 def test_household_size_matches_census_data(std: Standards) -> None:
-    csv = Path(__file__).resolve().parents[2] / "shared/data/changsha/districts_census.csv"
+    csv = Path(__file__).resolve().parents[3] / "shared/data/changsha/districts_census.csv"
     assert std.value("forecast.household_size.tianxin_2020") == 2.44
     assert std.value("forecast.household_size.ningxiang_2020") == 2.52
     # derived default: household-weighted mean of the two districts
@@ -223,7 +223,7 @@ def _section_found(text: str, h1: str, h2: str, item: str) -> bool:
 
 def test_seed_sections_cited_exist_in_the_seeds() -> None:
     """Every "§X(Y)N … seed NNN" citation points at a real heading of that seed document."""
-    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    seeds = Path(__file__).resolve().parents[3] / "shared" / "seeds"
     if not seeds.exists():
         pytest.skip("shared/seeds is not beside the repository")
     texts = {f.name[:3]: f.read_text(encoding="utf-8") for f in seeds.glob("00*.txt")}
@@ -242,7 +242,7 @@ def test_seed_sections_cited_exist_in_the_seeds() -> None:
 
 
 def test_seed_values_appear_in_the_seeds() -> None:
-    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    seeds = Path(__file__).resolve().parents[3] / "shared" / "seeds"
     if not seeds.exists():
         pytest.skip("shared/seeds is not beside the repository")
     text = {f.name[:3]: f.read_text(encoding="utf-8") for f in seeds.glob("00*.txt")}
