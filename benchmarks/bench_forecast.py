@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "forecast"))  # forecast_helpers: synthetic enrolment, counties
+# forecast_helpers: synthetic enrolment, counties
+sys.path.insert(0, str(HERE.parent / "tests" / "forecast"))
 sys.path.insert(0, str(HERE))
 
 from common import table  # noqa: E402
