@@ -183,7 +183,7 @@ class Standards:
         >>> load_standards().default_scenario
         85.0
         """
-        return float(self._number("places_per_1000.default_scenario"))
+        return float(self.number("places_per_1000.default_scenario"))
 
     @property
     def level_share(self) -> Mapping[str, float]:
@@ -234,7 +234,7 @@ class Standards:
                     "places_per_1000.kindergarten in the plan's [standards] with its local "
                     "source",
                 )
-            return float(self._number("places_per_1000.kindergarten")) / 1000.0
+            return float(self.number("places_per_1000.kindergarten")) / 1000.0
         per_1000 = self.default_scenario if scenario is None else float(scenario)
         if level == COMPULSORY:
             return per_1000 / 1000.0
@@ -307,7 +307,7 @@ class Standards:
         table = "class_size.rural" if rural else "class_size"
         allowed = self._levels(table)
         _check_level(level, allowed, f"`{table}`")
-        return int(self._number(f"{table}.{level}"))
+        return int(self.number(f"{table}.{level}"))
 
     @property
     def nine_year_class_size(self) -> Mapping[str, int]:
@@ -358,7 +358,7 @@ class Standards:
         (2000, 2500)
         """
         _check_level(level, self._levels("school_size_cap"), "`school_size_cap`")
-        return int(self._number(f"school_size_cap.{level}"))
+        return int(self.number(f"school_size_cap.{level}"))
 
     def standard_classes(self, level: Level, *, rural: bool = False) -> tuple[int, ...]:
         """Return the standard school sizes in classes (建标102-2002 urban, 建标109-2008 rural).
@@ -386,7 +386,7 @@ class Standards:
         (500.0, 1000.0)
         """
         _check_level(level, self._levels("access.radius_m"), "`access.radius_m`")
-        return float(self._number(f"access.radius_m.{level}"))
+        return float(self.number(f"access.radius_m.{level}"))
 
     def walk_min(self, level: Level) -> float:
         """Longest walk to a school of this level, in minutes.
@@ -397,7 +397,7 @@ class Standards:
         15.0
         """
         _check_level(level, self._levels("access.walk_min"), "`access.walk_min`")
-        return float(self._number(f"access.walk_min.{level}"))
+        return float(self.number(f"access.walk_min.{level}"))
 
     @property
     def walk_speed_m_per_min(self) -> float:
@@ -408,7 +408,7 @@ class Standards:
         >>> load_standards().walk_speed_m_per_min
         60.0
         """
-        return float(self._number("access.walk_speed_m_per_min"))
+        return float(self.number("access.walk_speed_m_per_min"))
 
     # ---- kindergartens, special education, money, staff
 
@@ -421,7 +421,7 @@ class Standards:
         >>> load_standards().kindergarten_min_residents
         3000
         """
-        return int(self._number("kindergarten.min_estate_residents"))
+        return int(self.number("kindergarten.min_estate_residents"))
 
     @property
     def special_education_min_residents(self) -> int:
@@ -432,7 +432,7 @@ class Standards:
         >>> load_standards().special_education_min_residents
         200000
         """
-        return int(self._number("special_education.min_county_residents"))
+        return int(self.number("special_education.min_county_residents"))
 
     def funding_per_pupil_yuan(self, level: Level) -> float:
         """Minimum public funding per pupil and year (生均公用经费), in yuan.
@@ -448,7 +448,7 @@ class Standards:
         """
         table = "funding.per_pupil_yuan"
         _check_level(level, self._levels(table), f"`{table}`", per_part=True)
-        return float(self._number(f"{table}.{level}"))
+        return float(self.number(f"{table}.{level}"))
 
     def pupils_per_staff(self, level: Level) -> float:
         """Pupils per staff post (教职工编制) of the national 2014 standard.
@@ -460,7 +460,7 @@ class Standards:
         """
         table = "staffing.pupils_per_staff"
         _check_level(level, self._levels(table), f"`{table}`", per_part=True)
-        return float(self._number(f"{table}.{level}"))
+        return float(self.number(f"{table}.{level}"))
 
     # ---- consolidation
 
@@ -494,10 +494,10 @@ class Standards:
         """
         table = "land.per_place_m2"
         _check_level(level, self._levels(table), f"`{table}`")
-        small = float(self._number(f"{table}.{level}.small_school"))
-        large = float(self._number(f"{table}.{level}.large_school"))
-        lo = float(self._number(f"{table}.small_classes"))
-        hi = float(self._number(f"{table}.large_classes"))
+        small = float(self.number(f"{table}.{level}.small_school"))
+        large = float(self.number(f"{table}.{level}.large_school"))
+        lo = float(self.number(f"{table}.small_classes"))
+        hi = float(self.number(f"{table}.large_classes"))
         t = min(max((classes - lo) / (hi - lo), 0.0), 1.0)
         return small + (large - small) * t
 
@@ -512,11 +512,24 @@ class Standards:
         children = (k.split(".")[n] for k in self._under(table + "."))
         return tuple(dict.fromkeys(c for c in children if c in LEVELS))
 
-    def _number(self, key: str) -> float:
+    def number(self, key_path: str) -> float:
+        """Return the number at ``key_path`` (a whole number or not).
+
+        Raises
+        ------
+        StandardsError
+            When the key is unknown or does not hold a number.
+
+        Examples
+        --------
+        >>> load_standards().number("consolidation.rural_travel_limit_m")
+        3000.0
+        """
+        key = key_path
         value = self.value(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise StandardsError(f"`{key}`: expected a number; got {value!r}")
-        return value
+        return float(value)
 
     def _tuple(self, key: str) -> tuple[Scalar, ...]:
         value = self.value(key)
@@ -527,7 +540,7 @@ class Standards:
     def _group(self, table: str, cast: type[int] | type[float]) -> Mapping[str, Any]:
         n = table.count(".") + 1
         out = {
-            k.split(".")[n]: cast(self._number(k))
+            k.split(".")[n]: cast(self.number(k))
             for k in self._under(table + ".")
             if k.count(".") == n
         }

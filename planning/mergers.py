@@ -26,13 +26,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from xuewei.data import Standards
-from xuewei.errors import ConfigError, InputError, Problem
+from xuewei.errors import InputError, Problem
 
 __all__ = ["merger_candidates", "plan_mergers", "unserved_residents"]
-
-#: Used when a custom standards file (``load_standards(path=...)``) lacks
-#: ``consolidation.rural_travel_limit_m``.
-DEFAULT_RURAL_LIMIT_M = 3000.0
 
 MERGER_COLUMNS = [
     "school_id",
@@ -49,13 +45,6 @@ MERGER_COLUMNS = [
     "year",
     "reason",
 ]
-
-
-def _standard(standards: Standards, key: str, default: float) -> float:
-    try:
-        return float(standards.value(key))  # type: ignore[arg-type]
-    except ConfigError:
-        return default
 
 
 def merger_candidates(
@@ -95,12 +84,12 @@ def merger_candidates(
     pupils = (
         max_pupils
         if max_pupils is not None
-        else _standard(standards, "consolidation.small_school_max_pupils", 100.0)
+        else standards.number("consolidation.small_school_max_pupils")
     )
     util = (
         max_utilisation
         if max_utilisation is not None
-        else _standard(standards, "consolidation.small_school_max_utilisation", 0.5)
+        else standards.number("consolidation.small_school_max_utilisation")
     )
     out = schools.copy()
     enrol = pd.to_numeric(out["enrolment"], errors="coerce")
@@ -179,10 +168,8 @@ def plan_mergers(
     flagged = merger_candidates(
         schools, standards, max_pupils=max_pupils, max_utilisation=max_utilisation
     )
-    recv_util = _standard(standards, "consolidation.receiver_max_utilisation", 1.0)
-    limit_default = _standard(
-        standards, "consolidation.rural_travel_limit_m", DEFAULT_RURAL_LIMIT_M
-    )
+    recv_util = standards.number("consolidation.receiver_max_utilisation")
+    limit_default = standards.number("consolidation.rural_travel_limit_m")
     limit_base = rural_limit_m if rural_limit_m is not None else limit_default
     build_first = standards.build_before_close
     crs = schools.crs

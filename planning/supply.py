@@ -124,18 +124,19 @@ def school_places(
     out["avg_class_size"] = avg_class
 
     caps = np.array([float(standards.school_size_cap(lv)) for lv in level])
-    bands = standards.class_size_bands
     known_enrol = ~np.isnan(enrolment)
     known_class = ~np.isnan(avg_class)
     out["over_capacity"] = _flag(enrolment > places, known_enrol)
     out["big_class"] = _flag(avg_class > standard_size, known_class)
     out["big_school"] = _flag(enrolment > caps, known_enrol)
-    band = np.select(
-        [avg_class >= bands["super"], avg_class >= bands["big"], avg_class >= bands["large"]],
-        ["super", "big", "large"],
-        default="normal",
-    ).astype(object)
-    band[~known_class] = None
+    # one rule for the bands, the standards' own (below ``normal`` is "small")
+    band = np.array(
+        [
+            standards.class_size_band(a) if ok else None
+            for a, ok in zip(avg_class, known_class, strict=True)
+        ],
+        dtype=object,
+    )
     out["class_size_band"] = pd.array(band, dtype="string")
     return out
 

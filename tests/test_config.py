@@ -39,7 +39,33 @@ def test_good_plan(tmp_path):
     assert plan.inputs["districts"].path == (tmp_path / "d.geojson").resolve()
     assert plan.inputs["schools"].coords == "gcj02"
     assert plan.inputs["schools"].lon == "经度"
-    assert plan.standards == {"places_per_1000": {"scenarios": [80, 90]}}
+    # the plan carries the standards in force, validated once, citing the plan's override
+    assert plan.standards.scenarios == (80.0, 90.0)
+    assert plan.standards.default_scenario == 90.0
+    assert plan.standards.source("places_per_1000.scenarios").startswith(
+        "plan plan.toml [standards]"
+    )
+    assert plan.standards.class_size("primary") == 45
+
+
+def test_impossible_standards_are_plan_problems(tmp_path):
+    text = GOOD.replace(
+        "places_per_1000.scenarios = [80, 90]",
+        "class_size.primary = -5\nplaces_per_1000.scenarios = [80, 900]\n"
+        "access.radius_m.junior = 0\nclass_sise.junior = 40\n"
+        "places_per_1000.level_share.junior = 0.5",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_plan(_write(tmp_path, text))
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError)
+    for expected in (
+        "[standards] `class_size.primary`: got -5; expected > 0",
+        "[standards] `places_per_1000.scenarios`: got [80, 900]; expected every value in (0, 200]",
+        "[standards] `access.radius_m.junior`: got 0; expected > 0",
+        "did you mean `class_size`?",
+    ):
+        assert expected in msg, msg
 
 
 def test_all_problems_reported_at_once(tmp_path):

@@ -22,7 +22,8 @@ def result(small_plan) -> PlanResult:
 def test_shapes_and_crs(result, small_city):
     assert result.crs.to_epsg() == 4547
     assert result.base_year == 2024
-    assert result.years == list(range(2024, 2036))
+    assert list(result.years) == list(range(2024, 2036))
+    assert result.years.assessed == (2024, 2035)
     n = len(small_city.districts)
     assert len(result.gaps) == n * len(result.years) * 3 * 3  # levels × scenarios
     assert len(result.schools) == len(small_city.schools)

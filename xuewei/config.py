@@ -32,12 +32,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from xuewei.errors import ConfigError
-from xuewei.gis.coords import COORDINATE_SYSTEMS, CoordinateSystem
+from xuewei.data.standards import Standards, load_standards
+from xuewei.errors import ConfigError, StandardsError
+from xuewei.vocabulary import (
+    CATCHMENT_LEVELS,
+    COORDINATE_SYSTEMS,
+    PLAN_CATCHMENT_METHODS,
+    CatchmentMethod,
+    CoordinateSystem,
+)
 
-__all__ = ["INPUT_NAMES", "CatchmentMethod", "CatchmentSpec", "InputSpec", "Plan", "load_plan"]
+__all__ = ["INPUT_NAMES", "CatchmentSpec", "InputSpec", "Plan", "load_plan"]
 
 #: The inputs a plan may name; ``districts`` and ``population`` are required.
 INPUT_NAMES: tuple[str, ...] = (
@@ -53,9 +60,6 @@ _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}
 _PLAN_KEYS = {"name", "name_en", "base_year", "horizon", "crs", "interval", "data_note"}
 _CATCHMENT_KEYS = {"method", "levels", "detour_factor"}
-CatchmentMethod = Literal["nearest", "capacitated"]
-_CATCHMENT_METHODS = ("nearest", "capacitated")
-_CATCHMENT_LEVELS = ("primary", "junior", "kindergarten")
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,9 @@ class Plan:
     inputs
         The inputs, by name (see :data:`INPUT_NAMES`).
     standards
-        Overrides of ``data/standards.toml``, with the same keys.
+        The standards in force: ``data/standards.toml`` with the plan's ``[standards]``
+        overrides, validated once when the plan is loaded. Every stage of
+        :func:`xuewei.pipeline.run_plan` is handed this one value.
     catchments
         How residents are assigned to schools (see :class:`CatchmentSpec`).
     source
@@ -143,7 +149,7 @@ class Plan:
     crs: str | None = None
     interval: float = 0.8
     data_note: str | None = None
-    standards: Mapping[str, Any] = field(default_factory=dict)
+    standards: Standards = field(default_factory=load_standards)
     catchments: CatchmentSpec = field(default_factory=CatchmentSpec)
     source: Path | None = None
 
@@ -151,8 +157,10 @@ class Plan:
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan file.
 
-    Every problem in the file is reported at once in one :class:`~xuewei.errors.ConfigError`
-    naming the file and the key.
+    Every problem in the file — its own keys and its ``[standards]`` overrides (unknown
+    keys with a did-you-mean, wrong types, impossible values such as a class size ≤ 0 or
+    places per 1,000 outside (0, 200], level shares not summing to 1) — is reported at
+    once in one :class:`~xuewei.errors.ConfigError` naming the file and the key.
 
     Parameters
     ----------
@@ -246,10 +254,7 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
         if key not in inputs_raw:
             problems.append(f"inputs.{key}: required input is missing")
 
-    standards = raw.get("standards", {})
-    if not isinstance(standards, Mapping):
-        problems.append("[standards] must be a table")
-        standards = {}
+    standards = _parse_standards(raw.get("standards", {}), where, problems)
 
     catchments = _parse_catchments(raw.get("catchments", {}), problems)
 
@@ -266,10 +271,23 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
         interval=float(interval),
         data_note=data_note,
         inputs=inputs,
-        standards=dict(standards),
+        standards=standards,
         catchments=catchments,
         source=source,
     )
+
+
+def _parse_standards(raw: Any, where: str, problems: list[str]) -> Standards:
+    """Return the packaged standards with the plan's overrides; problems join the plan's."""
+    if not isinstance(raw, Mapping):
+        problems.append("[standards] must be a table")
+        return load_standards()
+    try:
+        return load_standards(raw, override_source=f"plan {where} [standards]")
+    except StandardsError as exc:
+        prefix = "standards overrides: "
+        problems.extend(f"[standards] {p.removeprefix(prefix)}" for p in exc.problems)
+        return load_standards()
 
 
 def _parse_catchments(raw: Any, problems: list[str]) -> CatchmentSpec:
@@ -279,19 +297,19 @@ def _parse_catchments(raw: Any, problems: list[str]) -> CatchmentSpec:
     for key in sorted(set(raw) - _CATCHMENT_KEYS):
         problems.append(f"catchments.{key}: unknown key; expected one of {sorted(_CATCHMENT_KEYS)}")
     method = raw.get("method", "capacitated")
-    if method not in _CATCHMENT_METHODS:
+    if method not in PLAN_CATCHMENT_METHODS:
         problems.append(
-            f"catchments.method: got {method!r}; expected one of {list(_CATCHMENT_METHODS)}"
+            f"catchments.method: got {method!r}; expected one of {list(PLAN_CATCHMENT_METHODS)}"
         )
         method = "capacitated"
     levels = raw.get("levels", ["primary", "junior"])
     if (
         not isinstance(levels, list)
         or not levels
-        or any(lv not in _CATCHMENT_LEVELS for lv in levels)
+        or any(lv not in CATCHMENT_LEVELS for lv in levels)
     ):
         problems.append(
-            f"catchments.levels: got {levels!r}; expected a list of {list(_CATCHMENT_LEVELS)}"
+            f"catchments.levels: got {levels!r}; expected a list of {list(CATCHMENT_LEVELS)}"
         )
         levels = ["primary", "junior"]
     detour = raw.get("detour_factor", 1.0)

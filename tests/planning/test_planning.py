@@ -18,7 +18,6 @@ from xuewei.planning import (
 )
 
 STANDARDS = load_standards()
-SHARES = {"primary": 2 / 3, "junior": 1 / 3}
 
 
 def test_required_places_hand_computed():
@@ -31,7 +30,7 @@ def test_required_places_hand_computed():
             "upper": [160_000.0, 170_000.0],
         }
     )
-    out = required_places(r, scenarios=[80, 85, 90], level_share=SHARES)
+    out = required_places(r, STANDARDS, scenarios=[80, 85, 90])
     assert len(out) == 2 * 3 * 3
     row = out[(out.year == 2030) & (out.scenario == 85) & (out.level == "primary")].iloc[0]
     assert row["required"] == pytest.approx(150_000 * 85 / 1000 * 2 / 3)  # 8,500
@@ -44,7 +43,7 @@ def test_required_places_hand_computed():
 @settings(max_examples=50, deadline=None)
 def test_levels_sum_to_compulsory(residents, scenario):
     r = pd.DataFrame({"district_id": ["a"], "year": [2030], "value": [residents]})
-    out = required_places(r, scenarios=[scenario], level_share=SHARES).set_index("level")
+    out = required_places(r, STANDARDS, scenarios=[scenario]).set_index("level")
     total = out.loc["primary", "required"] + out.loc["junior", "required"]
     assert total == pytest.approx(out.loc["compulsory", "required"], rel=1e-12, abs=1e-9)
 
@@ -52,7 +51,9 @@ def test_levels_sum_to_compulsory(residents, scenario):
 def test_required_places_rejects_bad_shares():
     r = pd.DataFrame({"district_id": ["a"], "year": [2030], "value": [1.0]})
     with pytest.raises(ValueError, match="sum to 1"):
-        required_places(r, scenarios=[80], level_share={"primary": 0.5, "junior": 0.4})
+        required_places(r, load_standards({"places_per_1000.level_share.junior": 0.4}))
+    with pytest.raises(ValueError, match=r"scenarios=\[0\]"):
+        required_places(r, scenarios=[0])
 
 
 def _schools():
@@ -121,7 +122,7 @@ def test_offered_conserves_places():
 
 def test_gaps_hand_computed():
     r = pd.DataFrame({"district_id": ["a"], "year": [2030], "value": [100_000.0]})
-    req = required_places(r, scenarios=[90], level_share=SHARES)
+    req = required_places(r, STANDARDS, scenarios=[90])
     s = school_places(_schools().iloc[:2], STANDARDS)
     s["district_id"] = "a"
     off = offered_places(s, ["a"], [2030])

@@ -1,0 +1,270 @@
+"""Reading a plan's inputs: every file read and validated, then checked against each other.
+
+:func:`read_inputs` reads each input of a :class:`~xuewei.config.Plan` with its reader of
+:mod:`xuewei.gis`, reprojects everything into the plan's CRS, and checks the inputs
+against each other (population ids are districts or their parent; schools, estates and
+candidate sites lie in, or name, a district). Problems of all inputs are collected into one
+:class:`~xuewei.errors.InputError`; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from xuewei import gis
+from xuewei.config import Plan
+from xuewei.errors import CRSError, InputError, Problem
+
+T = TypeVar("T")
+
+__all__ = ["PlanInputs", "read_inputs", "validate_plan"]
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """A plan's inputs, read and validated; geometries in the plan's projected CRS.
+
+    Attributes
+    ----------
+    crs
+        The plan's projected CRS.
+    districts, population
+        Always present.
+    schools, estates, candidate_sites, population_raster, roads
+        ``None`` when the plan does not name them. Schools and estates carry a
+        ``district_id`` for every row (given, or the district they lie in).
+    city_id
+        The id of the population rows that hold the city (parent) total, if any.
+    """
+
+    crs: CRS
+    districts: gpd.GeoDataFrame
+    population: pd.DataFrame
+    city_id: str | None
+    schools: gpd.GeoDataFrame | None
+    estates: gpd.GeoDataFrame | None
+    candidate_sites: gpd.GeoDataFrame | None
+    population_raster: gis.PopulationRaster | None
+    roads: gpd.GeoDataFrame | None = None
+
+
+def read_inputs(plan: Plan) -> PlanInputs:
+    """Read and validate every input of a plan, reporting all problems at once.
+
+    Each input is read with its reader of :mod:`xuewei.gis`; then the inputs are checked
+    against each other (population ids are districts or their parent; schools and estates
+    lie in, or name, a district). Problems of all inputs are collected into one
+    :class:`~xuewei.errors.InputError`.
+
+    Parameters
+    ----------
+    plan
+        A plan from :func:`xuewei.config.load_plan`.
+
+    Returns
+    -------
+    PlanInputs
+    """
+    problems: list[Problem] = []
+
+    def attempt(fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except CRSError as exc:
+            problems.append(Problem("input", str(exc)))
+        return None
+
+    spec = plan.inputs["districts"]
+    districts = attempt(lambda: gis.read_districts(spec.path, layer=spec.layer, coords=spec.coords))
+    crs: CRS | None = None
+    if plan.crs:
+        crs = CRS.from_user_input(plan.crs)
+    elif districts is not None:
+        crs = attempt(lambda: gis.plan_crs(districts))
+    if districts is not None and crs is not None:
+        districts = districts.to_crs(crs)
+
+    pop_spec = plan.inputs["population"]
+    population = attempt(lambda: gis.read_population(pop_spec.path, sheet=pop_spec.sheet))
+
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    readers = {
+        "schools": gis.read_schools,
+        "estates": gis.read_estates,
+        "candidate_sites": gis.read_candidate_sites,
+    }
+    for name, reader in readers.items():
+        layer_spec = plan.inputs.get(name)
+        layers[name] = None
+        if layer_spec is None:
+            continue
+        layers[name] = attempt(
+            functools.partial(
+                reader,
+                layer_spec.path,
+                layer=layer_spec.layer,
+                sheet=layer_spec.sheet,
+                coords=layer_spec.coords,
+                crs=crs if crs is not None else "EPSG:4326",
+                lon=layer_spec.lon,
+                lat=layer_spec.lat,
+            )
+        )
+    roads = None
+    if "roads" in plan.inputs and crs is not None:
+        road_spec = plan.inputs["roads"]
+        roads = attempt(
+            functools.partial(
+                gis.read_roads,
+                road_spec.path,
+                layer=road_spec.layer,
+                coords=road_spec.coords,
+                crs=crs,
+            )
+        )
+    raster = None
+    if "population_raster" in plan.inputs:
+        raster_path = plan.inputs["population_raster"].path
+        raster = attempt(lambda: gis.read_population_raster(raster_path))
+
+    city_id = None
+    if districts is not None and population is not None:
+        city_id = attempt(lambda: _check_population_ids(population, districts, pop_spec.path.name))
+    if districts is not None:
+        ids = {"schools": "school_id", "estates": "estate_id", "candidate_sites": "site_id"}
+        for name, id_col in ids.items():
+            frame = layers[name]
+            if frame is not None:
+                source = plan.inputs[name].path.name
+                layers[name] = attempt(
+                    functools.partial(_with_district, frame, districts, source, id_col)
+                )
+    if problems or districts is None or population is None or crs is None:
+        raise InputError(problems)
+    return PlanInputs(
+        crs=crs,
+        districts=districts,
+        population=population,
+        city_id=city_id,
+        schools=layers["schools"],
+        estates=layers["estates"],
+        candidate_sites=layers["candidate_sites"],
+        population_raster=raster,
+        roads=roads,
+    )
+
+
+def validate_plan(plan: Plan) -> list[Problem]:
+    """Return every problem of a plan's inputs (an empty list when they are all valid).
+
+    Examples
+    --------
+    >>> from xuewei.config import load_plan
+    >>> from xuewei.data import CHANGSHA_DIR
+    >>> validate_plan(load_plan(CHANGSHA_DIR / "plan.toml"))
+    []
+    """
+    try:
+        read_inputs(plan)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _check_population_ids(
+    population: pd.DataFrame, districts: gpd.GeoDataFrame, source: str
+) -> str | None:
+    """Every population row belongs to a district or to the districts' one parent."""
+    ids = set(districts["district_id"].astype(str))
+    parents: set[str] = set()
+    if "parent_id" in districts:
+        parents = {str(p) for p in districts["parent_id"].dropna().unique()}
+    known = ids | parents
+    pop_ids = population["district_id"].astype(str).to_numpy()
+    problems = [
+        Problem(
+            source,
+            f"district_id {pid!r} is neither a district nor the districts' parent "
+            f"({sorted(parents) or 'none'}); expected one of {sorted(ids)[:12]}",
+            row=int(i) + 1,
+            column="district_id",
+        )
+        for i, pid in enumerate(pop_ids)
+        if pid not in known
+    ]
+    if problems:
+        raise InputError(problems)
+    city = [p for p in parents if p in set(pop_ids)]
+    if len(city) > 1:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"population rows for several parents {sorted(city)}: a plan covers one "
+                    "city or county; split it into one plan per parent",
+                    column="district_id",
+                )
+            ]
+        )
+    return city[0] if city else None
+
+
+def _with_district(
+    frame: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, source: str, id_col: str
+) -> gpd.GeoDataFrame:
+    """Fill missing ``district_id`` by location; reject ids that are not districts."""
+    out = frame.copy()
+    ids = set(districts["district_id"].astype(str))
+    if "district_id" not in out:
+        out["district_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    given = out["district_id"].astype("string")
+    missing = given.isna().to_numpy()
+    problems = []
+    for i in np.flatnonzero(~missing):
+        if str(given.iloc[i]) not in ids:
+            problems.append(
+                Problem(
+                    source,
+                    f"{id_col} {out[id_col].iloc[i]}: district_id {given.iloc[i]!r} is not a "
+                    "district of the plan",
+                    row=int(i) + 1,
+                    column="district_id",
+                )
+            )
+    if missing.any():
+        points = out.geometry.iloc[np.flatnonzero(missing)].representative_point()
+        hits = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=out.crs),
+            districts[["district_id", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        hits = hits[~hits.index.duplicated(keep="first")]
+        found = hits["district_id"].to_numpy()
+        for k, i in enumerate(np.flatnonzero(missing)):
+            if pd.isna(found[k]):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{id_col} {out[id_col].iloc[i]} lies outside every district; give "
+                        "its district_id or check its coordinates",
+                        row=int(i) + 1,
+                        column="district_id",
+                    )
+                )
+            else:
+                given.iloc[i] = str(found[k])
+    if problems:
+        raise InputError(problems)
+    out["district_id"] = given.astype(str)
+    return out

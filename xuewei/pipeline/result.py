@@ -1,0 +1,252 @@
+"""The result of a plan run: every table a report, a map or a notebook needs.
+
+:class:`PlanResult` is a frozen record of what :func:`xuewei.pipeline.run_plan` computed,
+with the few views analysts ask for (the per-district summary, the conservation check of
+catchments). :class:`Years` is the run's calendar, decided once: the base year, the
+horizon, and the years assessed by catchments and proposals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from xuewei import gis
+from xuewei.config import Plan
+from xuewei.data import Standards
+from xuewei.errors import ConfigError
+from xuewei.vocabulary import COMPULSORY
+
+__all__ = ["PlanResult", "Years"]
+
+
+@dataclass(frozen=True)
+class Years:
+    """The years of a run, decided once from the plan and its population table.
+
+    Iterating gives every planning year, base year to horizon.
+
+    Attributes
+    ----------
+    base
+        The last year of observed population (``plan.base_year``, else the latest year
+        of the population table).
+    horizon
+        The last year forecast (``plan.horizon``).
+
+    Examples
+    --------
+    >>> y = Years(2024, 2035)
+    >>> len(y), y.assessed, 2030 in y, list(y)[:2]
+    (12, (2024, 2035), True, [2024, 2025])
+    """
+
+    base: int
+    horizon: int
+
+    def __post_init__(self) -> None:
+        if self.base >= self.horizon:
+            raise ConfigError(
+                f"the base year {self.base} is not before the horizon {self.horizon}; "
+                "raise plan.horizon"
+            )
+
+    @property
+    def assessed(self) -> tuple[int, int]:
+        """The years catchments are assessed in: the base year and the horizon."""
+        return (self.base, self.horizon)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.base, self.horizon + 1))
+
+    def __len__(self) -> int:
+        return self.horizon - self.base + 1
+
+    def __contains__(self, year: object) -> bool:
+        return isinstance(year, int | np.integer) and self.base <= int(year) <= self.horizon
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Everything a plan run computed. Geometries are in the plan's projected CRS.
+
+    Attributes
+    ----------
+    plan, standards
+        The plan and the standards in force (defaults with the plan's overrides).
+    crs
+        The projected CRS of all geometry.
+    years
+        The run's years (:class:`Years`): ``years.base`` (the last year of observed
+        population), ``years.horizon``, ``years.assessed`` (catchment years); iterating
+        gives every year from base to horizon.
+    districts
+        District polygons (``district_id``, ``name``, ...).
+    population
+        The population table as read.
+    residents
+        Residents per district and year: ``district_id``, ``year``, ``value``, ``lower``,
+        ``upper``, ``kind``, ``method`` (see :func:`xuewei.forecast.forecast_ensemble`).
+    gaps
+        Per district, year (base year to horizon), level and scenario: ``residents``,
+        ``required`` (with interval), ``offered``, ``gap`` (positive: places missing).
+    schools
+        Schools with places, utilisation and flags (see
+        :func:`xuewei.planning.school_places`); empty when the plan has no schools.
+    estates
+        Housing estates, or ``None``.
+    catchments
+        One :class:`~xuewei.gis.CatchmentResult` per level and year assessed (the base
+        year and the horizon), at the default scenario, with the estates' residents scaled
+        to the district forecast of that year; empty without schools and estates.
+    cohort
+        Where the population table has births and age counts (``age_A_B``): cohort-based
+        demand beside per-thousand demand per district, year, level and scenario, with the
+        per-thousand ratio the cohort forecast implies (see
+        :func:`xuewei.forecast.implied_per_thousand`); else ``None``.
+    proposals
+        At the default scenario: new builds and expansions for every district and level
+        short of places (sited on the plan's candidate sites, or on a generated grid when it
+        gives none — ``site_source`` says which — serving the estates of the horizon),
+        mergers of small under-used schools (never before the receiver's places exist),
+        and kindergartens for estates of 3,000+ residents when the
+        plan's schools include kindergartens — one row per proposal with a rationale in
+        Chinese and English (see :func:`xuewei.planning.proposals_table`); ``None``
+        without schools.
+    warnings
+        What the run could not do as asked and what it did instead (e.g. a forecast
+        ensemble whose backtest failed), one sentence each; also logged on the
+        ``xuewei`` loggers and written to the report.
+    """
+
+    plan: Plan
+    standards: Standards
+    crs: CRS
+    years: Years
+    districts: gpd.GeoDataFrame
+    population: pd.DataFrame
+    residents: pd.DataFrame
+    gaps: pd.DataFrame
+    schools: gpd.GeoDataFrame
+    estates: gpd.GeoDataFrame | None
+    catchments: tuple[gis.CatchmentResult, ...] = ()
+    cohort: pd.DataFrame | None = None
+    proposals: gpd.GeoDataFrame | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def base_year(self) -> int:
+        """The last year of observed population (``years.base``)."""
+        return self.years.base
+
+    @property
+    def horizon(self) -> int:
+        """The last year forecast (``years.horizon``)."""
+        return self.years.horizon
+
+    @property
+    def school_use(self) -> pd.DataFrame:
+        """Assigned demand per school, level and year (from :attr:`catchments`)."""
+        frames = [pd.DataFrame(c.schools.drop(columns="geometry")) for c in self.catchments]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def estate_flags(self) -> pd.DataFrame:
+        """Per estate, level and year: assigned school, distance, unserved residents."""
+        frames = [pd.DataFrame(c.estates.drop(columns="geometry")) for c in self.catchments]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def catchment_polygons(self) -> gpd.GeoDataFrame:
+        """Catchment polygons of every level and year assessed (plan CRS)."""
+        frames = [c.catchments.assign(year=c.year) for c in self.catchments]
+        if not frames:
+            return gpd.GeoDataFrame(
+                {"school_id": [], "level": [], "year": []}, geometry=[], crs=self.crs
+            )
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.crs)
+
+    def unserved(self) -> pd.DataFrame:
+        """Residents assigned and unserved per level and year: the conservation check.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``level``, ``year``, ``method``, ``residents`` (all residents),
+            ``assigned``, ``unserved``, ``unserved_share``; ``assigned + unserved ==
+            residents`` exactly.
+        """
+        rows = []
+        for c in self.catchments:
+            counted = c.estates["counted"].fillna(False).to_numpy(dtype=bool)
+            total = math.fsum(c.estates.loc[counted, "residents"].to_numpy(dtype=np.float64))
+            flows = c.assignments
+            assigned = math.fsum(
+                flows.loc[~flows["unserved"], "residents"].to_numpy(dtype=np.float64)
+            )
+            unserved = c.unserved_residents
+            rows.append(
+                {
+                    "level": c.level,
+                    "year": c.year,
+                    "method": c.method,
+                    "residents": total,
+                    "assigned": assigned,
+                    "unserved": unserved,
+                    "unserved_share": unserved / total if total else 0.0,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self, *, year: int | None = None, level: str = COMPULSORY) -> pd.DataFrame:
+        """One row per district: residents now and at ``year``, places required and offered.
+
+        Parameters
+        ----------
+        year
+            The year to compare with the base year; default the horizon.
+        level
+            ``compulsory`` (primary + junior), ``primary`` or ``junior``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``district_id``, ``name``, ``residents_<base>``, ``residents_<year>``,
+            ``required_<s>`` and ``gap_<s>`` per scenario ``s``, and ``offered``; with a
+            last row for the whole plan (``district_id`` = ``"total"``).
+        """
+        year = self.years.horizon if year is None else year
+        if year not in self.years:
+            raise ConfigError(
+                f"year={year} is outside the plan's years {self.years.base}–{self.years.horizon}"
+            )
+        g = self.gaps[(self.gaps["level"] == level) & (self.gaps["year"] == year)]
+        if g.empty:
+            raise ConfigError(
+                f"level={level!r}: no gaps for it; expected one of "
+                f"{sorted(self.gaps['level'].unique())}"
+            )
+        res = self.residents.set_index(["district_id", "year"])["value"]
+        names = self.districts.set_index("district_id")["name"]
+        out = pd.DataFrame({"district_id": names.index, "name": names.to_numpy()})
+        ids = out["district_id"]
+        out[f"residents_{self.base_year}"] = [res[(d, self.base_year)] for d in ids]
+        out[f"residents_{year}"] = [res[(d, year)] for d in ids]
+        for scenario, rows in g.groupby("scenario", sort=True):
+            by_id = rows.set_index("district_id")
+            out[f"required_{scenario:g}"] = by_id.loc[ids, "required"].to_numpy()
+        offered = g.drop_duplicates("district_id").set_index("district_id")["offered"]
+        out["offered"] = offered.loc[ids].to_numpy()
+        for scenario in sorted(g["scenario"].unique()):
+            out[f"gap_{scenario:g}"] = out[f"required_{scenario:g}"] - out["offered"]
+        total = out.drop(columns=["district_id", "name"]).sum(axis=0)
+        total_row = pd.DataFrame(
+            [{"district_id": "total", "name": self.plan.name, **total.to_dict()}]
+        )
+        return pd.concat([out, total_row], ignore_index=True)

@@ -1,0 +1,334 @@
+"""Running a plan: read → forecast → demand → supply → gaps → catchments → proposals.
+
+:func:`run_plan` takes a validated :class:`~xuewei.config.Plan` (with its
+:class:`~xuewei.data.Standards`, handed to every stage) and returns a frozen
+:class:`~xuewei.pipeline.PlanResult`; writing files is :mod:`xuewei.outputs`' job. Each
+stage is a library call of its own package, so an analyst can re-run any one of them by
+hand on the intermediate tables. The run's years are decided once (:func:`plan_years`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import pandas as pd
+
+from xuewei import gis
+from xuewei.config import Plan
+from xuewei.data import Standards
+from xuewei.errors import ConfigError, InputError, Problem
+from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_thousand
+from xuewei.pipeline.inputs import PlanInputs, read_inputs
+from xuewei.pipeline.result import PlanResult, Years
+from xuewei.planning import (
+    generate_candidate_sites,
+    kindergarten_needs,
+    locate_new_schools,
+    offered_places,
+    place_gaps,
+    plan_mergers,
+    proposals_table,
+    required_places,
+    school_places,
+    staged_additions,
+)
+
+__all__ = ["plan_years", "run_plan"]
+
+_log = logging.getLogger("xuewei.pipeline")
+
+
+def plan_years(plan: Plan, population: pd.DataFrame) -> Years:
+    """Decide the run's years once: the base year and the horizon.
+
+    The base year is ``plan.base_year``, else the latest year of the population table.
+
+    Raises
+    ------
+    InputError
+        When the base year is not before the horizon, naming the population file.
+
+    Examples
+    --------
+    >>> from xuewei.config import load_plan
+    >>> from xuewei.data import CHANGSHA_DIR
+    >>> plan = load_plan(CHANGSHA_DIR / "plan.toml")
+    >>> plan_years(plan, pd.DataFrame({"year": [2020, 2024]}))
+    Years(base=2024, horizon=2035)
+    """
+    base = plan.base_year or int(population["year"].max())
+    if base >= plan.horizon:
+        raise InputError(
+            [
+                Problem(
+                    plan.inputs["population"].path.name,
+                    f"the latest population year is {base}, not before the plan horizon "
+                    f"{plan.horizon}; raise plan.horizon",
+                    column="year",
+                )
+            ]
+        )
+    return Years(base, plan.horizon)
+
+
+def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult:
+    """Run the whole pipeline for one plan.
+
+    Parameters
+    ----------
+    plan
+        A plan from :func:`xuewei.config.load_plan`.
+    residents
+        The residents forecast of an earlier run of the same plan and years
+        (``result.residents``), to re-run the planning stages — with other standards, say
+        — without forecasting again; the forecast takes no standard, so the result is the
+        same as a full run. Default: forecast now.
+
+    Returns
+    -------
+    PlanResult
+
+    Examples
+    --------
+    >>> from xuewei.config import load_plan
+    >>> from xuewei.data import CHANGSHA_DIR
+    >>> result = run_plan(load_plan(CHANGSHA_DIR / "plan.toml"))  # doctest: +SKIP
+    >>> len(result.districts), result.crs.to_epsg()  # doctest: +SKIP
+    (9, 4547)
+    """
+    standards = plan.standards
+    inputs = read_inputs(plan)
+    population = inputs.population
+    ids = inputs.districts["district_id"].astype(str).tolist()
+    years = plan_years(plan, population)
+    if residents is None:
+        residents = forecast_ensemble(
+            population,
+            ids,
+            horizon=years.horizon,
+            city_id=inputs.city_id,
+            base_year=years.base,
+            interval=plan.interval,
+            source=plan.inputs["population"].path.name,
+        )
+    else:
+        _check_residents(residents, ids, years)
+    window = residents[residents["year"].isin(list(years))]
+    required = required_places(window, standards)
+    schools = _school_places(inputs, plan, standards)
+    gaps = place_gaps(required, offered_places(schools, ids, list(years)))
+    # the estates' residents follow the forecast: placed once per year, used by every stage
+    placed = _placed_estates(inputs, plan, residents, years)
+    cohort = _cohort(population, ids, plan, standards, residents, years)
+    warnings = _warnings(residents, cohort)
+    return PlanResult(
+        plan=plan,
+        standards=standards,
+        crs=inputs.crs,
+        years=years,
+        districts=inputs.districts,
+        population=population,
+        residents=residents,
+        gaps=gaps,
+        schools=schools,
+        estates=inputs.estates,
+        catchments=_catchments(inputs, plan, standards, schools, placed),
+        cohort=cohort,
+        proposals=_proposals(inputs, plan, standards, schools, gaps, placed, years),
+        warnings=warnings,
+    )
+
+
+def _check_residents(residents: pd.DataFrame, ids: list[str], years: Years) -> None:
+    """Check that a residents forecast handed in covers every district and year of the run."""
+    have = set(
+        zip(residents["district_id"].astype(str), residents["year"].astype(int), strict=True)
+    )
+    missing = [(d, y) for d in ids for y in years if (d, y) not in have]
+    if missing:
+        d, y = missing[0]
+        raise ConfigError(
+            f"residents=: no forecast for district {d} in {y} ({len(missing)} district-years "
+            f"missing); pass the residents of a run of the same plan, {years.base}–"
+            f"{years.horizon}"
+        )
+
+
+def _warnings(*frames: pd.DataFrame | None) -> tuple[str, ...]:
+    """Collect the warnings the stages recorded on their tables (``attrs["warnings"]``)."""
+    found: list[str] = []
+    for frame in frames:
+        if frame is not None:
+            found += [str(w) for w in frame.attrs.get("warnings", ())]
+    unique = tuple(dict.fromkeys(found))
+    for text in unique:
+        _log.warning(text)
+    return unique
+
+
+def _proposals(
+    inputs: PlanInputs,
+    plan: Plan,
+    standards: Standards,
+    schools: gpd.GeoDataFrame,
+    gaps: pd.DataFrame,
+    placed: dict[int, gpd.GeoDataFrame],
+    years: Years,
+) -> gpd.GeoDataFrame | None:
+    """Propose new builds, expansions, mergers and kindergartens at the default scenario."""
+    if schools.empty:
+        return None
+    central = gaps[gaps["scenario"] == standards.default_scenario]
+    builds = staged_additions(central, standards, schools=schools)
+    if placed and len(builds):
+        sites = inputs.candidate_sites
+        if sites is None:  # no reserved land given: a grid within reach of the residents
+            sites = generate_candidate_sites(
+                inputs.districts,
+                schools=schools,
+                estates=placed[years.horizon],
+                standards=standards,
+                crs=inputs.crs,
+            )
+        builds = locate_new_schools(
+            builds, placed[years.horizon], sites, standards, schools=schools
+        )
+    mergers = plan_mergers(
+        schools,
+        standards,
+        base_year=years.base,
+        new_schools=builds if "site_id" in builds else None,
+    )
+    kindergartens = None
+    has_kindergartens = bool((schools["level"] == "kindergarten").any())
+    if inputs.estates is not None and has_kindergartens:
+        kindergartens = kindergarten_needs(
+            inputs.estates, schools[schools["level"] == "kindergarten"], standards, year=years.base
+        )
+    names = inputs.districts.set_index("district_id")
+    named = [
+        _with_names(frame, names) if frame is not None else None
+        for frame in (builds, mergers, kindergartens)
+    ]
+    return proposals_table(
+        builds=named[0], mergers=named[1], kindergartens=named[2], crs=inputs.crs
+    )
+
+
+def _with_names(frame: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """Add the district names the proposals' rationales speak of."""
+    ids = frame["district_id"].astype(str)
+    out = frame.copy()
+    out["district_name"] = ids.map(names["name"]).to_numpy()
+    if "name_en" in names:
+        out["district_name_en"] = ids.map(names["name_en"]).to_numpy()
+    return out
+
+
+def _cohort(
+    population: pd.DataFrame,
+    ids: list[str],
+    plan: Plan,
+    standards: Standards,
+    residents: pd.DataFrame,
+    years: Years,
+) -> pd.DataFrame | None:
+    """Cohort-based demand beside per-thousand demand, for districts with births and ages."""
+    rows = population[population["district_id"].astype(str).isin(ids)]
+    age_cols = [c for c in rows.columns if c.startswith("age_") and rows[c].notna().any()]
+    if not age_cols or "births" not in rows or not rows["births"].notna().any():
+        return None
+    counted = rows.loc[rows[age_cols].notna().any(axis=1), "district_id"].astype(str)
+    with_births = set(rows.loc[rows["births"].notna(), "district_id"].astype(str))
+    districts = sorted(set(counted) & with_births)
+    if not districts:
+        return None
+    cohort = forecast_school_age(
+        rows,
+        horizon=years.horizon,
+        base_year=years.base,
+        interval=plan.interval,
+        district_ids=districts,
+    )
+    window = cohort[cohort["year"] >= years.base]
+    return implied_per_thousand(
+        window, residents, scenarios=standards.scenarios, level_share=standards.level_share
+    )
+
+
+def _placed_estates(
+    inputs: PlanInputs, plan: Plan, residents: pd.DataFrame, years: Years
+) -> dict[int, gpd.GeoDataFrame]:
+    """Scale the estates to their district's forecast residents in each assessed year."""
+    if inputs.estates is None:
+        return {}
+    placed = {}
+    for year in years.assessed:
+        estates = gis.allocate_to_estates(inputs.estates, residents, year=year)
+        unallocated = estates.attrs.get("unallocated") or []
+        if unallocated:
+            raise InputError(
+                [
+                    Problem(
+                        plan.inputs["estates"].path.name,
+                        f"district {d} has residents but no estate completed by {year}; "
+                        "every district needs estates (or villages) to place its residents",
+                        column="district_id",
+                    )
+                    for d in unallocated
+                ]
+            )
+        placed[year] = estates
+    return placed
+
+
+def _catchments(
+    inputs: PlanInputs,
+    plan: Plan,
+    standards: Standards,
+    schools: gpd.GeoDataFrame,
+    placed: dict[int, gpd.GeoDataFrame],
+) -> tuple[gis.CatchmentResult, ...]:
+    """Assign the estates' residents to schools in the base year and at the horizon."""
+    if not placed or schools.empty:
+        return ()
+    # walking distances along the roads when the plan gives them, else straight lines
+    # (times the detour factor); the graph is built once for every level and year
+    network = gis.build_road_network(inputs.roads) if inputs.roads is not None else None
+    results = []
+    for year, estates in placed.items():
+        for level in plan.catchments.levels:
+            results.append(
+                gis.assign_catchments(
+                    estates,
+                    schools,
+                    level=level,  # type: ignore[arg-type]
+                    year=year,
+                    standards=standards,
+                    method=plan.catchments.method,
+                    districts=inputs.districts,
+                    detour_factor=plan.catchments.detour_factor,
+                    network=network,
+                )
+            )
+    return tuple(results)
+
+
+def _school_places(inputs: PlanInputs, plan: Plan, standards: Standards) -> gpd.GeoDataFrame:
+    """Return the schools with their places (an empty table when the plan has none)."""
+    crs = inputs.crs
+    if inputs.schools is None:
+        empty = gpd.GeoDataFrame(
+            {
+                "school_id": pd.Series(dtype=str),
+                "name": pd.Series(dtype=str),
+                "level": pd.Series(dtype=str),
+                "district_id": pd.Series(dtype=str),
+                "capacity": pd.Series(dtype=float),
+            },
+            geometry=gpd.GeoSeries([], crs=crs),
+        )
+        return gpd.GeoDataFrame(school_places(empty, standards), crs=crs)
+    source = plan.inputs["schools"].path.name
+    return gpd.GeoDataFrame(school_places(inputs.schools, standards, source=source), crs=crs)
