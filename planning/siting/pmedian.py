@@ -85,41 +85,18 @@ def solve_p_median(
             mip_rel_gap,
             method,
         )
-    # longer lists make a stronger bound: about 4 × the sites per open school
-    k_lag = min(m, max(k, math.ceil(4 * m / max(p + int(problem.fixed.sum()), 1))))
-    lag_lists = (
-        lists
-        if k_lag == k or n * k_lag > MAX_LAGRANGIAN_ENTRIES
-        else CandidateLists.build(problem.geometry, np.arange(n), k_lag)
-    )
-    if n * m <= MAX_SWAP_PAIRS:
-        best = swap_dense(problem, best, free)
-    else:
-        best = swap_lists(problem, best, free, lag_lists)
     best, ub, lb, forced_out, forced_in = _bound_and_search(
-        problem, lag_lists, p, free, best, time_limit_s, mip_rel_gap
+        problem, lists, k, p, free, best, time_limit_s, mip_rel_gap
     )
     if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
         solved0 = Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
         return _p_median_result(
             problem, best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
         )
-    # HiGHS on the radius model moves neither side when the model is large (at
-    # 20,000 × 2,000: 640,000 rows, two 120 s solves without a better answer or bound;
-    # benchmarks/siting.md): then the answer is returned with its proven gap.
-    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
-    if method == "auto" and alive_entries > MAX_HIGHS_ENTRIES:
-        gap = (ub - lb) / max(abs(ub), 1e-12)
-        solved1 = Solved(best.astype(np.float64), ub, lb, gap, "time_limit")
-        return _p_median_result(
-            problem,
-            best,
-            solved1,
-            t0,
-            "search limit reached: swap/shake search answer, Lagrangian bound; HiGHS not "
-            f"tried ({alive_entries:,} list entries at sites not ruled out, above "
-            f"{MAX_HIGHS_ENTRIES:,}); method='exact' tries it",
-        )
+    if method == "auto":
+        unsolved = _answer_without_highs(problem, lists, best, ub, lb, forced_out, t0)
+        if unsolved is not None:
+            return unsolved
     return _highs_rounds(
         problem,
         lists,
@@ -138,20 +115,34 @@ def solve_p_median(
 
 def _bound_and_search(
     problem: SitingProblem,
-    lag_lists: CandidateLists,
+    lists: CandidateLists,
+    k: int,
     p: int,
     free: BoolArray,
     best: BoolArray,
     time_limit_s: float,
     mip_rel_gap: float,
 ) -> tuple[BoolArray, float, float, BoolArray, BoolArray]:
-    """Alternate Lagrangian bound and local search, then shake; the best answer and bounds.
+    """Swap, then alternate Lagrangian bound and local search, then shake.
 
     Returns the best answer, its objective (upper bound), the best lower bound, and the
     sites fixed out and in by reduced cost.
     """
-    _, m = problem.shape
+    n, m = problem.shape
+    # longer lists (built with ``k`` nearest) make a stronger bound: about 4 × the sites
+    # per open school
+    k_lag = min(m, max(k, math.ceil(4 * m / max(p + int(problem.fixed.sum()), 1))))
+    lag_lists = (
+        lists
+        if k_lag == k or n * k_lag > MAX_LAGRANGIAN_ENTRIES
+        else CandidateLists.build(problem.geometry, np.arange(n), k_lag)
+    )
+    if n * m <= MAX_SWAP_PAIRS:
+        best = swap_dense(problem, best, free)
+    else:
+        best = swap_lists(problem, best, free, lag_lists)
     ub = problem.total_distance(best)
+
     # Alternate bound and answer: the Lagrangian's own answer, improved by local search
     # among the sites its reduced costs leave alive, is usually the optimum (a single
     # greedy + swap run can stall 2 % above it); a better upper bound in turn sharpens
@@ -193,6 +184,38 @@ def _bound_and_search(
             deadline=time.perf_counter() + time_limit_s,
         )
     return best, ub, lb, forced_out, forced_in
+
+
+def _answer_without_highs(
+    problem: SitingProblem,
+    lists: CandidateLists,
+    best: BoolArray,
+    ub: float,
+    lb: float,
+    forced_out: BoolArray,
+    t0: float,
+) -> SitingResult | None:
+    """Return the answer and its proven gap when HiGHS would not help (``None``: try it).
+
+    HiGHS on the radius model moves neither side when the model is large (at 20,000 ×
+    2,000: 640,000 rows, two 120 s solves without a better answer or bound;
+    benchmarks/siting.md): above ``MAX_HIGHS_ENTRIES`` list entries at sites not ruled
+    out, the answer is returned with its proven gap.
+    """
+    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
+    if alive_entries <= MAX_HIGHS_ENTRIES:
+        return None
+    gap = (ub - lb) / max(abs(ub), 1e-12)
+    solved1 = Solved(best.astype(np.float64), ub, lb, gap, "time_limit")
+    return _p_median_result(
+        problem,
+        best,
+        solved1,
+        t0,
+        "search limit reached: swap/shake search answer, Lagrangian bound; HiGHS not "
+        f"tried ({alive_entries:,} list entries at sites not ruled out, above "
+        f"{MAX_HIGHS_ENTRIES:,}); method='exact' tries it",
+    )
 
 
 def _highs_rounds(
