@@ -43,6 +43,20 @@ class SitingProblem:
     models on it: :meth:`p_median`, :meth:`mclp`, :meth:`capacitated`. Each returns a
     :class:`SitingResult`. The problem itself is never modified by a solve.
 
+    Attributes
+    ----------
+    geometry
+        The distances: a dense matrix or demand and site points
+        (:class:`~xuewei.planning.siting.geometry.Geometry`).
+    weights
+        Demand weight per demand point (residents or pupils).
+    demand_ids, site_ids
+        Labels of the demand points and the candidate sites.
+    fixed
+        Per site: always open (an existing school).
+    capacity
+        Places per site (NaN when not given).
+
     Examples
     --------
     Two villages of 100 and 50 pupils at 0 m and 1,000 m on a line; three candidate sites

@@ -218,6 +218,15 @@ def test_results_are_deterministic_and_inputs_untouched() -> None:
     np.testing.assert_array_equal(cost, before)
 
 
+def test_bad_cost_matrices_are_named() -> None:
+    with pytest.raises(InputError, match="cost: expected a 2-d matrix, got shape"):
+        SitingProblem.from_cost_matrix([1.0, 2.0], [1.0])
+    with pytest.raises(InputError, match="cost: distances must be ≥ 0"):
+        SitingProblem.from_cost_matrix([[-1.0]], [1.0])
+    with pytest.raises(InputError, match="weights: got 2 values for 1 demand rows"):
+        SitingProblem.from_cost_matrix([[1.0]], [1.0, 2.0])
+
+
 def test_bad_weights_are_named() -> None:
     demand = pd.DataFrame({"x": [0.0], "y": [0.0], "w": [-5]})
     sites = pd.DataFrame({"site_id": ["s"], "x": [0.0], "y": [0.0]})
