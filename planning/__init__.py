@@ -16,7 +16,6 @@ from xuewei._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
-    from xuewei.planning.candidates import generate_candidate_sites
     from xuewei.planning.demand import COMPULSORY, required_places
     from xuewei.planning.gaps import place_gaps
     from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
@@ -33,5 +32,7 @@ if TYPE_CHECKING:
         special_education_needs,
         staffing_and_funding,
     )
-    from xuewei.planning.siting import SitingProblem, SitingResult
+    from xuewei.planning.siting.candidates import generate_candidate_sites
+    from xuewei.planning.siting.problem import SitingProblem
+    from xuewei.planning.siting.result import SitingResult
     from xuewei.planning.supply import offered_places, school_places

@@ -28,10 +28,10 @@ import shapely
 
 from xuewei.data import Standards, load_standards
 from xuewei.errors import CRSError, InputError, Problem
-from xuewei.gis import SERVING_LEVELS, ensure_crs, nearest_within, pairs_within, point_xy
+from xuewei.gis import ensure_crs, nearest_within, pairs_within, point_xy
 from xuewei.planning.proposals import GENERATED_SOURCE as _GENERATED
 from xuewei.planning.proposals import PLANNED_LEVELS, standard_school
-from xuewei.vocabulary import Level
+from xuewei.vocabulary import SERVING_LEVELS, Level
 
 __all__ = ["GENERATED_SOURCE", "MAX_GRID_NODES", "generate_candidate_sites"]
 
@@ -104,8 +104,8 @@ def generate_candidate_sites(
         horizon's forecast, or raster cell centres with their residents. Without estates the
         grid covers the whole district area.
     standards
-        Standards for the service radius and the standard school size (default: the
-        packaged ones).
+        Standards for the service radius and the standard school size; ``None`` (the
+        default) means the packaged defaults, :func:`~xuewei.data.load_standards`.
     level
         Level whose service radius sets the defaults. The default, primary (500 m), has the
         smallest radius of the compulsory levels, so its grid also serves junior schools.
@@ -209,6 +209,29 @@ def generate_candidate_sites(
     reach, unserved = _reach(xy, demand_xy, weights, serving_xy, radius)
 
     n_before = len(xy)
+    xy, owner, reach, unserved, note = _capped(nodes, xy, owner, reach, unserved, max_sites)
+    out = _sites_frame(districts, std, xy, owner, reach, unserved, grid_crs)
+    out.attrs.update(
+        source=GENERATED_SOURCE,
+        spacing_m=step,
+        radius_m=radius,
+        min_distance_to_school_m=gap,
+        sites_before_cap=n_before,
+        note=note,
+    )
+    return out
+
+
+def _capped(
+    nodes: _IntArray,
+    xy: _FloatArray,
+    owner: _IntArray,
+    reach: _FloatArray,
+    unserved: _FloatArray,
+    max_sites: int | None,
+) -> tuple[_FloatArray, _IntArray, _FloatArray, _FloatArray, str]:
+    """Return the sites kept under ``max_sites`` (all when under it), and a note when capped."""
+    n_before = len(xy)
     note = ""
     if max_sites is not None and n_before > max_sites:
         chosen = _cap(nodes, owner, reach, unserved, int(max_sites))
@@ -221,11 +244,23 @@ def generate_candidate_sites(
         logger.warning(note)
         xy, owner = xy[chosen], owner[chosen]
         reach, unserved = reach[chosen], unserved[chosen]
+    return xy, owner, reach, unserved, note
 
+
+def _sites_frame(
+    districts: gpd.GeoDataFrame,
+    std: Standards,
+    xy: _FloatArray,
+    owner: _IntArray,
+    reach: _FloatArray,
+    unserved: _FloatArray,
+    grid_crs: pyproj.CRS,
+) -> gpd.GeoDataFrame:
+    """Return the sites in the columns and dtypes of :func:`xuewei.gis.read_candidate_sites`."""
     ids = districts["district_id"].astype(str).to_numpy()
     classes = max(standard_school(std, lv)[0] for lv in PLANNED_LEVELS)
     n = len(xy)
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "site_id": pd.array([f"g{k:06d}" for k in range(1, n + 1)], dtype="str"),
             "name": pd.array(["网格备选点 generated grid site"] * n, dtype="str"),
@@ -238,15 +273,6 @@ def generate_candidate_sites(
         },
         geometry=gpd.GeoSeries(shapely.points(xy), crs=grid_crs),
     )
-    out.attrs.update(
-        source=GENERATED_SOURCE,
-        spacing_m=step,
-        radius_m=radius,
-        min_distance_to_school_m=gap,
-        sites_before_cap=n_before,
-        note=note,
-    )
-    return out
 
 
 def _grid_crs(districts: gpd.GeoDataFrame, crs: Any) -> pyproj.CRS:
@@ -424,7 +450,7 @@ def _cap(
     weight = np.bincount(inverse, weights=reach, minlength=len(districts)).astype(np.float64)
     if weight.sum() <= 0:  # no estates: by the number of sites
         weight = counts.astype(np.float64)
-    quota = _quotas(counts, weight, max_sites)
+    quota = district_quotas(counts, weight, max_sites)
     # within a district: most unserved residents, then most residents, then spread out
     order = np.lexsort((_spread_key(nodes), -reach, -unserved, inverse))
     rank = np.empty(len(owner), dtype=np.int64)
@@ -452,7 +478,7 @@ def _spread_key(nodes: _IntArray) -> npt.NDArray[np.uint64]:
     return key
 
 
-def _quotas(counts: _IntArray, weight: _FloatArray, total: int) -> _IntArray:
+def district_quotas(counts: _IntArray, weight: _FloatArray, total: int) -> _IntArray:
     """Sites per district: ``total`` split by ``weight`` (largest remainder), ≤ ``counts``.
 
     Every district gets one site first when ``total`` allows; what a district cannot take

@@ -26,7 +26,7 @@ from xuewei.planning import (
     school_places,
     staged_additions,
 )
-from xuewei.planning.candidates import GENERATED_SOURCE, _quotas
+from xuewei.planning.siting.candidates import GENERATED_SOURCE, district_quotas
 
 S = load_standards()
 CRS = 4547
@@ -184,7 +184,7 @@ def test_cap_keeps_sites_reaching_unserved_residents_first(
     d = _districts(("a", box(0, 0, 4000, 1000)))
     # four nodes around each estate; e1 has more residents
     estates = _points(["e1", "e2"], [(1000, 500), (3000, 500)], residents=[300.0, 100.0])
-    with caplog.at_level(logging.WARNING, logger="xuewei.planning.candidates"):
+    with caplog.at_level(logging.WARNING, logger="xuewei.planning.siting.candidates"):
         most = generate_candidate_sites(d, estates=estates, spacing=500, max_sites=2)
     assert "8 sites" in caplog.text and "max_sites=2" in caplog.text
     assert most.attrs["sites_before_cap"] == 8 and "max_sites=2" in most.attrs["note"]
@@ -212,14 +212,14 @@ def test_cap_shares_sites_between_districts_by_residents_in_reach() -> None:
     assert sites["district_id"].tolist().count("b") == 1
 
 
-def test_quotas_hand_computed() -> None:
+def testdistrict_quotas_hand_computed() -> None:
     # one each (3), then 5 left by weight 1 : 2 over a and c (b is full): 1.67, 3.33 →
     # 1 + 3, the remainder to a
-    assert _quotas(np.array([5, 1, 10]), np.array([1.0, 1.0, 2.0]), 8).tolist() == [3, 1, 4]
+    assert district_quotas(np.array([5, 1, 10]), np.array([1.0, 1.0, 2.0]), 8).tolist() == [3, 1, 4]
     # a district with fewer sites than its share passes the rest on
-    assert _quotas(np.array([1, 10]), np.array([9.0, 1.0]), 6).tolist() == [1, 5]
+    assert district_quotas(np.array([1, 10]), np.array([9.0, 1.0]), 6).tolist() == [1, 5]
     # fewer sites than districts: no floor of one, largest shares first
-    assert _quotas(np.array([3, 3, 3]), np.array([1.0, 5.0, 2.0]), 2).tolist() == [0, 1, 1]
+    assert district_quotas(np.array([3, 3, 3]), np.array([1.0, 5.0, 2.0]), 2).tolist() == [0, 1, 1]
 
 
 def test_cap_without_estates_spreads_the_sites() -> None:

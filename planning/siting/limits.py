@@ -1,0 +1,35 @@
+"""Size limits and search budgets of siting: when to go greedy, dense, or stop searching.
+
+The exact models hold one entry per allowed (demand, site) pair; above these sizes
+``method="auto"`` answers with a heuristic (and says so) instead of running out of memory
+or time. The Lagrangian and shake budgets bound the p-median's search before HiGHS. The
+figures come from the benchmarks (``benchmarks/siting.md``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LAGRANGIAN_ITERS",
+    "LAGRANGIAN_ROUNDS",
+    "MAX_EXACT_PAIRS",
+    "MAX_HIGHS_ENTRIES",
+    "MAX_LAGRANGIAN_ENTRIES",
+    "MAX_SWAP_PAIRS",
+    "SHAKE_PATIENCE",
+]
+
+#: Above this many demand–site pairs, ``method="auto"`` uses the greedy heuristic.
+MAX_EXACT_PAIRS = 30_000_000
+#: Up to this many pairs the p-median heuristic improves its answer by swaps (dense).
+MAX_SWAP_PAIRS = 12_000_000
+#: Above this many list entries (at sites not ruled out), ``method="auto"`` does not hand a
+#: p-median that the bound and the search left open to HiGHS (it does not help in time).
+MAX_HIGHS_ENTRIES = 400_000
+#: The Lagrangian bound uses longer candidate lists up to this many (demand, site) entries.
+MAX_LAGRANGIAN_ENTRIES = 8_000_000
+#: Subgradient iterations per Lagrangian pass, and most passes (each warm-started, with the
+#: upper bound improved in between).
+LAGRANGIAN_ITERS = 300
+LAGRANGIAN_ROUNDS = 8
+#: Shakes in a row without a better answer before the search gives up.
+SHAKE_PATIENCE = 400
