@@ -16,22 +16,18 @@ from xuewei._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
+    from xuewei.planning.additions import school_counts, staged_additions
     from xuewei.planning.demand import COMPULSORY, required_places
     from xuewei.planning.gaps import place_gaps
+    from xuewei.planning.locate import locate_new_schools
     from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
-    from xuewei.planning.proposals import (
-        PROPOSAL_COLUMNS,
-        locate_new_schools,
-        proposals_table,
-        school_counts,
-        staged_additions,
-        standard_school,
-    )
+    from xuewei.planning.proposals import PROPOSAL_COLUMNS, proposals_table
     from xuewei.planning.rules import (
         kindergarten_needs,
         special_education_needs,
         staffing_and_funding,
     )
+    from xuewei.planning.school_sizes import standard_school
     from xuewei.planning.siting.candidates import generate_candidate_sites
     from xuewei.planning.siting.problem import SitingProblem
     from xuewei.planning.siting.result import SitingResult

@@ -29,8 +29,8 @@ import shapely
 from xuewei.data import Standards, load_standards
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.gis import ensure_crs, nearest_within, pairs_within, point_xy
-from xuewei.planning.proposals import GENERATED_SOURCE as _GENERATED
-from xuewei.planning.proposals import PLANNED_LEVELS, standard_school
+from xuewei.planning.school_sizes import GENERATED_SOURCE as _GENERATED
+from xuewei.planning.school_sizes import PLANNED_LEVELS, standard_school
 from xuewei.vocabulary import SERVING_LEVELS, Level
 
 __all__ = ["GENERATED_SOURCE", "MAX_GRID_NODES", "generate_candidate_sites"]

@@ -1,0 +1,255 @@
+"""How many schools to build or expand, and when: the count and staging of additions.
+
+The rule for the count (documented here once, used everywhere):
+
+1. **Expansions first.** Within a district, existing schools of the level whose site allows
+   more classes (``max_classes`` > ``classes``) add ``(max_classes − classes) × class size``
+   places, capped so the school stays within the school-size cap (2,000 pupils). Schools
+   with the most room come first (ties by ``school_id``).
+2. **Then standard new schools.** The rest of the deficit is met with new schools of the
+   largest standard size (建标102-2002: 12/18/24/30 classes) that fits under the cap — 30
+   classes: 1,350 primary places at 45, 1,500 junior at 50 — ``ceil(rest ÷ size)`` of them;
+   the last one takes the smallest standard size that still covers what is left.
+3. **Staging.** Additions are ordered (expansions, then new schools) and each is due in the
+   first year the gap exceeds the places added before it, so a district whose deficit grows
+   gets its schools one by one.
+
+Where the new schools go is :mod:`xuewei.planning.locate`'s job.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from xuewei.data import Standards
+from xuewei.planning.school_sizes import PLANNED_LEVELS, smallest_covering, standard_school
+from xuewei.vocabulary import Level
+
+__all__ = ["school_counts", "staged_additions"]
+
+
+def _expansion_room(schools: pd.DataFrame | None, standards: Standards) -> pd.DataFrame:
+    """Places each existing school can add on its site: district, level, school, room."""
+    cols = ["district_id", "level", "school_id", "room", "add_classes"]
+    if schools is None or schools.empty or "max_classes" not in schools:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "room" else object) for c in cols})
+    s = schools[schools["level"].isin(PLANNED_LEVELS)]
+    classes = pd.to_numeric(s["classes"], errors="coerce").to_numpy(np.float64)
+    max_classes = pd.to_numeric(s["max_classes"], errors="coerce").to_numpy(np.float64)
+    size = np.array([standards.class_size(lv) for lv in s["level"]], dtype=np.float64)
+    cap = np.array([standards.school_size_cap(lv) for lv in s["level"]], dtype=np.float64)
+    places = s["places"].to_numpy(np.float64)
+    add_classes = np.floor(np.minimum(max_classes - classes, (cap - places) / size))
+    add_classes = np.where(np.isfinite(add_classes), np.maximum(add_classes, 0.0), 0.0)
+    out = pd.DataFrame(
+        {
+            "district_id": s["district_id"].astype(str).to_numpy(),
+            "level": s["level"].astype(str).to_numpy(),
+            "school_id": s["school_id"].astype(str).to_numpy(),
+            "room": add_classes * size,
+            "add_classes": add_classes,
+        }
+    )
+    out = out[out["room"] > 0]
+    return out.sort_values(
+        ["district_id", "level", "room", "school_id"], ascending=[True, True, False, True]
+    ).reset_index(drop=True)
+
+
+def school_counts(
+    gaps: pd.DataFrame,
+    standards: Standards,
+    *,
+    schools: pd.DataFrame | None = None,
+    expansions: bool = True,
+) -> pd.DataFrame:
+    """Count the standard schools needed per district, year, level and scenario.
+
+    Applies the module's rule to each row of the gap table: expansions of existing schools
+    first (when ``schools`` has ``max_classes`` and ``expansions`` is true), then
+    ``ceil(rest ÷ standard size)`` new schools.
+
+    Parameters
+    ----------
+    gaps
+        ``district_id, year, level, scenario, gap`` (e.g. ``PlanResult.gaps``); rows of
+        levels other than primary and junior are left out.
+    standards
+        Class sizes, standard school sizes and caps.
+    schools
+        Output of :func:`~xuewei.planning.school_places` with ``district_id``, ``classes``
+        and ``max_classes``, for expansions.
+    expansions
+        Use expansions before new schools.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id, year, level, scenario, gap, expansion_places, new_schools,
+        new_school_classes`` (classes of the standard new school), ``new_places``,
+        ``surplus`` (places added beyond the gap, ≥ 0).
+
+    Examples
+    --------
+    A primary deficit of 3,000 places: two 30-class schools (2 × 1,350 = 2,700) and, for the
+    300 left, a 12-class one (540); with a school that can add 6 classes (270 places) first,
+    the expansion and two schools leave 30 places, so a third is still needed:
+
+    >>> from xuewei.data import load_standards
+    >>> g = pd.DataFrame({"district_id": ["a"], "year": [2030], "level": ["primary"],
+    ...                   "scenario": [85.0], "gap": [3000.0]})
+    >>> s = load_standards()
+    >>> school_counts(g, s)[["expansion_places", "new_schools", "new_places"]].to_dict("records")
+    [{'expansion_places': 0.0, 'new_schools': 3, 'new_places': 3240.0}]
+    >>> sch = pd.DataFrame({"district_id": ["a"], "level": ["primary"], "school_id": ["p1"],
+    ...                     "classes": [24], "max_classes": [30], "places": [1080.0]})
+    >>> school_counts(g, s, schools=sch)[["expansion_places", "new_schools"]].to_dict("records")
+    [{'expansion_places': 270.0, 'new_schools': 3}]
+    """
+    rows = gaps[gaps["level"].isin(PLANNED_LEVELS)]
+    room = _expansion_room(schools if expansions else None, standards)
+    room_by = room.groupby(["district_id", "level"])["room"].sum()
+    out = rows[["district_id", "year", "level", "scenario", "gap"]].copy()
+    out["district_id"] = out["district_id"].astype(str)
+    deficit = np.maximum(out["gap"].to_numpy(np.float64), 0.0)
+    keys = list(zip(out["district_id"], out["level"], strict=True))
+    avail = np.array([float(room_by.get(k, 0.0)) for k in keys])
+    expansion = np.minimum(deficit, avail)
+    rest = deficit - expansion
+    std = {lv: standard_school(standards, lv) for lv in PLANNED_LEVELS}
+    std_places = np.array([std[lv][1] for lv in out["level"]], dtype=np.float64)
+    n_new = np.ceil(np.round(rest / std_places, 9)).astype(np.int64)
+    new_places = np.zeros(len(out))
+    for i, (lv, r, n) in enumerate(zip(out["level"], rest, n_new, strict=True)):
+        if n > 0:
+            last = r - (n - 1) * std[lv][1]
+            new_places[i] = (n - 1) * std[lv][1] + smallest_covering(
+                standards, lv, last
+            ) * standards.class_size(lv)
+    out["expansion_places"] = _expansion_used(expansion, avail, room, keys)
+    out["new_schools"] = n_new
+    out["new_school_classes"] = np.array([std[lv][0] for lv in out["level"]], dtype=np.int64)
+    out["new_places"] = new_places
+    out["surplus"] = out["expansion_places"] + new_places - deficit
+    return out.reset_index(drop=True)
+
+
+def _expansion_used(
+    wanted: np.ndarray, avail: np.ndarray, room: pd.DataFrame, keys: list[tuple[str, str]]
+) -> np.ndarray:
+    """Expansion places in whole classes: schools are taken whole, largest room first."""
+    used = np.zeros(len(wanted))
+    groups = {k: g["room"].to_numpy() for k, g in room.groupby(["district_id", "level"])}
+    for i, k in enumerate(keys):
+        if wanted[i] <= 0:
+            continue
+        total = 0.0
+        for r in groups.get(k, np.zeros(0)):
+            if total >= wanted[i]:
+                break
+            total += r
+        used[i] = total
+    return used
+
+
+def staged_additions(
+    gaps: pd.DataFrame,
+    standards: Standards,
+    *,
+    schools: pd.DataFrame | None = None,
+    expansions: bool = True,
+) -> pd.DataFrame:
+    """List the expansions and new schools per district, level and scenario, with years.
+
+    Additions follow the module's rule (expansions by room, then standard new schools,
+    the last sized to what is left); addition ``k`` is due in the first year the gap exceeds
+    the places of additions ``1 … k−1``. Enough is added to meet the largest gap over the
+    years.
+
+    Parameters
+    ----------
+    gaps, standards, schools, expansions
+        As in :func:`school_counts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per addition: ``district_id, level, scenario, seq, kind`` (``expansion`` or
+        ``new_build``), ``year``, ``places``, ``classes``, ``school_id`` (the school
+        expanded; missing for new builds), ``gap`` (the gap in that year).
+
+    Examples
+    --------
+    >>> from xuewei.data import load_standards
+    >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2028, 2030], "level": "junior",
+    ...                   "scenario": 85.0, "gap": [-100.0, 900.0, 2000.0]})
+    >>> out = staged_additions(g, load_standards())
+    >>> out[["kind", "year"]].to_dict("list")
+    {'kind': ['new_build', 'new_build'], 'year': [2028, 2030]}
+    >>> out[["places", "classes"]].to_dict("list")
+    {'places': [1500.0, 600.0], 'classes': [30, 12]}
+    """
+    rows = gaps[gaps["level"].isin(PLANNED_LEVELS)].copy()
+    rows["district_id"] = rows["district_id"].astype(str)
+    room = _expansion_room(schools if expansions else None, standards)
+    records: list[dict[str, object]] = []
+    for key, g in rows.groupby(["district_id", "level", "scenario"], sort=True):
+        did, level, scenario = cast(tuple[str, Level, float], key)
+        g = g.sort_values("year")
+        years = g["year"].to_numpy()
+        gap = g["gap"].to_numpy(np.float64)
+        peak = float(gap.max())
+        if peak <= 0:
+            continue
+        added = 0.0
+        seq = 0
+        size = standards.class_size(level)
+        std_classes, std_places = standard_school(standards, level)
+        mine = room[(room["district_id"] == did) & (room["level"] == level)]
+        queue = [
+            ("expansion", float(r.room), int(r.add_classes), str(r.school_id))
+            for r in mine.itertuples(index=False)
+        ]
+        while added < peak - 1e-9:
+            if queue:
+                kind, places, classes, school = queue.pop(0)
+            else:
+                left = peak - added
+                classes = (
+                    std_classes if left > std_places else smallest_covering(standards, level, left)
+                )
+                kind, places, school = "new_build", float(classes * size), None
+            due = int(years[np.argmax(gap > added + 1e-9)])
+            seq += 1
+            records.append(
+                {
+                    "district_id": did,
+                    "level": level,
+                    "scenario": float(scenario),
+                    "seq": seq,
+                    "kind": kind,
+                    "year": due,
+                    "places": places,
+                    "classes": classes,
+                    "school_id": school,
+                    "gap": float(gap[years == due][0]),
+                }
+            )
+            added += places
+    cols = [
+        "district_id",
+        "level",
+        "scenario",
+        "seq",
+        "kind",
+        "year",
+        "places",
+        "classes",
+        "school_id",
+        "gap",
+    ]
+    out = pd.DataFrame.from_records(records, columns=cols)
+    return out.astype({"year": "int64", "classes": "int64", "places": "float64", "seq": "int64"})
