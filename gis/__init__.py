@@ -47,17 +47,10 @@ if TYPE_CHECKING:
         pairs_within,
         point_xy,
     )
-    from xuewei.gis.io import (
-        PopulationRaster,
-        read_candidate_sites,
-        read_districts,
-        read_estates,
-        read_population,
-        read_population_raster,
-        read_roads,
-        read_schools,
-        read_table,
-    )
+    from xuewei.gis.districts import read_districts
+    from xuewei.gis.estates import read_estates
+    from xuewei.gis.population import read_population
+    from xuewei.gis.population_raster import PopulationRaster, read_population_raster
     from xuewei.gis.raster import (
         AllocatedRaster,
         allocate_to_cells,
@@ -65,4 +58,8 @@ if TYPE_CHECKING:
         label_raster,
         zonal_sums,
     )
-    from xuewei.gis.validate import LEVELS, normalise_level
+    from xuewei.gis.roads import read_roads
+    from xuewei.gis.schools import read_schools
+    from xuewei.gis.sites import read_candidate_sites
+    from xuewei.gis.tables import read_table
+    from xuewei.gis.validate import normalise_level

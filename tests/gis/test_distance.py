@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xuewei.gis import build_road_network, nearest_within, pairs_within, point_xy
-from xuewei.gis.distance import _nearest_on_grid
+from xuewei.gis._grid import nearest_on_grid
 
 
 def _grid_roads(n: int = 5, step: float = 100.0) -> gpd.GeoDataFrame:
@@ -174,7 +174,7 @@ def test_nearest_on_grid_equals_nearest_within(shape, schools, radius, detour, r
         ]
     )
     sxy = np.array(schools)
-    got = _nearest_on_grid(xy, rows, cols, t, shape, sxy, radius_m=radius, detour_factor=detour)
+    got = nearest_on_grid(xy, rows, cols, t, shape, sxy, radius_m=radius, detour_factor=detour)
     want = nearest_within(xy, sxy, radius_m=radius, detour_factor=detour)
     assert got[0].tolist() == want[0].tolist()
     assert got[1].tolist() == want[1].tolist()
@@ -191,7 +191,7 @@ def test_nearest_on_grid_settles_blocks_on_a_large_grid() -> None:
     )
     sxy[1] = sxy[0]  # a duplicate school: the lower index keeps its cells
     for radius in (np.inf, 3000.0):
-        got = _nearest_on_grid(
+        got = nearest_on_grid(
             xy, rows, cols, t, (300, 400), sxy, radius_m=radius, detour_factor=1.0
         )
         want = nearest_within(xy, sxy, radius_m=radius)
