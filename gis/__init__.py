@@ -1,11 +1,17 @@
 """Geography of a plan: reading and validating inputs, CRS, Chinese datums.
 
-``from xuewei import gis`` gives the readers of every input of the data contract
-(:mod:`xuewei.gis.io`), the plan's projected CRS (:mod:`xuewei.gis.crs`) and the
-GCJ-02/BD-09 conversions (:mod:`xuewei.gis.coords`), distances straight and along roads
-(:mod:`xuewei.gis.distance`), catchment assignment and flags
-(:mod:`xuewei.gis.catchments`), raster zonal sums and dasymetric allocation
-(:mod:`xuewei.gis.raster`) and 2SFCA accessibility (:mod:`xuewei.gis.access`).
+``from xuewei import gis`` gives the readers of every input of the data contract, one
+module each (:mod:`~xuewei.gis.districts`, :mod:`~xuewei.gis.population`,
+:mod:`~xuewei.gis.schools`, :mod:`~xuewei.gis.estates`, :mod:`~xuewei.gis.sites`,
+:mod:`~xuewei.gis.roads`, :mod:`~xuewei.gis.population_raster`, and
+:mod:`~xuewei.gis.tables` for any CSV/XLSX; :mod:`xuewei.gis.io` describes what they share),
+the column checks they apply (:mod:`xuewei.gis.validate`), the plan's projected CRS
+(:mod:`xuewei.gis.crs`) and the GCJ-02/BD-09 conversions (:mod:`xuewei.gis.coords`),
+distances straight and along roads (:mod:`xuewei.gis.distance`), catchment assignment
+(:mod:`xuewei.gis.catchments`) and its result and flags (:mod:`xuewei.gis.catchment_result`),
+raster zonal sums and dasymetric allocation (:mod:`xuewei.gis.raster`) and 2SFCA
+accessibility (:mod:`xuewei.gis.access`). Modules whose names start with ``_`` are the
+parts of these, not API.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
     from xuewei.gis.access import step_weights, two_step_fca
+    from xuewei.gis.catchment_result import CatchmentResult
     from xuewei.gis.catchments import (
         CATCHMENT_LEVELS,
         SERVING_LEVELS,
-        CatchmentResult,
         assign_catchments,
         catchment_levels,
     )

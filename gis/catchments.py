@@ -40,6 +40,7 @@ that their sums are exact).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -218,13 +219,7 @@ def assign_catchments(
     (34.0, False, 400.0)
     """
     _check_arguments(level, method, estates, catchment_polygons, raster, detour_factor)
-    check_plan_crs(schools, "schools", None)
-    crs = schools.crs
-    check_plan_crs(estates, "estates", crs)
-    check_plan_crs(catchment_polygons, "catchment_polygons", crs)
-    if districts is not None and districts.crs is not None and not districts.crs.equals(crs):
-        districts = districts.to_crs(crs)
-    _check_raster_crs(raster, crs)
+    crs, districts = _plan_crs(schools, estates, catchment_polygons, districts, raster)
     radius = float(standards.service_radius_m(level) if radius_m is None else radius_m)
     walk = float(standards.walk_speed_m_per_min)
     rate = _places_per_resident(standards, level, places_per_1000)
@@ -238,60 +233,35 @@ def assign_catchments(
         e_demand, counted = estate_demand(estates, year, residents_col, estate_id_col)
     demand = raster_demand(raster) if raster is not None else e_demand
     assert demand is not None
-
-    def run(dm: Demand) -> Flow:
-        if method == "nearest":
-            return assign_nearest(
-                dm, sxy, radius_m=radius, detour_factor=detour_factor, network=network
-            )
-        if method == "polygons":
-            assert catchment_polygons is not None
-            return assign_polygons(
-                dm, sxy, school_ids, catchment_polygons, level=level, detour_factor=detour_factor
-            )
-        return assign_capacitated(
-            dm, sxy, places / rate, radius_m=radius, detour_factor=detour_factor, network=network
-        )
-
-    flow = run(demand)
-    main, main_dist, n_sch, unserved_res = per_demand(flow, len(demand.residents))
+    rule = _Rule(
+        method, level, sxy, school_ids, places, rate, catchment_polygons, radius, detour_factor
+    )
+    flow = rule(demand, network)
+    summary = per_demand(flow, len(demand.residents))
     assignments = assignments_frame(
         flow, demand, school_ids, level=level, year=year, rate=rate, walk=walk
     )
     school_out = schools_frame(
         flow, lvl_schools, school_ids, places, level=level, year=year, rate=rate, crs=crs
     )
-
-    if estates is None:
-        estates_out = gpd.GeoDataFrame(
-            {"estate_id": pd.array([], dtype="str")}, geometry=gpd.GeoSeries([], crs=crs)
-        )
-    else:
-        assert counted is not None and e_demand is not None
-        if raster is None:
-            flags = main, main_dist, n_sch, unserved_res
-        elif method == "capacitated":
-            flags = estates_from_cells(
-                e_demand, demand, raster, main, sxy, n_sch, unserved_res, detour_factor
-            )
-        else:
-            flags = per_demand(run(e_demand), len(e_demand.residents))
-        estates_out = estate_flags(
-            estates,
-            counted,
-            e_demand,
-            *flags,
-            school_ids,
-            level=level,
-            year=year,
-            radius=radius,
-            walk=walk,
-            id_col=estate_id_col,
-        )
+    estates_out = _estates_table(
+        estates,
+        counted,
+        e_demand,
+        demand,
+        raster,
+        rule,
+        summary,
+        network=network,
+        year=year,
+        walk=walk,
+        id_col=estate_id_col,
+        crs=crs,
+    )
     catchments = _map_catchments(
         method,
         demand,
-        main,
+        summary[0],
         sxy,
         school_ids,
         catchment_polygons,
@@ -316,7 +286,63 @@ def assign_catchments(
     )
 
 
-def _check_raster_crs(raster: RasterLike | None, crs: Any) -> None:
+@dataclass(frozen=True)
+class _Rule:
+    """The assignment rule with its schools and parameters: ``rule(demand, network)``."""
+
+    method: str
+    level: str
+    sxy: FloatArray
+    school_ids: npt.NDArray[Any]
+    places: FloatArray
+    rate: float
+    polygons: gpd.GeoDataFrame | None
+    radius_m: float
+    detour_factor: float
+
+    def __call__(self, dm: Demand, network: RoadNetwork | None) -> Flow:
+        if self.method == "nearest":
+            return assign_nearest(
+                dm,
+                self.sxy,
+                radius_m=self.radius_m,
+                detour_factor=self.detour_factor,
+                network=network,
+            )
+        if self.method == "polygons":
+            assert self.polygons is not None
+            return assign_polygons(
+                dm,
+                self.sxy,
+                self.school_ids,
+                self.polygons,
+                level=self.level,
+                detour_factor=self.detour_factor,
+            )
+        return assign_capacitated(
+            dm,
+            self.sxy,
+            self.places / self.rate,
+            radius_m=self.radius_m,
+            detour_factor=self.detour_factor,
+            network=network,
+        )
+
+
+def _plan_crs(
+    schools: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame | None,
+    catchment_polygons: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | None,
+    raster: RasterLike | None,
+) -> tuple[Any, gpd.GeoDataFrame | None]:
+    """Return the schools' CRS, checked against the other inputs, and the districts in it."""
+    check_plan_crs(schools, "schools", None)
+    crs = schools.crs
+    check_plan_crs(estates, "estates", crs)
+    check_plan_crs(catchment_polygons, "catchment_polygons", crs)
+    if districts is not None and districts.crs is not None and not districts.crs.equals(crs):
+        districts = districts.to_crs(crs)
     if raster is not None:
         rcrs = raster.crs
         if rcrs is None or not crs.equals(rcrs):
@@ -324,6 +350,51 @@ def _check_raster_crs(raster: RasterLike | None, crs: Any) -> None:
                 f"the population raster is in {getattr(rcrs, 'to_string', lambda: rcrs)()} "
                 f"but the schools are in {crs.to_string()}; warp the raster to the plan CRS."
             )
+    return crs, districts
+
+
+def _estates_table(
+    estates: gpd.GeoDataFrame | None,
+    counted: npt.NDArray[np.bool_] | None,
+    e_demand: Demand | None,
+    demand: Demand,
+    raster: RasterLike | None,
+    rule: _Rule,
+    summary: tuple[IntArray, FloatArray, IntArray, FloatArray],
+    *,
+    network: RoadNetwork | None,
+    year: int,
+    walk: float,
+    id_col: str,
+    crs: Any,
+) -> gpd.GeoDataFrame:
+    """Return the estates' flags: their own flows, or those of their cells under a raster."""
+    if estates is None:
+        return gpd.GeoDataFrame(
+            {"estate_id": pd.array([], dtype="str")}, geometry=gpd.GeoSeries([], crs=crs)
+        )
+    assert counted is not None and e_demand is not None
+    if raster is None:
+        flags = summary
+    elif rule.method == "capacitated":
+        main, _, n_sch, unserved_res = summary
+        flags = estates_from_cells(
+            e_demand, demand, raster, main, rule.sxy, n_sch, unserved_res, rule.detour_factor
+        )
+    else:
+        flags = per_demand(rule(e_demand, network), len(e_demand.residents))
+    return estate_flags(
+        estates,
+        counted,
+        e_demand,
+        *flags,
+        rule.school_ids,
+        level=rule.level,
+        year=year,
+        radius=rule.radius_m,
+        walk=walk,
+        id_col=id_col,
+    )
 
 
 def _map_catchments(
