@@ -7,11 +7,11 @@ module each (:mod:`~xuewei.gis.districts`, :mod:`~xuewei.gis.population`,
 :mod:`~xuewei.gis.tables` for any CSV/XLSX; :mod:`xuewei.gis.io` describes what they share),
 the column checks they apply (:mod:`xuewei.gis.validate`), the plan's projected CRS
 (:mod:`xuewei.gis.crs`) and the GCJ-02/BD-09 conversions (:mod:`xuewei.gis.coords`),
-distances straight and along roads (:mod:`xuewei.gis.distance`), catchment assignment
-(:mod:`xuewei.gis.catchments`) and its result and flags (:mod:`xuewei.gis.catchment_result`),
-raster zonal sums and dasymetric allocation (:mod:`xuewei.gis.raster`) and 2SFCA
-accessibility (:mod:`xuewei.gis.access`). Modules whose names start with ``_`` are the
-parts of these, not API.
+distances straight (:mod:`xuewei.gis.distance`) and along roads
+(:mod:`xuewei.gis.network`), catchment assignment (:mod:`xuewei.gis.catchments`) and its
+result and flags (:mod:`xuewei.gis.catchment_result`), raster zonal sums and dasymetric
+allocation (:mod:`xuewei.gis.raster`) and 2SFCA accessibility (:mod:`xuewei.gis.access`).
+Modules whose names start with ``_`` are the parts of these, not API.
 """
 
 from __future__ import annotations
@@ -44,17 +44,10 @@ if TYPE_CHECKING:
         wgs84_to_gcj02,
     )
     from xuewei.gis.crs import MAP_CRS, ensure_crs, gauss_kruger_zone, parse_crs, plan_crs
-    from xuewei.gis.distance import (
-        Pairs,
-        RoadNetwork,
-        build_road_network,
-        nearest_within,
-        pairs_frame,
-        pairs_within,
-        point_xy,
-    )
+    from xuewei.gis.distance import Pairs, nearest_within, pairs_frame, pairs_within, point_xy
     from xuewei.gis.districts import read_districts
     from xuewei.gis.estates import read_estates
+    from xuewei.gis.network import RoadNetwork, build_road_network
     from xuewei.gis.population import read_population
     from xuewei.gis.population_raster import PopulationRaster, read_population_raster
     from xuewei.gis.raster import (

@@ -17,7 +17,8 @@ from scipy.optimize import linprog
 from xuewei.errors import InfeasibleError
 
 from ._catchment_inputs import Demand, FloatArray, Flow
-from .distance import RoadNetwork, pairs_within
+from .distance import pairs_within
+from .network import RoadNetwork
 
 __all__ = ["CRUMB_RESIDENTS", "QUANTUM", "assign_capacitated"]
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ._catchment_inputs import Demand, FloatArray, Flow
 from ._grid import nearest_on_grid
-from .distance import RoadNetwork, nearest_within
+from .distance import nearest_within
+from .network import RoadNetwork
 
 __all__ = ["assign_nearest"]
 

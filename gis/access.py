@@ -22,7 +22,8 @@ import pandas as pd
 
 from xuewei.errors import ConfigError
 
-from .distance import Pairs, RoadNetwork, pairs_within, point_xy
+from .distance import Pairs, pairs_within, point_xy
+from .network import RoadNetwork
 
 __all__ = ["step_weights", "two_step_fca"]
 

@@ -86,7 +86,8 @@ from .catchment_result import (
     per_demand,
     schools_frame,
 )
-from .distance import RoadNetwork, point_xy
+from .distance import point_xy
+from .network import RoadNetwork
 
 if TYPE_CHECKING:
     from xuewei.data import Standards
