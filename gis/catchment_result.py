@@ -34,7 +34,7 @@ OVER_TOL = 1e-6  # places: LP tolerance when flagging over capacity
 
 @dataclass(frozen=True)
 class CatchmentResult:
-    """Result of :func:`assign_catchments` for one level and year.
+    """Result of :func:`~xuewei.gis.assign_catchments` for one level and year.
 
     Attributes
     ----------
