@@ -71,7 +71,7 @@ def read_estates(
 ) -> gpd.GeoDataFrame:
     r"""Read housing estates (小区) as points or polygons.
 
-    Parameters are those of :func:`read_schools`. Each estate needs ``residents`` or
+    Parameters are those of :func:`~xuewei.gis.read_schools`. Each estate needs ``residents`` or
     ``dwellings`` (or both).
 
     Returns
@@ -85,7 +85,7 @@ def read_estates(
     Raises
     ------
     InputError
-        Listing every problem (as :func:`read_schools`; also an estate with neither
+        Listing every problem (as :func:`~xuewei.gis.read_schools`; also an estate with neither
         residents nor dwellings).
     CRSError
         When a vector file has no CRS, or GCJ-02/BD-09 is declared for a projected file.

@@ -44,7 +44,7 @@ def read_candidate_sites(
 ) -> gpd.GeoDataFrame:
     r"""Read candidate school sites (教育用地) as points or polygons.
 
-    Parameters are those of :func:`read_schools`.
+    Parameters are those of :func:`~xuewei.gis.read_schools`.
 
     Returns
     -------
@@ -55,7 +55,7 @@ def read_candidate_sites(
     Raises
     ------
     InputError
-        Listing every problem (as :func:`read_schools`).
+        Listing every problem (as :func:`~xuewei.gis.read_schools`).
     CRSError
         When a vector file has no CRS, or GCJ-02/BD-09 is declared for a projected file.
 
