@@ -1,11 +1,17 @@
 """Geography of a plan: reading and validating inputs, CRS, Chinese datums.
 
-``from xuewei import gis`` gives the readers of every input of the data contract
-(:mod:`xuewei.gis.io`), the plan's projected CRS (:mod:`xuewei.gis.crs`) and the
-GCJ-02/BD-09 conversions (:mod:`xuewei.gis.coords`), distances straight and along roads
-(:mod:`xuewei.gis.distance`), catchment assignment and flags
-(:mod:`xuewei.gis.catchments`), raster zonal sums and dasymetric allocation
-(:mod:`xuewei.gis.raster`) and 2SFCA accessibility (:mod:`xuewei.gis.access`).
+``from xuewei import gis`` gives the readers of every input of the data contract, one
+module each (:mod:`~xuewei.gis.districts`, :mod:`~xuewei.gis.population`,
+:mod:`~xuewei.gis.schools`, :mod:`~xuewei.gis.estates`, :mod:`~xuewei.gis.sites`,
+:mod:`~xuewei.gis.roads`, :mod:`~xuewei.gis.population_raster`, and
+:mod:`~xuewei.gis.tables` for any CSV/XLSX; :mod:`xuewei.gis.io` describes what they share),
+the column checks they apply (:mod:`xuewei.gis.validate`), the plan's projected CRS
+(:mod:`xuewei.gis.crs`) and the GCJ-02/BD-09 conversions (:mod:`xuewei.gis.coords`),
+distances straight (:mod:`xuewei.gis.distance`) and along roads
+(:mod:`xuewei.gis.network`), catchment assignment (:mod:`xuewei.gis.catchments`) and its
+result and flags (:mod:`xuewei.gis.catchment_result`), raster zonal sums and dasymetric
+allocation (:mod:`xuewei.gis.raster`) and 2SFCA accessibility (:mod:`xuewei.gis.access`).
+Modules whose names start with ``_`` are the parts of these, not API.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
     from xuewei.gis.access import step_weights, two_step_fca
+    from xuewei.gis.catchment_result import CatchmentResult
     from xuewei.gis.catchments import (
         CATCHMENT_LEVELS,
         SERVING_LEVELS,
-        CatchmentResult,
         assign_catchments,
         catchment_levels,
     )
@@ -38,26 +44,12 @@ if TYPE_CHECKING:
         wgs84_to_gcj02,
     )
     from xuewei.gis.crs import MAP_CRS, ensure_crs, gauss_kruger_zone, parse_crs, plan_crs
-    from xuewei.gis.distance import (
-        Pairs,
-        RoadNetwork,
-        build_road_network,
-        nearest_within,
-        pairs_frame,
-        pairs_within,
-        point_xy,
-    )
-    from xuewei.gis.io import (
-        PopulationRaster,
-        read_candidate_sites,
-        read_districts,
-        read_estates,
-        read_population,
-        read_population_raster,
-        read_roads,
-        read_schools,
-        read_table,
-    )
+    from xuewei.gis.distance import Pairs, nearest_within, pairs_frame, pairs_within, point_xy
+    from xuewei.gis.districts import read_districts
+    from xuewei.gis.estates import read_estates
+    from xuewei.gis.network import RoadNetwork, build_road_network
+    from xuewei.gis.population import read_population
+    from xuewei.gis.population_raster import PopulationRaster, read_population_raster
     from xuewei.gis.raster import (
         AllocatedRaster,
         allocate_to_cells,
@@ -65,4 +57,8 @@ if TYPE_CHECKING:
         label_raster,
         zonal_sums,
     )
-    from xuewei.gis.validate import LEVELS, normalise_level
+    from xuewei.gis.roads import read_roads
+    from xuewei.gis.schools import read_schools
+    from xuewei.gis.sites import read_candidate_sites
+    from xuewei.gis.tables import read_table
+    from xuewei.gis.validate import normalise_level

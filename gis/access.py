@@ -20,7 +20,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .distance import Pairs, RoadNetwork, pairs_within, point_xy
+from xuewei.errors import ConfigError
+
+from .distance import Pairs, pairs_within, point_xy
+from .network import RoadNetwork
 
 __all__ = ["step_weights", "two_step_fca"]
 
@@ -143,7 +146,7 @@ def _checked_pairs(pairs: Pairs, n_demand: int, n_supply: int, radius_m: float) 
         ("dest", pairs.dest, n_supply, "supply"),
     ):
         if pos.size and (pos.min() < 0 or pos.max() >= n):
-            raise ValueError(
+            raise ConfigError(
                 f"pairs.{name} holds positions {pos.min()}…{pos.max()} but {what} has {n} "
                 f"rows; measure the pairs from the points of demand to those of supply: "
                 "pairs_within(point_xy(demand), point_xy(supply), radius_m=…)."

@@ -13,10 +13,11 @@ All functions are vectorised over NumPy arrays and accept scalars.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import numpy.typing as npt
+
+from xuewei.errors import ConfigError
+from xuewei.vocabulary import COORDINATE_SYSTEMS, CoordinateSystem
 
 __all__ = [
     "COORDINATE_SYSTEMS",
@@ -30,9 +31,6 @@ __all__ = [
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
-
-CoordinateSystem = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
-COORDINATE_SYSTEMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, used by GCJ-02
 _EE = 0.00669342162296594323  # Krasovsky first eccentricity squared
@@ -208,4 +206,7 @@ def to_wgs84(
         return gcj02_to_wgs84(lon, lat)
     if coords == "bd09":
         return bd09_to_wgs84(lon, lat)
-    raise ValueError(f"unknown coordinate system {coords!r}; expected one of {COORDINATE_SYSTEMS}")
+    raise ConfigError(
+        f"unknown coordinate system coords={coords!r}; expected one of "
+        f"{', '.join(COORDINATE_SYSTEMS)}."
+    )

@@ -1,39 +1,38 @@
-"""Distances between residents and schools: straight-line and along the road network.
+"""Distances between residents and schools: straight-line, or along a road network.
 
-This module owns every distance xuewei measures. Straight-line distances are taken in the
-plan's projected CRS (metres) and may be multiplied by a *detour factor* (≈ 1.2–1.4 in
-grid cities) to approximate walking distance. Road-network distances come from a
-:class:`RoadNetwork` built once from a roads layer (:func:`build_road_network`): a sparse
-graph of the road segments whose shortest paths are computed with
-:func:`scipy.sparse.csgraph.dijkstra`, limited to the service radius, so a city-scale query
-never builds a dense all-pairs matrix.
+This module owns every distance xuewei measures between points. Straight-line distances
+are taken in the plan's projected CRS (metres) and may be multiplied by a *detour factor*
+(≈ 1.2–1.4 in grid cities) to approximate walking distance; given a
+:class:`~xuewei.gis.RoadNetwork` (built in :mod:`xuewei.gis.network`), the same functions
+measure along the roads instead.
 
 Many-to-many queries (:func:`pairs_within`) return only the pairs within a radius, as
 three aligned arrays or a tidy frame, so that 1.2 million raster cells × 1,500 schools stay
-sparse. Points off the network are snapped to their nearest graph node; the straight-line
-snapping distance is added at both ends.
+sparse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from xuewei.errors import InputError, Problem
+from xuewei.errors import ConfigError
+
+if TYPE_CHECKING:
+    from .network import RoadNetwork
 
 __all__ = [
+    "Cost",
+    "FloatArray",
+    "IntArray",
     "Pairs",
-    "RoadNetwork",
-    "build_road_network",
     "nearest_within",
     "pairs_frame",
     "pairs_within",
@@ -43,8 +42,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Cost = Literal["distance", "time"]
-
-_CHUNK = 64  # sources per Dijkstra call: 64 × 200k nodes × 8 B ≈ 100 MB at most
 
 
 def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> FloatArray:
@@ -103,6 +100,11 @@ class Pairs:
     def __len__(self) -> int:
         return int(self.origin.size)
 
+    @classmethod
+    def empty(cls) -> Pairs:
+        """Return no pairs."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+
 
 def pairs_within(
     origins: FloatArray,
@@ -148,7 +150,7 @@ def pairs_within(
     if network is not None:
         return network.pairs_within(origins, dests, radius=radius_m, cost=cost)
     if len(origins) == 0 or len(dests) == 0:
-        return _empty_pairs()
+        return Pairs.empty()
     straight = radius_m / detour_factor
     found = _pairs_bucketed(origins, dests, radius_m=radius_m, detour_factor=detour_factor)
     if found is not None:
@@ -208,7 +210,7 @@ def _pairs_bucketed(
     n_cand = np.maximum(last - first, 0)
     total = int(n_cand.sum())
     if total == 0:
-        return _empty_pairs()
+        return Pairs.empty()
     # flat candidate list: for range k, positions first[k] … last[k] - 1 of the sorted side
     ends = np.cumsum(n_cand)
     pos = np.arange(total, dtype=np.int64) + np.repeat(first - (ends - n_cand), n_cand)
@@ -295,96 +297,6 @@ def nearest_within(
     return out_idx, d
 
 
-def _nearest_on_grid(
-    xy: FloatArray,
-    rows: IntArray,
-    cols: IntArray,
-    transform: Any,
-    shape: tuple[int, int],
-    dests: FloatArray,
-    *,
-    radius_m: float,
-    detour_factor: float,
-) -> tuple[IntArray, FloatArray]:
-    """:func:`nearest_within` for raster cell centres ``xy`` (at ``rows``, ``cols``), faster.
-
-    Same result, bit for bit. A Voronoi cell is convex, and so is the set of points whose
-    nearest destination is ``s`` by a margin (``|p − s'|² − |p − s|²`` is affine in ``p``),
-    so when the four corners of a block of cells all have the same nearest destination with
-    that margin, every cell centre in the block has it too. Blocks of 16 × 16 cells are
-    tested at their corners (one KD query per corner, shared by four blocks); failed blocks
-    are halved down to 2 × 2; only the cells of failed 2 × 2 blocks are queried one by one.
-    At 1.1 M cells and 1,352 schools this queries about a fifth of the points a plain KD
-    query would, which is where all of :func:`nearest_within`'s time goes.
-    """
-    n = len(xy)
-    m = len(dests)
-    if n == 0 or m == 0:
-        return nearest_within(xy, dests, radius_m=radius_m, detour_factor=detour_factor)
-    tree = cKDTree(dests)
-    nr, nc = int(shape[0]), int(shape[1])
-    k = 2 if m > 1 else 1
-    label: IntArray | None = None  # per block at the current size: its destination, or -1
-    corner: IntArray | None = None  # per block corner: its sure destination, -1, or -2 unknown
-    size = 16
-    while size >= 2:
-        tr, tc = -(-nr // size), -(-nc // size)
-        known = np.full((tr + 1, tc + 1), -2, dtype=np.int64)
-        if label is None or corner is None:
-            active = np.ones((tr, tc), dtype=bool)
-        else:  # a block's four children inherit a settled parent; the others are tested
-            label = np.repeat(np.repeat(label, 2, axis=0), 2, axis=1)[:tr, :tc]
-            active = label < 0
-            # corner i of the parent is corner 2i of the children (same clamped edge, as
-            # min(i·2s, n) = min(2i·s, n)): its answer is reused, not asked again
-            sub = known[::2, ::2]
-            sub[...] = corner[: sub.shape[0], : sub.shape[1]]
-        # block corners on the cell-edge lattice (cell centres lie strictly inside)
-        need = np.zeros((tr + 1, tc + 1), dtype=bool)
-        need[:-1, :-1] |= active
-        need[:-1, 1:] |= active
-        need[1:, :-1] |= active
-        need[1:, 1:] |= active
-        need &= known == -2
-        er, ec = np.nonzero(need)
-        er_m = np.minimum(er * size, nr).astype(np.float64)
-        ec_m = np.minimum(ec * size, nc).astype(np.float64)
-        px = transform.c + ec_m * transform.a + er_m * transform.b
-        py = transform.f + ec_m * transform.d + er_m * transform.e
-        dd, ii = tree.query(np.column_stack([px, py]), k=k)
-        dd = np.asarray(dd, dtype=np.float64).reshape(-1, k)
-        ii = np.asarray(ii, dtype=np.int64).reshape(-1, k)
-        d1 = dd[:, 0]
-        d2 = dd[:, 1] if k == 2 else np.full(len(d1), np.inf)
-        # the margin dwarfs rounding in coordinates up to 1e8 m and in the KD distances
-        sure = d2 * d2 - d1 * d1 > 1e-6 * (d1 * d1 + d2 * d2) + 1e-6
-        corner = known
-        corner[er, ec] = np.where(sure, ii[:, 0], -1)
-        a, b, c, d = corner[:-1, :-1], corner[:-1, 1:], corner[1:, :-1], corner[1:, 1:]
-        settled = active & (a >= 0) & (a == b) & (a == c) & (a == d)
-        if label is None:
-            label = np.where(settled, a, -1)
-        else:
-            label = np.where(settled, a, label)
-        size //= 2
-    assert label is not None
-    best = label[rows // 2, cols // 2]
-    rest = np.flatnonzero(best < 0)
-    idx = best.copy()
-    dist = np.full(n, np.inf)
-    if rest.size:
-        idx[rest], dist[rest] = nearest_within(
-            xy[rest], dests, radius_m=radius_m, detour_factor=detour_factor
-        )
-    got = np.flatnonzero(best >= 0)
-    s = best[got]
-    dd_ = np.hypot(xy[got, 0] - dests[s, 0], xy[got, 1] - dests[s, 1]) * detour_factor
-    over = dd_ > radius_m
-    idx[got[over]] = -1
-    dist[got] = np.where(over, np.inf, dd_)
-    return idx, dist
-
-
 def pairs_frame(
     pairs: Pairs, origin_ids: npt.ArrayLike, dest_ids: npt.ArrayLike, *, names: tuple[str, str]
 ) -> pd.DataFrame:
@@ -406,271 +318,7 @@ def pairs_frame(
 
 def _check_factor(detour_factor: float) -> None:
     if not detour_factor >= 1.0 or not np.isfinite(detour_factor):
-        raise ValueError(
+        raise ConfigError(
             f"detour_factor={detour_factor!r}; expected a finite number ≥ 1 (1.0 for "
             "straight lines, 1.2–1.4 to approximate walking routes)."
         )
-
-
-def _empty_pairs() -> Pairs:
-    return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-
-
-# ----------------------------------------------------------------------------- network
-
-
-@dataclass(frozen=True, eq=False)
-class RoadNetwork:
-    """A road graph for shortest paths, built once by :func:`build_road_network`.
-
-    Attributes
-    ----------
-    nodes
-        ``(n, 2)`` x/y of the graph nodes (segment ends), plan CRS.
-    length
-        Sparse ``n × n`` matrix of segment lengths in metres (both directions: walkers
-        ignore one-way rules).
-    time
-        Sparse ``n × n`` matrix of travel times in minutes at each road's ``speed_kmh``,
-        one-way roads in their direction only.
-    crs
-        The CRS of ``nodes``.
-    """
-
-    nodes: FloatArray
-    length: csr_matrix
-    time: csr_matrix
-    crs: Any
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes."""
-        return int(self.nodes.shape[0])
-
-    def _graph(self, cost: Cost) -> csr_matrix:
-        return self.length if cost == "distance" else self.time
-
-    def snap(self, xy: FloatArray) -> tuple[IntArray, FloatArray]:
-        """Return the nearest node of each point and the straight distance to it (m)."""
-        if self.n_nodes == 0:
-            raise InputError([Problem("roads", "the road network has no segments.")])
-        d, i = cKDTree(self.nodes).query(xy, k=1)
-        return np.asarray(i, dtype=np.int64), np.asarray(d, dtype=np.float64)
-
-    def _access(self, d_m: FloatArray, cost: Cost, walk_m_per_min: float) -> FloatArray:
-        return d_m if cost == "distance" else d_m / walk_m_per_min
-
-    def pairs_within(
-        self,
-        origins: FloatArray,
-        dests: FloatArray,
-        *,
-        radius: float,
-        cost: Cost = "distance",
-        walk_m_per_min: float = 60.0,
-    ) -> Pairs:
-        """All origin–destination pairs within ``radius`` along the network.
-
-        The distance is snap(origin) + path + snap(destination); snapping legs are walked
-        at ``walk_m_per_min`` when ``cost="time"``. One Dijkstra per destination node
-        (chunks of 64), limited to ``radius``; the graph is treated as undirected for
-        distance.
-        """
-        if len(origins) == 0 or len(dests) == 0:
-            return _empty_pairs()
-        o_node, o_snap = self.snap(origins)
-        d_node, d_snap = self.snap(dests)
-        o_snap = self._access(o_snap, cost, walk_m_per_min)
-        d_snap = self._access(d_snap, cost, walk_m_per_min)
-        uniq, inv = np.unique(d_node, return_inverse=True)
-        # origins grouped by node, so each Dijkstra row is read once
-        order = np.argsort(o_node, kind="stable")
-        starts = np.searchsorted(o_node[order], np.arange(self.n_nodes + 1))
-        graph = self._graph(cost)
-        directed = cost == "time"
-        oi: list[IntArray] = []
-        dj: list[IntArray] = []
-        dd: list[FloatArray] = []
-        # from destinations outward: transpose for directed time (the way to school)
-        g = graph.T.tocsr() if directed else graph
-        for lo in range(0, uniq.size, _CHUNK):
-            chunk = uniq[lo : lo + _CHUNK]
-            dist = dijkstra(g, directed=directed, indices=chunk, limit=radius)
-            rows, nodes = np.nonzero(np.isfinite(dist))
-            path = dist[rows, nodes]
-            for r in range(chunk.size):
-                sel = rows == r
-                nd, pd_ = nodes[sel], path[sel]
-                counts = starts[nd + 1] - starts[nd]
-                has = counts > 0
-                nd, pd_, counts = nd[has], pd_[has], counts[has]
-                if nd.size == 0:
-                    continue
-                o_idx = np.concatenate([order[starts[a] : starts[a + 1]] for a in nd])
-                base = np.repeat(pd_, counts)
-                for j in np.flatnonzero(inv == lo + r):
-                    total = base + o_snap[o_idx] + d_snap[j]
-                    ok = total <= radius
-                    oi.append(o_idx[ok])
-                    dj.append(np.full(int(ok.sum()), j, dtype=np.int64))
-                    dd.append(total[ok])
-        if not oi:
-            return _empty_pairs()
-        oi_all = np.concatenate(oi)
-        dj_all = np.concatenate(dj)
-        dd_all = np.concatenate(dd)
-        s = np.lexsort((dj_all, oi_all))
-        return Pairs(oi_all[s], dj_all[s], dd_all[s])
-
-    def nearest(
-        self,
-        origins: FloatArray,
-        dests: FloatArray,
-        *,
-        radius: float = np.inf,
-        cost: Cost = "distance",
-        walk_m_per_min: float = 60.0,
-    ) -> tuple[IntArray, FloatArray]:
-        """Nearest destination of each origin along the network, within ``radius``.
-
-        One multi-source Dijkstra (``min_only=True``) labels every node with its nearest
-        destination node. The destination's snapping leg is added to the path (a virtual
-        edge), so a school far from the road counts as farther.
-        """
-        n = len(origins)
-        if n == 0 or len(dests) == 0:
-            return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
-        o_node, o_snap = self.snap(origins)
-        d_node, d_snap = self.snap(dests)
-        o_snap = self._access(o_snap, cost, walk_m_per_min)
-        d_snap = self._access(d_snap, cost, walk_m_per_min)
-        # a virtual source node per destination, joined to its node by the snapping leg
-        m = len(dests)
-        nn = self.n_nodes
-        graph = self._graph(cost)
-        directed = cost == "time"
-        g = graph.T.tocsr() if directed else graph
-        g = g.tocoo()
-        rows = np.concatenate([g.row, nn + np.arange(m)])
-        cols = np.concatenate([g.col, d_node])
-        vals = np.concatenate([g.data, np.maximum(d_snap, 1e-9)])
-        big = csr_matrix((vals, (rows, cols)), shape=(nn + m, nn + m))
-        dist, _pred, src = dijkstra(
-            big,
-            directed=True,
-            indices=nn + np.arange(m),
-            min_only=True,
-            return_predecessors=True,
-            limit=radius,
-        )
-        total = dist[o_node] + o_snap
-        idx = np.where(np.isfinite(total) & (total <= radius), src[o_node] - nn, -1)
-        total = np.where(idx >= 0, total, np.inf)
-        return idx.astype(np.int64), total
-
-
-def build_road_network(
-    roads: gpd.GeoDataFrame,
-    *,
-    speed_col: str = "speed_kmh",
-    oneway_col: str = "oneway",
-    default_speed_kmh: float = 30.0,
-    tolerance_m: float = 0.5,
-) -> RoadNetwork:
-    """Build the road graph once from a roads layer.
-
-    Every line is split at its vertices into segments; segment ends closer than
-    ``tolerance_m`` become one node, so lines that share an end point (or a vertex) are
-    connected. Lines that merely cross without a shared vertex are not (as in OSM, where
-    bridges cross without a junction).
-
-    Parameters
-    ----------
-    roads
-        Lines (or multi-lines) in a projected CRS (metres), e.g. from
-        :func:`xuewei.gis.read_roads`.
-    speed_col
-        Optional column of speeds in km/h, for ``cost="time"``; missing → the default.
-    oneway_col
-        Optional boolean column; one-way roads run in their digitised direction for
-        ``cost="time"`` only (pupils walk both ways).
-    default_speed_kmh
-        Speed of roads without a speed.
-    tolerance_m
-        Snapping tolerance for joining segment ends.
-
-    Returns
-    -------
-    RoadNetwork
-
-    Examples
-    --------
-    Two roads meeting at (100, 0):
-
-    >>> import shapely
-    >>> roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (100, 0)]),
-    ...                                   shapely.LineString([(100, 0), (100, 50)])],
-    ...                          crs=4547)
-    >>> net = build_road_network(roads)
-    >>> net.n_nodes, int(net.length.nnz)
-    (3, 4)
-    """
-    if roads.crs is not None and not roads.crs.is_projected:
-        raise InputError(
-            [
-                Problem(
-                    "roads",
-                    f"CRS {roads.crs.to_string()} is geographic; reproject the roads to the "
-                    "plan CRS (metres) first.",
-                )
-            ]
-        )
-    geoms = np.asarray(roads.geometry.array)
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    coords, line_of = shapely.get_coordinates(parts, return_index=True)
-    if coords.shape[0] == 0:
-        return RoadNetwork(np.zeros((0, 2)), csr_matrix((0, 0)), csr_matrix((0, 0)), roads.crs)
-    same_line = line_of[1:] == line_of[:-1]
-    a = np.flatnonzero(same_line)
-    b = a + 1
-    key = np.round(coords / tolerance_m).astype(np.int64)
-    uniq, node_of = np.unique(key, axis=0, return_inverse=True)
-    node_of = node_of.ravel()
-    # node coordinates: the first coordinate seen for each key
-    first = np.zeros(uniq.shape[0], dtype=np.int64)
-    first[node_of[::-1]] = np.arange(coords.shape[0])[::-1]
-    nodes = coords[first].astype(np.float64)
-    u, v = node_of[a], node_of[b]
-    seg_len = np.hypot(*(coords[b] - coords[a]).T)
-    keep = u != v
-    u, v, seg_len = u[keep], v[keep], seg_len[keep]
-    feature = part_of[line_of[a[keep]]]
-    n = nodes.shape[0]
-    if speed_col in roads.columns:
-        speed = pd.to_numeric(roads[speed_col], errors="coerce").to_numpy(np.float64)
-        speed = np.where(np.isfinite(speed) & (speed > 0), speed, default_speed_kmh)
-    else:
-        speed = np.full(len(roads), default_speed_kmh)
-    if oneway_col in roads.columns:
-        oneway = roads[oneway_col].fillna(False).to_numpy(dtype=bool)
-    else:
-        oneway = np.zeros(len(roads), dtype=bool)
-    minutes = seg_len / (speed[feature] * 1000.0 / 60.0)
-    length = _min_csr(np.concatenate([u, v]), np.concatenate([v, u]), np.tile(seg_len, 2), n)
-    two = ~oneway[feature]
-    time = _min_csr(
-        np.concatenate([u, v[two]]),
-        np.concatenate([v, u[two]]),
-        np.concatenate([minutes, minutes[two]]),
-        n,
-    )
-    return RoadNetwork(nodes, length, time, roads.crs)
-
-
-def _min_csr(r: IntArray, c: IntArray, w: FloatArray, n: int) -> csr_matrix:
-    """Sparse matrix keeping the shortest of parallel edges (csr would sum them)."""
-    order = np.lexsort((w, c, r))
-    r, c, w = r[order], c[order], w[order]
-    first = np.ones(r.size, dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return csr_matrix((w[first], (r[first], c[first])), shape=(n, n))

@@ -44,10 +44,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
+from xuewei.vocabulary import LEVEL_NAMES, LEVELS
+
+from ._words import ALIASES, BASIS_WORDS, BOOL_WORDS, LEVEL_REFUSED, LEVEL_WORDS
 
 __all__ = [
     "BASES",
-    "LEVELS",
     "MISSING_TOKENS",
     "Field",
     "FieldKind",
@@ -67,135 +69,8 @@ FieldKind = Literal["id", "text", "year", "count", "people", "number", "bool", "
 
 MISSING_TOKENS: frozenset[str] = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
 
-#: The school levels xuewei plans for, with their Chinese names.
-LEVELS: dict[str, str] = {
-    "primary": "小学",
-    "junior": "初中",
-    "nine_year": "九年一贯制",
-    "kindergarten": "幼儿园",
-}
-
 #: The bases of a population figure: a census count or an (annual) estimate.
 BASES: tuple[str, ...] = ("census", "estimate")
-
-_LEVEL_WORDS: dict[str, str] = {
-    # English, after lower-casing and turning "_", "-" and runs of spaces into one space
-    "primary": "primary",
-    "primary school": "primary",
-    "elementary": "primary",
-    "elementary school": "primary",
-    "junior": "junior",
-    "junior high": "junior",
-    "junior high school": "junior",
-    "junior middle": "junior",
-    "junior middle school": "junior",
-    "junior secondary": "junior",
-    "junior secondary school": "junior",
-    "lower secondary": "junior",
-    "nine year": "nine_year",
-    "nine year school": "nine_year",
-    "9 year": "nine_year",
-    "9 year school": "nine_year",
-    "nineyear": "nine_year",
-    "kindergarten": "kindergarten",
-    "kg": "kindergarten",
-    # Chinese, with all whitespace removed
-    "小学": "primary",
-    "完全小学": "primary",
-    "中心小学": "primary",
-    "完小": "primary",
-    "小学部": "primary",
-    "初中": "junior",
-    "初级中学": "junior",
-    "初中部": "junior",
-    "九年一贯制": "nine_year",
-    "九年一贯制学校": "nine_year",
-    "九年一贯": "nine_year",
-    "九年制": "nine_year",
-    "九年制学校": "nine_year",
-    "幼儿园": "kindergarten",
-    "幼稚园": "kindergarten",
-}
-
-# Values that look like a level but are deliberately not accepted, with the reason.
-_LEVEL_REFUSED: dict[str, str] = {
-    "中学": "中学 may be a junior (初中), a senior (高中) or a complete (完全中学) secondary "
-    "school; write 初中 or junior for the junior section",
-    "完全中学": "a 完全中学 has junior and senior sections; give its junior section as a "
-    "school of level 初中 with the junior capacity only",
-    "middle school": "'middle school' is ambiguous (中学); write junior (初中) for the junior "
-    "section",
-    "middle": "'middle' is ambiguous (中学); write junior (初中) for the junior section",
-    "secondary": "'secondary' is ambiguous; write junior (初中) for the junior section",
-    "高中": "senior secondary schools (高中) are outside the compulsory-education plan",
-    "高级中学": "senior secondary schools (高级中学) are outside the compulsory-education plan",
-    "senior": "senior secondary schools are outside the compulsory-education plan",
-    "十二年一贯制": "a 十二年一贯制 school includes a senior section; give its primary and "
-    "junior sections as one school of level 九年一贯制 with their capacity only",
-}
-
-_BOOL_WORDS: dict[str, bool] = {
-    "true": True,
-    "false": False,
-    "t": True,
-    "f": False,
-    "yes": True,
-    "no": False,
-    "y": True,
-    "n": False,
-    "1": True,
-    "0": False,
-    "1.0": True,
-    "0.0": False,
-    "是": True,
-    "否": False,
-    "公办": True,
-    "民办": False,
-    "public": True,
-    "private": False,
-}
-
-_BASIS_WORDS: dict[str, str] = {
-    "census": "census",
-    "普查": "census",
-    "人口普查": "census",
-    "estimate": "estimate",
-    "统计": "estimate",
-    "年末": "estimate",
-    "年末常住人口": "estimate",
-    "估计": "estimate",
-    "推算": "estimate",
-    "抽样": "estimate",
-}
-
-# Names under which bureaus' spreadsheets often carry a contract column: used only to
-# suggest a rename in the error message, never to rename silently.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "district_id": ("区县代码", "行政区划代码", "区划代码", "区县编号", "adcode", "code"),
-    "parent_id": ("上级代码", "上级区划代码", "市代码"),
-    "name": ("名称", "学校名称", "小区名称", "区县名称", "区县", "名字"),
-    "name_en": ("英文名", "英文名称"),
-    "school_id": ("学校编号", "学校代码", "学校标识码", "学校id", "编号", "id"),
-    "level": ("学段", "办学类型", "学校类型", "类型", "类别"),
-    "capacity": ("学位数", "学位", "核定学位", "容量", "规模"),
-    "classes": ("班数", "班级数", "班级"),
-    "enrolment": ("在校生", "在校生数", "学生数", "enrollment"),
-    "public": ("公办", "办别", "性质", "公民办"),
-    "opened": ("建校年份", "开办年份", "开学年份"),
-    "closing": ("撤并年份", "关闭年份"),
-    "year": ("年份", "年度", "年"),
-    "population": ("常住人口", "人口", "总人口", "pop"),
-    "births": ("出生人口", "出生数", "出生"),
-    "households": ("户数", "住户数"),
-    "basis": ("口径", "数据来源类型"),
-    "estate_id": ("小区编号", "小区代码", "小区id"),
-    "residents": ("居住人口", "人口", "入住人口"),
-    "dwellings": ("住宅套数", "套数", "房屋套数"),
-    "completion_year": ("竣工年份", "建成年份", "交付年份"),
-    "site_id": ("地块编号", "用地编号", "地块代码"),
-    "area_m2": ("用地面积", "面积", "area"),
-    "max_classes": ("最大班数", "规划班数"),
-}
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -361,9 +236,9 @@ def normalise_level(value: Any) -> str | None:
     if text is None:
         return None
     key = _key(text)
-    if key in _LEVEL_WORDS:
-        return _LEVEL_WORDS[key]
-    if key in _LEVEL_REFUSED:
+    if key in LEVEL_WORDS:
+        return LEVEL_WORDS[key]
+    if key in LEVEL_REFUSED:
         return None
     if key.endswith("小学"):
         return "primary"
@@ -385,7 +260,7 @@ def parse_bool(value: Any) -> bool | None:
     text = cell_text(value)
     if text is None:
         return None
-    return _BOOL_WORDS.get(_key(text))
+    return BOOL_WORDS.get(_key(text))
 
 
 # ----------------------------------------------------------------------------- columns
@@ -410,7 +285,7 @@ def find_column(name: str, columns: Sequence[str]) -> str | None:
     for col in columns:
         if squash(col) == target:
             return col
-    aliases = {squash(a) for a in _ALIASES.get(name, ())}
+    aliases = {squash(a) for a in ALIASES.get(name, ())}
     for col in columns:
         if squash(col) in aliases:
             return col
@@ -551,15 +426,15 @@ def _parse(text: str, field: Field, row: int, log: ProblemLog) -> Any:
     if kind == "level":
         level = normalise_level(text)
         if level is None:
-            accepted = ", ".join(f"{k} ({v})" for k, v in LEVELS.items())
-            reason = _LEVEL_REFUSED.get(_key(text))
+            accepted = ", ".join(f"{k} ({LEVEL_NAMES[k][0]})" for k in LEVELS)
+            reason = LEVEL_REFUSED.get(_key(text))
             msg = f"got {text!r}; level must be one of {accepted}."
             if reason:
                 msg += f" Here: {reason}."
             log.add(msg, row=row, column=name, kind="level")
         return level
     if kind == "basis":
-        basis = _BASIS_WORDS.get(_key(text))
+        basis = BASIS_WORDS.get(_key(text))
         if basis is None:
             log.add(
                 f"got {text!r}; basis must be census (普查) or estimate (统计/年末).",

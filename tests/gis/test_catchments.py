@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xuewei.data import load_standards
-from xuewei.errors import CRSError, InputError
+from xuewei.errors import ConfigError, CRSError, InputError
 from xuewei.gis import assign_catchments, nearest_within, point_xy
 from xuewei.planning import school_places
 
@@ -173,10 +173,54 @@ def test_polygons_method() -> None:
     _conserved(r, estates)
 
 
+def test_polygons_with_a_level_column_keep_the_level_s_polygons() -> None:
+    # the polygons' `level` column once crashed the map polygons (a read-only array)
+    schools = _schools([("p1", "primary", 0, 0, 100), ("j1", "junior", 1000, 0, 100)])
+    polys = gpd.GeoDataFrame(
+        {"school_id": ["p1", "j1"], "level": ["primary", "junior"]},
+        geometry=[shapely.box(-500, -500, 500, 500), shapely.box(500, -500, 1500, 500)],
+        crs=CRS,
+    )
+    estates = _estates([("a", 100, 0, 100), ("b", 900, 0, 100)])
+    r = assign_catchments(
+        estates,
+        schools,
+        level="primary",
+        year=2025,
+        standards=STD,
+        method="polygons",
+        catchment_polygons=polys,
+    )
+    assert r.catchments["school_id"].tolist() == ["p1"]
+    assert r.estates["unserved"].tolist() == [False, True]
+
+
+def test_kindergarten_rate() -> None:
+    schools = _schools([("k1", "kindergarten", 0, 0, 100)])
+    schools["level"] = "kindergarten"
+    estates = _estates([("a", 100, 0, 1000)])
+    r = assign_catchments(
+        estates, schools, level="kindergarten", year=2025, standards=STD, places_per_1000=30
+    )
+    assert r.places_per_resident == 30 / 1000
+    with pytest.raises(ConfigError, match="places_per_1000="):
+        assign_catchments(estates, schools, level="kindergarten", year=2025, standards=STD)
+
+
+def test_primary_rate_is_the_standards_rate() -> None:
+    schools = _schools([("p1", "primary", 0, 0, 100)])
+    estates = _estates([("a", 100, 0, 1000)])
+    for scenario in (None, 95.0):
+        r = assign_catchments(
+            estates, schools, level="primary", year=2025, standards=STD, places_per_1000=scenario
+        )
+        assert r.places_per_resident == STD.places_per_resident("primary", scenario)
+
+
 def test_errors() -> None:
     schools = _schools([("p1", "primary", 0, 0, 100)])
     estates = _estates([("a", 1, 0, 10)])
-    with pytest.raises(ValueError, match="level="):
+    with pytest.raises(ConfigError, match="level="):
         assign_catchments(estates, schools, level="nine_year", year=2025, standards=STD)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="catchment_polygons"):
         assign_catchments(
@@ -188,6 +232,12 @@ def test_errors() -> None:
     bad["residents"] = [-5.0]
     with pytest.raises(InputError, match="row 1, column `residents`"):
         assign_catchments(bad, schools, level="primary", year=2025, standards=STD)
+    with pytest.raises(ConfigError, match="method="):
+        assign_catchments(estates, schools, level="primary", year=2025, standards=STD, method="x")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="detour_factor="):
+        assign_catchments(
+            estates, schools, level="primary", year=2025, standards=STD, detour_factor=0.5
+        )
 
 
 def test_synthetic_city_raster_and_estates(small_city) -> None:

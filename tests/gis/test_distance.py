@@ -1,4 +1,4 @@
-"""Distances: straight-line with detour, road network shortest paths, radius limits."""
+"""Straight-line distances: detour factor, radius limits, ties, points of polygons."""
 
 from __future__ import annotations
 
@@ -6,20 +6,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xuewei.gis import build_road_network, nearest_within, pairs_within, point_xy
-from xuewei.gis.distance import _nearest_on_grid
-
-
-def _grid_roads(n: int = 5, step: float = 100.0) -> gpd.GeoDataFrame:
-    lines = [shapely.LineString([(0, i * step), ((n - 1) * step, i * step)]) for i in range(n)]
-    lines += [shapely.LineString([(i * step, 0), (i * step, (n - 1) * step)]) for i in range(n)]
-    # split lines at every crossing so they share vertices
-    lines = [shapely.segmentize(g, step) for g in lines]
-    return gpd.GeoDataFrame({"speed_kmh": [6.0] * len(lines)}, geometry=lines, crs=4547)
+from xuewei.gis import nearest_within, pairs_within, point_xy
 
 
 def test_straight_pairs_and_detour() -> None:
@@ -48,47 +38,6 @@ def test_nearest_ties_go_to_lower_index() -> None:
     assert nearest_within(o, d, radius_m=9.99)[0].tolist() == [-1]
 
 
-def test_network_distances_hand_computed() -> None:
-    net = build_road_network(_grid_roads())
-    assert net.n_nodes == 25
-    # from the corner (0, 0) to (200, 100): Manhattan 300 m along the grid
-    o = np.array([[0.0, 0.0], [400.0, 400.0]])
-    d = np.array([[200.0, 100.0]])
-    p = net.pairs_within(o, d, radius=350)
-    assert p.origin.tolist() == [0] and p.distance_m.tolist() == pytest.approx([300.0])
-    idx, dist = net.nearest(o, d, radius=1000)
-    assert idx.tolist() == [0, 0]
-    assert dist.tolist() == pytest.approx([300.0, 500.0])
-    # off-network points add their snapping legs
-    idx, dist = nearest_within(np.array([[0.0, -30.0]]), d, network=net)
-    assert dist.tolist() == pytest.approx([330.0])
-    # time at 6 km/h = 100 m/min: 3 minutes
-    p = net.pairs_within(o[:1], d, radius=10, cost="time")
-    assert p.distance_m.tolist() == pytest.approx([3.0])
-
-
-def test_network_pairs_match_nearest() -> None:
-    net = build_road_network(_grid_roads(n=8))
-    rng = np.random.default_rng(1)
-    o = rng.uniform(0, 700, (60, 2))
-    d = rng.uniform(0, 700, (5, 2))
-    p = net.pairs_within(o, d, radius=400)
-    idx, dist = net.nearest(o, d, radius=400)
-    best = np.full(len(o), np.inf)
-    np.minimum.at(best, p.origin, p.distance_m)
-    np.testing.assert_allclose(np.where(idx >= 0, dist, np.inf), best)
-
-
-def test_oneway_only_affects_time() -> None:
-    roads = gpd.GeoDataFrame(
-        {"oneway": [True]}, geometry=[shapely.LineString([(0, 0), (100, 0)])], crs=4547
-    )
-    net = build_road_network(roads)
-    assert net.length.nnz == 2 and net.time.nnz == 1
-
-
-# ----------------------------------------------------------------------------- fast paths
-
 # points on a 50 m lattice: exact ties, duplicates and pairs at exactly the radius
 # (150-200-250 triangles) are common, which is where a search may lose or gain a pair
 lattice = st.lists(
@@ -96,6 +45,7 @@ lattice = st.lists(
     min_size=1,
     max_size=60,
 )
+
 
 anywhere = st.lists(
     st.tuples(st.floats(-300, 1500, width=32), st.floats(-300, 1500, width=32)),
@@ -147,56 +97,6 @@ def test_pairs_within_tiny_radius_over_a_huge_extent() -> None:
     d = np.array([[0.0, 0.0005]])
     p = pairs_within(o, d, radius_m=1e-3)
     assert (p.origin.tolist(), p.dest.tolist(), p.distance_m.tolist()) == ([0], [0], [0.0005])
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    shape=st.tuples(st.integers(1, 70), st.integers(1, 70)),
-    schools=lattice,
-    radius=st.sampled_from([np.inf, 150.0, 400.0]),
-    detour=st.sampled_from([1.0, 1.3]),
-    rotated=st.booleans(),
-    seed=st.integers(0, 2**16),
-)
-def test_nearest_on_grid_equals_nearest_within(shape, schools, radius, detour, rotated, seed):
-    # 100 m cells (rotated: a = 80, b = 60), cell centres on the 50 m lattice of the schools
-    t = (
-        Affine(80.0, 60.0, -300.0, 60.0, -80.0, 1500.0)
-        if rotated
-        else Affine(100.0, 0.0, -300.0, 0.0, -100.0, 1500.0)
-    )
-    keep = np.random.default_rng(seed).random(shape) < 0.8
-    rows, cols = np.nonzero(keep)
-    xy = np.column_stack(
-        [
-            t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b,
-            t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e,
-        ]
-    )
-    sxy = np.array(schools)
-    got = _nearest_on_grid(xy, rows, cols, t, shape, sxy, radius_m=radius, detour_factor=detour)
-    want = nearest_within(xy, sxy, radius_m=radius, detour_factor=detour)
-    assert got[0].tolist() == want[0].tolist()
-    assert got[1].tolist() == want[1].tolist()
-
-
-def test_nearest_on_grid_settles_blocks_on_a_large_grid() -> None:
-    # 300 × 400 cells and 25 schools: most cells are settled by their block's corners
-    rng = np.random.default_rng(5)
-    t = Affine(100.0, 0.0, 500_000.0, 0.0, -100.0, 3_100_000.0)
-    rows, cols = np.nonzero(rng.random((300, 400)) < 0.9)
-    xy = np.column_stack([t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e])
-    sxy = np.column_stack(
-        [rng.uniform(500_000, 540_000, 25), rng.uniform(3_070_000, 3_100_000, 25)]
-    )
-    sxy[1] = sxy[0]  # a duplicate school: the lower index keeps its cells
-    for radius in (np.inf, 3000.0):
-        got = _nearest_on_grid(
-            xy, rows, cols, t, (300, 400), sxy, radius_m=radius, detour_factor=1.0
-        )
-        want = nearest_within(xy, sxy, radius_m=radius)
-        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
-    assert 1 not in set(got[0].tolist())
 
 
 def test_point_xy_points_and_others() -> None:
