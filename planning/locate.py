@@ -69,13 +69,13 @@ def locate_new_schools(
 ) -> gpd.GeoDataFrame:
     """Choose a candidate site for each new build, per district and level (capacitated).
 
-    For each (district, level, scenario) with new builds, demand is the district's pupils
-    of that level: ``weight × standards.places_per_resident(level, scenario)``; sites are
-    the district's candidate sites big enough for the smallest school (``max_classes``,
-    when given), each holding the largest school's places or what its site allows; a site
-    takes one school (a site used at one level is not offered to the next); existing schools of the level
-    are fixed open with their spare places. :meth:`SitingProblem.capacitated` opens as
-    many sites as there are new builds, within the service radius (default the
+    For each (district, level, scenario) with new builds, demand is the district's pupils of
+    that level: ``weight × standards.places_per_resident(level, scenario)``; sites are the
+    district's candidate sites big enough for the smallest school (``max_classes``, when
+    given), each holding the largest school's places or what its site allows; a site takes
+    one school (a site used at one level is not offered to the next); existing schools of
+    the level are fixed open with their spare places. :meth:`SitingProblem.capacitated`
+    opens as many sites as there are new builds, within the service radius (default the
     standard's); the largest schools go to the largest opened sites, then to those serving
     most pupils.
 
