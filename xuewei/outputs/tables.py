@@ -1,0 +1,144 @@
+"""The tables every writer shares: the forecast and the layers of districts and schools.
+
+Estates and the plan's facts too, as the GeoPackage, the map and the report write them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from xuewei.outputs.atomic import atomic_path
+from xuewei.pipeline import PlanResult
+
+__all__ = [
+    "districts_layer",
+    "estates_layer",
+    "forecast_table",
+    "plan_table",
+    "schools_layer",
+    "write_forecast_csv",
+]
+
+
+def forecast_table(result: PlanResult) -> pd.DataFrame:
+    """Tabulate residents and required places per district, year, level and scenario (tidy).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``year``, ``quantity`` (``residents`` or ``required_places``),
+        ``level`` (``all`` for residents), ``scenario`` (empty for residents), ``value``,
+        ``lower``, ``upper``, ``kind`` (``observed``/``interpolated``/``forecast``).
+    """
+    res = result.residents[result.residents["year"].isin(result.years)]
+    residents = pd.DataFrame(
+        {
+            "district_id": res["district_id"].to_numpy(),
+            "year": res["year"].to_numpy(),
+            "quantity": "residents",
+            "level": "all",
+            "scenario": np.nan,
+            "value": res["value"].to_numpy(),
+            "lower": res["lower"].to_numpy(),
+            "upper": res["upper"].to_numpy(),
+            "kind": res["kind"].to_numpy(),
+        }
+    )
+    kinds = res.set_index(["district_id", "year"])["kind"]
+    g = result.gaps
+    places = pd.DataFrame(
+        {
+            "district_id": g["district_id"].to_numpy(),
+            "year": g["year"].to_numpy(),
+            "quantity": "required_places",
+            "level": g["level"].to_numpy(),
+            "scenario": g["scenario"].to_numpy(),
+            "value": g["required"].to_numpy(),
+            "lower": g["required_lower"].to_numpy(),
+            "upper": g["required_upper"].to_numpy(),
+            "kind": kinds.loc[list(zip(g["district_id"], g["year"], strict=True))].to_numpy(),
+        }
+    )
+    out = pd.concat([residents, places], ignore_index=True)
+    return out.sort_values(
+        ["district_id", "year", "quantity", "level", "scenario"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
+
+
+def write_forecast_csv(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write :func:`forecast_table` as UTF-8 CSV with a BOM (so Excel reads it right)."""
+    table = forecast_table(result)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+    return Path(path)
+
+
+def districts_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Districts with residents and the compulsory gap per scenario at the horizon."""
+    summary = result.summary().set_index("district_id")
+    layer = result.districts.copy()
+    cols = [c for c in summary.columns if c != "name"]
+    joined = summary.loc[layer["district_id"].astype(str), cols]
+    for col in cols:
+        layer[col] = joined[col].to_numpy()
+    layer["horizon"] = result.plan.horizon
+    return layer
+
+
+def schools_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Schools with their assigned demand: ``{level}_assigned_{year}``, ``…_util_{year}``.
+
+    ``assigned`` is the places demanded by the residents assigned to the school (default
+    scenario); ``util`` is that ÷ the school's places at the level.
+    """
+    layer = result.schools.copy()
+    for c in result.catchments:
+        by_id = c.schools.set_index("school_id")
+        ids = layer["school_id"]
+        layer[f"{c.level}_assigned_{c.year}"] = ids.map(by_id["demand"]).to_numpy()
+        layer[f"{c.level}_util_{c.year}"] = ids.map(by_id["utilisation"]).to_numpy()
+    return layer
+
+
+def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
+    """Estates with, per level, their school, distance and unserved residents.
+
+    Base-year columns: ``{level}_school_id``, ``{level}_distance_m``,
+    ``{level}_unserved_residents``; every year assessed: ``{level}_unserved_{year}``
+    (bool); and ``unserved``: unserved at any level in the base year (for the map).
+    """
+    if result.estates is None:
+        return None
+    layer = result.estates.copy()
+    any_unserved = np.zeros(len(layer), dtype=bool)
+    for c in result.catchments:
+        flags = c.estates.set_index("estate_id")
+        ids = layer["estate_id"]
+        unserved = ids.map(flags["unserved"]).astype("boolean")
+        layer[f"{c.level}_unserved_{c.year}"] = unserved.to_numpy()
+        if c.year == result.base_year:
+            layer[f"{c.level}_school_id"] = ids.map(flags["school_id"]).to_numpy()
+            layer[f"{c.level}_distance_m"] = ids.map(flags["distance_m"]).to_numpy()
+            layer[f"{c.level}_unserved_residents"] = ids.map(flags["unserved_residents"]).to_numpy()
+            any_unserved |= unserved.fillna(False).to_numpy(dtype=bool)
+    if result.catchments:
+        layer["unserved"] = any_unserved
+    return layer
+
+
+def plan_table(result: PlanResult) -> pd.DataFrame:
+    """Key–value facts of the run, so that a saved result can be re-drawn (``xuewei map``)."""
+    facts = {
+        "name": result.plan.name,
+        "name_en": result.plan.name_en,
+        "base_year": str(result.base_year),
+        "horizon": str(result.plan.horizon),
+        "default_scenario": f"{result.standards.default_scenario:g}",
+        "data_note": result.plan.data_note or "",
+        "crs": result.crs.to_string(),
+    }
+    return pd.DataFrame({"key": list(facts), "value": list(facts.values())})
