@@ -857,3 +857,19 @@ def test_cohort_beside_per_thousand_in_tooltip(districts, schools, gaps) -> None
     assert "6,588" in tips80["d0"] and "6,588" not in yuelu
     with pytest.raises(InputError, match="cohort, column `implied_per_1000`"):
         _page(districts, schools, gaps, cohort=cohort.drop(columns="implied_per_1000"))
+
+
+def test_bad_options_raise_config_errors(districts, schools, gaps) -> None:
+    from xuewei.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="lang='fr' is not supported; use one of zh, en, both"):
+        _page(districts, schools, gaps, lang="fr")
+    with pytest.raises(ConfigError, match="tiles='google' is not a base map") as info:
+        _page(districts, schools, gaps, tiles="google")
+    assert info.value.column == "tiles"
+    with pytest.raises(ConfigError, match="needs tianditu_key"):
+        _page(districts, schools, gaps, tiles="tianditu")
+    with pytest.raises(ConfigError, match="the left side renders no folium map"):
+        maps.compare_html(
+            folium.Figure(), folium.Figure(), title="t", left_label="a", right_label="b"
+        )  # type: ignore[arg-type]
