@@ -112,7 +112,7 @@ class _Style(MacroElement):
 
 
 def box_style() -> _Style:
-    """Return the stylesheet shared by :func:`title_box` and :func:`legend_box`."""
+    """Return the page stylesheet: boxes, popups, tooltips and legend symbols, once."""
     return _Style()
 
 
