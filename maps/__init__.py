@@ -6,7 +6,8 @@ one scenario, year and level, on the base map of choice (:data:`BASEMAPS`: OpenS
 Amap in GCJ-02, Tianditu, or none); :func:`render_html` renders a map to a byte-stable HTML
 page, self-contained with ``offline=True``; :func:`compare_html` puts two maps side by side,
 in step; :func:`static_map` draws the same layers as a PNG for documents. Maps only draw
-what they are given: the numbers come from :mod:`xuewei.planning` and :mod:`xuewei.gis`.
+what they are given: the numbers come from :mod:`xuewei.planning` and :mod:`xuewei.gis`,
+and no standard is read here.
 """
 
 from __future__ import annotations
@@ -21,4 +22,5 @@ if TYPE_CHECKING:
     from xuewei.maps.compare import compare_html
     from xuewei.maps.plan_map import plan_map
     from xuewei.maps.render import render_html
+    from xuewei.maps.static import cjk_font, static_map
     from xuewei.maps.tiles import BASEMAPS, basemap_datum

@@ -13,18 +13,17 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from xuewei.vocabulary import LEVEL_NAMES
+
 Lang = Literal["zh", "en", "both"]
 
 LANGS: tuple[str, ...] = ("zh", "en", "both")
 
-#: key -> (Chinese, English). "both" shows them side by side: "小学 Primary".
+#: key -> (Chinese, English). "both" shows them side by side: "小学 Primary". The levels'
+#: names (primary, junior, nine_year, kindergarten, compulsory) are those of
+#: :data:`xuewei.vocabulary.LEVEL_NAMES`.
 LABELS: dict[str, tuple[str, str]] = {
-    # levels
-    "primary": ("小学", "Primary"),
-    "junior": ("初中", "Junior secondary"),
-    "compulsory": ("义务教育", "Compulsory (primary + junior)"),
-    "nine_year": ("九年一贯制", "Nine-year school"),
-    "kindergarten": ("幼儿园", "Kindergarten"),
+    **LEVEL_NAMES,
     # district tooltip
     "district": ("区县", "District"),
     "level": ("学段", "Level"),

@@ -1,122 +1,97 @@
-"""The fixed boxes drawn over the meeting map: the title box and the legend.
+"""The legend of the meeting map: what each colour and symbol means.
 
-Both are plain HTML (no D3, no CDN beyond what folium already loads), so they print and
-they survive an offline page; so is the full-screen button. Callers pass already-escaped
-HTML fragments.
+:func:`plan_legend` lists the gap classes of the choropleth, the utilisation classes of
+schools and — as drawn — estates, unserved estates, catchments, proposals and mergers, in
+the colours of :mod:`xuewei.maps._style`, in a box that folds away. The symbols are plain
+HTML spans styled by the page's stylesheet (:mod:`xuewei.maps._controls`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from branca.element import MacroElement
-from jinja2 import Template
+from xuewei.maps._controls import Box
+from xuewei.maps._labels import Lang, int_text, label
+from xuewei.maps._style import (
+    CATCHMENT_COLOURS,
+    CATCHMENT_OTHER,
+    ESTATE_COLOUR,
+    GAP_BALANCED,
+    GAP_NO_DATA,
+    GAP_SHORTAGE,
+    GAP_SURPLUS,
+    MERGER_COLOUR,
+    UTILISATION_BREAKS,
+    UTILISATION_COLOURS,
+    kind_label,
+    proposal_symbol,
+)
 
-_CSS = """
-.xuewei-box {
-    /* z-index under the map's controls (1000): the layer control stays readable */
-    position: fixed; z-index: 999; background: rgba(255, 255, 255, 0.94);
-    border: 1px solid #999; border-radius: 4px; padding: 6px 10px;
-    font: 13px/1.35 "Helvetica Neue", Arial, "PingFang SC", "Microsoft YaHei", sans-serif;
-    box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3);
-}
-.xuewei-title { top: 10px; left: 50%; transform: translateX(-50%); text-align: center;
-    max-width: 42%; }
-.xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
-.xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
-    color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
-.xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
-    max-width: 290px; font-size: 12px; line-height: 1.3; }
-.leaflet-control-layers { font-size: 13px; line-height: 1.4; }
-@media (max-width: 900px) {
-    /* narrow (a side of a comparison): the title moves left of the layer control */
-    .xuewei-title { left: 56px; transform: none; max-width: calc(100% - 370px);
-        font-size: 12px; }
-    .xuewei-title .xuewei-plan { font-size: 14px; }
-    .leaflet-control-layers { font-size: 11px; }
-    .xuewei-legend { max-height: 45%; }
-}
-.xuewei-legend summary { font-weight: bold; cursor: pointer; }
-.xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
-.xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
-.xuewei-legend table { border-collapse: collapse; }
-.xuewei-legend td { padding: 1px 4px; vertical-align: middle; }
-.xuewei-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #777; }
-.xuewei-popup, .xuewei-tip { font-size: 13px; line-height: 1.35; }
-.xuewei-popup th, .xuewei-tip th { text-align: left; padding-right: 6px; font-weight: normal;
-    color: #444; }
-.xuewei-popup td, .xuewei-tip td { padding-right: 6px; }
-.xuewei-tip td.xuewei-n { text-align: right; }
-.xuewei-tip tr.xuewei-current { font-weight: bold; }
-.xuewei-id { color: #666; }
-.xuewei-flags { color: #b2182b; font-weight: bold; }
-.xuewei-synthetic { color: #7f0000; }
-.xuewei-dot { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
-    border: 1px solid #333; }
-.xuewei-ring { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
-    border: 3px solid #e7298a; background: #fde0ef; }
-.xuewei-line { display: inline-block; width: 22px; height: 0; border-top: 3px dashed #333;
-    vertical-align: middle; }
-.xuewei-outline { display: inline-block; width: 18px; height: 12px; border: 2px dashed #333; }
-.xuewei-icon { border-radius: 5px; border: 2px solid #ffffff; color: #ffffff;
-    box-shadow: 0 0 3px rgba(0, 0, 0, 0.7); text-align: center;
-    font: bold 13px/18px Arial, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.xuewei-legend .xuewei-icon { display: inline-block; width: 18px; height: 18px; }
-.xuewei-fullscreen { font-size: 18px; line-height: 30px; text-align: center; cursor: pointer; }
-.xuewei-rationale { margin-top: 4px; max-width: 340px; }
-"""
-
-_TEMPLATE = """
-{% macro html(this, kwargs) %}
-<div id="{{ this.get_name() }}" class="xuewei-box {{ this.box_class }}">{{ this.body }}</div>
-{% endmacro %}
-"""
+__all__ = ["dot", "icon", "legend_box", "line", "outline", "plan_legend", "ring", "swatch"]
 
 
-class _Box(MacroElement):
-    """A fixed box of ready-made (escaped) HTML over the map."""
-
-    _template = Template(_TEMPLATE)
-
-    def __init__(self, body: str, *, box_class: str, name: str) -> None:
-        super().__init__()
-        self._name = name
-        self.body = body
-        self.box_class = box_class
-
-
-class _Style(MacroElement):
-    """The stylesheet of the boxes, added once to the page header."""
-
-    _template = Template(
-        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "XueweiStyle"
-        self.css = _CSS
-
-
-def box_style() -> _Style:
-    """Return the stylesheet shared by :func:`title_box` and :func:`legend_box`."""
-    return _Style()
-
-
-def title_box(title: str, subtitle: str, data_note: str | None) -> _Box:
-    """Return the title box: plan title, scenario/year/level line and the data note.
-
-    All three arguments are escaped HTML.
-    """
-    body = f'<div class="xuewei-plan">{title}</div><div class="xuewei-subtitle">{subtitle}</div>'
-    if data_note is not None:
-        body += f'<div class="xuewei-data-note">⚠ {data_note}</div>'
-    return _Box(body, box_class="xuewei-title", name="XueweiTitle")
+def plan_legend(
+    step: int,
+    level: str,
+    lang: Lang,
+    *,
+    estates: bool,
+    unserved: bool,
+    catchment_levels: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    mergers: bool = False,
+) -> Box:
+    """Return the legend of a plan map whose gap classes are ``step`` places wide."""
+    one, two = int_text(step), int_text(2 * step)
+    short, surplus = label("shortage", lang), label("surplus", lang)
+    gap_rows = [
+        (swatch(GAP_SHORTAGE[2]), f"{short} &gt; {two}"),
+        (swatch(GAP_SHORTAGE[1]), f"{short} {one}–{two}"),
+        (swatch(GAP_SHORTAGE[0]), f"{short} 1–{one}"),
+        (swatch(GAP_BALANCED), f"{label('balanced', lang)} 0"),
+        (swatch(GAP_SURPLUS[0]), f"{surplus} 1–{one}"),
+        (swatch(GAP_SURPLUS[1]), f"{surplus} {one}–{two}"),
+        (swatch(GAP_SURPLUS[2]), f"{surplus} &gt; {two}"),
+        (swatch(GAP_NO_DATA), label("no_data", lang)),
+    ]
+    low, high = (f"{b * 100:.0f}%" for b in UTILISATION_BREAKS)
+    school_rows = [
+        (dot(UTILISATION_COLOURS["under"]), f"&lt; {low}"),
+        (dot(UTILISATION_COLOURS["near"]), f"{low}–{high}"),
+        (dot(UTILISATION_COLOURS["over"]), f"&gt; {high}"),
+        (dot(UTILISATION_COLOURS["unknown"]), label("unknown", lang)),
+    ]
+    sections: list[tuple[str, str | None, list[tuple[str, str]]]] = [
+        (f"{label('legend_gap', lang)} · {label(level, lang)}", label("gap_note", lang), gap_rows),
+        (label("legend_schools", lang), label("size_note", lang), school_rows),
+    ]
+    if estates:
+        estate_rows = [(dot(ESTATE_COLOUR), label("estate", lang))]
+        if unserved:
+            estate_rows.append((ring(), label("unserved", lang)))
+        sections.append((label("legend_estates", lang), None, estate_rows))
+    if catchment_levels:
+        rows = [
+            (outline(CATCHMENT_COLOURS.get(v, CATCHMENT_OTHER)), label(v, lang))
+            for v in catchment_levels
+        ]
+        sections.append((label("layer_catchments", lang), None, rows))
+    if kinds or mergers:
+        rows = []
+        for kind in kinds:
+            symbol, colour = proposal_symbol(kind, lang)
+            rows.append((icon(symbol, colour), kind_label(kind, lang)))
+        notes = [label("serves_note", lang)] if kinds else []
+        if mergers:
+            rows.append((line(MERGER_COLOUR), label("layer_mergers", lang)))
+            notes.append(label("merger_note", lang))
+        sections.append((label("legend_proposals", lang), "; ".join(notes), rows))
+    return legend_box(sections, heading=label("legend", lang))
 
 
 def legend_box(
     sections: Sequence[tuple[str, str | None, Sequence[tuple[str, str]]]], *, heading: str = ""
-) -> _Box:
+) -> Box:
     """Return the legend: one section per layer, folding away under ``heading``.
 
     Parameters
@@ -134,108 +109,7 @@ def legend_box(
         cells = "".join(f"<tr><td>{symbol}</td><td>{text}</td></tr>" for symbol, text in rows)
         parts.append(f"<table>{cells}</table>")
     parts.append("</details>")
-    return _Box("".join(parts), box_class="xuewei-legend", name="XueweiLegend")
-
-
-_FULLSCREEN = """
-{% macro script(this, kwargs) %}
-    (function (map) {
-        var Control = L.Control.extend({
-            options: {position: "topleft"},
-            onAdd: function () {
-                var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control");
-                var button = L.DomUtil.create("a", "xuewei-fullscreen", bar);
-                button.href = "#";
-                button.title = {{ this.tip|tojson }};
-                button.setAttribute("role", "button");
-                button.innerHTML = {{ this.svg|tojson }};
-                L.DomEvent.disableClickPropagation(bar);
-                L.DomEvent.on(button, "click", function (event) {
-                    L.DomEvent.preventDefault(event);
-                    var page = document.documentElement;
-                    if (document.fullscreenElement) {
-                        document.exitFullscreen();
-                    } else if (page.requestFullscreen) {
-                        page.requestFullscreen();
-                    }
-                });
-                return bar;
-            }
-        });
-        new Control().addTo(map);
-    })({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-
-
-class _Fullscreen(MacroElement):
-    """A full-screen button: the whole page (map, title and legend) fills the screen.
-
-    Plain Leaflet and the browser's Fullscreen API, so it needs no plugin from a CDN.
-    """
-
-    _template = Template(_FULLSCREEN)
-
-    def __init__(self, tip: str) -> None:
-        super().__init__()
-        self._name = "XueweiFullscreen"
-        self.tip = tip
-        # four corner brackets, drawn: no icon font needed, offline or not
-        self.svg = (
-            '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" '
-            'fill="none" stroke="#333" stroke-width="2"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5'
-            'M6 15H1v-5"/></svg>'
-        )
-
-
-def fullscreen_button(tip: str) -> _Fullscreen:
-    """Return the full-screen button control (``tip`` is plain text, shown on hover)."""
-    return _Fullscreen(tip)
-
-
-_EXCLUSIVE = """
-{% macro script(this, kwargs) %}
-    (function (map) {
-        var layers = [{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}];
-        var subtitles = {{ this.subtitles|tojson }};
-        map.on("overlayadd", function (event) {
-            var i = layers.indexOf(event.layer);
-            if (i < 0) { return; }
-            // after the layer control has finished applying its checkboxes
-            setTimeout(function () {
-                layers.forEach(function (other) {
-                    if (other !== event.layer && map.hasLayer(other)) {
-                        map.removeLayer(other);
-                    }
-                });
-                var box = document.querySelector(".xuewei-title .xuewei-subtitle");
-                if (box) { box.innerHTML = subtitles[i]; }
-            }, 0);
-        });
-    })({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-
-
-class _Exclusive(MacroElement):
-    """Overlays of which one is shown at a time; the title box names the one shown."""
-
-    _template = Template(_EXCLUSIVE)
-
-    def __init__(self, layers: Sequence[MacroElement], subtitles: Sequence[str]) -> None:
-        super().__init__()
-        self._name = "XueweiExclusive"
-        self.layers = list(layers)
-        self.subtitles = list(subtitles)
-
-
-def exclusive_layers(layers: Sequence[MacroElement], subtitles: Sequence[str]) -> _Exclusive:
-    """Return a control that keeps one of ``layers`` on the map at a time.
-
-    Switching one on in the layer control switches the others off and puts its entry of
-    ``subtitles`` (escaped HTML, one per layer) in the title box.
-    """
-    return _Exclusive(layers, subtitles)
+    return Box("".join(parts), box_class="xuewei-legend", name="XueweiLegend")
 
 
 def swatch(colour: str) -> str:

@@ -16,6 +16,7 @@ import re
 
 import folium
 
+from xuewei.errors import ConfigError
 from xuewei.maps._labels import esc
 from xuewei.maps.render import render_html
 
@@ -125,6 +126,12 @@ def compare_html(
         The page. Write it with ``Path("compare.html").write_text(page, encoding="utf-8")``;
         in Jupyter, show it with ``IPython.display.HTML(page)``.
 
+    Raises
+    ------
+    xuewei.errors.ConfigError
+        (a ``ValueError``) when a side renders no folium map, or as
+        :func:`xuewei.maps.render_html` with ``offline=True``.
+
     Examples
     --------
     >>> import folium
@@ -136,11 +143,14 @@ def compare_html(
     (2, False)
     """
     sides = []
-    for m in (left, right):
+    for side, m in (("left", left), ("right", right)):
         page = render_html(m, offline=offline)
         found = _MAP_NAME.search(page)
         if found is None:
-            raise ValueError("compare_html: a side has no folium map to keep in step.")
+            raise ConfigError(
+                f"compare_html: the {side} side renders no folium map to keep in step; "
+                "pass a folium.Map (e.g. from plan_map) as left and right."
+            )
         sync = _SYNC % found.group(1)
         page = page.replace("</html>", sync + "</html>") if "</html>" in page else page + sync
         sides.append(html.escape(page, quote=True))

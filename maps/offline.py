@@ -20,6 +20,8 @@ import re
 from functools import cache
 from importlib import resources
 
+from xuewei.errors import ConfigError
+
 __all__ = ["inline_assets", "leaflet_css", "leaflet_js"]
 
 _PACKAGE = "js_lib_leaflet"
@@ -133,9 +135,9 @@ def inline_assets(page: str) -> str:
 
     Raises
     ------
-    ValueError
-        When the page loads a script or stylesheet that is not available offline, or uses
-        one of the dropped assets; the message names it.
+    xuewei.errors.ConfigError
+        (a ``ValueError``) when the page loads a script or stylesheet that is not
+        available offline, or uses one of the dropped assets; the message names it.
     ImportError
         When ``django-js-lib-leaflet`` is not installed, with the command that installs it.
 
@@ -171,16 +173,16 @@ def inline_assets(page: str) -> str:
 
     out = _CSS_TAG.sub(stylesheet, _SCRIPT_TAG.sub(script, page))
     if unavailable:
-        raise ValueError(
-            "offline page: cannot inline " + ", ".join(unavailable) + "; only Leaflet is "
+        raise ConfigError(
+            "offline=True: cannot inline " + ", ".join(unavailable) + "; only Leaflet is "
             "available offline. Leave the plugin out of the map, or write the page with "
             "offline=False."
         )
     scripts = "\n".join(re.findall(r"<script>(.*?)</script>", out.replace(leaflet_js(), ""), re.S))
     needed = [what for marker, what in _NEEDS.items() if marker in scripts]
     if needed:
-        raise ValueError(
-            "offline page: the map uses " + ", ".join(needed) + ", which is not available "
+        raise ConfigError(
+            "offline=True: the map uses " + ", ".join(needed) + ", which is not available "
             "offline. Draw it without them, or write the page with offline=False."
         )
     return out

@@ -14,12 +14,11 @@ from collections import OrderedDict
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
+from xuewei.maps._ids import largest_stable_id, stable_id, tree_elements
 from xuewei.maps.offline import inline_assets
 
 __all__ = ["render_html"]
 
-# folium/branca ids are ``hexlify(urandom(16))``; ours are short decimal numbers.
-_RANDOM_ID = re.compile(r"[0-9a-f]{32}")
 # An id in a page always follows the underscore of ``get_name()``: ``circle_marker_<id>``.
 _ID_IN_PAGE = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 # Children that folium adds to layers and markers each time it renders them.
@@ -65,9 +64,9 @@ def render_html(m: folium.Map, *, offline: bool = False) -> str:
 
     Raises
     ------
-    ValueError
-        With ``offline=True``, when the map uses a script or stylesheet that cannot be
-        inlined (a plugin, a ``folium.Icon`` marker), naming it.
+    xuewei.errors.ConfigError
+        (a ``ValueError``) with ``offline=True``, when the map uses a script or
+        stylesheet that cannot be inlined (a plugin, a ``folium.Icon`` marker), naming it.
 
     Examples
     --------
@@ -85,16 +84,16 @@ def render_html(m: folium.Map, *, offline: bool = False) -> str:
     page = _render_clean(root, drop_tiles=offline)
     if offline:
         page = inline_assets(page)
-    elements = _elements(root)
+    elements = tree_elements(root)
     # Only ids that reach the page are numbered: elements that rendering itself adds
     # (their ids never appear) must not shift the numbers of the others.
     in_page = set(_ID_IN_PAGE.findall(page))
-    counter = _largest_stable_id(elements)
+    counter = largest_stable_id(elements)
     new_ids: dict[str, str] = {}
     for element in elements:
         if element._id in in_page and element._id not in new_ids:
             counter += 1
-            new_ids[element._id] = _stable_id(counter)
+            new_ids[element._id] = stable_id(counter)
     if not new_ids:
         return page
     return _ID_IN_PAGE.sub(lambda match: new_ids.get(match.group(0), match.group(0)), page)
@@ -112,7 +111,7 @@ def _render_clean(root: Element, *, drop_tiles: bool = False) -> str:
     (``m.get_root().html.add_child(...)``) stays. With ``drop_tiles`` the tile layers are
     left out of the page.
     """
-    elements = _elements(root)
+    elements = tree_elements(root)
     live = [e for e in elements if not isinstance(e, _RENDER_MADE)]
     live_ids = {e._id for e in live}
     sections = (
@@ -153,62 +152,3 @@ def _is_tiles(element: Element) -> bool:
     """Tell whether an element loads map tiles from a server."""
     tile_classes = (folium.raster_layers.TileLayer, folium.raster_layers.WmsTileLayer)
     return isinstance(element, tile_classes) or bool(getattr(element, "loads_tiles", False))
-
-
-def _stabilise_ids(root: Element) -> None:
-    """Give every element under ``root`` with a random id the next sequential id.
-
-    Only for a map that has not been rendered yet: rendering files output under element
-    names, which must not change afterwards. The walk visits children in order, then the
-    elements held in attributes (a popup's HTML, a figure's header), so the numbering
-    follows the structure of the map. Children keyed by their old name are re-keyed by the
-    new one, as :meth:`Element.add_child` would have keyed them.
-    """
-    elements = _elements(root)
-    counter = _largest_stable_id(elements)
-    renamed: dict[int, str] = {}
-    for element in elements:
-        if _RANDOM_ID.fullmatch(element._id):
-            old_name = element.get_name()
-            counter += 1
-            element._id = _stable_id(counter)
-            renamed[id(element)] = old_name
-    if not renamed:
-        return
-    for element in elements:
-        if any(id(child) in renamed for child in element._children.values()):
-            element._children = OrderedDict(
-                (
-                    child.get_name() if renamed.get(id(child)) == key else key,
-                    child,
-                )
-                for key, child in element._children.items()
-            )
-
-
-def _stable_id(number: int) -> str:
-    return f"{number:06d}"
-
-
-def _elements(root: Element) -> list[Element]:
-    """Return the elements under ``root`` (itself included) in tree order."""
-    out: list[Element] = []
-    _walk(root, out, set())
-    return out
-
-
-def _largest_stable_id(elements: list[Element]) -> int:
-    return max((int(e._id) for e in elements if len(e._id) < 32 and e._id.isdigit()), default=0)
-
-
-def _walk(element: Element, out: list[Element], seen: set[int]) -> None:
-    if id(element) in seen:
-        return
-    seen.add(id(element))
-    out.append(element)
-    for child in element._children.values():
-        _walk(child, out, seen)
-    for attr in sorted(vars(element)):
-        value = getattr(element, attr)
-        if attr != "_parent" and isinstance(value, Element):
-            _walk(value, out, seen)

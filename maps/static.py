@@ -12,7 +12,6 @@ what to install.
 
 from __future__ import annotations
 
-import math
 import warnings
 from functools import cache
 from typing import Any
@@ -25,42 +24,47 @@ import shapely
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 
-from xuewei.gis.crs import plan_crs
-from xuewei.maps._labels import LABELS, Lang, int_text, number_text
-from xuewei.maps.plan_map import (
-    _CATCHMENT_OTHER,
-    _ESTATE_COLOUR,
-    _PROPOSAL_OTHER,
-    _UNSERVED_FILL,
+from xuewei.maps._checks import check_inputs
+from xuewei.maps._figure import (
+    bold_headings,
+    heading,
+    legend_dot,
+    north_arrow,
+    scale_bar,
+    scenario_line,
+    text,
+    xy,
+)
+from xuewei.maps._labels import Lang, int_text, missing
+from xuewei.maps._select import column, merger_lines, merger_source, select_gaps, served_estates
+from xuewei.maps._style import (
     CATCHMENT_COLOURS,
+    CATCHMENT_OTHER,
+    ESTATE_COLOUR,
     GAP_BALANCED,
     GAP_NO_DATA,
     GAP_SHORTAGE,
     GAP_SURPLUS,
     MERGER_COLOUR,
+    PROPOSAL_OTHER,
     PROPOSAL_STYLES,
     UNSERVED_COLOUR,
+    UNSERVED_FILL,
     UTILISATION_BREAKS,
     UTILISATION_COLOURS,
-    _check_inputs,
-    _column,
-    _gap_colour,
-    _merger_lines,
-    _merger_source,
-    _nice_step,
-    _points,
-    _radius,
-    _select_gaps,
-    _served_estates,
-    _utilisation_class,
-    missing,
+    gap_colour,
+    gap_step,
+    radius,
+    utilisation_class,
 )
+from xuewei.vocabulary import plan_crs
 
-__all__ = ["cjk_font", "static_map"]
+__all__ = ["CJK_FONTS", "cjk_font", "static_map"]
 
-_CJK_FONTS = (
+#: Fonts with Chinese glyphs, in order of preference (see :func:`cjk_font`).
+CJK_FONTS = (
     "Noto Sans CJK SC",
     "Source Han Sans SC",
     "Noto Sans SC",
@@ -86,20 +90,42 @@ _KIND_MARKERS = {
 def cjk_font() -> str | None:
     """Return the name of an installed font with Chinese glyphs, or ``None``.
 
+    matplotlib lists the fonts it found when it first ran, in a cache; a CJK font installed
+    later (``apt-get install fonts-noto-cjk``) is not in that list. When no CJK font is
+    listed, the system's font files that matplotlib has not seen are added to its list
+    once (in memory: the cache on disk is left alone) and the lookup is repeated.
+
     Examples
     --------
     >>> name = cjk_font()
     >>> name is None or isinstance(name, str)
     True
     """
+    found = _listed_cjk_font()
+    if found is None and _add_unlisted_fonts():
+        found = _listed_cjk_font()
+    return found
+
+
+def _listed_cjk_font() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def _text(key: str, lang: Lang) -> str:
-    """Return a label as plain text (the HTML map's labels are escaped HTML)."""
-    zh, en = LABELS.get(key, (key, key))
-    return {"zh": zh, "en": en}.get(lang, zh if zh == en else f"{zh} {en}")
+def _add_unlisted_fonts() -> int:
+    """Add the system's fonts missing from matplotlib's font list; return how many."""
+    manager = font_manager.fontManager
+    listed = {str(f.fname) for f in manager.ttflist}
+    added = 0
+    for path in sorted(font_manager.findSystemFonts()):
+        if path in listed:
+            continue
+        try:
+            manager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+            continue
+        added += 1
+    return added
 
 
 def static_map(
@@ -178,7 +204,7 @@ def static_map(
             stacklevel=2,
         )
         lang = "en"
-    _check_inputs(
+    check_inputs(
         districts,
         schools,
         gaps,
@@ -235,228 +261,278 @@ def _draw(
         west, south, east, north = d.total_bounds
         aspect = (north - south) / max(east - west, 1.0)
         figsize = (12.0, min(max(8.5 * aspect + 1.6, 6.0), 14.0))
-    selected = _select_gaps(gaps, scenario=scenario, year=year)
-    values = [
-        float(r["gap"])
-        for (_, lvl), r in selected.items()
-        if lvl == level and not missing(r["gap"]) and math.isfinite(float(r["gap"]))
-    ]
-    step = _nice_step(max((abs(v) for v in values), default=0.0) / 3)
-    fills = [
-        _gap_colour(None if (row := selected.get((str(i), level))) is None else row["gap"], step)
-        for i in d["district_id"]
-    ]
-
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
-    d.plot(ax=ax, color=fills, edgecolor="#555555", linewidth=0.6)
-    handles: list[Any] = []
-    one, two = int_text(step), int_text(2 * step)
-    short, surplus = _text("shortage", lang), _text("surplus", lang)
-    handles.append(
-        Patch(visible=False, label=f"{_text('legend_gap', lang)} · {_text(level, lang)}")
+    selected = select_gaps(gaps, scenario=scenario, year=year)
+    handles = _draw_districts(ax, d, selected, level=level, lang=lang)
+    if catchments is not None:
+        handles += _draw_catchments(ax, catchments.to_crs(crs), lang)
+    if estates is not None:
+        handles += _draw_estates(ax, estates.to_crs(crs), lang)
+    handles += _draw_schools(ax, schools.to_crs(crs), capacity_col=capacity_col, lang=lang)
+    mergers, _source = merger_source(mergers, proposals)
+    has_mergers = mergers is not None and len(mergers) > 0
+    if mergers is not None and has_mergers:
+        _draw_mergers(ax, merger_lines(mergers, schools, proposals, "wgs84").to_crs(crs))
+    if proposals is not None and len(proposals):
+        _draw_proposals(ax, proposals.to_crs(crs), estates, crs=crs)
+    if (proposals is not None and len(proposals)) or has_mergers:
+        handles += _proposal_handles(proposals, mergers=has_mergers, lang=lang)
+    if district_labels:
+        _label_districts(ax, d, lang)
+    _finish(
+        fig,
+        ax,
+        handles,
+        title=title,
+        subtitle=" · ".join(
+            [scenario_line(scenario, lang), f"{text('year', lang)} {int(year)}", text(level, lang)]
+        ),
+        data_note=data_note,
+        lang=lang,
     )
-    for colour, text in [
+    return fig
+
+
+def _draw_districts(
+    ax: Any, d: gpd.GeoDataFrame, selected: dict, *, level: str, lang: Lang
+) -> list[Any]:
+    """Fill the districts by gap class; return the legend entries of the classes."""
+    step = gap_step([selected], level)
+    fills = [
+        gap_colour(None if (row := selected.get((str(i), level))) is None else row["gap"], step)
+        for i in d["district_id"]
+    ]
+    d.plot(ax=ax, color=fills, edgecolor="#555555", linewidth=0.6)
+    one, two = int_text(step), int_text(2 * step)
+    short, surplus = text("shortage", lang), text("surplus", lang)
+    handles: list[Any] = [heading(f"{text('legend_gap', lang)} · {text(level, lang)}")]
+    for colour, label in [
         (GAP_SHORTAGE[2], f"{short} > {two}"),
         (GAP_SHORTAGE[1], f"{short} {one}–{two}"),
         (GAP_SHORTAGE[0], f"{short} 1–{one}"),
-        (GAP_BALANCED, f"{_text('balanced', lang)} 0"),
+        (GAP_BALANCED, f"{text('balanced', lang)} 0"),
         (GAP_SURPLUS[0], f"{surplus} 1–{one}"),
         (GAP_SURPLUS[1], f"{surplus} {one}–{two}"),
         (GAP_SURPLUS[2], f"{surplus} > {two}"),
-        (GAP_NO_DATA, _text("no_data", lang)),
+        (GAP_NO_DATA, text("no_data", lang)),
     ]:
-        handles.append(Patch(facecolor=colour, edgecolor="#777777", label=text))
+        handles.append(Patch(facecolor=colour, edgecolor="#777777", label=label))
+    return handles
 
-    if catchments is not None:
-        c = catchments.to_crs(crs)
-        handles.append(Patch(visible=False, label=_text("layer_catchments", lang)))
-        for lvl in pd.unique(c["level"].astype(str)):
-            colour = CATCHMENT_COLOURS.get(lvl, _CATCHMENT_OTHER)
-            c[np.asarray(c["level"].astype(str) == lvl)].boundary.plot(
-                ax=ax, color=colour, linewidth=0.8, linestyle="--"
-            )
-            handles.append(
-                Line2D([], [], color=colour, linestyle="--", label=_text(str(lvl), lang))
-            )
 
-    if estates is not None:
-        e = estates.to_crs(crs)
-        pts = _xy(e)
-        unserved = (
-            np.asarray(e["unserved"].fillna(False).astype(bool))
-            if "unserved" in e.columns
-            else np.zeros(len(e), bool)
+def _draw_catchments(ax: Any, c: gpd.GeoDataFrame, lang: Lang) -> list[Any]:
+    """Outline the catchments by level; return their legend entries."""
+    handles: list[Any] = [heading(text("layer_catchments", lang))]
+    for lvl in pd.unique(c["level"].astype(str)):
+        colour = CATCHMENT_COLOURS.get(lvl, CATCHMENT_OTHER)
+        c[np.asarray(c["level"].astype(str) == lvl)].boundary.plot(
+            ax=ax, color=colour, linewidth=0.8, linestyle="--"
         )
+        handles.append(Line2D([], [], color=colour, linestyle="--", label=text(str(lvl), lang)))
+    return handles
+
+
+def _draw_estates(ax: Any, e: gpd.GeoDataFrame, lang: Lang) -> list[Any]:
+    """Draw the estates, unserved ones as rings; return their legend entries."""
+    pts = xy(e)
+    unserved = (
+        np.asarray(e["unserved"].fillna(False).astype(bool))
+        if "unserved" in e.columns
+        else np.zeros(len(e), bool)
+    )
+    ax.scatter(
+        pts[~unserved][:, 0],
+        pts[~unserved][:, 1],
+        s=4,
+        color=ESTATE_COLOUR,
+        alpha=0.5,
+        linewidths=0,
+    )
+    handles: list[Any] = [heading(text("legend_estates", lang))]
+    handles.append(legend_dot(ESTATE_COLOUR, text("estate", lang), size=5))
+    if unserved.any():
         ax.scatter(
-            pts[~unserved][:, 0],
-            pts[~unserved][:, 1],
-            s=4,
-            color=_ESTATE_COLOUR,
-            alpha=0.5,
-            linewidths=0,
+            pts[unserved][:, 0],
+            pts[unserved][:, 1],
+            s=30,
+            facecolors=UNSERVED_FILL,
+            edgecolors=UNSERVED_COLOUR,
+            linewidths=1.5,
+            zorder=4,
         )
-        handles.append(Patch(visible=False, label=_text("legend_estates", lang)))
-        handles.append(_dot(_ESTATE_COLOUR, _text("estate", lang), size=5))
-        if unserved.any():
-            ax.scatter(
-                pts[unserved][:, 0],
-                pts[unserved][:, 1],
-                s=30,
-                facecolors=_UNSERVED_FILL,
-                edgecolors=UNSERVED_COLOUR,
-                linewidths=1.5,
-                zorder=4,
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                markerfacecolor=UNSERVED_FILL,
+                markeredgecolor=UNSERVED_COLOUR,
+                markeredgewidth=1.5,
+                label=text("unserved", lang),
             )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    linestyle="",
-                    markersize=7,
-                    markerfacecolor=_UNSERVED_FILL,
-                    markeredgecolor=UNSERVED_COLOUR,
-                    markeredgewidth=1.5,
-                    label=_text("unserved", lang),
-                )
-            )
+        )
+    return handles
 
-    s = schools.to_crs(crs)
-    capacity = pd.to_numeric(_column(s, capacity_col), errors="coerce")
+
+def _draw_schools(ax: Any, s: gpd.GeoDataFrame, *, capacity_col: str, lang: Lang) -> list[Any]:
+    """Draw the schools by utilisation and capacity; return their legend entries."""
+    capacity = pd.to_numeric(column(s, capacity_col), errors="coerce")
     cap_max = float(np.nanmax(capacity.to_numpy(float))) if capacity.notna().any() else 0.0
-    radius = np.array([_radius(v, cap_max, smallest=2.0, largest=7.0) for v in capacity])
-    colours = [UTILISATION_COLOURS[_utilisation_class(v)] for v in _column(s, "utilisation")]
+    sizes = np.array([radius(v, cap_max, smallest=2.0, largest=7.0) for v in capacity])
+    colours = [UTILISATION_COLOURS[utilisation_class(v)] for v in column(s, "utilisation")]
     if len(s):
-        school_xy = _xy(s)
+        school_xy = xy(s)
         ax.scatter(
             school_xy[:, 0],
             school_xy[:, 1],
-            s=radius**2,
+            s=sizes**2,
             c=colours,
             edgecolors="#333333",
             linewidths=0.4,
             zorder=3,
         )
     low, high = (f"{b * 100:.0f}%" for b in UTILISATION_BREAKS)
-    handles.append(Patch(visible=False, label=_text("legend_schools", lang)))
-    for key, text in [
+    handles: list[Any] = [heading(text("legend_schools", lang))]
+    for key, label in [
         ("under", f"< {low}"),
         ("near", f"{low}–{high}"),
         ("over", f"> {high}"),
-        ("unknown", _text("unknown", lang)),
+        ("unknown", text("unknown", lang)),
     ]:
-        handles.append(_dot(UTILISATION_COLOURS[key], text))
+        handles.append(legend_dot(UTILISATION_COLOURS[key], label))
+    return handles
 
-    mergers, _source = _merger_source(mergers, proposals)
-    if mergers is not None and len(mergers):
-        lines = _merger_lines(mergers, schools, proposals, "wgs84").to_crs(crs)
-        for geometry, year_value in zip(lines.geometry, _column(lines, "year"), strict=True):
-            coords = np.asarray(shapely.get_coordinates(geometry))
-            start, end = coords[0], coords[-1]
-            ax.annotate(
-                "",
-                xy=end,
-                xytext=start,
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": MERGER_COLOUR,
-                    "lw": 1.5,
-                    "linestyle": "--",
-                },
+
+def _draw_mergers(ax: Any, lines: gpd.GeoDataFrame) -> None:
+    """Draw each merger as a dashed arrow to the receiving school, with its year."""
+    for geometry, year_value in zip(lines.geometry, column(lines, "year"), strict=True):
+        coords = np.asarray(shapely.get_coordinates(geometry))
+        start, end = coords[0], coords[-1]
+        ax.annotate(
+            "",
+            xy=end,
+            xytext=start,
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": MERGER_COLOUR,
+                "lw": 1.5,
+                "linestyle": "--",
+            },
+            zorder=5,
+        )
+        if not missing(year_value):
+            mid = (start + end) / 2
+            ax.text(
+                mid[0],
+                mid[1],
+                str(int(year_value)),
+                fontsize=7,
+                color=MERGER_COLOUR,
+                ha="center",
+                va="bottom",
                 zorder=5,
             )
-            if not missing(year_value):
-                mid = (start + end) / 2
-                ax.text(
-                    mid[0],
-                    mid[1],
-                    str(int(year_value)),
-                    fontsize=7,
-                    color=MERGER_COLOUR,
-                    ha="center",
-                    va="bottom",
-                    zorder=5,
-                )
-    if proposals is not None and len(proposals):
-        p = proposals.to_crs(crs)
-        e_pts = None if estates is None else _xy(estates.to_crs(crs))
-        served = _served_estates(p, None if estates is None else estates)
-        p_pts = _xy(p)
-        for (x, y), serves in zip(p_pts, served, strict=True):
-            for i in serves:
-                assert e_pts is not None
-                ax.plot(
-                    [x, e_pts[i, 0]],
-                    [y, e_pts[i, 1]],
-                    color="#08519c",
-                    lw=0.6,
-                    linestyle=":",
-                    zorder=5,
-                )
-        kinds = [str(k) for k in p["kind"]]
-        for kind in dict.fromkeys(kinds):
-            colour = PROPOSAL_STYLES.get(kind, _PROPOSAL_OTHER)[1]
-            marker = _KIND_MARKERS.get(kind, "X")
-            mask = np.array([k == kind for k in kinds])
-            ax.scatter(
-                p_pts[mask][:, 0],
-                p_pts[mask][:, 1],
-                s=140,
-                marker=marker,
-                color=colour,
-                edgecolors="white",
-                linewidths=0.8,
-                zorder=6,
+
+
+def _draw_proposals(
+    ax: Any, p: gpd.GeoDataFrame, estates: gpd.GeoDataFrame | None, *, crs: Any
+) -> None:
+    """Draw the proposals by kind, with dotted lines to the estates they serve."""
+    e_pts = None if estates is None else xy(estates.to_crs(crs))
+    served = served_estates(p, None if estates is None else estates)
+    p_pts = xy(p)
+    for (x, y), serves in zip(p_pts, served, strict=True):
+        for i in serves:
+            assert e_pts is not None
+            ax.plot(
+                [x, e_pts[i, 0]],
+                [y, e_pts[i, 1]],
+                color="#08519c",
+                lw=0.6,
+                linestyle=":",
+                zorder=5,
             )
-    if (proposals is not None and len(proposals)) or (mergers is not None and len(mergers)):
-        handles.append(Patch(visible=False, label=_text("legend_proposals", lang)))
-        if proposals is not None:
-            for kind in dict.fromkeys(str(k) for k in proposals["kind"]):
-                colour = PROPOSAL_STYLES.get(kind, _PROPOSAL_OTHER)[1]
-                key = "kindergarten_proposal" if kind == "kindergarten" else kind
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        marker=_KIND_MARKERS.get(kind, "X"),
-                        linestyle="",
-                        markersize=10,
-                        color=colour,
-                        label=_text(key, lang),
-                    )
-                )
-        if mergers is not None and len(mergers):
+    kinds = [str(k) for k in p["kind"]]
+    for kind in dict.fromkeys(kinds):
+        colour = PROPOSAL_STYLES.get(kind, PROPOSAL_OTHER)[1]
+        marker = _KIND_MARKERS.get(kind, "X")
+        mask = np.array([k == kind for k in kinds])
+        ax.scatter(
+            p_pts[mask][:, 0],
+            p_pts[mask][:, 1],
+            s=140,
+            marker=marker,
+            color=colour,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=6,
+        )
+
+
+def _proposal_handles(
+    proposals: gpd.GeoDataFrame | None, *, mergers: bool, lang: Lang
+) -> list[Any]:
+    """Return the legend entries of the proposal kinds and, if drawn, the mergers."""
+    handles: list[Any] = [heading(text("legend_proposals", lang))]
+    if proposals is not None:
+        for kind in dict.fromkeys(str(k) for k in proposals["kind"]):
+            colour = PROPOSAL_STYLES.get(kind, PROPOSAL_OTHER)[1]
+            key = "kindergarten_proposal" if kind == "kindergarten" else kind
             handles.append(
                 Line2D(
-                    [], [], color=MERGER_COLOUR, linestyle="--", label=_text("layer_mergers", lang)
+                    [],
+                    [],
+                    marker=_KIND_MARKERS.get(kind, "X"),
+                    linestyle="",
+                    markersize=10,
+                    color=colour,
+                    label=text(key, lang),
                 )
             )
+    if mergers:
+        handles.append(
+            Line2D([], [], color=MERGER_COLOUR, linestyle="--", label=text("layer_mergers", lang))
+        )
+    return handles
 
-    if district_labels:
-        for point, name, name_en in zip(
-            d.representative_point(), d["name"], _column(d, "name_en"), strict=True
-        ):
-            text = str(name_en) if lang == "en" and not missing(name_en) else str(name)
-            ax.text(
-                point.x,
-                point.y,
-                text,
-                fontsize=8,
-                ha="center",
-                va="center",
-                color="#222222",
-                zorder=7,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6},
-            )
 
+def _label_districts(ax: Any, d: gpd.GeoDataFrame, lang: Lang) -> None:
+    """Write each district's name at a point inside it."""
+    for point, name, name_en in zip(
+        d.representative_point(), d["name"], column(d, "name_en"), strict=True
+    ):
+        label = str(name_en) if lang == "en" and not missing(name_en) else str(name)
+        ax.text(
+            point.x,
+            point.y,
+            label,
+            fontsize=8,
+            ha="center",
+            va="center",
+            color="#222222",
+            zorder=7,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6},
+        )
+
+
+def _finish(
+    fig: Figure,
+    ax: Any,
+    handles: list[Any],
+    *,
+    title: str,
+    subtitle: str,
+    data_note: str | None,
+    lang: Lang,
+) -> None:
+    """Add the north arrow, scale bar, title, data note and legend."""
     ax.set_aspect("equal")
     ax.set_axis_off()
-    _north_arrow(ax)
-    _scale_bar(ax, lang)
-    subtitle = " · ".join(
-        [_scenario(scenario, lang), f"{_text('year', lang)} {int(year)}", _text(level, lang)]
-    )
+    north_arrow(ax)
+    scale_bar(ax, lang)
     fig.suptitle(f"{title}\n{subtitle}", fontsize=13)
     if data_note:
         fig.text(
@@ -476,98 +552,6 @@ def _draw(
         fontsize=8,
         frameon=True,
         handler_map=None,
-        title=_text("legend", lang),
+        title=text("legend", lang),
     )
-    _bold_headings(ax)
-    return fig
-
-
-def _scenario(scenario: float, lang: Lang) -> str:
-    value = number_text(scenario)
-    return {"zh": f"千人指标 {value}", "en": f"{value} places per 1,000"}.get(
-        lang, f"{value} places per 1,000 / 千人指标 {value}"
-    )
-
-
-def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    points = _points(frame)
-    return np.array([[p.x, p.y] for p in points], dtype=float).reshape(-1, 2)
-
-
-def _dot(colour: str, label: str, *, size: float = 7) -> Line2D:
-    return Line2D(
-        [],
-        [],
-        marker="o",
-        linestyle="",
-        markersize=size,
-        markerfacecolor=colour,
-        markeredgecolor="#333333",
-        markeredgewidth=0.5,
-        label=label,
-    )
-
-
-def _bold_headings(ax: Any) -> None:
-    """Make the legend's section headings (entries without a symbol) bold and flush left."""
-    legend = ax.get_legend()
-    for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
-        if handle is not None and not handle.get_visible():
-            text.set_fontweight("bold")
-
-
-def _north_arrow(ax: Any) -> None:
-    ax.annotate(
-        "N",
-        xy=(0.96, 0.95),
-        xytext=(0.96, 0.86),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=12,
-        fontweight="bold",
-        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12, "headlength": 10},
-    )
-
-
-def _scale_bar(ax: Any, lang: Lang) -> None:
-    """Draw a scale bar of a round length, about a fifth of the map's width (metres)."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    width = x1 - x0
-    length = _round_length(width / 5)
-    left, bottom = x0 + 0.03 * width, y0 + 0.04 * (y1 - y0)
-    height = 0.012 * (y1 - y0)
-    half = length / 2
-    for i, colour in enumerate(("black", "white")):
-        ax.add_patch(
-            Rectangle(
-                (left + i * half, bottom),
-                half,
-                height,
-                facecolor=colour,
-                edgecolor="black",
-                linewidth=0.8,
-                zorder=8,
-            )
-        )
-    unit = "km" if length >= 1000 else "m"
-    value = length / 1000 if unit == "km" else length
-    for offset, text in ((0.0, "0"), (length, f"{value:g} {unit}")):
-        ax.text(
-            left + offset,
-            bottom + 1.8 * height,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            zorder=8,
-        )
-
-
-def _round_length(x: float) -> float:
-    """Return the largest of 1, 2, 5 × 10^k metres not above ``x``."""
-    if x <= 0 or not math.isfinite(x):
-        return 1.0
-    exponent = 10 ** math.floor(math.log10(x))
-    return max(f * exponent for f in (1, 2, 5) if f * exponent <= x)
+    bold_headings(ax)

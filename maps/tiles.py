@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
+from xuewei.errors import ConfigError
 from xuewei.gis.coords import wgs84_to_gcj02
 from xuewei.maps._labels import Lang, esc
 
@@ -116,9 +117,10 @@ def _names(tiles: str | Sequence[str] | None) -> list[str]:
         if key in _NONE:
             continue
         if key not in BASEMAPS:
-            raise ValueError(
+            raise ConfigError(
                 f"tiles={item!r} is not a base map xuewei knows; use one of "
-                f"{', '.join(BASEMAPS)} or 'none'."
+                f"{', '.join(BASEMAPS)} or 'none'.",
+                column="tiles",
             )
         names.append(key)
     return names
@@ -140,8 +142,8 @@ def basemap_datum(tiles: str | Sequence[str] | None) -> Datum:
 
     Raises
     ------
-    ValueError
-        When a name is unknown, or GCJ-02 and WGS84 base maps are mixed.
+    xuewei.errors.ConfigError
+        (a ``ValueError``) when a name is unknown, or GCJ-02 and WGS84 base maps are mixed.
 
     Examples
     --------
@@ -150,16 +152,17 @@ def basemap_datum(tiles: str | Sequence[str] | None) -> Datum:
     >>> basemap_datum(["osm", "amap"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: tiles: osm (WGS84) and amap (GCJ-02) cannot share a map: ...
+    xuewei.errors.ConfigError: tiles: osm (WGS84) and amap (GCJ-02) cannot share a map: ...
     """
     names = _names(tiles)
     datums = {BASEMAPS[n].datum for n in names}
     if len(datums) > 1:
         wgs = next(n for n in names if BASEMAPS[n].datum == "wgs84")
         gcj = next(n for n in names if BASEMAPS[n].datum == "gcj02")
-        raise ValueError(
+        raise ConfigError(
             f"tiles: {wgs} (WGS84) and {gcj} (GCJ-02) cannot share a map: its points would "
-            "sit on the wrong street on one of them. Draw one map per datum."
+            "sit on the wrong street on one of them. Draw one map per datum.",
+            column="tiles",
         )
     return datums.pop() if datums else "wgs84"
 
@@ -188,17 +191,18 @@ def base_layers(
 
     Raises
     ------
-    ValueError
-        When a name is unknown, datums are mixed, or Tianditu is asked for without a key.
+    xuewei.errors.ConfigError
+        (a ``ValueError``) when a name is unknown, datums are mixed, or Tianditu is asked
+        for without a key.
 
     Examples
     --------
     >>> [layer.layer_name for layer in base_layers(["amap", "amap_satellite"], lang="en")]
     ['Amap', 'Amap satellite']
-    >>> base_layers("tianditu")
+    >>> base_layers("tianditu")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: tiles='tianditu' needs tianditu_key=...: the key (tk) the bureau registered at https://console.tianditu.gov.cn.
+    xuewei.errors.ConfigError: tiles='tianditu' needs tianditu_key=...: the key (tk) the bureau ...
     """
     basemap_datum(tiles)
     layers: list[folium.map.Layer] = []
@@ -207,9 +211,10 @@ def base_layers(
         key = ""
         if name.startswith("tianditu"):
             if not tianditu_key:
-                raise ValueError(
+                raise ConfigError(
                     f"tiles={name!r} needs tianditu_key=...: the key (tk) the bureau "
-                    "registered at https://console.tianditu.gov.cn."
+                    "registered at https://console.tianditu.gov.cn.",
+                    column="tianditu_key",
                 )
             key = str(tianditu_key)
         label = {"zh": spec.zh, "en": spec.en}.get(lang, f"{spec.zh} {spec.en}")
@@ -275,7 +280,7 @@ def to_datum(frame: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
     if datum == "wgs84":
         return out
     if datum != "gcj02":
-        raise ValueError(f"datum={datum!r}; use 'wgs84' or 'gcj02'.")
+        raise ConfigError(f"datum={datum!r} is not a drawing datum; use 'wgs84' or 'gcj02'.")
 
     def shift(coords: np.ndarray) -> np.ndarray:
         lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])

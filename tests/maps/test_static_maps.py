@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,8 +17,9 @@ from shapely.geometry import Point, box
 from xuewei.config import load_plan
 from xuewei.data import CHANGSHA_DIR
 from xuewei.errors import InputError
+from xuewei.maps._figure import round_length
 from xuewei.maps.plan_map import GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
-from xuewei.maps.static import _round_length, cjk_font, static_map
+from xuewei.maps.static import cjk_font, static_map
 from xuewei.pipeline import run_plan
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
@@ -186,10 +188,10 @@ def test_inputs_checked(districts, schools, gaps) -> None:
 
 
 def test_round_scale_lengths() -> None:
-    assert _round_length(2_345.0) == 2_000.0
-    assert _round_length(7_999.0) == 5_000.0
-    assert _round_length(10_000.0) == 10_000.0
-    assert _round_length(0.0) == 1.0
+    assert round_length(2_345.0) == 2_000.0
+    assert round_length(7_999.0) == 5_000.0
+    assert round_length(10_000.0) == 10_000.0
+    assert round_length(0.0) == 1.0
 
 
 def test_cjk_font_installed() -> None:
@@ -214,3 +216,45 @@ def test_changsha_static_map_for_a_person_to_look_at() -> None:
     path = ARTIFACTS / "static_changsha.png"
     fig.savefig(path, dpi=110)
     assert path.stat().st_size > 50_000
+
+
+def _without_cjk_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make matplotlib's font list look as if it was cached before the CJK fonts came.
+
+    The list is replaced for this test only (restored by monkeypatch); the cache on disk
+    is not touched.
+    """
+    from matplotlib import font_manager
+
+    from xuewei.maps import static
+
+    manager = font_manager.fontManager
+    cjk_files = {f.fname for f in manager.ttflist if f.name in static.CJK_FONTS}
+    stale = [f for f in manager.ttflist if f.fname not in cjk_files]
+    monkeypatch.setattr(manager, "ttflist", stale)
+    cjk_font.cache_clear()
+
+
+@pytest.fixture
+def fresh_cjk_lookup() -> Iterator[None]:
+    # torn down before monkeypatch restores the font list: the next lookup sees it whole
+    cjk_font.cache_clear()
+    yield
+    cjk_font.cache_clear()
+
+
+def test_cjk_font_found_when_font_cache_predates_the_font(monkeypatch, fresh_cjk_lookup) -> None:
+    installed = cjk_font()
+    if installed is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    _without_cjk_fonts(monkeypatch)
+    # the lookup adds the system fonts matplotlib had not listed, once, and finds one
+    assert cjk_font() is not None
+
+
+def test_cjk_font_none_when_no_font_is_installed(monkeypatch, fresh_cjk_lookup) -> None:
+    from matplotlib import font_manager
+
+    _without_cjk_fonts(monkeypatch)
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *args, **kwargs: [])
+    assert cjk_font() is None

@@ -1,0 +1,252 @@
+"""The controls drawn over the meeting map: the title box, full-screen button and switches.
+
+The page's stylesheet (boxes, popups, tooltips and legend symbols), the title box (plan,
+scenario, year, level and the data note), the full-screen button, the switch that keeps
+one scenario's choropleth shown at a time, and the layer control. All are plain HTML and
+Leaflet (no D3, no CDN beyond what folium already loads), so they print and they survive an
+offline page. Callers pass already-escaped HTML fragments. The scale bar is Leaflet's own
+(``control_scale``); the legend is :mod:`xuewei.maps._legend`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+__all__ = [
+    "Box",
+    "add_controls",
+    "box_style",
+    "exclusive_layers",
+    "fullscreen_button",
+    "title_box",
+]
+
+_CSS = """
+.xuewei-box {
+    /* z-index under the map's controls (1000): the layer control stays readable */
+    position: fixed; z-index: 999; background: rgba(255, 255, 255, 0.94);
+    border: 1px solid #999; border-radius: 4px; padding: 6px 10px;
+    font: 13px/1.35 "Helvetica Neue", Arial, "PingFang SC", "Microsoft YaHei", sans-serif;
+    box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3);
+}
+.xuewei-title { top: 10px; left: 50%; transform: translateX(-50%); text-align: center;
+    max-width: 42%; }
+.xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
+.xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
+    color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
+.xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
+    max-width: 290px; font-size: 12px; line-height: 1.3; }
+.leaflet-control-layers { font-size: 13px; line-height: 1.4; }
+@media (max-width: 900px) {
+    /* narrow (a side of a comparison): the title moves left of the layer control */
+    .xuewei-title { left: 56px; transform: none; max-width: calc(100% - 370px);
+        font-size: 12px; }
+    .xuewei-title .xuewei-plan { font-size: 14px; }
+    .leaflet-control-layers { font-size: 11px; }
+    .xuewei-legend { max-height: 45%; }
+}
+.xuewei-legend summary { font-weight: bold; cursor: pointer; }
+.xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
+.xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
+.xuewei-legend table { border-collapse: collapse; }
+.xuewei-legend td { padding: 1px 4px; vertical-align: middle; }
+.xuewei-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #777; }
+.xuewei-popup, .xuewei-tip { font-size: 13px; line-height: 1.35; }
+.xuewei-popup th, .xuewei-tip th { text-align: left; padding-right: 6px; font-weight: normal;
+    color: #444; }
+.xuewei-popup td, .xuewei-tip td { padding-right: 6px; }
+.xuewei-tip td.xuewei-n { text-align: right; }
+.xuewei-tip tr.xuewei-current { font-weight: bold; }
+.xuewei-id { color: #666; }
+.xuewei-flags { color: #b2182b; font-weight: bold; }
+.xuewei-synthetic { color: #7f0000; }
+.xuewei-dot { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+    border: 1px solid #333; }
+.xuewei-ring { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+    border: 3px solid #e7298a; background: #fde0ef; }
+.xuewei-line { display: inline-block; width: 22px; height: 0; border-top: 3px dashed #333;
+    vertical-align: middle; }
+.xuewei-outline { display: inline-block; width: 18px; height: 12px; border: 2px dashed #333; }
+.xuewei-icon { border-radius: 5px; border: 2px solid #ffffff; color: #ffffff;
+    box-shadow: 0 0 3px rgba(0, 0, 0, 0.7); text-align: center;
+    font: bold 13px/18px Arial, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
+.xuewei-legend .xuewei-icon { display: inline-block; width: 18px; height: 18px; }
+.xuewei-fullscreen { font-size: 18px; line-height: 30px; text-align: center; cursor: pointer; }
+.xuewei-rationale { margin-top: 4px; max-width: 340px; }
+"""
+
+_TEMPLATE = """
+{% macro html(this, kwargs) %}
+<div id="{{ this.get_name() }}" class="xuewei-box {{ this.box_class }}">{{ this.body }}</div>
+{% endmacro %}
+"""
+
+
+class Box(MacroElement):
+    """A fixed box of ready-made (escaped) HTML over the map."""
+
+    _template = Template(_TEMPLATE)
+
+    def __init__(self, body: str, *, box_class: str, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self.body = body
+        self.box_class = box_class
+
+
+class _Style(MacroElement):
+    """The stylesheet of the boxes, added once to the page header."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "XueweiStyle"
+        self.css = _CSS
+
+
+def box_style() -> _Style:
+    """Return the page stylesheet: boxes, popups, tooltips and legend symbols, once."""
+    return _Style()
+
+
+def title_box(title: str, subtitle: str, data_note: str | None) -> Box:
+    """Return the title box: plan title, scenario/year/level line and the data note.
+
+    All three arguments are escaped HTML.
+    """
+    body = f'<div class="xuewei-plan">{title}</div><div class="xuewei-subtitle">{subtitle}</div>'
+    if data_note is not None:
+        body += f'<div class="xuewei-data-note">⚠ {data_note}</div>'
+    return Box(body, box_class="xuewei-title", name="XueweiTitle")
+
+
+_FULLSCREEN = """
+{% macro script(this, kwargs) %}
+    (function (map) {
+        var Control = L.Control.extend({
+            options: {position: "topleft"},
+            onAdd: function () {
+                var bar = L.DomUtil.create("div", "leaflet-bar leaflet-control");
+                var button = L.DomUtil.create("a", "xuewei-fullscreen", bar);
+                button.href = "#";
+                button.title = {{ this.tip|tojson }};
+                button.setAttribute("role", "button");
+                button.innerHTML = {{ this.svg|tojson }};
+                L.DomEvent.disableClickPropagation(bar);
+                L.DomEvent.on(button, "click", function (event) {
+                    L.DomEvent.preventDefault(event);
+                    var page = document.documentElement;
+                    if (document.fullscreenElement) {
+                        document.exitFullscreen();
+                    } else if (page.requestFullscreen) {
+                        page.requestFullscreen();
+                    }
+                });
+                return bar;
+            }
+        });
+        new Control().addTo(map);
+    })({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+
+
+class _Fullscreen(MacroElement):
+    """A full-screen button: the whole page (map, title and legend) fills the screen.
+
+    Plain Leaflet and the browser's Fullscreen API, so it needs no plugin from a CDN.
+    """
+
+    _template = Template(_FULLSCREEN)
+
+    def __init__(self, tip: str) -> None:
+        super().__init__()
+        self._name = "XueweiFullscreen"
+        self.tip = tip
+        # four corner brackets, drawn: no icon font needed, offline or not
+        self.svg = (
+            '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" '
+            'fill="none" stroke="#333" stroke-width="2"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5'
+            'M6 15H1v-5"/></svg>'
+        )
+
+
+def fullscreen_button(tip: str) -> _Fullscreen:
+    """Return the full-screen button control (``tip`` is plain text, shown on hover)."""
+    return _Fullscreen(tip)
+
+
+_EXCLUSIVE = """
+{% macro script(this, kwargs) %}
+    (function (map) {
+        var layers = [{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}];
+        var subtitles = {{ this.subtitles|tojson }};
+        map.on("overlayadd", function (event) {
+            var i = layers.indexOf(event.layer);
+            if (i < 0) { return; }
+            // after the layer control has finished applying its checkboxes
+            setTimeout(function () {
+                layers.forEach(function (other) {
+                    if (other !== event.layer && map.hasLayer(other)) {
+                        map.removeLayer(other);
+                    }
+                });
+                var box = document.querySelector(".xuewei-title .xuewei-subtitle");
+                if (box) { box.innerHTML = subtitles[i]; }
+            }, 0);
+        });
+    })({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+
+
+class _Exclusive(MacroElement):
+    """Overlays of which one is shown at a time; the title box names the one shown."""
+
+    _template = Template(_EXCLUSIVE)
+
+    def __init__(self, layers: Sequence[MacroElement], subtitles: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "XueweiExclusive"
+        self.layers = list(layers)
+        self.subtitles = list(subtitles)
+
+
+def exclusive_layers(layers: Sequence[MacroElement], subtitles: Sequence[str]) -> _Exclusive:
+    """Return a control that keeps one of ``layers`` on the map at a time.
+
+    Switching one on in the layer control switches the others off and puts its entry of
+    ``subtitles`` (escaped HTML, one per layer) in the title box.
+    """
+    return _Exclusive(layers, subtitles)
+
+
+def add_controls(
+    m: folium.Map,
+    *,
+    title: str,
+    subtitles: Sequence[str],
+    data_note: str | None,
+    gap_layers: Sequence[MacroElement],
+    legend: MacroElement,
+    fullscreen_tip: str,
+) -> None:
+    """Add the stylesheet, title box, scenario switch, ``legend``, buttons and layer control.
+
+    ``title``, ``subtitles`` (one per gap layer, the first shown) and ``data_note`` are
+    escaped HTML; ``fullscreen_tip`` is plain text. The order is that of the page.
+    """
+    box_style().add_to(m)
+    title_box(title, subtitles[0], data_note).add_to(m)
+    if len(gap_layers) > 1:
+        exclusive_layers(gap_layers, subtitles).add_to(m)
+    legend.add_to(m)
+    fullscreen_button(fullscreen_tip).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)

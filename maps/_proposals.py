@@ -1,0 +1,163 @@
+"""The proposals and mergers layers of the meeting map.
+
+Proposals (new schools, expansions, kindergartens, special education schools, mergers) are
+icons by kind, with a popup of the kind, district, level, year, added places, rationale and
+the estates served, joined to those estates by thin dashed lines. Mergers are dashed lines
+from the closing school (hollow end) to the receiving school (filled end). The proposals
+and mergers come from :mod:`xuewei.planning`; here they are only drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from xuewei.maps._labels import Lang, esc, int_text, label, missing
+from xuewei.maps._points import IconData, IconLayer, LineData, LineLayer
+from xuewei.maps._popups import synthetic_line, table, year_text
+from xuewei.maps._select import points, records, served_estates
+from xuewei.maps._style import (
+    DIGITS,
+    MERGER_COLOUR,
+    PROPOSAL_OTHER,
+    PROPOSAL_STYLES,
+    css_name,
+    kind_label,
+    proposal_symbol,
+)
+
+__all__ = ["add_mergers", "add_proposals"]
+
+
+def add_proposals(
+    m: folium.Map,
+    proposals: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame | None,
+    district_names: Mapping[str, str],
+    *,
+    lang: Lang,
+) -> list[str]:
+    """Add the proposals layer (icons and lines to the estates served); return the kinds."""
+    served = served_estates(proposals, estates)
+    estate_points = [] if estates is None else points(estates)
+    estate_names = [] if estates is None else [esc(n) for n in estates["name"]]
+    icons = []
+    links = []
+    for rec, point, serves in zip(records(proposals), points(proposals), served, strict=True):
+        kind = str(rec["kind"])
+        symbol, colour = proposal_symbol(kind, lang)
+        district = rec.get("district_id")
+        rows = [
+            ("level", "–" if missing(rec.get("level")) else label(str(rec["level"]), lang)),
+            (
+                "district",
+                "–" if missing(district) else district_names.get(str(district), esc(district)),
+            ),
+            ("year", year_text(rec.get("year"))),
+            ("places", int_text(rec.get("places"))),
+        ]
+        if serves:
+            shown = ", ".join(estate_names[i] for i in serves[:12])
+            more = f" … (+{len(serves) - 12})" if len(serves) > 12 else ""
+            rows.append(("serves", shown + more))
+        head = (
+            f'<b><span class="xuewei-icon" style="background:{colour};display:inline-block;'
+            f'width:18px">{symbol}</span> {kind_label(kind, lang)}</b><br>'
+            f'<span class="xuewei-id">{esc(rec["proposal_id"])}</span>'
+        )
+        popup = head + table(rows, lang) + _rationale(rec, lang) + synthetic_line(rec, lang)
+        lat, lon = round(point.y, DIGITS), round(point.x, DIGITS)
+        icons.append(
+            IconData(
+                lat=lat,
+                lon=lon,
+                symbol=symbol,
+                css_class=f"xuewei-kind-{css_name(kind)}",
+                popup=f'<div class="xuewei-popup">{popup}</div>',
+                tooltip=f"{kind_label(kind, lang)} {esc(rec['proposal_id'])}",
+            )
+        )
+        for i in serves:
+            target = estate_points[i]
+            links.append([[lat, lon], [round(target.y, DIGITS), round(target.x, DIGITS)]])
+    layer = IconLayer(icons, name=label("layer_proposals", lang), links=links)
+    # each icon's colour, by kind, as CSS: the icon data carry the class only
+    layer.add_child(_KindStyle(lang))
+    layer.add_to(m)
+    kinds = [str(k) for k in pd.unique(proposals["kind"].astype(str))]
+    return [k for k in PROPOSAL_STYLES if k in kinds] + sorted(
+        k for k in kinds if k not in PROPOSAL_STYLES
+    )
+
+
+class _KindStyle(MacroElement):
+    """The background colour of each proposal kind's icon."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+    )
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__()
+        self._name = "XueweiKindStyle"
+        # the fallback first: the kinds' rules, equally specific, come later and win
+        kinds = " ".join(
+            f".xuewei-kind-{css_name(k)} {{ background: {c}; }}"
+            for k, (_s, c) in PROPOSAL_STYLES.items()
+        )
+        self.css = f".xuewei-icon {{ background: {PROPOSAL_OTHER[1]}; }} " + kinds
+
+
+def _rationale(rec: Mapping[str, Any], lang: Lang) -> str:
+    parts = []
+    for key, wanted in (("rationale_zh", ("zh", "both")), ("rationale_en", ("en", "both"))):
+        value = rec.get(key)
+        if lang in wanted and not missing(value) and str(value):
+            parts.append(esc(value))
+    if not parts:
+        return ""
+    return (
+        f'<div class="xuewei-rationale"><b>{label("rationale", lang)}</b>: '
+        + "<br>".join(parts)
+        + "</div>"
+    )
+
+
+def add_mergers(
+    m: folium.Map, mergers: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
+) -> None:
+    """Add the mergers layer: ``mergers`` as from :func:`xuewei.maps._select.merger_lines`."""
+    lines = []
+    for rec, geometry in zip(records(mergers), mergers.geometry, strict=True):
+        parts = list(getattr(geometry, "geoms", [geometry]))
+        coords = [[round(y, DIGITS), round(x, DIGITS)] for part in parts for x, y in part.coords]
+        closing, receiving = rec.get("closing_school_id"), rec.get("receiving_school_id")
+
+        def name(value: Any) -> str:
+            return "–" if missing(value) else names.get(str(value), esc(value))
+
+        year = year_text(rec.get("year"))
+        tip = f"{label('merger', lang)} {year}: {name(closing)} → {name(receiving)}"
+        rows = [
+            ("closing", name(closing)),
+            ("receiving", name(receiving)),
+            ("merger_year", year),
+        ]
+        if not missing(rec.get("pupils")):
+            rows.append(("pupils", int_text(rec.get("pupils"))))
+        popup = f"<b>{label('merger', lang)} {year}</b>" + table(rows, lang)
+        lines.append(
+            LineData(
+                coords=coords,
+                colour=MERGER_COLOUR,
+                popup=f'<div class="xuewei-popup">{popup}</div>',
+                tooltip=tip,
+            )
+        )
+    LineLayer(lines, name=label("layer_mergers", lang)).add_to(m)
