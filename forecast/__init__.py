@@ -27,13 +27,8 @@ if TYPE_CHECKING:
         stacked_weights,
     )
     from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
-    from xuewei.forecast.cohort import (
-        births_change_sd,
-        cohort_ratios,
-        forecast_cohort,
-        forecast_school_age,
-        implied_per_thousand,
-    )
+    from xuewei.forecast.births import births_change_sd
+    from xuewei.forecast.cohort import cohort_ratios, forecast_cohort
     from xuewei.forecast.districts import DistrictMethod, forecast_districts
     from xuewei.forecast.ensemble import (
         ENSEMBLE_METHODS,
@@ -44,6 +39,8 @@ if TYPE_CHECKING:
     from xuewei.forecast.history import annualise, fill_births, rebase_intercensal, recut_boundaries
     from xuewei.forecast.housing import forecast_housing, pupil_yields
     from xuewei.forecast.panel import forecast_panel, panel_features
+    from xuewei.forecast.per_thousand import implied_per_thousand
+    from xuewei.forecast.school_age import forecast_school_age
     from xuewei.forecast.trend import (
         FORECAST_COLUMNS,
         MIN_ARIMA_POINTS,

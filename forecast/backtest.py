@@ -34,6 +34,8 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from xuewei.data import load_standards
+from xuewei.forecast._grades import clean_enrolment, grade_layout
 from xuewei.forecast.cohort import forecast_cohort
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.history import rebase_intercensal
@@ -175,10 +177,8 @@ def backtest(
     tables = {"population": pop}
     grades: dict[str, list[int]] = {}
     if enrolment is not None:
-        from xuewei.forecast.cohort import _clean_enrolment, _grade_layout
-
-        enr = _clean_enrolment(enrolment, "enrolment")
-        grades = _grade_layout(None)
+        enr = clean_enrolment(enrolment, "enrolment")
+        grades = grade_layout(load_standards())
         for level in _LEVELS:
             t = _level_table(enr[enr["district_id"].isin(ids)], level, grades)
             if t.empty:
