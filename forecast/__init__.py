@@ -19,15 +19,10 @@ from xuewei._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
-    from xuewei.forecast.backtest import (
-        BACKTEST_HORIZONS,
-        backtest,
-        backtest_report,
-        ensemble_weights,
-        stacked_weights,
-    )
+    from xuewei.forecast.backtest import BACKTEST_HORIZONS, backtest, backtest_report
     from xuewei.forecast.batch import BatchMethod, BatchResult, Engine, forecast_batch
     from xuewei.forecast.births import births_change_sd
+    from xuewei.forecast.calibration import ensemble_weights, stacked_weights
     from xuewei.forecast.cohort import cohort_ratios, forecast_cohort
     from xuewei.forecast.districts import DistrictMethod, forecast_districts
     from xuewei.forecast.ensemble import (

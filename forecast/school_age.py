@@ -133,12 +133,7 @@ def forecast_school_age(
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
     years = np.arange(base + 1, horizon + 1)
     need = int(horizon - min(ages["kindergarten"] or ages["primary"]))
-    future: dict[str, BirthsForecast] = {}
-    for district in ids:
-        db = births[births["district_id"] == district]
-        if len(db) and db["year"].max() < need:
-            series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
-            future[district] = trend_births(series, need, interval=interval, method=births_method)
+    future = _births_ahead(births, ids, need, interval, births_method)
     # future births as unsure as births were changeable, measured from the change each
     # area's forecast projects (births_spread="departures" of forecast_cohort)
     change_sd = births_spread_sd(births, ids, max(horizon - base, 1), future)
@@ -177,6 +172,19 @@ def forecast_school_age(
     if problems:
         raise InputError(problems)
     return pd.concat(frames, ignore_index=True)
+
+
+def _births_ahead(
+    births: pd.DataFrame, ids: list[str], need: int, interval: float, method: TrendMethod
+) -> dict[str, BirthsForecast]:
+    """Forecast the births of each area whose known births end before ``need``."""
+    future: dict[str, BirthsForecast] = {}
+    for district in ids:
+        db = births[births["district_id"] == district]
+        if len(db) and db["year"].max() < need:
+            series = pd.Series(db["births"].to_numpy(dtype=np.float64), index=db["year"].to_numpy())
+            future[district] = trend_births(series, need, interval=interval, method=method)
+    return future
 
 
 def _age_columns(population: pd.DataFrame) -> dict[str, tuple[int, int]]:
