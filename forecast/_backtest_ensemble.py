@@ -70,7 +70,7 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     keyed = {cast(tuple[int, str, int], k): v for k, v in groups.items()}
     for key in sorted(keyed):
         o, q, h = int(key[0]), str(key[1]), int(key[2])
-        gi = keyed[key]
+        gi: np.ndarray = np.asarray(keyed[key], dtype=np.int64)
         iq = by_quantity[q]
         known = iq[known_at[iq] <= o]
         # weights from this horizon's known errors; before any is known (a 5-year error

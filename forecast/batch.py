@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["BatchMethod", "BatchResult", "Engine", "forecast_batch"]
@@ -82,7 +83,9 @@ def _forecast_areas(
     for district in ids:
         try:
             if district not in groups:
-                raise ValueError("no population rows")
+                raise InputError(
+                    [Problem("population", f"district {district} has no population rows")]
+                )
             sub = rows.iloc[groups[district]]
             if method == "ensemble":
                 from xuewei.forecast.ensemble import forecast_ensemble
@@ -192,7 +195,7 @@ def forecast_batch(
         elif engine == "dask":
             results = _run_dask(pop, groups, chunks, args, scheduler, workers, report)
         else:
-            raise ValueError(f"unknown engine {engine!r}; expected 'local' or 'dask'")
+            raise ConfigError(f"unknown engine {engine!r}; expected 'local' or 'dask'")
     finally:
         report(None)
     frames = [r[0] for r in results if not r[0].empty]
