@@ -8,6 +8,12 @@ total. Methods (each returns the tidy columns :data:`FORECAST_COLUMNS`): trends
 pipeline (:func:`forecast_housing`), a cross-district panel (:func:`forecast_panel`) and
 the backtest-weighted ensemble (:func:`forecast_ensemble`). :func:`backtest` and
 :func:`backtest_report` measure them; :func:`forecast_batch` runs thousands of areas.
+Children by age come from births and census counts (:func:`forecast_school_age`), set
+beside per-thousand demand by :func:`implied_per_thousand`. Every standard used (grades,
+entry age, scenarios, household size, pupil yields) is read from the
+:class:`~xuewei.data.Standards` a caller passes as ``standards`` (default the packaged
+ones), and every fallback of the ensemble is logged on the ``xuewei.forecast`` logger and
+listed in the result's ``attrs["warnings"]``.
 """
 
 from __future__ import annotations

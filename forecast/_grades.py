@@ -18,6 +18,7 @@ import pandas as pd
 
 from xuewei.data import Standards
 from xuewei.errors import InputError, Problem, StandardsError
+from xuewei.vocabulary import COMPULSORY_LEVELS, Level
 
 __all__ = [
     "COHORT_LEVELS",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 #: The levels of the cohort methods, youngest first.
-COHORT_LEVELS = ("kindergarten", "primary", "junior")
+COHORT_LEVELS: tuple[Level, ...] = ("kindergarten", *COMPULSORY_LEVELS)
 
 
 def standard_number(standards: Standards, key: str) -> float:
@@ -62,7 +63,7 @@ def grade_layout(
     >>> grade_layout(load_standards({"grades": {"primary": 5, "nine_year": 8}}))
     {'kindergarten': [-2, -1, 0], 'primary': [1, 2, 3, 4, 5], 'junior': [6, 7, 8]}
     """
-    g = {level: int(standards.grades[level]) for level in COHORT_LEVELS}
+    g: dict[str, int] = {level: int(standards.grades[level]) for level in COHORT_LEVELS}
     if grades:
         g.update({k: int(v) for k, v in grades.items()})
     return {

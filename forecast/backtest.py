@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 from xuewei.data import Standards, load_standards
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast._backtest_ensemble import ensemble_scores
-from xuewei.forecast._grades import clean_enrolment, grade_layout
+from xuewei.forecast._grades import COHORT_LEVELS, clean_enrolment, grade_layout
 from xuewei.forecast.calibration import (
     CALIBRATION_WINDOW,
     MIN_CALIBRATION_ERRORS,
@@ -87,7 +87,6 @@ Forecaster = Callable[[pd.DataFrame, int, int, float], pd.DataFrame]
 _TREND = ("naive", "drift", "ets", "arima")
 _BUILT_IN = (*_TREND, "panel", "share", "cohort", "ensemble")
 logger = logging.getLogger("xuewei.forecast")
-_LEVELS = ("kindergarten", "primary", "junior")
 
 
 def _truth(population: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
@@ -293,7 +292,7 @@ def _tables(
     if enrolment is not None:
         enr = clean_enrolment(enrolment, "enrolment")
         grades = grade_layout(standards)
-        for level in _LEVELS:
+        for level in COHORT_LEVELS:
             t = _level_table(enr[enr["district_id"].isin(ids)], level, grades)
             if t.empty:
                 continue

@@ -6,7 +6,7 @@ China) and the first kindergarten year group (小班) three years earlier. Entra
 ``t`` are births in ``t - age`` times an *entry ratio*; in a migrant city it is well above 1
 (children born elsewhere move in), ≈ 1.8 in Hangzhou in 2023. Each later grade is the grade
 below a year earlier times a *progression ratio* (migration in and out, repetition). Ratios
-are averaged over the last ``window`` years (3–6 in practice; ``data/standards.toml`` key
+are averaged over the last ``window`` years (3–6 in practice; the standards' key
 ``forecast.progression.window_years``) and applied to the last observed grades.
 
 Grades are numbered so that one rule covers both chains: compulsory grades 1–9 (primary

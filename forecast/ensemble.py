@@ -17,6 +17,9 @@ horizons pooled and rescaled to it by the fitted growth of spread, see
 ``log(actual / forecast)``; elsewhere the weighted averages of the members' bounds. A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
+No fallback is silent: each (no backtest, too few points to stack or to calibrate a
+horizon, a member without backtest forecasts) is logged as a warning on the
+``xuewei.forecast`` logger and listed in the result's ``attrs["warnings"]``.
 """
 
 from __future__ import annotations
@@ -217,9 +220,9 @@ def forecast_ensemble(
     )
     series_ids = [city_id] if has_city and city_id is not None else ids
     notes: list[str] = []
-    from_backtest = weights is None
+    backtested = False  # weights and intervals from a backtest that could be made
     if weights is None:
-        weights, log_errors, origins = _backtest_weights(
+        weights, log_errors, origins, backtested = _backtest_weights(
             pop, series_ids, methods, interval, horizon - _last_year(pop, series_ids), notes
         )
     else:
@@ -241,7 +244,7 @@ def forecast_ensemble(
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
     ens = _calibrate(ens, log_errors, origins, interval)
-    if from_backtest:  # say where the backtest's errors were too few to calibrate
+    if backtested:  # say where the backtest's errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
@@ -329,11 +332,12 @@ def _backtest_weights(
     interval: float,
     steps: int,
     notes: list[str],
-) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray]]:
+) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray], bool]:
     """Return ensemble weights per horizon and the ensemble's past log errors per horizon.
 
-    The third item gives each error's origin (calibration keeps the latest origins). Every
-    fallback taken (``steps``: the horizons the forecast needs) is appended to ``notes``.
+    The third item gives each error's origin (calibration keeps the latest origins), the
+    fourth whether the backtest could be made. Every fallback taken (``steps``: the
+    horizons the forecast needs) is appended to ``notes``.
     """
     area = _areas(series_ids)
     equal = pd.DataFrame(
@@ -357,7 +361,7 @@ def _backtest_weights(
             f"be made ({exc}); equal weights used at every horizon, and the members' "
             "weighted bounds as the interval"
         )
-        return equal, {}, {}
+        return equal, {}, {}, False
     notes.extend(f"{area}: {w}" for w in errors.attrs.get("warnings", []))
     members = errors[~errors["method"].isin(["ensemble", "naive"])]
     pop_members = members[members["quantity"] == "population"]
@@ -383,7 +387,7 @@ def _backtest_weights(
                 "the weights of the nearest horizon with points used instead"
             )
     log_errors, origins = _ensemble_errors(errors, pop_members)
-    return weights, log_errors, origins
+    return weights, log_errors, origins, True
 
 
 def _stack(

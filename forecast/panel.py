@@ -181,24 +181,7 @@ def forecast_panel(
     model0 = estimator if estimator is not None else LinearRegression()
     logp = np.log(feats.set_index(["district_id", "year"])["population"])
     now = feats[feats["year"] == base]
-    wanted = (
-        sorted(set(population["district_id"].astype(str)))
-        if district_ids is None
-        else list(district_ids)
-    )
-    lacking = sorted(set(map(str, wanted)) - set(now["district_id"]))
-    if lacking:
-        raise InputError(
-            [
-                Problem(
-                    "population",
-                    f"districts {lacking} have no panel features in the base year {base} "
-                    f"(they need {max(PANEL_LAGS)} years of history up to {base}); forecast "
-                    "them with a trend",
-                    column="district_id",
-                )
-            ]
-        )
+    _check_present(population, district_ids, now, base)
     x_now = now[cols].to_numpy(dtype=np.float64)
     lo_q, hi_q = (1 - interval) / 2, (1 + interval) / 2
     frames = []
@@ -220,14 +203,8 @@ def forecast_panel(
             h0, pred0, lo0, hi0 = last_fit
             pred, lo, hi = pred0 * h / h0, lo0 * np.sqrt(h / h0), hi0 * np.sqrt(h / h0)
         else:
-            raise InputError(
-                [
-                    Problem(
-                        "population",
-                        "the panel needs at least one year of growth to learn from",
-                    )
-                ]
-            )
+            msg = "the panel needs at least one year of growth to learn from"
+            raise InputError([Problem("population", msg)])
         level = now["population"].to_numpy(dtype=np.float64)
         frames.append(
             pd.DataFrame(
@@ -244,3 +221,27 @@ def forecast_panel(
         )
     out = pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
     return out.sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def _check_present(
+    population: pd.DataFrame, district_ids: list[str] | None, now: pd.DataFrame, base: int
+) -> None:
+    """Check that every district asked for has panel features in the base year."""
+    wanted = (
+        sorted(set(population["district_id"].astype(str)))
+        if district_ids is None
+        else list(district_ids)
+    )
+    lacking = sorted(set(map(str, wanted)) - set(now["district_id"]))
+    if lacking:
+        raise InputError(
+            [
+                Problem(
+                    "population",
+                    f"districts {lacking} have no panel features in the base year {base} "
+                    f"(they need {max(PANEL_LAGS)} years of history up to {base}); forecast "
+                    "them with a trend",
+                    column="district_id",
+                )
+            ]
+        )
