@@ -38,6 +38,8 @@ class BatchResult:
     ----------
     forecasts
         Tidy forecasts (:data:`~xuewei.forecast.FORECAST_COLUMNS`), sorted by area and year.
+        ``forecasts.attrs["warnings"]`` lists the fallbacks of every area's ensemble (see
+        :func:`~xuewei.forecast.forecast_ensemble`; empty for the trend methods).
     failures
         ``district_id``, ``error`` (exception type) and ``message``, sorted by area.
     """
@@ -66,6 +68,8 @@ def _forecast_chunk(
     with threadpool_limits(limits=1):
         _forecast_areas(rows, groups, ids, horizon, method, interval, base_year, frames, failures)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
+    # each area's ensemble fallbacks (already logged where it ran) travel with the forecasts
+    out.attrs["warnings"] = [w for f in frames for w in f.attrs.get("warnings", [])]
     return out, failures
 
 
@@ -207,6 +211,7 @@ def forecast_batch(
         if frames
         else pd.DataFrame({c: pd.Series(dtype=object) for c in FORECAST_COLUMNS})
     )
+    forecasts.attrs["warnings"] = [w for r in results for w in r[0].attrs.get("warnings", [])]
     fail = pd.DataFrame(failures, columns=["district_id", "error", "message"])
     return BatchResult(forecasts, fail.sort_values("district_id").reset_index(drop=True))
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from xuewei.errors import InputError
-from xuewei.forecast import backtest, forecast_ensemble, forecast_trends
+from xuewei.forecast import backtest, forecast_batch, forecast_ensemble, forecast_trends
 
 
 def _city(first: int, last: int = 2020) -> pd.DataFrame:
@@ -91,3 +91,19 @@ def test_unknown_method_is_a_config_error_before_any_run():
 
     with pytest.raises(ConfigError, match="unknown method 'magic'"):
         backtest(_city(2000), methods=["magic"])
+
+
+def test_batch_keeps_each_areas_ensemble_warnings(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    pop = pd.DataFrame(
+        {
+            "district_id": ["x"] * 4 + ["y"] * 4,
+            "year": [2017, 2018, 2019, 2020] * 2,
+            "population": [100.0, 103.0, 106.0, 109.0, 50.0, 51.0, 52.0, 53.0],
+        }
+    )
+    r = forecast_batch(pop, horizon=2023, method="ensemble")
+    notes = r.forecasts.attrs["warnings"]
+    assert sorted({n.split(":")[0] for n in notes}) == ["area x", "area y"]
+    assert all(n in _logged(caplog) for n in notes)
+    assert forecast_batch(pop, horizon=2023, method="drift").forecasts.attrs["warnings"] == []
