@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["BatchMethod", "BatchResult", "Engine", "forecast_batch"]
@@ -37,6 +38,8 @@ class BatchResult:
     ----------
     forecasts
         Tidy forecasts (:data:`~xuewei.forecast.FORECAST_COLUMNS`), sorted by area and year.
+        ``forecasts.attrs["warnings"]`` lists the fallbacks of every area's ensemble (see
+        :func:`~xuewei.forecast.forecast_ensemble`; empty for the trend methods).
     failures
         ``district_id``, ``error`` (exception type) and ``message``, sorted by area.
     """
@@ -65,6 +68,8 @@ def _forecast_chunk(
     with threadpool_limits(limits=1):
         _forecast_areas(rows, groups, ids, horizon, method, interval, base_year, frames, failures)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
+    # each area's ensemble fallbacks (already logged where it ran) travel with the forecasts
+    out.attrs["warnings"] = [w for f in frames for w in f.attrs.get("warnings", [])]
     return out, failures
 
 
@@ -82,7 +87,9 @@ def _forecast_areas(
     for district in ids:
         try:
             if district not in groups:
-                raise ValueError("no population rows")
+                raise InputError(
+                    [Problem("population", f"district {district} has no population rows")]
+                )
             sub = rows.iloc[groups[district]]
             if method == "ensemble":
                 from xuewei.forecast.ensemble import forecast_ensemble
@@ -192,7 +199,7 @@ def forecast_batch(
         elif engine == "dask":
             results = _run_dask(pop, groups, chunks, args, scheduler, workers, report)
         else:
-            raise ValueError(f"unknown engine {engine!r}; expected 'local' or 'dask'")
+            raise ConfigError(f"unknown engine {engine!r}; expected 'local' or 'dask'")
     finally:
         report(None)
     frames = [r[0] for r in results if not r[0].empty]
@@ -204,6 +211,7 @@ def forecast_batch(
         if frames
         else pd.DataFrame({c: pd.Series(dtype=object) for c in FORECAST_COLUMNS})
     )
+    forecasts.attrs["warnings"] = [w for r in results for w in r[0].attrs.get("warnings", [])]
     fail = pd.DataFrame(failures, columns=["district_id", "error", "message"])
     return BatchResult(forecasts, fail.sort_values("district_id").reset_index(drop=True))
 

@@ -39,17 +39,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xuewei.errors import InputError, Problem
+from xuewei.errors import ConfigError, InputError, Problem
+from xuewei.forecast._shares import resolve_damping, share_log_sd, share_path
 from xuewei.forecast.history import annualise, rebase_intercensal
-from xuewei.forecast.trend import forecast_trend, spread_growth
+from xuewei.forecast.trend import forecast_trend
 
 __all__ = ["DistrictMethod", "forecast_districts"]
 
 DistrictMethod = Literal["auto", "share", "direct"]
-_SHARE_TREND_MIN_YEARS = 5
-#: Damping of the share trend a year where ``share_damping="fit"`` has no history to fit.
-_SHARE_DAMPING = 0.8
-_DAMPING_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 _COVERAGE_TOLERANCE = 0.02
 
 
@@ -124,7 +121,7 @@ def forecast_districts(
     """
     ids = [str(d) for d in district_ids]
     if not ids:
-        raise ValueError("no districts to forecast")
+        raise ConfigError("district_ids is empty: no districts to forecast")
     pop = population.copy()
     pop["district_id"] = pop["district_id"].astype(str)
     if "basis" not in pop:
@@ -150,12 +147,21 @@ def forecast_districts(
         )
     if chosen == "share":
         if not has_city:
-            raise ValueError(f"method 'share' needs city-total rows (district_id {city_id!r})")
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        f"method 'share' needs city-total rows (district_id {city_id!r}); "
+                        "found none up to the base year",
+                        column="district_id",
+                    )
+                ]
+            )
         assert city_id is not None
         return _share_method(pop, ids, city_id, horizon, interval, share_damping, source)
     if chosen == "direct":
         return _direct_method(pop, ids, horizon, interval)
-    raise ValueError(f"unknown method {method!r}; expected 'auto', 'share' or 'direct'")
+    raise ConfigError(f"unknown method {method!r}; expected 'auto', 'share' or 'direct'")
 
 
 def _direct_method(
@@ -198,24 +204,9 @@ def _share_method(
     source: str,
 ) -> pd.DataFrame:
     if damping != "fit" and not (isinstance(damping, float | int) and 0 < damping <= 1):
-        raise ValueError(f"share_damping {damping!r} must be in (0, 1] or 'fit'")
-    city = annualise(rebase_intercensal(pop[pop["district_id"] == city_id]))
-    city_years = city["year"].to_numpy()
-    first, last = int(city_years[0]), int(city_years[-1])
-    years = np.arange(first, horizon + 1)
-    value = np.empty(len(years))
-    lower = np.empty(len(years))
-    upper = np.empty(len(years))
-    n_hist = min(last, horizon) - first + 1
-    value[:n_hist] = lower[:n_hist] = upper[:n_hist] = city["population"].to_numpy()[:n_hist]
-    trend_method = "observed"
-    if last < horizon:
-        series = pd.Series(city["population"].to_numpy(), index=city_years)
-        fut = forecast_trend(series, horizon=horizon, interval=interval)
-        value[n_hist:] = fut["value"].to_numpy()
-        lower[n_hist:] = fut["lower"].to_numpy()
-        upper[n_hist:] = fut["upper"].to_numpy()
-        trend_method = str(fut["method"].iloc[0])
+        raise ConfigError(f"share_damping {damping!r} must be in (0, 1] or 'fit'")
+    years, (value, lower, upper), last, trend_method = _city_series(pop, city_id, horizon, interval)
+    first = int(years[0])
 
     districts = rebase_intercensal(pop[pop["district_id"].isin(ids)])
     districts = districts[(districts["year"] >= first) & (districts["year"] <= min(last, horizon))]
@@ -228,7 +219,7 @@ def _share_method(
         idx = rows["year"].to_numpy(dtype=np.int64) - first
         observed[idx, j] = True
         counts[idx, j] = rows["population"].to_numpy()
-    damp = _resolve_damping(damping, years, observed, counts, value)
+    damp = resolve_damping(damping, years, observed, counts, value)
     for j, district in enumerate(ids):
         rows = districts[districts["district_id"] == district].sort_values("year")
         if rows.empty:
@@ -245,32 +236,16 @@ def _share_method(
         obs_years = rows["year"].to_numpy(dtype=np.int64)
         obs_idx = obs_years - first
         obs_share = rows["population"].to_numpy() / value[obs_idx]
-        shares[:, j] = _share_path(years, obs_years, obs_share, damp)
+        shares[:, j] = share_path(years, obs_years, obs_share, damp)
 
     _check_coverage(observed, counts, value, years, ids, city_id, source)
     hist_rows = years <= last
-    for i in range(len(years)):
-        total = shares[i].sum()
-        if hist_rows[i] and observed[i].all():
-            # every district counted: reconcile the counts to the city proportionally
-            shares[i] = counts[i] / counts[i].sum()
-            continue
-        if hist_rows[i] and observed[i].any():
-            known = np.nansum(counts[i, observed[i]])
-            rest = value[i] - known
-            free = ~observed[i]
-            free_share = shares[i, free].sum()
-            if rest >= 0 and (free_share > 0 or not free.any()):
-                shares[i, observed[i]] = counts[i, observed[i]] / value[i]
-                if free.any():
-                    shares[i, free] *= (rest / value[i]) / free_share
-                continue
-        shares[i] /= total
+    _reconcile_shares(shares, observed, counts, value, hist_rows)
 
     kind = np.where(observed, "observed", "interpolated")
     kind[~hist_rows] = "forecast"
     z = float(stats.norm.ppf(0.5 + interval / 2.0))
-    share_half = z * _share_log_sd(years, observed, counts, value, damp) * (~hist_rows)[:, None]
+    share_half = z * share_log_sd(years, observed, counts, value, damp) * (~hist_rows)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         city_lo = np.where(value > 0, np.log(value / lower), 0.0)
         city_hi = np.where(value > 0, np.log(upper / value), 0.0)
@@ -293,216 +268,59 @@ def _share_method(
     return pd.concat(frames, ignore_index=True)
 
 
-def _share_spread(
-    population: pd.DataFrame,
-    district_ids: Sequence[str],
-    *,
-    city_id: str,
-    horizon: int,
-    damping: float | Literal["fit"] = 0.8,
-) -> pd.DataFrame:
-    """Return the log-sd of each district's share of the city, per year to ``horizon``.
+def _city_series(
+    pop: pd.DataFrame, city_id: str, horizon: int, interval: float
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], int, str]:
+    """Return the city's years (first year of data to horizon), values, last year, method.
 
-    The share uncertainty that the ``share`` method adds to the city's interval (see the
-    module notes), for callers that scale districts to another city forecast
-    (:func:`~xuewei.forecast.forecast_ensemble`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``district_id``, ``year``, ``share_sd`` (0 up to the district's last count).
+    Past years are the re-based, annualised city series (bounds = value); later years its
+    trend forecast (``method`` the trend's, ``observed`` without any).
     """
-    ids = [str(d) for d in district_ids]
-    pop = population.copy()
-    pop["district_id"] = pop["district_id"].astype(str)
-    if "basis" not in pop:
-        pop["basis"] = "estimate"
     city = annualise(rebase_intercensal(pop[pop["district_id"] == city_id]))
-    first, last = int(city["year"].iloc[0]), int(city["year"].iloc[-1])
+    city_years = city["year"].to_numpy()
+    first, last = int(city_years[0]), int(city_years[-1])
     years = np.arange(first, horizon + 1)
-    value = np.interp(years, city["year"], city["population"])
-    districts = rebase_intercensal(pop[pop["district_id"].isin(ids)])
-    districts = districts[(districts["year"] >= first) & (districts["year"] <= last)]
-    observed = np.zeros((len(years), len(ids)), dtype=bool)
-    counts = np.full((len(years), len(ids)), np.nan)
-    for j, district in enumerate(ids):
-        rows = districts[districts["district_id"] == district]
-        idx = rows["year"].to_numpy(dtype=np.int64) - first
-        observed[idx, j] = True
-        counts[idx, j] = rows["population"].to_numpy()
-    sd = _share_log_sd(
-        years, observed, counts, value, _resolve_damping(damping, years, observed, counts, value)
-    )
-    return pd.DataFrame(
-        {
-            "district_id": np.repeat(ids, len(years)),
-            "year": np.tile(years, len(ids)),
-            "share_sd": sd.T.ravel(),
-        }
-    )
+    value = np.empty(len(years))
+    lower = np.empty(len(years))
+    upper = np.empty(len(years))
+    n_hist = min(last, horizon) - first + 1
+    value[:n_hist] = lower[:n_hist] = upper[:n_hist] = city["population"].to_numpy()[:n_hist]
+    trend_method = "observed"
+    if last < horizon:
+        series = pd.Series(city["population"].to_numpy(), index=city_years)
+        fut = forecast_trend(series, horizon=horizon, interval=interval)
+        value[n_hist:] = fut["value"].to_numpy()
+        lower[n_hist:] = fut["lower"].to_numpy()
+        upper[n_hist:] = fut["upper"].to_numpy()
+        trend_method = str(fut["method"].iloc[0])
+    return years, (value, lower, upper), last, trend_method
 
 
-def _share_log_sd(
-    years: np.ndarray,
+def _reconcile_shares(
+    shares: np.ndarray,
     observed: np.ndarray,
     counts: np.ndarray,
-    city: np.ndarray,
-    damping: float = 0.8,
-) -> np.ndarray:
-    """Return the log-sd of each district's share in each year after its last count.
-
-    Where the districts were counted often enough, the share rule's own errors: from
-    every count, the damped share trend (:func:`_share_path`, counts up to then) is
-    compared with every later count, and the RMS of ``log(share / forecast)``, pooled over
-    the districts, is the sd ``h`` years after a count (:func:`_share_path_rms`). A
-    trending share is otherwise a random walk only in name: its log changes grow like
-    ``h``, not ``sqrt(h)``, and the damped trend falls behind (80 % intervals covered 42 %
-    of the synthetic districts 10 years ahead). Else ``σ·sqrt(years since count)``: ``σ²``
-    is the mean of ``(Δ log share)² / Δyears`` over the district's consecutive counts (a
-    random walk's per-year variance); a district counted once takes the pooled mean of the
-    others (0 if no district was counted twice).
-    """
-    sd = np.zeros(counts.shape)
-    rms = _share_path_rms(years, observed, counts, city, damping)
-    if rms is not None:
-        for j in range(counts.shape[1]):
-            idx = np.flatnonzero(observed[:, j])
-            if len(idx):
-                since = np.maximum(years - years[idx[-1]], 0)
-                sd[:, j] = np.where(since > 0, rms[np.maximum(since, 1) - 1], 0.0)
-        return sd
-    per_district: list[float | None] = []
-    pooled: list[float] = []
-    for j in range(counts.shape[1]):
-        # a count of 0 (a district not yet settled) has no log share: no spread from it
-        idx = np.flatnonzero(observed[:, j] & (np.nan_to_num(counts[:, j]) > 0) & (city > 0))
-        if len(idx) < 2:
-            per_district.append(None)
+    value: np.ndarray,
+    hist_rows: np.ndarray,
+) -> None:
+    """Make each year's shares sum to one, in place, keeping past counts where possible."""
+    for i in range(len(shares)):
+        total = shares[i].sum()
+        if hist_rows[i] and observed[i].all():
+            # every district counted: reconcile the counts to the city proportionally
+            shares[i] = counts[i] / counts[i].sum()
             continue
-        log_share = np.log(counts[idx, j] / city[idx])
-        steps = np.diff(log_share) ** 2 / np.diff(years[idx])
-        pooled.extend(steps.tolist())
-        per_district.append(float(steps.mean()))
-    fallback = float(np.mean(pooled)) if pooled else 0.0
-    for j, var in enumerate(per_district):
-        idx = np.flatnonzero(observed[:, j])
-        if not len(idx):
-            continue
-        last = years[idx[-1]]
-        since = np.maximum(years - last, 0)
-        sd[:, j] = np.sqrt((fallback if var is None else var) * since)
-    return sd
-
-
-def _share_path_rms(
-    years: np.ndarray,
-    observed: np.ndarray,
-    counts: np.ndarray,
-    city: np.ndarray,
-    damping: float,
-) -> np.ndarray | None:
-    """Return the RMS log error of the share rule ``h`` years after a count, h = 1..len(years).
-
-    Only forecasts from counts with a share trend behind them (``_SHARE_TREND_MIN_YEARS``
-    of earlier counts) are scored: from a single count the rule holds the share, a
-    different forecast with different errors. ``None`` when no horizon has three errors;
-    horizons without three take the longest one that has them, grown as ``h**a``
-    (:func:`~xuewei.forecast.trend.spread_growth`).
-    """
-    usable = _share_path_errors(years, observed, counts, city, damping)
-    if not usable:
-        return None
-    a = spread_growth(usable)
-    longest = max(usable)
-    base = float(np.sqrt(np.mean(usable[longest] ** 2)))
-    hs = np.arange(1, len(years) + 1)
-    return np.array(
-        [
-            float(np.sqrt(np.mean(usable[int(h)] ** 2)))
-            if int(h) in usable
-            else base * (h / longest) ** a
-            for h in hs
-        ]
-    )
-
-
-def _share_path_errors(
-    years: np.ndarray,
-    observed: np.ndarray,
-    counts: np.ndarray,
-    city: np.ndarray,
-    damping: float,
-) -> dict[int, np.ndarray]:
-    """Return the share rule's log errors ``h`` years ahead, for every ``h`` with three.
-
-    From every count with ``_SHARE_TREND_MIN_YEARS`` of earlier counts (from a single
-    count the rule holds the share: a different forecast) to every later count of the
-    same district, pooled over the districts.
-    """
-    errors: dict[int, list[float]] = {}
-    for j in range(counts.shape[1]):
-        idx = np.flatnonzero(observed[:, j] & (np.nan_to_num(counts[:, j]) > 0) & (city > 0))
-        if len(idx) < 2:
-            continue
-        obs_years = years[idx]
-        obs_share = counts[idx, j] / city[idx]
-        for p in range(len(idx) - 1):
-            if obs_years[p] - obs_years[0] < _SHARE_TREND_MIN_YEARS:
+        if hist_rows[i] and observed[i].any():
+            known = np.nansum(counts[i, observed[i]])
+            rest = value[i] - known
+            free = ~observed[i]
+            free_share = shares[i, free].sum()
+            if rest >= 0 and (free_share > 0 or not free.any()):
+                shares[i, observed[i]] = counts[i, observed[i]] / value[i]
+                if free.any():
+                    shares[i, free] *= (rest / value[i]) / free_share
                 continue
-            later = obs_years[p + 1 :]
-            path = _share_path(later, obs_years[: p + 1], obs_share[: p + 1], damping)
-            ok = path > 0
-            err = np.log(obs_share[p + 1 :][ok] / path[ok])
-            for h, e in zip(later[ok] - obs_years[p], err, strict=True):
-                errors.setdefault(int(h), []).append(float(e))
-    return {h: np.asarray(e) for h, e in errors.items() if len(e) >= 3}
-
-
-def _resolve_damping(
-    damping: float | Literal["fit"],
-    years: np.ndarray,
-    observed: np.ndarray,
-    counts: np.ndarray,
-    city: np.ndarray,
-) -> float:
-    """Return the share damping: as given, or fitted on the share rule's own past errors.
-
-    ``"fit"`` takes the damping of :data:`_DAMPING_GRID` with the least mean squared log
-    error over every usable past forecast (:func:`_share_path_errors`); without any, the
-    default :data:`_SHARE_DAMPING`. One parameter, estimated on many multi-step errors, and
-    only from counts known at the base year.
-    """
-    if damping != "fit":
-        return float(damping)
-    best, best_mse = _SHARE_DAMPING, np.inf
-    for d in _DAMPING_GRID:
-        errors = _share_path_errors(years, observed, counts, city, d)
-        if not errors:
-            return _SHARE_DAMPING  # no usable history: the same at every damping
-        mse = float(np.mean(np.concatenate(list(errors.values())) ** 2))
-        if mse < best_mse:
-            best, best_mse = d, mse
-    return best
-
-
-def _share_path(
-    years: np.ndarray, obs_years: np.ndarray, obs_share: np.ndarray, damping: float
-) -> np.ndarray:
-    """Interpolate a district's share between counts and extend its damped trend."""
-    path = np.interp(years, obs_years, obs_share)  # constant beyond both ends
-    last_year = obs_years[-1]
-    earlier = obs_years <= last_year - _SHARE_TREND_MIN_YEARS
-    if earlier.any():
-        k = np.flatnonzero(earlier)[-1]
-        slope = (obs_share[-1] - obs_share[k]) / (last_year - obs_years[k])
-        after = years > last_year
-        h = years[after] - last_year
-        if damping == 1.0:
-            cumulative = h.astype(float)
-        else:
-            cumulative = damping * (1 - damping**h) / (1 - damping)
-        path[after] = np.maximum(obs_share[-1] + slope * cumulative, 0.0)
-    return path
+        shares[i] /= total
 
 
 def _check_coverage(

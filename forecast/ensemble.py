@@ -4,23 +4,27 @@ No single method wins everywhere: damped ETS is best where growth fades, ARIMA w
 persists, drift on short series. The ensemble forecasts the *city* series (or, without
 city rows, each district) with several trend methods and averages them with the weights
 that would have minimised its squared backtest error at that horizon (stacking,
-:func:`~xuewei.forecast.backtest.stacked_weights`: members that err alike share their
+:func:`~xuewei.forecast.calibration.stacked_weights`: members that err alike share their
 weight), or, with too few backtest points, weights inversely proportional to each
-method's squared error (:func:`~xuewei.forecast.backtest.ensemble_weights`). Districts
+method's squared error (:func:`~xuewei.forecast.calibration.ensemble_weights`). Districts
 are then the city ensemble times their shares (the ``share`` method of
 :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the city total by
 construction; without city rows the city is the sum of the districts.
 Intervals are empirical once the backtest has enough past ensemble errors
-(:data:`~xuewei.forecast.backtest.MIN_CALIBRATION_ERRORS` at the horizon, or else all
+(:data:`~xuewei.forecast.calibration.MIN_CALIBRATION_ERRORS` at the horizon, or else all
 horizons pooled and rescaled to it by the fitted growth of spread, see
-:func:`~xuewei.forecast.backtest.calibration_errors`): the central quantiles of
+:func:`~xuewei.forecast.calibration.calibration_errors`): the central quantiles of
 ``log(actual / forecast)``; elsewhere the weighted averages of the members' bounds. A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
+No fallback is silent: each (no backtest, too few points to stack or to calibrate a
+horizon, a member without backtest forecasts) is logged as a warning on the
+``xuewei.forecast`` logger and listed in the result's ``attrs["warnings"]``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import cast
 
@@ -28,16 +32,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xuewei.forecast.backtest import (
+from xuewei.forecast._shares import share_spread
+from xuewei.forecast.backtest import backtest, backtest_report
+from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
-    backtest,
-    backtest_report,
+    MIN_STACKING_POINTS,
     calibration_errors,
     empirical_bounds,
     ensemble_weights,
     stacked_weights,
 )
-from xuewei.forecast.districts import _share_spread, forecast_districts
+from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
@@ -45,6 +50,7 @@ __all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconc
 #: Default members of the ensemble.
 ENSEMBLE_METHODS = ("ets", "arima", "drift")
 _BACKTEST_HORIZONS = tuple(range(1, 11))
+logger = logging.getLogger("xuewei.forecast")
 
 
 def combine_forecasts(forecasts: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
@@ -57,7 +63,7 @@ def combine_forecasts(forecasts: pd.DataFrame, weights: pd.DataFrame) -> pd.Data
         (years after the base year).
     weights
         ``method``, ``horizon``, ``weight`` (as from
-        :func:`~xuewei.forecast.backtest.ensemble_weights`). A forecast horizon takes the
+        :func:`~xuewei.forecast.calibration.ensemble_weights`). A forecast horizon takes the
         weights of the nearest weighted horizon (ties go to the shorter one). Methods
         without weight are left out; weights are re-normalised over the members present.
 
@@ -163,11 +169,13 @@ def forecast_ensemble(
     weights
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
         ``methods`` on the city series (or on all districts pooled, without city rows):
-        stacked (:func:`~xuewei.forecast.backtest.stacked_weights`) where each member has
+        stacked (:func:`~xuewei.forecast.calibration.stacked_weights`) where each member has
         enough backtest points, else inversely proportional to squared error; a
         horizon without backtest points takes the nearest weighted horizon's weights, and
         weights are equal when the backtest has none. The same backtest calibrates the
         intervals; with given weights the intervals are the members' weighted bounds.
+        Every fallback (no backtest, too short a backtest to stack or to calibrate a
+        horizon, a member without any backtest forecast) is reported: see Returns.
     source
         Name of the input, for error messages.
 
@@ -177,6 +185,10 @@ def forecast_ensemble(
         ``district_id``, ``year``, ``quantity`` (``population``), ``value``, ``lower``,
         ``upper``, ``kind`` (``observed``, ``interpolated``, ``forecast``) and ``method``
         (``share``/``direct`` in past years, ``ensemble`` in forecast years).
+        ``attrs["warnings"]`` lists every fallback taken, one plain sentence each naming
+        the area, the member or horizons, what failed and what was used instead (empty
+        when none was); each is also logged as a warning on the ``xuewei.forecast``
+        logger.
 
     Examples
     --------
@@ -207,8 +219,12 @@ def forecast_ensemble(
         source=source,
     )
     series_ids = [city_id] if has_city and city_id is not None else ids
+    notes: list[str] = []
+    backtested = False  # weights and intervals from a backtest that could be made
     if weights is None:
-        weights, log_errors, origins = _backtest_weights(pop, series_ids, methods, interval)
+        weights, log_errors, origins, backtested = _backtest_weights(
+            pop, series_ids, methods, interval, horizon - _last_year(pop, series_ids), notes
+        )
     else:
         log_errors, origins = {}, {}
     members = []
@@ -228,26 +244,13 @@ def forecast_ensemble(
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
     ens = _calibrate(ens, log_errors, origins, interval)
+    if backtested:  # say where the backtest's errors were too few to calibrate
+        notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
     if has_city:
-        # shares of the share method applied to the ensemble city total and its bounds
-        city = ens.set_index("year")
-        total = fut.groupby("year")["value"].transform("sum")
-        share = (fut["value"] / total).to_numpy()
-        c_val = fut["year"].map(city["value"]).to_numpy()
-        c_lo = np.log(c_val / fut["year"].map(city["lower"]).to_numpy())
-        c_hi = np.log(fut["year"].map(city["upper"]).to_numpy() / c_val)
-        # the shares' own uncertainty adds to the city's (as in the share method)
-        z = float(stats.norm.ppf(0.5 + interval / 2.0))
         assert city_id is not None
-        sd = _share_spread(pop, ids, city_id=city_id, horizon=horizon).set_index(
-            ["district_id", "year"]
-        )["share_sd"]
-        half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
-        fut["value"] = share * c_val
-        fut["lower"] = fut["value"] * np.exp(-np.hypot(c_lo, half))
-        fut["upper"] = fut["value"] * np.exp(np.hypot(c_hi, half))
+        fut = _scale_to_city(fut, ens, pop, ids, city_id, horizon, interval)
     else:
         e = ens.set_index(["district_id", "year"])
         key = pd.MultiIndex.from_frame(fut[["district_id", "year"]])
@@ -256,16 +259,87 @@ def forecast_ensemble(
     fut["method"] = "ensemble"
     cols = ["district_id", "year", "quantity", "value", "lower", "upper", "kind", "method"]
     out = pd.concat([hist[cols], fut[cols]], ignore_index=True)
-    return out.sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)
+    for note in notes:
+        logger.warning(note)
+    out.attrs["warnings"] = notes
+    return out
+
+
+def _scale_to_city(
+    fut: pd.DataFrame,
+    ens: pd.DataFrame,
+    pop: pd.DataFrame,
+    ids: list[str],
+    city_id: str,
+    horizon: int,
+    interval: float,
+) -> pd.DataFrame:
+    """Apply the share method's district shares to the ensemble city total and its bounds."""
+    fut = fut.copy()
+    city = ens.set_index("year")
+    total = fut.groupby("year")["value"].transform("sum")
+    share = (fut["value"] / total).to_numpy()
+    c_val = fut["year"].map(city["value"]).to_numpy()
+    c_lo = np.log(c_val / fut["year"].map(city["lower"]).to_numpy())
+    c_hi = np.log(fut["year"].map(city["upper"]).to_numpy() / c_val)
+    # the shares' own uncertainty adds to the city's (as in the share method)
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    sd = share_spread(pop, ids, city_id=city_id, horizon=horizon).set_index(
+        ["district_id", "year"]
+    )["share_sd"]
+    half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
+    fut["value"] = share * c_val
+    fut["lower"] = fut["value"] * np.exp(-np.hypot(c_lo, half))
+    fut["upper"] = fut["value"] * np.exp(np.hypot(c_hi, half))
+    return fut
+
+
+def _last_year(pop: pd.DataFrame, series_ids: list[str]) -> int:
+    """Return the last year of data of the series ensembled (the latest over them)."""
+    return int(pop.loc[pop["district_id"].isin(series_ids), "year"].max())
+
+
+def _areas(series_ids: Sequence[str]) -> str:
+    """Name the series ensembled for a warning: ``area 430100``, ``areas a, b and c``."""
+    ids = [str(d) for d in series_ids]
+    if len(ids) == 1:
+        return f"area {ids[0]}"
+    shown = ", ".join(ids[:5])
+    return f"areas {shown}" + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def _span(horizons: Sequence[int]) -> str:
+    """Write horizons compactly: ``1–3, 5``."""
+    hs = sorted({int(h) for h in horizons})
+    parts: list[str] = []
+    start = prev = hs[0]
+    for h in [*hs[1:], None]:
+        if h is not None and h == prev + 1:
+            prev = h
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if h is not None:
+            start = prev = h
+    word = "horizon" if len(hs) == 1 else "horizons"
+    return f"{word} {', '.join(parts)} (years ahead)"
 
 
 def _backtest_weights(
-    pop: pd.DataFrame, series_ids: list[str], methods: Sequence[str], interval: float
-) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray]]:
+    pop: pd.DataFrame,
+    series_ids: list[str],
+    methods: Sequence[str],
+    interval: float,
+    steps: int,
+    notes: list[str],
+) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray], bool]:
     """Return ensemble weights per horizon and the ensemble's past log errors per horizon.
 
-    The third item gives each error's origin (calibration keeps the latest origins).
+    The third item gives each error's origin (calibration keeps the latest origins), the
+    fourth whether the backtest could be made. Every fallback taken (``steps``: the
+    horizons the forecast needs) is appended to ``notes``.
     """
+    area = _areas(series_ids)
     equal = pd.DataFrame(
         [
             {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
@@ -281,15 +355,54 @@ def _backtest_weights(
             interval=interval,
             horizons=_BACKTEST_HORIZONS,
         )
-    except ValueError:
-        return equal, {}, {}
+    except ValueError as exc:
+        notes.append(
+            f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
+            f"be made ({exc}); equal weights used at every horizon, and the members' "
+            "weighted bounds as the interval"
+        )
+        return equal, {}, {}, False
+    notes.extend(f"{area}: {w}" for w in errors.attrs.get("warnings", []))
     members = errors[~errors["method"].isin(["ensemble", "naive"])]
+    pop_members = members[members["quantity"] == "population"]
+    for m in methods:
+        if not (pop_members["method"] == m).any():
+            notes.append(
+                f"{area}: member {m} made no backtest forecast, so it has no error to be "
+                "weighted by; it gets no weight"
+            )
     w = ensemble_weights(backtest_report(members))
     w = w[w["quantity"] == "population"]
-    # stacked weights where each member has enough complete past points (as the backtest's
-    # ensemble is weighted); inverse squared error elsewhere
+    w = _stack(w, pop_members, methods, area, notes)
+    needed = [h for h in _BACKTEST_HORIZONS if h <= steps]
+    if not len(w):
+        notes.append(f"{area}: the backtest has no scored point at any horizon; equal weights used")
+        weights = equal
+    else:
+        weights = w
+        missing = [h for h in needed if h not in set(w["horizon"].astype(int))]
+        if missing:
+            notes.append(
+                f"{area}: {_span(missing)}: no backtest point (the history is too short); "
+                "the weights of the nearest horizon with points used instead"
+            )
+    log_errors, origins = _ensemble_errors(errors, pop_members)
+    return weights, log_errors, origins, True
+
+
+def _stack(
+    w: pd.DataFrame,
+    pop_members: pd.DataFrame,
+    methods: Sequence[str],
+    area: str,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Replace inverse-squared-error weights ``w`` by stacked ones where possible.
+
+    Stacked where each member has enough complete past points (as the backtest's ensemble
+    is weighted); the horizons left with inverse squared error are reported in ``notes``.
+    """
     stacked = []
-    pop_members = members[members["quantity"] == "population"]
     for h in sorted(set(pop_members["horizon"].astype(int))):
         at_h = pop_members[pop_members["horizon"] == h]
         matrix = at_h.pivot_table(
@@ -307,15 +420,30 @@ def _backtest_weights(
                     }
                 )
             )
-    if stacked:
-        done = pd.concat(stacked, ignore_index=True)
-        w = pd.concat([w[~w["horizon"].isin(set(done["horizon"]))], done], ignore_index=True)
-        w = w.sort_values(["horizon", "method"], kind="stable").reset_index(drop=True)
-    # horizons without a backtest point take the nearest weighted one (combine_forecasts)
-    weights = w if len(w) else equal
+    done = set() if not stacked else {int(d["horizon"].iloc[0]) for d in stacked}
+    inverse = sorted(set(w["horizon"].astype(int)) - done)
+    if inverse:
+        notes.append(
+            f"{area}: {_span(inverse)}: too few complete backtest points to stack the "
+            f"members (fewer than {MIN_STACKING_POINTS} per member); weights inversely "
+            "proportional to their squared backtest error used instead"
+        )
+    if not stacked:
+        return w
+    both = pd.concat(stacked, ignore_index=True)
+    w = pd.concat([w[~w["horizon"].isin(set(both["horizon"]))], both], ignore_index=True)
+    return w.sort_values(["horizon", "method"], kind="stable").reset_index(drop=True)
+
+
+def _ensemble_errors(
+    errors: pd.DataFrame, pop_members: pd.DataFrame
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Return the backtest ensemble's log errors per horizon and their origins.
+
+    As in the backtest, an ensemble weighted on no past error (nothing known at its origin
+    up to its horizon) is the plain average, another forecaster: it calibrates nothing.
+    """
     ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
-    # as in the backtest, an ensemble weighted on no past error (nothing known at its origin
-    # up to its horizon) is the plain average, another forecaster: it calibrates nothing
     known = pop_members["origin"] + pop_members["horizon"]
     first_known = {
         int(h): known[pop_members["horizon"] <= h].min() for h in set(ens["horizon"].astype(int))
@@ -327,7 +455,28 @@ def _backtest_weights(
     made = ens["origin"].to_numpy()
     log_errors = {int(h): ratio[hs == h] for h in np.unique(hs)}
     origins = {int(h): made[hs == h] for h in np.unique(hs)}
-    return weights, log_errors, origins
+    return log_errors, origins
+
+
+def _uncalibrated(
+    ens: pd.DataFrame,
+    log_errors: dict[int, np.ndarray],
+    origins: dict[int, np.ndarray],
+    series_ids: list[str],
+) -> list[str]:
+    """Return a note naming the forecast horizons whose interval no past errors calibrate."""
+    raw = sorted(
+        int(h)
+        for h in set(ens["horizon"])
+        if len(calibration_errors(log_errors, int(h), origins=origins)) < MIN_CALIBRATION_ERRORS
+    )
+    if not raw:
+        return []
+    return [
+        f"{_areas(series_ids)}: {_span(raw)}: fewer than {MIN_CALIBRATION_ERRORS} past "
+        "ensemble errors in the backtest; the interval is the members' weighted bounds "
+        "instead of the empirical one"
+    ]
 
 
 def _calibrate(
@@ -339,8 +488,8 @@ def _calibrate(
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
     A horizon takes its own past errors, or before enough are known the errors of all
-    horizons rescaled to it (:func:`~xuewei.forecast.backtest.calibration_errors`), as the
-    backtest does, from the latest :data:`~xuewei.forecast.backtest.CALIBRATION_WINDOW`
+    horizons rescaled to it (:func:`~xuewei.forecast.calibration.calibration_errors`), as the
+    backtest does, from the latest :data:`~xuewei.forecast.calibration.CALIBRATION_WINDOW`
     origins of each horizon.
     """
     out = ens.copy()

@@ -7,8 +7,9 @@ pipeline: each estate's dwellings, completed in a known year, bring
 years since completion (young families move in first, their children reach school age a
 few years later), so yields take an optional profile by years since completion. Every
 number is a keyword: household size and the per-100-dwellings yields default to the
-standards (``forecast.household_size.default``, ``forecast.pupil_yield_per_100_dwellings``),
-occupancy and the profile default to no adjustment (1).
+:class:`~xuewei.data.Standards` passed as ``standards`` (``forecast.household_size.default``,
+``forecast.pupil_yield_per_100_dwellings``; default the packaged standards), occupancy and
+the profile default to no adjustment (1).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from xuewei.data import Standards, load_standards
 from xuewei.errors import InputError, Problem
-from xuewei.forecast._standards import standard
+from xuewei.forecast._grades import standard_number
 from xuewei.forecast.trend import FORECAST_COLUMNS
 
 __all__ = ["forecast_housing", "pupil_yields"]
@@ -28,26 +30,38 @@ __all__ = ["forecast_housing", "pupil_yields"]
 _UK_SECONDARY_GRADES = 5
 
 
-def pupil_yields() -> dict[str, float]:
+def pupil_yields(*, standards: Standards | None = None) -> dict[str, float]:
     """Return the default pupils per 100 new dwellings per level, from the standards.
 
     ``primary`` is ``forecast.pupil_yield_per_100_dwellings.primary``; ``junior`` is
     ``forecast.pupil_yield_per_100_dwellings.junior`` if the standards have it, else the
-    ``secondary`` value scaled from the 5 grades it counts to junior school's 3.
+    ``secondary`` value scaled from the 5 grades it counts to the ``grades.junior`` of
+    junior school (3).
+
+    Parameters
+    ----------
+    standards
+        The standards in force; ``None`` means the packaged defaults
+        (:func:`~xuewei.data.load_standards`).
 
     Examples
     --------
     >>> pupil_yields()
     {'primary': 20.0, 'junior': 9.0}
+    >>> from xuewei.data import load_standards
+    >>> pupil_yields(standards=load_standards(
+    ...     {"forecast": {"pupil_yield_per_100_dwellings": {"secondary": 25.0}}}))
+    {'primary': 20.0, 'junior': 15.0}
     """
-    primary = float(standard("forecast.pupil_yield_per_100_dwellings.primary", 20.0))
-    secondary = float(standard("forecast.pupil_yield_per_100_dwellings.secondary", 15.0))
-    junior_grades = int(standard("grades.junior", 3))
-    junior = standard(
-        "forecast.pupil_yield_per_100_dwellings.junior",
-        secondary * junior_grades / _UK_SECONDARY_GRADES,
-    )
-    return {"primary": primary, "junior": float(junior)}
+    std = standards if standards is not None else load_standards()
+    key = "forecast.pupil_yield_per_100_dwellings"
+    primary = float(standard_number(std, f"{key}.primary"))
+    if f"{key}.junior" in std.entries:
+        junior = float(standard_number(std, f"{key}.junior"))
+    else:
+        secondary = float(standard_number(std, f"{key}.secondary"))
+        junior = secondary * int(std.grades["junior"]) / _UK_SECONDARY_GRADES
+    return {"primary": primary, "junior": junior}
 
 
 def _profile(values: Mapping[int, float] | float, ages: np.ndarray) -> np.ndarray:
@@ -72,6 +86,7 @@ def forecast_housing(
     include_existing: bool = False,
     dwellings_col: str = "dwellings",
     source: str = "estates",
+    standards: Standards | None = None,
 ) -> pd.DataFrame:
     """Forecast residents and pupils that estates completed after the base year bring.
 
@@ -86,12 +101,14 @@ def forecast_housing(
         Estates completed in or before it are in the base population already (unless
         ``include_existing``); forecast years are ``base_year + 1 … horizon``.
     household_size
-        Persons per occupied dwelling; default ``forecast.household_size.default``.
+        Persons per occupied dwelling; default ``forecast.household_size.default`` of
+        ``standards``.
     occupancy
         Share of dwellings occupied, a number or a profile ``{years since completion:
         share}`` (the value of the largest key ≤ the age applies; later ages keep the last).
     pupil_yield
-        Pupils per 100 occupied dwellings per level; default :func:`pupil_yields`.
+        Pupils per 100 occupied dwellings per level; default :func:`pupil_yields` of
+        ``standards``.
     yield_profile
         Multiplier of the yields by years since completion (same form as ``occupancy``).
     interval_factors
@@ -103,6 +120,9 @@ def forecast_housing(
         Column of dwellings.
     source
         Name of the estates input, for error messages.
+    standards
+        The standards in force (household size, pupil yields); ``None`` means the
+        packaged defaults (:func:`~xuewei.data.load_standards`).
 
     Returns
     -------
@@ -146,12 +166,13 @@ def forecast_housing(
         )
     if problems:
         raise InputError(problems)
+    std = standards if standards is not None else load_standards()
     hh = float(
         household_size
         if household_size is not None
-        else standard("forecast.household_size.default", 2.49)
+        else standard_number(std, "forecast.household_size.default")
     )
-    yields = dict(pupil_yield) if pupil_yield is not None else pupil_yields()
+    yields = dict(pupil_yield) if pupil_yield is not None else pupil_yields(standards=std)
     keep = np.ones(len(dwell), dtype=bool) if include_existing else done > base_year
     ids = estates["district_id"].astype(str).to_numpy()[keep]
     dwell, done = dwell[keep], done[keep].astype(np.int64)

@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
+from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast.history import annualise, fill_births, rebase_intercensal
 from xuewei.forecast.trend import FORECAST_COLUMNS
 
@@ -147,8 +148,11 @@ def forecast_panel(
 
     Raises
     ------
-    ValueError
-        If no district has the 6 annual values the features need.
+    InputError
+        If no district has the 6 annual values the features need, or a district asked for
+        has too short a history.
+    ConfigError
+        For an ``interval`` outside (0, 1).
 
     Examples
     --------
@@ -164,28 +168,20 @@ def forecast_panel(
     [1.0]
     """
     if not 0 < interval < 1:
-        raise ValueError(f"interval {interval} must be in (0, 1)")
+        raise ConfigError(f"interval {interval} must be in (0, 1)")
     feats = panel_features(
         population, district_ids=district_ids, base_year=base_year, completions=completions
     )
     if feats.empty:
-        raise ValueError("the panel needs at least 6 annual values of some district")
+        raise InputError(
+            [Problem("population", "the panel needs at least 6 annual values of some district")]
+        )
     base = int(base_year if base_year is not None else feats["year"].max())
     cols = [c for c in feats.columns if c not in ("district_id", "year", "population")]
     model0 = estimator if estimator is not None else LinearRegression()
     logp = np.log(feats.set_index(["district_id", "year"])["population"])
     now = feats[feats["year"] == base]
-    wanted = (
-        sorted(set(population["district_id"].astype(str)))
-        if district_ids is None
-        else list(district_ids)
-    )
-    lacking = sorted(set(map(str, wanted)) - set(now["district_id"]))
-    if lacking:
-        raise ValueError(
-            f"districts {lacking} have no panel features in the base year {base} (they need "
-            f"{max(PANEL_LAGS)} years of history up to {base}); forecast them with a trend"
-        )
+    _check_present(population, district_ids, now, base)
     x_now = now[cols].to_numpy(dtype=np.float64)
     lo_q, hi_q = (1 - interval) / 2, (1 + interval) / 2
     frames = []
@@ -207,7 +203,8 @@ def forecast_panel(
             h0, pred0, lo0, hi0 = last_fit
             pred, lo, hi = pred0 * h / h0, lo0 * np.sqrt(h / h0), hi0 * np.sqrt(h / h0)
         else:
-            raise ValueError("the panel needs at least one year of growth to learn from")
+            msg = "the panel needs at least one year of growth to learn from"
+            raise InputError([Problem("population", msg)])
         level = now["population"].to_numpy(dtype=np.float64)
         frames.append(
             pd.DataFrame(
@@ -224,3 +221,27 @@ def forecast_panel(
         )
     out = pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
     return out.sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def _check_present(
+    population: pd.DataFrame, district_ids: list[str] | None, now: pd.DataFrame, base: int
+) -> None:
+    """Check that every district asked for has panel features in the base year."""
+    wanted = (
+        sorted(set(population["district_id"].astype(str)))
+        if district_ids is None
+        else list(district_ids)
+    )
+    lacking = sorted(set(map(str, wanted)) - set(now["district_id"]))
+    if lacking:
+        raise InputError(
+            [
+                Problem(
+                    "population",
+                    f"districts {lacking} have no panel features in the base year {base} "
+                    f"(they need {max(PANEL_LAGS)} years of history up to {base}); forecast "
+                    "them with a trend",
+                    column="district_id",
+                )
+            ]
+        )

@@ -28,6 +28,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast.history import annualise, rebase_intercensal
 
 __all__ = [
@@ -113,7 +114,7 @@ def forecast_trend(
     elif chosen == "naive":
         mean, lower, upper = _naive(np.log(values), steps, interval)
     else:
-        raise ValueError(f"unknown method {method!r}; expected 'ets', 'arima', 'drift' or 'naive'")
+        raise ConfigError(f"unknown method {method!r}; expected 'ets', 'arima', 'drift' or 'naive'")
     return pd.DataFrame(
         {
             "year": np.arange(years[-1] + 1, horizon + 1, dtype=np.int64),
@@ -129,15 +130,33 @@ def _check_series(
     years: np.ndarray, values: np.ndarray, horizon: int, interval: float, minimum: int = 2
 ) -> None:
     if len(values) < minimum:
-        raise ValueError(f"a trend needs at least 2 years of data; got {len(values)}")
+        raise InputError(
+            [Problem("series", f"a trend needs at least 2 years of data; got {len(values)}")]
+        )
     if np.any(np.diff(years) != 1):
-        raise ValueError("years must be consecutive; fill gaps first with forecast.annualise")
+        raise InputError(
+            [
+                Problem(
+                    "series",
+                    f"years must be consecutive; got {years.tolist()}: fill gaps first with "
+                    "forecast.annualise",
+                )
+            ]
+        )
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError("values must be positive and finite for a multiplicative trend")
+        raise InputError(
+            [
+                Problem(
+                    "series",
+                    f"values must be positive and finite for a multiplicative trend; got "
+                    f"{values[~np.isfinite(values) | (values <= 0)][:3].tolist()}",
+                )
+            ]
+        )
     if horizon <= years[-1]:
-        raise ValueError(f"horizon {horizon} must be after the last year {years[-1]}")
+        raise ConfigError(f"horizon {horizon} must be after the last year {years[-1]}")
     if not 0 < interval < 1:
-        raise ValueError(f"interval {interval} must be in (0, 1)")
+        raise ConfigError(f"interval {interval} must be in (0, 1)")
 
 
 def _ets(log_values: np.ndarray, steps: int, interval: float) -> tuple[np.ndarray, ...]:
@@ -369,7 +388,15 @@ def forecast_trends(
     for district in ids:
         rows = pop[pop["district_id"] == district]
         if rows.empty:
-            raise ValueError(f"district {district} has no {value_col} rows to forecast")
+            raise InputError(
+                [
+                    Problem(
+                        "population",
+                        f"district {district} has no {value_col} rows to forecast",
+                        column=value_col,
+                    )
+                ]
+            )
         hist = annualise(rebase_intercensal(rows, value_col=value_col), value_col=value_col)
         series = pd.Series(hist[value_col].to_numpy(), index=hist["year"].to_numpy())
         if series.index[-1] >= horizon:

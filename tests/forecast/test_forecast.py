@@ -298,7 +298,7 @@ class TestShareInterval:
         # Forecasts from counts with five earlier years (years 5 and 6) hold the flat trend:
         # 1 year ahead errors 0 (5->6) and log(0.6/0.5) (6->7) for a, 0 and log(0.4/0.5)
         # for b; 2 years ahead only two errors (< 3), so the 1-year RMS grown as sqrt(2)
-        from xuewei.forecast.districts import _share_log_sd
+        from xuewei.forecast._shares import share_log_sd as _share_log_sd
 
         years = np.arange(10)
         observed = np.zeros((10, 2), dtype=bool)
@@ -313,7 +313,7 @@ class TestShareInterval:
         assert (sd[:8] == 0).all()
 
     def test_district_counted_once_takes_the_pooled_share_variance(self):
-        from xuewei.forecast.districts import _share_log_sd
+        from xuewei.forecast._shares import share_log_sd as _share_log_sd
 
         years = np.arange(2010, 2026)
         observed = np.zeros((16, 2), dtype=bool)

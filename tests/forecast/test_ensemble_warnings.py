@@ -1,0 +1,109 @@
+"""Every fallback of the ensemble and the backtest is reported: logged and in attrs."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+from xuewei.errors import InputError
+from xuewei.forecast import backtest, forecast_batch, forecast_ensemble, forecast_trends
+
+
+def _city(first: int, last: int = 2020) -> pd.DataFrame:
+    years = list(range(first, last + 1))
+    city = [1000.0 * 1.03 ** (y - 2010) for y in years]
+    return pd.DataFrame(
+        {
+            "district_id": ["c"] * len(years) + ["a", "a", "b", "b"],
+            "year": [*years, first, last, first, last],
+            "population": [*city, 0.6 * city[0], 700.0, 0.4 * city[0], city[-1] - 700.0],
+        }
+    )
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "xuewei.forecast" and r.levelno == logging.WARNING
+    ]
+
+
+def test_no_backtest_means_equal_weights_reported(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    f = forecast_ensemble(_city(2017), ["a", "b"], horizon=2023, city_id="c")
+    notes = f.attrs["warnings"]
+    assert any(
+        n.startswith("area c: the backtest of the ensemble members (ets, arima, drift) could not")
+        and "equal weights used at every horizon" in n
+        for n in notes
+    ), notes
+    assert set(notes) <= set(_logged(caplog)) and notes
+
+
+def test_short_backtest_fallbacks_name_the_horizons(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    f = forecast_ensemble(_city(2006), ["a", "b"], horizon=2025, city_id="c")
+    notes = f.attrs["warnings"]
+    # 9 origins: too few complete points to stack the 3 members beyond 1 year ahead, and
+    # the interval calibrated on past ensemble errors only where 8 of them exist
+    stack = [n for n in notes if "too few complete backtest points to stack" in n]
+    assert len(stack) == 1 and stack[0].startswith("area c: horizons 2–")
+    assert "weights inversely proportional to their squared backtest error" in stack[0]
+    assert notes == _logged(caplog)
+
+
+def test_given_weights_nothing_to_report(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    w = pd.DataFrame({"method": ["ets", "drift"], "horizon": 1, "weight": [0.5, 0.5]})
+    f = forecast_ensemble(
+        _city(2006), ["a", "b"], horizon=2025, city_id="c", methods=("ets", "drift"), weights=w
+    )
+    assert f.attrs["warnings"] == []
+    assert _logged(caplog) == []
+
+
+def test_backtest_reports_a_method_that_failed_at_some_origins(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    pop = _city(2000)
+    pop = pop[pop.district_id == "c"]
+
+    def flaky(hist, origin, last, interval):
+        if origin < 2010:
+            raise InputError("not enough history for flaky")
+        return forecast_trends(hist, horizon=last, method="drift", interval=interval)
+
+    e = backtest(pop, methods={"flaky": flaky}, horizons=[1])
+    assert sorted(set(e[e.method == "flaky"]["origin"])) == list(range(2010, 2020))
+    (note,) = e.attrs["warnings"]
+    assert note.startswith(
+        "backtest: method flaky made no population forecast at origin(s) 2005, 2006, 2007, "
+        "2008, 2009"
+    )
+    assert "not enough history for flaky" in note
+    assert _logged(caplog) == [note]
+
+
+def test_unknown_method_is_a_config_error_before_any_run():
+    from xuewei.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown method 'magic'"):
+        backtest(_city(2000), methods=["magic"])
+
+
+def test_batch_keeps_each_areas_ensemble_warnings(caplog):
+    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+    pop = pd.DataFrame(
+        {
+            "district_id": ["x"] * 4 + ["y"] * 4,
+            "year": [2017, 2018, 2019, 2020] * 2,
+            "population": [100.0, 103.0, 106.0, 109.0, 50.0, 51.0, 52.0, 53.0],
+        }
+    )
+    r = forecast_batch(pop, horizon=2023, method="ensemble")
+    notes = r.forecasts.attrs["warnings"]
+    assert sorted({n.split(":")[0] for n in notes}) == ["area x", "area y"]
+    assert all(n in _logged(caplog) for n in notes)
+    assert forecast_batch(pop, horizon=2023, method="drift").forecasts.attrs["warnings"] == []
