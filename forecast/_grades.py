@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.data import Standards
-from xuewei.errors import InputError, Problem, StandardsError
+from xuewei.errors import InputError, Problem
 from xuewei.vocabulary import COMPULSORY_LEVELS, Level
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "entry_age",
     "grade_chains",
     "grade_layout",
-    "standard_number",
     "window_years",
 ]
 
@@ -34,22 +33,14 @@ __all__ = [
 COHORT_LEVELS: tuple[Level, ...] = ("kindergarten", *COMPULSORY_LEVELS)
 
 
-def standard_number(standards: Standards, key: str) -> float:
-    """Return the number at ``key`` of the standards (a clear error if it is not one)."""
-    value = standards.value(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise StandardsError(f"`{key}`: expected a number; got {value!r}")
-    return value
-
-
 def entry_age(standards: Standards) -> int:
     """Age at entry to grade 1: ``forecast.progression.entry_age``."""
-    return int(standard_number(standards, "forecast.progression.entry_age"))
+    return int(standards.number("forecast.progression.entry_age"))
 
 
 def window_years(standards: Standards) -> int:
     """Years of ratios averaged: ``forecast.progression.window_years``."""
-    return int(standard_number(standards, "forecast.progression.window_years"))
+    return int(standards.number("forecast.progression.window_years"))
 
 
 def grade_layout(

@@ -21,7 +21,6 @@ import pandas as pd
 
 from xuewei.data import Standards, load_standards
 from xuewei.errors import InputError, Problem
-from xuewei.forecast._grades import standard_number
 from xuewei.forecast.trend import FORECAST_COLUMNS
 
 __all__ = ["forecast_housing", "pupil_yields"]
@@ -55,11 +54,11 @@ def pupil_yields(*, standards: Standards | None = None) -> dict[str, float]:
     """
     std = standards if standards is not None else load_standards()
     key = "forecast.pupil_yield_per_100_dwellings"
-    primary = float(standard_number(std, f"{key}.primary"))
+    primary = float(std.number(f"{key}.primary"))
     if f"{key}.junior" in std.entries:
-        junior = float(standard_number(std, f"{key}.junior"))
+        junior = float(std.number(f"{key}.junior"))
     else:
-        secondary = float(standard_number(std, f"{key}.secondary"))
+        secondary = float(std.number(f"{key}.secondary"))
         junior = secondary * int(std.grades["junior"]) / _UK_SECONDARY_GRADES
     return {"primary": primary, "junior": junior}
 
@@ -170,7 +169,7 @@ def forecast_housing(
     hh = float(
         household_size
         if household_size is not None
-        else standard_number(std, "forecast.household_size.default")
+        else std.number("forecast.household_size.default")
     )
     yields = dict(pupil_yield) if pupil_yield is not None else pupil_yields(standards=std)
     keep = np.ones(len(dwell), dtype=bool) if include_existing else done > base_year

@@ -70,7 +70,9 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("consolidation.build_before_close", set()),
         ("consolidation.*", {"proposals"}),
         ("forecast.progression.entry_age", {"cohort"}),
-        ("forecast.progression.window_years", {"cohort"}),
+        # the progression window averages ratios over census years: this city has one census
+        # count, so only the tests of tests/forecast/ (several counts) can see it act
+        ("forecast.progression.window_years", set()),
     )
 )
 _REPORT_ONLY = frozenset()

@@ -250,11 +250,10 @@ def _cohort(
         base_year=years.base,
         interval=plan.interval,
         district_ids=districts,
+        standards=standards,
     )
     window = cohort[cohort["year"] >= years.base]
-    return implied_per_thousand(
-        window, residents, scenarios=standards.scenarios, level_share=standards.level_share
-    )
+    return implied_per_thousand(window, residents, standards=standards)
 
 
 def _placed_estates(
