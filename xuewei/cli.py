@@ -1,25 +1,27 @@
 """The ``xuewei`` command: option parsing plus one library call per command.
 
 Commands exit non-zero on failure, print input problems as one list, and refuse to
-overwrite outputs without ``--overwrite``.
+overwrite outputs without ``--overwrite``. Results go to stdout; progress, warnings and
+errors to stderr. The library is imported inside each command, so ``xuewei --help``
+answers at once.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from xuewei.config import load_plan
 from xuewei.errors import XueweiError
-from xuewei.maps import BASEMAPS
-from xuewei.maps.plan_map import Lang
-from xuewei.outputs import MapOptions, atomic_path, redraw_map, write_outputs
-from xuewei.pipeline import PlanResult, run_plan, validate_plan
+
+if TYPE_CHECKING:
+    from xuewei.outputs import MapOptions
+    from xuewei.pipeline import PlanResult
 
 __all__ = ["app", "main"]
 
@@ -68,6 +70,10 @@ PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map,
 def _map_options(
     offline: bool, tiles: str, tianditu_key: str | None, lang: str, png: bool
 ) -> MapOptions:
+    from xuewei.maps.plan_map import Lang
+    from xuewei.maps.tiles import BASEMAPS
+    from xuewei.outputs import MapOptions
+
     if lang not in ("zh", "en", "both"):
         raise typer.BadParameter(f"--lang {lang!r}: expected zh, en or both")
     if tiles not in BASEMAPS:
@@ -144,6 +150,8 @@ def map_(
 
     Example: xuewei map out/changsha/plan.gpkg --scenario 90 --year 2030 --out map90.html
     """
+    from xuewei.outputs import redraw_map
+
     options = _map_options(offline, tiles, tianditu_key, lang, False)
     pair: tuple[float, float] | None = None
     if compare is not None:
@@ -181,6 +189,9 @@ def validate(
 
     Example: xuewei validate my_county/plan.toml
     """
+    from xuewei.config import load_plan
+    from xuewei.pipeline import validate_plan
+
     console = _console()
     try:
         problems = validate_plan(load_plan(plan_file))
@@ -223,6 +234,7 @@ def forecast(
     """
     from xuewei.forecast import forecast_batch
     from xuewei.gis import read_population
+    from xuewei.outputs import atomic_path
 
     if method not in _FORECAST_METHODS:
         raise typer.BadParameter(f"--method {method!r}: expected one of {_FORECAST_METHODS}")
@@ -275,6 +287,7 @@ def backtest(
     from xuewei.forecast import backtest as run_backtest
     from xuewei.forecast import backtest_report
     from xuewei.gis import read_population
+    from xuewei.outputs import atomic_path
 
     methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
     try:
@@ -297,8 +310,8 @@ def backtest(
             str(rec["horizon"]),
             str(rec["n"]),
             _pct(float(rec["mape"])),
-            "—" if pd.isna(bias) else f"{bias:+.2f}%",
-            "—" if pd.isna(coverage) else f"{coverage:.0%}",
+            "—" if _missing(bias) else f"{bias:+.2f}%",
+            "—" if _missing(coverage) else f"{coverage:.0%}",
             _pct(float(rec["naive_mape"])),
         )
     console.print(grid)
@@ -306,18 +319,23 @@ def backtest(
 
 
 def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> None:
-    console = _console()
+    from xuewei.config import load_plan
+    from xuewei.outputs import write_outputs
+    from xuewei.pipeline import run_plan
+
+    console, err = _console(), _console(stderr=True)
     try:
-        with console.status("reading inputs, forecasting, assigning catchments…"):
+        with err.status("reading inputs, forecasting, assigning catchments…"):
             result = run_plan(load_plan(plan_file))
-        with console.status("writing outputs…"):
+        with err.status("writing outputs…"):
             paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
     except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(summary_table(result))
     if result.plan.data_note:
         console.print(f"[yellow]{result.plan.data_note}[/]", highlight=False)
+
     console.print("[bold]wrote[/]")
     for path in paths.values():
         console.print(f"  {path}", highlight=False)
@@ -356,12 +374,16 @@ def summary_table(result: PlanResult) -> Table:
     return table
 
 
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{value:.2f}%"
+    return "—" if _missing(value) else f"{value:.2f}%"
 
 
 def _int(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:,.0f}"
+    return "" if _missing(value) else f"{value:,.0f}"
 
 
 def _gap(value: float) -> str:
@@ -371,8 +393,26 @@ def _gap(value: float) -> str:
     return f"[blue]{text}[/]"
 
 
+class _WarningHandler(logging.Handler):
+    """Show the library's warnings once each, as ``warning: …`` lines on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text not in self.seen:
+            self.seen.add(text)
+            _console(stderr=True).print(f"warning: {text}", highlight=False, markup=False)
+
+
 def main() -> None:
     """Entry point of the ``xuewei`` console script."""
+    logger = logging.getLogger("xuewei")
+    if not logger.handlers:
+        logger.addHandler(_WarningHandler())
+        logger.propagate = False
     app()
 
 

@@ -8,6 +8,10 @@ fixed random seed, so the same model gives the same answer.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 import highspy
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +21,34 @@ from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.result import Solved
 
 __all__ = ["solve_highs"]
+
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def _new_highs() -> highspy.Highs:
+    """Return a silent ``Highs``.
+
+    HiGHS prints a banner to the C-level stdout when the first ``Highs`` of a process is
+    made, before any option can switch output off. Results go to stdout and chatter to
+    stderr, so that first instance is made with stdout sent to the null device.
+    """
+    global _banner_done
+    with _BANNER_LOCK:
+        if not _banner_done:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_done = True
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def solve_highs(
@@ -38,8 +70,7 @@ def solve_highs(
     Returns ``None`` when HiGHS stops without a feasible answer (time limit); raises
     :class:`InfeasibleError` when the model is infeasible.
     """
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", 0)

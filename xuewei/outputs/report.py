@@ -217,7 +217,7 @@ def _data_notes(result: PlanResult) -> pd.DataFrame:
     rows = [
         {"项目 Item": "计划 Plan", "说明 Note": f"{result.plan.name} {result.plan.name_en}"},
         {"项目 Item": "基准年 Base year", "说明 Note": str(result.base_year)},
-        {"项目 Item": "规划期末 Horizon", "说明 Note": str(result.plan.horizon)},
+        {"项目 Item": "规划期末 Horizon", "说明 Note": str(result.horizon)},
         {
             "项目 Item": "预测区间 Interval",
             "说明 Note": f"{result.plan.interval:.0%} prediction interval",
@@ -231,6 +231,8 @@ def _data_notes(result: PlanResult) -> pd.DataFrame:
         sources = result.population["source"].dropna().astype(str).unique()
         for src in sorted(sources):
             rows.append({"项目 Item": "人口来源 Population source", "说明 Note": src})
+    for warning in result.warnings:  # what the run could not do as asked, and what it did
+        rows.append({"项目 Item": "警告 Warning", "说明 Note": warning})
     return pd.DataFrame(rows)
 
 

@@ -9,8 +9,6 @@ hand on the intermediate tables. The run's years are decided once (:func:`plan_y
 
 from __future__ import annotations
 
-import logging
-
 import geopandas as gpd
 import pandas as pd
 
@@ -35,8 +33,6 @@ from xuewei.planning import (
 )
 
 __all__ = ["plan_years", "run_plan"]
-
-_log = logging.getLogger("xuewei.pipeline")
 
 
 def plan_years(plan: Plan, population: pd.DataFrame) -> Years:
@@ -156,15 +152,15 @@ def _check_residents(residents: pd.DataFrame, ids: list[str], years: Years) -> N
 
 
 def _warnings(*frames: pd.DataFrame | None) -> tuple[str, ...]:
-    """Collect the warnings the stages recorded on their tables (``attrs["warnings"]``)."""
+    """Collect the warnings the stages recorded on their tables (``attrs["warnings"]``).
+
+    Each stage has logged its own already; the result keeps them for the report.
+    """
     found: list[str] = []
     for frame in frames:
         if frame is not None:
             found += [str(w) for w in frame.attrs.get("warnings", ())]
-    unique = tuple(dict.fromkeys(found))
-    for text in unique:
-        _log.warning(text)
-    return unique
+    return tuple(dict.fromkeys(found))
 
 
 def _proposals(
