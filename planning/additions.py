@@ -19,7 +19,7 @@ Where the new schools go is :mod:`xuewei.planning.locate`'s job.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -209,9 +209,9 @@ def staged_additions(
         size = standards.class_size(level)
         std_classes, std_places = standard_school(standards, level)
         mine = room[(room["district_id"] == did) & (room["level"] == level)]
+        room_rows: list[Any] = list(mine.itertuples(index=False))
         queue = [
-            ("expansion", float(r.room), int(r.add_classes), str(r.school_id))
-            for r in mine.itertuples(index=False)
+            ("expansion", float(r.room), int(r.add_classes), str(r.school_id)) for r in room_rows
         ]
         while added < peak - 1e-9:
             if queue:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from xuewei.errors import InputError, Problem
+
 __all__ = ["place_gaps"]
 
 
@@ -39,7 +41,16 @@ def place_gaps(required: pd.DataFrame, offered: pd.DataFrame) -> pd.DataFrame:
     missing = out["offered"].isna()
     if missing.any():
         first = out.loc[missing, keys].iloc[0].tolist()
-        raise ValueError(f"no supply row for {dict(zip(keys, first, strict=True))}")
+        raise InputError(
+            [
+                Problem(
+                    "offered",
+                    f"no places offered for {dict(zip(keys, first, strict=True))} "
+                    f"({int(missing.sum())} rows of the required places have none); expected "
+                    "one row per district, year and level",
+                )
+            ]
+        )
     out["gap"] = out["required"] - out["offered"]
     out["gap_lower"] = out["required_lower"] - out["offered"]
     out["gap_upper"] = out["required_upper"] - out["offered"]
