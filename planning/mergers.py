@@ -168,13 +168,43 @@ def plan_mergers(
     flagged = merger_candidates(
         schools, standards, max_pupils=max_pupils, max_utilisation=max_utilisation
     )
-    recv_util = standards.number("consolidation.receiver_max_utilisation")
-    limit_default = standards.number("consolidation.rural_travel_limit_m")
-    limit_base = rural_limit_m if rural_limit_m is not None else limit_default
-    build_first = standards.build_before_close
-    crs = schools.crs
+    limit_base = (
+        rural_limit_m
+        if rural_limit_m is not None
+        else standards.number("consolidation.rural_travel_limit_m")
+    )
+    rec = _receivers(flagged, new_schools, standards, base_year)
+    room = rec["room"].to_numpy(np.float64).copy()
 
-    # receivers: existing non-candidates, then proposed new schools
+    cand = flagged[flagged["merger_candidate"]].copy()
+    cand["enrol_"] = pd.to_numeric(cand["enrolment"], errors="coerce")
+    cand = cand.sort_values(["enrol_", "school_id"], kind="stable")
+    records: list[dict[str, object]] = []
+    geoms: list[object] = []
+    rows: list[Any] = list(cand.itertuples(index=False))
+    for r in rows:  # smallest schools first: they take the nearest room
+        merged = _merge_one(r, rec, room, standards, limit_base, base_year)
+        records += merged
+        geoms += [r.geometry] * len(merged)
+    out = pd.DataFrame.from_records(records, columns=MERGER_COLUMNS)
+    out["year"] = out["year"].astype("Int64")
+    out["beyond_radius"] = out["beyond_radius"].astype(bool)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=schools.crs))
+
+
+def _receivers(
+    flagged: pd.DataFrame,
+    new_schools: gpd.GeoDataFrame | None,
+    standards: Standards,
+    base_year: int,
+) -> pd.DataFrame:
+    """Return the schools that can receive pupils, with their room and opening year.
+
+    Existing schools that are not merger candidates (room up to
+    ``consolidation.receiver_max_utilisation`` of their places), then proposed new schools
+    (all their places, from their opening year).
+    """
+    recv_util = standards.number("consolidation.receiver_max_utilisation")
     exist = flagged[~flagged["merger_candidate"]]
     enrol = pd.to_numeric(exist["enrolment"], errors="coerce").fillna(0.0).to_numpy(np.float64)
     rec = pd.DataFrame(
@@ -188,114 +218,109 @@ def plan_mergers(
             "y": exist.geometry.y.to_numpy(),
         }
     )
-    if new_schools is not None and len(new_schools):
-        ns = new_schools
-        idcol = "school_id" if "school_id" in ns and ns["school_id"].notna().all() else "site_id"
-        if idcol not in ns:
-            raise InputError([Problem("new_schools", "needs `school_id` or `site_id`")])
-        ok = ns.geometry.notna() & ~ns.geometry.is_empty
-        ns = ns[ok]
-        rec = pd.concat(
-            [
-                rec,
-                pd.DataFrame(
-                    {
-                        "receiver_id": ns[idcol].astype(str).to_numpy(),
-                        "level": ns["level"].astype(str).to_numpy(),
-                        "kind": "new",
-                        "room": ns["places"].to_numpy(np.float64),
-                        "year": ns["year"].astype(int).to_numpy(),
-                        "x": ns.geometry.x.to_numpy(),
-                        "y": ns.geometry.y.to_numpy(),
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    room = rec["room"].to_numpy(np.float64).copy()
-
-    cand = flagged[flagged["merger_candidate"]].copy()
-    cand["enrol_"] = pd.to_numeric(cand["enrolment"], errors="coerce")
-    cand = cand.sort_values(["enrol_", "school_id"], kind="stable")
-    records: list[dict[str, object]] = []
-    geoms: list[object] = []
-    rows: list[Any] = list(cand.itertuples(index=False))
-    for r in rows:
-        level = str(r.level)
-        radius = standards.service_radius_m(level)  # type: ignore[arg-type]
-        limit = max(limit_base, radius)
-        pupils = float(r.enrol_)
-        base = {
-            "school_id": str(r.school_id),
-            "district_id": str(getattr(r, "district_id", "")),
-            "level": level,
-            "places": float(r.places),
-            "enrolment": pupils,
-            "utilisation": float(r.utilisation),
+    if new_schools is None or not len(new_schools):
+        return rec
+    ns = new_schools
+    idcol = "school_id" if "school_id" in ns and ns["school_id"].notna().all() else "site_id"
+    if idcol not in ns:
+        raise InputError([Problem("new_schools", "needs `school_id` or `site_id`")])
+    ns = ns[ns.geometry.notna() & ~ns.geometry.is_empty]
+    new = pd.DataFrame(
+        {
+            "receiver_id": ns[idcol].astype(str).to_numpy(),
+            "level": ns["level"].astype(str).to_numpy(),
+            "kind": "new",
+            "room": ns["places"].to_numpy(np.float64),
+            "year": ns["year"].astype(int).to_numpy(),
+            "x": ns.geometry.x.to_numpy(),
+            "y": ns.geometry.y.to_numpy(),
         }
-        rl = rec["level"].to_numpy()
-        # a nine-year school receives primary and junior pupils (its room is shared)
-        fits = (rl == level) | ((rl == "nine_year") & (level in ("primary", "junior")))
-        same = np.flatnonzero(fits & (room > 0))
-        px, py = r.geometry.x, r.geometry.y
-        dist = np.hypot(rec["x"].to_numpy()[same] - px, rec["y"].to_numpy()[same] - py)
-        near = same[dist <= limit]
-        dnear = dist[dist <= limit]
-        order = np.lexsort((rec["receiver_id"].to_numpy()[near], dnear))
-        near, dnear = near[order], dnear[order]
-        if room[near].sum() + 1e-9 < pupils:
-            records.append(
-                {
-                    **base,
-                    "receiver_id": None,
-                    "receiver_kind": None,
-                    "pupils_moved": 0.0,
-                    "distance_m": math.nan,
-                    "beyond_radius": False,
-                    "year": pd.NA,
-                    "reason": (
-                        f"{pupils:,.0f} pupils but only {room[near].sum():,.0f} spare places "
-                        f"within {limit:,.0f} m; not merged"
-                    ),
-                }
-            )
-            geoms.append(r.geometry)
-            continue
-        left = pupils
-        flows = []
-        for j, d in zip(near, dnear, strict=True):
-            if left <= 1e-9:
-                break
-            take = min(room[j], left)
-            room[j] -= take
-            left -= take
-            flows.append((j, d, take))
-        rec_year = rec["year"].to_numpy(np.int64)
-        years = [int(rec_year[j]) for j, _, _ in flows]
-        year = max([base_year, *years]) if build_first else base_year
-        for j, d, take in flows:
-            records.append(
-                {
-                    **base,
-                    "receiver_id": str(rec["receiver_id"].iat[j]),
-                    "receiver_kind": str(rec["kind"].iat[j]),
-                    "pupils_moved": float(take),
-                    "distance_m": float(d),
-                    "beyond_radius": bool(d > radius),
-                    "year": year,
-                    "reason": (
-                        "small and under-used; receiver within the service radius"
-                        if d <= radius
-                        else "small and under-used; receiver beyond the service radius "
-                        "(boarding or school bus)"
-                    ),
-                }
-            )
-            geoms.append(r.geometry)
-    out = pd.DataFrame.from_records(records, columns=MERGER_COLUMNS)
-    out["year"] = out["year"].astype("Int64")
-    out["beyond_radius"] = out["beyond_radius"].astype(bool)
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=crs))
+    )
+    return pd.concat([rec, new], ignore_index=True)
+
+
+def _merge_one(
+    r: Any,
+    rec: pd.DataFrame,
+    room: np.ndarray,
+    standards: Standards,
+    limit_base: float,
+    base_year: int,
+) -> list[dict[str, object]]:
+    """Merge one candidate school into the nearest receivers with room (updates ``room``).
+
+    Returns its flows, or one row saying why it is not merged (too little room in reach).
+    """
+    level = str(r.level)
+    radius = standards.service_radius_m(level)  # type: ignore[arg-type]
+    limit = max(limit_base, radius)
+    pupils = float(r.enrol_)
+    base = {
+        "school_id": str(r.school_id),
+        "district_id": str(getattr(r, "district_id", "")),
+        "level": level,
+        "places": float(r.places),
+        "enrolment": pupils,
+        "utilisation": float(r.utilisation),
+    }
+    rl = rec["level"].to_numpy()
+    # a nine-year school receives primary and junior pupils (its room is shared)
+    fits = (rl == level) | ((rl == "nine_year") & (level in ("primary", "junior")))
+    same = np.flatnonzero(fits & (room > 0))
+    px, py = r.geometry.x, r.geometry.y
+    dist = np.hypot(rec["x"].to_numpy()[same] - px, rec["y"].to_numpy()[same] - py)
+    near = same[dist <= limit]
+    dnear = dist[dist <= limit]
+    order = np.lexsort((rec["receiver_id"].to_numpy()[near], dnear))
+    near, dnear = near[order], dnear[order]
+    if room[near].sum() + 1e-9 < pupils:
+        reason = (
+            f"{pupils:,.0f} pupils but only {room[near].sum():,.0f} spare places "
+            f"within {limit:,.0f} m; not merged"
+        )
+        return [
+            {
+                **base,
+                "receiver_id": None,
+                "receiver_kind": None,
+                "pupils_moved": 0.0,
+                "distance_m": math.nan,
+                "beyond_radius": False,
+                "year": pd.NA,
+                "reason": reason,
+            }
+        ]
+    left = pupils
+    flows = []
+    for j, d in zip(near, dnear, strict=True):
+        if left <= 1e-9:
+            break
+        take = min(room[j], left)
+        room[j] -= take
+        left -= take
+        flows.append((j, d, take))
+    rec_year = rec["year"].to_numpy(np.int64)
+    years = [int(rec_year[j]) for j, _, _ in flows]
+    # build before close (先建后撤): not before every receiver's places exist
+    year = max([base_year, *years]) if standards.build_before_close else base_year
+    return [
+        {
+            **base,
+            "receiver_id": str(rec["receiver_id"].iat[j]),
+            "receiver_kind": str(rec["kind"].iat[j]),
+            "pupils_moved": float(take),
+            "distance_m": float(d),
+            "beyond_radius": bool(d > radius),
+            "year": year,
+            "reason": (
+                "small and under-used; receiver within the service radius"
+                if d <= radius
+                else "small and under-used; receiver beyond the service radius "
+                "(boarding or school bus)"
+            ),
+        }
+        for j, d, take in flows
+    ]
 
 
 def unserved_residents(

@@ -139,3 +139,34 @@ def test_vocabulary_is_defined_once() -> None:
                 if t in definitions:
                     definitions[t].append(name)
     assert definitions == {w: ["xuewei.vocabulary"] for w in words}
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(path: Path) -> list[str]:
+    """Functions whose body (no docstring, blank or comment lines) is over the limit and
+    that do not say why at their top (a ``# Kept whole`` comment)."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]
+        if not body:
+            continue
+        text = lines[body[0].lineno - 1 : node.end_lineno]
+        code = [t for t in text if t.strip() and not t.strip().startswith("#")]
+        head = lines[node.lineno - 1 : body[0].lineno + 2]
+        if len(code) > MAX_FUNCTION_LINES and not any("# Kept whole" in t for t in head):
+            found.append(f"{node.name} ({len(code)} lines)")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_functions_stay_short_or_say_why(module: str) -> None:
+    long = _long_functions(MODULES[module])
+    assert not long, f"{module}: {long}; split them, or say why at their top (# Kept whole: …)"

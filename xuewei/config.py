@@ -200,7 +200,43 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
             "[catchments]"
         )
 
-    meta = raw.get("plan", {})
+    meta = _parse_meta(raw.get("plan", {}), problems)
+
+    inputs_raw = raw.get("inputs", {})
+    if not isinstance(inputs_raw, Mapping):
+        problems.append("[inputs] must be a table")
+        inputs_raw = {}
+    inputs: dict[str, InputSpec] = {}
+    for key, value in inputs_raw.items():
+        if key not in INPUT_NAMES:
+            problems.append(f"inputs.{key}: unknown input; expected one of {list(INPUT_NAMES)}")
+            continue
+        spec = _parse_input(key, value, base_dir=base_dir, problems=problems)
+        if spec is not None:
+            inputs[key] = spec
+    for key in _REQUIRED_INPUTS:
+        if key not in inputs_raw:
+            problems.append(f"inputs.{key}: required input is missing")
+
+    standards = _parse_standards(raw.get("standards", {}), where, problems)
+
+    catchments = _parse_catchments(raw.get("catchments", {}), problems)
+
+    if problems:
+        raise ConfigError(
+            f"{where}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return Plan(
+        **meta,
+        inputs=inputs,
+        standards=standards,
+        catchments=catchments,
+        source=source,
+    )
+
+
+def _parse_meta(meta: Any, problems: list[str]) -> dict[str, Any]:
+    """Read the ``[plan]`` table: name, horizon, base year, CRS, interval, data note."""
     if not isinstance(meta, Mapping):
         problems.append("[plan] must be a table")
         meta = {}
@@ -238,43 +274,15 @@ def _parse_plan(raw: Mapping[str, Any], *, base_dir: Path, source: Path) -> Plan
         problems.append(f"plan.data_note: got {data_note!r}; expected a string")
         data_note = None
 
-    inputs_raw = raw.get("inputs", {})
-    if not isinstance(inputs_raw, Mapping):
-        problems.append("[inputs] must be a table")
-        inputs_raw = {}
-    inputs: dict[str, InputSpec] = {}
-    for key, value in inputs_raw.items():
-        if key not in INPUT_NAMES:
-            problems.append(f"inputs.{key}: unknown input; expected one of {list(INPUT_NAMES)}")
-            continue
-        spec = _parse_input(key, value, base_dir=base_dir, problems=problems)
-        if spec is not None:
-            inputs[key] = spec
-    for key in _REQUIRED_INPUTS:
-        if key not in inputs_raw:
-            problems.append(f"inputs.{key}: required input is missing")
-
-    standards = _parse_standards(raw.get("standards", {}), where, problems)
-
-    catchments = _parse_catchments(raw.get("catchments", {}), problems)
-
-    if problems:
-        raise ConfigError(
-            f"{where}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
-        )
-    return Plan(
-        name=name,
-        name_en=name_en,
-        horizon=horizon,
-        base_year=base_year,
-        crs=crs,
-        interval=float(interval),
-        data_note=data_note,
-        inputs=inputs,
-        standards=standards,
-        catchments=catchments,
-        source=source,
-    )
+    return {
+        "name": name,
+        "name_en": name_en,
+        "horizon": horizon,
+        "base_year": base_year,
+        "crs": crs,
+        "interval": float(interval),
+        "data_note": data_note,
+    }
 
 
 def _parse_standards(raw: Any, where: str, problems: list[str]) -> Standards:

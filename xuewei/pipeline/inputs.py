@@ -97,29 +97,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
     pop_spec = plan.inputs["population"]
     population = attempt(lambda: gis.read_population(pop_spec.path, sheet=pop_spec.sheet))
 
-    layers: dict[str, gpd.GeoDataFrame | None] = {}
-    readers = {
-        "schools": gis.read_schools,
-        "estates": gis.read_estates,
-        "candidate_sites": gis.read_candidate_sites,
-    }
-    for name, reader in readers.items():
-        layer_spec = plan.inputs.get(name)
-        layers[name] = None
-        if layer_spec is None:
-            continue
-        layers[name] = attempt(
-            functools.partial(
-                reader,
-                layer_spec.path,
-                layer=layer_spec.layer,
-                sheet=layer_spec.sheet,
-                coords=layer_spec.coords,
-                crs=crs if crs is not None else "EPSG:4326",
-                lon=layer_spec.lon,
-                lat=layer_spec.lat,
-            )
-        )
+    layers = _read_layers(plan, crs, attempt)
     roads = None
     if "roads" in plan.inputs and crs is not None:
         road_spec = plan.inputs["roads"]
@@ -162,6 +140,36 @@ def read_inputs(plan: Plan) -> PlanInputs:
         population_raster=raster,
         roads=roads,
     )
+
+
+def _read_layers(
+    plan: Plan, crs: CRS | None, attempt: Callable[[Callable[[], T]], T | None]
+) -> dict[str, gpd.GeoDataFrame | None]:
+    """Read the point layers a plan names (schools, estates, candidate sites) in its CRS."""
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    readers = {
+        "schools": gis.read_schools,
+        "estates": gis.read_estates,
+        "candidate_sites": gis.read_candidate_sites,
+    }
+    for name, reader in readers.items():
+        layer_spec = plan.inputs.get(name)
+        layers[name] = None
+        if layer_spec is None:
+            continue
+        layers[name] = attempt(
+            functools.partial(
+                reader,
+                layer_spec.path,
+                layer=layer_spec.layer,
+                sheet=layer_spec.sheet,
+                coords=layer_spec.coords,
+                crs=crs if crs is not None else "EPSG:4326",
+                lon=layer_spec.lon,
+                lat=layer_spec.lat,
+            )
+        )
+    return layers
 
 
 def validate_plan(plan: Plan) -> list[Problem]:
