@@ -5,40 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plan_helpers import write_city
 
-from xuewei.data import SynthCity, synth_city
-
-
-def write_city(city: SynthCity, folder: Path, *, horizon: int = 2035) -> Path:
-    """Write a synthetic city's layers as files an analyst would have, plus plan.toml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    city.districts.to_file(folder / "districts.gpkg", layer="districts", driver="GPKG")
-    city.population.to_csv(folder / "population.csv", index=False)
-    for name, frame in (("schools", city.schools), ("estates", city.estates)):
-        table = frame.drop(columns="geometry").copy()
-        table["lon"] = frame.geometry.x.round(6)
-        table["lat"] = frame.geometry.y.round(6)
-        table.to_csv(folder / f"{name}.csv", index=False)
-    city.raster.write(folder / "population.tif")
-    plan = folder / "plan.toml"
-    plan.write_text(
-        f"""
-[plan]
-name = "合成市"
-name_en = "Synthetic City"
-horizon = {horizon}
-data_note = "All data SYNTHETIC / 全部为合成数据"
-
-[inputs]
-districts = "districts.gpkg"
-population = "population.csv"
-schools = "schools.csv"
-estates = "estates.csv"
-population_raster = "population.tif"
-""",
-        encoding="utf-8",
-    )
-    return plan
+from xuewei.config import load_plan
+from xuewei.data import CHANGSHA_DIR, SynthCity, synth_city
+from xuewei.pipeline import PlanResult, run_plan
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +22,13 @@ def small_city() -> SynthCity:
 def small_plan(small_city: SynthCity, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small city as a plan folder; returns the plan file."""
     return write_city(small_city, tmp_path_factory.mktemp("small_city"))
+
+
+@pytest.fixture(scope="session")
+def changsha_result() -> PlanResult:
+    """The embedded Changsha plan, run once per test session (read it, never change it).
+
+    Tests that need the real-size default share this run; the README tour and the
+    ``xuewei demo`` test still run it their own way, end to end.
+    """
+    return run_plan(load_plan(CHANGSHA_DIR / "plan.toml"))

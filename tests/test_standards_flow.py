@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_city
+from plan_helpers import write_city
 
 from xuewei.config import load_plan
 from xuewei.data import load_standards, synth_city

@@ -22,10 +22,8 @@ import shapely
 from shapely.geometry import Point, box
 
 from xuewei import maps
-from xuewei.config import load_plan
-from xuewei.data import CHANGSHA_DIR
 from xuewei.maps.offline import leaflet_css, leaflet_js
-from xuewei.pipeline import PlanResult, run_plan
+from xuewei.pipeline import PlanResult
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -189,8 +187,8 @@ def _click_latlng(loaded: Loaded, map_name: str, lat: float, lon: float) -> None
 
 
 @pytest.fixture(scope="module")
-def changsha() -> PlanResult:
-    return run_plan(load_plan(CHANGSHA_DIR / "plan.toml"))
+def changsha(changsha_result: PlanResult) -> PlanResult:
+    return changsha_result
 
 
 def _demo_layers(result: PlanResult) -> dict[str, Any]:

@@ -14,13 +14,11 @@ import pytest
 from matplotlib.figure import Figure
 from shapely.geometry import Point, box
 
-from xuewei.config import load_plan
-from xuewei.data import CHANGSHA_DIR
 from xuewei.errors import InputError
 from xuewei.maps._figure import round_length
 from xuewei.maps.plan_map import GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
 from xuewei.maps.static import cjk_font, static_map
-from xuewei.pipeline import run_plan
+from xuewei.pipeline import PlanResult
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 
@@ -199,8 +197,8 @@ def test_cjk_font_installed() -> None:
     assert cjk_font() is not None, "no CJK font: run `make browser` (installs fonts-noto-cjk)"
 
 
-def test_changsha_static_map_for_a_person_to_look_at() -> None:
-    result = run_plan(load_plan(CHANGSHA_DIR / "plan.toml"))
+def test_changsha_static_map_for_a_person_to_look_at(changsha_result: PlanResult) -> None:
+    result = changsha_result
     fig = static_map(
         result.districts,
         result.schools,

@@ -34,7 +34,7 @@ def forecast_table(result: PlanResult) -> pd.DataFrame:
         ``level`` (``all`` for residents), ``scenario`` (empty for residents), ``value``,
         ``lower``, ``upper``, ``kind`` (``observed``/``interpolated``/``forecast``).
     """
-    res = result.residents[result.residents["year"].isin(result.years)]
+    res = result.residents[result.residents["year"].isin(list(result.years))]
     residents = pd.DataFrame(
         {
             "district_id": res["district_id"].to_numpy(),
