@@ -48,8 +48,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	cd $(VENV) && bin/mypy -p xuewei --config-file ../pyproject.toml
 
+# On every core (pytest-xdist; idle workers take queued tests from busy ones).
 test: lint typecheck browser
-	$(BIN)/pytest tests --doctest-modules --pyargs xuewei
+	$(BIN)/pytest tests --doctest-modules --pyargs xuewei -n auto --dist worksteal
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH)

@@ -138,9 +138,21 @@ def test_cli_bad_plan_exits_1(tmp_path):
     assert "inputs.districts: required input is missing" in res.output
 
 
-def test_demo_end_to_end(tmp_path):
-    """The embedded Changsha plan: outputs exist with the layers, columns and nine districts."""
+def test_demo_end_to_end(tmp_path, monkeypatch, changsha_result):
+    """The embedded Changsha plan: outputs exist with the layers, columns and nine districts.
+
+    The command runs as a user types it, but on the session's Changsha run (the run itself
+    is tested by the README tour and the notebooks; `xuewei plan` end to end below).
+    """
+    planned: list[str] = []
+
+    def run_plan(plan):
+        planned.append(plan.name_en)
+        return changsha_result
+
+    monkeypatch.setattr("xuewei.pipeline.run_plan", run_plan)
     res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert planned == ["Changsha"]
     assert res.exit_code == 0, res.output
     assert "SYNTHETIC" in res.output
     districts = gpd.read_file(tmp_path / "plan.gpkg", layer="districts")
