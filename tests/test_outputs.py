@@ -190,6 +190,25 @@ def test_cli_validate(small_plan, tmp_path):
     assert "population.csv row 1, column `population`" in bad.output
 
 
+def test_cli_validate_lists_impossible_standards(small_plan, tmp_path):
+    """A plan's [standards] are checked by `xuewei validate` like its inputs."""
+    plan = tmp_path / "plan.toml"
+    text = small_plan.read_text(encoding="utf-8")
+    for name in ("districts.gpkg", "population.csv", "schools.csv", "estates.csv"):
+        text = text.replace(f'"{name}"', f'"{(small_plan.parent / name).as_posix()}"')
+    text = text.replace(
+        '"population.tif"', f'"{(small_plan.parent / "population.tif").as_posix()}"'
+    )
+    plan.write_text(
+        text + "\n[standards]\nclass_size.primary = -5\naccess.radius_m.junior = 0\n",
+        encoding="utf-8",
+    )
+    bad = runner.invoke(app, ["validate", str(plan)])
+    assert bad.exit_code == 1
+    assert "[standards] `class_size.primary`: got -5; expected > 0" in bad.output
+    assert "[standards] `access.radius_m.junior`: got 0; expected > 0" in bad.output
+
+
 def test_cli_map_redraw_and_offline(written, tmp_path):
     _, out = written
     gpkg = out / "plan.gpkg"

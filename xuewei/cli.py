@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from xuewei.errors import XueweiError
@@ -174,7 +175,7 @@ def map_(
             options=options,
         )
     except (XueweiError, ValueError) as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     _console().print(f"[bold]wrote[/] {path}", highlight=False)
 
@@ -196,7 +197,7 @@ def validate(
     try:
         problems = validate_plan(load_plan(plan_file))
     except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     if problems:
         err = _console(stderr=True)
@@ -254,7 +255,7 @@ def forecast(
         with atomic_path(out, overwrite=overwrite) as tmp:
             result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
     except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     n_ok = result.forecasts["district_id"].nunique()
     console.print(f"[bold]wrote[/] {out}: {n_ok} areas forecast to {horizon}", highlight=False)
@@ -296,7 +297,7 @@ def backtest(
         with atomic_path(out, overwrite=overwrite) as tmp:
             report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
     except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     console = _console()
     grid = Table(title="forecast accuracy (rolling origin) · 预测精度回测", title_justify="left")
@@ -330,7 +331,7 @@ def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> No
         with err.status("writing outputs…"):
             paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
     except XueweiError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(summary_table(result))
     if result.plan.data_note:
