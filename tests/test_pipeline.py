@@ -8,7 +8,7 @@ import pyogrio
 import pytest
 
 from xuewei.config import load_plan
-from xuewei.errors import InputError
+from xuewei.errors import ConfigError, InputError
 from xuewei.forecast import rebase_intercensal
 from xuewei.outputs import MapOptions, redraw_map, write_outputs
 from xuewei.pipeline import PlanResult, run_plan
@@ -64,7 +64,7 @@ def test_summary(result):
     assert s.iloc[-1]["offered"] == pytest.approx(body["offered"].sum())
     assert list(s.columns[:4]) == ["district_id", "name", "residents_2024", "residents_2035"]
     assert (s["gap_90"] - s["gap_80"] > 0).all()
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(ConfigError, match=r"year=1999 is outside the plan.s years 2024–2035"):
         result.summary(year=1999)
 
 
