@@ -4,8 +4,9 @@ For each (district, level, scenario) with new builds, :func:`locate_new_schools`
 capacitated location–allocation (:meth:`~xuewei.planning.siting.SitingProblem.capacitated`):
 the district's pupils of the level are the demand; its candidate sites, each holding one
 standard school (or what its site allows), are the facilities; existing schools of the level
-are fixed open with their spare places. Levels of a district run in order, because a site
-taken at one level is not offered to the next; districts run side by side in threads.
+are fixed open with their spare places. Levels of a district run one after the other,
+because a site taken at one level is not offered to the next: the level with more new places
+to build chooses first (by need, not by name). Districts run side by side in threads.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from xuewei.data import Standards
 from xuewei.errors import InputError, Problem
 from xuewei.planning.school_sizes import INPUT_SOURCE
 from xuewei.planning.siting.problem import SitingProblem
-from xuewei.vocabulary import Level
+from xuewei.vocabulary import LEVELS, Level
 
 __all__ = ["locate_new_schools"]
 
@@ -73,11 +74,11 @@ def locate_new_schools(
     that level: ``weight × standards.places_per_resident(level, scenario)``; sites are the
     district's candidate sites big enough for the smallest school (``max_classes``, when
     given), each holding the largest school's places or what its site allows; a site takes
-    one school (a site used at one level is not offered to the next); existing schools of
-    the level are fixed open with their spare places. :meth:`SitingProblem.capacitated`
-    opens as many sites as there are new builds, within the service radius (default the
-    standard's); the largest schools go to the largest opened sites, then to those serving
-    most pupils.
+    one school (a site used at one level is not offered to the next; the level with more new
+    places to build chooses first); existing schools of the level are fixed open with their
+    spare places. :meth:`SitingProblem.capacitated` opens as many sites as there are new
+    builds, within the service radius (default the standard's); the largest schools go to
+    the largest opened sites, then to those serving most pupils.
 
     Parameters
     ----------
@@ -160,13 +161,21 @@ def _expansion_points(out: pd.DataFrame, schools: gpd.GeoDataFrame | None) -> li
 
 
 def _chains(out: pd.DataFrame) -> dict[tuple[str, float], _Chain]:
-    """Group the new builds into one chain per (district, scenario), levels in order."""
+    """Group the new builds into one chain per (district, scenario), levels by need.
+
+    Levels compete for a district's sites (a site taken at one level is not offered to the
+    next), so the level with more new places to build chooses first; equal needs go in
+    the order of :data:`~xuewei.vocabulary.LEVELS` (primary before junior).
+    """
     chains: dict[tuple[str, float], _Chain] = {}
     for key, g in out[out["kind"] == "new_build"].groupby(
         ["district_id", "level", "scenario"], sort=True
     ):
         did, level, scenario = cast(tuple[str, Level, float], key)
         chains.setdefault((str(did), float(scenario)), []).append((did, level, scenario, g))
+    rank = {level: i for i, level in enumerate(LEVELS)}
+    for groups in chains.values():
+        groups.sort(key=lambda grp: (-float(grp[3]["places"].sum()), rank.get(grp[1], len(rank))))
     return chains
 
 

@@ -217,3 +217,41 @@ def test_one_school_per_site_across_levels() -> None:
     # the 12-class site s3 only takes a 12-class school (or none)
     small = out[out["site_id"] == "s3"]
     assert (small["classes"] <= 12).all()
+
+
+def test_levels_choose_sites_by_need_not_by_name() -> None:
+    """Primary and junior compete for the one site among the district's pupils.
+
+    Hand-computed: 580 primary places missing take the smallest standard school that covers
+    them, 18 classes × 45 = 810 places; 140 junior places take 12 × 50 = 600. Primary builds
+    more, so it chooses first and takes s1, 100 m from both estates; junior gets s2, 800 m
+    away. In alphabetical order junior would have taken s1.
+    """
+    estates = gpd.GeoDataFrame(
+        {"estate_id": ["e1", "e2"], "district_id": "d1", "residents": [9000, 9000]},
+        geometry=[Point(0, 0), Point(200, 0)],
+        crs=4547,
+    )
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["s1", "s2"], "district_id": "d1", "max_classes": [30, 30]},
+        geometry=[Point(100, 0), Point(900, 0)],
+        crs=4547,
+    )
+    gaps = pd.DataFrame(
+        {
+            "district_id": "d1",
+            "year": [2030, 2030],
+            "level": ["primary", "junior"],
+            "scenario": 90.0,
+            "gap": [580.0, 140.0],
+        }
+    )
+    adds = staged_additions(gaps, S)
+    assert adds.set_index("level")["places"].to_dict() == {"primary": 810.0, "junior": 600.0}
+    out = locate_new_schools(adds, estates, sites, S, radius_m=2000.0).set_index("level")
+    assert out.loc["primary", "site_id"] == "s1"
+    assert out.loc["junior", "site_id"] == "s2"
+    # the other way round when junior needs more
+    swapped = gaps.assign(gap=[140.0, 580.0])
+    out = locate_new_schools(staged_additions(swapped, S), estates, sites, S, radius_m=2000.0)
+    assert out.set_index("level").loc["junior", "site_id"] == "s1"
