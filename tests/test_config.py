@@ -106,3 +106,13 @@ def test_not_toml(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_plan(tmp_path / "nope.toml")
+
+
+def test_boundary_tolerance(tmp_path):
+    plan = load_plan(_write(tmp_path, GOOD))
+    assert plan.boundary_tolerance_m == 1.0
+    snapped = GOOD.replace("[inputs]", "boundary_tolerance_m = 25\n\n[inputs]", 1)
+    assert load_plan(_write(tmp_path, snapped)).boundary_tolerance_m == 25.0
+    bad = GOOD.replace("[inputs]", "boundary_tolerance_m = -1\n\n[inputs]", 1)
+    with pytest.raises(ConfigError, match=r"plan\.boundary_tolerance_m: got -1; expected metres"):
+        load_plan(_write(tmp_path, bad))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 
 from xuewei.config import load_plan
 from xuewei.errors import ConfigError, InputError
@@ -238,3 +240,36 @@ def test_new_schools_sited_on_a_generated_grid_without_candidate_sites(result):
     assert all(inside)
     # one school per site
     assert not new["site_id"].duplicated().any()
+
+
+def test_points_on_or_just_outside_a_boundary_find_their_district():
+    """Hand-computed: districts A = [0, 1000]² and B = [1000, 2000] × [0, 1000] (metres)."""
+    from xuewei.pipeline.inputs import _with_district
+
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["A", "B"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs=4547,
+    )
+    points = gpd.GeoDataFrame(
+        {"school_id": ["in", "edge", "shared", "near"]},
+        geometry=[
+            shapely.Point(500, 500),  # inside A
+            shapely.Point(0, 500),  # on A's outer boundary: A
+            shapely.Point(1000, 500),  # on the boundary A and B share: A, the first
+            shapely.Point(2000.5, 500),  # 0.5 m outside B: B, with a warning
+        ],
+        crs=4547,
+    )
+    warnings: list[str] = []
+    out = _with_district(points, districts, "schools.csv", "school_id", warnings=warnings)
+    assert out["district_id"].tolist() == ["A", "A", "A", "B"]
+    assert warnings == [
+        "schools.csv: 1 point(s) within 1 m outside the district boundaries placed in the "
+        "nearest district (rows 4)"
+    ]
+    far = points.assign(geometry=[*points.geometry[:3], shapely.Point(2003, 500)])
+    with pytest.raises(InputError, match=r"schools.csv row 4.*3\.0 m from the nearest \(B\)"):
+        _with_district(far, districts, "schools.csv", "school_id")
+    snapped = _with_district(far, districts, "schools.csv", "school_id", tolerance_m=5.0)
+    assert snapped["district_id"].tolist() == ["A", "A", "A", "B"]

@@ -11,6 +11,7 @@ pipeline takes explicitly; paths in it are relative to the plan file. Example::
     # crs = "EPSG:4547"       # default: CGCS2000 3-degree Gauss-Krüger zone of the centroid
     # interval = 0.8          # prediction-interval coverage of the forecasts
     # data_note = "Schools and estates are SYNTHETIC"   # shown on the map and in the report
+    # boundary_tolerance_m = 1.0   # points this close outside a district go to the nearest
 
     [inputs]
     districts = "districts.geojson"
@@ -58,7 +59,16 @@ INPUT_NAMES: tuple[str, ...] = (
 )
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}
-_PLAN_KEYS = {"name", "name_en", "base_year", "horizon", "crs", "interval", "data_note"}
+_PLAN_KEYS = {
+    "name",
+    "name_en",
+    "base_year",
+    "horizon",
+    "crs",
+    "interval",
+    "data_note",
+    "boundary_tolerance_m",
+}
 _CATCHMENT_KEYS = {"method", "levels", "detour_factor"}
 
 
@@ -129,6 +139,10 @@ class Plan:
         Coverage of prediction intervals (0.8 gives the 10th–90th percentile band).
     data_note
         A note shown on the map and in the report, e.g. which layers are synthetic.
+    boundary_tolerance_m
+        A school, estate or candidate site without ``district_id`` that lies outside every
+        district by at most this many metres goes to the nearest one (counted in a warning);
+        default 1 m (surveying tolerance), raise it to snap points drawn a little outside.
     inputs
         The inputs, by name (see :data:`INPUT_NAMES`).
     standards
@@ -149,6 +163,7 @@ class Plan:
     crs: str | None = None
     interval: float = 0.8
     data_note: str | None = None
+    boundary_tolerance_m: float = 1.0
     standards: Standards = field(default_factory=load_standards)
     catchments: CatchmentSpec = field(default_factory=CatchmentSpec)
     source: Path | None = None
@@ -274,7 +289,14 @@ def _parse_meta(meta: Any, problems: list[str]) -> dict[str, Any]:
         problems.append(f"plan.data_note: got {data_note!r}; expected a string")
         data_note = None
 
+    tolerance = meta.get("boundary_tolerance_m", 1.0)
+    if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or tolerance < 0:
+        problems.append(
+            f"plan.boundary_tolerance_m: got {tolerance!r}; expected metres ≥ 0, e.g. 1"
+        )
+        tolerance = 1.0
     return {
+        "boundary_tolerance_m": float(tolerance),
         "name": name,
         "name_en": name_en,
         "horizon": horizon,

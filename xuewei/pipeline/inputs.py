@@ -10,6 +10,7 @@ candidate sites lie in, or name, a district). Problems of all inputs are collect
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -24,6 +25,8 @@ from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
 
 T = TypeVar("T")
+
+_log = logging.getLogger("xuewei.pipeline")
 
 __all__ = ["PlanInputs", "read_inputs", "validate_plan"]
 
@@ -43,6 +46,9 @@ class PlanInputs:
         ``district_id`` for every row (given, or the district they lie in).
     city_id
         The id of the population rows that hold the city (parent) total, if any.
+    warnings
+        What reading had to decide, e.g. points just outside a boundary placed in the
+        nearest district (also logged on ``xuewei.pipeline``).
     """
 
     crs: CRS
@@ -54,6 +60,7 @@ class PlanInputs:
     candidate_sites: gpd.GeoDataFrame | None
     population_raster: gis.PopulationRaster | None
     roads: gpd.GeoDataFrame | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def read_inputs(plan: Plan) -> PlanInputs:
@@ -74,6 +81,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
     PlanInputs
     """
     problems: list[Problem] = []
+    warnings: list[str] = []
 
     def attempt(fn: Callable[[], T]) -> T | None:
         try:
@@ -125,10 +133,20 @@ def read_inputs(plan: Plan) -> PlanInputs:
             if frame is not None:
                 source = plan.inputs[name].path.name
                 layers[name] = attempt(
-                    functools.partial(_with_district, frame, districts, source, id_col)
+                    functools.partial(
+                        _with_district,
+                        frame,
+                        districts,
+                        source,
+                        id_col,
+                        tolerance_m=plan.boundary_tolerance_m,
+                        warnings=warnings,
+                    )
                 )
     if problems or districts is None or population is None or crs is None:
         raise InputError(problems)
+    for text in warnings:
+        _log.warning(text)
     return PlanInputs(
         crs=crs,
         districts=districts,
@@ -139,6 +157,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
         candidate_sites=layers["candidate_sites"],
         population_raster=raster,
         roads=roads,
+        warnings=tuple(warnings),
     )
 
 
@@ -228,9 +247,22 @@ def _check_population_ids(
 
 
 def _with_district(
-    frame: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, source: str, id_col: str
+    frame: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    source: str,
+    id_col: str,
+    *,
+    tolerance_m: float = 1.0,
+    warnings: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Fill missing ``district_id`` by location; reject ids that are not districts."""
+    """Fill missing ``district_id`` by location; reject ids that are not districts.
+
+    A point on a district's boundary belongs to it (to the first of two districts that share
+    the boundary, in the districts' order). A point outside every district by at most
+    ``tolerance_m`` metres (surveying error, a boundary drawn a little inside the real one)
+    goes to the nearest district, and the rows are counted in ``warnings``; a point farther
+    out is an error naming its row and its distance to the nearest district.
+    """
     out = frame.copy()
     ids = set(districts["district_id"].astype(str))
     if "district_id" not in out:
@@ -250,29 +282,58 @@ def _with_district(
                 )
             )
     if missing.any():
-        points = out.geometry.iloc[np.flatnonzero(missing)].representative_point()
-        hits = gpd.sjoin(
-            gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=out.crs),
-            districts[["district_id", "geometry"]],
-            how="left",
-            predicate="within",
-        )
-        hits = hits[~hits.index.duplicated(keep="first")]
-        found = hits["district_id"].to_numpy()
-        for k, i in enumerate(np.flatnonzero(missing)):
-            if pd.isna(found[k]):
+        rows = np.flatnonzero(missing)
+        points = out.geometry.iloc[rows].representative_point().reset_index(drop=True)
+        found, distance, nearest = _locate(points, districts)
+        snapped = []
+        for k, i in enumerate(rows):
+            if not pd.isna(found[k]):
+                given.iloc[i] = str(found[k])
+            elif distance[k] <= tolerance_m:
+                given.iloc[i] = str(nearest[k])
+                snapped.append(int(i) + 1)
+            else:
                 problems.append(
                     Problem(
                         source,
-                        f"{id_col} {out[id_col].iloc[i]} lies outside every district; give "
-                        "its district_id or check its coordinates",
+                        f"{id_col} {out[id_col].iloc[i]} lies outside every district, "
+                        f"{distance[k]:,.1f} m from the nearest ({nearest[k]}); give its "
+                        "district_id or check its coordinates (points within "
+                        f"boundary_tolerance_m = {tolerance_m:g} m are placed in the nearest "
+                        "district)",
                         row=int(i) + 1,
                         column="district_id",
                     )
                 )
-            else:
-                given.iloc[i] = str(found[k])
+        if snapped and warnings is not None:
+            shown = ", ".join(str(r) for r in snapped[:10]) + (" …" if len(snapped) > 10 else "")
+            warnings.append(
+                f"{source}: {len(snapped)} point(s) within {tolerance_m:g} m outside the "
+                f"district boundaries placed in the nearest district (rows {shown})"
+            )
     if problems:
         raise InputError(problems)
     out["district_id"] = given.astype(str)
     return out
+
+
+def _locate(
+    points: gpd.GeoSeries, districts: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return per point the district it lies in or on, the nearest district, its distance.
+
+    The first is ``None`` for points outside every district; distances are in metres (0 for
+    points inside).
+    """
+    polys = districts.geometry.reset_index(drop=True)
+    ids = districts["district_id"].astype(str).to_numpy()
+    # boundary points count: "intersects", not "within"; the first district in order wins
+    hit_pt, hit_poly = polys.sindex.query(points, predicate="intersects")
+    found = np.full(len(points), None, dtype=object)
+    for k, j in sorted(zip(hit_pt.tolist(), hit_poly.tolist(), strict=True), reverse=True):
+        found[k] = ids[j]
+    near_pt, near_poly = polys.sindex.nearest(points, return_all=False)
+    nearest = np.empty(len(points), dtype=object)
+    nearest[near_pt] = ids[near_poly]
+    distance = np.asarray(points.distance(polys.iloc[near_poly[np.argsort(near_pt)]], align=False))
+    return found, distance, nearest

@@ -117,7 +117,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     # the estates' residents follow the forecast: placed once per year, used by every stage
     placed = _placed_estates(inputs, plan, residents, years)
     cohort = _cohort(population, ids, plan, standards, residents, years)
-    warnings = _warnings(residents, cohort)
+    warnings = (*inputs.warnings, *_warnings(residents, cohort))
     return PlanResult(
         plan=plan,
         standards=standards,
