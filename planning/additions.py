@@ -179,7 +179,9 @@ def staged_additions(
     pandas.DataFrame
         One row per addition: ``district_id, level, scenario, seq, kind`` (``expansion`` or
         ``new_build``), ``year``, ``places``, ``classes``, ``school_id`` (the school
-        expanded; missing for new builds), ``gap`` (the gap in that year).
+        expanded; missing for new builds), ``gap`` (the gap in that year), ``sized_year``
+        and ``sized_gap`` (the year of the largest gap, which the additions together
+        cover, and that gap).
 
     Examples
     --------
@@ -204,6 +206,7 @@ def staged_additions(
         peak = float(gap.max())
         if peak <= 0:
             continue
+        peak_year = int(years[int(np.argmax(gap))])
         added = 0.0
         seq = 0
         size = standards.class_size(level)
@@ -236,6 +239,8 @@ def staged_additions(
                     "classes": classes,
                     "school_id": school,
                     "gap": float(gap[years == due][0]),
+                    "sized_year": peak_year,
+                    "sized_gap": peak,
                 }
             )
             added += places
@@ -250,6 +255,17 @@ def staged_additions(
         "classes",
         "school_id",
         "gap",
+        "sized_year",
+        "sized_gap",
     ]
     out = pd.DataFrame.from_records(records, columns=cols)
-    return out.astype({"year": "int64", "classes": "int64", "places": "float64", "seq": "int64"})
+    return out.astype(
+        {
+            "year": "int64",
+            "classes": "int64",
+            "places": "float64",
+            "seq": "int64",
+            "sized_year": "int64",
+            "sized_gap": "float64",
+        }
+    )

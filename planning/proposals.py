@@ -37,6 +37,8 @@ PROPOSAL_COLUMNS = [
     "served_estates",
     "pupils_moved",
     "distance_m",
+    "sized_year",
+    "sized_gap",
     "rationale_zh",
     "rationale_en",
 ]
@@ -87,9 +89,9 @@ def proposals_table(
     >>> t = proposals_table(builds=staged_additions(g, load_standards()))
     >>> t[["kind", "places", "classes"]].to_dict("records")
     [{'kind': 'new_build', 'places': 1080.0, 'classes': 24}]
-    >>> print(t["rationale_en"].iloc[0].replace("; ", ";\n"))
-    District a, 2030: 1,000 primary places missing at 90 per 1,000 residents;
-    build a 24-class primary school (1,080 places).
+    >>> print(t["rationale_en"].iloc[0].replace(". ", ".\n"))
+    District a, 2030: 1,000 primary places missing at 90 per 1,000 residents.
+    Needed from 2030 (gap 1,000 that year): build a 24-class primary school (1,080 places).
     """
     frames: list[pd.DataFrame] = []
     geoms: list[object] = []
@@ -127,7 +129,8 @@ def proposals_table(
     ).reset_index(drop=True)
     out.insert(0, "proposal_id", [f"P{i:04d}" for i in range(1, len(out) + 1)])
     geometry = gpd.GeoSeries(out["_geom"].tolist(), crs=crs)
-    out = out.drop(columns=["_geom", "_k"])[PROPOSAL_COLUMNS]
+    out = out.drop(columns=["_geom", "_k"]).reindex(columns=PROPOSAL_COLUMNS)
+    out["sized_year"] = pd.to_numeric(out["sized_year"]).astype("Int64")  # builds only
     return gpd.GeoDataFrame(out, geometry=geometry)
 
 
@@ -156,25 +159,29 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
             else ""
         )
         name_zh, name_en = district_names(r)
+        sized_year = int(getattr(r, "sized_year", r.year))
+        sized_gap = float(getattr(r, "sized_gap", gap))
+        # one year per sentence: the year the additions are sized for, then the year this
+        # one is needed from, each with its own gap
+        level_zh = _LEVEL_ZH[level]
         head_zh = (
-            f"{name_zh}{r.year}年按千人{scen:g}个学位测算{_LEVEL_ZH[level]}学位缺口{gap:,.0f}个"
+            f"{name_zh}{sized_year}年按千人{scen:g}个学位测算{level_zh}学位缺口{sized_gap:,.0f}个。"
+            f"{r.year}年起需要（当年缺口{gap:,.0f}个）："
         )
         head_en = (
-            f"{name_en}, {r.year}: {gap:,.0f} {level} places missing at "
-            f"{scen:g} per 1,000 residents"
+            f"{name_en}, {sized_year}: {sized_gap:,.0f} {level} places missing at "
+            f"{scen:g} per 1,000 residents. Needed from {r.year} (gap {gap:,.0f} that year): "
         )
         if r.kind == "expansion":
-            zh = f"{head_zh}；{r.school_id}原址扩建{r.classes}个班（{places:,.0f}个学位）。"
+            zh = f"{head_zh}{r.school_id}原址扩建{r.classes}个班（{places:,.0f}个学位）。"
             en = (
-                f"{head_en}; expand school {r.school_id} by {r.classes} classes "
+                f"{head_en}expand school {r.school_id} by {r.classes} classes "
                 f"({places:,.0f} places)."
             )
         else:
-            zh = (
-                f"{head_zh}；新建{r.classes}班{_LEVEL_ZH[level]}（{places:,.0f}个学位）{where_zh}。"
-            )
+            zh = f"{head_zh}新建{r.classes}班{level_zh}（{places:,.0f}个学位）{where_zh}。"
             en = (
-                f"{head_en}; build a {r.classes}-class {level} school ({places:,.0f} places)"
+                f"{head_en}build a {r.classes}-class {level} school ({places:,.0f} places)"
                 f"{where_en}."
             )
         rows.append(
@@ -193,6 +200,8 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
                 "served_estates": estates or None,
                 "pupils_moved": math.nan,
                 "distance_m": math.nan,
+                "sized_year": sized_year,
+                "sized_gap": sized_gap,
                 "rationale_zh": zh,
                 "rationale_en": en,
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -255,3 +256,39 @@ def test_levels_choose_sites_by_need_not_by_name() -> None:
     swapped = gaps.assign(gap=[140.0, 580.0])
     out = locate_new_schools(staged_additions(swapped, S), estates, sites, S, radius_m=2000.0)
     assert out.set_index("level").loc["junior", "site_id"] == "s1"
+
+
+def test_each_rationale_sentence_quotes_one_year_and_its_numbers() -> None:
+    """Hand-computed: junior gaps −100 (2026), 900 (2028) and 2,000 (2030) at 85 per 1,000.
+
+    The largest gap, 2,000 in 2030, sizes the additions: a 30-class school (1,500 places)
+    needed from 2028, when 900 are missing, and a 12-class one (600) from 2030.
+    """
+    g = pd.DataFrame(
+        {
+            "district_id": "a",
+            "year": [2026, 2028, 2030],
+            "level": "junior",
+            "scenario": 85.0,
+            "gap": [-100.0, 900.0, 2000.0],
+        }
+    )
+    t = proposals_table(builds=staged_additions(g, S))
+    assert t[["year", "places", "sized_year", "sized_gap"]].values.tolist() == [
+        [2028, 1500.0, 2030, 2000.0],
+        [2030, 600.0, 2030, 2000.0],
+    ]
+    assert t["rationale_en"].iloc[0] == (
+        "District a, 2030: 2,000 junior places missing at 85 per 1,000 residents. "
+        "Needed from 2028 (gap 900 that year): build a 30-class junior school (1,500 places)."
+    )
+    for row in t.itertuples():
+        for text, stop in ((row.rationale_en, ". "), (row.rationale_zh, "。")):
+            first, second = text.split(stop, 1)
+            # one year per sentence, and the numbers of that year
+            assert re.findall(r"(?<![\d,])20\d\d(?![\d,])", first) == [str(row.sized_year)]
+            assert f"{row.sized_gap:,.0f}" in first and "85" in first
+            assert re.findall(r"(?<![\d,])20\d\d(?![\d,])", second) == [str(row.year)]
+            gap_then = g.set_index("year").loc[row.year, "gap"]
+            assert f"{gap_then:,.0f}" in second
+            assert f"{row.places:,.0f}" in second and f"{row.classes}" in second
