@@ -534,6 +534,11 @@ def _follow_scenarios(values: dict[str, StandardValue]) -> None:
     numbers = sorted(float(s) for s in scenarios if isinstance(s, int | float))
     if len(numbers) != len(scenarios):
         return
+    # only from scenarios in range: an out-of-range one is reported once, on the scenarios,
+    # not a second time on a default the user never set
+    numbers = [x for x in numbers if _PER_1000.ok(x)]
+    if not numbers:
+        return
     middle = numbers[len(numbers) // 2]
     values[_DEFAULT] = StandardValue(
         _DEFAULT,

@@ -62,10 +62,12 @@ def test_impossible_standards_are_plan_problems(tmp_path):
     for expected in (
         "[standards] `class_size.primary`: got -5; expected > 0",
         "[standards] `places_per_1000.scenarios`: got [80, 900]; expected every value in (0, 200]",
+        "4 problem(s)",
         "[standards] `access.radius_m.junior`: got 0; expected > 0",
         "did you mean `class_size`?",
     ):
         assert expected in msg, msg
+    assert "default_scenario" not in msg  # derived from the scenarios, not set: not reported
 
 
 def test_all_problems_reported_at_once(tmp_path):
