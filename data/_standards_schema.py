@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeAlias, cast
 
 from xuewei.errors import StandardsError
 
-__all__ = ["Basis", "StandardValue", "resolve"]
+__all__ = ["PER_1000_MAX", "Basis", "StandardValue", "resolve"]
 
 Basis = Literal["cited", "derived", "xuewei_default", "override"]
 """Where a value comes from: read in a source, derived from cited values, a judgement of
@@ -231,7 +231,9 @@ _POSITIVE = _Range(0.0, low_open=True)
 _FRACTION = _Range(0.0, high=1.0, what="a share as a fraction, e.g. 0.6 for 60%")
 # Places (or pupils) per 1,000 residents: Chinese cities plan 30-120 per level; above 200
 # is a typo (a per-10,000 or a percentage), not a standard.
-_PER_1000 = _Range(0.0, low_open=True, high=200.0, what="places per 1,000 residents")
+#: Most places (or pupils) per 1,000 residents a standard or scenario may give.
+PER_1000_MAX = 200.0
+_PER_1000 = _Range(0.0, low_open=True, high=PER_1000_MAX, what="places per 1,000 residents")
 # Ranges by key pattern, first match wins; every other number must be > 0.
 _RANGES: tuple[tuple[str, _Range], ...] = (
     ("places_per_1000.level_share.*", _FRACTION),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.data import Standards, load_standards
+from xuewei.data._standards_schema import PER_1000_MAX
 from xuewei.errors import ConfigError
 from xuewei.vocabulary import COMPULSORY, COMPULSORY_LEVELS
 
@@ -70,10 +71,12 @@ def required_places(
     """
     std = load_standards() if standards is None else standards
     chosen = std.scenarios if scenarios is None else tuple(scenarios)
-    bad = [s for s in chosen if not 0 < float(s) <= 200]
+    # the same range the standards check (places_per_1000.scenarios)
+    bad = [s for s in chosen if not 0 < float(s) <= PER_1000_MAX]
     if bad or not chosen:
         raise ConfigError(
-            f"scenarios={list(chosen)}: expected places per 1,000 residents in (0, 200]"
+            f"scenarios={list(chosen)}: expected places per 1,000 residents in "
+            f"(0, {PER_1000_MAX:g}]"
         )
     value = residents["value"].to_numpy(dtype=np.float64)
     lower = residents["lower"].to_numpy(dtype=np.float64) if "lower" in residents else value
