@@ -245,6 +245,7 @@ _RANGES: tuple[tuple[str, _Range], ...] = (
     ("consolidation.small_school_max_utilisation", _FRACTION),
     ("enrolment_targets.*", _Range(0.0, low_open=True, high=1.5, what="a rate, e.g. 0.95 for 95%")),
     ("forecast.pupil_yield_per_100_dwellings.*", _Range(0.0)),
+    ("programme.lead_time_years.*", _Range(0.0, high=30.0, what="whole years")),
 )
 
 

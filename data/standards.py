@@ -475,6 +475,28 @@ class Standards:
         """
         return bool(self.value("consolidation.build_before_close"))
 
+    # ---- programme
+
+    def lead_time_years(self, kind: str) -> int:
+        """Years from the base year to the first year an addition of this kind can open.
+
+        Parameters
+        ----------
+        kind
+            ``"new_build"`` or ``"expansion"``.
+
+        Examples
+        --------
+        >>> s = load_standards()
+        >>> s.lead_time_years("new_build"), s.lead_time_years("expansion")
+        (3, 2)
+        """
+        table = "programme.lead_time_years"
+        kinds = tuple(k.rsplit(".", 1)[1] for k in self._under(table))
+        if kind not in kinds:
+            raise StandardsError(f"{table}: no lead time for {kind!r}; expected one of {kinds}")
+        return int(self.number(f"{table}.{kind}"))
+
     # ---- land
 
     def land_per_place_m2(self, level: Level, classes: float) -> float:

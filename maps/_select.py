@@ -189,6 +189,20 @@ def select_cohort(
     return select_gaps(cohort, scenario=scenario, year=year, columns=COHORT_COLUMNS)
 
 
+def proposals_of_scenario(
+    proposals: gpd.GeoDataFrame | None, scenario: float
+) -> gpd.GeoDataFrame | None:
+    """Keep the proposals of the scenario shown, and those of no scenario (kindergartens).
+
+    A table without a ``scenario`` column is drawn whole.
+    """
+    if proposals is None or "scenario" not in proposals:
+        return proposals
+    scen = pd.to_numeric(proposals["scenario"], errors="coerce").to_numpy(float)
+    keep = np.isnan(scen) | np.isclose(scen, float(scenario), rtol=0.0, atol=1e-9)
+    return proposals[keep] if keep.any() else None
+
+
 def catchments_of_year(catchments: gpd.GeoDataFrame, year: int) -> gpd.GeoDataFrame:
     """Keep the catchments of ``year`` (or of the latest year before it) if years are given."""
     if "year" not in catchments.columns or catchments.empty:

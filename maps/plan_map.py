@@ -41,6 +41,7 @@ from xuewei.maps._select import (
     column,
     merger_lines,
     merger_source,
+    proposals_of_scenario,
     select_cohort,
     select_gaps,
 )
@@ -166,7 +167,8 @@ def plan_map(
         available ``district_id``, ``level``, ``year``, ``places``, ``rationale_zh``,
         ``rationale_en`` and ``served_estates`` (or ``estate_ids``: the estates it serves,
         a list, or ids joined by ``,`` or ``;``) — the columns of
-        :func:`xuewei.planning.proposals.proposals_table`. Estates whose
+        :func:`xuewei.planning.proposals.proposals_table`; with a ``scenario`` column,
+        those of the scenario shown (and those of none) are drawn. Estates whose
         ``assigned_school_<level>`` is a proposal's id count as served by it too.
         Proposals of kind ``merger`` with ``school_id`` and ``receiver_ids`` are drawn as
         merger lines when ``mergers`` is not given.
@@ -303,6 +305,7 @@ def plan_map(
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = to_datum(districts, datum)
+    proposals = proposals_of_scenario(proposals, offered[0])  # those of the scenario shown
     merger_rows, _source = merger_source(mergers, proposals)
     drawn_mergers = (
         None if merger_rows is None else merger_lines(merger_rows, schools, proposals, datum)

@@ -38,7 +38,14 @@ from xuewei.maps._figure import (
     xy,
 )
 from xuewei.maps._labels import Lang, int_text, missing
-from xuewei.maps._select import column, merger_lines, merger_source, select_gaps, served_estates
+from xuewei.maps._select import (
+    column,
+    merger_lines,
+    merger_source,
+    proposals_of_scenario,
+    select_gaps,
+    served_estates,
+)
 from xuewei.maps._style import (
     CATCHMENT_COLOURS,
     CATCHMENT_OTHER,
@@ -222,7 +229,7 @@ def static_map(
             gaps=gaps,
             estates=estates,
             catchments=catchments,
-            proposals=proposals,
+            proposals=proposals_of_scenario(proposals, scenario),
             mergers=mergers,
             scenario=scenario,
             year=year,

@@ -16,7 +16,12 @@ from xuewei._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
-    from xuewei.planning.additions import school_counts, staged_additions
+    from xuewei.planning.additions import (
+        PROGRAMME_COLUMNS,
+        build_programme,
+        school_counts,
+        staged_additions,
+    )
     from xuewei.planning.demand import COMPULSORY, required_places
     from xuewei.planning.gaps import place_gaps
     from xuewei.planning.locate import locate_new_schools

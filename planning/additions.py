@@ -10,9 +10,13 @@ The rule for the count (documented here once, used everywhere):
    largest standard size (建标102-2002: 12/18/24/30 classes) that fits under the cap — 30
    classes: 1,350 primary places at 45, 1,500 junior at 50 — ``ceil(rest ÷ size)`` of them;
    the last one takes the smallest standard size that still covers what is left.
-3. **Staging.** Additions are ordered (expansions, then new schools) and each is due in the
-   first year the gap exceeds the places added before it, so a district whose deficit grows
-   gets its schools one by one.
+3. **Staging.** Additions are ordered (expansions, then new schools) and each is *needed*
+   in the first year the gap exceeds the places added before it, so a district whose
+   deficit grows gets its schools one by one.
+4. **Opening.** Each addition *opens* in the year it is needed, but no earlier than the base
+   year plus its lead time (``programme.lead_time_years``: new school 3 years, expansion 2,
+   xuewei defaults): nothing decided now opens in the base year. Until it opens, the gap
+   it meets stays open; :func:`build_programme` shows that year by year.
 
 Where the new schools go is :mod:`xuewei.planning.locate`'s job.
 """
@@ -28,7 +32,7 @@ from xuewei.data import Standards
 from xuewei.planning.school_sizes import PLANNED_LEVELS, smallest_covering, standard_school
 from xuewei.vocabulary import Level
 
-__all__ = ["school_counts", "staged_additions"]
+__all__ = ["PROGRAMME_COLUMNS", "build_programme", "school_counts", "staged_additions"]
 
 
 def _expansion_room(schools: pd.DataFrame | None, standards: Standards) -> pd.DataFrame:
@@ -161,41 +165,53 @@ def staged_additions(
     *,
     schools: pd.DataFrame | None = None,
     expansions: bool = True,
+    base_year: int | None = None,
 ) -> pd.DataFrame:
     """List the expansions and new schools per district, level and scenario, with years.
 
     Additions follow the module's rule (expansions by room, then standard new schools,
-    the last sized to what is left); addition ``k`` is due in the first year the gap exceeds
-    the places of additions ``1 … k−1``. Enough is added to meet the largest gap over the
-    years.
+    the last sized to what is left); addition ``k`` is needed in the first year the gap
+    exceeds the places of additions ``1 … k−1``, and opens then or, when that is sooner
+    than its lead time allows, in ``base_year`` + lead time. Enough is added to meet the
+    largest gap over the years.
 
     Parameters
     ----------
     gaps, standards, schools, expansions
         As in :func:`school_counts`.
+    base_year
+        The year the plan is decided in (lead times count from it); default the first
+        year of ``gaps``.
 
     Returns
     -------
     pandas.DataFrame
         One row per addition: ``district_id, level, scenario, seq, kind`` (``expansion`` or
-        ``new_build``), ``year``, ``places``, ``classes``, ``school_id`` (the school
-        expanded; missing for new builds), ``gap`` (the gap in that year), ``sized_year``
-        and ``sized_gap`` (the year of the largest gap, which the additions together
-        cover, and that gap).
+        ``new_build``), ``needed_year`` (the first year the gap needs it), ``year`` (the
+        year it opens), ``lead_time`` (its kind's lead time, years), ``places``,
+        ``classes``, ``school_id`` (the school expanded; missing for new builds), ``gap``
+        (the gap in the year needed), ``sized_year`` and ``sized_gap`` (the year of the
+        largest gap, which the additions together cover, and that gap).
 
     Examples
     --------
+    A junior gap of 900 places in 2028 and 2,000 in 2030, decided in 2026: a 30-class school
+    needed from 2028 can open no earlier than 2029 (3 years' lead time); a 12-class one
+    opens when needed, in 2030.
+
     >>> from xuewei.data import load_standards
     >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2028, 2030], "level": "junior",
     ...                   "scenario": 85.0, "gap": [-100.0, 900.0, 2000.0]})
     >>> out = staged_additions(g, load_standards())
-    >>> out[["kind", "year"]].to_dict("list")
-    {'kind': ['new_build', 'new_build'], 'year': [2028, 2030]}
+    >>> out[["kind", "needed_year", "year"]].to_dict("list")
+    {'kind': ['new_build', 'new_build'], 'needed_year': [2028, 2030], 'year': [2029, 2030]}
     >>> out[["places", "classes"]].to_dict("list")
     {'places': [1500.0, 600.0], 'classes': [30, 12]}
     """
     rows = gaps[gaps["level"].isin(PLANNED_LEVELS)].copy()
     rows["district_id"] = rows["district_id"].astype(str)
+    base = int(rows["year"].min()) if base_year is None and len(rows) else (base_year or 0)
+    lead = {kind: standards.lead_time_years(kind) for kind in ("expansion", "new_build")}
     room = _expansion_room(schools if expansions else None, standards)
     records: list[dict[str, object]] = []
     for key, g in rows.groupby(["district_id", "level", "scenario"], sort=True):
@@ -234,7 +250,9 @@ def staged_additions(
                     "scenario": float(scenario),
                     "seq": seq,
                     "kind": kind,
-                    "year": due,
+                    "needed_year": due,
+                    "year": max(due, base + lead[kind]),
+                    "lead_time": lead[kind],
                     "places": places,
                     "classes": classes,
                     "school_id": school,
@@ -250,7 +268,9 @@ def staged_additions(
         "scenario",
         "seq",
         "kind",
+        "needed_year",
         "year",
+        "lead_time",
         "places",
         "classes",
         "school_id",
@@ -261,7 +281,9 @@ def staged_additions(
     out = pd.DataFrame.from_records(records, columns=cols)
     return out.astype(
         {
+            "needed_year": "int64",
             "year": "int64",
+            "lead_time": "int64",
             "classes": "int64",
             "places": "float64",
             "seq": "int64",
@@ -269,3 +291,85 @@ def staged_additions(
             "sized_gap": "float64",
         }
     )
+
+
+#: Columns of :func:`build_programme`.
+PROGRAMME_COLUMNS = [
+    "scenario",
+    "district_id",
+    "level",
+    "year",
+    "new_schools",
+    "expansions",
+    "places_added",
+    "cumulative_places",
+    "gap",
+    "remaining_gap",
+]
+
+
+def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Lay out the build programme: places opening each year, per scenario, district, level.
+
+    Parameters
+    ----------
+    additions
+        Output of :func:`staged_additions` or the proposals table
+        (:func:`~xuewei.planning.proposals_table`): its ``new_build`` and ``expansion``
+        rows, by opening ``year``; other kinds add no places and are left out.
+    gaps
+        ``district_id, year, level, scenario, gap`` (e.g. ``PlanResult.gaps``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PROGRAMME_COLUMNS`: one row per scenario, district, level (primary,
+        junior) and year of ``gaps`` — and any later year something opens in — with the
+        ``new_schools`` and ``expansions`` opening that year, their ``places_added``, the
+        ``cumulative_places`` opened by then, the ``gap`` without the programme (places
+        required − offered; missing after the last year of ``gaps``) and the
+        ``remaining_gap`` = gap − cumulative places (positive: still missing that year).
+
+    Examples
+    --------
+    The junior district of :func:`staged_additions`: 1,500 places open in 2029 and 600 in
+    2030; the 900 missing in 2028 stay missing until then.
+
+    >>> from xuewei.data import load_standards
+    >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2028, 2029, 2030],
+    ...                   "level": "junior", "scenario": 85.0,
+    ...                   "gap": [-100.0, 900.0, 1500.0, 2000.0]})
+    >>> p = build_programme(staged_additions(g, load_standards()), g)
+    >>> p["places_added"].tolist(), p["remaining_gap"].tolist()
+    ([0.0, 0.0, 1500.0, 600.0], [-100.0, 900.0, 0.0, -100.0])
+    """
+    keys = ["scenario", "district_id", "level"]
+    g = gaps.loc[gaps["level"].isin(PLANNED_LEVELS), [*keys, "year", "gap"]].copy()
+    kind = additions["kind"].astype(str) if "kind" in additions else pd.Series(dtype=str)
+    a = additions.loc[kind.isin(["new_build", "expansion"]), [*keys, "year", "kind", "places"]]
+    a = a.assign(
+        new_schools=(a["kind"] == "new_build").astype(np.int64),
+        expansions=(a["kind"] == "expansion").astype(np.int64),
+    )
+    for frame in (g, a):
+        frame["scenario"] = frame["scenario"].astype(np.float64)
+        frame["district_id"] = frame["district_id"].astype(str)
+        frame["level"] = frame["level"].astype(str)
+        frame["year"] = frame["year"].astype(np.int64)
+    opened = (
+        a.groupby([*keys, "year"], sort=False)
+        .agg(
+            new_schools=("new_schools", "sum"),
+            expansions=("expansions", "sum"),
+            places_added=("places", "sum"),
+        )
+        .reset_index()
+    )
+    out = g.merge(opened, how="outer", on=[*keys, "year"])
+    counts = ["new_schools", "expansions"]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out["places_added"] = out["places_added"].fillna(0.0).astype(np.float64)
+    out = out.sort_values([*keys, "year"], kind="stable").reset_index(drop=True)
+    out["cumulative_places"] = out.groupby(keys, sort=False)["places_added"].cumsum()
+    out["remaining_gap"] = out["gap"] - out["cumulative_places"]
+    return out[PROGRAMME_COLUMNS]

@@ -28,6 +28,7 @@ PROPOSAL_COLUMNS = [
     "level",
     "scenario",
     "year",
+    "needed_year",
     "places",
     "classes",
     "school_id",
@@ -161,28 +162,32 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
         name_zh, name_en = district_names(r)
         sized_year = int(getattr(r, "sized_year", r.year))
         sized_gap = float(getattr(r, "sized_gap", gap))
-        # one year per sentence: the year the additions are sized for, then the year this
-        # one is needed from, each with its own gap
+        needed = int(getattr(r, "needed_year", r.year))
+        # one year per sentence: the year the additions are sized for, the year this one is
+        # needed from (each with its own gap), then the year it opens
         level_zh = _LEVEL_ZH[level]
         head_zh = (
             f"{name_zh}{sized_year}年按千人{scen:g}个学位测算{level_zh}学位缺口{sized_gap:,.0f}个。"
-            f"{r.year}年起需要（当年缺口{gap:,.0f}个）："
+            f"{needed}年起需要（当年缺口{gap:,.0f}个）："
         )
         head_en = (
             f"{name_en}, {sized_year}: {sized_gap:,.0f} {level} places missing at "
-            f"{scen:g} per 1,000 residents. Needed from {r.year} (gap {gap:,.0f} that year): "
+            f"{scen:g} per 1,000 residents. Needed from {needed} (gap {gap:,.0f} that year): "
         )
+        opens_zh, opens_en = _opening(r, needed)
         if r.kind == "expansion":
-            zh = f"{head_zh}{r.school_id}原址扩建{r.classes}个班（{places:,.0f}个学位）。"
+            zh = f"{head_zh}{r.school_id}原址扩建{r.classes}个班（{places:,.0f}个学位）。{opens_zh}"
             en = (
                 f"{head_en}expand school {r.school_id} by {r.classes} classes "
-                f"({places:,.0f} places)."
+                f"({places:,.0f} places). {opens_en}"
             )
         else:
-            zh = f"{head_zh}新建{r.classes}班{level_zh}（{places:,.0f}个学位）{where_zh}。"
+            zh = (
+                f"{head_zh}新建{r.classes}班{level_zh}（{places:,.0f}个学位）{where_zh}。{opens_zh}"
+            )
             en = (
                 f"{head_en}build a {r.classes}-class {level} school ({places:,.0f} places)"
-                f"{where_en}."
+                f"{where_en}. {opens_en}"
             )
         rows.append(
             {
@@ -191,6 +196,7 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
                 "level": level,
                 "scenario": scen,
                 "year": int(r.year),
+                "needed_year": needed,
                 "places": places,
                 "classes": int(r.classes),
                 "school_id": getattr(r, "school_id", None) if r.kind == "expansion" else None,
@@ -207,6 +213,21 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _opening(r: Any, needed: int) -> tuple[str, str]:
+    """Write the sentence on the opening year: when, and why later than needed (lead time)."""
+    year = int(r.year)
+    if year <= needed:
+        return f"{year}年投入使用。", f"Opens in {year}."
+    lead = int(getattr(r, "lead_time", year - needed))
+    expansion = r.kind == "expansion"
+    what_zh, what_en = ("扩建", "an expansion") if expansion else ("新建", "a new school")
+    return (
+        f"{year}年投入使用（{what_zh}需{lead}年建设期，之前缺口仍在）。",
+        f"Opens in {year} ({what_en} takes {lead} years to deliver; "
+        "the gap stays open until then).",
+    )
 
 
 def _merger_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, list[object]]:
@@ -229,7 +250,8 @@ def _merger_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, list[object]]:
                 "kind": "merger",
                 "district_id": str(first["district_id"]),
                 "level": level,
-                "scenario": math.nan,
+                # a merger waits for the new schools of its scenario (build before close)
+                "scenario": float(first["scenario"]) if "scenario" in g else math.nan,
                 "year": year,
                 "places": -float(first.get("places", math.nan)),
                 "classes": None,

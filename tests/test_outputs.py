@@ -83,7 +83,9 @@ def test_report_sheets_bilingual(written):
         "学位压力 School pressure",
         "未覆盖小区 Unserved estates",
         "覆盖核算 Coverage",
-        "建议 Proposals",
+        "建议 Proposals (85)",
+        "建设时序 Programme",
+        "各情景建议 All scenarios",
         "标准 Standards",
         "数据说明 Data",
     ]

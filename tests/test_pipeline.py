@@ -238,8 +238,29 @@ def test_new_schools_sited_on_a_generated_grid_without_candidate_sites(result):
         districts[d].contains(g) for d, g in zip(new["district_id"], new.geometry, strict=True)
     ]
     assert all(inside)
-    # one school per site
-    assert not new["site_id"].duplicated().any()
+    # one school per site in each scenario (each scenario is a plan of its own)
+    assert not new[["scenario", "site_id"]].duplicated().any()
+
+
+def test_proposals_are_made_for_every_scenario(result):
+    """Each scenario has its own proposals; a higher indicator never asks for fewer places."""
+    p = result.proposals
+    builds = p[p["kind"].isin(["new_build", "expansion"])]
+    scenarios = sorted(result.gaps["scenario"].unique())
+    assert sorted(builds["scenario"].unique()) == scenarios
+    places = builds.groupby("scenario")["places"].sum()
+    assert places.is_monotonic_increasing
+    # the default scenario's proposals (and those of no scenario) are what the map shows
+    shown = result.proposals_for()
+    assert set(shown["scenario"].dropna()) == {result.standards.default_scenario}
+    with pytest.raises(ConfigError, match="not a scenario of this run"):
+        result.proposals_for(95.0)
+    # nothing decided in the base year opens in it; each opens when needed or after its lead
+    lead = builds["kind"].map({"new_build": 3, "expansion": 2})
+    assert (builds["year"] == np.maximum(builds["needed_year"], result.base_year + lead)).all()
+    # the programme adds up the proposals' places
+    prog = result.programme
+    assert prog.groupby("scenario")["places_added"].sum().to_dict() == places.to_dict()
 
 
 def test_points_on_or_just_outside_a_boundary_find_their_district():

@@ -45,7 +45,8 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
     (pattern, frozenset(outputs))
     for pattern, outputs in (
         ("places_per_1000.scenarios", {"gaps", "cohort", "proposals", "catchments"}),
-        ("places_per_1000.default_scenario", {"catchments", "proposals"}),
+        # proposals are made for every scenario; catchments at the default one
+        ("places_per_1000.default_scenario", {"catchments"}),
         ("places_per_1000.level_share.*", {"gaps", "catchments", "cohort", "proposals"}),
         # grades split a nine-year school's places and count the cohort's school years
         ("grades.primary", _PLACES),
@@ -64,11 +65,14 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("access.radius_m.junior", {"catchments", "proposals"}),
         ("access.radius_m.kindergarten", {"proposals"}),  # estates without a kindergarten
         ("kindergarten.min_estate_residents", {"proposals"}),
-        # build-before-close dates a merger after its receiver opens: every receiver in
-        # this city has room today, so it has nothing to act on here (its effect is
-        # tested in tests/planning/test_mergers.py)
-        ("consolidation.build_before_close", set()),
+        # build-before-close dates a merger after its receiver opens: here some receivers
+        # are new schools, which open after their lead time
+        ("consolidation.build_before_close", {"proposals"}),
         ("consolidation.*", {"proposals"}),
+        # this city's schools give no room to expand (no max_classes): only the new
+        # builds' lead time acts here (expansions: tests/planning/test_proposals.py)
+        ("programme.lead_time_years.expansion", set()),
+        ("programme.lead_time_years.new_build", {"proposals"}),  # the opening years
         ("forecast.progression.entry_age", {"cohort"}),
         # the progression window averages ratios over census years: this city has one census
         # count, so only the tests of tests/forecast/ (several counts) can see it act

@@ -334,6 +334,8 @@ def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> No
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(summary_table(result))
+    if result.programme is not None:
+        console.print(programme_table(result))
     if result.plan.data_note:
         console.print(f"[yellow]{result.plan.data_note}[/]", highlight=False)
 
@@ -372,6 +374,43 @@ def summary_table(result: PlanResult) -> Table:
             *(_gap(row[f"gap_{s}"]) for s in scenarios),
         ]
         table.add_row(*cells, end_section=row["district_id"] == summary["district_id"].iloc[-2])
+    return table
+
+
+def programme_table(result: PlanResult) -> Table:
+    """Build the city's build programme as a rich table (default scenario, year by year).
+
+    Places still missing are the districts' remaining deficits added up (a surplus in one
+    district does not fill another's gap).
+    """
+    scenario = result.standards.default_scenario
+    programme = result.programme_for(scenario)
+    assert programme is not None
+    rows = programme.groupby("year", sort=True).agg(
+        new_schools=("new_schools", "sum"),
+        expansions=("expansions", "sum"),
+        places_added=("places_added", "sum"),
+        cumulative=("cumulative_places", "sum"),
+        missing=("remaining_gap", lambda g: g.clip(lower=0).sum(min_count=1)),
+    )
+    table = Table(
+        title=(
+            f"build programme (建设时序), primary + junior, at {scenario:g} per 1,000: "
+            "what opens each year"
+        ),
+        title_justify="left",
+    )
+    for name in ("year", "new schools", "expansions", "places added", "to date", "still short"):
+        table.add_column(name, justify="right")
+    for year, row in rows.iterrows():
+        table.add_row(
+            str(year),
+            str(int(row["new_schools"])),
+            str(int(row["expansions"])),
+            _int(row["places_added"]),
+            _int(row["cumulative"]),
+            _int(row["missing"]) if not _missing(row["missing"]) else "",
+        )
     return table
 
 

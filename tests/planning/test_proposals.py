@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from xuewei.data import load_standards
 from xuewei.planning import (
     PROPOSAL_COLUMNS,
+    build_programme,
     kindergarten_needs,
     locate_new_schools,
     proposals_table,
@@ -102,7 +103,12 @@ def test_staging_dates_each_addition_when_the_gap_needs_it() -> None:
     g = _gaps([-10.0, 100.0, 500.0, 2000.0], years=[2026, 2027, 2028, 2029])
     out = staged_additions(g, S, schools=schools)
     assert out["kind"].tolist() == ["expansion", "new_build", "new_build"]
-    assert out["year"].tolist() == [2027, 2028, 2029]
+    assert out["needed_year"].tolist() == [2027, 2028, 2029]
+    # decided in 2026: an expansion opens from 2028 (2 years), a new school from 2029 (3)
+    assert out["year"].tolist() == [2028, 2029, 2029]
+    # without lead times each opens when needed
+    now = load_standards({"programme": {"lead_time_years": {"new_build": 0, "expansion": 0}}})
+    assert staged_additions(g, now, schools=schools)["year"].tolist() == [2027, 2028, 2029]
     # 270 (expansion) + 1,350 + the 380 left → 12 classes (540)
     assert out["places"].tolist() == [270.0, 1350.0, 540.0]
     assert out["places"].sum() >= 2000.0
@@ -262,7 +268,8 @@ def test_each_rationale_sentence_quotes_one_year_and_its_numbers() -> None:
     """Hand-computed: junior gaps −100 (2026), 900 (2028) and 2,000 (2030) at 85 per 1,000.
 
     The largest gap, 2,000 in 2030, sizes the additions: a 30-class school (1,500 places)
-    needed from 2028, when 900 are missing, and a 12-class one (600) from 2030.
+    needed from 2028, when 900 are missing, and a 12-class one (600) from 2030. Decided in
+    2026, a new school takes 3 years: the first opens in 2029, the second when needed.
     """
     g = pd.DataFrame(
         {
@@ -274,21 +281,53 @@ def test_each_rationale_sentence_quotes_one_year_and_its_numbers() -> None:
         }
     )
     t = proposals_table(builds=staged_additions(g, S))
-    assert t[["year", "places", "sized_year", "sized_gap"]].values.tolist() == [
-        [2028, 1500.0, 2030, 2000.0],
-        [2030, 600.0, 2030, 2000.0],
+    assert t[["needed_year", "year", "places", "sized_year", "sized_gap"]].values.tolist() == [
+        [2028, 2029, 1500.0, 2030, 2000.0],
+        [2030, 2030, 600.0, 2030, 2000.0],
     ]
     assert t["rationale_en"].iloc[0] == (
         "District a, 2030: 2,000 junior places missing at 85 per 1,000 residents. "
-        "Needed from 2028 (gap 900 that year): build a 30-class junior school (1,500 places)."
+        "Needed from 2028 (gap 900 that year): build a 30-class junior school (1,500 places). "
+        "Opens in 2029 (a new school takes 3 years to deliver; the gap stays open until then)."
     )
+    assert t["rationale_en"].iloc[1].endswith("(600 places). Opens in 2030.")
+    year = re.compile(r"(?<![\d,])20\d\d(?![\d,])")
     for row in t.itertuples():
         for text, stop in ((row.rationale_en, ". "), (row.rationale_zh, "。")):
-            first, second = text.split(stop, 1)
+            first, second, third = text.split(stop, 2)
             # one year per sentence, and the numbers of that year
-            assert re.findall(r"(?<![\d,])20\d\d(?![\d,])", first) == [str(row.sized_year)]
+            assert year.findall(first) == [str(row.sized_year)]
             assert f"{row.sized_gap:,.0f}" in first and "85" in first
-            assert re.findall(r"(?<![\d,])20\d\d(?![\d,])", second) == [str(row.year)]
-            gap_then = g.set_index("year").loc[row.year, "gap"]
+            assert year.findall(second) == [str(row.needed_year)]
+            gap_then = g.set_index("year").loc[row.needed_year, "gap"]
             assert f"{gap_then:,.0f}" in second
             assert f"{row.places:,.0f}" in second and f"{row.classes}" in second
+            assert year.findall(third) == [str(row.year)]
+
+
+def test_the_programme_adds_places_in_their_opening_year() -> None:
+    """Hand-computed: the two junior schools above, 1,500 places opening 2029, 600 in 2030.
+
+    Gap without the programme: 2026 −100, 2028 900, 2029 1,500, 2030 2,000. Left after it:
+    −100, 900 (nothing open yet), 0, −100 (2,100 places added against 2,000).
+    """
+    g = pd.DataFrame(
+        {
+            "district_id": "a",
+            "year": [2026, 2028, 2029, 2030],
+            "level": "junior",
+            "scenario": 85.0,
+            "gap": [-100.0, 900.0, 1500.0, 2000.0],
+        }
+    )
+    p = build_programme(proposals_table(builds=staged_additions(g, S)), g)
+    assert p["new_schools"].tolist() == [0, 0, 1, 1]
+    assert p["places_added"].tolist() == [0.0, 0.0, 1500.0, 600.0]
+    assert p["cumulative_places"].tolist() == [0.0, 0.0, 1500.0, 2100.0]
+    assert p["remaining_gap"].tolist() == [-100.0, 900.0, 0.0, -100.0]
+    # a school opening after the last year of the gaps gets its own row, gap unknown
+    late = staged_additions(g.assign(year=g["year"] - 2), S, base_year=2026)
+    assert late["year"].tolist() == [2029, 2029]
+    p = build_programme(late, g.assign(year=g["year"] - 2))
+    assert p["year"].tolist() == [2024, 2026, 2027, 2028, 2029]
+    assert math.isnan(p["gap"].iloc[-1]) and p["places_added"].iloc[-1] == 2100.0

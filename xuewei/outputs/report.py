@@ -98,6 +98,13 @@ HEADERS: dict[str, str] = {
     "receiver_ids": "接收学校 Receiving school(s)",
     "served_estates": "服务小区 Estates served",
     "pupils_moved": "转移学生 Pupils moved",
+    "needed_year": "需要年份 Year needed",
+    "lead_time": "建设周期(年) Lead time, years",
+    "new_schools": "新建学校 New schools",
+    "expansions": "扩建 Expansions",
+    "places_added": "新增学位 Places added",
+    "cumulative_places": "累计新增学位 Places added to date",
+    "remaining_gap": "剩余缺口 Gap remaining",
     "sized_year": "测算年份 Year sized for",
     "sized_gap": "测算缺口 Gap sized for",
     "rationale_zh": "理由 Rationale (中文)",
@@ -139,7 +146,10 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     and scenario), 预测 Forecast, 学校 Schools (with flags), 学位压力 School pressure
     (schools over capacity by enrolment or full under the assignment), 未覆盖小区 Unserved
     estates (every estate with unserved residents; all estates are in ``plan.gpkg``),
-    覆盖核算 Coverage (residents assigned and unserved per level and year), 标准 Standards
+    覆盖核算 Coverage (residents assigned and unserved per level and year), 建议 Proposals
+    (those of the default scenario, named in the sheet's title), 建设时序 Programme (places
+    opening per scenario, district, level and year, and the gap left), 各情景建议 All
+    scenarios (every scenario's proposals), 标准 Standards
     (the values in force, with sources), 数据说明 Data (what is real, what synthetic).
     """
     summary = result.summary()
@@ -156,7 +166,13 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     elif result.estates is not None:
         sheets["小区 Estates"] = result.estates
     if result.proposals is not None:
-        sheets["建议 Proposals"] = result.proposals
+        # the scenario the summary and the map show first; every scenario's beside it
+        scenario = result.standards.default_scenario
+        shown = result.proposals_for(scenario)
+        assert shown is not None and result.programme is not None
+        sheets[f"建议 Proposals ({scenario:g})"] = shown
+        sheets["建设时序 Programme"] = result.programme
+        sheets["各情景建议 All scenarios"] = result.proposals
     if result.cohort is not None:
         sheets["学龄人口对照 Cohort vs per-1000"] = result.cohort
     sheets["标准 Standards"] = _standards_rows(result)

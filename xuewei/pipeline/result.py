@@ -111,14 +111,20 @@ class PlanResult:
         per-thousand ratio the cohort forecast implies (see
         :func:`xuewei.forecast.implied_per_thousand`); else ``None``.
     proposals
-        At the default scenario: new builds and expansions for every district and level
-        short of places (sited on the plan's candidate sites, or on a generated grid when it
-        gives none — ``site_source`` says which — serving the estates of the horizon),
-        mergers of small under-used schools (never before the receiver's places exist),
-        and kindergartens for estates of 3,000+ residents when the
-        plan's schools include kindergartens — one row per proposal with a rationale in
-        Chinese and English (see :func:`xuewei.planning.proposals_table`); ``None``
-        without schools.
+        For every scenario (its ``scenario`` column): new builds and expansions for every
+        district and level short of places (sited on the plan's candidate sites, or on a
+        generated grid when it gives none — ``site_source`` says which — serving the
+        estates of the horizon), each opening (``year``) when its district's deficit needs
+        it (``needed_year``) but no earlier than its lead time allows; mergers of small
+        under-used schools (never before the receiver's places exist); and, with no
+        scenario, kindergartens for estates of 3,000+ residents when the plan's schools
+        include kindergartens — one row per proposal with a rationale in Chinese and
+        English (see :func:`xuewei.planning.proposals_table`); ``None`` without schools.
+        :meth:`proposals_for` picks one scenario's.
+    programme
+        The build programme: per scenario, district, level and year, the schools and
+        places opening, cumulative places and the gap left (see
+        :func:`xuewei.planning.build_programme`); ``None`` without schools.
     warnings
         What the run could not do as asked and what it did instead (e.g. a forecast
         ensemble whose backtest failed), one sentence each; also logged on the
@@ -138,6 +144,7 @@ class PlanResult:
     catchments: tuple[gis.CatchmentResult, ...] = ()
     cohort: pd.DataFrame | None = None
     proposals: gpd.GeoDataFrame | None = None
+    programme: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
 
     @property
@@ -149,6 +156,36 @@ class PlanResult:
     def horizon(self) -> int:
         """The last year forecast (``years.horizon``)."""
         return self.years.horizon
+
+    def _scenario(self, scenario: float | None) -> float:
+        """Return the scenario asked for (default: the default one), checked against the run's."""
+        chosen = self.standards.default_scenario if scenario is None else float(scenario)
+        scenarios = sorted(self.gaps["scenario"].unique())
+        if not np.isclose(scenarios, chosen).any():
+            raise ConfigError(
+                f"scenario={chosen:g}: not a scenario of this run; expected one of "
+                f"{', '.join(f'{s:g}' for s in scenarios)}"
+            )
+        return chosen
+
+    def proposals_for(self, scenario: float | None = None) -> gpd.GeoDataFrame | None:
+        """Return the proposals of one scenario (default: the standards' default scenario).
+
+        Scenario-free proposals (kindergartens) belong to every scenario and are kept.
+        """
+        if self.proposals is None:
+            return None
+        chosen = self._scenario(scenario)
+        scen = pd.to_numeric(self.proposals["scenario"], errors="coerce")
+        keep = scen.isna() | np.isclose(scen.fillna(-1.0), chosen)
+        return self.proposals[keep.to_numpy()]
+
+    def programme_for(self, scenario: float | None = None) -> pd.DataFrame | None:
+        """Return the build programme of one scenario (default: the default scenario)."""
+        if self.programme is None:
+            return None
+        chosen = self._scenario(scenario)
+        return self.programme[np.isclose(self.programme["scenario"], chosen)]
 
     @property
     def school_use(self) -> pd.DataFrame:

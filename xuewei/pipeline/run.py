@@ -20,6 +20,7 @@ from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_
 from xuewei.pipeline.inputs import PlanInputs, read_inputs
 from xuewei.pipeline.result import PlanResult, Years
 from xuewei.planning import (
+    build_programme,
     generate_candidate_sites,
     kindergarten_needs,
     locate_new_schools,
@@ -118,6 +119,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     placed = _placed_estates(inputs, plan, residents, years)
     cohort = _cohort(population, ids, plan, standards, residents, years)
     warnings = (*inputs.warnings, *_warnings(residents, cohort))
+    proposals = _proposals(inputs, plan, standards, schools, gaps, placed, years)
     return PlanResult(
         plan=plan,
         standards=standards,
@@ -131,7 +133,8 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
         estates=inputs.estates,
         catchments=_catchments(inputs, plan, standards, schools, placed),
         cohort=cohort,
-        proposals=_proposals(inputs, plan, standards, schools, gaps, placed, years),
+        proposals=proposals,
+        programme=None if proposals is None else build_programme(proposals, gaps),
         warnings=warnings,
     )
 
@@ -172,11 +175,14 @@ def _proposals(
     placed: dict[int, gpd.GeoDataFrame],
     years: Years,
 ) -> gpd.GeoDataFrame | None:
-    """Propose new builds, expansions, mergers and kindergartens at the default scenario."""
+    """Propose new builds, expansions, mergers and kindergartens for every scenario.
+
+    Builds and mergers carry their scenario; kindergartens follow their own indicator and
+    carry none (they belong to every scenario).
+    """
     if schools.empty:
         return None
-    central = gaps[gaps["scenario"] == standards.default_scenario]
-    builds = staged_additions(central, standards, schools=schools)
+    builds = staged_additions(gaps, standards, schools=schools, base_year=years.base)
     if placed and len(builds):
         sites = inputs.candidate_sites
         if sites is None:  # no reserved land given: a grid within reach of the residents
@@ -190,11 +196,19 @@ def _proposals(
         builds = locate_new_schools(
             builds, placed[years.horizon], sites, standards, schools=schools
         )
-    mergers = plan_mergers(
-        schools,
-        standards,
-        base_year=years.base,
-        new_schools=builds if "site_id" in builds else None,
+    # mergers wait for the receivers' places (build before close): per scenario, since
+    # each scenario has its own new schools
+    mergers = pd.concat(
+        [
+            plan_mergers(
+                schools,
+                standards,
+                base_year=years.base,
+                new_schools=builds[builds["scenario"] == s] if "site_id" in builds else None,
+            ).assign(scenario=s)
+            for s in sorted(gaps["scenario"].unique())
+        ],
+        ignore_index=True,
     )
     kindergartens = None
     has_kindergartens = bool((schools["level"] == "kindergarten").any())
