@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from xuewei.data._standards_access import AccessStandards
+from xuewei.data._standards_levels import check_level
 from xuewei.data._standards_schema import Basis, Scalar, StandardValue, Value, resolve
 from xuewei.errors import StandardsError
 from xuewei.vocabulary import COMPULSORY, LEVELS, Level
@@ -30,23 +32,8 @@ __all__ = ["Basis", "StandardValue", "Standards", "load_standards"]
 # The standards object
 
 
-def _check_level(
-    level: str, allowed: tuple[str, ...], what: str, *, per_part: bool = False
-) -> None:
-    if level not in LEVELS:
-        raise StandardsError(f"level {level!r} is not one of {', '.join(LEVELS)}")
-    if level == "nine_year" and per_part:
-        raise StandardsError(
-            f"{what} counts a nine-year school per part: use 'primary' for its grades 1–6 "
-            "and 'junior' for grades 7–9"
-        )
-    if level not in allowed:
-        levels = ", ".join(allowed)
-        raise StandardsError(f"{what} is not defined for level {level!r}; levels: {levels}")
-
-
 @dataclass(frozen=True)
-class Standards:
+class Standards(AccessStandards):
     """The planning standards in force, each value with its source.
 
     Build it with :func:`load_standards`. Typed accessors cover what the planning code
@@ -305,8 +292,8 @@ class Standards:
                 "Standards.nine_year_class_size, e.g. {'primary': 45, 'junior': 50}"
             )
         table = "class_size.rural" if rural else "class_size"
-        allowed = self._levels(table)
-        _check_level(level, allowed, f"`{table}`")
+        allowed = self.levels_under(table)
+        check_level(level, allowed, f"`{table}`")
         return int(self.number(f"{table}.{level}"))
 
     @property
@@ -357,7 +344,7 @@ class Standards:
         >>> s.school_size_cap("primary"), s.school_size_cap("nine_year")
         (2000, 2500)
         """
-        _check_level(level, self._levels("school_size_cap"), "`school_size_cap`")
+        check_level(level, self.levels_under("school_size_cap"), "`school_size_cap`")
         return int(self.number(f"school_size_cap.{level}"))
 
     def standard_classes(self, level: Level, *, rural: bool = False) -> tuple[int, ...]:
@@ -371,44 +358,8 @@ class Standards:
         (6, 12, 18, 24)
         """
         table = "standard_classes.rural" if rural else "standard_classes"
-        _check_level(level, self._levels(table), f"`{table}`")
+        check_level(level, self.levels_under(table), f"`{table}`")
         return tuple(int(x) for x in self._tuple(f"{table}.{level}"))
-
-    # ---- access
-
-    def service_radius_m(self, level: Level) -> float:
-        """Service radius of a school of this level, in metres of walking distance.
-
-        Examples
-        --------
-        >>> s = load_standards()
-        >>> s.service_radius_m("primary"), s.service_radius_m("junior")
-        (500.0, 1000.0)
-        """
-        _check_level(level, self._levels("access.radius_m"), "`access.radius_m`")
-        return float(self.number(f"access.radius_m.{level}"))
-
-    def walk_min(self, level: Level) -> float:
-        """Longest walk to a school of this level, in minutes.
-
-        Examples
-        --------
-        >>> load_standards().walk_min("junior")
-        15.0
-        """
-        _check_level(level, self._levels("access.walk_min"), "`access.walk_min`")
-        return float(self.number(f"access.walk_min.{level}"))
-
-    @property
-    def walk_speed_m_per_min(self) -> float:
-        """Walking speed in metres per minute (60: 500 m in 10 min, derived).
-
-        Examples
-        --------
-        >>> load_standards().walk_speed_m_per_min
-        60.0
-        """
-        return float(self.number("access.walk_speed_m_per_min"))
 
     # ---- kindergartens, special education, money, staff
 
@@ -447,7 +398,7 @@ class Standards:
         (720.0, 940.0)
         """
         table = "funding.per_pupil_yuan"
-        _check_level(level, self._levels(table), f"`{table}`", per_part=True)
+        check_level(level, self.levels_under(table), f"`{table}`", per_part=True)
         return float(self.number(f"{table}.{level}"))
 
     def pupils_per_staff(self, level: Level) -> float:
@@ -459,7 +410,7 @@ class Standards:
         13.5
         """
         table = "staffing.pupils_per_staff"
-        _check_level(level, self._levels(table), f"`{table}`", per_part=True)
+        check_level(level, self.levels_under(table), f"`{table}`", per_part=True)
         return float(self.number(f"{table}.{level}"))
 
     # ---- consolidation
@@ -515,7 +466,7 @@ class Standards:
         20.5
         """
         table = "land.per_place_m2"
-        _check_level(level, self._levels(table), f"`{table}`")
+        check_level(level, self.levels_under(table), f"`{table}`")
         small = float(self.number(f"{table}.{level}.small_school"))
         large = float(self.number(f"{table}.{level}.large_school"))
         lo = float(self.number(f"{table}.small_classes"))
@@ -528,7 +479,7 @@ class Standards:
     def _under(self, prefix: str) -> list[str]:
         return [k for k in self.entries if k.startswith(prefix)]
 
-    def _levels(self, table: str) -> tuple[str, ...]:
+    def levels_under(self, table: str) -> tuple[str, ...]:
         """Levels that have a value (or a group of values) directly under ``table``."""
         n = table.count(".") + 1
         children = (k.split(".")[n] for k in self._under(table + "."))

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     )
     from xuewei.gis.roads import read_roads
     from xuewei.gis.schools import read_schools
+    from xuewei.gis.settlement import parse_settlement, urban_by_density
     from xuewei.gis.sites import read_candidate_sites
     from xuewei.gis.tables import read_table
     from xuewei.gis.validate import normalise_level

@@ -46,6 +46,8 @@ def assign_capacitated(
     usable = capacity_residents > 0
     pairs = pairs_within(d.xy, sxy, radius_m=radius_m, detour_factor=detour_factor, network=network)
     keep = usable[pairs.dest] & (d.residents[pairs.origin] > 0)
+    if d.radius is not None:  # urban and rural radii: each point's own
+        keep &= pairs.distance_m <= d.radius[pairs.origin]
     oi, sj, dist = pairs.origin[keep], pairs.dest[keep], pairs.distance_m[keep]
     x = np.zeros(oi.size)
     if oi.size:

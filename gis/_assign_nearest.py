@@ -37,6 +37,8 @@ def assign_nearest(
         idx, dist = nearest_within(
             d.xy, sxy, radius_m=radius_m, detour_factor=detour_factor, network=network
         )
+    if d.radius is not None:  # urban and rural radii: the nearest school, if in its own
+        idx = np.where(dist <= d.radius, idx, -1)
     return Flow(
         np.arange(len(d.residents), dtype=np.int64),
         idx,

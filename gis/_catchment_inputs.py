@@ -71,6 +71,8 @@ class Demand:
     residents: FloatArray
     cell: IntArray | None = None  # flat raster index of each demand cell
     grid: tuple[Any, tuple[int, int]] | None = None  # the raster's transform and shape
+    radius: FloatArray | None = None  # each point's own service radius (None: the rule's)
+    rural: npt.NDArray[np.bool_] | None = None  # each point rural (True) or urban
 
 
 def check_plan_crs(frame: gpd.GeoDataFrame | None, name: str, crs: Any) -> None:

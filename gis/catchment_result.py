@@ -9,7 +9,7 @@ over-capacity flag, and each estate's main school, distance, and unserved reside
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -17,15 +17,22 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from xuewei.vocabulary import REACHES
+
+from ._assign_capacitated import QUANTUM
 from ._catchment_inputs import Demand, FloatArray, Flow, IntArray, RasterLike
 
 __all__ = [
     "OVER_TOL",
     "CatchmentResult",
     "assignments_frame",
+    "cell_index",
     "estate_flags",
     "estates_from_cells",
     "per_demand",
+    "reach_class",
+    "reach_frame",
+    "reach_split",
     "schools_frame",
 ]
 
@@ -56,8 +63,19 @@ class CatchmentResult:
         ``estate_id``, ``level``, ``year``, ``counted`` (completed by ``year``),
         ``residents`` (counted residents), ``school_id`` (the school taking most of its
         residents), ``n_schools``, ``distance_m`` and ``walk_min`` to that school,
-        ``within_radius``, ``unserved_residents``, ``unserved`` (any resident unserved).
-        Flags are ``<NA>`` for estates not yet completed.
+        ``within_radius``, ``unserved_residents``, ``unserved`` (any resident unserved),
+        ``settlement``, ``radius_m``, ``served_residents``, ``over_capacity_residents``,
+        ``out_of_reach_residents`` and ``reach`` (as in :attr:`reach`; under a raster, the
+        shares of the cell the estate lies in). Flags are ``<NA>`` for estates not yet
+        completed.
+    reach
+        One row per demand point (estate or raster cell): ``demand_id``, ``demand_type``,
+        ``settlement`` (``urban``/``rural``), ``radius_m`` (its service radius),
+        ``residents``, and how many of them are ``served`` (a place at a school in reach),
+        ``over_capacity`` (a school in reach, but full) and ``out_of_reach`` (no school of
+        the level within the radius) — the three add up to ``residents`` exactly — and
+        ``reach``, the point's class: ``out_of_reach`` if any of its residents are, else
+        ``over_capacity`` if any are, else ``served`` (missing with no residents).
     catchments
         Catchment polygons for the map (GeoDataFrame, plan CRS): ``school_id``,
         ``level``, ``geometry``. Nearest: the schools' Voronoi cells within the radius;
@@ -66,7 +84,8 @@ class CatchmentResult:
     level, year, method
         What was computed.
     radius_m
-        Service radius used, metres.
+        Service radius used, metres (urban; rural points use their own, in
+        :attr:`reach`).
     places_per_resident
         Places demanded per resident at this level.
     """
@@ -80,6 +99,7 @@ class CatchmentResult:
     method: str
     radius_m: float
     places_per_resident: float
+    reach: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def total_residents(self) -> float:
@@ -132,17 +152,8 @@ def per_demand(flow: Flow, n: int) -> tuple[IntArray, FloatArray, IntArray, Floa
     return main, dist, n_sch, unserved
 
 
-def estates_from_cells(
-    est: Demand,
-    cells: Demand,
-    raster: RasterLike,
-    main: IntArray,
-    sxy: FloatArray,
-    n_sch: IntArray,
-    unserved_res: FloatArray,
-    detour_factor: float,
-) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
-    """Derive estate flags from the cell each lies in (capacitated raster assignment)."""
+def cell_index(est: Demand, cells: Demand, raster: RasterLike) -> IntArray:
+    """Return the demand cell each estate lies in (-1: outside, or a cell of no residents)."""
     assert cells.cell is not None
     shape = np.asarray(raster.values).shape
     inv = ~raster.transform
@@ -155,7 +166,21 @@ def estates_from_cells(
     flat = np.where(inside, r * shape[1] + c, -1)
     lookup = np.full(shape[0] * shape[1], -1, dtype=np.int64)
     lookup[cells.cell] = np.arange(cells.cell.size)
-    k = np.where(flat >= 0, lookup[np.maximum(flat, 0)], -1)
+    return np.where(flat >= 0, lookup[np.maximum(flat, 0)], -1)
+
+
+def estates_from_cells(
+    est: Demand,
+    cells: Demand,
+    raster: RasterLike,
+    main: IntArray,
+    sxy: FloatArray,
+    n_sch: IntArray,
+    unserved_res: FloatArray,
+    detour_factor: float,
+) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+    """Derive estate flags from the cell each lies in (capacitated raster assignment)."""
+    k = cell_index(est, cells, raster)
     has = k >= 0
     e_main = np.where(has, main[np.maximum(k, 0)], -1)
     ok = e_main >= 0
@@ -184,11 +209,17 @@ def estate_flags(
     *,
     level: str,
     year: int,
-    radius: float,
+    radius: FloatArray,
     walk: float,
     id_col: str,
+    reach: tuple[FloatArray, FloatArray, FloatArray],
+    rural: npt.NDArray[np.bool_],
 ) -> gpd.GeoDataFrame:
-    """Return the per-estate table of :attr:`CatchmentResult.estates`, with its flags."""
+    """Return the per-estate table of :attr:`CatchmentResult.estates`, with its flags.
+
+    ``radius``, ``reach`` (served, over capacity, out of reach) and ``rural`` are per
+    counted estate, like ``d``.
+    """
     n = len(estates)
     idx = np.flatnonzero(counted)
     res = np.zeros(n)
@@ -203,9 +234,20 @@ def estate_flags(
     un_res = np.full(n, np.nan)
     un_res[idx] = unserved_res
     mask = ~counted
+    radii = np.full(n, np.nan)
+    radii[idx] = radius
     within = pd.arrays.BooleanArray(
-        np.where(np.isfinite(distance), distance <= radius, False), mask=mask
+        np.where(np.isfinite(distance), distance <= radii, False), mask=mask
     )
+    parts = []
+    for values in reach:
+        full = np.full(n, np.nan)
+        full[idx] = values
+        parts.append(full)
+    kind = np.full(n, None, dtype=object)
+    kind[idx] = reach_class(d.residents, reach[1], reach[2])
+    settlement = np.full(n, None, dtype=object)
+    settlement[idx] = np.where(rural, "rural", "urban")
     unserved = pd.arrays.BooleanArray(np.nan_to_num(un_res) > 0, mask=mask)
     n_s[mask] = pd.NA
     return gpd.GeoDataFrame(
@@ -222,6 +264,12 @@ def estate_flags(
             "within_radius": within,
             "unserved_residents": un_res,
             "unserved": unserved,
+            "settlement": pd.array(settlement, dtype="str"),
+            "radius_m": radii,
+            "served_residents": parts[0],
+            "over_capacity_residents": parts[1],
+            "out_of_reach_residents": parts[2],
+            "reach": pd.array(kind, dtype="str"),
         },
         index=estates.index,
         geometry=estates.geometry.copy(),
@@ -300,4 +348,80 @@ def schools_frame(
         },
         geometry=gpd.GeoSeries(np.asarray(schools.geometry.array), crs=crs),
         crs=crs,
+    )
+
+
+def reach_split(
+    flow: Flow,
+    d: Demand,
+    places: FloatArray,
+    rate: float,
+    *,
+    capacitated: bool,
+    in_reach: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Split each demand point's residents into served, over capacity and out of reach.
+
+    Capacitated flows are places (the LP respects capacity): a point's residents without
+    a place are over capacity where a school is in reach (``in_reach``), else out of
+    reach. Nearest and polygon flows ignore capacity: of the residents sent to a school
+    whose demand exceeds its places, the share places ÷ demand is served (cut to multiples
+    of :data:`QUANTUM`, so that served + over capacity = residents exactly) and the rest
+    over capacity; residents sent nowhere are out of reach.
+    """
+    n = len(d.residents)
+    assigned = flow.school >= 0
+    rows, schools, res = flow.demand[assigned], flow.school[assigned], flow.residents[assigned]
+    if capacitated:
+        part = res
+    else:
+        demand_s = np.bincount(schools, weights=res, minlength=len(places)) * rate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(demand_s > places, places / demand_s, 1.0)
+        f = share[schools]
+        part = np.where(f >= 1.0, res, np.floor(res * f / QUANTUM) * QUANTUM)
+    served = np.bincount(rows, weights=part, minlength=n).astype(np.float64)
+    rest = np.bincount(rows, weights=res - part, minlength=n).astype(np.float64)
+    sent_nowhere = ~assigned
+    rest += np.bincount(
+        flow.demand[sent_nowhere], weights=flow.residents[sent_nowhere], minlength=n
+    )
+    reach_ok = in_reach | (np.bincount(rows, minlength=n) > 0)
+    over = np.where(reach_ok, rest, 0.0)
+    out = np.where(reach_ok, 0.0, rest)
+    return served, over, out
+
+
+def reach_class(
+    residents: FloatArray, over: FloatArray, out: FloatArray
+) -> npt.NDArray[np.object_]:
+    """Each point's class: out of reach if any resident is, else over capacity, else served."""
+    kind = np.where(out > 0, REACHES[2], np.where(over > 0, REACHES[1], REACHES[0])).astype(object)
+    kind[~(residents > 0)] = None
+    return kind
+
+
+def reach_frame(
+    d: Demand,
+    served: FloatArray,
+    over: FloatArray,
+    out: FloatArray,
+    *,
+    radius: float,
+) -> pd.DataFrame:
+    """Return :attr:`CatchmentResult.reach`: one row per demand point."""
+    n = len(d.residents)
+    rural = d.rural if d.rural is not None else np.zeros(n, dtype=bool)
+    return pd.DataFrame(
+        {
+            "demand_id": pd.array(d.ids, dtype="str"),
+            "demand_type": d.kind,
+            "settlement": np.where(rural, "rural", "urban"),
+            "radius_m": d.radius if d.radius is not None else np.full(n, radius),
+            "residents": d.residents,
+            "served": served,
+            "over_capacity": over,
+            "out_of_reach": out,
+            "reach": pd.array(reach_class(d.residents, over, out), dtype="str"),
+        }
     )

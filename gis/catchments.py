@@ -53,8 +53,10 @@ from xuewei.vocabulary import (
     CATCHMENT_LEVELS,
     CATCHMENT_METHODS,
     SERVING_LEVELS,
+    SETTLEMENT_RULES,
     CatchmentLevel,
     CatchmentMethod,
+    SettlementRule,
 )
 
 from ._assign_capacitated import assign_capacitated
@@ -78,12 +80,14 @@ from ._catchment_shapes import (
     given_catchments,
     nearest_catchments,
 )
+from ._reach import estate_reach, given_settlement, rule_radius, settle, split_of
 from .catchment_result import (
     CatchmentResult,
     assignments_frame,
     estate_flags,
     estates_from_cells,
     per_demand,
+    reach_frame,
     schools_frame,
 )
 from .distance import point_xy
@@ -131,6 +135,7 @@ def assign_catchments(
     network: RoadNetwork | None = None,
     residents_col: str = "residents",
     estate_id_col: str = "estate_id",
+    settlement: SettlementRule = "column",
 ) -> CatchmentResult:
     """Assign residents to schools of one level and flag over-capacity schools and unserved estates.
 
@@ -175,7 +180,9 @@ def assign_catchments(
         places per 1,000 residents (``places_per_1000.kindergarten`` of the standards, which
         a plan must set with its local source; there is no national default).
     radius_m
-        Service radius in metres; default ``standards.service_radius_m(level)``.
+        Service radius in metres, for urban and rural points alike; default each point's
+        own: ``standards.service_radius_m(level, settlement)`` (500 m urban, 2.5 km rural
+        primary).
     detour_factor
         Walking distance ÷ straight-line distance (≥ 1) when no ``network`` is given.
     network
@@ -183,11 +190,18 @@ def assign_catchments(
         capacitated).
     residents_col, estate_id_col
         Column names in ``estates``.
+    settlement
+        Which points are rural (and get the rural radius): ``"column"`` — the estates'
+        ``settlement`` column (urban/rural, 城镇/乡村…) where given, else urban;
+        ``"density"`` — the column where given, else the density rule of
+        :mod:`xuewei.gis.settlement` on the demand points' residents in ``year`` (raster
+        cells: the rule alone); ``"urban"`` — every point urban.
 
     Returns
     -------
     CatchmentResult
-        ``assignments``, ``schools``, ``estates``, ``catchments`` — see
+        ``assignments``, ``schools``, ``estates``, ``reach`` (each demand point's residents
+        served, in reach of a full school, or out of reach), ``catchments`` — see
         :class:`CatchmentResult` for the columns.
 
     Raises
@@ -220,8 +234,11 @@ def assign_catchments(
     (34.0, False, 400.0)
     """
     _check_arguments(level, method, estates, catchment_polygons, raster, detour_factor)
+    if settlement not in SETTLEMENT_RULES:
+        raise ConfigError(f"settlement={settlement!r}; expected one of {SETTLEMENT_RULES}")
     crs, districts = _plan_crs(schools, estates, catchment_polygons, districts, raster)
-    radius = float(standards.service_radius_m(level) if radius_m is None else radius_m)
+    radii = _radii(standards, level, radius_m, settlement)
+    urban_radius, density = radii[0], settlement == "density"
     walk = float(standards.walk_speed_m_per_min)
     rate = _places_per_resident(standards, level, places_per_1000)
     lvl_schools, places = level_schools(schools, level, year)
@@ -232,13 +249,21 @@ def assign_catchments(
     e_demand: Demand | None = None
     if estates is not None:
         e_demand, counted = estate_demand(estates, year, residents_col, estate_id_col)
-    demand = raster_demand(raster) if raster is not None else e_demand
+        given = None if settlement == "urban" else given_settlement(estates, counted)
+        e_demand = settle(e_demand, given, density=density, standards=standards, radii=radii)
+    demand = e_demand
+    if raster is not None:
+        demand = settle(
+            raster_demand(raster), None, density=density, standards=standards, radii=radii
+        )
     assert demand is not None
+    radius = rule_radius(urban_radius, demand, e_demand)
     rule = _Rule(
         method, level, sxy, school_ids, places, rate, catchment_polygons, radius, detour_factor
     )
     flow = rule(demand, network)
     summary = per_demand(flow, len(demand.residents))
+    split = rule.split(flow, demand, network)
     assignments = assignments_frame(
         flow, demand, school_ids, level=level, year=year, rate=rate, walk=walk
     )
@@ -253,6 +278,7 @@ def assign_catchments(
         raster,
         rule,
         summary,
+        split,
         network=network,
         year=year,
         walk=walk,
@@ -282,8 +308,9 @@ def assign_catchments(
         level=level,
         year=int(year),
         method=method,
-        radius_m=radius,
+        radius_m=urban_radius,
         places_per_resident=rate,
+        reach=reach_frame(demand, *split, radius=urban_radius),
     )
 
 
@@ -300,6 +327,22 @@ class _Rule:
     polygons: gpd.GeoDataFrame | None
     radius_m: float
     detour_factor: float
+
+    def split(
+        self, flow: Flow, dm: Demand, network: RoadNetwork | None
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Split each point's residents: served, over capacity, out of reach."""
+        return split_of(
+            flow,
+            dm,
+            self.sxy,
+            self.places,
+            self.rate,
+            radius_m=self.radius_m,
+            detour_factor=self.detour_factor,
+            network=network,
+            capacitated=self.method == "capacitated",
+        )
 
     def __call__(self, dm: Demand, network: RoadNetwork | None) -> Flow:
         if self.method == "nearest":
@@ -328,6 +371,18 @@ class _Rule:
             detour_factor=self.detour_factor,
             network=network,
         )
+
+
+def _radii(
+    standards: Standards, level: str, radius_m: float | None, settlement: str
+) -> tuple[float, float]:
+    """Return the (urban, rural) service radii: the standards', or ``radius_m`` for both."""
+    if radius_m is not None:
+        return float(radius_m), float(radius_m)
+    urban = standards.service_radius_m(level)  # type: ignore[arg-type]
+    if settlement == "urban":
+        return urban, urban
+    return urban, standards.service_radius_m(level, "rural")  # type: ignore[arg-type]
 
 
 def _plan_crs(
@@ -362,6 +417,7 @@ def _estates_table(
     raster: RasterLike | None,
     rule: _Rule,
     summary: tuple[IntArray, FloatArray, IntArray, FloatArray],
+    split: tuple[FloatArray, FloatArray, FloatArray],
     *,
     network: RoadNetwork | None,
     year: int,
@@ -382,8 +438,12 @@ def _estates_table(
         flags = estates_from_cells(
             e_demand, demand, raster, main, rule.sxy, n_sch, unserved_res, rule.detour_factor
         )
+        split = estate_reach(e_demand, demand, raster, split, flags)
     else:
-        flags = per_demand(rule(e_demand, network), len(e_demand.residents))
+        own = rule(e_demand, network)
+        flags = per_demand(own, len(e_demand.residents))
+        split = rule.split(own, e_demand, network)
+    assert e_demand.radius is not None and e_demand.rural is not None  # settled
     return estate_flags(
         estates,
         counted,
@@ -392,9 +452,11 @@ def _estates_table(
         rule.school_ids,
         level=rule.level,
         year=year,
-        radius=rule.radius_m,
+        radius=e_demand.radius,
         walk=walk,
         id_col=id_col,
+        reach=split,
+        rural=e_demand.rural,
     )
 
 

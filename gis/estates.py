@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from xuewei.vocabulary import CoordinateSystem
+from xuewei.vocabulary import SETTLEMENT_WORDS, CoordinateSystem
 
 from ._features import read_features
 from ._files import PathLike
@@ -38,6 +38,19 @@ def _check_estates(
     raw: pd.DataFrame, table: pd.DataFrame, rows: npt.NDArray[np.int64], log: ProblemLog
 ) -> None:
     check_unique(table, ["estate_id"], rows, log, noun="estate")
+    if "settlement" in table.columns:
+        for k, value in enumerate(table["settlement"]):
+            if pd.isna(value) or str(value).strip().lower() in SETTLEMENT_WORDS:
+                continue
+            if str(value).strip() in SETTLEMENT_WORDS:
+                continue
+            log.add(
+                f"settlement {value!r} is neither urban nor rural; use one of "
+                f"{', '.join(SETTLEMENT_WORDS)}, or leave it empty for the density rule.",
+                row=int(rows[k]),
+                column="settlement",
+                kind="invalid value",
+            )
     if "residents" not in raw.columns and "dwellings" not in raw.columns:
         log.add(
             "needs a `residents` or a `dwellings` column (found: "
@@ -72,7 +85,9 @@ def read_estates(
     r"""Read housing estates (小区) as points or polygons.
 
     Parameters are those of :func:`~xuewei.gis.read_schools`. Each estate needs ``residents`` or
-    ``dwellings`` (or both).
+    ``dwellings`` (or both). An optional ``settlement`` column says which estates are urban
+    and which rural (urban/rural, 城镇/城市/城区/乡村/农村; empty: decided by density),
+    for the service radius (:mod:`xuewei.gis.settlement`).
 
     Returns
     -------

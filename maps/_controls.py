@@ -38,6 +38,7 @@ _CSS = """
 .xuewei-title .xuewei-plan { font-size: 17px; font-weight: bold; }
 .xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
     color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
+.xuewei-title .xuewei-note { font-size: 12px; color: #333; }
 .xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
     max-width: 290px; font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers { font-size: 13px; line-height: 1.4; }
@@ -116,12 +117,13 @@ def box_style() -> _Style:
     return _Style()
 
 
-def title_box(title: str, subtitle: str, data_note: str | None) -> Box:
-    """Return the title box: plan title, scenario/year/level line and the data note.
+def title_box(title: str, subtitle: str, data_note: str | None, notes: Sequence[str] = ()) -> Box:
+    """Return the title box: plan title, scenario/year/level line, notes and the data note.
 
-    All three arguments are escaped HTML.
+    All arguments are escaped HTML; ``notes`` are short lines of figures (e.g. reach).
     """
     body = f'<div class="xuewei-plan">{title}</div><div class="xuewei-subtitle">{subtitle}</div>'
+    body += "".join(f'<div class="xuewei-note">{note}</div>' for note in notes)
     if data_note is not None:
         body += f'<div class="xuewei-data-note">⚠ {data_note}</div>'
     return Box(body, box_class="xuewei-title", name="XueweiTitle")
@@ -237,6 +239,7 @@ def add_controls(
     gap_layers: Sequence[MacroElement],
     legend: MacroElement,
     fullscreen_tip: str,
+    notes: Sequence[str] = (),
 ) -> None:
     """Add the stylesheet, title box, scenario switch, ``legend``, buttons and layer control.
 
@@ -244,7 +247,7 @@ def add_controls(
     escaped HTML; ``fullscreen_tip`` is plain text. The order is that of the page.
     """
     box_style().add_to(m)
-    title_box(title, subtitles[0], data_note).add_to(m)
+    title_box(title, subtitles[0], data_note, notes).add_to(m)
     if len(gap_layers) > 1:
         exclusive_layers(gap_layers, subtitles).add_to(m)
     legend.add_to(m)

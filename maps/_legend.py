@@ -16,11 +16,13 @@ from xuewei.maps._style import (
     CATCHMENT_COLOURS,
     CATCHMENT_OTHER,
     ESTATE_COLOUR,
+    FULL_COLOUR,
     GAP_BALANCED,
     GAP_NO_DATA,
     GAP_SHORTAGE,
     GAP_SURPLUS,
     MERGER_COLOUR,
+    UNSERVED_COLOUR,
     UTILISATION_BREAKS,
     UTILISATION_COLOURS,
     kind_label,
@@ -36,7 +38,7 @@ def plan_legend(
     lang: Lang,
     *,
     estates: bool,
-    unserved: bool,
+    flagged: Sequence[str] = (),
     catchment_levels: Sequence[str] = (),
     kinds: Sequence[str] = (),
     mergers: bool = False,
@@ -67,8 +69,10 @@ def plan_legend(
     ]
     if estates:
         estate_rows = [(dot(ESTATE_COLOUR), label("estate", lang))]
-        if unserved:
-            estate_rows.append((ring(), label("unserved", lang)))
+        colours = {"over_capacity": FULL_COLOUR, "out_of_reach": UNSERVED_COLOUR}
+        for kind in flagged:  # "unserved", or the reach classes drawn
+            text = label("unserved" if kind == "unserved" else f"reach_{kind}", lang)
+            estate_rows.append((ring(colours.get(kind, UNSERVED_COLOUR)), text))
         sections.append((label("legend_estates", lang), None, estate_rows))
     if catchment_levels:
         rows = [
@@ -122,9 +126,9 @@ def dot(colour: str) -> str:
     return f'<span class="xuewei-dot" style="background:{colour}"></span>'
 
 
-def ring() -> str:
-    """Return the symbol of an unserved estate: a thick magenta ring."""
-    return '<span class="xuewei-ring"></span>'
+def ring(colour: str = UNSERVED_COLOUR) -> str:
+    """Return the symbol of a flagged estate: a thick ring (magenta: out of reach)."""
+    return f'<span class="xuewei-ring" style="border-color:{colour}"></span>'
 
 
 def line(colour: str) -> str:

@@ -3,6 +3,11 @@
 Circles sized by capacity (area proportional to places) and coloured by utilisation class,
 with a popup of the school's figures and flags as given; the layers of the levels that
 serve the choropleth's level are shown when the map opens.
+
+The colour is the enrolment-based utilisation (``utilisation``: pupils on the roll ÷
+places), as the legend says; the popup also gives the assignment-based one
+(``assigned_utilisation``, residents the catchments assign ÷ places) where present, and
+each view's over-capacity flag.
 """
 
 from __future__ import annotations
@@ -83,10 +88,14 @@ def _school_popup(
         ("capacity", int_text(capacity)),
         ("enrolment", int_text(rec.get("enrolment"))),
         ("classes", int_text(rec.get("classes"))),
-        ("utilisation", percent_text(rec.get("utilisation"))),
+        ("utilisation_enrolment", percent_text(rec.get("utilisation"))),
     ]
+    if "assigned_utilisation" in rec:
+        rows.append(("utilisation_assigned", percent_text(rec.get("assigned_utilisation"))))
     flags = [
-        label(f, lang) for f in ("over_capacity", "big_class", "big_school") if flag(rec.get(f))
+        label(f, lang)
+        for f in ("over_capacity", "over_capacity_assigned", "big_class", "big_school")
+        if flag(rec.get(f))
     ]
     flag_line = f'<div class="xuewei-flags">{" · ".join(flags)}</div>' if flags else ""
     return (

@@ -23,6 +23,8 @@ __all__ = [
     "CATCHMENT_OTHER",
     "DIGITS",
     "ESTATE_COLOUR",
+    "FULL_COLOUR",
+    "FULL_FILL",
     "GAP_BALANCED",
     "GAP_NO_DATA",
     "GAP_SHORTAGE",
@@ -66,6 +68,9 @@ ESTATE_COLOUR = "#6a3d9a"
 #: Unserved estates: a thick magenta ring around a pale fill, in a layer of their own.
 UNSERVED_COLOUR = "#e7298a"
 UNSERVED_FILL = "#fde0ef"
+#: Estates with a school in reach but no place there (the schools in reach are full).
+FULL_COLOUR = "#d95f02"
+FULL_FILL = "#fee6ce"
 #: Catchment outline colour by school level.
 CATCHMENT_COLOURS: Mapping[str, str] = {
     "primary": "#1f78b4",

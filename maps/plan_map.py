@@ -100,6 +100,7 @@ def plan_map(
     tiles: str | Sequence[str] | folium.TileLayer | None = "osm",
     tianditu_key: str | None = None,
     capacity_col: str = "capacity",
+    reach: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Draw the meeting map of a plan for one scenario, year and level.
 
@@ -215,6 +216,10 @@ def plan_map(
         ``offline=True``) leaves the tiles out whatever is chosen here.
     tianditu_key
         The bureau's Tianditu key (tk), for the Tianditu base maps.
+    reach
+        Residents served, in reach of a full school, and out of reach, as shares, per
+        level and year (:meth:`xuewei.pipeline.PlanResult.reach`): the plan's totals of
+        the year shown go into the title box, one line per level.
     capacity_col
         Column of ``schools`` with the places a school offers (shown as its capacity and
         sizing its marker), e.g. ``"places"`` for the capacity computed by
@@ -352,6 +357,7 @@ def plan_map(
         gap_layers=gap_layers,
         legend=plan_legend(step, level, lang, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
+        notes=reach_notes(reach, year, lang),
     )
     west, south, east, north = _bounds(districts_ll)
     m.fit_bounds([[south, west], [north, east]])
@@ -424,7 +430,7 @@ def _add_overlays(
         capacity_col=capacity_col,
     )
     estates_ll = None if estates is None else to_datum(estates, datum)
-    has_unserved = estates_ll is not None and add_estates(m, estates_ll, names, lang=lang)
+    flagged = () if estates_ll is None else add_estates(m, estates_ll, names, lang=lang, year=year)
     kinds: list[str] = []
     if proposals is not None:
         kinds = add_proposals(m, to_datum(proposals, datum), estates_ll, district_names, lang=lang)
@@ -432,7 +438,7 @@ def _add_overlays(
         add_mergers(m, mergers, names, lang=lang)
     return {
         "estates": estates is not None,
-        "unserved": has_unserved,
+        "flagged": flagged,
         "catchment_levels": catchment_levels,
         "kinds": kinds,
         "mergers": mergers is not None and len(mergers) > 0,
@@ -449,6 +455,30 @@ def _base_maps(
     if isinstance(tiles, folium.TileLayer):
         return "wgs84", [tiles]
     return basemap_datum(tiles), base_layers(tiles, tianditu_key=tianditu_key, lang=lang)
+
+
+def reach_notes(reach: pd.DataFrame | None, year: int, lang: Lang) -> list[str]:
+    """Return the title box's reach lines: per level, the plan's shares of residents.
+
+    From the ``district_id == "total"``, ``settlement == "all"`` rows of ``reach`` (as
+    :meth:`xuewei.pipeline.PlanResult.reach`), of ``year`` if assessed, else of the
+    latest year assessed before it.
+    """
+    if reach is None or not len(reach):
+        return []
+    rows = reach[(reach["district_id"].astype(str) == "total") & (reach["settlement"] == "all")]
+    years = sorted(int(y) for y in rows["year"].unique() if int(y) <= year)
+    if not years:
+        return []
+    shown = rows[rows["year"].astype(int) == years[-1]]
+    lines = []
+    for r in shown.itertuples():
+        parts = [
+            f"{label(f'reach_short_{k}', lang)} {getattr(r, f'{k}_share'):.0%}"
+            for k in ("served", "over_capacity", "out_of_reach")
+        ]
+        lines.append(f"{label(str(r.level), lang)} {years[-1]}: " + " · ".join(parts))
+    return lines
 
 
 def _subtitle(scenario: float, year: int, level: str, lang: Lang) -> str:

@@ -159,6 +159,24 @@ def _expansion_used(
     return used
 
 
+_ADDITION_COLUMNS = [
+    "district_id",
+    "level",
+    "scenario",
+    "seq",
+    "kind",
+    "needed_year",
+    "year",
+    "lead_time",
+    "places",
+    "classes",
+    "school_id",
+    "gap",
+    "sized_year",
+    "sized_gap",
+]
+
+
 def staged_additions(
     gaps: pd.DataFrame,
     standards: Standards,
@@ -262,23 +280,7 @@ def staged_additions(
                 }
             )
             added += places
-    cols = [
-        "district_id",
-        "level",
-        "scenario",
-        "seq",
-        "kind",
-        "needed_year",
-        "year",
-        "lead_time",
-        "places",
-        "classes",
-        "school_id",
-        "gap",
-        "sized_year",
-        "sized_gap",
-    ]
-    out = pd.DataFrame.from_records(records, columns=cols)
+    out = pd.DataFrame.from_records(records, columns=_ADDITION_COLUMNS)
     return out.astype(
         {
             "needed_year": "int64",

@@ -87,12 +87,13 @@ def proposals_table(
     >>> from xuewei.planning.additions import staged_additions
     >>> g = pd.DataFrame({"district_id": "a", "year": [2030], "level": "primary",
     ...                   "scenario": 90.0, "gap": [1000.0]})
-    >>> t = proposals_table(builds=staged_additions(g, load_standards()))
-    >>> t[["kind", "places", "classes"]].to_dict("records")
-    [{'kind': 'new_build', 'places': 1080.0, 'classes': 24}]
+    >>> t = proposals_table(builds=staged_additions(g, load_standards(), base_year=2026))
+    >>> t[["kind", "places", "classes", "year"]].to_dict("records")
+    [{'kind': 'new_build', 'places': 1080.0, 'classes': 24, 'year': 2030}]
     >>> print(t["rationale_en"].iloc[0].replace(". ", ".\n"))
     District a, 2030: 1,000 primary places missing at 90 per 1,000 residents.
     Needed from 2030 (gap 1,000 that year): build a 24-class primary school (1,080 places).
+    Opens in 2030.
     """
     frames: list[pd.DataFrame] = []
     geoms: list[object] = []

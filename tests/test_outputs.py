@@ -36,7 +36,16 @@ def test_files_and_layers(written):
     result, out = written
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     layers = [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
-    assert layers == ["districts", "schools", "estates", "catchments", "proposals", "gaps", "plan"]
+    assert layers == [
+        "districts",
+        "schools",
+        "estates",
+        "catchments",
+        "proposals",
+        "reach",
+        "gaps",
+        "plan",
+    ]
     proposals = gpd.read_file(out / "plan.gpkg", layer="proposals")
     assert len(proposals) == len(result.proposals)
     assert set(proposals["kind"]) <= {"new_build", "expansion", "merger", "kindergarten"}
@@ -83,6 +92,7 @@ def test_report_sheets_bilingual(written):
         "学位压力 School pressure",
         "未覆盖小区 Unserved estates",
         "覆盖核算 Coverage",
+        "可达性 Reach",
         "建议 Proposals (85)",
         "建设时序 Programme",
         "各情景建议 All scenarios",

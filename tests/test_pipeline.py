@@ -294,3 +294,71 @@ def test_points_on_or_just_outside_a_boundary_find_their_district():
         _with_district(far, districts, "schools.csv", "school_id")
     snapped = _with_district(far, districts, "schools.csv", "school_id", tolerance_m=5.0)
     assert snapped["district_id"].tolist() == ["A", "A", "A", "B"]
+
+
+def test_reach_totals_add_up_by_district_settlement_and_city(result):
+    reach = result.reach()
+    parts = reach[["served", "over_capacity", "out_of_reach"]].sum(axis=1)
+    assert np.allclose(parts, reach["residents"], rtol=1e-12, atol=1e-6)
+    for (level, year), rows in reach.groupby(["level", "year"]):
+        both = rows[rows["settlement"] == "all"].set_index("district_id")
+        by_kind = rows[rows["settlement"] != "all"].groupby("district_id")["residents"].sum()
+        assert np.allclose(both.loc[by_kind.index, "residents"], by_kind)  # urban + rural
+        districts = both.drop(index="total")
+        assert np.isclose(districts["residents"].sum(), both.loc["total", "residents"])
+        c = next(c for c in result.catchments if (c.level, c.year) == (level, year))
+        counted = c.estates["counted"].fillna(False).to_numpy(dtype=bool)
+        assert np.isclose(both.loc["total", "residents"], c.estates.loc[counted, "residents"].sum())
+    # the report's whole residents add up on every row
+    from xuewei.outputs.report import reach_sheet
+
+    sheet = reach_sheet(result)
+    assert (
+        sheet[["served", "schools_full", "out_of_reach"]].sum(axis=1) == sheet["residents"]
+    ).all()
+
+
+def test_both_views_of_capacity_hand_computed():
+    """Two primary schools of 60 places; 90 places per 1,000 → 0.06 places per resident.
+
+    A: 90 pupils on the roll (150 % by enrolment), 300 residents assigned → 18 places (30 %).
+    B: 30 pupils (50 % by enrolment), 1,500 residents assigned (nearest) → 90 places (150 %).
+    """
+    from xuewei.data import load_standards
+    from xuewei.gis import assign_catchments
+    from xuewei.pipeline.run import _with_assigned_use
+    from xuewei.planning import school_places
+
+    standards = load_standards()
+    schools = gpd.GeoDataFrame(
+        {
+            "school_id": ["A", "B"],
+            "name": ["A", "B"],
+            "level": "primary",
+            "district_id": "d",
+            "capacity": [60.0, 60.0],
+            "enrolment": [90.0, 30.0],
+        },
+        geometry=[shapely.Point(0, 0), shapely.Point(5000, 0)],
+        crs=4547,
+    )
+    schools = gpd.GeoDataFrame(school_places(schools, standards), crs=4547)
+    estates = gpd.GeoDataFrame(
+        {"estate_id": ["a", "b"], "residents": [300.0, 1500.0]},
+        geometry=[shapely.Point(100, 0), shapely.Point(5100, 0)],
+        crs=4547,
+    )
+    c = assign_catchments(
+        estates,
+        schools,
+        level="primary",
+        year=2030,
+        standards=standards,
+        method="nearest",
+        places_per_1000=90.0,
+    )
+    out = _with_assigned_use(schools, (c,), 2030).set_index("school_id")
+    assert out["utilisation"].round(6).tolist() == [1.5, 0.5]
+    assert out["over_capacity"].tolist() == [True, False]
+    assert out["assigned_utilisation"].round(6).tolist() == [0.3, 1.5]
+    assert out["over_capacity_assigned"].tolist() == [False, True]

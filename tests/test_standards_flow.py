@@ -64,6 +64,10 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("access.radius_m.primary", {"catchments", "proposals"}),
         ("access.radius_m.junior", {"catchments", "proposals"}),
         ("access.radius_m.kindergarten", {"proposals"}),  # estates without a kindergarten
+        # rural estates (by the density rule) are in reach of schools farther away
+        ("access.radius_m.rural.primary", {"catchments"}),
+        ("access.radius_m.rural.junior", {"catchments"}),
+        ("settlement.*", {"catchments"}),  # which estates are rural
         ("kindergarten.min_estate_residents", {"proposals"}),
         # build-before-close dates a merger after its receiver opens: here some receivers
         # are new schools, which open after their lead time
@@ -95,6 +99,7 @@ _SPECIAL: dict[str, Any] = {
     "consolidation.rural_travel_limit_m": 300.0,  # receivers farther than 300 m are out
     "consolidation.small_school_max_utilisation": 0.45,
     "access.radius_m.junior": 500.0,
+    "settlement.cluster_min_residents": 1e9,  # no cluster that large: every estate rural
 }
 
 
@@ -152,9 +157,11 @@ def _fingerprint(result: PlanResult) -> dict[str, str]:
         for c in result.catchments
         for part in ("assignments", "schools", "estates")
     ]
+    # the schools' assignment-based use is a view of the catchments (fingerprinted there)
+    assigned = ["assigned_utilisation", "over_capacity_assigned"]
     return {
         "gaps": digest(result.gaps),
-        "schools": digest(result.schools),
+        "schools": digest(result.schools.drop(columns=assigned, errors="ignore")),
         "catchments": "|".join(catchments),
         "cohort": digest(result.cohort),
         "proposals": digest(result.proposals),

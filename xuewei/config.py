@@ -25,6 +25,7 @@ pipeline takes explicitly; paths in it are relative to the plan file. Example::
     [catchments]
     method = "capacitated"     # or "nearest"
     levels = ["primary", "junior"]
+    settlement = "density"     # rural radius where estates say so, else by density
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from xuewei.vocabulary import (
     CATCHMENT_LEVELS,
     COORDINATE_SYSTEMS,
     PLAN_CATCHMENT_METHODS,
+    SETTLEMENT_RULES,
     CatchmentMethod,
     CoordinateSystem,
+    SettlementRule,
 )
 
 __all__ = ["INPUT_NAMES", "CatchmentSpec", "InputSpec", "Plan", "load_plan"]
@@ -69,7 +72,7 @@ _PLAN_KEYS = {
     "data_note",
     "boundary_tolerance_m",
 }
-_CATCHMENT_KEYS = {"method", "levels", "detour_factor"}
+_CATCHMENT_KEYS = {"method", "levels", "detour_factor", "settlement"}
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,17 @@ class CatchmentSpec:
         ``places_per_1000.kindergarten`` in ``[standards]``).
     detour_factor
         Walking distance ÷ straight-line distance (≥ 1).
+    settlement
+        Who gets the rural service radius: ``density`` (default: the estates'
+        ``settlement`` column where given, else the Degree of Urbanisation density rule,
+        :mod:`xuewei.gis.settlement`), ``column`` (the column, else urban) or ``urban``
+        (everyone urban: the urban radius everywhere).
     """
 
     method: CatchmentMethod = "capacitated"
     levels: tuple[str, ...] = ("primary", "junior")
     detour_factor: float = 1.0
+    settlement: SettlementRule = "density"
 
 
 @dataclass(frozen=True)
@@ -346,10 +355,17 @@ def _parse_catchments(raw: Any, problems: list[str]) -> CatchmentSpec:
     if not isinstance(detour, int | float) or isinstance(detour, bool) or detour < 1:
         problems.append(f"catchments.detour_factor: got {detour!r}; expected a number ≥ 1")
         detour = 1.0
+    settlement = raw.get("settlement", "density")
+    if settlement not in SETTLEMENT_RULES:
+        problems.append(
+            f"catchments.settlement: got {settlement!r}; expected one of {list(SETTLEMENT_RULES)}"
+        )
+        settlement = "density"
     return CatchmentSpec(
         method=cast(CatchmentMethod, method),
         levels=tuple(dict.fromkeys(levels)),
         detour_factor=float(detour),
+        settlement=cast(SettlementRule, settlement),
     )
 
 

@@ -93,6 +93,40 @@ CATCHMENT_METHODS: tuple[str, ...] = get_args(CatchmentMethod)
 #: The methods a plan file may choose (polygons need the polygons as an argument).
 PLAN_CATCHMENT_METHODS: tuple[str, ...] = ("nearest", "capacitated")
 
+Settlement = Literal["urban", "rural"]
+"""Where residents live, for the service radius: urban (城镇) or rural (乡村)."""
+
+#: Settlement types, and the words an input may use for each (Chinese and English).
+SETTLEMENTS: tuple[str, ...] = get_args(Settlement)
+SETTLEMENT_WORDS: dict[str, Settlement] = {
+    "urban": "urban",
+    "城镇": "urban",
+    "城市": "urban",
+    "城区": "urban",
+    "rural": "rural",
+    "乡村": "rural",
+    "农村": "rural",
+}
+
+SettlementRule = Literal["density", "column", "urban"]
+"""How catchments decide who is rural: the estates' ``settlement`` column, else the density
+rule (``density``); the column, else urban (``column``); or everyone urban (``urban``)."""
+
+#: Every settlement rule.
+SETTLEMENT_RULES: tuple[str, ...] = get_args(SettlementRule)
+
+Reach = Literal["served", "over_capacity", "out_of_reach"]
+"""What a resident's access to a school of one level is: a place (served), a school in
+reach but no place there (over capacity), or no school within the service radius."""
+
+#: The reach classes, best first; their names for maps and reports.
+REACHES: tuple[str, ...] = get_args(Reach)
+REACH_NAMES: dict[str, tuple[str, str]] = {
+    "served": ("有学位", "Served"),
+    "over_capacity": ("学校已满", "In reach, schools full"),
+    "out_of_reach": ("服务半径外", "Out of reach"),
+}
+
 # ---------------------------------------------------------------------------------------
 # Coordinates and the plan CRS
 

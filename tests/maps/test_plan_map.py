@@ -134,7 +134,7 @@ def test_school_popup_numbers_and_flags(districts, schools, gaps) -> None:
     assert "小学 Primary" in page
     assert "2,160" in page and "2,430" in page and "48" in page
     assert "112.5%" in page  # utilisation as given
-    assert "超容量 over capacity · 大班额 large classes" in page
+    assert "在校生超容量 over capacity by enrolment · 大班额 large classes" in page
     assert "大校额 oversized school" in page
     assert "合成数据 synthetic data" in page
     assert "岳麓区 Yuelu (yl)" in page  # the school's district
@@ -149,7 +149,7 @@ def test_school_popup_numbers_and_flags(districts, schools, gaps) -> None:
     assert (markers["麓山国际实验学校"]["lat"], markers["麓山国际实验学校"]["lon"]) == (28.2, 112.9)
     popup = markers["麓山国际实验学校"]["popup"]
     assert "<th>学位容量 Capacity</th><td>2,160</td>" in popup
-    assert "<th>学位使用率 Utilisation</th><td>112.5%</td>" in popup
+    assert "<th>在校生使用率 Utilisation by enrolment</th><td>112.5%</td>" in popup
 
 
 def test_user_text_is_escaped(districts, schools, gaps, estates) -> None:

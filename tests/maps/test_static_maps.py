@@ -129,7 +129,7 @@ def test_layers_legend_arrow_and_scale(districts, schools, gaps, layers) -> None
     # max |gap| 9,000 -> classes of 5,000 places
     assert "不足 shortage > 10,000" in legend and "富余 surplus 1–5,000" in legend
     for text in [
-        "学校学位使用率 School utilisation",
+        "学校学位使用率（在校生÷学位） School utilisation (enrolment ÷ places)",
         "< 85%",
         "未覆盖 unserved",
         "学区 Catchments",
@@ -175,7 +175,8 @@ def test_png_is_deterministic(districts, schools, gaps, layers) -> None:
 def test_english_labels(districts, schools, gaps) -> None:
     fig = static_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t", lang="en")
     legend = _legend_texts(fig)
-    assert "School utilisation" in legend and "学校学位使用率 School utilisation" not in legend
+    assert "School utilisation (enrolment ÷ places)" in legend
+    assert "学校学位使用率" not in " ".join(legend)
     assert "Yuelu" in _all_texts(fig)
     assert "85 places per 1,000" in fig.get_suptitle()
 

@@ -331,3 +331,34 @@ def test_the_programme_adds_places_in_their_opening_year() -> None:
     p = build_programme(late, g.assign(year=g["year"] - 2))
     assert p["year"].tolist() == [2024, 2026, 2027, 2028, 2029]
     assert math.isnan(p["gap"].iloc[-1]) and p["places_added"].iloc[-1] == 2100.0
+
+
+def test_each_scenario_gets_its_own_additions() -> None:
+    """Hand-computed: a primary gap of 1,000 places at 80 per 1,000 and 1,400 at 90.
+
+    At 80 one 24-class school (1,080 places) closes it; at 90 a 30-class school (1,350)
+    leaves 50, met by a 12-class one (540).
+    """
+    g = pd.DataFrame(
+        {
+            "district_id": "d1",
+            "year": 2030,
+            "level": "primary",
+            "scenario": [80.0, 90.0],
+            "gap": [1000.0, 1400.0],
+        }
+    )
+    out = staged_additions(g, S, base_year=2026)
+    by = out.groupby("scenario")
+    assert by["classes"].apply(list).to_dict() == {80.0: [24], 90.0: [30, 12]}
+    assert by["places"].sum().to_dict() == {80.0: 1080.0, 90.0: 1890.0}
+    # the map draws the scenario shown, and proposals of no scenario (kindergartens)
+    from xuewei.maps._select import proposals_of_scenario
+
+    table = proposals_table(builds=out)
+    table.loc[len(table)] = table.iloc[0]
+    table.loc[len(table) - 1, ["kind", "scenario"]] = ["kindergarten", math.nan]
+    shown = proposals_of_scenario(table, 90.0)
+    assert shown is not None
+    assert shown["scenario"].tolist()[:2] == [90.0, 90.0] and shown["scenario"].isna().sum() == 1
+    assert len(shown) == 3

@@ -40,7 +40,9 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     ``gaps`` is a table without geometry (the tidy gap table of every district, year, level
     and scenario), so that a saved result can be re-drawn for any scenario and year
     (``xuewei map``) and joined to ``districts`` in QGIS; so is ``cohort`` (cohort-based
-    beside per-thousand demand), when the population gives births and ages.
+    beside per-thousand demand), when the population gives births and ages, and ``reach``
+    (residents served, in reach of a full school, or out of reach, per level, year,
+    district and settlement), when catchments were assessed.
     """
     layers: dict[str, pd.DataFrame] = {
         "districts": districts_layer(result),
@@ -51,6 +53,7 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
         layers["estates"] = estates
     if result.catchments:
         layers["catchments"] = result.catchment_polygons
+        layers["reach"] = result.reach()
     if result.proposals is not None:
         layers["proposals"] = result.proposals
     layers["gaps"] = result.gaps

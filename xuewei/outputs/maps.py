@@ -89,6 +89,7 @@ def write_static_map(
     options = options or MapOptions()
     layers = map_layers(result)
     del layers["cohort"]  # tooltip figures: a printed map has no place for them
+    del layers["reach"]  # the title box's lines: the report has them
     fig = static_map(**layers, lang=options.lang)
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
@@ -120,6 +121,7 @@ def map_layers(
         "title": title,
         "data_note": result.plan.data_note,
         "capacity_col": "places",
+        "reach": result.reach() if result.catchments else None,
     }
 
 
@@ -206,6 +208,9 @@ def redraw_map(
         "title": title,
         "data_note": facts.get("data_note") or None,
         "capacity_col": "places",
+        "reach": pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="reach"))
+        if "reach" in layers
+        else None,
         "lang": options.lang,
         "tiles": options.tiles,
         "tianditu_key": options.tianditu_key,

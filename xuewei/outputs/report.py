@@ -62,10 +62,12 @@ HEADERS: dict[str, str] = {
     "places_basis": "学位依据 Places basis",
     "places_primary": "小学学位 Primary places",
     "places_junior": "初中学位 Junior places",
-    "utilisation": "使用率 Utilisation",
+    "utilisation": "在校生使用率 Utilisation by enrolment",
+    "assigned_utilisation": "分配使用率 Utilisation by assigned residents",
+    "over_capacity_assigned": "分配超容量 Over capacity by assigned residents",
     "spare_places": "剩余学位 Spare places",
     "avg_class_size": "平均班额 Average class size",
-    "over_capacity": "超容量 Over capacity",
+    "over_capacity": "在校生超容量 Over capacity by enrolment",
     "big_class": "大班额 Big classes",
     "class_size_band": "班额等级 Class-size band",
     "big_school": "大校额 Big school",
@@ -85,7 +87,6 @@ HEADERS: dict[str, str] = {
     "distance_m": "距离(米) Distance m",
     "demand": "分配需求学位 Assigned demand",
     "school_level": "学校类型 School type",
-    "over_capacity_enrolment": "在校生超容量 Over capacity (enrolment)",
     "per_thousand_demand": "千人指标需求 Per-1,000 demand",
     "cohort_demand": "学龄人口需求 Cohort demand",
     "cohort_lower": "学龄下限 Cohort (lower)",
@@ -98,6 +99,13 @@ HEADERS: dict[str, str] = {
     "receiver_ids": "接收学校 Receiving school(s)",
     "served_estates": "服务小区 Estates served",
     "pupils_moved": "转移学生 Pupils moved",
+    "settlement": "城乡 Urban/rural",
+    "served": "有学位 Served (residents)",
+    "schools_full": "范围内学校已满 In reach, schools full (residents)",
+    "out_of_reach": "服务半径外 Out of reach (residents)",
+    "served_share": "有学位比例 Served share",
+    "schools_full_share": "学校已满比例 Schools full share",
+    "out_of_reach_share": "半径外比例 Out of reach share",
     "needed_year": "需要年份 Year needed",
     "lead_time": "建设周期(年) Lead time, years",
     "new_schools": "新建学校 New schools",
@@ -122,6 +130,9 @@ _LEVEL_NAMES = {
 }
 
 
+_SETTLEMENT_NAMES = {"all": "全部 All", "urban": "城镇 Urban", "rural": "乡村 Rural"}
+
+
 def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(frame).copy()
     if "geometry" in out:
@@ -133,6 +144,8 @@ def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out = out.drop(columns="geometry")
     if "level" in out:
         out["level"] = out["level"].map(lambda v: _LEVEL_NAMES.get(v, v))
+    if "settlement" in out:
+        out["settlement"] = out["settlement"].map(lambda v: _SETTLEMENT_NAMES.get(v, v))
     for col in out.columns:
         if isinstance(out[col].dtype, pd.BooleanDtype):
             out[col] = out[col].map(lambda v: "" if pd.isna(v) else ("是 yes" if v else "否 no"))
@@ -146,7 +159,9 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     and scenario), 预测 Forecast, 学校 Schools (with flags), 学位压力 School pressure
     (schools over capacity by enrolment or full under the assignment), 未覆盖小区 Unserved
     estates (every estate with unserved residents; all estates are in ``plan.gpkg``),
-    覆盖核算 Coverage (residents assigned and unserved per level and year), 建议 Proposals
+    覆盖核算 Coverage (residents assigned and unserved per level and year), 可达性 Reach
+    (residents served, in reach of a full school, or out of reach, per level, year,
+    district and urban/rural, in whole residents that add up), 建议 Proposals
     (those of the default scenario, named in the sheet's title), 建设时序 Programme (places
     opening per scenario, district, level and year, and the gap left), 各情景建议 All
     scenarios (every scenario's proposals), 标准 Standards
@@ -163,6 +178,7 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         sheets["学位压力 School pressure"] = _school_pressure(result)
         sheets["未覆盖小区 Unserved estates"] = _unserved_estates(result)
         sheets["覆盖核算 Coverage"] = result.unserved()
+        sheets["可达性 Reach"] = reach_sheet(result)
     elif result.estates is not None:
         sheets["小区 Estates"] = result.estates
     if result.proposals is not None:
@@ -186,22 +202,50 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     return Path(path)
 
 
+def reach_sheet(result: PlanResult) -> pd.DataFrame:
+    """Tabulate reach in whole residents that add up on every row (largest remainder).
+
+    Each row's served, over capacity and out of reach are rounded so that they sum to the
+    row's residents rounded: what a reader adds up in the sheet matches its total.
+    """
+    reach = result.reach()
+    parts = ["served", "over_capacity", "out_of_reach"]
+    values = reach[parts].to_numpy(np.float64)
+    total = np.round(reach["residents"].to_numpy(np.float64))
+    floor = np.floor(values)
+    short = (total - floor.sum(axis=1)).astype(np.int64)
+    order = np.argsort(-(values - floor), axis=1, kind="stable")
+    for i, k in enumerate(short):
+        floor[i, order[i, : max(int(k), 0)]] += 1
+    out = reach.copy()
+    out["residents"] = total
+    out[parts] = floor
+    # "over capacity" of a school is another column of the report: name the residents' class
+    return out.rename(
+        columns={"over_capacity": "schools_full", "over_capacity_share": "schools_full_share"}
+    )
+
+
 def _school_pressure(result: PlanResult) -> pd.DataFrame:
     """Schools over capacity by enrolment, or full under the assignment, per level and year."""
-    use = result.school_use
+    use = result.school_use.rename(
+        columns={"utilisation": "assigned_utilisation", "over_capacity": "over_capacity_assigned"}
+    )
     schools = result.schools.set_index("school_id")
     use = use.assign(
         enrolment=use["school_id"].map(schools["enrolment"]).to_numpy(),
-        over_capacity_enrolment=use["school_id"].map(schools["over_capacity"]).to_numpy(),
+        utilisation=use["school_id"].map(schools["utilisation"]).to_numpy(),
+        over_capacity=use["school_id"].map(schools["over_capacity"]).to_numpy(),
     )
-    full = use["utilisation"].to_numpy(dtype=np.float64, na_value=np.nan) >= 1.0 - 1e-9
-    flagged = full | use["over_capacity_enrolment"].fillna(False).to_numpy(dtype=bool)
+    assigned = use["assigned_utilisation"].to_numpy(dtype=np.float64, na_value=np.nan)
+    flagged = (assigned >= 1.0 - 1e-9) | use["over_capacity"].fillna(False).to_numpy(dtype=bool)
     columns = [
         "school_id", "name", "district_id", "school_level", "level", "year", "places",
-        "demand", "utilisation", "spare_places", "enrolment", "over_capacity_enrolment",
+        "demand", "assigned_utilisation", "over_capacity_assigned", "spare_places",
+        "enrolment", "utilisation", "over_capacity",
     ]  # fmt: skip
     out = use.loc[flagged, [c for c in columns if c in use]]
-    return out.sort_values(["year", "level", "utilisation"], ascending=[True, True, False])
+    return out.sort_values(["year", "level", "assigned_utilisation"], ascending=[True, True, False])
 
 
 def _unserved_estates(result: PlanResult) -> pd.DataFrame:
@@ -278,7 +322,7 @@ def _format_workbook(wb: Workbook) -> None:
 
 
 def _number_format(header: str) -> str | None:
-    if "Utilisation" in header:
+    if "Utilisation" in header or "share" in header:
         return "0.0%"
     if any(k in header for k in ("Year", "Opened", "Closing", "ID")):
         return "0"
@@ -286,7 +330,18 @@ def _number_format(header: str) -> str | None:
         return "0.0"
     if any(
         k in header
-        for k in ("Residents", "Places", "Gap", "Value", "Lower", "Upper", "required", "offered")
+        for k in (
+            "Residents",
+            "residents",
+            "Places",
+            "places",
+            "Gap",
+            "Value",
+            "Lower",
+            "Upper",
+            "required",
+            "offered",
+        )
     ):
         return "#,##0"
     return None

@@ -13,6 +13,7 @@ import pandas as pd
 
 from xuewei.outputs.atomic import atomic_path
 from xuewei.pipeline import PlanResult
+from xuewei.vocabulary import REACHES
 
 __all__ = [
     "districts_layer",
@@ -105,28 +106,42 @@ def schools_layer(result: PlanResult) -> gpd.GeoDataFrame:
 
 
 def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
-    """Estates with, per level, their school, distance and unserved residents.
+    """Estates with, per level, their school, distance, unserved residents and reach.
 
     Base-year columns: ``{level}_school_id``, ``{level}_distance_m``,
     ``{level}_unserved_residents``; every year assessed: ``{level}_unserved_{year}``
-    (bool); and ``unserved``: unserved at any level in the base year (for the map).
+    (bool), ``{level}_reach_{year}`` (``served``, ``over_capacity`` or
+    ``out_of_reach``), and ``reach_{year}``: the worst at any level; ``settlement``
+    (urban or rural, in the base year); and for the map ``unserved`` (at any level in the
+    base year) and ``reach`` (``reach_{base year}``).
     """
     if result.estates is None:
         return None
     layer = result.estates.copy()
     any_unserved = np.zeros(len(layer), dtype=bool)
+    worst: dict[int, np.ndarray] = {}
     for c in result.catchments:
         flags = c.estates.set_index("estate_id")
         ids = layer["estate_id"]
         unserved = ids.map(flags["unserved"]).astype("boolean")
         layer[f"{c.level}_unserved_{c.year}"] = unserved.to_numpy()
+        reach = ids.map(flags["reach"])
+        layer[f"{c.level}_reach_{c.year}"] = reach.to_numpy(dtype=object)
+        rank = reach.map({k: i for i, k in enumerate(REACHES)}).fillna(-1).to_numpy(int)
+        worst[c.year] = np.maximum(worst.get(c.year, np.full(len(layer), -1)), rank)
+        if c.year == result.base_year and "settlement" not in result.estates:
+            layer["settlement"] = ids.map(flags["settlement"]).to_numpy(dtype=object)
         if c.year == result.base_year:
             layer[f"{c.level}_school_id"] = ids.map(flags["school_id"]).to_numpy()
             layer[f"{c.level}_distance_m"] = ids.map(flags["distance_m"]).to_numpy()
             layer[f"{c.level}_unserved_residents"] = ids.map(flags["unserved_residents"]).to_numpy()
             any_unserved |= unserved.fillna(False).to_numpy(dtype=bool)
+    names = np.array([*REACHES, None], dtype=object)  # rank -1 (no residents): None
+    for year, rank in sorted(worst.items()):
+        layer[f"reach_{year}"] = names[rank]
     if result.catchments:
         layer["unserved"] = any_unserved
+        layer["reach"] = layer.get(f"reach_{result.base_year}")
     return layer
 
 

@@ -98,7 +98,13 @@ class PlanResult:
         ``required`` (with interval), ``offered``, ``gap`` (positive: places missing).
     schools
         Schools with places, utilisation and flags (see
-        :func:`xuewei.planning.school_places`); empty when the plan has no schools.
+        :func:`xuewei.planning.school_places`); empty when the plan has no schools. Two
+        views of capacity, each with its column and flag: ``utilisation`` and
+        ``over_capacity`` by enrolment (pupils on the roll ÷ places), and, with catchments,
+        ``assigned_utilisation`` and ``over_capacity_assigned`` by the residents the
+        catchments assign in the base year (places they demand ÷ places). A school can be
+        full by one and not the other: the roll may include pupils from elsewhere, and
+        the capacitated assignment never fills a school beyond its places.
     estates
         Housing estates, or ``None``.
     catchments
@@ -208,6 +214,63 @@ class PlanResult:
                 {"school_id": [], "level": [], "year": []}, geometry=[], crs=self.crs
             )
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=self.crs)
+
+    def reach(self) -> pd.DataFrame:
+        """Residents served, in reach of a full school, or out of reach, by district.
+
+        Per level and year assessed, per district and for the whole plan
+        (``district_id`` = ``"total"``), and within each by settlement (``urban``,
+        ``rural``) and for both (``all``); from the estates' classes of
+        :attr:`catchments` (:attr:`~xuewei.gis.CatchmentResult.reach`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``level``, ``year``, ``district_id``, ``name``, ``settlement``, ``residents``,
+            ``served``, ``over_capacity``, ``out_of_reach`` (served + over capacity +
+            out of reach = residents) and the three as shares of the residents
+            (``served_share``, ``over_capacity_share``, ``out_of_reach_share``).
+        """
+        parts = ["served", "over_capacity", "out_of_reach"]
+        names = self.districts.set_index("district_id")["name"]
+        district = None if self.estates is None else self.estates["district_id"].astype(str)
+        rows = []
+        for c in self.catchments:
+            e = c.estates[c.estates["counted"].fillna(False).to_numpy(dtype=bool)]
+            table = pd.DataFrame(
+                {
+                    "district_id": district.loc[e.index].to_numpy() if district is not None else "",
+                    "settlement": e["settlement"].astype(str).to_numpy(),
+                    "residents": e["residents"].to_numpy(dtype=np.float64),
+                    "served": e["served_residents"].to_numpy(dtype=np.float64),
+                    "over_capacity": e["over_capacity_residents"].to_numpy(dtype=np.float64),
+                    "out_of_reach": e["out_of_reach_residents"].to_numpy(dtype=np.float64),
+                }
+            )
+            groups = [
+                (d, s)
+                for d in [*names.index.astype(str), "total"]
+                for s in ("all", "urban", "rural")
+            ]
+            for d, s in groups:
+                pick = table if d == "total" else table[table["district_id"] == d]
+                pick = pick if s == "all" else pick[pick["settlement"] == s]
+                sums = {k: math.fsum(pick[k]) for k in ("residents", *parts)}
+                rows.append(
+                    {
+                        "level": c.level,
+                        "year": c.year,
+                        "district_id": d,
+                        "name": self.plan.name if d == "total" else names.get(d, d),
+                        "settlement": s,
+                        **sums,
+                        **{
+                            f"{k}_share": sums[k] / sums["residents"] if sums["residents"] else 0.0
+                            for k in parts
+                        },
+                    }
+                )
+        return pd.DataFrame(rows)
 
     def unserved(self) -> pd.DataFrame:
         """Residents assigned and unserved per level and year: the conservation check.

@@ -10,6 +10,7 @@ hand on the intermediate tables. The run's years are decided once (:func:`plan_y
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from xuewei import gis
@@ -17,6 +18,7 @@ from xuewei.config import Plan
 from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_thousand
+from xuewei.gis.catchment_result import OVER_TOL
 from xuewei.pipeline.inputs import PlanInputs, read_inputs
 from xuewei.pipeline.result import PlanResult, Years
 from xuewei.planning import (
@@ -120,6 +122,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     cohort = _cohort(population, ids, plan, standards, residents, years)
     warnings = (*inputs.warnings, *_warnings(residents, cohort))
     proposals = _proposals(inputs, plan, standards, schools, gaps, placed, years)
+    catchments = _catchments(inputs, plan, standards, schools, placed)
     return PlanResult(
         plan=plan,
         standards=standards,
@@ -129,14 +132,42 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
         population=population,
         residents=residents,
         gaps=gaps,
-        schools=schools,
+        schools=_with_assigned_use(schools, catchments, years.base),
         estates=inputs.estates,
-        catchments=_catchments(inputs, plan, standards, schools, placed),
+        catchments=catchments,
         cohort=cohort,
         proposals=proposals,
         programme=None if proposals is None else build_programme(proposals, gaps),
         warnings=warnings,
     )
+
+
+def _with_assigned_use(
+    schools: gpd.GeoDataFrame, catchments: tuple[gis.CatchmentResult, ...], year: int
+) -> gpd.GeoDataFrame:
+    """Add the assignment-based view of capacity beside the enrolment-based one.
+
+    ``assigned_utilisation``: the places demanded by the residents assigned to the school
+    in the base year (every level it serves) ÷ its places at those levels;
+    ``over_capacity_assigned``: that demand above the places. ``utilisation`` and
+    ``over_capacity`` stay what :func:`xuewei.planning.school_places` made them: enrolment
+    ÷ places.
+    """
+    use = [c.schools for c in catchments if c.year == year]
+    if not use:
+        return schools
+    frame = pd.concat([pd.DataFrame(u.drop(columns="geometry")) for u in use])
+    by_school = frame.groupby("school_id")[["demand", "places"]].sum()
+    ids = schools["school_id"].astype(str)
+    demand = ids.map(by_school["demand"]).to_numpy(dtype=float)
+    places = ids.map(by_school["places"]).to_numpy(dtype=float)
+    out = schools.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["assigned_utilisation"] = np.where(places > 0, demand / places, np.nan)
+    over = pd.array(demand > places + OVER_TOL * np.maximum(places, 1.0), dtype="boolean")
+    over[np.isnan(demand)] = pd.NA
+    out["over_capacity_assigned"] = over
+    return out
 
 
 def _check_residents(residents: pd.DataFrame, ids: list[str], years: Years) -> None:
@@ -319,6 +350,7 @@ def _catchments(
                     districts=inputs.districts,
                     detour_factor=plan.catchments.detour_factor,
                     network=network,
+                    settlement=plan.catchments.settlement,
                 )
             )
     return tuple(results)
