@@ -132,7 +132,8 @@ def proposals_table(
     out.insert(0, "proposal_id", [f"P{i:04d}" for i in range(1, len(out) + 1)])
     geometry = gpd.GeoSeries(out["_geom"].tolist(), crs=crs)
     out = out.drop(columns=["_geom", "_k"]).reindex(columns=PROPOSAL_COLUMNS)
-    out["sized_year"] = pd.to_numeric(out["sized_year"]).astype("Int64")  # builds only
+    for col in ("sized_year", "needed_year"):  # builds only
+        out[col] = pd.to_numeric(out[col]).astype("Int64")
     return gpd.GeoDataFrame(out, geometry=geometry)
 
 

@@ -147,7 +147,7 @@ def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if "settlement" in out:
         out["settlement"] = out["settlement"].map(lambda v: _SETTLEMENT_NAMES.get(v, v))
     for col in out.columns:
-        if isinstance(out[col].dtype, pd.BooleanDtype):
+        if isinstance(out[col].dtype, pd.BooleanDtype) or out[col].dtype == bool:
             out[col] = out[col].map(lambda v: "" if pd.isna(v) else ("是 yes" if v else "否 no"))
     return out.rename(columns=lambda c: HEADERS.get(c, c))
 
@@ -235,7 +235,7 @@ def _school_pressure(result: PlanResult) -> pd.DataFrame:
     use = use.assign(
         enrolment=use["school_id"].map(schools["enrolment"]).to_numpy(),
         utilisation=use["school_id"].map(schools["utilisation"]).to_numpy(),
-        over_capacity=use["school_id"].map(schools["over_capacity"]).to_numpy(),
+        over_capacity=use["school_id"].map(schools["over_capacity"]).astype("boolean"),
     )
     assigned = use["assigned_utilisation"].to_numpy(dtype=np.float64, na_value=np.nan)
     flagged = (assigned >= 1.0 - 1e-9) | use["over_capacity"].fillna(False).to_numpy(dtype=bool)
@@ -341,6 +341,7 @@ def _number_format(header: str) -> str | None:
             "Upper",
             "required",
             "offered",
+            "demand",
         )
     ):
         return "#,##0"
