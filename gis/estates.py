@@ -17,6 +17,7 @@ from xuewei.vocabulary import SETTLEMENT_WORDS, CoordinateSystem
 
 from ._features import read_features
 from ._files import PathLike
+from .settlement import settlement_word
 from .validate import Field, ProblemLog, check_unique
 
 __all__ = ["ESTATE_FIELDS", "read_estates"]
@@ -40,9 +41,7 @@ def _check_estates(
     check_unique(table, ["estate_id"], rows, log, noun="estate")
     if "settlement" in table.columns:
         for k, value in enumerate(table["settlement"]):
-            if pd.isna(value) or str(value).strip().lower() in SETTLEMENT_WORDS:
-                continue
-            if str(value).strip() in SETTLEMENT_WORDS:
+            if settlement_word(value) != "":
                 continue
             log.add(
                 f"settlement {value!r} is neither urban nor rural; use one of "

@@ -23,7 +23,7 @@ from scipy import ndimage
 from xuewei.errors import InputError, Problem
 from xuewei.vocabulary import SETTLEMENT_WORDS
 
-__all__ = ["parse_settlement", "urban_by_density"]
+__all__ = ["parse_settlement", "settlement_word", "urban_by_density"]
 
 
 def urban_by_density(
@@ -75,6 +75,17 @@ def urban_by_density(
     return np.asarray(urban_label[labels[row, col]], dtype=bool)
 
 
+def settlement_word(value: Any) -> str | None:
+    """Return ``"urban"`` or ``"rural"`` for a settlement word, ``None`` when missing.
+
+    Unknown words give ``""``.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    word = str(value).strip()
+    return SETTLEMENT_WORDS.get(word.lower(), SETTLEMENT_WORDS.get(word, ""))
+
+
 def parse_settlement(values: Any, *, source: str = "estates") -> npt.NDArray[np.object_]:
     """Read a ``settlement`` column: ``"urban"``, ``"rural"`` or missing (``None``).
 
@@ -94,11 +105,8 @@ def parse_settlement(values: Any, *, source: str = "estates") -> npt.NDArray[np.
     out = np.full(len(series), None, dtype=object)
     problems = []
     for i, value in enumerate(series):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        word = str(value).strip()
-        kind = SETTLEMENT_WORDS.get(word.lower(), SETTLEMENT_WORDS.get(word))
-        if kind is None:
+        kind = settlement_word(value)
+        if kind == "":
             problems.append(
                 Problem(
                     source,

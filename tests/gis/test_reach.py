@@ -197,3 +197,19 @@ def test_every_resident_is_in_exactly_one_class(points, schools, method) -> None
     # served never exceeds a school's places
     served_places = reach["served"].sum() * r.places_per_resident
     assert served_places <= sch["places_primary"].sum() + 1e-6
+
+
+def test_read_estates_names_a_bad_settlement(tmp_path) -> None:
+    from xuewei.gis import read_estates
+
+    f = tmp_path / "estates.csv"
+    f.write_text(
+        "estate_id,name,residents,settlement,lon,lat\n"
+        "E1,甲,100,城镇,112.9,28.2\nE2,乙,100,郊区,112.91,28.2\nE3,丙,100,,112.92,28.2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_estates(f)
+    (problem,) = err.value.problems
+    assert (problem.source, problem.row, problem.column) == ("estates.csv", 2, "settlement")
+    assert "郊区" in problem.message
