@@ -57,6 +57,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reach_out_of_reach": ("服务半径内无学校", "no school within the service radius"),
     "reach_served": ("有学位", "served"),
     "reach_short_served": ("有学位", "served"),
+    "headline_over": ("在校生超容量学校", "schools over capacity"),
+    "headline_new": ("新建学校（截至）", "new schools open by"),
     "reach_short_over_capacity": ("学校已满", "schools full"),
     "reach_short_out_of_reach": ("半径外", "out of reach"),
     "served": ("已覆盖", "served"),

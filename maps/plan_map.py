@@ -30,6 +30,7 @@ from xuewei.maps._checks import check_inputs
 from xuewei.maps._controls import add_controls
 from xuewei.maps._districts import add_districts
 from xuewei.maps._estates import UNSERVED_SHOWN_MAX, add_estates
+from xuewei.maps._headline import headline_notes, reach_notes
 from xuewei.maps._ids import stabilise_ids
 from xuewei.maps._labels import LANGS, Lang, esc, label, number_text, scenario_text
 from xuewei.maps._legend import plan_legend
@@ -357,7 +358,10 @@ def plan_map(
         gap_layers=gap_layers,
         legend=plan_legend(step, level, lang, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
-        notes=reach_notes(reach, year, lang),
+        notes=[
+            *headline_notes(gaps, schools, proposals, scenario=offered[0], year=year, lang=lang),
+            *reach_notes(reach, year, lang),
+        ],
     )
     west, south, east, north = _bounds(districts_ll)
     m.fit_bounds([[south, west], [north, east]])
@@ -455,30 +459,6 @@ def _base_maps(
     if isinstance(tiles, folium.TileLayer):
         return "wgs84", [tiles]
     return basemap_datum(tiles), base_layers(tiles, tianditu_key=tianditu_key, lang=lang)
-
-
-def reach_notes(reach: pd.DataFrame | None, year: int, lang: Lang) -> list[str]:
-    """Return the title box's reach lines: per level, the plan's shares of residents.
-
-    From the ``district_id == "total"``, ``settlement == "all"`` rows of ``reach`` (as
-    :meth:`xuewei.pipeline.PlanResult.reach`), of ``year`` if assessed, else of the
-    latest year assessed before it.
-    """
-    if reach is None or not len(reach):
-        return []
-    rows = reach[(reach["district_id"].astype(str) == "total") & (reach["settlement"] == "all")]
-    years = sorted(int(y) for y in rows["year"].unique() if int(y) <= year)
-    if not years:
-        return []
-    shown = rows[rows["year"].astype(int) == years[-1]]
-    lines = []
-    for r in shown.itertuples():
-        parts = [
-            f"{label(f'reach_short_{k}', lang)} {getattr(r, f'{k}_share'):.0%}"
-            for k in ("served", "over_capacity", "out_of_reach")
-        ]
-        lines.append(f"{label(str(r.level), lang)} {years[-1]}: " + " · ".join(parts))
-    return lines
 
 
 def _subtitle(scenario: float, year: int, level: str, lang: Lang) -> str:

@@ -35,8 +35,9 @@ class MapOptions:
     Attributes
     ----------
     offline
-        Write one self-contained page (Leaflet inlined, no tiles) that opens with no
-        internet, as in a meeting room.
+        Write one self-contained page (Leaflet and its plugins inlined) that opens with no
+        internet, as in a meeting room (default); ``False`` loads them from their CDNs (a
+        smaller file that needs the internet). Base-map tiles always need the internet.
     tiles
         Base map: ``osm``, ``amap`` (GCJ-02: every layer is shifted to sit on Amap's
         streets), ``amap_satellite``, ``tianditu``, ``tianditu_satellite`` (need
@@ -49,7 +50,7 @@ class MapOptions:
         Also write a static map, ``plan.png``, for documents.
     """
 
-    offline: bool = False
+    offline: bool = True
     tiles: str = "osm"
     tianditu_key: str | None = None
     lang: Lang = "both"
