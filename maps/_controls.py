@@ -39,6 +39,10 @@ _CSS = """
 .xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
     color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
 .xuewei-title .xuewei-note { font-size: 12px; color: #333; }
+.xuewei-district-label span { display: inline-block; transform: translate(-50%, -50%);
+    white-space: nowrap; text-align: center; font-size: 13px; line-height: 1.1; color: #222;
+    text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+.xuewei-district-label small { font-size: 10px; }
 .xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
     max-width: 290px; font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers { font-size: 13px; line-height: 1.4; }

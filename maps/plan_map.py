@@ -28,6 +28,7 @@ from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
 from xuewei.maps._checks import check_inputs
 from xuewei.maps._controls import add_controls
+from xuewei.maps._district_labels import district_labels
 from xuewei.maps._districts import add_districts
 from xuewei.maps._estates import UNSERVED_SHOWN_MAX, add_estates
 from xuewei.maps._headline import headline_notes, reach_notes
@@ -336,6 +337,7 @@ def plan_map(
         )
         for v in offered
     ]
+    district_labels(districts_ll, lang=lang).add_to(m)
     drawn = _add_overlays(
         m,
         districts_ll,

@@ -610,3 +610,36 @@ def test_scenario_layers_switch_one_at_a_time(browser, changsha, tmp_path) -> No
         assert gap_on == ["学位缺口 Place gap · 千人指标 90"]
         assert "千人指标 90" in loaded.page.locator(".xuewei-subtitle").inner_text()
         assert loaded.errors == []
+
+
+def test_district_labels_never_overlap(browser, pages) -> None:
+    """Every district has a label; those shown never overlap, at the default zoom or after
+    zooming out (when some hide); zoomed in, all nine show again."""
+    for loaded in _open(browser, pages["offline"], offline=True):
+        boxes_js = """() => Array.from(document.querySelectorAll('.xuewei-district-label'))
+            .filter(el => el.style.visibility !== 'hidden')
+            .map(el => { const r = el.firstChild.getBoundingClientRect();
+                         return [r.left, r.top, r.right, r.bottom, el.textContent]; })"""
+
+        def overlapping(boxes: list[list[Any]]) -> list[tuple[str, str]]:
+            return [
+                (a[4], b[4])
+                for i, a in enumerate(boxes)
+                for b in boxes[i + 1 :]
+                if not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+            ]
+
+        assert loaded.js("() => document.querySelectorAll('.xuewei-district-label').length") == 9
+        shown = loaded.js(boxes_js)
+        assert len(shown) >= 5 and overlapping(shown) == []
+        map_name = loaded.js("() => Object.keys(window).find(k => k.startsWith('map_'))")
+        loaded.js(f"() => {{ {map_name}.setZoom({map_name}.getZoom() - 2, {{animate: false}}); }}")
+        loaded.page.wait_for_timeout(300)
+        zoomed_out = loaded.js(boxes_js)
+        assert overlapping(zoomed_out) == [] and len(zoomed_out) < 9
+        loaded.js(f"() => {{ {map_name}.setZoom({map_name}.getZoom() + 5, {{animate: false}}); }}")
+        loaded.page.wait_for_timeout(300)
+        assert len(loaded.js(boxes_js)) == 9
+        assert "浏阳市" in " ".join(b[4] for b in shown) and "Liuyang" in " ".join(
+            b[4] for b in shown
+        )
