@@ -137,7 +137,7 @@ def test_cli_plan(small_plan, tmp_path):
     assert "Synthetic City" in res.output and "gap @85" in res.output
     assert all((out / name).exists() for name in OUTPUT_FILES)
     again = runner.invoke(app, ["plan", str(small_plan), "--out", str(out)])
-    assert again.exit_code == 1 and "--overwrite" in again.output
+    assert again.exit_code == 2 and "--overwrite" in again.output
     forced = runner.invoke(app, ["plan", str(small_plan), "--out", str(out), "--overwrite"])
     assert forced.exit_code == 0
 

@@ -1,26 +1,35 @@
 """The ``xuewei`` command: option parsing plus one library call per command.
 
-Commands exit non-zero on failure, print input problems as one list, and refuse to
-overwrite outputs without ``--overwrite``. Results go to stdout; progress, warnings and
-errors to stderr. The library is imported inside each command, so ``xuewei --help``
-answers at once.
+Commands exit non-zero on failure: 2 for a usage problem (a missing or unreadable file, an
+output that exists without ``--overwrite``), found before any work starts; 1 for problems
+in the input data, printed as one list. Results (tables, the files written) go to stdout;
+progress, warnings and errors to stderr, each error one line. The library is imported
+inside each command, so ``xuewei --help`` answers at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.status import Status
 from rich.table import Table
 
 from xuewei.errors import XueweiError
 
 if TYPE_CHECKING:
+    from xuewei.config import Plan
+    from xuewei.maps.plan_map import Lang
     from xuewei.outputs import MapOptions
     from xuewei.pipeline import PlanResult
 
@@ -33,27 +42,97 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Wide enough for the nine-district summary when output goes to a file, CI log or notebook.
+# Off a terminal (a file, CI log or notebook) and without COLUMNS, tables are not squeezed
+# to rich's default of 80 columns.
 _MIN_WIDTH = 150
 
 
 def _console(*, stderr: bool = False) -> Console:
     console = Console(stderr=stderr)
-    if not console.is_terminal:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(stderr=stderr, width=max(console.width, _MIN_WIDTH))
     return console
+
+
+def _fail(message: str, *, code: int) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with ``code``."""
+    _console(stderr=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(code)
+
+
+def _check_input(path: Path, what: str) -> None:
+    """Exit 2 unless ``path`` is a file that can be read."""
+    if not path.exists():
+        _fail(f"{what} {path} does not exist", code=2)
+    if not path.is_file():
+        _fail(f"{what} {path} is a folder, not a file", code=2)
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        _fail(f"cannot read {what} {path}: {exc.strerror or exc}", code=2)
+
+
+def _check_out_file(path: Path, *, overwrite: bool) -> None:
+    """Exit 2 if the output file exists and may not be replaced (as ``atomic_path`` would)."""
+    if path.is_dir():
+        _fail(f"--out {path} is a folder; name the file to write", code=2)
+    if path.exists() and not overwrite:
+        _fail(f"{path} exists; pass --overwrite to replace it", code=2)
+
+
+def _check_out_dir(path: Path, *, overwrite: bool, png: bool) -> None:
+    """Exit 2 if the output folder holds outputs that may not be replaced.
+
+    The rule is :func:`~xuewei.outputs.write.existing_outputs`, the one ``write_outputs``
+    applies, checked before anything is read or computed.
+    """
+    from xuewei.outputs.write import existing_outputs
+
+    if path.exists() and not path.is_dir():
+        _fail(f"--out {path} is a file; pass a folder", code=2)
+    existing = [] if overwrite else existing_outputs(path, png=png)
+    if existing:
+        names = ", ".join(p.name for p in existing)
+        _fail(f"{path} already holds {names}; pass --overwrite to replace them", code=2)
+
+
+def _load_plan(plan_file: Path) -> Plan:
+    from xuewei.config import load_plan
+
+    _check_input(plan_file, "plan file")
+    try:
+        return load_plan(plan_file)
+    except UnicodeDecodeError as exc:
+        _fail(f"{plan_file}: not UTF-8 text ({exc.reason} at byte {exc.start})", code=1)
+    except XueweiError as exc:
+        _fail(str(exc), code=1)
 
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace outputs that already exist.")
 ]
-OfflineOption = Annotated[
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Also print the library's log (INFO) on stderr."),
+]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="Show every scenario's columns, even wider than the terminal."),
+]
+OnlineOption = Annotated[
     bool,
     typer.Option(
-        "--offline", help="Self-contained map page that opens without internet (no tiles)."
+        "--online",
+        help="Load the map's scripts from CDNs instead of inlining them (the default is "
+        "one self-contained page that opens without internet).",
     ),
 ]
+# maps are offline by default now; the old flag is still accepted and does nothing
+OfflineOption = Annotated[bool, typer.Option("--offline", hidden=True)]
 TilesOption = Annotated[
     str,
     typer.Option(
@@ -69,21 +148,44 @@ PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map,
 
 
 def _map_options(
-    offline: bool, tiles: str, tianditu_key: str | None, lang: str, png: bool
+    *,
+    online: bool,
+    offline: bool,
+    tiles: str,
+    tianditu_key: str | None,
+    lang: str,
+    png: bool,
 ) -> MapOptions:
-    from xuewei.maps.plan_map import Lang
-    from xuewei.maps.tiles import BASEMAPS
+    from xuewei.maps.tiles import BASEMAPS, basemap_datum
     from xuewei.outputs import MapOptions
 
     if lang not in ("zh", "en", "both"):
         raise typer.BadParameter(f"--lang {lang!r}: expected zh, en or both")
-    if tiles not in BASEMAPS:
-        raise typer.BadParameter(f"--tiles {tiles!r}: expected one of {', '.join(BASEMAPS)}")
+    try:
+        basemap_datum(tiles)
+    except XueweiError as exc:
+        raise typer.BadParameter(
+            f"--tiles {tiles!r}: expected one of {', '.join(BASEMAPS)} or none"
+        ) from exc
+    if ("tianditu" in tiles.lower() or "天地图" in tiles) and not tianditu_key:
+        raise typer.BadParameter(
+            f"--tiles {tiles}: needs --tianditu-key, the bureau's Tianditu key (天地图 tk)"
+        )
+    if online and offline:
+        raise typer.BadParameter("--online and --offline: pass one (offline is the default)")
+    if offline:
+        _console(stderr=True).print(
+            "warning: --offline is the default now and the option will go; "
+            "--online loads the map's scripts from CDNs",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     return MapOptions(
-        offline=offline,
+        offline=not online,
         tiles=tiles,
         tianditu_key=tianditu_key,
-        lang=cast(Lang, lang),
+        lang=cast("Lang", lang),
         png=png,
     )
 
@@ -92,20 +194,26 @@ def _map_options(
 def demo(
     out: OutOption = Path("out/changsha"),
     overwrite: OverwriteOption = False,
+    online: OnlineOption = False,
     offline: OfflineOption = False,
     tiles: TilesOption = "osm",
     tianditu_key: TiandituOption = None,
     lang: LangOption = "both",
     png: PngOption = False,
+    wide: WideOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the embedded Changsha (长沙) plan and write its outputs.
 
-    Example: xuewei demo --out out/changsha --overwrite --offline
+    Example: xuewei demo --out out/changsha --overwrite
     """
+    _check_out_dir(out, overwrite=overwrite, png=png)  # before the slow imports
     from xuewei.data import CHANGSHA_DIR
 
-    options = _map_options(offline, tiles, tianditu_key, lang, png)
-    _run(CHANGSHA_DIR / "plan.toml", out, overwrite, options)
+    options = _map_options(
+        online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=png
+    )
+    _run(CHANGSHA_DIR / "plan.toml", out, options, overwrite=overwrite, wide=wide, verbose=verbose)
 
 
 @app.command()
@@ -113,18 +221,25 @@ def plan(
     plan_file: Annotated[Path, typer.Argument(help="The plan's TOML file.")],
     out: OutOption = Path("out"),
     overwrite: OverwriteOption = False,
+    online: OnlineOption = False,
     offline: OfflineOption = False,
     tiles: TilesOption = "osm",
     tianditu_key: TiandituOption = None,
     lang: LangOption = "both",
     png: PngOption = False,
+    wide: WideOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a plan file end to end: forecast, places required and offered, gaps, outputs.
 
     Example: xuewei plan my_county/plan.toml --out out/my_county --tiles amap
     """
-    options = _map_options(offline, tiles, tianditu_key, lang, png)
-    _run(plan_file, out, overwrite, options)
+    _check_input(plan_file, "plan file")
+    _check_out_dir(out, overwrite=overwrite, png=png)  # before the slow imports
+    options = _map_options(
+        online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=png
+    )
+    _run(plan_file, out, options, overwrite=overwrite, wide=wide, verbose=verbose)
 
 
 @app.command("map")
@@ -142,18 +257,17 @@ def map_(
         str | None, typer.Option(help="Two scenarios side by side, e.g. 80,90.")
     ] = None,
     overwrite: OverwriteOption = False,
+    online: OnlineOption = False,
     offline: OfflineOption = False,
     tiles: TilesOption = "osm",
     tianditu_key: TiandituOption = None,
     lang: LangOption = "both",
+    verbose: VerboseOption = False,
 ) -> None:
     """Re-draw the map of a saved result for another scenario, year or level.
 
     Example: xuewei map out/changsha/plan.gpkg --scenario 90 --year 2030 --out map90.html
     """
-    from xuewei.outputs import redraw_map
-
-    options = _map_options(offline, tiles, tianditu_key, lang, False)
     pair: tuple[float, float] | None = None
     if compare is not None:
         try:
@@ -163,49 +277,78 @@ def map_(
                 f"--compare {compare!r}: expected two numbers, e.g. 80,90"
             ) from exc
         pair = (a, b)
+    _check_input(result, "saved result")
+    _check_out_file(out, overwrite=overwrite)  # before the slow imports
+    options = _map_options(
+        online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=False
+    )
+    _check_saved_result(result)
+
+    from xuewei.outputs import redraw_map
+
+    err = _console(stderr=True)
+    with _logging(err, verbose=verbose) as log, _step(err, log, "drawing the map"):
+        try:
+            path = redraw_map(
+                result,
+                out,
+                scenario=scenario,
+                year=year,
+                level=level,
+                compare=pair,
+                overwrite=overwrite,
+                options=options,
+            )
+        except (XueweiError, ValueError) as exc:
+            _fail(str(exc), code=1)
+    _console().print(f"[bold]wrote[/] {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+def _check_saved_result(gpkg: Path) -> None:
+    """Exit 2 unless ``gpkg`` is a GeoPackage written by ``xuewei plan`` or ``xuewei demo``."""
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
     try:
-        path = redraw_map(
-            result,
-            out,
-            scenario=scenario,
-            year=year,
-            level=level,
-            compare=pair,
-            overwrite=overwrite,
-            options=options,
+        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    except DataSourceError:
+        _fail(f"{gpkg} is not a GeoPackage; pass the plan.gpkg of xuewei plan or demo", code=2)
+    missing = sorted({"plan", "districts", "schools", "gaps"} - layers)
+    if missing:
+        _fail(
+            f"{gpkg} is not a saved plan: no layer {', '.join(missing)}; pass the plan.gpkg "
+            "of xuewei plan or demo",
+            code=2,
         )
-    except (XueweiError, ValueError) as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
-    _console().print(f"[bold]wrote[/] {path}", highlight=False)
 
 
 @app.command()
 def validate(
     plan_file: Annotated[Path, typer.Argument(help="The plan's TOML file.")],
+    verbose: VerboseOption = False,
 ) -> None:
     """Check a plan file and every input it names; list every problem at once.
 
-    Exits 0 when everything is valid, 1 otherwise.
+    Exits 0 when everything is valid, 1 when any input has a problem, 2 when the plan
+    file cannot be read.
 
     Example: xuewei validate my_county/plan.toml
     """
-    from xuewei.config import load_plan
     from xuewei.pipeline import validate_plan
 
-    console = _console()
-    try:
-        problems = validate_plan(load_plan(plan_file))
-    except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
+    err = _console(stderr=True)
+    with _logging(err, verbose=verbose):
+        loaded = _load_plan(plan_file)
+        try:
+            problems = validate_plan(loaded)
+        except XueweiError as exc:
+            _fail(str(exc), code=1)
     if problems:
-        err = _console(stderr=True)
         err.print(f"[bold red]{len(problems)} problem(s) found:[/]")
         for problem in problems:
-            err.print(f"  - {problem}", highlight=False, markup=False)
+            err.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"[green]{plan_file}: all inputs valid[/]", highlight=False)
+    _console().print(f"[green]{escape(str(plan_file))}: all inputs valid[/]", highlight=False)
 
 
 _FORECAST_METHODS = ("ensemble", "ets", "arima", "drift", "naive")
@@ -225,6 +368,7 @@ def forecast(
         typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
     ] = None,
     overwrite: OverwriteOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Forecast residents of every district or county in a population table.
 
@@ -233,37 +377,45 @@ def forecast(
 
     Example: xuewei forecast hunan_counties.csv --out forecast.csv --engine dask
     """
-    from xuewei.forecast import forecast_batch
-    from xuewei.gis import read_population
-    from xuewei.outputs import atomic_path
-
     if method not in _FORECAST_METHODS:
         raise typer.BadParameter(f"--method {method!r}: expected one of {_FORECAST_METHODS}")
     if engine not in ("local", "dask"):
         raise typer.BadParameter(f"--engine {engine!r}: expected local or dask")
-    console = _console()
-    try:
-        table = read_population(population)
-        result = forecast_batch(
-            table,
-            horizon=horizon,
-            method=cast(Any, method),
-            engine=cast(Any, engine),
-            scheduler=scheduler,
-            progress=True,
-        )
-        with atomic_path(out, overwrite=overwrite) as tmp:
-            result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
-    except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
+    _check_input(population, "population table")
+    _check_out_file(out, overwrite=overwrite)
+
+    from xuewei.forecast import forecast_batch
+    from xuewei.gis import read_population
+    from xuewei.outputs import atomic_path
+
+    err = _console(stderr=True)
+    with _logging(err, verbose=verbose):
+        try:
+            table = read_population(population)
+            result = forecast_batch(
+                table,
+                horizon=horizon,
+                method=cast(Any, method),
+                engine=cast(Any, engine),
+                scheduler=scheduler,
+                progress=True,
+            )
+            with atomic_path(out, overwrite=overwrite) as tmp:
+                result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+        except XueweiError as exc:
+            _fail(str(exc), code=1)
     n_ok = result.forecasts["district_id"].nunique()
-    console.print(f"[bold]wrote[/] {out}: {n_ok} areas forecast to {horizon}", highlight=False)
+    _console().print(
+        f"[bold]wrote[/] {escape(str(out))}: {n_ok} areas forecast to {horizon}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if not result.ok:
-        err = _console(stderr=True)
         err.print(f"[bold red]{len(result.failures)} area(s) failed:[/]")
         for row in result.failures.itertuples(index=False):
-            err.print(f"  - {row.district_id}: {row.error}: {row.message}", markup=False)
+            err.print(
+                f"  - {row.district_id}: {row.error}: {row.message}", markup=False, soft_wrap=True
+            )
         raise typer.Exit(1)
 
 
@@ -277,6 +429,7 @@ def backtest(
         str | None, typer.Option(help="Id of the city-total rows, to score the share method.")
     ] = None,
     overwrite: OverwriteOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Score the forecast methods by rolling origin (1, 3, 5, 10 years) against naive.
 
@@ -285,20 +438,24 @@ def backtest(
 
     Example: xuewei backtest population.csv --city-id 430100 --out accuracy.csv
     """
+    _check_input(population, "population table")
+    _check_out_file(out, overwrite=overwrite)
+
     from xuewei.forecast import backtest as run_backtest
     from xuewei.forecast import backtest_report
     from xuewei.gis import read_population
     from xuewei.outputs import atomic_path
 
     methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
-    try:
-        table = read_population(population)
-        report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
-        with atomic_path(out, overwrite=overwrite) as tmp:
-            report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
-    except XueweiError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
+    err = _console(stderr=True)
+    with _logging(err, verbose=verbose) as log, _step(err, log, "backtesting the methods"):
+        try:
+            table = read_population(population)
+            report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
+            with atomic_path(out, overwrite=overwrite) as tmp:
+                report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
+        except XueweiError as exc:
+            _fail(str(exc), code=1)
     console = _console()
     grid = Table(title="forecast accuracy (rolling origin) · 预测精度回测", title_justify="left")
     for col in ("method", "quantity", "horizon", "n", "mape", "bias", "coverage", "naive_mape"):
@@ -316,48 +473,99 @@ def backtest(
             _pct(float(rec["naive_mape"])),
         )
     console.print(grid)
-    console.print(f"[bold]wrote[/] {out}", highlight=False)
+    console.print(f"[bold]wrote[/] {escape(str(out))}", highlight=False, soft_wrap=True)
 
 
-def _run(plan_file: Path, out: Path, overwrite: bool, options: MapOptions) -> None:
-    from xuewei.config import load_plan
+def _run(
+    plan_file: Path, out: Path, options: MapOptions, *, overwrite: bool, wide: bool, verbose: bool
+) -> None:
     from xuewei.outputs import write_outputs
     from xuewei.pipeline import run_plan
 
-    console, err = _console(), _console(stderr=True)
-    try:
-        with err.status("reading inputs, forecasting, assigning catchments…"):
-            result = run_plan(load_plan(plan_file))
-        with err.status("writing outputs…"):
-            paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
-    except XueweiError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
-    console.print(summary_table(result))
+    err = _console(stderr=True)
+    with _logging(err, verbose=verbose) as log:
+        plan = _load_plan(plan_file)
+        try:
+            # one library call: its stages are shown as they log (INFO), not timed one by one
+            with _step(err, log, "reading inputs, forecasting, catchments, siting"):
+                result = run_plan(plan)
+            with _step(err, log, "writing outputs"):
+                paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
+        except XueweiError as exc:
+            _fail(str(exc), code=1)
+    console = _console()
+    _print_summary(console, result, wide=wide)
     if result.programme is not None:
         console.print(programme_table(result))
     if result.plan.data_note:
-        console.print(f"[yellow]{result.plan.data_note}[/]", highlight=False)
+        console.print(f"[yellow]{escape(result.plan.data_note)}[/]", highlight=False)
 
     console.print("[bold]wrote[/]")
     for path in paths.values():
-        console.print(f"  {path}", highlight=False)
+        console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
-def summary_table(result: PlanResult) -> Table:
-    """Build the per-district summary as a rich table (compulsory places, horizon year)."""
+def _print_summary(console: Console, result: PlanResult, *, wide: bool) -> None:
+    """Print the full summary if it fits the console (or ``wide``), else the narrow one.
+
+    With ``wide``, the full table keeps its natural width even past the terminal's edge
+    rather than being squeezed into wrapped cells.
+    """
+    table = summary_table(result)
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if needed <= console.width:
+        console.print(table)
+    elif wide:
+        Console(width=needed, stderr=console.stderr).print(table)
+    else:
+        console.print(summary_table(result, wide=False))
+
+
+def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
+    """Build the per-district summary as a rich table (compulsory places, horizon year).
+
+    ``wide``: every scenario's places required and gap, residents in two columns (about
+    150 columns for nine districts and three scenarios); otherwise the default scenario
+    only, residents now → horizon in thousands in one column (within 80 columns).
+    """
     summary = result.summary()
-    horizon = result.plan.horizon
+    base, horizon = result.base_year, result.plan.horizon
+    name = f"{result.plan.name} {result.plan.name_en}".strip()
+    last = summary["district_id"].iloc[-2]
+    if not wide:
+        s = f"{result.standards.default_scenario:g}"
+        table = Table(
+            title=(
+                f"{name} — compulsory places (义务教育学位), {horizon}, at {s} places per "
+                "1,000 residents (千人指标); --wide: every scenario"
+            ),
+            title_justify="left",
+        )
+        table.add_column("district 区县")
+        table.add_column(f"residents ('000)\n{base} → {horizon}", justify="right")
+        for column in ("offered", f"required @{s}", f"gap @{s}"):
+            table.add_column(column, justify="right")
+        for _, row in summary.iterrows():
+            table.add_row(
+                str(row["name"]),
+                f"{_thousands(row[f'residents_{base}'])} → "
+                f"{_thousands(row[f'residents_{horizon}'])}",
+                _int(row["offered"]),
+                _int(row[f"required_{s}"]),
+                _gap(row[f"gap_{s}"]),
+                end_section=row["district_id"] == last,
+            )
+        return table
     scenarios = [c.removeprefix("required_") for c in summary.columns if c.startswith("required_")]
     table = Table(
         title=(
-            f"{result.plan.name} {result.plan.name_en} — compulsory places (义务教育学位), "
-            f"{horizon}; scenarios = places per 1,000 residents (千人指标)"
+            f"{name} — compulsory places (义务教育学位), {horizon}; "
+            "scenarios = places per 1,000 residents (千人指标)"
         ),
         title_justify="left",
     )
     table.add_column("district 区县")
-    table.add_column(f"residents {result.base_year}", justify="right")
+    table.add_column(f"residents {base}", justify="right")
     table.add_column(f"residents {horizon}", justify="right")
     for s in scenarios:
         table.add_column(f"required @{s}", justify="right")
@@ -367,13 +575,13 @@ def summary_table(result: PlanResult) -> Table:
     for _, row in summary.iterrows():
         cells = [
             str(row["name"]),
-            _int(row[f"residents_{result.base_year}"]),
+            _int(row[f"residents_{base}"]),
             _int(row[f"residents_{horizon}"]),
             *(_int(row[f"required_{s}"]) for s in scenarios),
             _int(row["offered"]),
             *(_gap(row[f"gap_{s}"]) for s in scenarios),
         ]
-        table.add_row(*cells, end_section=row["district_id"] == summary["district_id"].iloc[-2])
+        table.add_row(*cells, end_section=row["district_id"] == last)
     return table
 
 
@@ -426,6 +634,10 @@ def _int(value: float) -> str:
     return "" if _missing(value) else f"{value:,.0f}"
 
 
+def _thousands(value: float) -> str:
+    return "" if _missing(value) else f"{value / 1000:,.0f}"
+
+
 def _gap(value: float) -> str:
     text = _int(value)
     if value > 0:
@@ -433,26 +645,75 @@ def _gap(value: float) -> str:
     return f"[blue]{text}[/]"
 
 
-class _WarningHandler(logging.Handler):
-    """Show the library's warnings once each, as ``warning: …`` lines on stderr."""
+class _ConsoleHandler(logging.Handler):
+    """The ``xuewei`` loggers on stderr while a command runs.
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    Warnings are printed once each as ``warning: …``. An INFO record (a library step
+    announcing itself, such as each output file being written) becomes the status line's
+    text, and with ``--verbose`` also a line of its own.
+    """
+
+    def __init__(self, console: Console, *, verbose: bool) -> None:
+        super().__init__(logging.INFO)
+        self.console = console
+        self.verbose = verbose
+        self.status: Status | None = None
         self.seen: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
-        if text not in self.seen:
-            self.seen.add(text)
-            _console(stderr=True).print(f"warning: {text}", highlight=False, markup=False)
+        if record.levelno >= logging.WARNING:
+            if text not in self.seen:
+                self.seen.add(text)
+                self.console.print(
+                    f"warning: {text}", highlight=False, markup=False, soft_wrap=True
+                )
+            return
+        if self.verbose:
+            self.console.print(
+                f"{record.name}: {text}",
+                style="dim",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        if self.status is not None:
+            self.status.update(escape(text) + "…")
+
+
+@contextlib.contextmanager
+def _logging(console: Console, *, verbose: bool) -> Iterator[_ConsoleHandler]:
+    """Route the ``xuewei`` loggers to ``console`` (stderr) for one command, then restore."""
+    logger = logging.getLogger("xuewei")
+    handler = _ConsoleHandler(console, verbose=verbose)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextlib.contextmanager
+def _step(console: Console, log: _ConsoleHandler, text: str) -> Iterator[None]:
+    """Show a spinner with ``text`` while the step runs, then ``✓ text (seconds)``."""
+    start = time.perf_counter()
+    with console.status(escape(text) + "…") as status:
+        log.status = status
+        try:
+            yield
+        finally:
+            log.status = None
+    seconds = time.perf_counter() - start
+    console.print(f"[green]✓[/] {escape(text)} ({seconds:.1f} s)", highlight=False)
 
 
 def main() -> None:
     """Entry point of the ``xuewei`` console script."""
-    logger = logging.getLogger("xuewei")
-    if not logger.handlers:
-        logger.addHandler(_WarningHandler())
-        logger.propagate = False
     app()
 
 

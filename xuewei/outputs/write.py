@@ -2,19 +2,69 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xuewei.errors import OutputExistsError
-from xuewei.outputs.geopackage import write_geopackage
-from xuewei.outputs.maps import MapOptions, write_map, write_static_map
-from xuewei.outputs.report import write_report
-from xuewei.outputs.tables import write_forecast_csv
-from xuewei.pipeline import PlanResult
 
-__all__ = ["OUTPUT_FILES", "write_outputs"]
+if TYPE_CHECKING:
+    from xuewei.outputs.maps import MapOptions
+    from xuewei.pipeline import PlanResult
+
+__all__ = ["OUTPUT_FILES", "existing_outputs", "output_paths", "write_outputs"]
+
+_log = logging.getLogger(__name__)
 
 #: The files :func:`write_outputs` writes into the output folder.
 OUTPUT_FILES = ("plan.gpkg", "report.xlsx", "forecast.csv", "plan.html")
+
+
+def output_paths(out_dir: str | Path, *, png: bool = False) -> dict[str, Path]:
+    """Return the files :func:`write_outputs` writes into ``out_dir``, by output name.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    png
+        Whether the static map, ``plan.png``, is written too.
+
+    Returns
+    -------
+    dict
+        Output name → path: ``gpkg``, ``report``, ``forecast``, ``map`` (and ``png``).
+
+    Examples
+    --------
+    >>> sorted(output_paths("out", png=True))
+    ['forecast', 'gpkg', 'map', 'png', 'report']
+    """
+    out = Path(out_dir)
+    paths = {
+        "gpkg": out / "plan.gpkg",
+        "report": out / "report.xlsx",
+        "forecast": out / "forecast.csv",
+        "map": out / "plan.html",
+    }
+    if png:
+        paths["png"] = out / "plan.png"
+    return paths
+
+
+def existing_outputs(out_dir: str | Path, *, png: bool = False) -> list[Path]:
+    """Return the outputs :func:`write_outputs` would replace in ``out_dir`` (none: ``[]``).
+
+    Without ``overwrite=True``, :func:`write_outputs` writes nothing when any of them exists;
+    the command line checks this before it reads or computes anything.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> existing_outputs(tempfile.mkdtemp())
+    []
+    """
+    return [p for p in output_paths(out_dir, png=png).values() if p.exists()]
 
 
 def write_outputs(
@@ -26,6 +76,8 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write every output of a plan run into ``out_dir``.
 
+    Each file is announced on the ``xuewei.outputs`` logger (INFO) as it is written.
+
     Parameters
     ----------
     result
@@ -33,7 +85,8 @@ def write_outputs(
     out_dir
         The folder; created if needed.
     overwrite
-        Replace existing outputs. Without it, nothing is written if any output exists.
+        Replace existing outputs. Without it, nothing is written if any output exists
+        (:func:`existing_outputs`).
     map_options
         How the map is drawn (offline, base map, language, a PNG too).
 
@@ -42,26 +95,31 @@ def write_outputs(
     dict
         Output name → path: ``gpkg``, ``report``, ``forecast``, ``map`` (and ``png``).
     """
+    # the writers are imported here, so that checking the folder first (existing_outputs)
+    # does not load them
+    from xuewei.outputs.geopackage import write_geopackage
+    from xuewei.outputs.maps import MapOptions, write_map, write_static_map
+    from xuewei.outputs.report import write_report
+    from xuewei.outputs.tables import write_forecast_csv
+
     options = map_options or MapOptions()
-    out = Path(out_dir)
-    paths = {
-        "gpkg": out / "plan.gpkg",
-        "report": out / "report.xlsx",
-        "forecast": out / "forecast.csv",
-        "map": out / "plan.html",
-    }
-    if options.png:
-        paths["png"] = out / "plan.png"
+    paths = output_paths(out_dir, png=options.png)
     if not overwrite:
-        existing = [str(p) for p in paths.values() if p.exists()]
+        existing = existing_outputs(out_dir, png=options.png)
         if existing:
             raise OutputExistsError(
-                f"outputs exist: {', '.join(existing)}; pass overwrite=True (CLI: --overwrite)"
+                f"outputs exist: {', '.join(map(str, existing))}; pass overwrite=True "
+                "(CLI: --overwrite)"
             )
+    _log.info("writing %s", paths["gpkg"])
     write_geopackage(result, paths["gpkg"], overwrite=overwrite)
+    _log.info("writing %s", paths["report"])
     write_report(result, paths["report"], overwrite=overwrite)
+    _log.info("writing %s", paths["forecast"])
     write_forecast_csv(result, paths["forecast"], overwrite=overwrite)
+    _log.info("writing %s", paths["map"])
     write_map(result, paths["map"], overwrite=overwrite, options=options)
     if options.png:
+        _log.info("writing %s", paths["png"])
         write_static_map(result, paths["png"], overwrite=overwrite, options=options)
     return paths
