@@ -9,6 +9,8 @@ hand on the intermediate tables. The run's years are decided once (:func:`plan_y
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -36,6 +38,9 @@ from xuewei.planning import (
 )
 
 __all__ = ["plan_years", "run_plan"]
+
+# each stage says what it starts (INFO): the CLI shows it as progress, `-v` prints it
+_log = logging.getLogger("xuewei.pipeline")
 
 
 def plan_years(plan: Plan, population: pd.DataFrame) -> Years:
@@ -97,11 +102,13 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     (9, 4547)
     """
     standards = plan.standards
+    _log.info("reading the inputs of %s", plan.name)
     inputs = read_inputs(plan)
     population = inputs.population
     ids = inputs.districts["district_id"].astype(str).tolist()
     years = plan_years(plan, population)
     if residents is None:
+        _log.info("forecasting residents of %d districts to %d", len(ids), years.horizon)
         residents = forecast_ensemble(
             population,
             ids,
@@ -114,6 +121,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     else:
         _check_residents(residents, ids, years)
     window = residents[residents["year"].isin(list(years))]
+    _log.info("places required, offered and the gaps, %d–%d", years.base, years.horizon)
     required = required_places(window, standards)
     schools = _school_places(inputs, plan, standards)
     gaps = place_gaps(required, offered_places(schools, ids, list(years)))
@@ -122,6 +130,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     cohort = _cohort(population, ids, plan, standards, residents, years)
     warnings = (*inputs.warnings, *_warnings(residents, cohort))
     proposals = _proposals(inputs, plan, standards, schools, gaps, placed, years)
+    _log.info("assigning residents to schools (%s), %s", plan.catchments.method, years.assessed)
     catchments = _catchments(inputs, plan, standards, schools, placed)
     return PlanResult(
         plan=plan,
@@ -215,6 +224,11 @@ def _proposals(
         return None
     builds = staged_additions(gaps, standards, schools=schools, base_year=years.base)
     if placed and len(builds):
+        _log.info(
+            "siting %d new schools for %d scenarios",
+            int((builds["kind"] == "new_build").sum()),
+            builds["scenario"].nunique(),
+        )
         sites = inputs.candidate_sites
         if sites is None:  # no reserved land given: a grid within reach of the residents
             sites = generate_candidate_sites(
