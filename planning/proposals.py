@@ -235,7 +235,10 @@ def _opening(r: Any, needed: int) -> tuple[str, str]:
 def _merger_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, list[object]]:
     rows, geoms = [], []
     ok = m[m["receiver_id"].notna()]
-    for sid, g in ok.groupby("school_id", sort=True):
+    # one merger per closing school and scenario (each scenario has its own receivers)
+    keys = ["school_id", "scenario"] if "scenario" in ok else ["school_id"]
+    for key, g in ok.groupby(keys, sort=True, dropna=False):
+        sid = key[0] if isinstance(key, tuple) else key
         first = g.iloc[0]
         receivers = ",".join(str(x) for x in g["receiver_id"])
         moved = float(g["pupils_moved"].sum())

@@ -362,3 +362,28 @@ def test_each_scenario_gets_its_own_additions() -> None:
     assert shown is not None
     assert shown["scenario"].tolist()[:2] == [90.0, 90.0] and shown["scenario"].isna().sum() == 1
     assert len(shown) == 3
+
+
+def test_a_merger_per_scenario_is_one_row_with_its_own_receivers() -> None:
+    """The same merger planned in two scenarios: two rows, each naming its receiver once
+    and moving the school's 60 pupils once."""
+    flow = pd.DataFrame(
+        {
+            "school_id": "small",
+            "district_id": "d1",
+            "level": "primary",
+            "receiver_id": "big",
+            "pupils_moved": 60.0,
+            "distance_m": 800.0,
+            "beyond_radius": False,
+            "year": 2026,
+            "places": 180.0,
+            "utilisation": 0.33,
+        },
+        index=[0],
+    )
+    both = pd.concat([flow.assign(scenario=80.0), flow.assign(scenario=90.0)])
+    t = proposals_table(mergers=both)
+    assert t["scenario"].tolist() == [80.0, 90.0]
+    assert t["receiver_ids"].tolist() == ["big", "big"]
+    assert t["pupils_moved"].tolist() == [60.0, 60.0]
