@@ -96,15 +96,16 @@ def test_report_sheets_bilingual(written):
         "建议 Proposals (85)",
         "建设时序 Programme",
         "各情景建议 All scenarios",
-        "标准 Standards",
+        "标准与来源 Sources",
+        "引用文件 Documents",
         "数据说明 Data",
     ]
-    header = [c.value for c in next(wb["汇总 Summary"].iter_rows(max_row=1))]
-    assert header[0] == "区县代码 District ID"
+    header = [c.value for c in next(wb["缺口 Gaps"].iter_rows(max_row=1))]
+    assert header[:2] == ["区县代码 District ID", "区县 District"]
     notes = [r[1] for r in wb["数据说明 Data"].iter_rows(values_only=True)]
     assert any("SYNTHETIC" in str(n) for n in notes)
-    standards = [r for r in wb["标准 Standards"].iter_rows(values_only=True)][1:]
-    assert all(r[2] for r in standards), "every standard carries its source"
+    standards = [r for r in wb["标准与来源 Sources"].iter_rows(values_only=True)][1:]
+    assert all(r[4] for r in standards), "every standard carries its source"
 
 
 def test_refuses_to_overwrite_and_is_deterministic(written, tmp_path):
