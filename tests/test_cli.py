@@ -20,6 +20,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from xuewei import cli
+from xuewei._cli_tables import print_summary
 from xuewei.cli import app
 from xuewei.config import load_plan
 from xuewei.outputs import OUTPUT_FILES
@@ -162,7 +163,7 @@ def test_narrow_table_fits_city_sized_numbers(small_result):
             return big
 
     console = Console(width=80, record=True)
-    cli._print_summary(console, CitySized(), wide=False)
+    print_summary(console, CitySized(), wide=False)
     text = console.export_text()
     assert max(cell_len(line) for line in text.splitlines()) <= 80
     total = big.iloc[-1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import time
 from collections.abc import Iterator
@@ -21,17 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.measure import Measurement
 from rich.status import Status
 from rich.table import Table
 
+from xuewei._cli_tables import missing, pct, print_summary, programme_table
 from xuewei.errors import XueweiError
 
 if TYPE_CHECKING:
     from xuewei.config import Plan
     from xuewei.maps.plan_map import Lang
     from xuewei.outputs import MapOptions
-    from xuewei.pipeline import PlanResult
 
 __all__ = ["app", "main"]
 
@@ -467,10 +465,10 @@ def backtest(
             str(rec["quantity"]),
             str(rec["horizon"]),
             str(rec["n"]),
-            _pct(float(rec["mape"])),
-            "—" if _missing(bias) else f"{bias:+.2f}%",
-            "—" if _missing(coverage) else f"{coverage:.0%}",
-            _pct(float(rec["naive_mape"])),
+            pct(float(rec["mape"])),
+            "—" if missing(bias) else f"{bias:+.2f}%",
+            "—" if missing(coverage) else f"{coverage:.0%}",
+            pct(float(rec["naive_mape"])),
         )
     console.print(grid)
     console.print(f"[bold]wrote[/] {escape(str(out))}", highlight=False, soft_wrap=True)
@@ -494,7 +492,7 @@ def _run(
         except XueweiError as exc:
             _fail(str(exc), code=1)
     console = _console()
-    _print_summary(console, result, wide=wide)
+    print_summary(console, result, wide=wide)
     if result.programme is not None:
         console.print(programme_table(result))
     if result.plan.data_note:
@@ -503,146 +501,6 @@ def _run(
     console.print("[bold]wrote[/]")
     for path in paths.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
-
-
-def _print_summary(console: Console, result: PlanResult, *, wide: bool) -> None:
-    """Print the full summary if it fits the console (or ``wide``), else the narrow one.
-
-    With ``wide``, the full table keeps its natural width even past the terminal's edge
-    rather than being squeezed into wrapped cells.
-    """
-    table = summary_table(result)
-    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    if needed <= console.width:
-        console.print(table)
-    elif wide:
-        Console(width=needed, stderr=console.stderr).print(table)
-    else:
-        console.print(summary_table(result, wide=False))
-
-
-def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
-    """Build the per-district summary as a rich table (compulsory places, horizon year).
-
-    ``wide``: every scenario's places required and gap, residents in two columns (about
-    150 columns for nine districts and three scenarios); otherwise the default scenario
-    only, residents now → horizon in thousands in one column (within 80 columns).
-    """
-    summary = result.summary()
-    base, horizon = result.base_year, result.plan.horizon
-    name = f"{result.plan.name} {result.plan.name_en}".strip()
-    last = summary["district_id"].iloc[-2]
-    if not wide:
-        s = f"{result.standards.default_scenario:g}"
-        table = Table(
-            title=(
-                f"{name} — compulsory places (义务教育学位), {horizon}, at {s} places per "
-                "1,000 residents (千人指标); --wide: every scenario"
-            ),
-            title_justify="left",
-        )
-        table.add_column("district 区县")
-        table.add_column(f"residents ('000)\n{base} → {horizon}", justify="right")
-        for column in ("offered", f"required @{s}", f"gap @{s}"):
-            table.add_column(column, justify="right")
-        for _, row in summary.iterrows():
-            table.add_row(
-                str(row["name"]),
-                f"{_thousands(row[f'residents_{base}'])} → "
-                f"{_thousands(row[f'residents_{horizon}'])}",
-                _int(row["offered"]),
-                _int(row[f"required_{s}"]),
-                _gap(row[f"gap_{s}"]),
-                end_section=row["district_id"] == last,
-            )
-        return table
-    scenarios = [c.removeprefix("required_") for c in summary.columns if c.startswith("required_")]
-    table = Table(
-        title=(
-            f"{name} — compulsory places (义务教育学位), {horizon}; "
-            "scenarios = places per 1,000 residents (千人指标)"
-        ),
-        title_justify="left",
-    )
-    table.add_column("district 区县")
-    table.add_column(f"residents {base}", justify="right")
-    table.add_column(f"residents {horizon}", justify="right")
-    for s in scenarios:
-        table.add_column(f"required @{s}", justify="right")
-    table.add_column("offered", justify="right")
-    for s in scenarios:
-        table.add_column(f"gap @{s}", justify="right")
-    for _, row in summary.iterrows():
-        cells = [
-            str(row["name"]),
-            _int(row[f"residents_{base}"]),
-            _int(row[f"residents_{horizon}"]),
-            *(_int(row[f"required_{s}"]) for s in scenarios),
-            _int(row["offered"]),
-            *(_gap(row[f"gap_{s}"]) for s in scenarios),
-        ]
-        table.add_row(*cells, end_section=row["district_id"] == last)
-    return table
-
-
-def programme_table(result: PlanResult) -> Table:
-    """Build the city's build programme as a rich table (default scenario, year by year).
-
-    Places still missing are the districts' remaining deficits added up (a surplus in one
-    district does not fill another's gap).
-    """
-    scenario = result.standards.default_scenario
-    programme = result.programme_for(scenario)
-    assert programme is not None
-    rows = programme.groupby("year", sort=True).agg(
-        new_schools=("new_schools", "sum"),
-        expansions=("expansions", "sum"),
-        places_added=("places_added", "sum"),
-        cumulative=("cumulative_places", "sum"),
-        missing=("remaining_gap", lambda g: g.clip(lower=0).sum(min_count=1)),
-    )
-    table = Table(
-        title=(
-            f"build programme (建设时序), primary + junior, at {scenario:g} per 1,000: "
-            "what opens each year"
-        ),
-        title_justify="left",
-    )
-    for name in ("year", "new schools", "expansions", "places added", "to date", "still short"):
-        table.add_column(name, justify="right")
-    for year, row in rows.iterrows():
-        table.add_row(
-            str(year),
-            str(int(row["new_schools"])),
-            str(int(row["expansions"])),
-            _int(row["places_added"]),
-            _int(row["cumulative"]),
-            _int(row["missing"]) if not _missing(row["missing"]) else "",
-        )
-    return table
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _pct(value: float) -> str:
-    return "—" if _missing(value) else f"{value:.2f}%"
-
-
-def _int(value: float) -> str:
-    return "" if _missing(value) else f"{value:,.0f}"
-
-
-def _thousands(value: float) -> str:
-    return "" if _missing(value) else f"{value / 1000:,.0f}"
-
-
-def _gap(value: float) -> str:
-    text = _int(value)
-    if value > 0:
-        return f"[red]+{text}[/]"
-    return f"[blue]{text}[/]"
 
 
 class _ConsoleHandler(logging.Handler):
