@@ -245,6 +245,21 @@ def test_cli_map_redraw_and_offline(written, tmp_path):
     assert missing.exit_code == 1 and "95" in missing.output
 
 
+def test_cli_map_png_from_a_saved_result(written, tmp_path):
+    _, out = written
+    png = tmp_path / "m90.png"
+    res = runner.invoke(
+        app,
+        ["map", str(out / "plan.gpkg"), "--scenario", "90", "--year", "2030", "--out", str(png)],
+    )
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    both = runner.invoke(
+        app, ["map", str(out / "plan.gpkg"), "--compare", "80,90", "--out", str(tmp_path / "c.png")]
+    )
+    assert both.exit_code == 1 and "html" in both.output
+
+
 def test_cli_png_and_lang(small_plan, tmp_path):
     res = runner.invoke(
         app, ["plan", str(small_plan), "--out", str(tmp_path), "--png", "--lang", "en"]

@@ -243,9 +243,10 @@ def plan(
 @app.command("map")
 def map_(
     result: Annotated[Path, typer.Argument(help="A saved result: plan.gpkg.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
-        "map.html"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="The HTML file to write (.png: a static map)."),
+    ] = Path("map.html"),
     scenario: Annotated[
         float | None, typer.Option(help="Places per 1,000 residents to show.")
     ] = None,
@@ -265,6 +266,7 @@ def map_(
     """Re-draw the map of a saved result for another scenario, year or level.
 
     Example: xuewei map out/changsha/plan.gpkg --scenario 90 --year 2030 --out map90.html
+    (or --out map90.png for a static map, for documents).
     """
     pair: tuple[float, float] | None = None
     if compare is not None:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from xuewei import maps
+from xuewei.errors import ConfigError
 from xuewei.maps.plan_map import Lang
 from xuewei.outputs.atomic import atomic_path
 from xuewei.outputs.tables import estates_layer
@@ -157,6 +158,31 @@ def plan_map_for(
     )
 
 
+def _redraw_png(
+    read: dict[str, Any],
+    common: dict[str, Any],
+    scenario: float,
+    path: str | Path,
+    *,
+    overwrite: bool,
+) -> Path:
+    """Draw a saved result as a static PNG (the layers a printed map can show)."""
+    import matplotlib.pyplot as plt
+
+    printed = {k: v for k, v in common.items() if k not in _INTERACTIVE_ONLY}
+    fig = maps.static_map(read["districts"], read["schools"], scenario=scenario, **printed)
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=200, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
+# what only the interactive page draws: tooltip figures, title-box lines, base maps
+_INTERACTIVE_ONLY = ("cohort", "reach", "tiles", "tianditu_key")
+
+
 def redraw_map(
     gpkg: str | Path,
     path: str | Path,
@@ -175,7 +201,7 @@ def redraw_map(
     gpkg
         A ``plan.gpkg`` written by :func:`write_outputs`.
     path
-        The HTML file to write.
+        The HTML file to write; a ``.png`` path writes a static map instead.
     scenario, year, level
         What the choropleth shows; default the run's default scenario and horizon.
     compare
@@ -216,8 +242,12 @@ def redraw_map(
         "tiles": options.tiles,
         "tianditu_key": options.tianditu_key,
     }
+    chosen = float(facts["default_scenario"]) if scenario is None else scenario
+    if Path(path).suffix.lower() == ".png":
+        if compare is not None:
+            raise ConfigError("compare draws two interactive maps side by side: write .html")
+        return _redraw_png(read, common, chosen, path, overwrite=overwrite)
     if compare is None:
-        chosen = float(facts["default_scenario"]) if scenario is None else scenario
         m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, **common)
         html = maps.render_html(m, offline=options.offline)
     else:
