@@ -50,6 +50,8 @@ from xuewei.maps._style import (
     CATCHMENT_COLOURS,
     CATCHMENT_OTHER,
     ESTATE_COLOUR,
+    FULL_COLOUR,
+    FULL_FILL,
     GAP_BALANCED,
     GAP_NO_DATA,
     GAP_SHORTAGE,
@@ -275,7 +277,7 @@ def _draw(
     if catchments is not None:
         handles += _draw_catchments(ax, catchments.to_crs(crs), lang)
     if estates is not None:
-        handles += _draw_estates(ax, estates.to_crs(crs), lang)
+        handles += _draw_estates(ax, estates.to_crs(crs), lang, year=year)
     handles += _draw_schools(ax, schools.to_crs(crs), capacity_col=capacity_col, lang=lang)
     mergers, _source = merger_source(mergers, proposals)
     has_mergers = mergers is not None and len(mergers) > 0
@@ -340,47 +342,44 @@ def _draw_catchments(ax: Any, c: gpd.GeoDataFrame, lang: Lang) -> list[Any]:
     return handles
 
 
-def _draw_estates(ax: Any, e: gpd.GeoDataFrame, lang: Lang) -> list[Any]:
-    """Draw the estates, unserved ones as rings; return their legend entries."""
+def _draw_estates(ax: Any, e: gpd.GeoDataFrame, lang: Lang, *, year: int) -> list[Any]:
+    """Draw the estates, those short of a school as rings; return their legend entries.
+
+    With a reach class (``reach_<year>``, else ``reach``) the estates whose schools in reach
+    are full get orange rings and those out of reach magenta ones; without, estates flagged
+    ``unserved`` get magenta rings.
+    """
     pts = xy(e)
-    unserved = (
-        np.asarray(e["unserved"].fillna(False).astype(bool))
-        if "unserved" in e.columns
-        else np.zeros(len(e), bool)
-    )
-    ax.scatter(
-        pts[~unserved][:, 0],
-        pts[~unserved][:, 1],
-        s=4,
-        color=ESTATE_COLOUR,
-        alpha=0.5,
-        linewidths=0,
-    )
+    col = f"reach_{year}" if f"reach_{year}" in e.columns else "reach"
+    if col in e.columns:
+        reach = e[col].astype(object).to_numpy()
+        rings = [
+            (reach == "over_capacity", FULL_COLOUR, FULL_FILL, "reach_over_capacity"),
+            (reach == "out_of_reach", UNSERVED_COLOUR, UNSERVED_FILL, "reach_out_of_reach"),
+        ]
+    else:
+        flagged = (
+            np.asarray(e["unserved"].fillna(False).astype(bool))
+            if "unserved" in e.columns
+            else np.zeros(len(e), bool)
+        )
+        rings = [(flagged, UNSERVED_COLOUR, UNSERVED_FILL, "unserved")]
+    plain = ~np.any([r[0] for r in rings], axis=0)
+    ax.scatter(pts[plain][:, 0], pts[plain][:, 1], s=4, color=ESTATE_COLOUR, alpha=0.5,
+               linewidths=0)  # fmt: skip
     handles: list[Any] = [heading(text("legend_estates", lang))]
     handles.append(legend_dot(ESTATE_COLOUR, text("estate", lang), size=5))
-    if unserved.any():
-        ax.scatter(
-            pts[unserved][:, 0],
-            pts[unserved][:, 1],
-            s=30,
-            facecolors=UNSERVED_FILL,
-            edgecolors=UNSERVED_COLOUR,
-            linewidths=1.5,
-            zorder=4,
-        )
+    for mask, edge, fill, key in rings:
+        if not mask.any():
+            continue
+        # rings scale down where there are thousands, so the map beneath stays visible
+        size = 30 if mask.sum() <= 300 else 10
+        ax.scatter(pts[mask][:, 0], pts[mask][:, 1], s=size, facecolors=fill,
+                   edgecolors=edge, linewidths=1.0, zorder=4)  # fmt: skip
         handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=7,
-                markerfacecolor=UNSERVED_FILL,
-                markeredgecolor=UNSERVED_COLOUR,
-                markeredgewidth=1.5,
-                label=text("unserved", lang),
-            )
-        )
+            Line2D([], [], marker="o", linestyle="", markersize=7, markerfacecolor=fill,
+                   markeredgecolor=edge, markeredgewidth=1.5, label=text(key, lang))
+        )  # fmt: skip
     return handles
 
 
