@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import shutil
 
-from notebook_runner import NOTEBOOKS, run_notebook
+import pytest
+from notebook_runner import NOTEBOOKS, check_run, run_notebook
 
 
+@pytest.mark.usefixtures("notebook_plan")
 def test_quickstart_notebook_runs() -> None:
     out = NOTEBOOKS / "out" / "quickstart"  # what the notebook writes (git-ignored)
     shutil.rmtree(out, ignore_errors=True)
     run = run_notebook("01_quickstart.ipynb")
+    check_run("01_quickstart.ipynb", run)
+    assert run.png >= 2  # the gap chart and the static map
     assert "schools are over capacity" in run.text
     assert "loads anything: False" in run.text  # the offline page fetches nothing
-    assert "folium" in run.html or "leaflet" in run.html.lower()  # the map shows inline
+    assert "leaflet" in run.html.lower()  # the interactive map shows inline
     for name in (
-        "changsha.html",
-        "changsha_offline.html",
-        "changsha_80_vs_90.html",
-        "changsha.png",
+        "plan.gpkg",
+        "report.xlsx",
+        "plan.html",
+        "plan.png",
+        "map_offline.html",
+        "map_80_vs_90.html",
     ):
         assert (out / name).stat().st_size > 10_000, name
