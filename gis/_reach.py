@@ -128,7 +128,7 @@ def estate_reach(
     k = cell_index(est, cells, raster)
     has = k >= 0
     kk = np.maximum(k, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shares = [np.where(has, part[kk] / cells.residents[kk], 0.0) for part in split]
     own = np.asarray(flags[0]) >= 0
     served = np.where(has, shares[0] * est.residents, np.where(own, est.residents, 0.0))

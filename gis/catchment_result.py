@@ -190,7 +190,7 @@ def estates_from_cells(
         * detour_factor
     )
     share = np.zeros(len(k))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share[has] = unserved_res[k[has]] / cells.residents[k[has]]
     e_un = np.where(has, share * est.residents, np.where(ok, 0.0, est.residents))
     e_n = np.where(has, n_sch[np.maximum(k, 0)], 0)
@@ -327,7 +327,7 @@ def schools_frame(
     res_s = np.bincount(flow.school[assigned], weights=flow.residents[assigned], minlength=n_s)
     pts_s = np.bincount(flow.school[assigned], minlength=n_s)
     dem_s = res_s * rate
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         util = np.where(places > 0, dem_s / places, np.nan)
     over = dem_s > places + OVER_TOL * np.maximum(places, 1.0)
     return gpd.GeoDataFrame(
@@ -376,7 +376,7 @@ def reach_split(
         part = res
     else:
         demand_s = np.bincount(schools, weights=res, minlength=len(places)) * rate
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             share = np.where(demand_s > places, places / demand_s, 1.0)
         f = share[schools]
         part = np.where(f >= 1.0, res, np.floor(res * f / QUANTUM) * QUANTUM)

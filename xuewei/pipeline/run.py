@@ -171,7 +171,7 @@ def _with_assigned_use(
     demand = ids.map(by_school["demand"]).to_numpy(dtype=float)
     places = ids.map(by_school["places"]).to_numpy(dtype=float)
     out = schools.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out["assigned_utilisation"] = np.where(places > 0, demand / places, np.nan)
     over = pd.array(demand > places + OVER_TOL * np.maximum(places, 1.0), dtype="boolean")
     over[np.isnan(demand)] = pd.NA
