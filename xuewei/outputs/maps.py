@@ -84,15 +84,19 @@ def write_static_map(
     options: MapOptions | None = None,
 ) -> Path:
     """Draw the plan map as a PNG (matplotlib) with north arrow, scale bar and legend."""
-    import matplotlib.pyplot as plt
-
     from xuewei.maps.static import static_map
 
     options = options or MapOptions()
     layers = map_layers(result)
     del layers["cohort"]  # tooltip figures: a printed map has no place for them
     del layers["reach"]  # the title box's lines: the report has them
-    fig = static_map(**layers, lang=options.lang)
+    return _save_png(static_map(**layers, lang=options.lang), path, overwrite=overwrite)
+
+
+def _save_png(fig: Any, path: str | Path, *, overwrite: bool) -> Path:
+    """Save a static map at 200 dpi, atomically, and close it."""
+    import matplotlib.pyplot as plt
+
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, dpi=200, format="png", metadata={"Software": None})
@@ -167,16 +171,9 @@ def _redraw_png(
     overwrite: bool,
 ) -> Path:
     """Draw a saved result as a static PNG (the layers a printed map can show)."""
-    import matplotlib.pyplot as plt
-
     printed = {k: v for k, v in common.items() if k not in _INTERACTIVE_ONLY}
     fig = maps.static_map(read["districts"], read["schools"], scenario=scenario, **printed)
-    try:
-        with atomic_path(path, overwrite=overwrite) as tmp:
-            fig.savefig(tmp, dpi=200, format="png", metadata={"Software": None})
-    finally:
-        plt.close(fig)
-    return Path(path)
+    return _save_png(fig, path, overwrite=overwrite)
 
 
 # what only the interactive page draws: tooltip figures, title-box lines, base maps
