@@ -10,6 +10,7 @@ It is a :class:`folium.FeatureGroup`, so the layer control and ``show`` work as 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,13 +61,19 @@ class PointLayer(folium.FeatureGroup):
                 var pad = [20, 140];  // popups open below the title box
                 var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
+                var parts = {{ this.parts_json }};
                 var points = {{ this.points_json }};
+                function popup(pieces) {  // the popup's HTML, put together when opened
+                    return function () {
+                        return pieces.map(function (k) { return parts[k]; }).join("");
+                    };
+                }
                 for (var i = 0; i < points.length; i++) {
                     var p = points[i];
                     var options = Object.assign({}, style, {radius: p[2], fillColor: p[3]});
                     if (p[6]) { options.dashArray = "3 2"; }
                     L.circleMarker([p[0], p[1]], options)
-                        .bindPopup(p[4], {maxWidth: width, autoPanPaddingTopLeft: pad})
+                        .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
                 }
@@ -88,10 +95,23 @@ class PointLayer(folium.FeatureGroup):
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "PointLayer"
+        # Popups share most of their HTML (labels, tags, school names): each is stored as
+        # the indexes of its pieces in one table of distinct pieces, which roughly halves
+        # a city's page (the estates' popups were most of it).
+        parts: dict[str, int] = {}
         rows = [
-            [p.lat, p.lon, p.radius, p.fill, p.popup, p.tooltip, 1 if p.dashed else 0]
+            [
+                p.lat,
+                p.lon,
+                p.radius,
+                p.fill,
+                [parts.setdefault(piece, len(parts)) for piece in _pieces(p.popup)],
+                p.tooltip,
+                1 if p.dashed else 0,
+            ]
             for p in points
         ]
+        self.parts_json = _script_json(list(parts))
         self.points_json = _script_json(rows)
         self.style_json = _script_json(
             {"color": stroke, "weight": weight, "fill": True, "fillOpacity": fill_opacity}
@@ -101,6 +121,14 @@ class PointLayer(folium.FeatureGroup):
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         return self._bounds
+
+
+def _pieces(html: str) -> list[str]:
+    """Cut HTML before each tag: ``"<b>x</b>"`` → ``["<b>x", "</b>"]`` (joined, the same)."""
+    return [piece for piece in _TAG_START.split(html) if piece]
+
+
+_TAG_START = re.compile(r"(?=<)")
 
 
 def _script_json(value: Any) -> str:

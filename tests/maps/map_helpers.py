@@ -37,14 +37,16 @@ def tooltips_of(page: str) -> dict[str, str]:
 def markers_of(page: str) -> dict[str, dict]:
     """Tooltip (the escaped name) -> marker of the point layers, from their data arrays."""
     out = {}
-    for layer in re.findall(r"var points = (\[.*?\]);\n", page):
-        for lat, lon, radius, fill, popup, tooltip, dashed in json.loads(layer):
+    layers = re.findall(r"var parts = (\[.*?\]);\n\s*var points = (\[.*?\]);\n", page)
+    for parts_json, layer in layers:
+        parts = json.loads(parts_json)
+        for lat, lon, radius, fill, pieces, tooltip, dashed in json.loads(layer):
             out[tooltip] = {
                 "lat": lat,
                 "lon": lon,
                 "radius": radius,
                 "fill": fill,
-                "popup": popup,
+                "popup": "".join(parts[k] for k in pieces),  # as the page puts it together
                 "dashed": bool(dashed),
             }
     return out
