@@ -43,6 +43,16 @@ _CSS = """
     white-space: nowrap; text-align: center; font-size: 13px; line-height: 1.1; color: #222;
     text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
 .xuewei-district-label small { font-size: 10px; }
+@page { size: A3 landscape; margin: 8mm; }
+@media print {
+    /* the sheet is the map: no buttons or layer list; the legend and title unfolded */
+    html, body { width: 100%; height: 100%; margin: 0; }
+    .leaflet-control-zoom, .leaflet-control-layers, .xuewei-fullscreen, .xuewei-print,
+    .leaflet-control-attribution { display: none !important; }
+    .xuewei-legend { max-height: none !important; overflow: visible !important; }
+    .xuewei-box { box-shadow: none; }
+    * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 .xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
     max-width: 290px; font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers { font-size: 13px; line-height: 1.4; }
@@ -155,10 +165,23 @@ _FULLSCREEN = """
                         page.requestFullscreen();
                     }
                 });
+                var print = L.DomUtil.create("a", "xuewei-print", bar);
+                print.href = "#";
+                print.title = {{ this.print_tip|tojson }};
+                print.setAttribute("role", "button");
+                print.innerHTML = {{ this.print_svg|tojson }};
+                L.DomEvent.on(print, "click", function (event) {
+                    L.DomEvent.preventDefault(event);
+                    window.print();
+                });
                 return bar;
             }
         });
         new Control().addTo(map);
+        // the print sheet (A3 landscape) is another size: let Leaflet redraw for it
+        function resize() { map.invalidateSize({animate: false}); }
+        window.addEventListener("beforeprint", resize);
+        window.addEventListener("afterprint", resize);
     })({{ this._parent.get_name() }});
 {% endmacro %}
 """
@@ -172,10 +195,16 @@ class _Fullscreen(MacroElement):
 
     _template = Template(_FULLSCREEN)
 
-    def __init__(self, tip: str) -> None:
+    def __init__(self, tip: str, print_tip: str = "Print (A3 landscape)") -> None:
         super().__init__()
         self._name = "XueweiFullscreen"
         self.tip = tip
+        self.print_tip = print_tip
+        self.print_svg = (
+            '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" '
+            'fill="none" stroke="#333" stroke-width="1.6"><path d="M4 6V1h8v5M4 12H1V6h14v6h-3'
+            'M4 9h8v6H4z"/></svg>'
+        )
         # four corner brackets, drawn: no icon font needed, offline or not
         self.svg = (
             '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" '
@@ -184,9 +213,9 @@ class _Fullscreen(MacroElement):
         )
 
 
-def fullscreen_button(tip: str) -> _Fullscreen:
-    """Return the full-screen button control (``tip`` is plain text, shown on hover)."""
-    return _Fullscreen(tip)
+def fullscreen_button(tip: str, print_tip: str = "Print (A3 landscape)") -> _Fullscreen:
+    """Return the full-screen and print buttons (tips are plain text, shown on hover)."""
+    return _Fullscreen(tip, print_tip)
 
 
 _EXCLUSIVE = """
@@ -244,6 +273,7 @@ def add_controls(
     legend: MacroElement,
     fullscreen_tip: str,
     notes: Sequence[str] = (),
+    print_tip: str = "Print (A3 landscape)",
 ) -> None:
     """Add the stylesheet, title box, scenario switch, ``legend``, buttons and layer control.
 
@@ -255,5 +285,5 @@ def add_controls(
     if len(gap_layers) > 1:
         exclusive_layers(gap_layers, subtitles).add_to(m)
     legend.add_to(m)
-    fullscreen_button(fullscreen_tip).add_to(m)
+    fullscreen_button(fullscreen_tip, print_tip).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -360,6 +360,7 @@ def plan_map(
         gap_layers=gap_layers,
         legend=plan_legend(step, level, lang, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
+        print_tip=plain(label("print", lang)),
         notes=[
             *headline_notes(gaps, schools, proposals, scenario=offered[0], year=year, lang=lang),
             *reach_notes(reach, year, lang),

@@ -643,3 +643,29 @@ def test_district_labels_never_overlap(browser, pages) -> None:
         assert "浏阳市" in " ".join(b[4] for b in shown) and "Liuyang" in " ".join(
             b[4] for b in shown
         )
+
+
+def test_print_view_is_one_a3_landscape_sheet(browser, pages) -> None:
+    """Printed (A3 landscape), the page hides its buttons and layer list, unfolds the
+    legend within the sheet, and makes one PDF page; the print button is there."""
+    for loaded in _open(browser, pages["offline"], offline=True):
+        page = loaded.page
+        assert loaded.js("() => document.querySelectorAll('a.xuewei-print').length") == 1
+        page.set_viewport_size({"width": 1587, "height": 1123})  # A3 at 96 dpi
+        page.emulate_media(media="print")
+        page.wait_for_timeout(300)
+        hidden = loaded.js(
+            """() => ['.leaflet-control-layers', '.leaflet-control-zoom', '.xuewei-print']
+                .map(s => getComputedStyle(document.querySelector(s)).display)"""
+        )
+        assert hidden == ["none", "none", "none"]
+        legend = loaded.js(
+            """() => { const el = document.querySelector('.xuewei-legend');
+                const r = el.getBoundingClientRect();
+                return [r.top, r.bottom, el.scrollHeight, el.clientHeight]; }"""
+        )
+        assert legend[0] >= 0 and legend[1] <= 1123 and legend[2] <= legend[3] + 1
+        _screenshot(loaded, "print_view.png")
+        pdf = page.pdf(format="A3", landscape=True, print_background=True)
+        assert pdf[:4] == b"%PDF"
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
