@@ -43,17 +43,19 @@ _CSS = """
     white-space: nowrap; text-align: center; font-size: 13px; line-height: 1.1; color: #222;
     text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
 .xuewei-district-label small { font-size: 10px; }
+.xuewei-search input { width: 190px; padding: 4px 6px; border: 0; font-size: 13px; }
 @page { size: A3 landscape; margin: 8mm; }
 @media print {
     /* the sheet is the map: no buttons or layer list; the legend and title unfolded */
     html, body { width: 100%; height: 100%; margin: 0; }
     .leaflet-control-zoom, .leaflet-control-layers, .xuewei-fullscreen, .xuewei-print,
+    .xuewei-search,
     .leaflet-control-attribution { display: none !important; }
     .xuewei-legend { max-height: none !important; overflow: visible !important; }
     .xuewei-box { box-shadow: none; }
     * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
-.xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 230px); overflow-y: auto;
+.xuewei-legend { bottom: 52px; left: 10px; max-height: calc(100% - 262px); overflow-y: auto;
     max-width: 290px; font-size: 12px; line-height: 1.3; }
 .leaflet-control-layers { font-size: 13px; line-height: 1.4; }
 @media (max-width: 900px) {

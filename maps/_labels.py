@@ -81,6 +81,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "merger_year": ("撤并年份", "Merger year"),
     "fullscreen": ("全屏", "Full screen"),
     "print": ("打印（A3横向）", "Print (A3 landscape)"),
+    "search": ("搜索学校、小区", "Search schools, estates"),
     # layers
     "layer_catchments": ("学区", "Catchments"),
     "layer_unserved": ("未覆盖小区", "Unserved estates"),

@@ -63,6 +63,7 @@ class PointLayer(folium.FeatureGroup):
                 var style = {{ this.style_json }};
                 var parts = {{ this.parts_json }};
                 var points = {{ this.points_json }};
+                var places = window.xueweiPlaces = window.xueweiPlaces || [];
                 function popup(pieces) {  // the popup's HTML, put together when opened
                     return function () {
                         return pieces.map(function (k) { return parts[k]; }).join("");
@@ -72,10 +73,12 @@ class PointLayer(folium.FeatureGroup):
                     var p = points[i];
                     var options = Object.assign({}, style, {radius: p[2], fillColor: p[3]});
                     if (p[6]) { options.dashArray = "3 2"; }
-                    L.circleMarker([p[0], p[1]], options)
+                    var marker = L.circleMarker([p[0], p[1]], options)
                         .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
+                    // what the search box finds: the name, the marker and its layer
+                    places.push({name: p[5], marker: marker, group: group});
                 }
             })({{ this.get_name() }});
         {% endmacro %}
@@ -186,16 +189,18 @@ class IconLayer(folium.FeatureGroup):
                     L.polyline(links[j], {{ this.link_style_json }}).addTo(group);
                 }
                 var icons = {{ this.icons_json }};
+                var places = window.xueweiPlaces = window.xueweiPlaces || [];
                 for (var i = 0; i < icons.length; i++) {
                     var p = icons[i];
                     var icon = L.divIcon({
                         className: "xuewei-icon " + p[3], html: p[2],
                         iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]
                     });
-                    L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
+                    var marker = L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
                         .bindPopup(p[4], {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
+                    places.push({name: p[5], marker: marker, group: group});
                 }
             })({{ this.get_name() }});
         {% endmacro %}

@@ -38,6 +38,7 @@ from xuewei.maps._legend import plan_legend
 from xuewei.maps._popups import bilingual, place_names, plain
 from xuewei.maps._proposals import add_mergers, add_proposals
 from xuewei.maps._schools import add_schools
+from xuewei.maps._search import search_box
 from xuewei.maps._select import (
     catchments_of_year,
     column,
@@ -366,6 +367,7 @@ def plan_map(
             *reach_notes(reach, year, lang),
         ],
     )
+    search_box(plain(label("search", lang))).add_to(m)
     west, south, east, north = _bounds(districts_ll)
     m.fit_bounds([[south, west], [north, east]])
     stabilise_ids(m.get_root())

@@ -669,3 +669,35 @@ def test_print_view_is_one_a3_landscape_sheet(browser, pages) -> None:
         pdf = page.pdf(format="A3", landscape=True, print_background=True)
         assert pdf[:4] == b"%PDF"
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+def test_search_finds_a_school_and_opens_it(browser, pages, changsha) -> None:
+    """Typing part of a school's name lists it; choosing it zooms there and opens its popup."""
+    school = changsha.schools.iloc[0]
+    for loaded in _open(browser, pages["offline"], offline=True):
+        page = loaded.page
+        box = page.locator(".xuewei-search input")
+        box.fill(str(school["name"])[-8:])
+        options = loaded.js(
+            "() => Array.from(document.querySelectorAll('#xuewei-search-names option'))"
+            ".map(o => o.value)"
+        )
+        assert str(school["name"]) in options and len(options) <= 30
+        box.fill(str(school["name"]))
+        box.dispatch_event("change")
+        page.wait_for_timeout(300)
+        popup = loaded.js(
+            "() => (document.querySelector('.leaflet-popup-content') || {}).textContent || ''"
+        )
+        assert str(school["name"]) in popup
+        map_name = loaded.js("() => Object.keys(window).find(k => k.startsWith('map_'))")
+        assert loaded.js(f"() => {map_name}.getZoom()") >= 15
+        # an estate: its layer is off when the map opens, and is turned on to show it
+        estate = str(changsha.estates["name"].iloc[0])
+        box.fill(estate)
+        box.dispatch_event("change")
+        page.wait_for_timeout(300)
+        assert estate in loaded.js(
+            "() => (document.querySelector('.leaflet-popup-content') || {}).textContent || ''"
+        )
+        assert loaded.errors == []
