@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from xuewei.gis.distance import Pairs, nearest_within, pairs_frame, pairs_within, point_xy
     from xuewei.gis.districts import read_districts
     from xuewei.gis.estates import read_estates
+    from xuewei.gis.names import english_name, with_english_names
     from xuewei.gis.network import RoadNetwork, build_road_network
     from xuewei.gis.population import read_population
     from xuewei.gis.population_raster import PopulationRaster, read_population_raster

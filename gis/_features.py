@@ -29,6 +29,7 @@ from ._geometry import GeometryKind, check_geometry
 from ._lonlat import check_feature_locations, table_points, to_wgs84_geoms
 from ._vectors import read_vector, untruncate, vector_crs
 from .crs import MAP_CRS, parse_crs
+from .names import with_english_names
 from .tables import table_with_rows
 from .validate import Field, ProblemLog, convert_fields
 
@@ -98,6 +99,8 @@ def read_features(
     if geometry == "point":
         result = result.set_geometry(result.geometry.representative_point())
     result.index = pd.RangeIndex(len(result))
+    if any(f.name == "name_en" for f in fields):  # every place gets an English name
+        result = gpd.GeoDataFrame(with_english_names(result), crs=result.crs)
     return result
 
 

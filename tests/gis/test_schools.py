@@ -203,3 +203,23 @@ def test_closing_before_opening(tmp_path):
     f = write(tmp_path / "schools.csv", text)
     with pytest.raises(InputError, match=esc("row 1, column `closing`: got closing 2005 before")):
         read_schools(f)
+
+
+def test_names_without_english_get_pinyin(tmp_path):
+    """An English name given is kept; a missing one is made from the Chinese name."""
+    from xuewei.gis import read_schools
+
+    f = tmp_path / "schools.csv"
+    f.write_text(
+        "school_id,name,name_en,level,capacity,lon,lat\n"
+        "S1,梅溪湖小学,,primary,1000,112.9,28.2\n"
+        "S2,长沙市第十二中学,,junior,1500,112.91,28.2\n"
+        "S3,麓山国际实验学校,Lushan International,junior,1500,112.92,28.2\n",
+        encoding="utf-8",
+    )
+    names = read_schools(f)["name_en"].tolist()
+    assert names == [
+        "Meixihu Primary School",
+        "Changshashi No. 12 Middle School",
+        "Lushan International",
+    ]
