@@ -21,7 +21,7 @@ import pandas as pd
 
 from xuewei.maps._labels import Lang, esc, flag, int_text, label, missing
 from xuewei.maps._points import MarkerData, PointLayer
-from xuewei.maps._popups import popup_head, synthetic_line, table, year_text
+from xuewei.maps._popups import popup_head, synthetic_line, table, tooltip_name, year_text
 from xuewei.maps._select import assigned_columns, assigned_level, points, records
 from xuewei.maps._style import (
     DIGITS,
@@ -66,7 +66,8 @@ def add_estates(
             ("residents", int_text(rec["residents"])),
             ("completion_year", year_text(rec.get("completion_year"))),
         ]
-        popup = popup_head(rec["name"], None, rec["estate_id"], lang) + table(rows, lang)
+        popup = popup_head(rec["name"], rec.get("name_en"), rec["estate_id"], lang)
+        popup += table(rows, lang)
         popup += _assigned_lines(rec, assigned, names, lang)
         if kind:
             text = label("unserved" if kind == "unserved" else f"reach_{kind}", lang)
@@ -78,7 +79,7 @@ def add_estates(
             radius=radius(res, res_max, smallest=3.0, largest=9.0),
             fill=_RINGS[kind][1] if kind else ESTATE_COLOUR,
             popup=f'<div class="xuewei-popup">{popup}</div>',
-            tooltip=esc(rec["name"]),
+            tooltip=tooltip_name(rec, lang),
         )
         layers[kind].append(marker)
     PointLayer(

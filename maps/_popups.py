@@ -53,6 +53,14 @@ def bilingual(name: Any, name_en: Any, lang: Lang) -> str:
     return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
 
 
+def tooltip_name(rec: Mapping[str, Any], lang: Lang) -> str:
+    """Return a marker's tooltip: its name, in English when ``lang`` is ``en`` and it has one."""
+    name_en = rec.get("name_en")
+    if lang == "en" and not missing(name_en) and str(name_en):
+        return esc(name_en)
+    return esc(rec["name"])
+
+
 def popup_head(name: Any, name_en: Any, ident: Any, lang: Lang) -> str:
     """Return a popup's head: the name (in ``lang``) and the id."""
     head = f"<b>{esc(name)}</b>"

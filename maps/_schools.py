@@ -22,7 +22,7 @@ import pandas as pd
 
 from xuewei.maps._labels import Lang, esc, flag, int_text, label, missing, percent_text
 from xuewei.maps._points import MarkerData, PointLayer
-from xuewei.maps._popups import popup_head, synthetic_line, table
+from xuewei.maps._popups import popup_head, synthetic_line, table, tooltip_name
 from xuewei.maps._select import column, in_level_order, points, records
 from xuewei.maps._style import DIGITS, UTILISATION_COLOURS, radius, utilisation_class
 from xuewei.vocabulary import COMPULSORY, COMPULSORY_LEVELS, SERVING_LEVELS
@@ -60,7 +60,7 @@ def add_schools(
                 radius=radius(cap, cap_max, smallest=4.0, largest=14.0),
                 fill=UTILISATION_COLOURS[utilisation_class(rec.get("utilisation"))],
                 popup=_school_popup(rec, cap, district_names, lang),
-                tooltip=esc(rec["name"]),
+                tooltip=tooltip_name(rec, lang),
                 dashed=flag(rec.get("synthetic")),
             )
             for rec, point, cap in zip(recs, located, capacity, strict=True)

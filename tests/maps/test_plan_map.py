@@ -437,3 +437,12 @@ def test_cohort_beside_per_thousand_in_tooltip(districts, schools, gaps) -> None
     assert "6,588" in tips80["d0"] and "6,588" not in yuelu
     with pytest.raises(InputError, match="cohort, column `implied_per_1000`"):
         render_page(districts, schools, gaps, cohort=cohort.drop(columns="implied_per_1000"))
+
+
+def test_english_map_names_places_in_english(districts, schools, gaps, estates) -> None:
+    """With lang="en", markers' tooltips and popup heads give the English names."""
+    estates = estates.assign(name_en=["Meixihu Phase 1", "Estate B"])
+    page = render_page(districts, schools, gaps, estates=estates, lang="en")
+    markers = markers_of(page)
+    assert "Meixihu Phase 1" in markers
+    assert markers["Meixihu Phase 1"]["popup"].startswith('<div class="xuewei-popup"><b>Meixihu')
