@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ._catchment_inputs import Demand, FloatArray, Flow, RasterLike
-from .catchment_result import cell_index, reach_split
+from ._catchment_inputs import Demand, FloatArray, Flow
+from .catchment_result import reach_split
 from .distance import nearest_within
 from .network import RoadNetwork
 from .settlement import parse_settlement, urban_by_density
@@ -116,16 +116,16 @@ def in_reach(
 def estate_reach(
     est: Demand,
     cells: Demand,
-    raster: RasterLike,
+    k: npt.NDArray[np.int64],
     split: Split,
     flags: tuple[Any, ...],
 ) -> Split:
     """Return the estates' served / over capacity / out of reach from their cells' shares.
 
     An estate outside every cell with residents takes its own flags: out of reach when
-    it has no school (``flags[0]``, the main school, is -1), else served.
+    it has no school (``flags[0]``, the main school, is -1), else served. ``k`` is the
+    cell each estate lies in (:func:`~xuewei.gis.catchment_result.cell_index`).
     """
-    k = cell_index(est, cells, raster)
     has = k >= 0
     kk = np.maximum(k, 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -172,15 +172,17 @@ def cell_index(est: Demand, cells: Demand, raster: RasterLike) -> IntArray:
 def estates_from_cells(
     est: Demand,
     cells: Demand,
-    raster: RasterLike,
+    k: IntArray,
     main: IntArray,
     sxy: FloatArray,
     n_sch: IntArray,
     unserved_res: FloatArray,
     detour_factor: float,
 ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
-    """Derive estate flags from the cell each lies in (capacitated raster assignment)."""
-    k = cell_index(est, cells, raster)
+    """Derive estate flags from the cell ``k`` each lies in (capacitated raster assignment).
+
+    ``k`` is from :func:`cell_index` (-1: in no cell of ``cells``).
+    """
     has = k >= 0
     e_main = np.where(has, main[np.maximum(k, 0)], -1)
     ok = e_main >= 0

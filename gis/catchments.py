@@ -84,6 +84,7 @@ from ._reach import estate_reach, given_settlement, rule_radius, settle, split_o
 from .catchment_result import (
     CatchmentResult,
     assignments_frame,
+    cell_index,
     estate_flags,
     estates_from_cells,
     per_demand,
@@ -435,10 +436,11 @@ def _estates_table(
         flags = summary
     elif rule.method == "capacitated":
         main, _, n_sch, unserved_res = summary
+        cell = cell_index(e_demand, demand, raster)  # each estate's cell, found once
         flags = estates_from_cells(
-            e_demand, demand, raster, main, rule.sxy, n_sch, unserved_res, rule.detour_factor
+            e_demand, demand, cell, main, rule.sxy, n_sch, unserved_res, rule.detour_factor
         )
-        split = estate_reach(e_demand, demand, raster, split, flags)
+        split = estate_reach(e_demand, demand, cell, split, flags)
     else:
         own = rule(e_demand, network)
         flags = per_demand(own, len(e_demand.residents))

@@ -21,6 +21,7 @@ import shapely
 from xuewei.errors import InputError, Problem
 from xuewei.maps._labels import missing
 from xuewei.maps.tiles import Datum, to_datum
+from xuewei.planning.proposals import proposals_of_scenario
 from xuewei.vocabulary import LEVELS
 
 __all__ = [
@@ -189,18 +190,15 @@ def select_cohort(
     return select_gaps(cohort, scenario=scenario, year=year, columns=COHORT_COLUMNS)
 
 
-def proposals_of_scenario(
-    proposals: gpd.GeoDataFrame | None, scenario: float
-) -> gpd.GeoDataFrame | None:
-    """Keep the proposals of the scenario shown, and those of no scenario (kindergartens).
+def shown_proposals(proposals: gpd.GeoDataFrame | None, scenario: float) -> gpd.GeoDataFrame | None:
+    """Return the proposals the map draws for the scenario shown (``None``: none to draw).
 
-    A table without a ``scenario`` column is drawn whole.
+    Those of that scenario and those of none (:func:`~xuewei.planning.proposals_of_scenario`).
     """
-    if proposals is None or "scenario" not in proposals:
-        return proposals
-    scen = pd.to_numeric(proposals["scenario"], errors="coerce").to_numpy(float)
-    keep = np.isnan(scen) | np.isclose(scen, float(scenario), rtol=0.0, atol=1e-9)
-    return proposals[keep] if keep.any() else None
+    if proposals is None:
+        return None
+    shown = proposals_of_scenario(proposals, scenario)
+    return shown if len(shown) else None
 
 
 def catchments_of_year(catchments: gpd.GeoDataFrame, year: int) -> gpd.GeoDataFrame:

@@ -44,9 +44,9 @@ from xuewei.maps._select import (
     column,
     merger_lines,
     merger_source,
-    proposals_of_scenario,
     select_cohort,
     select_gaps,
+    shown_proposals,
 )
 from xuewei.maps._style import (
     CATCHMENT_COLOURS,
@@ -313,7 +313,7 @@ def plan_map(
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = to_datum(districts, datum)
-    proposals = proposals_of_scenario(proposals, offered[0])  # those of the scenario shown
+    proposals = shown_proposals(proposals, offered[0])  # those of the scenario shown
     merger_rows, _source = merger_source(mergers, proposals)
     drawn_mergers = (
         None if merger_rows is None else merger_lines(merger_rows, schools, proposals, datum)

@@ -42,9 +42,9 @@ from xuewei.maps._select import (
     column,
     merger_lines,
     merger_source,
-    proposals_of_scenario,
     select_gaps,
     served_estates,
+    shown_proposals,
 )
 from xuewei.maps._style import (
     CATCHMENT_COLOURS,
@@ -231,7 +231,7 @@ def static_map(
             gaps=gaps,
             estates=estates,
             catchments=catchments,
-            proposals=proposals_of_scenario(proposals, scenario),
+            proposals=shown_proposals(proposals, scenario),
             mergers=mergers,
             scenario=scenario,
             year=year,

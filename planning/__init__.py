@@ -26,7 +26,11 @@ if TYPE_CHECKING:
     from xuewei.planning.gaps import place_gaps
     from xuewei.planning.locate import locate_new_schools
     from xuewei.planning.mergers import merger_candidates, plan_mergers, unserved_residents
-    from xuewei.planning.proposals import PROPOSAL_COLUMNS, proposals_table
+    from xuewei.planning.proposals import (
+        PROPOSAL_COLUMNS,
+        proposals_of_scenario,
+        proposals_table,
+    )
     from xuewei.planning.rules import (
         kindergarten_needs,
         special_education_needs,

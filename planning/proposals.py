@@ -12,13 +12,14 @@ import math
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from xuewei.planning._names import district_names
 from xuewei.planning.school_sizes import GENERATED_SOURCE
 from xuewei.vocabulary import LEVEL_NAMES
 
-__all__ = ["PROPOSAL_COLUMNS", "proposals_table"]
+__all__ = ["PROPOSAL_COLUMNS", "proposals_of_scenario", "proposals_table"]
 
 #: Columns of :func:`proposals_table` (plus ``geometry``).
 PROPOSAL_COLUMNS = [
@@ -135,6 +136,18 @@ def proposals_table(
     for col in ("sized_year", "needed_year"):  # builds only
         out[col] = pd.to_numeric(out[col]).astype("Int64")
     return gpd.GeoDataFrame(out, geometry=geometry)
+
+
+def proposals_of_scenario(proposals: gpd.GeoDataFrame, scenario: float) -> gpd.GeoDataFrame:
+    """Keep the proposals of one scenario, and those of none (kindergartens: every scenario's).
+
+    A table without a ``scenario`` column is kept whole.
+    """
+    if "scenario" not in proposals:
+        return proposals
+    scen = pd.to_numeric(proposals["scenario"], errors="coerce").to_numpy(float)
+    keep = np.isnan(scen) | np.isclose(scen, float(scenario), rtol=0.0, atol=1e-9)
+    return proposals[keep]
 
 
 def _geoms(frame: pd.DataFrame) -> list[object]:

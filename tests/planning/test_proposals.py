@@ -17,6 +17,7 @@ from xuewei.planning import (
     build_programme,
     kindergarten_needs,
     locate_new_schools,
+    proposals_of_scenario,
     proposals_table,
     school_counts,
     special_education_needs,
@@ -353,13 +354,10 @@ def test_each_scenario_gets_its_own_additions() -> None:
     assert by["classes"].apply(list).to_dict() == {80.0: [24], 90.0: [30, 12]}
     assert by["places"].sum().to_dict() == {80.0: 1080.0, 90.0: 1890.0}
     # the map draws the scenario shown, and proposals of no scenario (kindergartens)
-    from xuewei.maps._select import proposals_of_scenario
-
     table = proposals_table(builds=out)
     table.loc[len(table)] = table.iloc[0]
     table.loc[len(table) - 1, ["kind", "scenario"]] = ["kindergarten", math.nan]
     shown = proposals_of_scenario(table, 90.0)
-    assert shown is not None
     assert shown["scenario"].tolist()[:2] == [90.0, 90.0] and shown["scenario"].isna().sum() == 1
     assert len(shown) == 3
 

@@ -21,6 +21,7 @@ from xuewei import gis
 from xuewei.config import Plan
 from xuewei.data import Standards
 from xuewei.errors import ConfigError
+from xuewei.planning import proposals_of_scenario
 from xuewei.vocabulary import COMPULSORY
 
 __all__ = ["PlanResult", "Years"]
@@ -181,10 +182,7 @@ class PlanResult:
         """
         if self.proposals is None:
             return None
-        chosen = self._scenario(scenario)
-        scen = pd.to_numeric(self.proposals["scenario"], errors="coerce")
-        keep = scen.isna() | np.isclose(scen.fillna(-1.0), chosen)
-        return self.proposals[keep.to_numpy()]
+        return proposals_of_scenario(self.proposals, self._scenario(scenario))
 
     def programme_for(self, scenario: float | None = None) -> pd.DataFrame | None:
         """Return the build programme of one scenario (default: the default scenario)."""
