@@ -59,6 +59,13 @@ _SCRIPT = """
         // the boxes grow when the (CJK) fonts arrive: check again then
         window.addEventListener("load", declutter);
         if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }
+        if (window.ResizeObserver) {  // and whenever a label's box changes size
+            var watch = new ResizeObserver(declutter);
+            markers.forEach(function (marker) {
+                var el = marker.getElement();
+                if (el) { watch.observe(el.firstChild); }
+            });
+        }
     })({{ this._parent.get_name() }});
 {% endmacro %}
 """

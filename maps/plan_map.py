@@ -23,6 +23,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import pandas as pd
+from folium.map import FitBounds
 
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
@@ -369,7 +370,10 @@ def plan_map(
     )
     search_box(plain(label("search", lang))).add_to(m)
     west, south, east, north = _bounds(districts_ll)
-    m.fit_bounds([[south, west], [north, east]])
+    # no opening animation: the labels are decluttered once, at the zoom the page opens at
+    fit = FitBounds([[south, west], [north, east]])
+    fit.options["animate"] = False
+    fit.add_to(m)
     stabilise_ids(m.get_root())
     return m
 
