@@ -2,10 +2,10 @@
 
 :func:`plan_map` draws the place gap per district, the schools coloured by utilisation, the
 housing estates and — when given — catchments, unserved estates, proposals and mergers for
-one scenario, year and level, on the base map of choice (:data:`BASEMAPS`: OpenStreetMap,
-Amap in GCJ-02, Tianditu, or none); :func:`render_html` renders a map to a byte-stable HTML
-page, self-contained with ``offline=True``; :func:`compare_html` puts two maps side by side,
-in step; :func:`static_map` draws the same layers as a PNG for documents. Maps only draw
+every year and scenario of a plan (chosen in the page) and one level, on the base map of
+choice (:data:`BASEMAPS`: OpenStreetMap, Amap in GCJ-02, Tianditu, or none);
+:func:`render_html` renders a map to a byte-stable HTML page, self-contained with
+``offline=True``; :func:`static_map` draws the same layers as a PNG for documents. Maps only draw
 what they are given: the numbers come from :mod:`xuewei.planning` and :mod:`xuewei.gis`,
 and no standard is read here.
 """
@@ -19,7 +19,6 @@ from xuewei._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, __file__)
 
 if TYPE_CHECKING:
-    from xuewei.maps.compare import compare_html
     from xuewei.maps.plan_map import plan_map
     from xuewei.maps.render import render_html
     from xuewei.maps.static import cjk_font, static_map

@@ -6,19 +6,95 @@ its level's colour, with the school's name in the tooltip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from jinja2 import Template
 from shapely.geometry import mapping
 
 from xuewei.maps._labels import Lang, esc, label
+from xuewei.maps._pieces import page_table, script_json, table_script
 from xuewei.maps._select import in_level_order
-from xuewei.maps._style import CATCHMENT_COLOURS, CATCHMENT_OTHER, round_coordinates
+from xuewei.maps._style import CATCHMENT_COLOURS, CATCHMENT_OTHER
 
-__all__ = ["add_catchments"]
+# Outlines are drawn to 5 decimal places of a degree: about a metre, finer than a pixel
+# at street zoom (points keep 6).
+OUTLINE_DIGITS = 5
+
+__all__ = ["CatchmentLayer", "add_catchments"]
+
+
+class CatchmentLayer(folium.FeatureGroup):
+    """Outlines of one colour with a tooltip each, from one embedded array.
+
+    folium's ``GeoJson`` writes each feature's style and tooltip and indents the
+    coordinates; this layer writes the outlines (to 5 decimals, about a metre) once and
+    the tooltips into the page's table of pieces, which halves the catchments' share of a
+    city's page.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            (function (group) {
+                {{ this.table_script }}
+                var parts = window.xueweiParts;
+                var tips = {{ this.tips_json }};
+                L.geoJSON({{ this.geojson_json }}, {
+                    style: function () { return {{ this.style_json }}; },
+                    onEachFeature: function (feature, shape) {
+                        var tip = tips[feature.properties.k];
+                        shape.bindTooltip(function () {
+                            return tip.map(function (i) { return parts[i]; }).join("");
+                        }, {sticky: true});
+                    }
+                }).addTo(group);
+            })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        geometries: Sequence[Any],
+        tips: Sequence[str],
+        *,
+        style: dict[str, Any],
+        name: str,
+        show: bool = False,
+    ) -> None:
+        super().__init__(name=name, show=show)
+        self._name = "CatchmentLayer"
+        self.piece_texts = list(tips)
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"k": k},
+                "geometry": mapping(shapely.transform(g, _round_outline)),
+            }
+            for k, g in enumerate(geometries)
+        ]
+        self.geojson_json = script_json({"type": "FeatureCollection", "features": features})
+        self.style_json = script_json(style)
+
+    @property
+    def table_script(self) -> str:
+        """The page's table of pieces, if this layer is the one that writes it."""
+        return table_script(self)
+
+    @property
+    def tips_json(self) -> str:
+        """Each outline's tooltip, as the indexes of its pieces in the page's table."""
+        return script_json(page_table(self).of(self))
+
+
+def _round_outline(coordinates: np.ndarray) -> np.ndarray:
+    return np.round(coordinates, OUTLINE_DIGITS)
 
 
 def add_catchments(
@@ -33,24 +109,12 @@ def add_catchments(
     for school_level in ordered:
         rows = catchments[np.asarray(catchments["level"].astype(str) == school_level)]
         colour = CATCHMENT_COLOURS.get(school_level, CATCHMENT_OTHER)
-        features = []
-        for i, (school_id, geometry) in enumerate(
-            zip(rows["school_id"], rows.geometry, strict=True)
-        ):
-            name = names.get(str(school_id), esc(school_id))
-            tip = (
-                f'<div class="xuewei-tip"><b>{label("catchment", lang)}</b> · '
-                f"{label(school_level, lang)}<br>{name} "
-                f'<span class="xuewei-id">{esc(school_id)}</span></div>'
-            )
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": f"c{i}",
-                    "geometry": mapping(shapely.transform(geometry, round_coordinates)),
-                    "properties": {"tooltip": tip},
-                }
-            )
+        tips = [
+            f'<div class="xuewei-tip"><b>{label("catchment", lang)}</b> · '
+            f"{label(school_level, lang)}<br>{names.get(str(school_id), esc(school_id))} "
+            f'<span class="xuewei-id">{esc(school_id)}</span></div>'
+            for school_id in rows["school_id"]
+        ]
         style = {
             "color": colour,
             "weight": 2,
@@ -58,11 +122,10 @@ def add_catchments(
             "fillColor": colour,
             "fillOpacity": 0.06,
         }
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
+        CatchmentLayer(
+            list(rows.geometry),
+            tips,
+            style=style,
             name=f"{label('layer_catchments', lang)}: {label(school_level, lang)}",
-            style_function=lambda _feature, style=style: style,
-            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-            show=False,
         ).add_to(m)
     return ordered

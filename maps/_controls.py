@@ -1,8 +1,9 @@
 """The controls drawn over the meeting map: the title box, full-screen button and switches.
 
 The page's stylesheet (boxes, popups, tooltips and legend symbols), the title box (plan,
-scenario, year, level and the data note), the full-screen button, the switch that keeps
-one scenario's choropleth shown at a time, and the layer control. All are plain HTML and
+the year and scenario selectors of :mod:`xuewei.maps._view`, the scenario, year and level
+shown, the headline figures and the data note), the full-screen and print buttons, and
+the layer control. All are plain HTML and
 Leaflet (no D3, no CDN beyond what folium already loads), so they print and they survive an
 offline page. Callers pass already-escaped HTML fragments. The scale bar is Leaflet's own
 (``control_scale``); the legend is :mod:`xuewei.maps._legend`.
@@ -20,7 +21,6 @@ __all__ = [
     "Box",
     "add_controls",
     "box_style",
-    "exclusive_layers",
     "fullscreen_button",
     "title_box",
 ]
@@ -39,6 +39,10 @@ _CSS = """
 .xuewei-title .xuewei-data-note { margin-top: 4px; padding: 3px 6px; font-weight: bold;
     color: #7f0000; background: #fff3b0; border: 2px solid #d7301f; }
 .xuewei-title .xuewei-note { font-size: 12px; color: #333; }
+.xuewei-switch { margin: 3px 0 2px; font-size: 12px; }
+.xuewei-switch label { white-space: nowrap; margin: 0 4px; }
+.xuewei-switch select { font-size: 13px; padding: 1px 2px; }
+.xuewei-switch button { font-size: 11px; padding: 1px 5px; margin: 0 2px; cursor: pointer; }
 .xuewei-district-label span { display: inline-block; transform: translate(-50%, -50%);
     white-space: nowrap; text-align: center; font-size: 13px; line-height: 1.1; color: #222;
     text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
@@ -49,7 +53,7 @@ _CSS = """
     /* the sheet is the map: no buttons or layer list; the legend and title unfolded */
     html, body { width: 100%; height: 100%; margin: 0; }
     .leaflet-control-zoom, .leaflet-control-layers, .xuewei-fullscreen, .xuewei-print,
-    .xuewei-search,
+    .xuewei-search, .xuewei-step,
     .leaflet-control-attribution { display: none !important; }
     .xuewei-legend { max-height: none !important; overflow: visible !important; }
     .xuewei-box { box-shadow: none; }
@@ -133,13 +137,21 @@ def box_style() -> _Style:
     return _Style()
 
 
-def title_box(title: str, subtitle: str, data_note: str | None, notes: Sequence[str] = ()) -> Box:
-    """Return the title box: plan title, scenario/year/level line, notes and the data note.
+def title_box(
+    title: str,
+    subtitle: str,
+    data_note: str | None,
+    notes: str = "",
+    switch: str = "",
+) -> Box:
+    """Return the title box: plan title, selectors, scenario/year/level line, notes, data note.
 
-    All arguments are escaped HTML; ``notes`` are short lines of figures (e.g. reach).
+    All arguments are escaped HTML; ``notes`` the lines of figures (:func:`notes_html`),
+    ``switch`` the year and scenario selectors (:func:`xuewei.maps._view.switch_html`).
     """
-    body = f'<div class="xuewei-plan">{title}</div><div class="xuewei-subtitle">{subtitle}</div>'
-    body += "".join(f'<div class="xuewei-note">{note}</div>' for note in notes)
+    body = f'<div class="xuewei-plan">{title}</div>{switch}'
+    body += f'<div class="xuewei-subtitle">{subtitle}</div>'
+    body += f'<div class="xuewei-notes">{notes}</div>'
     if data_note is not None:
         body += f'<div class="xuewei-data-note">⚠ {data_note}</div>'
     return Box(body, box_class="xuewei-title", name="XueweiTitle")
@@ -180,6 +192,10 @@ _FULLSCREEN = """
             }
         });
         new Control().addTo(map);
+        // Leaflet's credit without the flag its prefix carries: the page is about schools
+        if (map.attributionControl) {
+            map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+        }
         // the print sheet (A3 landscape) is another size: let Leaflet redraw for it
         function resize() { map.invalidateSize({animate: false}); }
         window.addEventListener("beforeprint", resize);
@@ -220,72 +236,32 @@ def fullscreen_button(tip: str, print_tip: str = "Print (A3 landscape)") -> _Ful
     return _Fullscreen(tip, print_tip)
 
 
-_EXCLUSIVE = """
-{% macro script(this, kwargs) %}
-    (function (map) {
-        var layers = [{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}];
-        var subtitles = {{ this.subtitles|tojson }};
-        map.on("overlayadd", function (event) {
-            var i = layers.indexOf(event.layer);
-            if (i < 0) { return; }
-            // after the layer control has finished applying its checkboxes
-            setTimeout(function () {
-                layers.forEach(function (other) {
-                    if (other !== event.layer && map.hasLayer(other)) {
-                        map.removeLayer(other);
-                    }
-                });
-                var box = document.querySelector(".xuewei-title .xuewei-subtitle");
-                if (box) { box.innerHTML = subtitles[i]; }
-            }, 0);
-        });
-    })({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-
-
-class _Exclusive(MacroElement):
-    """Overlays of which one is shown at a time; the title box names the one shown."""
-
-    _template = Template(_EXCLUSIVE)
-
-    def __init__(self, layers: Sequence[MacroElement], subtitles: Sequence[str]) -> None:
-        super().__init__()
-        self._name = "XueweiExclusive"
-        self.layers = list(layers)
-        self.subtitles = list(subtitles)
-
-
-def exclusive_layers(layers: Sequence[MacroElement], subtitles: Sequence[str]) -> _Exclusive:
-    """Return a control that keeps one of ``layers`` on the map at a time.
-
-    Switching one on in the layer control switches the others off and puts its entry of
-    ``subtitles`` (escaped HTML, one per layer) in the title box.
-    """
-    return _Exclusive(layers, subtitles)
+def notes_html(notes: Sequence[str]) -> str:
+    """Return the title box's lines of figures (escaped HTML), one ``div`` each."""
+    return "".join(f'<div class="xuewei-note">{note}</div>' for note in notes)
 
 
 def add_controls(
     m: folium.Map,
     *,
     title: str,
-    subtitles: Sequence[str],
     data_note: str | None,
-    gap_layers: Sequence[MacroElement],
     legend: MacroElement,
     fullscreen_tip: str,
-    notes: Sequence[str] = (),
+    switch: str,
+    heads: Sequence[tuple[str, str]],
+    initial: int,
     print_tip: str = "Print (A3 landscape)",
 ) -> None:
-    """Add the stylesheet, title box, scenario switch, ``legend``, buttons and layer control.
+    """Add the stylesheet, title box (with ``switch``), ``legend``, buttons and layer control.
 
-    ``title``, ``subtitles`` (one per gap layer, the first shown) and ``data_note`` are
+    ``title``, ``switch`` (the year and scenario selectors), ``data_note`` and ``heads``
+    (per view, the subtitle and the lines of figures; the ``initial`` one shown) are
     escaped HTML; ``fullscreen_tip`` is plain text. The order is that of the page.
     """
     box_style().add_to(m)
-    title_box(title, subtitles[0], data_note, notes).add_to(m)
-    if len(gap_layers) > 1:
-        exclusive_layers(gap_layers, subtitles).add_to(m)
+    subtitle, notes = heads[initial]
+    title_box(title, subtitle, data_note, notes, switch).add_to(m)
     legend.add_to(m)
     fullscreen_button(fullscreen_tip, print_tip).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -1,97 +1,185 @@
 """The districts layer of the meeting map: the choropleth of the place gap.
 
-One GeoJSON layer per scenario drawn, each district filled by its gap class
-(:func:`xuewei.maps._style.gap_colour`) and with a tooltip table of the places required,
-offered and the gap for primary, junior and compulsory — and, when a cohort table is
-given, the cohort-based demand beside it (:mod:`xuewei.maps._cohort`).
+One GeoJSON layer for every year and scenario the page carries (:mod:`xuewei.maps._view`):
+the districts' outlines once, and per view each district's gap class
+(:func:`xuewei.maps._style.gap_colour`) and tooltip — a table of the places required,
+offered and the gap for primary, junior and compulsory, and, when a cohort table is
+given, the cohort-based demand beside it (:mod:`xuewei.maps._cohort`). Choosing another
+year or scenario re-colours the districts from these lists; nothing is computed in the
+page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
 import shapely
+from jinja2 import Template
 from shapely.geometry import mapping
 
 from xuewei.maps._cohort import cohort_tip
 from xuewei.maps._labels import Lang, esc, int_text, label, signed_text
+from xuewei.maps._pieces import page_table, script_json, table_script
 from xuewei.maps._popups import bilingual
 from xuewei.maps._select import column
-from xuewei.maps._style import gap_colour, round_coordinates
+from xuewei.maps._style import (
+    GAP_BALANCED,
+    GAP_NO_DATA,
+    GAP_SHORTAGE,
+    GAP_SURPLUS,
+    gap_colour,
+    round_coordinates,
+)
 from xuewei.vocabulary import COMPULSORY, COMPULSORY_LEVELS
 
-__all__ = ["add_districts"]
+__all__ = ["GapLayer", "add_districts"]
 
 # Levels of the district tooltip table.
 _TOOLTIP_LEVELS = (*COMPULSORY_LEVELS, COMPULSORY)
+# The fills a district can have, by index: no data, balanced, shortages, surpluses.
+_PALETTE = (GAP_NO_DATA, GAP_BALANCED, *GAP_SHORTAGE, *GAP_SURPLUS)
+
+
+class GapLayer(folium.FeatureGroup):
+    """The gap choropleth: the outlines once, each view's fills and tooltips as lists.
+
+    Parameters
+    ----------
+    features
+        GeoJSON features of the districts, each with ``properties.k`` its position.
+    fills
+        Per view, per district: the index of its fill in the palette.
+    tips
+        Per view, per district: its tooltip (escaped HTML).
+    initial
+        The view shown when the page opens.
+    name
+        The layer's name in the layer control (escaped HTML).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            (function (group) {
+                var palette = {{ this.palette_json }};
+                var fills = {{ this.fills_json }};
+                {{ this.table_script }}
+                var parts = window.xueweiParts;
+                var tips = {{ this.tips_json }};
+                var view = {{ this.initial }};
+                function style(feature) {
+                    return {fillColor: palette[fills[view][feature.properties.k]],
+                            fillOpacity: 0.6, color: "#555555", weight: 1};
+                }
+                var layer = L.geoJSON({{ this.geojson_json }}, {
+                    style: style,
+                    onEachFeature: function (feature, shape) {
+                        var k = feature.properties.k;
+                        shape.bindTooltip(function () {
+                            return tips[view][k].map(function (i) { return parts[i]; }).join("");
+                        }, {sticky: true});
+                        shape.on("mouseover", function () {
+                            shape.setStyle({weight: 3, color: "#222222", fillOpacity: 0.75});
+                        });
+                        shape.on("mouseout", function () { layer.resetStyle(shape); });
+                    }
+                }).addTo(group);
+                document.addEventListener("xuewei:view", function (event) {
+                    view = event.detail.index;
+                    layer.setStyle(style);
+                });
+            })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        features: Sequence[dict[str, Any]],
+        *,
+        fills: Sequence[Sequence[int]],
+        tips: Sequence[Sequence[str]],
+        initial: int,
+        name: str,
+    ) -> None:
+        super().__init__(name=name, show=True)
+        self._name = "GapLayer"
+        # the tooltips go into the page's table of pieces: one list per view
+        self.piece_texts = [tip for view in tips for tip in view]
+        self._per_view = len(features)
+        self._views = len(tips)
+        self.fills_json = script_json([list(view) for view in fills])
+        self.palette_json = script_json(list(_PALETTE))
+        self.geojson_json = script_json({"type": "FeatureCollection", "features": list(features)})
+        self.initial = int(initial)
+
+    @property
+    def table_script(self) -> str:
+        """The page's table of pieces, if this layer is the one that writes it."""
+        return table_script(self)
+
+    @property
+    def tips_json(self) -> str:
+        """Per view, per district: the indexes of its tooltip's pieces in the page's table."""
+        codes = page_table(self).of(self)
+        n = self._per_view
+        return script_json([codes[i * n : (i + 1) * n] for i in range(self._views)])
 
 
 def add_districts(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
-    selected: Mapping[tuple[str, str], dict],
-    cohort: Mapping[tuple[str, str], dict],
+    views: Sequence[tuple[int, Mapping[tuple[str, str], dict], Mapping[tuple[str, str], dict]]],
     *,
     step: int,
+    initial: int,
     layer_name: str,
-    show: bool,
-    year: int,
     level: str,
     lang: Lang,
-) -> folium.GeoJson:
-    """Add one gap choropleth (classes ``step`` places wide) and return it.
+) -> GapLayer:
+    """Add the gap choropleth (classes ``step`` places wide) and return it.
 
-    ``selected`` and ``cohort`` are the gap and cohort rows of the scenario and year
-    drawn, keyed by ``(district_id, level)``; ``districts`` are in the drawing datum.
+    ``views`` holds, per view carried, its year and the gap and cohort rows of its
+    scenario and year, keyed by ``(district_id, level)``; ``districts`` are in the
+    drawing datum.
     """
-    features = []
-    for i, (district_id, name, name_en, geometry) in enumerate(
-        zip(
-            districts["district_id"],
-            districts["name"],
-            column(districts, "name_en"),
-            districts.geometry,
-            strict=True,
+    ids = [str(v) for v in districts["district_id"]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"k": k},
+            "geometry": mapping(shapely.transform(geometry, round_coordinates)),
+        }
+        for k, geometry in enumerate(districts.geometry)
+    ]
+    fills, tips = [], []
+    for year, selected, cohort in views:
+        fills.append(
+            [
+                _PALETTE.index(
+                    gap_colour(
+                        None if (row := selected.get((d, level))) is None else row["gap"], step
+                    )
+                )
+                for d in ids
+            ]
         )
-    ):
-        row = selected.get((str(district_id), level))
-        fill = gap_colour(None if row is None else row["gap"], step)
-        tip = _district_tooltip(str(district_id), name, name_en, selected, year, level, lang)
-        tip += cohort_tip(str(district_id), cohort, lang)
-        features.append(
-            {
-                "type": "Feature",
-                "id": f"d{i}",
-                "geometry": mapping(shapely.transform(geometry, round_coordinates)),
-                "properties": {"fill": fill, "tooltip": tip},
-            }
+        tips.append(
+            [
+                _district_tooltip(d, name, name_en, selected, year, level, lang)
+                + cohort_tip(d, cohort, lang)
+                for d, name, name_en in zip(
+                    ids, districts["name"], column(districts, "name_en"), strict=True
+                )
+            ]
         )
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=layer_name,
-        style_function=_district_style,
-        highlight_function=_district_highlight,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-        show=show,
-    )
+    layer = GapLayer(features, fills=fills, tips=tips, initial=initial, name=layer_name)
     layer.add_to(m)
     return layer
-
-
-def _district_style(feature: dict) -> dict:
-    return {
-        "fillColor": feature["properties"]["fill"],
-        "fillOpacity": 0.6,
-        "color": "#555555",
-        "weight": 1,
-    }
-
-
-def _district_highlight(feature: dict) -> dict:
-    return {"weight": 3, "color": "#222222", "fillOpacity": 0.75}
 
 
 def _district_tooltip(

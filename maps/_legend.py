@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from xuewei.maps._controls import Box
 from xuewei.maps._labels import Lang, int_text, label
+from xuewei.maps._points import CLOSED_FILL
 from xuewei.maps._style import (
     CATCHMENT_COLOURS,
     CATCHMENT_OTHER,
@@ -42,6 +43,7 @@ def plan_legend(
     catchment_levels: Sequence[str] = (),
     kinds: Sequence[str] = (),
     mergers: bool = False,
+    closed: bool = False,
 ) -> Box:
     """Return the legend of a plan map whose gap classes are ``step`` places wide."""
     one, two = int_text(step), int_text(2 * step)
@@ -63,6 +65,8 @@ def plan_legend(
         (dot(UTILISATION_COLOURS["over"]), f"&gt; {high}"),
         (dot(UTILISATION_COLOURS["unknown"]), label("unknown", lang)),
     ]
+    if closed:
+        school_rows.append((dot(CLOSED_FILL), label("closed", lang)))
     sections: list[tuple[str, str | None, list[tuple[str, str]]]] = [
         (f"{label('legend_gap', lang)} · {label(level, lang)}", label("gap_note", lang), gap_rows),
         (label("legend_schools", lang), label("size_note", lang), school_rows),
@@ -85,7 +89,7 @@ def plan_legend(
         for kind in kinds:
             symbol, colour = proposal_symbol(kind, lang)
             rows.append((icon(symbol, colour), kind_label(kind, lang)))
-        notes = [label("serves_note", lang)] if kinds else []
+        notes = [label("serves_note", lang), label("faded_note", lang)] if kinds else []
         if mergers:
             rows.append((line(MERGER_COLOUR), label("layer_mergers", lang)))
             notes.append(label("merger_note", lang))

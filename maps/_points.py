@@ -9,14 +9,15 @@ It is a :class:`folium.FeatureGroup`, so the layer control and ``show`` work as 
 
 from __future__ import annotations
 
-import json
-import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import folium
 from jinja2 import Template
+
+from xuewei.maps._pieces import page_table, script_json, table_script
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class MarkerData:
     popup: str
     tooltip: str
     dashed: bool = False
+    #: per scenario shown (its index in the page's views), the year the school closes
+    closes: tuple[tuple[int, int], ...] = ()
+
+
+#: The fill of a school closed by a merger in the year and scenario shown.
+CLOSED_FILL = "#bdbdbd"
 
 
 class PointLayer(folium.FeatureGroup):
@@ -61,9 +68,12 @@ class PointLayer(folium.FeatureGroup):
                 var pad = [20, 140];  // popups open below the title box
                 var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
-                var parts = {{ this.parts_json }};
+                {{ this.table_script }}
+                var parts = window.xueweiParts;
+                var fill = {{ this.fill_json }};  // the layer's usual fill (0 in a point)
                 var points = {{ this.points_json }};
                 var places = window.xueweiPlaces = window.xueweiPlaces || [];
+                var closing = [];  // [marker, {scenario index: year closed}, fill, options]
                 function popup(pieces) {  // the popup's HTML, put together when opened
                     return function () {
                         return pieces.map(function (k) { return parts[k]; }).join("");
@@ -71,15 +81,27 @@ class PointLayer(folium.FeatureGroup):
                 }
                 for (var i = 0; i < points.length; i++) {
                     var p = points[i];
-                    var options = Object.assign({}, style, {radius: p[2], fillColor: p[3]});
+                    var options = Object.assign({}, style,
+                                                {radius: p[2], fillColor: p[3] || fill});
                     if (p[6]) { options.dashArray = "3 2"; }
+                    var tip = popup(p[5])();
                     var marker = L.circleMarker([p[0], p[1]], options)
                         .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
-                        .bindTooltip(p[5])
+                        .bindTooltip(tip)
                         .addTo(group);
                     // what the search box finds: the name, the marker and its layer
-                    places.push({name: p[5], marker: marker, group: group});
+                    places.push({name: tip, marker: marker, group: group});
+                    if (p[7]) { closing.push([marker, p[7], options]); }
                 }
+                // a school closed by a merger by the year shown (in its scenario) greys out
+                document.addEventListener("xuewei:view", function (event) {
+                    closing.forEach(function (c) {
+                        var year = c[1][event.detail.si];
+                        var closed = year !== undefined && year <= event.detail.year;
+                        c[0].setStyle(closed ? {fillColor: {{ this.closed_json }},
+                                                fillOpacity: 0.5, dashArray: "2 3"} : c[2]);
+                    });
+                });
             })({{ this.get_name() }});
         {% endmacro %}
         """
@@ -98,55 +120,51 @@ class PointLayer(folium.FeatureGroup):
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "PointLayer"
-        # Popups share most of their HTML (labels, tags, school names): each is stored as
-        # the indexes of its pieces in one table of distinct pieces, which roughly halves
-        # a city's page (the estates' popups were most of it).
-        parts: dict[str, int] = {}
-        rows = [
+        # popups and tooltips go into the page's table of pieces (the estates' popups were
+        # most of a page; a tooltip, the name, is a piece of the popup too)
+        self.piece_texts = [p.popup for p in points] + [p.tooltip for p in points]
+        fills = Counter(p.fill for p in points)
+        usual = fills.most_common(1)[0][0] if fills else "#000000"
+        self.fill_json = script_json(usual)
+        self._rows: list[list[Any]] = [
             [
                 p.lat,
                 p.lon,
                 p.radius,
-                p.fill,
-                [parts.setdefault(piece, len(parts)) for piece in _pieces(p.popup)],
-                p.tooltip,
+                0 if p.fill == usual else p.fill,
+                [],  # the popup's pieces, known when the page is drawn
+                [],  # the tooltip's
                 1 if p.dashed else 0,
+                *([{str(si): year for si, year in p.closes}] if p.closes else []),
             ]
             for p in points
         ]
-        self.parts_json = _script_json(list(parts))
-        self.points_json = _script_json(rows)
-        self.style_json = _script_json(
+        self.closed_json = script_json(CLOSED_FILL)
+        self.style_json = script_json(
             {"color": stroke, "weight": weight, "fill": True, "fillOpacity": fill_opacity}
         )
         self.popup_width = int(popup_width)
         self._bounds = _bounds(points)
 
+    @property
+    def table_script(self) -> str:
+        """The page's table of pieces, if this layer is the one that writes it."""
+        return table_script(self)
+
+    @property
+    def points_json(self) -> str:
+        """The markers, popup and tooltip as the indexes of their pieces in the page's table."""
+        codes = page_table(self).of(self)
+        n = len(self._rows)
+        return script_json(
+            [
+                [*r[:4], popup, tip, *r[6:]]
+                for r, popup, tip in zip(self._rows, codes[:n], codes[n:], strict=True)
+            ]
+        )
+
     def _get_self_bounds(self) -> list[list[float | None]]:
         return self._bounds
-
-
-def _pieces(html: str) -> list[str]:
-    """Cut HTML before each tag: ``"<b>x</b>"`` → ``["<b>x", "</b>"]`` (joined, the same)."""
-    return [piece for piece in _TAG_START.split(html) if piece]
-
-
-_TAG_START = re.compile(r"(?=<)")
-
-
-def _script_json(value: Any) -> str:
-    """JSON that is safe inside ``<script>``: no ``</``, ``<!--`` or line separators.
-
-    Chinese stays readable (``ensure_ascii=False``); the replacements are JSON escapes, so
-    the browser reads the same strings.
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return (
-        text.replace("</", "<\\/")
-        .replace("<!--", "\\u003c!--")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
 
 
 def _bounds(points: Sequence[MarkerData | IconData]) -> list[list[float | None]]:
@@ -167,14 +185,22 @@ class IconData:
     css_class: str
     popup: str
     tooltip: str
+    #: the scenario it belongs to (its index in the page's views; -1: every scenario)
+    scenario: int = -1
+    #: the year it opens (0: no year): opening after the year shown, it is drawn faded
+    opens: int = 0
+    #: ``[lat, lon]`` of the places it serves, joined to it by thin dashed lines
+    links: tuple[tuple[float, float], ...] = ()
 
 
 class IconLayer(folium.FeatureGroup):
     """Markers drawn as small HTML icons (``L.divIcon``), from one embedded array.
 
-    Plain HTML icons need no image or icon font, so they work in an offline page. Lines
-    (e.g. from a proposed school to the estates it serves) can be added with ``links``:
-    ``[[lat, lon], [lat, lon]]`` pairs drawn thin and dashed under the icons.
+    Plain HTML icons need no image or icon font, so they work in an offline page. Each
+    icon's ``links`` (e.g. from a proposed school to the estates it serves) are drawn thin
+    and dashed under it. With the page's year and scenario selector
+    (:mod:`xuewei.maps._view`), an icon shows only in its scenario, faded until the year
+    it opens.
     """
 
     _template = Template(
@@ -184,24 +210,47 @@ class IconLayer(folium.FeatureGroup):
             (function (group) {
                 var pad = [20, 140];  // popups open below the title box
                 var width = {{ this.popup_width|default(300) }};
-                var links = {{ this.links_json }};
-                for (var j = 0; j < links.length; j++) {
-                    L.polyline(links[j], {{ this.link_style_json }}).addTo(group);
-                }
+                {{ this.table_script }}
+                var parts = window.xueweiParts;
                 var icons = {{ this.icons_json }};
                 var places = window.xueweiPlaces = window.xueweiPlaces || [];
+                var entries = [];
+                function popup(pieces) {  // the popup's HTML, put together when opened
+                    return function () {
+                        return pieces.map(function (k) { return parts[k]; }).join("");
+                    };
+                }
                 for (var i = 0; i < icons.length; i++) {
                     var p = icons[i];
                     var icon = L.divIcon({
                         className: "xuewei-icon " + p[3], html: p[2],
                         iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]
                     });
+                    var lines = L.layerGroup(p[8].map(function (to) {
+                        return L.polyline([[p[0], p[1]], to], {{ this.link_style_json }});
+                    })).addTo(group);
                     var marker = L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
-                        .bindPopup(p[4], {maxWidth: width, autoPanPaddingTopLeft: pad})
+                        .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5])
                         .addTo(group);
                     places.push({name: p[5], marker: marker, group: group});
+                    entries.push({marker: marker, lines: lines, scenario: p[6], opens: p[7]});
                 }
+                document.addEventListener("xuewei:view", function (event) {
+                    var view = event.detail;
+                    entries.forEach(function (e) {
+                        var shown = e.scenario < 0 || e.scenario === view.si;
+                        var faded = e.opens > view.year;
+                        [e.marker, e.lines].forEach(function (layer) {
+                            if (shown && !group.hasLayer(layer)) { group.addLayer(layer); }
+                            if (!shown && group.hasLayer(layer)) { group.removeLayer(layer); }
+                        });
+                        e.marker.setOpacity(faded ? 0.45 : 1);
+                        e.lines.eachLayer(function (line) {
+                            line.setStyle({opacity: faded ? 0.3 : 0.8});
+                        });
+                    });
+                });
             })({{ this.get_name() }});
         {% endmacro %}
         """
@@ -212,18 +261,28 @@ class IconLayer(folium.FeatureGroup):
         icons: Sequence[IconData],
         *,
         name: str,
-        links: Sequence[Sequence[Sequence[float]]] = (),
         link_colour: str = "#08519c",
         show: bool = True,
         popup_width: int = 360,
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "IconLayer"
-        self.icons_json = _script_json(
-            [[p.lat, p.lon, p.symbol, p.css_class, p.popup, p.tooltip] for p in icons]
-        )
-        self.links_json = _script_json([[list(a) for a in link] for link in links])
-        self.link_style_json = _script_json(
+        self.piece_texts = [p.popup for p in icons]  # into the page's table of pieces
+        self._rows: list[list[Any]] = [
+            [
+                p.lat,
+                p.lon,
+                p.symbol,
+                p.css_class,
+                [],  # the popup's pieces, known when the page is drawn
+                p.tooltip,
+                p.scenario,
+                p.opens,
+                [list(to) for to in p.links],
+            ]
+            for p in icons
+        ]
+        self.link_style_json = script_json(
             {
                 "color": link_colour,
                 "weight": 1.5,
@@ -234,6 +293,17 @@ class IconLayer(folium.FeatureGroup):
         )
         self.popup_width = int(popup_width)
         self._bounds = _bounds(icons)
+
+    @property
+    def table_script(self) -> str:
+        """The page's table of pieces, if this layer is the one that writes it."""
+        return table_script(self)
+
+    @property
+    def icons_json(self) -> str:
+        """The icons, each popup as the indexes of its pieces in the page's table."""
+        codes = page_table(self).of(self)
+        return script_json([[*r[:4], c, *r[5:]] for r, c in zip(self._rows, codes, strict=True)])
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         return self._bounds
@@ -247,6 +317,10 @@ class LineData:
     colour: str
     popup: str
     tooltip: str
+    #: the scenario it belongs to (its index in the page's views; -1: every scenario)
+    scenario: int = -1
+    #: its year (0: none): after the year shown, it is drawn faded
+    year: int = 0
 
 
 class LineLayer(folium.FeatureGroup):
@@ -260,18 +334,31 @@ class LineLayer(folium.FeatureGroup):
                 var pad = [20, 140];  // popups open below the title box
                 var width = {{ this.popup_width|default(300) }};
                 var lines = {{ this.lines_json }};
+                var entries = [];
                 for (var i = 0; i < lines.length; i++) {
                     var p = lines[i], c = p[0];
                     var style = Object.assign({}, {{ this.style_json }}, {color: p[1]});
-                    L.polyline(c, style).bindPopup(p[2], {autoPanPaddingTopLeft: pad})
-                        .bindTooltip(p[3], {sticky: true})
-                        .addTo(group);
-                    L.circleMarker(c[0], {radius: 5, color: p[1], weight: 2, fill: true,
-                        fillColor: "#ffffff", fillOpacity: 1}).bindTooltip(p[3]).addTo(group);
-                    L.circleMarker(c[c.length - 1], {radius: 5, color: p[1], weight: 2,
-                        fill: true, fillColor: p[1], fillOpacity: 1}).bindTooltip(p[3])
-                        .addTo(group);
+                    var parts = L.featureGroup([
+                        L.polyline(c, style).bindPopup(p[2], {autoPanPaddingTopLeft: pad})
+                            .bindTooltip(p[3], {sticky: true}),
+                        L.circleMarker(c[0], {radius: 5, color: p[1], weight: 2, fill: true,
+                            fillColor: "#ffffff", fillOpacity: 1}).bindTooltip(p[3]),
+                        L.circleMarker(c[c.length - 1], {radius: 5, color: p[1], weight: 2,
+                            fill: true, fillColor: p[1], fillOpacity: 1}).bindTooltip(p[3])
+                    ]).addTo(group);
+                    entries.push({layer: parts, scenario: p[4], year: p[5]});
                 }
+                document.addEventListener("xuewei:view", function (event) {
+                    var view = event.detail;
+                    entries.forEach(function (e) {
+                        var shown = e.scenario < 0 || e.scenario === view.si;
+                        if (shown && !group.hasLayer(e.layer)) { group.addLayer(e.layer); }
+                        if (!shown && group.hasLayer(e.layer)) { group.removeLayer(e.layer); }
+                        var faded = e.year > view.year;
+                        e.layer.setStyle({opacity: faded ? 0.35 : 0.9,
+                                          fillOpacity: faded ? 0.35 : 1});
+                    });
+                });
             })({{ this.get_name() }});
         {% endmacro %}
         """
@@ -280,10 +367,13 @@ class LineLayer(folium.FeatureGroup):
     def __init__(self, lines: Sequence[LineData], *, name: str, show: bool = True) -> None:
         super().__init__(name=name, show=show)
         self._name = "LineLayer"
-        self.lines_json = _script_json(
-            [[[list(c) for c in p.coords], p.colour, p.popup, p.tooltip] for p in lines]
+        self.lines_json = script_json(
+            [
+                [[list(c) for c in p.coords], p.colour, p.popup, p.tooltip, p.scenario, p.year]
+                for p in lines
+            ]
         )
-        self.style_json = _script_json({"weight": 3, "opacity": 0.9, "dashArray": "8 5"})
+        self.style_json = script_json({"weight": 3, "opacity": 0.9, "dashArray": "8 5"})
         lats = [c[0] for p in lines for c in p.coords]
         lons = [c[1] for p in lines for c in p.coords]
         self._bounds: list[list[float | None]] = (

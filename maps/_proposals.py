@@ -9,7 +9,7 @@ and mergers come from :mod:`xuewei.planning`; here they are only drawn.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -31,6 +31,7 @@ from xuewei.maps._style import (
     kind_label,
     proposal_symbol,
 )
+from xuewei.maps._view import Views
 
 __all__ = ["add_mergers", "add_proposals"]
 
@@ -42,14 +43,25 @@ def add_proposals(
     district_names: Mapping[str, str],
     *,
     lang: Lang,
+    views: Views,
 ) -> list[str]:
-    """Add the proposals layer (icons and lines to the estates served); return the kinds."""
+    """Add the proposals layer (icons and lines to the estates served); return the kinds.
+
+    A proposal with a ``scenario`` shows in that scenario only (one not carried by
+    ``views`` is left out), one without in every scenario; each is faded until its
+    ``year``.
+    """
     served = served_estates(proposals, estates)
     estate_points = [] if estates is None else points(estates)
     estate_names = [] if estates is None else [esc(n) for n in estates["name"]]
     icons = []
-    links = []
     for rec, point, serves in zip(records(proposals), points(proposals), served, strict=True):
+        scenario = rec.get("scenario")
+        si = -1
+        if not missing(scenario):
+            si = views.scenario_index(float(str(scenario)))
+            if si < 0:
+                continue  # a scenario the page does not carry
         kind = str(rec["kind"])
         symbol, colour = proposal_symbol(kind, lang)
         district = rec.get("district_id")
@@ -81,12 +93,15 @@ def add_proposals(
                 css_class=f"xuewei-kind-{css_name(kind)}",
                 popup=f'<div class="xuewei-popup">{popup}</div>',
                 tooltip=f"{kind_label(kind, lang)} {esc(rec['proposal_id'])}",
+                scenario=si,
+                opens=0 if missing(rec.get("year")) else int(rec["year"]),
+                links=tuple(
+                    (round(estate_points[i].y, DIGITS), round(estate_points[i].x, DIGITS))
+                    for i in serves
+                ),
             )
         )
-        for i in serves:
-            target = estate_points[i]
-            links.append([[lat, lon], [round(target.y, DIGITS), round(target.x, DIGITS)]])
-    layer = IconLayer(icons, name=label("layer_proposals", lang), links=links)
+    layer = IconLayer(icons, name=label("layer_proposals", lang))
     # each icon's colour, by kind, as CSS: the icon data carry the class only
     layer.add_child(_KindStyle(lang))
     layer.add_to(m)
@@ -130,11 +145,23 @@ def _rationale(rec: Mapping[str, Any], lang: Lang) -> str:
 
 
 def add_mergers(
-    m: folium.Map, mergers: gpd.GeoDataFrame, names: Mapping[str, str], *, lang: Lang
+    m: folium.Map,
+    mergers: Sequence[tuple[int, gpd.GeoDataFrame]],
+    names: Mapping[str, str],
+    *,
+    lang: Lang,
 ) -> None:
-    """Add the mergers layer: ``mergers`` as from :func:`xuewei.maps._select.merger_lines`."""
+    """Add the mergers layer: the mergers of each scenario, faded until their year.
+
+    ``mergers`` holds, per scenario carried (its index in the page's views; -1: every
+    one), mergers as from :func:`xuewei.maps._select.merger_lines`.
+    """
     lines = []
-    for rec, geometry in zip(records(mergers), mergers.geometry, strict=True):
+    for si, rec, geometry in (
+        (si, rec, geometry)
+        for si, frame in mergers
+        for rec, geometry in zip(records(frame), frame.geometry, strict=True)
+    ):
         parts = list(getattr(geometry, "geoms", [geometry]))
         coords = [[round(y, DIGITS), round(x, DIGITS)] for part in parts for x, y in part.coords]
         closing, receiving = rec.get("closing_school_id"), rec.get("receiving_school_id")
@@ -158,6 +185,8 @@ def add_mergers(
                 colour=MERGER_COLOUR,
                 popup=f'<div class="xuewei-popup">{popup}</div>',
                 tooltip=tip,
+                scenario=si,
+                year=0 if missing(rec.get("year")) else int(rec["year"]),
             )
         )
     LineLayer(lines, name=label("layer_mergers", lang)).add_to(m)

@@ -12,7 +12,7 @@ each view's over-capacity flag.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -45,8 +45,14 @@ def add_schools(
     level: str,
     lang: Lang,
     capacity_col: str,
+    closes: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> None:
-    """Add one marker layer per school level (``schools`` in the drawing datum)."""
+    """Add one marker layer per school level (``schools`` in the drawing datum).
+
+    ``closes`` gives, per school id, the scenarios (their index in the page's views) and
+    years in which a merger closes it: from that year on, in that scenario, it is grey.
+    """
+    closes = closes or {}
     shown = _shown_levels(level)
     capacity = pd.to_numeric(column(schools, capacity_col), errors="coerce")
     cap_max = float(np.nanmax(capacity.to_numpy(float))) if capacity.notna().any() else 0.0
@@ -62,6 +68,7 @@ def add_schools(
                 popup=_school_popup(rec, cap, district_names, lang),
                 tooltip=tooltip_name(rec, lang),
                 dashed=flag(rec.get("synthetic")),
+                closes=tuple(closes.get(str(rec["school_id"]), ())),
             )
             for rec, point, cap in zip(recs, located, capacity, strict=True)
             if str(rec["level"]) == school_level

@@ -42,6 +42,8 @@ _SCRIPT = """
                     list.innerHTML = "";
                     if (!wanted) { return; }
                     for (var i = 0, n = 0; i < all.length && n < 30; i++) {
+                        // only what the year and scenario shown draw
+                        if (!all[i].group.hasLayer(all[i].marker)) { continue; }
                         if (names[i].toLowerCase().indexOf(wanted) >= 0) {
                             var option = document.createElement("option");
                             option.value = names[i];
@@ -51,7 +53,12 @@ _SCRIPT = """
                     }
                 });
                 L.DomEvent.on(input, "change", function () {
-                    var all = places(), i = names.indexOf(input.value);
+                    var all = places(), i = -1;
+                    for (var j = 0; j < all.length && i < 0; j++) {
+                        if (names[j] === input.value && all[j].group.hasLayer(all[j].marker)) {
+                            i = j;
+                        }
+                    }
                     if (i < 0) { return; }
                     var place = all[i];
                     if (!map.hasLayer(place.group)) { map.addLayer(place.group); }

@@ -22,19 +22,20 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from folium.map import FitBounds
 
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
 from xuewei.maps._checks import check_inputs
-from xuewei.maps._controls import add_controls
+from xuewei.maps._controls import add_controls, notes_html
 from xuewei.maps._district_labels import district_labels
 from xuewei.maps._districts import add_districts
 from xuewei.maps._estates import UNSERVED_SHOWN_MAX, add_estates
 from xuewei.maps._headline import headline_notes, reach_notes
 from xuewei.maps._ids import stabilise_ids
-from xuewei.maps._labels import LANGS, Lang, esc, label, number_text, scenario_text
+from xuewei.maps._labels import LANGS, Lang, esc, label, missing, scenario_text
 from xuewei.maps._legend import plan_legend
 from xuewei.maps._popups import bilingual, place_names, plain
 from xuewei.maps._proposals import add_mergers, add_proposals
@@ -63,6 +64,7 @@ from xuewei.maps._style import (
     UTILISATION_COLOURS,
     gap_step,
 )
+from xuewei.maps._view import Views, ViewSwitch, switch_html
 from xuewei.maps.tiles import Datum, base_layers, basemap_datum, to_datum
 
 # The colours and classes are defined in xuewei.maps._style and re-exported here, where
@@ -98,6 +100,7 @@ def plan_map(
     year: int,
     level: str = "compulsory",
     scenarios: Sequence[float] | None = None,
+    years: Sequence[int] | None = None,
     title: str,
     lang: Lang = "both",
     data_note: str | None = None,
@@ -106,12 +109,13 @@ def plan_map(
     capacity_col: str = "capacity",
     reach: pd.DataFrame | None = None,
 ) -> folium.Map:
-    """Draw the meeting map of a plan for one scenario, year and level.
+    """Draw the meeting map of a plan: every year and scenario, for one level.
 
     Layers, each switchable in the layer control:
 
     - **districts**: a choropleth of the place gap (``required − offered``) for
-      ``(scenario, year, level)`` — red for a shortage, blue for a surplus, in three classes
+      ``(scenario, year, level)`` chosen in the title box — red for a shortage, blue for a
+      surplus, in three classes
       each side of zero; the tooltip shows the district's residents and, for primary, junior
       and compulsory, the places required, offered and the gap;
     - **schools**, one layer per level: circles coloured by utilisation (< 85 %, 85–100 %,
@@ -198,11 +202,13 @@ def plan_map(
     level
         Level of the choropleth: ``"compulsory"`` (primary + junior), ``"primary"`` or
         ``"junior"`` — any level in ``gaps``.
-    scenarios
-        Scenarios to offer as switchable choropleths (e.g. ``[80, 85, 90]``): one layer
-        each at ``year``, one shown at a time (``scenario`` first), classed on a common
-        scale so that one legend fits all; the title box follows the layer shown. Default:
-        ``scenario`` only.
+    scenarios, years
+        The scenarios and years the page carries (default: every one of ``gaps``): the
+        title box has a year and a scenario selector, and choosing one re-colours the
+        choropleth, shows that scenario's proposals (faded until the year each opens) and
+        mergers, greys the schools they close by that year, and puts that view's headline
+        figures in the title box. One class scale serves every view, so one legend fits
+        all. The page opens at ``scenario`` and ``year``.
     title
         Plan title, e.g. ``"长沙市中小学学位规划"``.
     lang
@@ -292,14 +298,14 @@ def plan_map(
     ...     print(err)
     gaps, column `scenario`: scenario=95 is not in the table; available: 85. Pass one of those.
     """
-    # Long only by its docstring, the map's manual; the assembly below is some 70 lines.
+    # Long only by its docstring, the map's manual; the assembly below is some 75 lines.
     if lang not in LANGS:
         raise ConfigError(
             f"lang={lang!r} is not supported; use one of {', '.join(LANGS)}.", column="lang"
         )
     datum, bases = _base_maps(tiles, tianditu_key=tianditu_key, lang=lang)
-    offered = list(dict.fromkeys([float(scenario), *(float(v) for v in scenarios or [])]))
-    for shown_scenario in offered:
+    views = _views(gaps, scenario, year, scenarios, years)
+    for shown_scenario in dict.fromkeys([views.scenario_of(scenario), *views.scenarios]):
         check_inputs(
             districts,
             schools,
@@ -314,31 +320,24 @@ def plan_map(
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = to_datum(districts, datum)
-    proposals = shown_proposals(proposals, offered[0])  # those of the scenario shown
-    merger_rows, _source = merger_source(mergers, proposals)
-    drawn_mergers = (
-        None if merger_rows is None else merger_lines(merger_rows, schools, proposals, datum)
-    )
-    selections = {v: select_gaps(gaps, scenario=v, year=year) for v in offered}
-    cohorts = {v: select_cohort(cohort, scenario=v, year=year) for v in offered}
+    merger_sets = _merger_sets(mergers, proposals, schools, views, datum)
+    selections = [
+        (y, select_gaps(gaps, scenario=v, year=y), select_cohort(cohort, scenario=v, year=y))
+        for y, v in views.keys
+    ]
     m = _new_map(districts_ll, bases, title=title)
 
-    step = gap_step([selections[v] for v in offered], level)
-    gap_layers = [
-        add_districts(
-            m,
-            districts_ll,
-            selections[v],
-            cohorts[v],
-            step=step,
-            layer_name=_gap_layer_name(v, several=len(offered) > 1, lang=lang),
-            show=v == offered[0],
-            year=year,
-            level=level,
-            lang=lang,
-        )
-        for v in offered
-    ]
+    step = gap_step([selected for _, selected, _ in selections], level)
+    add_districts(
+        m,
+        districts_ll,
+        selections,
+        step=step,
+        initial=views.initial,
+        layer_name=label("layer_districts", lang),
+        level=level,
+        lang=lang,
+    )
     district_labels(districts_ll, lang=lang).add_to(m)
     drawn = _add_overlays(
         m,
@@ -347,28 +346,27 @@ def plan_map(
         estates=estates,
         catchments=catchments,
         proposals=proposals,
-        mergers=drawn_mergers,
+        mergers=merger_sets,
         datum=datum,
-        year=year,
+        views=views,
         level=level,
         lang=lang,
         capacity_col=capacity_col,
     )
+    heads = _heads(views, gaps, schools, proposals, reach, level=level, lang=lang)
     add_controls(
         m,
         title=esc(title),
-        subtitles=[_subtitle(v, year, level, lang) for v in offered],
         data_note=None if data_note is None else esc(data_note),
-        gap_layers=gap_layers,
         legend=plan_legend(step, level, lang, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),
-        notes=[
-            *headline_notes(gaps, schools, proposals, scenario=offered[0], year=year, lang=lang),
-            *reach_notes(reach, year, lang),
-        ],
+        switch=switch_html(views, lang),
+        heads=heads,
+        initial=views.initial,
     )
     search_box(plain(label("search", lang))).add_to(m)
+    ViewSwitch(views, heads).add_to(m)  # last: its first view reaches every layer
     west, south, east, north = _bounds(districts_ll)
     # no opening animation: the labels are decluttered once, at the zoom the page opens at
     fit = FitBounds([[south, west], [north, east]])
@@ -376,6 +374,82 @@ def plan_map(
     fit.add_to(m)
     stabilise_ids(m.get_root())
     return m
+
+
+def _views(
+    gaps: pd.DataFrame,
+    scenario: float,
+    year: int,
+    scenarios: Sequence[float] | None,
+    years: Sequence[int] | None,
+) -> Views:
+    """Return the years and scenarios the page carries (default: all of ``gaps``)."""
+    values = pd.to_numeric(gaps["scenario"], errors="coerce").dropna()
+    chosen = sorted(set(values.tolist())) if scenarios is None else list(scenarios)
+    offered = list(dict.fromkeys(float(v) for v in [scenario, *chosen]))
+    wanted = sorted({int(y) for y in gaps["year"]}) if years is None else list(years)
+    return Views(
+        years=tuple(sorted({int(year), *(int(y) for y in wanted)})),
+        scenarios=tuple(sorted(offered)),
+        year=int(year),
+        scenario=float(scenario),
+    )
+
+
+def _heads(
+    views: Views,
+    gaps: pd.DataFrame,
+    schools: gpd.GeoDataFrame,
+    proposals: gpd.GeoDataFrame | None,
+    reach: pd.DataFrame | None,
+    *,
+    level: str,
+    lang: Lang,
+) -> list[tuple[str, str]]:
+    """Return, per view, the title box's subtitle and lines of figures (escaped HTML)."""
+    return [
+        (
+            _subtitle(v, y, level, lang),
+            notes_html(
+                [
+                    *headline_notes(
+                        gaps, schools, shown_proposals(proposals, v), scenario=v, year=y, lang=lang
+                    ),
+                    *reach_notes(reach, y, lang),
+                ]
+            ),
+        )
+        for y, v in views.keys
+    ]
+
+
+def _merger_sets(
+    mergers: pd.DataFrame | None,
+    proposals: gpd.GeoDataFrame | None,
+    schools: gpd.GeoDataFrame,
+    views: Views,
+    datum: Datum,
+) -> list[tuple[int, gpd.GeoDataFrame]]:
+    """Return the merger lines to draw, per scenario carried (its index; -1: every one).
+
+    Mergers (given, or the proposals of kind ``merger``) with a ``scenario`` are drawn in
+    that scenario, those without in every one.
+    """
+    source, _ = merger_source(mergers, proposals)
+    if source is None:
+        return []
+    if "scenario" not in source.columns:
+        return [(-1, merger_lines(source, schools, proposals, datum))]
+    scenario = pd.to_numeric(source["scenario"], errors="coerce").to_numpy(float)
+    sets = []
+    if np.isnan(scenario).any():
+        sets.append((-1, merger_lines(source[np.isnan(scenario)], schools, proposals, datum)))
+    for si, value in enumerate(views.scenarios):
+        rows = source[np.isclose(scenario, value)]
+        if len(rows):
+            shown = proposals if mergers is not None else shown_proposals(proposals, value)
+            sets.append((si, merger_lines(rows, schools, shown, datum)))
+    return sets
 
 
 def _bounds(districts: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
@@ -410,18 +484,21 @@ def _add_overlays(
     estates: gpd.GeoDataFrame | None,
     catchments: gpd.GeoDataFrame | None,
     proposals: gpd.GeoDataFrame | None,
-    mergers: gpd.GeoDataFrame | None,
+    mergers: list[tuple[int, gpd.GeoDataFrame]],
     datum: Datum,
-    year: int,
+    views: Views,
     level: str,
     lang: Lang,
     capacity_col: str,
 ) -> dict[str, Any]:
     """Add the layers above the choropleth, in drawing order; say what the legend shows.
 
-    ``districts`` and ``mergers`` are in the drawing datum already; the others are moved
-    to it here. Returns the keyword arguments of :func:`xuewei.maps._legend.plan_legend`.
+    ``districts`` and ``mergers`` (per scenario carried) are in the drawing datum
+    already; the others are moved to it here. Catchments and estates are those of the
+    year the page opens at. Returns the keyword arguments of
+    :func:`xuewei.maps._legend.plan_legend`.
     """
+    year = views.year
     district_names = {
         str(d): bilingual(n, e, lang)
         for d, n, e in zip(
@@ -434,6 +511,12 @@ def _add_overlays(
         catchment_levels = add_catchments(
             m, to_datum(catchments_of_year(catchments, year), datum), names, lang=lang
         )
+    closes: dict[str, list[tuple[int, int]]] = {}
+    for si, frame in mergers:
+        for school, when in zip(frame["closing_school_id"], frame["year"], strict=True):
+            if not missing(school) and not missing(when):
+                for i in range(len(views.scenarios)) if si < 0 else (si,):
+                    closes.setdefault(str(school), []).append((i, int(when)))
     add_schools(
         m,
         to_datum(schools, datum),
@@ -441,20 +524,24 @@ def _add_overlays(
         level=level,
         lang=lang,
         capacity_col=capacity_col,
+        closes=closes,
     )
     estates_ll = None if estates is None else to_datum(estates, datum)
     flagged = () if estates_ll is None else add_estates(m, estates_ll, names, lang=lang, year=year)
     kinds: list[str] = []
     if proposals is not None:
-        kinds = add_proposals(m, to_datum(proposals, datum), estates_ll, district_names, lang=lang)
-    if mergers is not None:
+        kinds = add_proposals(
+            m, to_datum(proposals, datum), estates_ll, district_names, lang=lang, views=views
+        )
+    if any(len(frame) for _, frame in mergers):
         add_mergers(m, mergers, names, lang=lang)
     return {
         "estates": estates is not None,
         "flagged": flagged,
         "catchment_levels": catchment_levels,
         "kinds": kinds,
-        "mergers": mergers is not None and len(mergers) > 0,
+        "mergers": any(len(frame) for _, frame in mergers),
+        "closed": bool(closes),
     }
 
 
@@ -475,13 +562,3 @@ def _subtitle(scenario: float, year: int, level: str, lang: Lang) -> str:
     return " · ".join(
         [scenario_text(scenario, lang), f"{label('year', lang)} {int(year)}", label(level, lang)]
     )
-
-
-def _gap_layer_name(scenario: float, *, several: bool, lang: Lang) -> str:
-    """Return the name of a gap choropleth in the layer control."""
-    name = label("layer_districts", lang)
-    if several:  # short: the title box has the scenario in full
-        value = number_text(scenario)
-        short = f"{value} per 1,000" if lang == "en" else f"千人指标 {value}"
-        name = f"{label('legend_gap', lang)} · {short}"
-    return name

@@ -248,13 +248,13 @@ def map_(
         typer.Option("--out", "-o", help="The HTML file to write (.png: a static map)."),
     ] = Path("map.html"),
     scenario: Annotated[
-        float | None, typer.Option(help="Places per 1,000 residents to show.")
+        float | None,
+        typer.Option(help="Places per 1,000 residents shown first (default the plan's)."),
     ] = None,
-    year: Annotated[int | None, typer.Option(help="Year to show (default the horizon).")] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year shown first (default the horizon).")
+    ] = None,
     level: Annotated[str, typer.Option(help="compulsory, primary or junior.")] = "compulsory",
-    compare: Annotated[
-        str | None, typer.Option(help="Two scenarios side by side, e.g. 80,90.")
-    ] = None,
     overwrite: OverwriteOption = False,
     online: OnlineOption = False,
     offline: OfflineOption = False,
@@ -263,20 +263,12 @@ def map_(
     lang: LangOption = "both",
     verbose: VerboseOption = False,
 ) -> None:
-    """Re-draw the map of a saved result for another scenario, year or level.
+    """Re-draw the map of a saved result for another level, or open at another view.
 
-    Example: xuewei map out/changsha/plan.gpkg --scenario 90 --year 2030 --out map90.html
-    (or --out map90.png for a static map, for documents).
+    The page carries every year and scenario (chosen in its title box); --scenario and
+    --year say which it opens at. Example: xuewei map out/changsha/plan.gpkg --scenario 90
+    --year 2030 --out map90.html (or --out map90.png for a static map, for documents).
     """
-    pair: tuple[float, float] | None = None
-    if compare is not None:
-        try:
-            a, b = (float(x) for x in compare.split(","))
-        except ValueError as exc:
-            raise typer.BadParameter(
-                f"--compare {compare!r}: expected two numbers, e.g. 80,90"
-            ) from exc
-        pair = (a, b)
     _check_input(result, "saved result")
     _check_out_file(out, overwrite=overwrite)  # before the slow imports
     options = _map_options(
@@ -295,7 +287,6 @@ def map_(
                 scenario=scenario,
                 year=year,
                 level=level,
-                compare=pair,
                 overwrite=overwrite,
                 options=options,
             )

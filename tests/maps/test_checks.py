@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import pytest
 from map_helpers import render_page
@@ -127,7 +126,3 @@ def test_bad_options_raise_config_errors(districts, schools, gaps) -> None:
     assert info.value.column == "tiles"
     with pytest.raises(ConfigError, match="needs tianditu_key"):
         render_page(districts, schools, gaps, tiles="tianditu")
-    with pytest.raises(ConfigError, match="the left side renders no folium map"):
-        maps.compare_html(
-            folium.Figure(), folium.Figure(), title="t", left_label="a", right_label="b"
-        )  # type: ignore[arg-type]

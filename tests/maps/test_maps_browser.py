@@ -9,7 +9,6 @@ offline map are written to ``tests/artifacts/`` for a person to look at.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -471,99 +470,6 @@ def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
         assert _js_errors(loaded, offline=offline) == []
 
 
-def test_comparison_pans_together_offline(browser, changsha, tmp_path) -> None:
-    common = {
-        "year": changsha.plan.horizon,
-        "title": f"{changsha.plan.name} {changsha.plan.name_en}",
-        "data_note": changsha.plan.data_note,
-        "capacity_col": "places",
-        "tiles": "none",
-    }
-    left, right = (
-        maps.plan_map(
-            changsha.districts, changsha.schools, gaps=changsha.gaps, scenario=s, **common
-        )
-        for s in (80, 90)
-    )
-    path = tmp_path / "compare.html"
-    page = maps.compare_html(
-        left,
-        right,
-        title="长沙市 千人指标 80 vs 90 · Changsha, 80 vs 90 places per 1,000",
-        left_label="千人指标 80 places per 1,000",
-        right_label="千人指标 90 places per 1,000",
-        offline=True,
-    )
-    path.write_text(page, encoding="utf-8")
-    for loaded in _open_compare(browser, path):
-        assert loaded.requests == []
-        assert loaded.errors == []
-        frames = [f for f in loaded.page.frames if f != loaded.page.main_frame]
-        assert len(frames) == 2
-        for frame in frames:
-            frame.wait_for_selector(".leaflet-control-layers")
-            # a view sent before the other side listens would be lost
-            _poll(loaded, [frame], "() => window.xueweiSyncReady", [None], True, 30.0)
-        names = [f.evaluate("() => document.querySelector('.folium-map').id") for f in frames]
-        titles = [f.locator(".xuewei-title").inner_text() for f in frames]
-        assert "千人指标 80" in titles[0] and "千人指标 90" in titles[1]
-        # move the left map: the right one follows
-        frames[0].evaluate(
-            "(name) => { window[name].setView([28.2, 112.98], 13, {animate: false}); }",
-            names[0],
-        )
-        # wait for the other map to follow (no fixed sleep: the machine may be busy)
-        # poll from here: wait_for_function's in-page polling can stall in an iframe that
-        # Chromium is not painting, while evaluate() always runs
-        _poll(loaded, frames, "(name) => window[name].getZoom()", names, 13, 15.0)
-        view = frames[1].evaluate(
-            "(name) => { const m = window[name], c = m.getCenter();"
-            " return [c.lat, c.lng, m.getZoom()]; }",
-            names[1],
-        )
-        assert view[2] == 13
-        assert abs(view[0] - 28.2) < 1e-3 and abs(view[1] - 112.98) < 1e-3
-        _screenshot(loaded, "map_compare_offline.png")
-        assert loaded.errors == []
-
-
-def _poll(
-    loaded: Loaded, frames: list[Any], script: str, args: list[Any], want: Any, seconds: float
-) -> None:
-    """Evaluate ``script`` in every frame, every 250 ms, until the last one gives ``want``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        loaded.page.wait_for_timeout(250)
-        got = [frame.evaluate(script, arg) for frame, arg in zip(frames, args, strict=True)]
-        if got[-1] == want:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"{script} gave {got} after {seconds:g} s; expected {want!r} last")
-
-
-def _open_compare(browser: Any, path: Path) -> Iterator[Loaded]:
-    """Open a comparison page (its maps are in frames) with networking disabled."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    errors: list[str] = []
-    requests: list[str] = []
-
-    def route(r: Any) -> None:
-        url = r.request.url
-        if url.startswith(("file:", "data:", "about:")):
-            r.continue_()
-        else:
-            requests.append(url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = _page_with_errors(context, errors)
-    page.goto(path.resolve().as_uri(), wait_until="load")
-    try:
-        yield Loaded(page, errors, requests, [])
-    finally:
-        context.close()
-
-
 def test_plain_folium_elements_work_offline(browser, tmp_path) -> None:
     """A default marker with a folium popup (jQuery in folium's template) works offline."""
     import folium
@@ -584,31 +490,63 @@ def test_plain_folium_elements_work_offline(browser, tmp_path) -> None:
         assert loaded.errors == []
 
 
-def test_scenario_layers_switch_one_at_a_time(browser, changsha, tmp_path) -> None:
-    m = maps.plan_map(
-        changsha.districts,
-        changsha.schools,
-        gaps=changsha.gaps,
-        scenario=85,
-        scenarios=[80, 85, 90],
-        year=changsha.plan.horizon,
-        title="长沙",
-        capacity_col="places",
-        tiles="none",
-    )
-    path = tmp_path / "scenarios.html"
-    path.write_text(maps.render_html(m, offline=True), encoding="utf-8")
-    map_name, control_name = _names(path.read_text(encoding="utf-8"))
-    for loaded in _open(browser, path, offline=True):
-        control = loaded.page.locator(".leaflet-control-layers")
-        control.get_by_text("千人指标 90", exact=False).click()
-        loaded.page.wait_for_timeout(100)
-        checked = control.locator("input:checked + span").all_inner_texts()
-        assert not any("千人指标 85" in text for text in checked)
-        layers = {e["name"]: e["on"] for e in loaded.js(_LAYERS_JS, [map_name, control_name])}
-        gap_on = [name for name, on in layers.items() if "Place gap" in name and on]
-        assert gap_on == ["学位缺口 Place gap · 千人指标 90"]
-        assert "千人指标 90" in loaded.page.locator(".xuewei-subtitle").inner_text()
+@pytest.fixture(scope="module")
+def plan_page(changsha: PlanResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page ``xuewei demo`` writes: every year and scenario of the Changsha plan."""
+    from xuewei.outputs.maps import plan_map_for
+
+    path = tmp_path_factory.mktemp("plan") / "plan.html"
+    path.write_text(maps.render_html(plan_map_for(changsha), offline=True), encoding="utf-8")
+    return path
+
+
+_FIGURES = re.compile(r"Required ([\d,]+) · \S+ Offered ([\d,]+) · \S+ Gap ([+−]?[\d,]+)")
+
+
+def _figures(text: str) -> tuple[int, int, int]:
+    found = _FIGURES.search(text)
+    assert found, text
+    required, offered, gap = (int(v.replace(",", "").replace("−", "-")) for v in found.groups())
+    return required, offered, gap
+
+
+def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, plan_page) -> None:
+    """Choosing a year and a scenario in the title box: the header's required, offered and
+    gap are the gaps table's sums for that view, the subtitle names it, and the proposals
+    drawn are that scenario's, those opening later faded."""
+    compulsory = changsha.gaps[changsha.gaps["level"] == "compulsory"]
+    proposals = changsha.proposals
+    assert proposals is not None
+    base, horizon = changsha.years.assessed
+    for loaded in _open(browser, plan_page, offline=True):
+        page = loaded.page
+        assert loaded.requests == [] and loaded.errors == []
+        years = page.locator("select.xuewei-year option").all_inner_texts()
+        assert years == [str(y) for y in range(base, horizon + 1)]
+        for year, scenario in ((horizon, 85.0), (base + 3, 90.0), (base, 80.0), (2030, 85.0)):
+            page.select_option("select.xuewei-scenario", f"{scenario:g}")
+            page.select_option("select.xuewei-year", str(year))
+            rows = compulsory[(compulsory["year"] == year) & (compulsory["scenario"] == scenario)]
+            required, offered = round(rows["required"].sum()), round(rows["offered"].sum())
+            assert _figures(page.inner_text(".xuewei-notes")) == (
+                required,
+                offered,
+                round(rows["required"].sum() - rows["offered"].sum()),
+            )
+            subtitle = page.inner_text(".xuewei-subtitle")
+            assert f"千人指标 {scenario:g}" in subtitle and f"Year {year}" in subtitle
+            mine = proposals[proposals["scenario"].isna() | (proposals["scenario"] == scenario)]
+            mine = mine[mine.geometry.notna() & ~mine.geometry.is_empty]
+            icons = loaded.js(
+                """() => Array.from(document.querySelectorAll('.leaflet-marker-icon.xuewei-icon'))
+                    .map(el => Number(el.style.opacity || 1) < 1)"""
+            )
+            assert len(icons) == len(mine)
+            assert sum(icons) == int((mine["year"] > year).sum())
+        # the ◀ button steps back a year
+        page.locator("button.xuewei-step[data-step='-1']").click()
+        assert "Year 2029" in page.inner_text(".xuewei-subtitle")
+        _screenshot(loaded, "map_switched_2029.png")
         assert loaded.errors == []
 
 

@@ -18,15 +18,33 @@ from map_helpers import (
     lines_of,
     links_of,
     markers_of,
+    parts_of,
     render_page,
     styles_of,
     tooltips_of,
+    views_of,
 )
 from shapely.geometry import Point, box
 
 from xuewei import maps
 from xuewei.errors import InputError
-from xuewei.maps.plan_map import GAP_NO_DATA, GAP_SHORTAGE, GAP_SURPLUS, UTILISATION_COLOURS
+from xuewei.maps.plan_map import (
+    GAP_BALANCED,
+    GAP_NO_DATA,
+    GAP_SHORTAGE,
+    GAP_SURPLUS,
+    UTILISATION_COLOURS,
+)
+
+
+def _class_fill(gap: float | None, step: int) -> str:
+    """The fill a gap gets: three classes ``step`` wide each side of zero (by hand)."""
+    if gap is None or gap != gap:
+        return GAP_NO_DATA
+    if round(gap) == 0:
+        return GAP_BALANCED
+    side = GAP_SHORTAGE if gap > 0 else GAP_SURPLUS
+    return side[0 if abs(gap) <= step else 1 if abs(gap) <= 2 * step else 2]
 
 
 def test_layers_title_legend_and_note(districts, schools, gaps, estates) -> None:
@@ -225,11 +243,12 @@ def test_catchments_layer(districts, schools, gaps, catchments) -> None:
     assert groups["学区 Catchments: 小学 Primary"].show is False
     assert "学区 Catchments: 初中 Junior secondary" in groups
     page = maps.render_html(m)
-    collections = [json.loads(g) for g in re.findall(r"geo_json_\d+_add\((\{.*?\})\);\n", page)]
-    tips = [f["properties"]["tooltip"] for c in collections[1:] for f in c["features"]]
+    parts = parts_of(page)
+    layers = re.findall(r"var tips = (\[.*?\]);\n\s*L\.geoJSON", page)
+    tips = ["".join(parts[k] for k in tip) for layer in layers for tip in json.loads(layer)]
     assert "学区 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
     assert "长郡中学" in tips[1]
-    assert '"dashArray": "6 4"' in page
+    assert '"dashArray":"6 4"' in page
     # with years, the map's year is drawn (or the latest before it)
     by_year = pd.concat([catchments.assign(year=2024), catchments.iloc[:1].assign(year=2030)])
     m = maps.plan_map(
@@ -252,7 +271,8 @@ def test_unserved_estates_in_their_own_layer(districts, schools, gaps, estates) 
     page = maps.render_html(m)
     layers = re.findall(r"var points = (\[.*?\]);\n", page)
     unserved_layer = json.loads(layers[-1])
-    assert [row[5] for row in unserved_layer] == [html.escape(XSS)]
+    parts = parts_of(page)
+    assert ["".join(parts[k] for k in row[5]) for row in unserved_layer] == [html.escape(XSS)]
     assert '"color":"#e7298a","weight":2.5' in page  # the thick magenta ring
     popup = markers_of(page)["梅溪湖一期"]["popup"]
     assert "就读学校 Assigned school · 小学 Primary</th><td>麓山国际实验学校" in popup
@@ -376,25 +396,47 @@ def test_served_estates_column(districts, schools, gaps, estates, proposals) -> 
     assert len(links_of(page)) == 2
 
 
-def test_switchable_scenarios(districts, schools, gaps) -> None:
+def test_every_year_and_scenario_in_one_page(districts, schools, gaps) -> None:
+    """The page carries every year and scenario of the gaps, on one class scale; each view
+    has the fills of its own gaps, and the page opens at the view asked for."""
     # scenario 90 has a larger shortage in Yuelu: the common scale follows it
     gaps = gaps.copy()
     far = (gaps["scenario"] == 90.0) & (gaps["district_id"] == "yl")
     gaps.loc[far, "gap"] = gaps.loc[far, "gap"] * 3  # compulsory 13,500
-    m = maps.plan_map(
-        districts, schools, gaps=gaps, scenario=85, scenarios=[80, 85, 90], year=2030, title="t"
-    )
-    layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
-    assert [layer.layer_name for layer in layers] == [
-        "学位缺口 Place gap · 千人指标 85",
-        "学位缺口 Place gap · 千人指标 80",
-        "学位缺口 Place gap · 千人指标 90",
-    ]
-    assert [layer.show for layer in layers] == [True, False, False]
+    m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
     page = maps.render_html(m)
-    # max |gap| 13,500 over all three -> classes of 5,000 places
+    views = views_of(page)
+    years = sorted(gaps["year"].unique())
+    assert [v[:2] for v in views] == [[y, s] for y in years for s in (80, 85, 90)]
+    assert [v[2] for v in views[:3]] == [0, 1, 2]
+    # max |gap| 13,500 over every view -> classes of 5,000 places, one legend for all
     assert "不足 shortage &gt; 10,000" in page
-    assert "overlayadd" in page and "xuewei-subtitle" in page
+    opened = views.index([2030, 85, 1])
+    assert re.search(rf"var view = {opened};", page)
+    ids = list(districts["district_id"])
+    for i, (year, scenario, _) in enumerate(views):
+        rows = gaps[(gaps["year"] == year) & (gaps["scenario"] == scenario)]
+        gap = rows[rows["level"] == "compulsory"].set_index("district_id")["gap"]
+        fills = styles_of(page, i)
+        assert fills == {f"d{k}": _class_fill(gap.get(d), 5_000) for k, d in enumerate(ids)}, (
+            year,
+            scenario,
+        )
+    assert 'class="xuewei-year"' in page and 'class="xuewei-scenario"' in page
+    # only some scenarios, on request
+    some = maps.render_html(
+        maps.plan_map(
+            districts,
+            schools,
+            gaps=gaps,
+            scenario=85,
+            scenarios=[85, 90],
+            year=2030,
+            years=[2030],
+            title="t",
+        )
+    )
+    assert [v[:2] for v in views_of(some)] == [[2030, 85], [2030, 90]]
     with pytest.raises(InputError, match="scenario=95 is not in the table"):
         maps.plan_map(
             districts, schools, gaps=gaps, scenario=85, scenarios=[95], year=2030, title="t"

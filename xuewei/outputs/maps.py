@@ -12,7 +12,6 @@ import pandas as pd
 import pyogrio
 
 from xuewei import maps
-from xuewei.errors import ConfigError
 from xuewei.maps.plan_map import Lang
 from xuewei.outputs.atomic import atomic_path
 from xuewei.outputs.tables import estates_layer
@@ -65,9 +64,10 @@ def write_map(
     overwrite: bool = False,
     options: MapOptions | None = None,
 ) -> Path:
-    """Draw the plan map (default scenario, horizon year) and write it as one HTML file.
+    """Draw the plan map and write it as one HTML file.
 
-    Every scenario of the plan is a switchable gap layer on the map.
+    The page carries every year and scenario of the plan (chosen in its title box) and
+    opens at the default scenario and the horizon.
     """
     options = options or MapOptions()
     html = maps.render_html(plan_map_for(result, options=options), offline=options.offline)
@@ -155,7 +155,6 @@ def plan_map_for(
     options = options or MapOptions()
     return maps.plan_map(
         **map_layers(result, scenario=scenario, year=year),
-        scenarios=sorted(result.gaps["scenario"].unique().tolist()),
         lang=options.lang,
         tiles=options.tiles,
         tianditu_key=options.tianditu_key,
@@ -187,7 +186,6 @@ def redraw_map(
     scenario: float | None = None,
     year: int | None = None,
     level: str = COMPULSORY,
-    compare: tuple[float, float] | None = None,
     overwrite: bool = False,
     options: MapOptions | None = None,
 ) -> Path:
@@ -199,10 +197,11 @@ def redraw_map(
         A ``plan.gpkg`` written by :func:`write_outputs`.
     path
         The HTML file to write; a ``.png`` path writes a static map instead.
-    scenario, year, level
-        What the choropleth shows; default the run's default scenario and horizon.
-    compare
-        Two scenarios (places per 1,000) to show side by side instead of one map.
+    scenario, year
+        The view the page opens at (it carries every year and scenario) or the PNG
+        shows; default the run's default scenario and horizon.
+    level
+        The level of the choropleth.
     overwrite
         Replace an existing file.
     options
@@ -241,24 +240,9 @@ def redraw_map(
     }
     chosen = float(facts["default_scenario"]) if scenario is None else scenario
     if Path(path).suffix.lower() == ".png":
-        if compare is not None:
-            raise ConfigError("compare draws two interactive maps side by side: write .html")
         return _redraw_png(read, common, chosen, path, overwrite=overwrite)
-    if compare is None:
-        m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, **common)
-        html = maps.render_html(m, offline=options.offline)
-    else:
-        left, right = (
-            maps.plan_map(read["districts"], read["schools"], scenario=s, **common) for s in compare
-        )
-        html = maps.compare_html(
-            left,
-            right,
-            title=title,
-            left_label=f"千人指标 {compare[0]:g} places per 1,000",
-            right_label=f"千人指标 {compare[1]:g} places per 1,000",
-            offline=options.offline,
-        )
+    m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, **common)
+    html = maps.render_html(m, offline=options.offline)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
