@@ -199,8 +199,8 @@ class IconLayer(folium.FeatureGroup):
     Plain HTML icons need no image or icon font, so they work in an offline page. Each
     icon's ``links`` (e.g. from a proposed school to the estates it serves) are drawn thin
     and dashed under it. With the page's year and scenario selector
-    (:mod:`xuewei.maps._view`), an icon shows only in its scenario, faded until the year
-    it opens.
+    (:mod:`xuewei.maps._view`), an icon shows only in its scenario (``scenario``: the one
+    the page opens at; -1 draws every icon at first), faded until the year it opens.
     """
 
     _template = Template(
@@ -228,11 +228,13 @@ class IconLayer(folium.FeatureGroup):
                     });
                     var lines = L.layerGroup(p[8].map(function (to) {
                         return L.polyline([[p[0], p[1]], to], {{ this.link_style_json }});
-                    })).addTo(group);
+                    }));
                     var marker = L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
                         .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
-                        .bindTooltip(p[5])
-                        .addTo(group);
+                        .bindTooltip(p[5]);
+                    if (p[6] < 0 || p[6] === {{ this.scenario }}) {  // drawn when the page opens
+                        group.addLayer(lines).addLayer(marker);
+                    }
                     places.push({name: p[5], marker: marker, group: group});
                     entries.push({marker: marker, lines: lines, scenario: p[6], opens: p[7]});
                 }
@@ -264,9 +266,11 @@ class IconLayer(folium.FeatureGroup):
         link_colour: str = "#08519c",
         show: bool = True,
         popup_width: int = 360,
+        scenario: int = -1,
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "IconLayer"
+        self.scenario = int(scenario)  # the icons of another scenario are not drawn at first
         self.piece_texts = [p.popup for p in icons]  # into the page's table of pieces
         self._rows: list[list[Any]] = [
             [

@@ -101,7 +101,9 @@ def add_proposals(
                 ),
             )
         )
-    layer = IconLayer(icons, name=label("layer_proposals", lang))
+    layer = IconLayer(
+        icons, name=label("layer_proposals", lang), scenario=views.scenario_index(views.scenario)
+    )
     # each icon's colour, by kind, as CSS: the icon data carry the class only
     layer.add_child(_KindStyle(lang))
     layer.add_to(m)

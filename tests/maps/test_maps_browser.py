@@ -521,6 +521,14 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
     for loaded in _open(browser, plan_page, offline=True):
         page = loaded.page
         assert loaded.requests == [] and loaded.errors == []
+        page.set_viewport_size({"width": 1280, "height": 720})  # a meeting room's projector
+        page.wait_for_timeout(200)
+        for part in (".xuewei-legend", ".xuewei-title", ".leaflet-control-layers"):
+            r = loaded.js(
+                f"() => document.querySelector('{part}').getBoundingClientRect().toJSON()"
+            )
+            assert r["left"] >= 0 and r["top"] >= 0, part
+            assert r["right"] <= 1280 and r["bottom"] <= 720, part
         years = page.locator("select.xuewei-year option").all_inner_texts()
         assert years == [str(y) for y in range(base, horizon + 1)]
         for year, scenario in ((horizon, 85.0), (base + 3, 90.0), (base, 80.0), (2030, 85.0)):
