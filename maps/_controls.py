@@ -27,7 +27,8 @@ __all__ = [
 
 _CSS = """
 .xuewei-box {
-    /* z-index under the map's controls (1000): the layer control stays readable */
+    /* z-index under the map's controls (1000): the layer control stays readable; the
+       map's panes (popups included) are under it, so popups pan clear of the title box */
     position: fixed; z-index: 999; background: rgba(255, 255, 255, 0.94);
     border: 1px solid #999; border-radius: 4px; padding: 6px 10px;
     font: 13px/1.35 "Helvetica Neue", Arial, "PingFang SC", "Microsoft YaHei", sans-serif;
@@ -98,6 +99,9 @@ _CSS = """
 .xuewei-legend .xuewei-icon { display: inline-block; width: 18px; height: 18px; }
 .xuewei-fullscreen { font-size: 18px; line-height: 30px; text-align: center; cursor: pointer; }
 .xuewei-rationale { margin-top: 4px; max-width: 340px; }
+.xuewei-chart { display: block; margin: 4px 0 0; }
+.xuewei-chart-title { margin-top: 4px; font-size: 12px; color: #333; }
+.xuewei-chart-key { font-size: 11px; color: #444; margin-bottom: 4px; }
 """
 
 _TEMPLATE = """

@@ -52,8 +52,9 @@ class GapLayer(folium.FeatureGroup):
         GeoJSON features of the districts, each with ``properties.k`` its position.
     fills
         Per view, per district: the index of its fill in the palette.
-    tips
-        Per view, per district: its tooltip (escaped HTML).
+    tips, popups
+        Per view, per district: its tooltip and its popup (escaped HTML; the popup with
+        the chart of :mod:`xuewei.maps._district_chart`).
     initial
         The view shown when the page opens.
     name
@@ -70,7 +71,10 @@ class GapLayer(folium.FeatureGroup):
                 {{ this.table_script }}
                 var parts = window.xueweiParts;
                 var tips = {{ this.tips_json }};
+                var popups = {{ this.popups_json }};
                 var view = {{ this.initial }};
+                // popups open below the title box (its height: see xuewei.maps._view)
+                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 function style(feature) {
                     return {fillColor: palette[fills[view][feature.properties.k]],
                             fillOpacity: 0.6, color: "#555555", weight: 1};
@@ -82,6 +86,10 @@ class GapLayer(folium.FeatureGroup):
                         shape.bindTooltip(function () {
                             return tips[view][k].map(function (i) { return parts[i]; }).join("");
                         }, {sticky: true});
+                        shape.bindPopup(function () {
+                            return popups[view][k].map(function (i) { return parts[i]; })
+                                .join("");
+                        }, {maxWidth: 320, autoPanPaddingTopLeft: pad});
                         shape.on("mouseover", function () {
                             shape.setStyle({weight: 3, color: "#222222", fillOpacity: 0.75});
                         });
@@ -103,13 +111,14 @@ class GapLayer(folium.FeatureGroup):
         *,
         fills: Sequence[Sequence[int]],
         tips: Sequence[Sequence[str]],
+        popups: Sequence[Sequence[str]],
         initial: int,
         name: str,
     ) -> None:
         super().__init__(name=name, show=True)
         self._name = "GapLayer"
         # the tooltips go into the page's table of pieces: one list per view
-        self.piece_texts = [tip for view in tips for tip in view]
+        self.piece_texts = [t for view in tips for t in view] + [p for v in popups for p in v]
         self._per_view = len(features)
         self._views = len(tips)
         self.fills_json = script_json([list(view) for view in fills])
@@ -129,12 +138,20 @@ class GapLayer(folium.FeatureGroup):
         n = self._per_view
         return script_json([codes[i * n : (i + 1) * n] for i in range(self._views)])
 
+    @property
+    def popups_json(self) -> str:
+        """Per view, per district: the indexes of its popup's pieces in the page's table."""
+        codes = page_table(self).of(self)[self._per_view * self._views :]
+        n = self._per_view
+        return script_json([codes[i * n : (i + 1) * n] for i in range(self._views)])
+
 
 def add_districts(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
     views: Sequence[tuple[int, Mapping[tuple[str, str], dict], Mapping[tuple[str, str], dict]]],
     *,
+    popups: Sequence[Sequence[str]],
     step: int,
     initial: int,
     layer_name: str,
@@ -144,8 +161,8 @@ def add_districts(
     """Add the gap choropleth (classes ``step`` places wide) and return it.
 
     ``views`` holds, per view carried, its year and the gap and cohort rows of its
-    scenario and year, keyed by ``(district_id, level)``; ``districts`` are in the
-    drawing datum.
+    scenario and year, keyed by ``(district_id, level)``, and ``popups`` per view each
+    district's popup; ``districts`` are in the drawing datum.
     """
     ids = [str(v) for v in districts["district_id"]]
     features = [
@@ -177,7 +194,9 @@ def add_districts(
                 )
             ]
         )
-    layer = GapLayer(features, fills=fills, tips=tips, initial=initial, name=layer_name)
+    layer = GapLayer(
+        features, fills=fills, tips=tips, popups=popups, initial=initial, name=layer_name
+    )
     layer.add_to(m)
     return layer
 

@@ -33,6 +33,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap": ("缺口", "Gap"),
     "year": ("年份", "Year"),
     "scenario_choice": ("千人指标", "Places per 1,000"),
+    "band": ("预测区间", "forecast interval"),
+    "chance_shortfall": ("学位不足概率", "Chance of shortfall"),
     "cohort_title": ("学龄人口法对照（出生队列）", "Cohort forecast from births, beside the rule"),
     "cohort": ("学龄人口需求", "Cohort pupils"),
     "per_thousand": ("千人指标需求", "Per-1,000 rule"),

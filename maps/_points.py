@@ -65,7 +65,8 @@ class PointLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
-                var pad = [20, 140];  // popups open below the title box
+                // popups open below the title box (its height: see xuewei.maps._view)
+                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
                 {{ this.table_script }}
@@ -208,7 +209,8 @@ class IconLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
-                var pad = [20, 140];  // popups open below the title box
+                // popups open below the title box (its height: see xuewei.maps._view)
+                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 var width = {{ this.popup_width|default(300) }};
                 {{ this.table_script }}
                 var parts = window.xueweiParts;
@@ -335,7 +337,8 @@ class LineLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
-                var pad = [20, 140];  // popups open below the title box
+                // popups open below the title box (its height: see xuewei.maps._view)
+                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 var width = {{ this.popup_width|default(300) }};
                 var lines = {{ this.lines_json }};
                 var entries = [];

@@ -80,8 +80,15 @@ _SCRIPT = """
             scenario.value = String(v[1]);
             box.querySelector(".xuewei-subtitle").innerHTML = heads[index][0];
             box.querySelector(".xuewei-notes").innerHTML = heads[index][1];
+            below();
             document.dispatchEvent(new CustomEvent("xuewei:view", {detail: window.xueweiView}));
         }
+        // popups pan clear of the title box: every layer's popups share this padding
+        function below() {
+            var pad = window.xueweiPad = window.xueweiPad || [20, 140];
+            pad[1] = Math.ceil(box.getBoundingClientRect().bottom) + 10;
+        }
+        window.addEventListener("resize", below);
         function chosen() {
             var y = Number(year.value), s = Number(scenario.value);
             for (var i = 0; i < views.length; i++) {

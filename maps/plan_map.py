@@ -30,6 +30,7 @@ from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
 from xuewei.maps._checks import check_inputs
 from xuewei.maps._controls import add_controls, notes_html
+from xuewei.maps._district_chart import district_popups
 from xuewei.maps._district_labels import district_labels
 from xuewei.maps._districts import add_districts
 from xuewei.maps._estates import UNSERVED_SHOWN_MAX, add_estates
@@ -332,6 +333,7 @@ def plan_map(
         m,
         districts_ll,
         selections,
+        popups=district_popups(districts_ll, gaps, views.keys, level=level, lang=lang),
         step=step,
         initial=views.initial,
         layer_name=label("layer_districts", lang),

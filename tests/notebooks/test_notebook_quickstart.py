@@ -24,6 +24,6 @@ def test_quickstart_notebook_runs() -> None:
         "plan.html",
         "plan.png",
         "map_offline.html",
-        "map_80_vs_90.html",
+        "map_2030.html",
     ):
         assert (out / name).stat().st_size > 10_000, name
