@@ -309,7 +309,7 @@ def pin_zip_dates(path: Path) -> None:
     openpyxl stamps the save time into the zip entries and into ``docProps/core.xml``
     (``dcterms:modified``, whatever the workbook's properties say).
     """
-    tmp = path.with_suffix(".pin.xlsx")
+    tmp = path.with_name(f"{path.stem}.pin{path.suffix}")  # a leftover as atomic_path names it
     stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
