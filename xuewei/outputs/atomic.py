@@ -63,7 +63,8 @@ def remove_leftovers(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         return []
-    found = sorted(path.parent.glob(f".*{path.stem}{TEMP_MARK}*{path.suffix}"))
+    # and what a writer kept beside its file (SQLite's `-journal` of a GeoPackage)
+    found = sorted(path.parent.glob(f".*{path.stem}{TEMP_MARK}*{path.suffix}*"))
     for leftover in found:
         leftover.unlink(missing_ok=True)
     return found
