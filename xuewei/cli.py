@@ -400,7 +400,7 @@ def forecast(
 
     from xuewei.forecast import forecast_batch
     from xuewei.gis import read_population
-    from xuewei.outputs import atomic_path
+    from xuewei.outputs import write_csv
 
     err = _console(stderr=True)
     with _logging(err, verbose=verbose):
@@ -414,8 +414,7 @@ def forecast(
                 scheduler=scheduler,
                 progress=True,
             )
-            with atomic_path(out, overwrite=overwrite) as tmp:
-                result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+            write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
     n_ok = result.forecasts["district_id"].nunique()
@@ -458,7 +457,7 @@ def backtest(
     from xuewei.forecast import backtest as run_backtest
     from xuewei.forecast import backtest_report
     from xuewei.gis import read_population
-    from xuewei.outputs import atomic_path
+    from xuewei.outputs import write_csv
 
     methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
     err = _console(stderr=True)
@@ -466,8 +465,7 @@ def backtest(
         try:
             table = read_population(population)
             report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
-            with atomic_path(out, overwrite=overwrite) as tmp:
-                report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
+            write_csv(report, out, overwrite=overwrite, float_format="%.4f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
     console = _console()
