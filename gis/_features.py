@@ -31,7 +31,7 @@ from ._vectors import read_vector, untruncate, vector_crs
 from .crs import MAP_CRS, parse_crs
 from .names import with_english_names
 from .tables import table_with_rows
-from .validate import Field, ProblemLog, convert_fields
+from .validate import Field, ProblemLog, convert_fields, no_rows_message
 
 __all__ = ["Check", "read_features"]
 
@@ -80,6 +80,8 @@ def read_features(
         attrs, geoms = table_points(raw, rows, log, lon=lon, lat=lat, coords=coords, noun=noun)
         src_crs = MAP_CRS
 
+    if len(rows) == 0:
+        log.add(no_rows_message(noun, vector=vector), kind="no rows")
     table = convert_fields(attrs, fields, rows, log, noun=noun)
     if check is not None:
         check(attrs, table, rows, log)

@@ -29,7 +29,9 @@ Rows
     minus the header (the line below the header is row 1; blank lines count, so the number
     matches what Excel shows minus one); for vector files the 1-based feature number in the
     file's order (the order QGIS's attribute table shows when unsorted). Fully empty table
-    rows (as Excel leaves at the end of an export) are skipped and are not an error.
+    rows (as Excel leaves at the end of an export) are skipped, not an error, and counted
+    in a warning naming them; a file with no data row (or a layer with no feature) is an
+    error.
 
 Coordinates
     ``coords`` declares the datum of the input's longitude/latitude: ``wgs84`` (default),

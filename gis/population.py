@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._files import TABLE_FORMATS, PathLike, check_path
 from .tables import table_with_rows
-from .validate import Field, ProblemLog, check_unique, convert_fields
+from .validate import Field, ProblemLog, check_unique, convert_fields, no_rows_message
 
 __all__ = ["POPULATION_FIELDS", "read_population"]
 
@@ -57,8 +57,8 @@ def read_population(path: PathLike, *, sheet: str | int | None = None) -> pd.Dat
     Raises
     ------
     InputError
-        Listing every problem: missing columns or values, non-numeric or negative numbers,
-        non-integer years, a repeated (district_id, year).
+        Listing every problem: no data row, missing columns or values, non-numeric,
+        negative or absurdly large numbers, non-integer years, a repeated (district_id, year).
 
     Examples
     --------
@@ -72,6 +72,8 @@ def read_population(path: PathLike, *, sheet: str | int | None = None) -> pd.Dat
     p = check_path(path, TABLE_FORMATS, what="population")
     raw, rows = table_with_rows(p, sheet)
     log = ProblemLog(p.name)
+    if len(rows) == 0:
+        log.add(no_rows_message("row of population", vector=False), kind="no rows")
     table = convert_fields(raw, POPULATION_FIELDS, rows, log, noun="row")
     check_unique(table, ["district_id", "year"], rows, log, noun="district and year")
     log.raise_if_any()

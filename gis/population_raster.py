@@ -3,7 +3,7 @@
 A raster (WorldPop, LandScan, or the bureau's own grid) replaces or refines the estates as
 demand: :mod:`xuewei.gis.raster` sums it over zones and allocates forecasts to its cells,
 and catchments take its cells as demand points. Nodata and NaN cells count as 0 residents;
-negative or infinite values are refused.
+negative, infinite or absurdly large values are refused.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from affine import Affine
 from xuewei.errors import CRSError, InputError, Problem
 
 from ._files import RASTER_FORMATS, PathLike, check_path, fail
+from .validate import MAX_VALUE
 
 __all__ = ["PopulationRaster", "read_population_raster"]
 
@@ -134,9 +135,11 @@ def read_population_raster(path: PathLike) -> PopulationRaster:
     problems = []
     infinite = np.isinf(data) & ~empty
     negative = (data < 0) & ~empty
+    huge = (data > MAX_VALUE) & ~infinite & ~empty
     for mask, what, fix in (
         (negative, "negative residents", "set them to 0 or to the nodata value"),
         (infinite, "infinite values", "set them to 0 or to the nodata value"),
+        (huge, f"more than {MAX_VALUE:g} residents", "a unit or a typo? fix the cells"),
     ):
         if mask.any():
             r, c = (int(v) for v in np.argwhere(mask)[0])
@@ -144,8 +147,8 @@ def read_population_raster(path: PathLike) -> PopulationRaster:
                 Problem(
                     source,
                     f"{int(mask.sum())} cells have {what}, the first at row {r}, column {c} "
-                    f"(0-based), value {data[r, c]:g}; residents per cell must be ≥ 0 — "
-                    f"{fix}.",
+                    f"(0-based), value {data[r, c]:g}; residents per cell must be ≥ 0 and "
+                    f"at most {MAX_VALUE:g} — {fix}.",
                 )
             )
     if problems:

@@ -6,12 +6,14 @@ XLSX by sheet name or position. Every cell is read as text so that identifiers k
 leading zeros; the readers of the contract inputs convert column by column afterwards
 (:mod:`xuewei.gis.validate`). Each data row keeps its 1-based number — the spreadsheet row
 minus the header, blank lines counted — so that problems name the row a user sees, and
-fully empty rows (as Excel leaves at the end of an export) are dropped.
+fully empty rows (as Excel leaves at the end of an export) are dropped, counted in a
+warning that names them.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,9 @@ from ._files import TABLE_FORMATS, PathLike, check_path, fail
 from .validate import cell_text, strip_cells
 
 __all__ = ["CSV_ENCODINGS", "read_table", "table_with_rows"]
+
+# the readers' logger, named as before the readers were split into modules
+logger = logging.getLogger("xuewei.gis.io")
 
 #: Encodings tried, in order, for a CSV file (GB18030 is a superset of GBK).
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -136,6 +141,10 @@ def table_with_rows(p: Path, sheet: str | int | None) -> tuple[pd.DataFrame, npt
     if len(body):
         blank = empty_cells.iloc[:, keep_cols].all(axis=1).to_numpy()
         body = body.loc[~blank].reset_index(drop=True)
+        if blank.any():  # dropped, so counted: a row is never lost without a word
+            skipped = rows[blank].tolist()
+            shown = ", ".join(map(str, skipped[:10])) + (" …" if len(skipped) > 10 else "")
+            logger.warning("%s: %d empty rows skipped (rows %s)", source, len(skipped), shown)
         rows = rows[~blank]
     return body, rows
 
@@ -146,7 +155,7 @@ def read_table(path: PathLike, *, sheet: str | int | None = None) -> pd.DataFram
     Identifiers keep their leading zeros (``"430102"``, ``"0731"``), because nothing is
     converted: readers of the contract inputs convert column by column afterwards, with
     row-precise errors. Cells are stripped; empty cells are missing (``NaN``). Fully empty
-    rows are skipped.
+    rows are skipped, and counted in a warning (logger ``xuewei.gis.io``) that names them.
 
     Parameters
     ----------

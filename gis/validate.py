@@ -14,9 +14,9 @@ kind       accepts                                                     dtype
 ``id``     any text; numbers from vector files written without ".0"   ``str``
 ``text``   any text                                                    ``str``
 ``year``   whole numbers 1900–2100                                     ``int64``/``Int64``
-``count``  whole numbers ≥ 0 (capacity, classes, dwellings, …)         ``int64``/``Int64``
-``people`` numbers ≥ 0, fractions allowed (estimates of residents)     ``float64``
-``number`` numbers ≥ 0 (areas)                                         ``float64``
+``count``  whole numbers 0–2e9 (capacity, classes, dwellings, …)       ``int64``/``Int64``
+``people`` numbers 0–2e9, fractions allowed (estimates of residents)   ``float64``
+``number`` numbers 0–2e9 (areas, speeds)                               ``float64``
 ``bool``   true/false, 1/0, yes/no, 是/否, 公办/民办                    ``boolean``
 ``level``  primary/junior/nine_year/kindergarten, 小学/初中/…           ``str``
 ``basis``  census/estimate, 普查/统计/年末                               ``str``
@@ -50,6 +50,7 @@ from ._words import ALIASES, BASIS_WORDS, BOOL_WORDS, LEVEL_REFUSED, LEVEL_WORDS
 
 __all__ = [
     "BASES",
+    "MAX_VALUE",
     "MISSING_TOKENS",
     "Field",
     "FieldKind",
@@ -59,6 +60,7 @@ __all__ = [
     "check_unique",
     "convert_fields",
     "find_column",
+    "no_rows_message",
     "normalise_level",
     "parse_bool",
     "parse_number",
@@ -66,6 +68,11 @@ __all__ = [
 ]
 
 FieldKind = Literal["id", "text", "year", "count", "people", "number", "bool", "level", "basis"]
+
+#: The largest number a count, people or number column takes: more than China's residents
+#: (1.41 billion) and its area in km² — anything larger is a unit or a typo (1e15), and would
+#: swamp every sum and solver it enters.
+MAX_VALUE = 2e9
 
 MISSING_TOKENS: frozenset[str] = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
 
@@ -304,6 +311,22 @@ def _list_columns(columns: Sequence[str]) -> str:
     return ", ".join(shown) if shown else "none"
 
 
+def no_rows_message(noun: str, *, vector: bool) -> str:
+    """Say that an input holds no data row (a table) or no feature (a vector layer).
+
+    Examples
+    --------
+    >>> no_rows_message("school", vector=False)
+    'no data rows: the file has a header but no school; give at least one.'
+    """
+    what = (
+        "no features: the layer holds no"
+        if vector
+        else "no data rows: the file has a header but no"
+    )
+    return f"{what} {noun}; give at least one."
+
+
 def check_required_columns(
     columns: Sequence[str], required: Iterable[str], log: ProblemLog, *, noun: str
 ) -> list[str]:
@@ -476,6 +499,15 @@ def _parse(text: str, field: Field, row: int, log: ProblemLog) -> Any:
         return int(x)
     if x < 0:
         log.add(f"got {text}; {name} must be ≥ 0.", row=row, column=name, kind="negative")
+        return None
+    if x > MAX_VALUE:
+        log.add(
+            f"got {text}; {name} must be at most {MAX_VALUE:,.0f} (more people, places or "
+            "square metres than all of China has). A unit or a typo?",
+            row=row,
+            column=name,
+            kind="too large",
+        )
         return None
     if kind == "count":
         if not x.is_integer():

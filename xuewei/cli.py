@@ -1,8 +1,9 @@
 """The ``xuewei`` command: option parsing plus one library call per command.
 
 Commands exit non-zero on failure: 2 for a usage problem (a missing or unreadable file, an
-output that exists without ``--overwrite``), found before any work starts; 1 for problems
-in the input data, printed as one list. Results (tables, the files written) go to stdout;
+output that exists without ``--overwrite``, an output folder that cannot be written), found
+before any work starts — or an output that cannot be written after all (a full disk); 1 for
+problems in the input data, printed as one list. Results (tables, the files written) go to stdout;
 progress, warnings and errors to stderr, each error one line. The library is imported
 inside each command, so ``xuewei --help`` answers at once.
 """
@@ -24,7 +25,7 @@ from rich.status import Status
 from rich.table import Table
 
 from xuewei._cli_tables import missing, pct, print_summary, programme_table
-from xuewei.errors import XueweiError
+from xuewei.errors import OutputError, XueweiError
 
 if TYPE_CHECKING:
     from xuewei.config import Plan
@@ -81,6 +82,18 @@ def _check_out_file(path: Path, *, overwrite: bool) -> None:
         _fail(f"{path} exists; pass --overwrite to replace it", code=2)
 
 
+def _check_writable(folder: Path) -> None:
+    """Exit 2 unless a file can be created in ``folder`` (or its nearest existing parent)."""
+    import tempfile
+
+    existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), folder)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        _fail(f"cannot write into {existing}: {exc.strerror or exc}", code=2)
+
+
 def _check_out_dir(path: Path, *, overwrite: bool, png: bool) -> None:
     """Exit 2 if the output folder holds outputs that may not be replaced.
 
@@ -91,6 +104,7 @@ def _check_out_dir(path: Path, *, overwrite: bool, png: bool) -> None:
 
     if path.exists() and not path.is_dir():
         _fail(f"--out {path} is a file; pass a folder", code=2)
+    _check_writable(path)
     existing = [] if overwrite else existing_outputs(path, png=png)
     if existing:
         names = ", ".join(p.name for p in existing)
@@ -377,7 +391,7 @@ def forecast(
 
     from xuewei.forecast import forecast_batch
     from xuewei.gis import read_population
-    from xuewei.outputs import atomic_path
+    from xuewei.outputs import write_csv
 
     err = _console(stderr=True)
     with _logging(err, verbose=verbose):
@@ -391,8 +405,7 @@ def forecast(
                 scheduler=scheduler,
                 progress=True,
             )
-            with atomic_path(out, overwrite=overwrite) as tmp:
-                result.forecasts.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+            write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
     n_ok = result.forecasts["district_id"].nunique()
@@ -435,7 +448,7 @@ def backtest(
     from xuewei.forecast import backtest as run_backtest
     from xuewei.forecast import backtest_report
     from xuewei.gis import read_population
-    from xuewei.outputs import atomic_path
+    from xuewei.outputs import write_csv
 
     methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
     err = _console(stderr=True)
@@ -443,8 +456,7 @@ def backtest(
         try:
             table = read_population(population)
             report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
-            with atomic_path(out, overwrite=overwrite) as tmp:
-                report.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.4f")
+            write_csv(report, out, overwrite=overwrite, float_format="%.4f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
     console = _console()
@@ -483,7 +495,7 @@ def _run(
             with _step(err, log, "writing outputs"):
                 paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
         except XueweiError as exc:
-            _fail(str(exc), code=1)
+            _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = _console()
     print_summary(console, result, wide=wide)
     if result.programme is not None:

@@ -276,8 +276,9 @@ def _parse_meta(meta: Any, problems: list[str]) -> dict[str, Any]:
         problems.append(f"plan.name_en: got {name_en!r}; expected a string")
         name_en = ""
     horizon = meta.get("horizon")
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1900 < horizon < 2200:
-        problems.append(f"plan.horizon: got {horizon!r}; expected a year such as 2035")
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1900 < horizon <= 2100:
+        # 2100: the last year any input may carry (years are read within 1900–2100)
+        problems.append(f"plan.horizon: got {horizon!r}; expected a year up to 2100, such as 2035")
         horizon = 0
     base_year = meta.get("base_year")
     if base_year is not None and (

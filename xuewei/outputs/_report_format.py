@@ -181,15 +181,16 @@ def put(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
     """Write one value into a cell; text stays text even when it looks like a formula.
 
     openpyxl stores a string that starts with ``=`` as a formula: a school named
-    ``=1+1`` would show 2. Such text (and text starting with ``+``, ``-`` or ``@``,
-    which Excel re-reads as a formula when the cell is edited) is stored as a string with
-    Excel's quote prefix, as if typed with a leading apostrophe.
+    ``=1+1`` would show 2. Such text (and text starting with ``+``, ``-``, ``@``, a tab or
+    a carriage return — OWASP's CSV-injection list — which Excel re-reads as a formula when
+    the cell is edited) is stored as a string with Excel's quote prefix, as if typed with
+    a leading apostrophe.
     """
     value = _cell_value(value)
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
@@ -309,7 +310,7 @@ def pin_zip_dates(path: Path) -> None:
     openpyxl stamps the save time into the zip entries and into ``docProps/core.xml``
     (``dcterms:modified``, whatever the workbook's properties say).
     """
-    tmp = path.with_suffix(".pin.xlsx")
+    tmp = path.with_name(f"{path.stem}.pin{path.suffix}")  # a leftover as atomic_path names it
     stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():

@@ -7,8 +7,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
 
-from xuewei.outputs.atomic import atomic_path
+from xuewei.outputs.atomic import atomic_path, write_failure
 from xuewei.outputs.tables import districts_layer, estates_layer, plan_table, schools_layer
 from xuewei.pipeline import PlanResult
 
@@ -66,9 +67,12 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             for name, frame in layers.items():
-                pyogrio.write_dataframe(
-                    _for_gpkg(frame), tmp, layer=name, driver="GPKG", append=tmp.exists()
-                )
+                try:
+                    pyogrio.write_dataframe(
+                        _for_gpkg(frame), tmp, layer=name, driver="GPKG", append=tmp.exists()
+                    )
+                except (DataSourceError, DataLayerError) as exc:  # GDAL's words for ENOSPC
+                    raise write_failure(path, exc) from exc
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return Path(path)

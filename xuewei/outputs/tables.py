@@ -16,11 +16,13 @@ from xuewei.pipeline import PlanResult
 from xuewei.vocabulary import REACHES
 
 __all__ = [
+    "csv_safe",
     "districts_layer",
     "estates_layer",
     "forecast_table",
     "plan_table",
     "schools_layer",
+    "write_csv",
     "write_forecast_csv",
 ]
 
@@ -72,9 +74,58 @@ def forecast_table(result: PlanResult) -> pd.DataFrame:
 
 def write_forecast_csv(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write :func:`forecast_table` as UTF-8 CSV with a BOM (so Excel reads it right)."""
-    table = forecast_table(result)
+    return write_csv(forecast_table(result), path, overwrite=overwrite, float_format="%.3f")
+
+
+# OWASP's CSV-injection list: what makes a spreadsheet read a cell as a formula
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with text that a spreadsheet would take for a formula made inert.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (OWASP's advice against CSV injection): Excel and WPS show the text and
+    never run it. Numbers, and text that is a plain number (``-5``, ``+86``: no formula),
+    are kept. The input is not changed.
+
+    Examples
+    --------
+    >>> csv_safe(pd.DataFrame({"name": ["=1+1", "-5", "@home", "育英"]}))["name"].tolist()
+    ["'=1+1", '-5', "'@home", '育英']
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(_inert, na_action="ignore").astype(out[col].dtype)
+    return out
+
+
+def _inert(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(_FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def write_csv(
+    frame: pd.DataFrame, path: str | Path, *, overwrite: bool = False, float_format: str = "%.3f"
+) -> Path:
+    """Write a table as UTF-8 CSV with a BOM, atomically, formula-looking text made inert.
+
+    See :func:`csv_safe`; the BOM makes Excel read the Chinese text right, and lines end
+    with CRLF (RFC 4180), so that a text cell holding a line break stays one cell.
+    """
+    table = csv_safe(frame)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.3f")
+        # CRLF line ends (RFC 4180, as Excel saves): a text cell holding a line break of
+        # either kind is then quoted, not split into two rows
+        table.to_csv(
+            tmp, index=False, encoding="utf-8-sig", float_format=float_format, lineterminator="\r\n"
+        )
     return Path(path)
 
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xuewei.errors import OutputExistsError
+from xuewei.outputs.atomic import atomic_paths
 
 if TYPE_CHECKING:
     from xuewei.outputs.maps import MapOptions
@@ -86,7 +86,9 @@ def write_outputs(
         The folder; created if needed.
     overwrite
         Replace existing outputs. Without it, nothing is written if any output exists
-        (:func:`existing_outputs`).
+        (:func:`existing_outputs`). Every file is written under a temporary name and
+        renamed into place once all are complete (:func:`~xuewei.outputs.atomic.atomic_paths`),
+        so a run that fails or is killed leaves the earlier outputs as they were.
     map_options
         How the map is drawn (offline, base map, language, a PNG too).
 
@@ -104,22 +106,17 @@ def write_outputs(
 
     options = map_options or MapOptions()
     paths = output_paths(out_dir, png=options.png)
-    if not overwrite:
-        existing = existing_outputs(out_dir, png=options.png)
-        if existing:
-            raise OutputExistsError(
-                f"outputs exist: {', '.join(map(str, existing))}; pass overwrite=True "
-                "(CLI: --overwrite)"
-            )
-    _log.info("writing %s", paths["gpkg"])
-    write_geopackage(result, paths["gpkg"], overwrite=overwrite)
-    _log.info("writing %s", paths["report"])
-    write_report(result, paths["report"], overwrite=overwrite)
-    _log.info("writing %s", paths["forecast"])
-    write_forecast_csv(result, paths["forecast"], overwrite=overwrite)
-    _log.info("writing %s", paths["map"])
-    write_map(result, paths["map"], overwrite=overwrite, options=options)
-    if options.png:
-        _log.info("writing %s", paths["png"])
-        write_static_map(result, paths["png"], overwrite=overwrite, options=options)
+    # every file is written under a temporary name first and renamed when all are done
+    with atomic_paths(paths, overwrite=overwrite) as staged:
+        _log.info("writing %s", paths["gpkg"])
+        write_geopackage(result, staged["gpkg"])
+        _log.info("writing %s", paths["report"])
+        write_report(result, staged["report"])
+        _log.info("writing %s", paths["forecast"])
+        write_forecast_csv(result, staged["forecast"])
+        _log.info("writing %s", paths["map"])
+        write_map(result, staged["map"], options=options)
+        if options.png:
+            _log.info("writing %s", paths["png"])
+            write_static_map(result, staged["png"], options=options)
     return paths

@@ -23,12 +23,14 @@ from pyproj import CRS
 from xuewei import gis
 from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
+from xuewei.pipeline.result import Years
+from xuewei.vocabulary import CoordinateSystem
 
 T = TypeVar("T")
 
 _log = logging.getLogger("xuewei.pipeline")
 
-__all__ = ["PlanInputs", "read_inputs", "validate_plan"]
+__all__ = ["PlanInputs", "plan_years", "read_inputs", "validate_plan"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ def read_inputs(plan: Plan) -> PlanInputs:
     if "population_raster" in plan.inputs:
         raster_path = plan.inputs["population_raster"].path
         raster = attempt(lambda: gis.read_population_raster(raster_path))
+        if raster is not None and crs is not None:
+            attempt(lambda: _check_raster(raster, crs, warnings))
+    if layers["schools"] is not None and layers["candidate_sites"] is not None:
+        attempt(lambda: _check_distinct_ids(layers, plan))
 
     city_id = None
     if districts is not None and population is not None:
@@ -141,6 +147,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
                         id_col,
                         tolerance_m=plan.boundary_tolerance_m,
                         warnings=warnings,
+                        coords=plan.inputs[name].coords,
                     )
                 )
     if problems or districts is None or population is None or crs is None:
@@ -202,10 +209,83 @@ def validate_plan(plan: Plan) -> list[Problem]:
     []
     """
     try:
-        read_inputs(plan)
+        plan_years(plan, read_inputs(plan).population)
     except InputError as exc:
         return list(exc.problems)
     return []
+
+
+def plan_years(plan: Plan, population: pd.DataFrame) -> Years:
+    """Decide the run's years once: the base year and the horizon.
+
+    The base year is ``plan.base_year``, else the latest year of the population table.
+
+    Raises
+    ------
+    InputError
+        When the base year is not before the horizon, naming the population file.
+
+    Examples
+    --------
+    >>> from xuewei.config import load_plan
+    >>> from xuewei.data import CHANGSHA_DIR
+    >>> plan = load_plan(CHANGSHA_DIR / "plan.toml")
+    >>> plan_years(plan, pd.DataFrame({"year": [2020, 2024]}))
+    Years(base=2024, horizon=2035)
+    """
+    base = plan.base_year or int(population["year"].max())
+    if base >= plan.horizon:
+        raise InputError(
+            [
+                Problem(
+                    plan.inputs["population"].path.name,
+                    f"the latest population year is {base}, not before the plan horizon "
+                    f"{plan.horizon}; raise plan.horizon",
+                    column="year",
+                )
+            ]
+        )
+    return Years(base, plan.horizon)
+
+
+def _check_raster(raster: gis.PopulationRaster, crs: CRS, warnings: list[str]) -> None:
+    """Refuse a raster off the plan's CRS; count its nodata cells in a warning."""
+    name = raster.path.name
+    if not raster.crs.equals(crs):
+        code = crs.to_string()
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"the raster is in {raster.crs.to_string()} but the plan's CRS is {code}; "
+                    f"warp it, summing residents: gdalwarp -t_srs {code} -r sum {name} "
+                    f"{raster.path.stem}_plan.tif (or set plan.crs to the raster's CRS)",
+                )
+            ]
+        )
+    if raster.nodata_cells:
+        warnings.append(f"{name}: {raster.nodata_cells} nodata cells counted as 0 residents")
+
+
+def _check_distinct_ids(layers: dict[str, gpd.GeoDataFrame | None], plan: Plan) -> None:
+    """Refuse a candidate site with a school's id: a proposal names one or the other."""
+    schools, sites = layers["schools"], layers["candidate_sites"]
+    assert schools is not None and sites is not None
+    school_ids = set(schools["school_id"].astype(str))
+    school_file = plan.inputs["schools"].path.name
+    problems = [
+        Problem(
+            plan.inputs["candidate_sites"].path.name,
+            f"site_id {sid!r} is also a school_id in {school_file}; a proposal names a site or "
+            "a school by its id, so give candidate sites ids of their own",
+            row=i + 1,
+            column="site_id",
+        )
+        for i, sid in enumerate(sites["site_id"].astype(str))
+        if sid in school_ids
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _check_population_ids(
@@ -254,6 +334,7 @@ def _with_district(
     *,
     tolerance_m: float = 1.0,
     warnings: list[str] | None = None,
+    coords: CoordinateSystem = "wgs84",
 ) -> gpd.GeoDataFrame:
     """Fill missing ``district_id`` by location; reject ids that are not districts.
 
@@ -285,6 +366,7 @@ def _with_district(
         rows = np.flatnonzero(missing)
         points = out.geometry.iloc[rows].representative_point().reset_index(drop=True)
         found, distance, nearest = _locate(points, districts)
+        hints = _datum_hints(points, districts, coords, outside=pd.isna(found))
         snapped = []
         for k, i in enumerate(rows):
             if not pd.isna(found[k]):
@@ -300,7 +382,7 @@ def _with_district(
                         f"{distance[k]:,.1f} m from the nearest ({nearest[k]}); give its "
                         "district_id or check its coordinates (points within "
                         f"boundary_tolerance_m = {tolerance_m:g} m are placed in the nearest "
-                        "district)",
+                        f"district){hints[k]}",
                         row=int(i) + 1,
                         column="district_id",
                     )
@@ -337,3 +419,38 @@ def _locate(
     nearest[near_pt] = ids[near_poly]
     distance = np.asarray(points.distance(polys.iloc[near_poly[np.argsort(near_pt)]], align=False))
     return found, distance, nearest
+
+
+_DATUMS = {"gcj02": "GCJ-02 (Amap, Tencent)", "bd09": "BD-09 (Baidu)"}
+
+
+def _datum_hints(
+    points: gpd.GeoSeries, districts: gpd.GeoDataFrame, coords: str, *, outside: np.ndarray
+) -> list[str]:
+    """For each point outside every district, say which undeclared datum would put it inside.
+
+    Coordinates copied from Amap or Baidu but declared WGS84 are shifted by a few hundred
+    metres: inside the city nothing tells them apart, but a point the shift carries out of
+    every district comes back inside when converted from its real datum. Empty strings for
+    the other points, and when the input already declares a Chinese datum.
+    """
+    hints = [""] * len(points)
+    if coords not in ("wgs84", "cgcs2000") or not outside.any():
+        return hints
+    lonlat = points.to_crs(4326)
+    area = districts.geometry.union_all()
+    inside: dict[str, np.ndarray] = {}
+    converters = {"gcj02": gis.gcj02_to_wgs84, "bd09": gis.bd09_to_wgs84}
+    for datum, convert in converters.items():
+        lon, lat = convert(lonlat.x.to_numpy(), lonlat.y.to_numpy())
+        moved = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(districts.crs)
+        inside[datum] = moved.intersects(area).to_numpy() & outside
+    for k in range(len(points)):
+        datums = [d for d in converters if inside[d][k]]
+        if datums:
+            words = " or ".join(f'{_DATUMS[d]}: coords = "{d}"' for d in datums)
+            hints[k] = (
+                f"; it lies inside a district when read as {words} — are the coordinates "
+                "from that map? Declare it in the plan's [inputs]"
+            )
+    return hints

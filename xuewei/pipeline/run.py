@@ -21,7 +21,7 @@ from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_thousand
 from xuewei.gis.catchment_result import OVER_TOL
-from xuewei.pipeline.inputs import PlanInputs, read_inputs
+from xuewei.pipeline.inputs import PlanInputs, plan_years, read_inputs
 from xuewei.pipeline.result import PlanResult, Years
 from xuewei.planning import (
     build_programme,
@@ -41,39 +41,6 @@ __all__ = ["plan_years", "run_plan"]
 
 # each stage says what it starts (INFO): the CLI shows it as progress, `-v` prints it
 _log = logging.getLogger("xuewei.pipeline")
-
-
-def plan_years(plan: Plan, population: pd.DataFrame) -> Years:
-    """Decide the run's years once: the base year and the horizon.
-
-    The base year is ``plan.base_year``, else the latest year of the population table.
-
-    Raises
-    ------
-    InputError
-        When the base year is not before the horizon, naming the population file.
-
-    Examples
-    --------
-    >>> from xuewei.config import load_plan
-    >>> from xuewei.data import CHANGSHA_DIR
-    >>> plan = load_plan(CHANGSHA_DIR / "plan.toml")
-    >>> plan_years(plan, pd.DataFrame({"year": [2020, 2024]}))
-    Years(base=2024, horizon=2035)
-    """
-    base = plan.base_year or int(population["year"].max())
-    if base >= plan.horizon:
-        raise InputError(
-            [
-                Problem(
-                    plan.inputs["population"].path.name,
-                    f"the latest population year is {base}, not before the plan horizon "
-                    f"{plan.horizon}; raise plan.horizon",
-                    column="year",
-                )
-            ]
-        )
-    return Years(base, plan.horizon)
 
 
 def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult:
