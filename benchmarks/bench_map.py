@@ -1,13 +1,13 @@
 """The meeting map as a browser receives it: page weight and time to a quiet page.
 
 The Changsha demo's map (every year and scenario of the plan, every layer; it opens at the
-default scenario and the horizon) is written as the CLI writes it — one offline page with Leaflet inlined — and opened in headless Chromium
-(Debian's, with networking refused: an offline page must not ask for anything) at
-1280×720, three times. Measured: the page's bytes; the load event (navigation timing); and
-"idle", the first idle callback after load, when the markers are built and the browser has
-nothing left to do; and a switch of year and scenario in the title box, from the change to
-the next idle callback (every layer re-drawn). The goal (issue: meeting deliverables) is
-≤ 5 MB and ≤ 1.5 s to idle.
+default scenario and the horizon) is written as the CLI writes it — one offline page with
+Leaflet inlined — and opened in headless Chromium (Debian's, with networking refused: an
+offline page must not ask for anything) at 1280×720, three times. Measured: the page's
+bytes; the load event (navigation timing); "idle", the first idle callback after load, when
+the markers are built and the browser has nothing left to do; and a switch of year and
+scenario in the title box, from the change to the next idle callback (every layer
+re-drawn). The goal (issue: meeting deliverables) is ≤ 5 MB and ≤ 1.5 s to idle.
 """
 
 from __future__ import annotations

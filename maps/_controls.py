@@ -100,6 +100,12 @@ _CSS = """
 .xuewei-fullscreen { font-size: 18px; line-height: 30px; text-align: center; cursor: pointer; }
 .xuewei-rationale { margin-top: 4px; max-width: 340px; }
 .xuewei-chart { display: block; margin: 4px 0 0; }
+.xuewei-cluster { display: flex; align-items: center; justify-content: center;
+    border-radius: 50%; background: rgba(255, 255, 255, 0.9); border: 2px solid #555;
+    font: bold 12px Arial, sans-serif; color: #222; box-shadow: 0 0 3px rgba(0, 0, 0, 0.4); }
+.xuewei-cluster-over { position: absolute; top: -7px; right: -9px; min-width: 14px;
+    padding: 0 3px; border-radius: 8px; background: #d7301f; color: #fff;
+    font: bold 10px/14px Arial, sans-serif; text-align: center; }
 .xuewei-chart-title { margin-top: 4px; font-size: 12px; color: #333; }
 .xuewei-chart-key { font-size: 11px; color: #444; margin-bottom: 4px; }
 """

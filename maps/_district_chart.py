@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xuewei.maps._labels import Lang, int_text, label, percent_text, signed_text
-from xuewei.maps._popups import popup_head, table
+from xuewei.maps._labels import Lang, esc, int_text, label, percent_text, signed_text
+from xuewei.maps._popups import bilingual, table
 from xuewei.maps._style import GAP_SHORTAGE, GAP_SURPLUS, nice_step
 
 __all__ = ["ChartYear", "district_chart", "district_popups"]
@@ -172,7 +172,10 @@ def district_popups(
             districts["district_id"].astype(str), districts["name"], names, strict=True
         ):
             frame = series.get((district, value))
-            head = popup_head(name, name_en, district, lang)
+            head = (
+                f"<b>{bilingual(name, name_en, lang)}</b> "
+                f'<span class="xuewei-id">{esc(district)}</span>'
+            )
             if frame is None or year not in frame.index:
                 popups.append(f'<div class="xuewei-popup">{head}</div>')
                 continue

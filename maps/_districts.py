@@ -99,6 +99,9 @@ class GapLayer(folium.FeatureGroup):
                 document.addEventListener("xuewei:view", function (event) {
                     view = event.detail.index;
                     layer.setStyle(style);
+                    layer.eachLayer(function (shape) {  // an open popup follows the view
+                        if (shape.isPopupOpen()) { shape.getPopup().update(); }
+                    });
                 });
             })({{ this.get_name() }});
         {% endmacro %}

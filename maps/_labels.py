@@ -80,6 +80,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "rationale": ("理由", "Rationale"),
     "closing": ("撤并学校", "Closing school"),
     "closed": ("已撤并（截至所选年份）", "merged away by the year shown"),
+    "cluster": (
+        "学校数（红：超容量），放大后逐校显示",
+        "schools here (red: over capacity); zoom in",
+    ),
     "faded_note": ("浅色：所选年份尚未建成", "faded: not open by the year shown"),
     "receiving": ("接收学校", "Receiving school"),
     "pupils": ("转移学生", "Pupils moved"),

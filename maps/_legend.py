@@ -30,7 +30,17 @@ from xuewei.maps._style import (
     proposal_symbol,
 )
 
-__all__ = ["dot", "icon", "legend_box", "line", "outline", "plan_legend", "ring", "swatch"]
+__all__ = [
+    "cluster",
+    "dot",
+    "icon",
+    "legend_box",
+    "line",
+    "outline",
+    "plan_legend",
+    "ring",
+    "swatch",
+]
 
 
 def plan_legend(
@@ -67,6 +77,7 @@ def plan_legend(
     ]
     if closed:
         school_rows.append((dot(CLOSED_FILL), label("closed", lang)))
+    school_rows.append((cluster(), label("cluster", lang)))
     sections: list[tuple[str, str | None, list[tuple[str, str]]]] = [
         (f"{label('legend_gap', lang)} · {label(level, lang)}", label("gap_note", lang), gap_rows),
         (label("legend_schools", lang), label("size_note", lang), school_rows),
@@ -118,6 +129,14 @@ def legend_box(
         parts.append(f"<table>{cells}</table>")
     parts.append("</details>")
     return Box("".join(parts), box_class="xuewei-legend", name="XueweiLegend")
+
+
+def cluster() -> str:
+    """Return a school cluster as the map draws it: a count, and a red badge."""
+    return (
+        '<span class="xuewei-cluster" style="display:inline-flex;width:22px;height:22px;'
+        'position:relative"><b>9</b><span class="xuewei-cluster-over">2</span></span>'
+    )
 
 
 def swatch(colour: str) -> str:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from xuewei.maps._cluster import CLUSTER_CSS_URL, CLUSTER_JS_URL, cluster_options_js
 from xuewei.maps._pieces import page_table, script_json, table_script
 
 
@@ -39,7 +41,7 @@ class MarkerData:
 CLOSED_FILL = "#bdbdbd"
 
 
-class PointLayer(folium.FeatureGroup):
+class PointLayer(JSCSSMixin, folium.FeatureGroup):
     """Circle markers with popups and tooltips, drawn from one embedded array.
 
     Parameters
@@ -58,17 +60,26 @@ class PointLayer(folium.FeatureGroup):
         Opacity of the marker fill.
     popup_width
         Largest popup width, pixels.
+    cluster_over
+        Gather the markers into clusters below street zoom (:mod:`xuewei.maps._cluster`),
+        each counting the markers of this fill (e.g. the over-capacity colour); ``None``
+        draws every marker at every zoom.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+            {% if this.cluster_options %}
+            var {{ this.get_name() }} = L.markerClusterGroup({{ this.cluster_options }});
+            {% else %}
             var {{ this.get_name() }} = L.featureGroup({});
+            {% endif %}
             (function (group) {
                 // popups open below the title box (its height: see xuewei.maps._view)
                 var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
+                var built = [];
                 {{ this.table_script }}
                 var parts = window.xueweiParts;
                 var fill = {{ this.fill_json }};  // the layer's usual fill (0 in a point)
@@ -88,12 +99,14 @@ class PointLayer(folium.FeatureGroup):
                     var tip = popup(p[5])();
                     var marker = L.circleMarker([p[0], p[1]], options)
                         .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
-                        .bindTooltip(tip)
-                        .addTo(group);
+                        .bindTooltip(tip);
+                    built.push(marker);
                     // what the search box finds: the name, the marker and its layer
                     places.push({name: tip, marker: marker, group: group});
                     if (p[7]) { closing.push([marker, p[7], options]); }
                 }
+                if (group.addLayers) { group.addLayers(built); }  // a cluster group: at once
+                else { built.forEach(function (m) { group.addLayer(m); }); }
                 // a school closed by a merger by the year shown (in its scenario) greys out
                 document.addEventListener("xuewei:view", function (event) {
                     closing.forEach(function (c) {
@@ -118,9 +131,14 @@ class PointLayer(folium.FeatureGroup):
         weight: float = 1,
         fill_opacity: float = 0.9,
         popup_width: int = 340,
+        cluster_over: str | None = None,
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "PointLayer"
+        self.cluster_options = None if cluster_over is None else cluster_options_js(cluster_over)
+        if cluster_over is not None:
+            self.default_js = [("leaflet_markercluster", CLUSTER_JS_URL)]
+            self.default_css = [("leaflet_markercluster_css", CLUSTER_CSS_URL)]
         # popups and tooltips go into the page's table of pieces (the estates' popups were
         # most of a page; a tooltip, the name, is a piece of the popup too)
         self.piece_texts = [p.popup for p in points] + [p.tooltip for p in points]

@@ -46,11 +46,14 @@ def add_schools(
     lang: Lang,
     capacity_col: str,
     closes: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+    cluster: bool = True,
 ) -> None:
     """Add one marker layer per school level (``schools`` in the drawing datum).
 
     ``closes`` gives, per school id, the scenarios (their index in the page's views) and
     years in which a merger closes it: from that year on, in that scenario, it is grey.
+    With ``cluster``, schools are gathered into clusters below street zoom, each counting
+    its schools over capacity (:mod:`xuewei.maps._cluster`).
     """
     closes = closes or {}
     shown = _shown_levels(level)
@@ -77,6 +80,7 @@ def add_schools(
             markers,
             name=f"{label('layer_schools', lang)}: {label(school_level, lang)}",
             show=school_level in shown,
+            cluster_over=UTILISATION_COLOURS["over"] if cluster else None,
         ).add_to(m)
 
 

@@ -4,13 +4,14 @@ A folium page loads Leaflet, jQuery, Bootstrap, Font Awesome and Leaflet.awesome
 from CDNs, so in a meeting room without internet it shows nothing. :func:`inline_assets`
 rewrites a rendered page so that it needs no network: Leaflet's JavaScript and stylesheet
 (with its images, and the default marker icon's, as data URIs) come from the installed
-wheel ``django-js-lib-leaflet`` (BSD, Leaflet 1.9.4). The other folium assets are dropped:
-the maps of this package do not use them (their popups, tooltips, legend, title box, layer
-control, scale bar and full-screen button are plain Leaflet and HTML), and the two uses
-folium's own templates make of jQuery (a popup's HTML element, ``$(document).ready``) are
-covered by a ten-line shim. A page that needs a dropped asset (a ``folium.Icon`` marker, a
-plugin) is refused with a message naming it, rather than written as a page that breaks in
-the meeting.
+wheel ``django-js-lib-leaflet`` (BSD, Leaflet 1.9.4), and Leaflet.markercluster (the school
+clusters) from the copy this package ships (:mod:`xuewei.maps._cluster`). The other folium
+assets are dropped: the maps of this package do not use them (their popups, tooltips,
+legend, title box, layer control, scale bar and full-screen button are plain Leaflet and
+HTML), and the two uses folium's own templates make of jQuery (a popup's HTML element,
+``$(document).ready``) are covered by a ten-line shim. A page that needs a dropped asset (a
+``folium.Icon`` marker, a plugin) is refused with a message naming it, rather than written
+as a page that breaks in the meeting.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from functools import cache
 from importlib import resources
 
 from xuewei.errors import ConfigError
+from xuewei.maps._cluster import CLUSTER_CSS_URL, CLUSTER_JS_URL, cluster_css, cluster_js
 
 __all__ = ["inline_assets", "leaflet_css", "leaflet_js"]
 
@@ -155,6 +157,8 @@ def inline_assets(page: str) -> str:
         url = match.group(1)
         if _LEAFLET_JS.search(url):
             return f"<script>{_script_safe(leaflet_js())}\n{_default_icon_js()}</script>"
+        if url == CLUSTER_JS_URL:
+            return f"<script>{_script_safe(cluster_js())}</script>"
         if url.endswith(".js") and "jquery" in url:
             return f"<script>{_JQUERY_SHIM}</script>"
         if _UNUSED.search(url):
@@ -166,6 +170,8 @@ def inline_assets(page: str) -> str:
         url = match.group(1)
         if _LEAFLET_CSS.search(url):
             return f"<style>{leaflet_css()}\n{_OFFLINE_CSS}</style>"
+        if url == CLUSTER_CSS_URL:
+            return f"<style>{cluster_css()}</style>"
         if _UNUSED.search(url):
             return ""
         unavailable.append(url)

@@ -468,6 +468,7 @@ def _new_map(
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=10,
+        maxZoom=19,  # the school clusters need one, and no tile layer may set it
         tiles=None,
         control_scale=True,
         prefer_canvas=True,

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from xuewei import maps
+from xuewei.maps._cluster import CLUSTER_CSS_URL, CLUSTER_JS_URL, cluster_css, cluster_js
 from xuewei.maps.offline import leaflet_css, leaflet_js
 from xuewei.pipeline import PlanResult
 
@@ -97,6 +98,10 @@ def _open(browser: Any, path: Path, *, offline: bool) -> Iterator[Loaded]:
             r.fulfill(body=leaflet_js(), content_type="application/javascript")
         elif not offline and re.search(r"/leaflet(@[^/]+)?/dist/leaflet\.css$", url):
             r.fulfill(body=leaflet_css(), content_type="text/css")
+        elif not offline and url == CLUSTER_JS_URL:  # the school clusters' plugin
+            r.fulfill(body=cluster_js(), content_type="application/javascript")
+        elif not offline and url == CLUSTER_CSS_URL:
+            r.fulfill(body=cluster_css(), content_type="text/css")
         else:
             r.abort()
 
@@ -551,8 +556,26 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
             )
             assert len(icons) == len(mine)
             assert sum(icons) == int((mine["year"] > year).sum())
-        # the ◀ button steps back a year
+        # a district's popup: the chart of its places over the years and the view's figures
+        layer = loaded.js("() => Object.keys(window).find(k => k.startsWith('gap_layer'))")
+        loaded.js(
+            f"() => {{ let first = null; {layer}.eachLayer(g => g.eachLayer(s => "
+            "{ first = first || s; })); first.openPopup(); }"
+        )
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=15_000)
+        page.wait_for_timeout(800)  # the map pans the popup into view, animated
+        assert popup.locator("svg.xuewei-chart polyline").count() == 2
+        first = changsha.districts["name"].iloc[0]
+        assert first in popup.inner_text() and "2030" in popup.inner_text()
+        title_bottom = loaded.js(
+            "() => document.querySelector('.xuewei-title').getBoundingClientRect().bottom"
+        )
+        assert popup.bounding_box()["y"] >= title_bottom  # panned clear of the title box
+        # the ◀ button steps back a year, and the open popup follows
         page.locator("button.xuewei-step[data-step='-1']").click()
+        assert "<b>2029</b>" in popup.inner_html()
+        loaded.js(f"() => {{ {layer}._map.closePopup(); }}")
         assert "Year 2029" in page.inner_text(".xuewei-subtitle")
         _screenshot(loaded, "map_switched_2029.png")
         assert loaded.errors == []
