@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -371,3 +372,28 @@ def test_tianditu_without_key_refused_up_front(no_work, small_plan, tmp_path):
         app, ["plan", str(small_plan), "--out", str(tmp_path), "--tiles", "tianditu"]
     )
     assert res.exit_code == 2 and "--tianditu-key" in res.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lang_applies_to_the_tables(lang, planned, small_result, small_plan, tmp_path):
+    """--lang zh|en prints the tables' headers and the districts' names in that language
+    only, within 80 columns."""
+    res = runner.invoke(
+        app,
+        ["plan", str(small_plan), "--out", str(tmp_path / "o"), "--lang", lang],
+        env={"COLUMNS": "80"},
+    )
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    tables = re.split(r"^(?:wrote|已写出)$", out, flags=re.M)[0]  # then paths, printed whole
+    assert max(cell_len(line) for line in tables.splitlines()) <= 80
+    districts = small_result.districts
+    if lang == "zh":
+        assert "区县" in out and "现有学位" in out and "新建学校" in out
+        assert "district" not in out and "offered" not in out and "new schools" not in out
+        assert all(name in out for name in districts["name"])
+    else:
+        assert "district" in out and "offered" in out and "still short" in out
+        assert "区县" not in out and "现有学位" not in out and "建设时序" not in out
+        assert all(name in out for name in districts["name_en"])
+        assert not any(name in out for name in districts["name"])

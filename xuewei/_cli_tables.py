@@ -1,7 +1,7 @@
 """The CLI's tables of a plan run, as rich tables.
 
 The district summary (every scenario, or the default one within 80 columns) and the build
-programme.
+programme, in Chinese, English or both (``--lang``): headers, titles and district names.
 """
 
 from __future__ import annotations
@@ -14,28 +14,84 @@ from rich.measure import Measurement
 from rich.table import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from xuewei.pipeline import PlanResult
 
-__all__ = ["missing", "pct", "print_summary", "programme_table", "summary_table"]
+__all__ = ["missing", "pct", "print_summary", "programme_table", "say", "summary_table"]
+
+#: The tables' words: key -> (Chinese, English, both).
+_WORDS: dict[str, tuple[str, str, str]] = {
+    "district": ("区县", "district", "district 区县"),
+    "residents": ("常住人口", "residents", "residents"),
+    "residents_k": ("常住人口（千人）", "residents ('000)", "residents ('000)"),
+    "offered": ("现有学位", "offered", "offered"),
+    "required": ("需求学位", "required", "required"),
+    "gap": ("缺口", "gap", "gap"),
+    "year": ("年份", "year", "year"),
+    "new_schools": ("新建学校", "new schools", "new schools"),
+    "expansions": ("改扩建", "expansions", "expansions"),
+    "places_added": ("新增学位", "places added", "places added"),
+    "to_date": ("累计", "to date", "to date"),
+    "still_short": ("仍缺", "still short", "still short"),
+    "compulsory": ("义务教育学位", "compulsory places", "compulsory places (义务教育学位)"),
+    "per_1000": ("千人指标", "places per 1,000 residents", "places per 1,000 residents (千人指标)"),
+    "wide_hint": ("--wide 显示全部情景", "--wide: every scenario", "--wide: every scenario"),
+    "programme": (
+        "建设时序（小学+初中）",
+        "build programme, primary + junior",
+        "build programme (建设时序), primary + junior",
+    ),
+    "opens": ("每年建成", "what opens each year", "what opens each year"),
+    "wrote": ("已写出", "wrote", "wrote"),
+}
 
 
-def print_summary(console: Console, result: PlanResult, *, wide: bool) -> None:
+def say(key: str, lang: str) -> str:
+    """Return the table word ``key`` in ``lang`` (``zh``, ``en`` or ``both``).
+
+    Examples
+    --------
+    >>> say("district", "zh"), say("district", "en"), say("district", "both")
+    ('区县', 'district', 'district 区县')
+    """
+    zh, en, both = _WORDS[key]
+    return {"zh": zh, "en": en}.get(lang, both)
+
+
+def _names(result: PlanResult, lang: str) -> tuple[str, dict[str, str]]:
+    """Return the plan's name and the districts' names (by id) in ``lang``."""
+    plan = result.plan
+    english = result.districts.set_index(result.districts["district_id"].astype(str))
+    english_names = english["name_en"] if "name_en" in english.columns else english["name"]
+    chinese = english["name"].astype(str).to_dict()
+    if lang == "en":
+        names = {
+            k: str(v) if isinstance(v, str) and v else chinese[k] for k, v in english_names.items()
+        }
+        return plan.name_en or plan.name, names
+    if lang == "zh":
+        return plan.name, chinese
+    return f"{plan.name} {plan.name_en}".strip(), chinese
+
+
+def print_summary(console: Console, result: PlanResult, *, wide: bool, lang: str = "both") -> None:
     """Print the full summary if it fits the console (or ``wide``), else the narrow one.
 
     With ``wide``, the full table keeps its natural width even past the terminal's edge
     rather than being squeezed into wrapped cells.
     """
-    table = summary_table(result)
+    table = summary_table(result, lang=lang)
     needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
     if needed <= console.width:
         console.print(table)
     elif wide:
         Console(width=needed, stderr=console.stderr).print(table)
     else:
-        console.print(summary_table(result, wide=False))
+        console.print(summary_table(result, wide=False, lang=lang))
 
 
-def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
+def summary_table(result: PlanResult, *, wide: bool = True, lang: str = "both") -> Table:
     """Build the per-district summary as a rich table (compulsory places, horizon year).
 
     ``wide``: every scenario's places required and gap, residents in two columns (about
@@ -44,24 +100,38 @@ def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
     """
     summary = result.summary()
     base, horizon = result.base_year, result.plan.horizon
-    name = f"{result.plan.name} {result.plan.name_en}".strip()
+    name, names = _names(result, lang)
+
+    def district(row: pd.Series) -> str:  # the last row, "total", is the whole plan
+        key = str(row["district_id"])
+        if key == "total":
+            return str(row["name"]) if lang == "both" else name
+        return names.get(key, str(row["name"]))
+
     last = summary["district_id"].iloc[-2]
     if not wide:
         s = f"{result.standards.default_scenario:g}"
         table = Table(
             title=(
-                f"{name} — compulsory places (义务教育学位), {horizon}, at {s} places per "
-                "1,000 residents (千人指标); --wide: every scenario"
+                f"{name} — {horizon}年{say('compulsory', lang)}，千人指标 {s}；"
+                f"{say('wide_hint', lang)}"
+                if lang == "zh"
+                else f"{name} — {say('compulsory', lang)}, {horizon}, at {s} "
+                f"{say('per_1000', lang)}; {say('wide_hint', lang)}"
             ),
             title_justify="left",
         )
-        table.add_column("district 区县")
-        table.add_column(f"residents ('000)\n{base} → {horizon}", justify="right")
-        for column in ("offered", f"required @{s}", f"gap @{s}"):
+        table.add_column(say("district", lang))
+        table.add_column(f"{say('residents_k', lang)}\n{base} → {horizon}", justify="right")
+        for column in (
+            say("offered", lang),
+            f"{say('required', lang)} @{s}",
+            f"{say('gap', lang)} @{s}",
+        ):
             table.add_column(column, justify="right")
         for _, row in summary.iterrows():
             table.add_row(
-                str(row["name"]),
+                district(row),
                 f"{thousands(row[f'residents_{base}'])} → {thousands(row[f'residents_{horizon}'])}",
                 whole(row["offered"]),
                 whole(row[f"required_{s}"]),
@@ -72,22 +142,23 @@ def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
     scenarios = [c.removeprefix("required_") for c in summary.columns if c.startswith("required_")]
     table = Table(
         title=(
-            f"{name} — compulsory places (义务教育学位), {horizon}; "
-            "scenarios = places per 1,000 residents (千人指标)"
+            f"{name} — {horizon}年{say('compulsory', lang)}；@ 后为千人指标"
+            if lang == "zh"
+            else f"{name} — {say('compulsory', lang)}, {horizon}; @ = {say('per_1000', lang)}"
         ),
         title_justify="left",
     )
-    table.add_column("district 区县")
-    table.add_column(f"residents {base}", justify="right")
-    table.add_column(f"residents {horizon}", justify="right")
+    table.add_column(say("district", lang))
+    table.add_column(f"{say('residents', lang)} {base}", justify="right")
+    table.add_column(f"{say('residents', lang)} {horizon}", justify="right")
     for s in scenarios:
-        table.add_column(f"required @{s}", justify="right")
-    table.add_column("offered", justify="right")
+        table.add_column(f"{say('required', lang)} @{s}", justify="right")
+    table.add_column(say("offered", lang), justify="right")
     for s in scenarios:
-        table.add_column(f"gap @{s}", justify="right")
+        table.add_column(f"{say('gap', lang)} @{s}", justify="right")
     for _, row in summary.iterrows():
         cells = [
-            str(row["name"]),
+            district(row),
             whole(row[f"residents_{base}"]),
             whole(row[f"residents_{horizon}"]),
             *(whole(row[f"required_{s}"]) for s in scenarios),
@@ -98,7 +169,7 @@ def summary_table(result: PlanResult, *, wide: bool = True) -> Table:
     return table
 
 
-def programme_table(result: PlanResult) -> Table:
+def programme_table(result: PlanResult, *, lang: str = "both") -> Table:
     """Build the city's build programme as a rich table (default scenario, year by year).
 
     Places still missing are the districts' remaining deficits added up (a surplus in one
@@ -116,13 +187,14 @@ def programme_table(result: PlanResult) -> Table:
     )
     table = Table(
         title=(
-            f"build programme (建设时序), primary + junior, at {scenario:g} per 1,000: "
-            "what opens each year"
+            f"{say('programme', lang)}，千人指标 {scenario:g}：{say('opens', lang)}"
+            if lang == "zh"
+            else f"{say('programme', lang)}, at {scenario:g} per 1,000: {say('opens', lang)}"
         ),
         title_justify="left",
     )
-    for name in ("year", "new schools", "expansions", "places added", "to date", "still short"):
-        table.add_column(name, justify="right")
+    for key in ("year", "new_schools", "expansions", "places_added", "to_date", "still_short"):
+        table.add_column(say(key, lang), justify="right")
     for year, row in rows.iterrows():
         table.add_row(
             str(year),

@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
-from xuewei._cli_tables import missing, pct, print_summary, programme_table
+from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
 from xuewei.errors import OutputError, XueweiError
 
 if TYPE_CHECKING:
@@ -155,7 +155,9 @@ TilesOption = Annotated[
 TiandituOption = Annotated[
     str | None, typer.Option("--tianditu-key", help="Tianditu (天地图) API key.")
 ]
-LangOption = Annotated[str, typer.Option("--lang", help="Map labels: zh, en or both.")]
+LangOption = Annotated[
+    str, typer.Option("--lang", help="Language of the map and the tables printed: zh, en or both.")
+]
 PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map, plan.png.")]
 
 
@@ -497,13 +499,13 @@ def _run(
         except XueweiError as exc:
             _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = _console()
-    print_summary(console, result, wide=wide)
+    print_summary(console, result, wide=wide, lang=options.lang)
     if result.programme is not None:
-        console.print(programme_table(result))
+        console.print(programme_table(result, lang=options.lang))
     if result.plan.data_note:
         console.print(f"[yellow]{escape(result.plan.data_note)}[/]", highlight=False)
 
-    console.print("[bold]wrote[/]")
+    console.print(f"[bold]{say('wrote', options.lang)}[/]")
     for path in paths.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
 
