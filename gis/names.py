@@ -1,9 +1,10 @@
 """English forms of Chinese place names, where the input gives none.
 
 A school, estate, site or district read without ``name_en`` gets one made from its Chinese
-name: the kind of place at its end in English (小学 → Primary School, 区 → District, …), an
-ordinal 第N as "No. N", and the rest in Hanyu Pinyin (pypinyin), written as one word with a
-capital, as place names are in pinyin (GB/T 16159). Characters that are not Chinese are
+name: the kind of place at its end in English (小学 → Primary School, 区 → District, …), a
+city, district or county leading the name as a word of its own (长沙市第一中学 → Changsha
+No. 1 Middle School), an ordinal 第N as "No. N", and the rest in Hanyu Pinyin (pypinyin),
+written as one word with a capital, as place names are in pinyin (GB/T 16159). Characters that are not Chinese are
 kept. The readers fill only the missing names: an English name given in the input wins.
 """
 
@@ -42,6 +43,8 @@ _ORDINAL = re.compile(r"第(\d+|[零〇一二两三四五六七八九十百]+)")
 _NOTE = re.compile(r"^(.+?)\s*[（(]([^（）()]*)[）)]$")  # a trailing note: 某某小学（合成）
 _NOTES = {"合成": "synthetic"}
 _HAN = re.compile(r"[\u3400-\u9fff]+")
+# A city, district or county leading a longer name: 长沙市第一中学 → Changsha, 芙蓉区… → Furong
+_LEADING_PLACE = re.compile(r"^([\u3400-\u9fff]{2,3}?)(?:新区|市|区|县)(?=.)")
 
 
 def _number(text: str) -> int | None:
@@ -80,13 +83,15 @@ def english_name(name: Any) -> str | None:
     >>> english_name("梅溪湖小学")
     'Meixihu Primary School'
     >>> english_name("长沙市第十二中学")
-    'Changshashi No. 12 Middle School'
+    'Changsha No. 12 Middle School'
+    >>> english_name("岳麓区麓山国际实验学校")
+    'Yuelu Lushanguoji Experimental School'
     >>> english_name("芙蓉区")
     'Furong District'
     >>> english_name("Lushan School")
     'Lushan School'
     >>> english_name("芙蓉区第001小学（合成）")
-    'Furongqu No. 1 Primary School (synthetic)'
+    'Furong No. 1 Primary School (synthetic)'
     """
     if name is None or (isinstance(name, float) and name != name) or name is pd.NA:
         return None
@@ -102,6 +107,10 @@ def english_name(name: Any) -> str | None:
             text, kind = text[: -len(chinese)], english
             break
     parts = []
+    leading = _LEADING_PLACE.match(text)
+    if leading:  # the place is its own word, without its kind: "Changsha No. 1 …"
+        parts.append(_pinyin(leading.group(1)))
+        text = text[leading.end() :]
     last = 0
     for match in _ORDINAL.finditer(text):
         parts.append(_pinyin(text[last : match.start()]))

@@ -220,6 +220,6 @@ def test_names_without_english_get_pinyin(tmp_path):
     names = read_schools(f)["name_en"].tolist()
     assert names == [
         "Meixihu Primary School",
-        "Changshashi No. 12 Middle School",
+        "Changsha No. 12 Middle School",
         "Lushan International",
     ]
