@@ -38,6 +38,7 @@ ARGS = [
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 XSS_FLAG = '<img src=x onerror="window.__xss=1">'
+SCRIPT_END = "</script><script>window.__xss=2</script>"
 
 
 # --- the browser --------------------------------------------------------------------------
@@ -417,7 +418,7 @@ def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
         {
             "school_id": [XSS],
             "name": [XSS],
-            "name_en": [XSS_FLAG],
+            "name_en": [SCRIPT_END],
             "level": ["primary"],
             "district_id": [XSS],
             "capacity": [100],
@@ -472,6 +473,26 @@ def test_user_text_runs_no_script(browser, tmp_path, offline) -> None:
         assert loaded.js("() => window.__xss === undefined")
         assert loaded.js("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert XSS in loaded.page.locator(".xuewei-title").inner_text()
+        # the district's popup (its chart), its label, and the search box's list
+        layer = loaded.js("() => Object.keys(window).find(k => k.startsWith('gap_layer'))")
+        loaded.js(f"() => {{ {map_name}.closePopup(); }}")
+        loaded.js(f"() => {{ {layer}.eachLayer(g => g.eachLayer(s => s.openPopup())); }}")
+        chart = loaded.page.locator(".leaflet-popup-content", has=loaded.page.locator("svg"))
+        chart.wait_for(state="visible", timeout=15_000)
+        assert XSS in chart.inner_text()
+        labels = loaded.page.locator(".xuewei-district-label").all_inner_texts()
+        assert any("window.__xss=1" in text for text in labels)
+        search = loaded.page.locator(".xuewei-search input")
+        search.fill("img")
+        options = loaded.js(
+            "() => Array.from(document.querySelectorAll('.xuewei-search option')).map(o => o.value)"
+        )
+        assert XSS in options
+        search.fill(XSS)
+        search.dispatch_event("change")
+        loaded.page.wait_for_timeout(300)
+        assert loaded.dialogs == [] and loaded.js("() => window.__xss === undefined")
+        assert loaded.js("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert _js_errors(loaded, offline=offline) == []
 
 
