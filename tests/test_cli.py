@@ -20,7 +20,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
-from xuewei import cli
+from xuewei._cli_log import command_logging
 from xuewei._cli_tables import print_summary
 from xuewei.cli import app
 from xuewei.config import load_plan
@@ -203,7 +203,7 @@ def test_log_records_drive_the_status_line():
     console = Console(file=io.StringIO(), width=80)
     status = Status()
     logger = logging.getLogger("xuewei.test_cli")
-    with cli._logging(console, verbose=False) as handler:
+    with command_logging(console, verbose=False) as handler:
         handler.status = status
         logger.info("siting new schools at %s per 1,000", 85)
         logger.warning("district 1 has no estates")
@@ -397,3 +397,16 @@ def test_lang_applies_to_the_tables(lang, planned, small_result, small_plan, tmp
         assert "区县" not in out and "现有学位" not in out and "建设时序" not in out
         assert all(name in out for name in districts["name_en"])
         assert not any(name in out for name in districts["name"])
+
+
+def test_quiet_prints_only_the_paths(planned, small_plan, tmp_path):
+    """--quiet: stdout is the paths written, one a line; no spinner or table on stderr."""
+    out = tmp_path / "q"
+    res = runner.invoke(app, ["plan", str(small_plan), "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [str(out / name) for name in OUTPUT_FILES]
+    assert "✓" not in res.stderr and "reading inputs" not in res.stderr
+    page = tmp_path / "m.html"
+    res = runner.invoke(app, ["map", str(out / "plan.gpkg"), "--out", str(page), "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [str(page)] and "✓" not in res.stderr

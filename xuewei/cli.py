@@ -10,20 +10,30 @@ inside each command, so ``xuewei --help`` answers at once.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.status import Status
 from rich.table import Table
 
+from xuewei._cli_log import command_logging, step
+from xuewei._cli_options import (
+    LangOption,
+    OfflineOption,
+    OnlineOption,
+    OutOption,
+    OverwriteOption,
+    PngOption,
+    QuietOption,
+    TiandituOption,
+    TilesOption,
+    VerboseOption,
+    WideOption,
+)
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
 from xuewei.errors import OutputError, XueweiError
 
@@ -123,44 +133,6 @@ def _load_plan(plan_file: Path) -> Plan:
         _fail(str(exc), code=1)
 
 
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
-OverwriteOption = Annotated[
-    bool, typer.Option("--overwrite", help="Replace outputs that already exist.")
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option("--verbose", "-v", help="Also print the library's log (INFO) on stderr."),
-]
-WideOption = Annotated[
-    bool,
-    typer.Option("--wide", help="Show every scenario's columns, even wider than the terminal."),
-]
-OnlineOption = Annotated[
-    bool,
-    typer.Option(
-        "--online",
-        help="Load the map's scripts from CDNs instead of inlining them (the default is "
-        "one self-contained page that opens without internet).",
-    ),
-]
-# maps are offline by default now; the old flag is still accepted and does nothing
-OfflineOption = Annotated[bool, typer.Option("--offline", hidden=True)]
-TilesOption = Annotated[
-    str,
-    typer.Option(
-        "--tiles",
-        help="Base map: osm, amap, amap_satellite, tianditu, tianditu_satellite or none.",
-    ),
-]
-TiandituOption = Annotated[
-    str | None, typer.Option("--tianditu-key", help="Tianditu (天地图) API key.")
-]
-LangOption = Annotated[
-    str, typer.Option("--lang", help="Language of the map and the tables printed: zh, en or both.")
-]
-PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map, plan.png.")]
-
-
 def _map_options(
     *,
     online: bool,
@@ -216,6 +188,7 @@ def demo(
     png: PngOption = False,
     wide: WideOption = False,
     verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the embedded Changsha (长沙) plan and write its outputs.
 
@@ -227,7 +200,13 @@ def demo(
     options = _map_options(
         online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=png
     )
-    _run(CHANGSHA_DIR / "plan.toml", out, options, overwrite=overwrite, wide=wide, verbose=verbose)
+    _run(
+        CHANGSHA_DIR / "plan.toml",
+        out,
+        options,
+        overwrite=overwrite,
+        shown=_Shown(wide=wide, verbose=verbose, quiet=quiet),
+    )
 
 
 @app.command()
@@ -243,6 +222,7 @@ def plan(
     png: PngOption = False,
     wide: WideOption = False,
     verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a plan file end to end: forecast, places required and offered, gaps, outputs.
 
@@ -253,7 +233,8 @@ def plan(
     options = _map_options(
         online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=png
     )
-    _run(plan_file, out, options, overwrite=overwrite, wide=wide, verbose=verbose)
+    shown = _Shown(wide=wide, verbose=verbose, quiet=quiet)
+    _run(plan_file, out, options, overwrite=overwrite, shown=shown)
 
 
 @app.command("map")
@@ -278,6 +259,7 @@ def map_(
     tianditu_key: TiandituOption = None,
     lang: LangOption = "both",
     verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Re-draw the map of a saved result for another level, or open at another view.
 
@@ -295,7 +277,10 @@ def map_(
     from xuewei.outputs import redraw_map
 
     err = _console(stderr=True)
-    with _logging(err, verbose=verbose) as log, _step(err, log, "drawing the map"):
+    with (
+        command_logging(err, verbose=verbose) as log,
+        step(err, log, "drawing the map", quiet=quiet),
+    ):
         try:
             path = redraw_map(
                 result,
@@ -308,7 +293,8 @@ def map_(
             )
         except (XueweiError, ValueError) as exc:
             _fail(str(exc), code=1)
-    _console().print(f"[bold]wrote[/] {escape(str(path))}", highlight=False, soft_wrap=True)
+    wrote = escape(str(path)) if quiet else f"[bold]wrote[/] {escape(str(path))}"
+    _console().print(wrote, highlight=False, soft_wrap=True)
 
 
 def _check_saved_result(gpkg: Path) -> None:
@@ -344,7 +330,7 @@ def validate(
     from xuewei.pipeline import validate_plan
 
     err = _console(stderr=True)
-    with _logging(err, verbose=verbose):
+    with command_logging(err, verbose=verbose):
         loaded = _load_plan(plan_file)
         try:
             problems = validate_plan(loaded)
@@ -396,7 +382,7 @@ def forecast(
     from xuewei.outputs import write_csv
 
     err = _console(stderr=True)
-    with _logging(err, verbose=verbose):
+    with command_logging(err, verbose=verbose):
         try:
             table = read_population(population)
             result = forecast_batch(
@@ -454,7 +440,7 @@ def backtest(
 
     methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
     err = _console(stderr=True)
-    with _logging(err, verbose=verbose) as log, _step(err, log, "backtesting the methods"):
+    with command_logging(err, verbose=verbose) as log, step(err, log, "backtesting the methods"):
         try:
             table = read_population(population)
             report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
@@ -481,25 +467,39 @@ def backtest(
     console.print(f"[bold]wrote[/] {escape(str(out))}", highlight=False, soft_wrap=True)
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What a run prints: every scenario (``wide``), the log (``verbose``), only paths."""
+
+    wide: bool = False
+    verbose: bool = False
+    quiet: bool = False
+
+
 def _run(
-    plan_file: Path, out: Path, options: MapOptions, *, overwrite: bool, wide: bool, verbose: bool
+    plan_file: Path, out: Path, options: MapOptions, *, overwrite: bool, shown: _Shown
 ) -> None:
     from xuewei.outputs import write_outputs
     from xuewei.pipeline import run_plan
 
     err = _console(stderr=True)
-    with _logging(err, verbose=verbose) as log:
+    with command_logging(err, verbose=shown.verbose) as log:
         plan = _load_plan(plan_file)
         try:
             # one library call: its stages are shown as they log (INFO), not timed one by one
-            with _step(err, log, "reading inputs, forecasting, catchments, siting"):
+            stages = "reading inputs, forecasting, catchments, siting"
+            with step(err, log, stages, quiet=shown.quiet):
                 result = run_plan(plan)
-            with _step(err, log, "writing outputs"):
+            with step(err, log, "writing outputs", quiet=shown.quiet):
                 paths = write_outputs(result, out, overwrite=overwrite, map_options=options)
         except XueweiError as exc:
             _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = _console()
-    print_summary(console, result, wide=wide, lang=options.lang)
+    if shown.quiet:  # only the paths, one a line, for scripts
+        for path in paths.values():
+            console.print(escape(str(path)), highlight=False, soft_wrap=True)
+        return
+    print_summary(console, result, wide=shown.wide, lang=options.lang)
     if result.programme is not None:
         console.print(programme_table(result, lang=options.lang))
     if result.plan.data_note:
@@ -508,73 +508,6 @@ def _run(
     console.print(f"[bold]{say('wrote', options.lang)}[/]")
     for path in paths.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
-
-
-class _ConsoleHandler(logging.Handler):
-    """The ``xuewei`` loggers on stderr while a command runs.
-
-    Warnings are printed once each as ``warning: …``. An INFO record (a library step
-    announcing itself, such as each output file being written) becomes the status line's
-    text, and with ``--verbose`` also a line of its own.
-    """
-
-    def __init__(self, console: Console, *, verbose: bool) -> None:
-        super().__init__(logging.INFO)
-        self.console = console
-        self.verbose = verbose
-        self.status: Status | None = None
-        self.seen: set[str] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            if text not in self.seen:
-                self.seen.add(text)
-                self.console.print(
-                    f"warning: {text}", highlight=False, markup=False, soft_wrap=True
-                )
-            return
-        if self.verbose:
-            self.console.print(
-                f"{record.name}: {text}",
-                style="dim",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
-        if self.status is not None:
-            self.status.update(escape(text) + "…")
-
-
-@contextlib.contextmanager
-def _logging(console: Console, *, verbose: bool) -> Iterator[_ConsoleHandler]:
-    """Route the ``xuewei`` loggers to ``console`` (stderr) for one command, then restore."""
-    logger = logging.getLogger("xuewei")
-    handler = _ConsoleHandler(console, verbose=verbose)
-    saved = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-
-
-@contextlib.contextmanager
-def _step(console: Console, log: _ConsoleHandler, text: str) -> Iterator[None]:
-    """Show a spinner with ``text`` while the step runs, then ``✓ text (seconds)``."""
-    start = time.perf_counter()
-    with console.status(escape(text) + "…") as status:
-        log.status = status
-        try:
-            yield
-        finally:
-            log.status = None
-    seconds = time.perf_counter() - start
-    console.print(f"[green]✓[/] {escape(text)} ({seconds:.1f} s)", highlight=False)
 
 
 def main() -> None:
