@@ -4,8 +4,9 @@ A school, estate, site or district read without ``name_en`` gets one made from i
 name: the kind of place at its end in English (小学 → Primary School, 区 → District, …), a
 city, district or county leading the name as a word of its own (长沙市第一中学 → Changsha
 No. 1 Middle School), an ordinal 第N as "No. N", and the rest in Hanyu Pinyin (pypinyin),
-written as one word with a capital, as place names are in pinyin (GB/T 16159). Characters that are not Chinese are
-kept. The readers fill only the missing names: an English name given in the input wins.
+written as one word with a capital, as place names are in pinyin (GB/T 16159). Characters
+that are not Chinese are kept. The readers fill only the missing names: an English name
+given in the input wins.
 """
 
 from __future__ import annotations
