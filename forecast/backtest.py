@@ -132,7 +132,8 @@ def backtest(
         Tidy table: ``district_id``, ``year``, ``population``, optionally ``basis`` and
         ``births``.
     methods
-        Names among ``naive``, ``drift``, ``ets``, ``damped``, ``arima``, ``panel``, ``share`` (needs
+        Names among ``naive``, ``drift``, ``ets``, ``damped``, ``arima``, ``panel``,
+        ``share`` (needs
         ``city_id``), ``cohort`` (needs ``enrolment``) and ``ensemble`` (of the others but
         ``naive``), or a mapping of names to custom forecasters (see :data:`Forecaster`;
         a key ``ensemble``, whatever its value, ensembles them). ``naive`` is always

@@ -24,13 +24,13 @@ from xuewei.forecast.trend import spread_growth
 __all__ = [
     "CALIBRATION_WINDOW",
     "MIN_CALIBRATION_ERRORS",
+    "MIN_LOG_HALF_WIDTH",
     "MIN_STACKING_POINTS",
+    "PRIOR_POINTS",
     "births_floor",
     "calibration_errors",
     "empirical_bounds",
     "ensemble_weights",
-    "MIN_LOG_HALF_WIDTH",
-    "PRIOR_POINTS",
     "pooled_log_errors",
     "shrunk_weights",
     "stacked_weights",
@@ -151,7 +151,8 @@ def empirical_bounds(
     (Vovk et al. 2005; Lei et al. 2018): ``q`` is the ``⌈(n + 1)·interval⌉``-th smallest of
     the ``n`` past absolute log errors ``|log(actual / forecast)|`` at the same horizon
     (the largest if that rank exceeds ``n``), so the interval would have held at least that
-    share of past outcomes and is symmetric on the log scale around the forecast. The forecast is always strictly inside (``q`` ≥ :data:`MIN_LOG_HALF_WIDTH`).
+    share of past outcomes and is symmetric on the log scale around the forecast. The
+    forecast is always strictly inside (``q`` ≥ :data:`MIN_LOG_HALF_WIDTH`).
     Central quantiles of the signed errors (the rule before) put the forecast *on* a bound
     whenever the past errors all had one sign: over a third of the rows of a 12-district
     panel sat on their upper bound.

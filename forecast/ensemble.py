@@ -302,7 +302,8 @@ def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFr
     --------
     >>> w = pd.DataFrame({"method": ["x", "y", "x", "y"], "horizon": [1, 1, 10, 10],
     ...                   "weight": [0.6, 0.4, 0.3, 0.7]})
-    >>> applied_weights(w, [11])[["horizon", "method", "weight", "backtest_horizon"]].values.tolist()
+    >>> a = applied_weights(w, [11])
+    >>> a[["horizon", "method", "weight", "backtest_horizon"]].values.tolist()
     [[11, 'x', 0.3, 10], [11, 'y', 0.7, 10]]
     """
     known = np.sort(weights["horizon"].astype(int).unique())

@@ -41,7 +41,7 @@ def chance_above(
     *,
     interval: float,
 ) -> np.ndarray:
-    """Return ``P(X > threshold)`` for the two-piece log-normal of ``value`` (its median) and bounds.
+    """Return ``P(X > threshold)`` for the two-piece log-normal of ``value`` and its bounds.
 
     ``lower``/``upper`` are the ``(1 ∓ interval) / 2`` quantiles. A degenerate side (no
     spread: an observed year) gives 0 or 1. ``NaN`` where an input is missing.
