@@ -424,12 +424,7 @@ def forecast(
         soft_wrap=True,
     )
     if result.forecasts.attrs.get("weights"):
-        _console().print(
-            f"[bold]wrote[/] {escape(str(weights_out))}: the ensemble's weights per area, "
-            "member and horizon",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _console().print(f"[bold]wrote[/] {escape(str(weights_out))}: weights", highlight=False)
     if not result.ok:
         err.print(f"[bold red]{len(result.failures)} area(s) failed:[/]")
         for row in result.failures.itertuples(index=False):
