@@ -201,12 +201,13 @@ class TestEnsemble:
 def test_empirical_bounds_are_quantiles_of_past_log_errors():
     from xuewei.forecast.backtest import empirical_bounds
 
+    # sizes 0, .049, .051, .095, .105: rank ceil(6 x 0.5) = 3 -> |log 0.95|, both sides
     errs = np.log(np.array([0.9, 0.95, 1.0, 1.05, 1.1]))
     lower, upper = empirical_bounds(np.array([100.0]), errs, 0.5)
-    assert lower[0] == pytest.approx(100 * 0.95) and upper[0] == pytest.approx(100 * 1.05)
-    # all past forecasts too high: the interval still contains the forecast
+    assert lower[0] == pytest.approx(100 * 0.95) and upper[0] == pytest.approx(100 / 0.95)
+    # all past forecasts too high: the forecast is still strictly inside (rank 3 > 2: largest)
     lower, upper = empirical_bounds(np.array([100.0]), np.log([0.8, 0.9]), 0.8)
-    assert upper[0] == 100.0 and lower[0] < 100.0
+    assert lower[0] == pytest.approx(80.0) and upper[0] == pytest.approx(125.0)
 
 
 def test_spread_growth_and_pooled_errors_hand_computed():
