@@ -140,6 +140,88 @@ def accuracy() -> str:
     return "\n".join(out)
 
 
+# growth panels (issue 16): seed 1 developed the weights and intervals; 2026 and 2027 were
+# first run with the final code and guided nothing
+PANEL_SEEDS = ((1, "development"), (2026, "confirmation"), (2027, "confirmation"))
+PANEL_MEMBERS = ("damped", "ets", "drift")
+
+
+def _panel_errors(seed: int, pooled: bool) -> pd.DataFrame:
+    """Backtest errors on a growth panel: the ensemble and its members, plus ARIMA apart.
+
+    ``pooled``: one ensemble weighted on all 12 districts' backtests; else each district
+    weighted on its own, as ``xuewei forecast`` does.
+    """
+    from forecast_helpers import synth_growth_panel
+
+    pop = synth_growth_panel(seed).drop(columns="shape")
+    ids = sorted(set(pop["district_id"]))
+    groups = [ids] if pooled else [[d] for d in ids]
+    horizons = range(1, 11)
+    frames = [
+        backtest(pop, methods=[*PANEL_MEMBERS, "ensemble"], district_ids=g, horizons=horizons)
+        for g in groups
+    ]
+    arima = backtest(pop, methods=["arima"], district_ids=ids, horizons=horizons)
+    frames.append(arima[arima["method"] == "arima"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _method_by_horizon(rep: pd.DataFrame, col: str, digits: int) -> str:
+    methods = [m for m in ("ensemble", *PANEL_MEMBERS, "arima", "naive") if m in set(rep.method)]
+    rows = []
+    for h in sorted(set(rep["horizon"])):
+        at = rep[rep["horizon"] == h].set_index("method")[col]
+        row: dict[str, object] = {"horizon (y)": int(h)}
+        row.update(
+            {m: round(float(at[m]) * (100 if col == "coverage" else 1), digits) for m in methods}
+        )
+        if col == "mape":
+            best = min(float(at[m]) for m in PANEL_MEMBERS)
+            row["ensemble ÷ best member"] = round(float(at["ensemble"]) / best, 3)
+            row["≤ 1.05 × best and ≤ damped"] = (
+                "yes" if at["ensemble"] <= 1.05 * best and at["ensemble"] <= at["damped"] else "NO"
+            )
+        rows.append(row)
+    return table(rows)
+
+
+def panels() -> str:
+    """MAPE and 80 % coverage by method and horizon on the seeded growth panels."""
+    out = [
+        "## Growth panels: 12 districts, logistic / linear / rise-and-fall, annual 1995–2024",
+        "",
+        "Command: `PYTHONSAFEPATH=1 .venv/bin/python benchmarks/bench_forecast.py panels`. "
+        "`tests/forecast/forecast_helpers.synth_growth_panel(seed)`; rolling origins "
+        "2000–2023 (≥ 5 years of history), horizons 1–10, truth = the panel's later "
+        "values. MAPE in %, coverage of the 80 % interval in %. Members: "
+        f"{', '.join(PANEL_MEMBERS)}; ARIMA(1,1,0) with drift and naive for comparison. "
+        "*Pooled*: one ensemble weighted and calibrated on all 12 districts' backtests; "
+        "*per district*: each district's ensemble on its own backtest, as "
+        '`xuewei forecast` (`forecast_batch(method="ensemble")`) does.',
+        "",
+    ]
+    for seed, role in PANEL_SEEDS:
+        for pooled in (True, False):
+            t0 = time.perf_counter()
+            rep = backtest_report(_panel_errors(seed, pooled))
+            how = "pooled" if pooled else "per district"
+            out += [
+                f"### Panel seed {seed} ({role}), ensemble {how} "
+                f"({time.perf_counter() - t0:.0f} s)",
+                "",
+                "MAPE %:",
+                "",
+                _method_by_horizon(rep, "mape", 2),
+                "",
+                "80 % interval coverage %:",
+                "",
+                _method_by_horizon(rep, "coverage", 0),
+                "",
+            ]
+    return "\n".join(out)
+
+
 def _share_fitted_damping(pop: pd.DataFrame) -> list[str]:
     """``share`` with the damping fitted on the districts' own history, beside the default."""
     from xuewei.forecast import forecast_districts
@@ -429,8 +511,8 @@ def batch() -> str:
 
 
 def main() -> str:
-    """Run the accuracy backtests and the batch timings; return Markdown."""
-    return accuracy() + "\n" + batch()
+    """Run the accuracy backtests, the growth panels and the batch timings; return Markdown."""
+    return accuracy() + "\n" + panels() + "\n" + batch()
 
 
 if __name__ == "__main__":
@@ -438,6 +520,8 @@ if __name__ == "__main__":
         print(json.dumps(_one_batch(int(sys.argv[2]), sys.argv[3], sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "accuracy":
         print(accuracy())
+    elif len(sys.argv) > 1 and sys.argv[1] == "panels":
+        print(panels())
     elif len(sys.argv) > 1 and sys.argv[1] == "batch":
         print(batch())
     else:

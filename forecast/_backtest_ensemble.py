@@ -23,7 +23,7 @@ from xuewei.forecast.calibration import (
     births_floor,
     calibration_errors,
     empirical_bounds,
-    stacked_weights,
+    shrunk_weights,
 )
 
 __all__ = ["ensemble_scores"]
@@ -153,18 +153,12 @@ def _ensemble_frame(
 def _past_weights(point: np.ndarray, code: np.ndarray, pct: np.ndarray, n_m: int) -> np.ndarray:
     """Weights of ``n_m`` members from their past % errors (one per point and member code).
 
-    Stacked (:func:`~xuewei.forecast.calibration.stacked_weights`) where enough complete
-    points exist, else inversely proportional to each member's mean squared error.
+    Stacked, or inverse-MSE with too few points, and shrunk towards equal weights by the
+    number of points (:func:`~xuewei.forecast.calibration.shrunk_weights`).
     """
     matrix = np.full((int(point.max()) + 1, n_m), np.nan)
     matrix[point, code] = pct
-    stacked = stacked_weights(matrix[np.isfinite(matrix).any(axis=1)])
-    if stacked is not None:
-        return stacked
-    n = np.bincount(code, minlength=n_m)
-    mse = np.bincount(code, weights=pct**2, minlength=n_m) / np.maximum(n, 1)
-    inv = np.where(n > 0, 1.0 / np.maximum(mse, 1e-6), 0.0)
-    return inv / inv.sum()
+    return shrunk_weights(matrix[np.isfinite(matrix).any(axis=1)])
 
 
 def _calibrated(

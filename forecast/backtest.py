@@ -84,7 +84,7 @@ BACKTEST_HORIZONS = (1, 3, 5, 10)
 Forecaster = Callable[[pd.DataFrame, int, int, float], pd.DataFrame]
 """``(history, origin, last_year, interval) -> tidy forecast`` for a custom method."""
 
-_TREND = ("naive", "drift", "ets", "arima")
+_TREND = ("naive", "drift", "ets", "damped", "arima")
 _BUILT_IN = (*_TREND, "panel", "share", "cohort", "ensemble")
 logger = logging.getLogger("xuewei.forecast")
 
@@ -132,7 +132,8 @@ def backtest(
         Tidy table: ``district_id``, ``year``, ``population``, optionally ``basis`` and
         ``births``.
     methods
-        Names among ``naive``, ``drift``, ``ets``, ``arima``, ``panel``, ``share`` (needs
+        Names among ``naive``, ``drift``, ``ets``, ``damped``, ``arima``, ``panel``,
+        ``share`` (needs
         ``city_id``), ``cohort`` (needs ``enrolment``) and ``ensemble`` (of the others but
         ``naive``), or a mapping of names to custom forecasters (see :data:`Forecaster`;
         a key ``ensemble``, whatever its value, ensembles them). ``naive`` is always

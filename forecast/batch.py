@@ -39,7 +39,10 @@ class BatchResult:
     forecasts
         Tidy forecasts (:data:`~xuewei.forecast.FORECAST_COLUMNS`), sorted by area and year.
         ``forecasts.attrs["warnings"]`` lists the fallbacks of every area's ensemble (see
-        :func:`~xuewei.forecast.forecast_ensemble`; empty for the trend methods).
+        :func:`~xuewei.forecast.forecast_ensemble`; empty for the trend methods), and
+        ``forecasts.attrs["weights"]`` the weights of every area's members per horizon,
+        one record each (``area``, ``horizon``, ``method``, ``weight``,
+        ``backtest_horizon``, ``n_points``; empty for the trend methods).
     failures
         ``district_id``, ``error`` (exception type) and ``message``, sorted by area.
     """
@@ -70,7 +73,13 @@ def _forecast_chunk(
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
     # each area's ensemble fallbacks (already logged where it ran) travel with the forecasts
     out.attrs["warnings"] = [w for f in frames for w in f.attrs.get("warnings", [])]
+    out.attrs["weights"] = _weights(frames)
     return out, failures
+
+
+def _weights(frames: list[pd.DataFrame]) -> list[dict[str, Any]]:
+    """Concatenate the ensemble weight records the frames carry."""
+    return [w for f in frames for w in f.attrs.get("weights", [])]
 
 
 def _forecast_areas(
@@ -97,7 +106,10 @@ def _forecast_areas(
                 f = forecast_ensemble(
                     sub, [district], horizon=horizon, base_year=base_year, interval=interval
                 )
-                frames.append(f.loc[f["kind"] == "forecast", FORECAST_COLUMNS])
+                part = f.loc[f["kind"] == "forecast", FORECAST_COLUMNS]
+                part.attrs["weights"] = f.attrs.get("weights", [])
+                part.attrs["warnings"] = f.attrs.get("warnings", [])
+                frames.append(part)
                 continue
             frames.append(
                 forecast_trends(
@@ -212,6 +224,7 @@ def forecast_batch(
         else pd.DataFrame({c: pd.Series(dtype=object) for c in FORECAST_COLUMNS})
     )
     forecasts.attrs["warnings"] = [w for r in results for w in r[0].attrs.get("warnings", [])]
+    forecasts.attrs["weights"] = _weights([r[0] for r in results])
     fail = pd.DataFrame(failures, columns=["district_id", "error", "message"])
     return BatchResult(forecasts, fail.sort_values("district_id").reset_index(drop=True))
 

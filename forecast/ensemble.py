@@ -1,24 +1,29 @@
 """Ensemble forecasts of residents per district, weighted by rolling-origin backtest error.
 
-No single method wins everywhere: damped ETS is best where growth fades, ARIMA where it
-persists, drift on short series. The ensemble forecasts the *city* series (or, without
-city rows, each district) with several trend methods and averages them with the weights
-that would have minimised its squared backtest error at that horizon (stacking,
-:func:`~xuewei.forecast.calibration.stacked_weights`: members that err alike share their
-weight), or, with too few backtest points, weights inversely proportional to each
-method's squared error (:func:`~xuewei.forecast.calibration.ensemble_weights`). Districts
+No single method wins everywhere: damped ETS is best where growth fades, Holt's trend
+(chosen by ``ets`` where its AICc says growth persists) where it does not, drift on short
+series. The ensemble forecasts the *city* series (or, without city rows, each district)
+with several trend methods (:data:`ENSEMBLE_METHODS`) and averages them with weights per
+horizon from a rolling-origin backtest: the weights that would have minimised the squared
+backtest error at that horizon (stacking), or inverse-MSE weights with too few points,
+shrunk towards equal weights by the number of backtest points
+(:func:`~xuewei.forecast.calibration.shrunk_weights`, Diebold & Pauly 1990): a short
+backtest cannot hand one member all the weight. The weights used at every forecast horizon
+are in the result's ``attrs["weights"]``. Districts
 are then the city ensemble times their shares (the ``share`` method of
 :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the city total by
 construction; without city rows the city is the sum of the districts.
 Intervals are empirical once the backtest has enough past ensemble errors
 (:data:`~xuewei.forecast.calibration.MIN_CALIBRATION_ERRORS` at the horizon, or else all
 horizons pooled and rescaled to it by the fitted growth of spread, see
-:func:`~xuewei.forecast.calibration.calibration_errors`): the central quantiles of
-``log(actual / forecast)``; elsewhere the weighted averages of the members' bounds. A
+:func:`~xuewei.forecast.calibration.calibration_errors`): the forecast times
+``exp(∓q)``, ``q`` the quantile of the past ``|log(actual / forecast)|``
+(:func:`~xuewei.forecast.calibration.empirical_bounds`, split-conformal), so the forecast
+is always strictly inside; elsewhere the weighted averages of the members' bounds. A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
-No fallback is silent: each (no backtest, too few points to stack or to calibrate a
-horizon, a member without backtest forecasts) is logged as a warning on the
+No fallback is silent: each (no backtest, too few points to calibrate a horizon, a member
+without backtest forecasts, a member that cannot forecast) is logged as a warning on the
 ``xuewei.forecast`` logger and listed in the result's ``attrs["warnings"]``.
 """
 
@@ -32,23 +37,31 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from xuewei.errors import InputError, Problem
 from xuewei.forecast._shares import share_spread
-from xuewei.forecast.backtest import backtest, backtest_report
+from xuewei.forecast.backtest import backtest
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
-    MIN_STACKING_POINTS,
     calibration_errors,
     empirical_bounds,
-    ensemble_weights,
-    stacked_weights,
+    shrunk_weights,
 )
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
-__all__ = ["ENSEMBLE_METHODS", "combine_forecasts", "forecast_ensemble", "reconcile"]
+__all__ = [
+    "ENSEMBLE_METHODS",
+    "applied_weights",
+    "combine_forecasts",
+    "forecast_ensemble",
+    "reconcile",
+]
 
-#: Default members of the ensemble.
-ENSEMBLE_METHODS = ("ets", "arima", "drift")
+#: Default members of the ensemble: damped ETS, ETS with the trend chosen by AICc, and
+#: damped drift. ARIMA(1,1,0) with drift is left out by default (it remains a method and
+#: can be passed): it extrapolates growth undamped, and on a development panel of
+#: logistic, linear and rise-and-fall districts its 10-year error was 3.6x damped ETS's.
+ENSEMBLE_METHODS = ("damped", "ets", "drift")
 _BACKTEST_HORIZONS = tuple(range(1, 11))
 logger = logging.getLogger("xuewei.forecast")
 
@@ -169,13 +182,14 @@ def forecast_ensemble(
     weights
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
         ``methods`` on the city series (or on all districts pooled, without city rows):
-        stacked (:func:`~xuewei.forecast.calibration.stacked_weights`) where each member has
-        enough backtest points, else inversely proportional to squared error; a
+        stacked or inverse-MSE and shrunk towards equal weights by the number of backtest
+        points (:func:`~xuewei.forecast.calibration.shrunk_weights`); a
         horizon without backtest points takes the nearest weighted horizon's weights, and
         weights are equal when the backtest has none. The same backtest calibrates the
         intervals; with given weights the intervals are the members' weighted bounds.
-        Every fallback (no backtest, too short a backtest to stack or to calibrate a
-        horizon, a member without any backtest forecast) is reported: see Returns.
+        Every fallback (no backtest, too short a backtest to calibrate a horizon, a
+        member without any backtest forecast or that cannot forecast) is reported: see
+        Returns.
     source
         Name of the input, for error messages.
 
@@ -188,7 +202,11 @@ def forecast_ensemble(
         ``attrs["warnings"]`` lists every fallback taken, one plain sentence each naming
         the area, the member or horizons, what failed and what was used instead (empty
         when none was); each is also logged as a warning on the ``xuewei.forecast``
-        logger.
+        logger. ``attrs["weights"]`` gives the weights used, one record (dict) per
+        forecast horizon and member (``pandas.DataFrame(f.attrs["weights"])``): ``area`` (the series
+        ensembled), ``horizon`` (every forecast horizon), ``method``, ``weight``,
+        ``backtest_horizon`` (the backtest horizon they come from) and ``n_points`` (its
+        backtest points; ``NaN`` for given or equal weights).
 
     Examples
     --------
@@ -227,22 +245,12 @@ def forecast_ensemble(
         )
     else:
         log_errors, origins = {}, {}
-    members = []
-    for m in methods:
-        members.append(
-            forecast_trends(
-                pop,
-                horizon=horizon,
-                method=cast(TrendMethod, m),
-                interval=interval,
-                district_ids=series_ids,
-            ).assign(method=m)
-        )
-    fc = pd.concat(members, ignore_index=True)
+    fc = _members(pop, methods, horizon, interval, series_ids, notes)
     last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
-    fc["horizon"] = fc["year"] - fc["district_id"].map(last)
+    weights = weights[weights["method"].isin(set(fc["method"]))]
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
+    used = applied_weights(weights, sorted(set(fc["horizon"].astype(int))))
     ens = _calibrate(ens, log_errors, origins, interval)
     if backtested:  # say where the backtest's errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
@@ -263,7 +271,94 @@ def forecast_ensemble(
     for note in notes:
         logger.warning(note)
     out.attrs["warnings"] = notes
+    # records, not a frame: pandas compares attrs when frames are concatenated
+    out.attrs["weights"] = used.assign(area=", ".join(series_ids))[
+        ["area", "horizon", "method", "weight", "backtest_horizon", "n_points"]
+    ].to_dict("records")
     return out
+
+
+def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
+    """Return the weight of each member at each forecast horizon, as :func:`combine_forecasts` uses.
+
+    A forecast horizon takes the weights of the nearest weighted (backtest) horizon, ties
+    to the shorter one; weights are re-normalised over the members given.
+
+    Parameters
+    ----------
+    weights
+        ``method``, ``horizon``, ``weight`` and optionally ``n_points`` (the backtest
+        points behind them).
+    horizons
+        Forecast horizons (years after the base year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``horizon``, ``method``, ``weight``, ``backtest_horizon`` (the horizon whose
+        weights are used) and ``n_points`` (``NaN`` when not given).
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"method": ["x", "y", "x", "y"], "horizon": [1, 1, 10, 10],
+    ...                   "weight": [0.6, 0.4, 0.3, 0.7]})
+    >>> a = applied_weights(w, [11])
+    >>> a[["horizon", "method", "weight", "backtest_horizon"]].values.tolist()
+    [[11, 'x', 0.3, 10], [11, 'y', 0.7, 10]]
+    """
+    known = np.sort(weights["horizon"].astype(int).unique())
+    frames = []
+    for h in horizons:
+        nearest = int(known[np.abs(known - int(h)).argmin()])
+        at = weights[weights["horizon"].astype(int) == nearest]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "horizon": int(h),
+                    "method": at["method"].to_numpy(),
+                    "weight": (at["weight"] / at["weight"].sum()).to_numpy(),
+                    "backtest_horizon": nearest,
+                    "n_points": at["n_points"].to_numpy() if "n_points" in at else np.nan,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _members(
+    pop: pd.DataFrame,
+    methods: Sequence[str],
+    horizon: int,
+    interval: float,
+    series_ids: list[str],
+    notes: list[str],
+) -> pd.DataFrame:
+    """Forecast the series with every member; a member that cannot is reported and left out."""
+    members = []
+    for m in methods:
+        try:
+            f = forecast_trends(
+                pop,
+                horizon=horizon,
+                method=cast(TrendMethod, m),
+                interval=interval,
+                district_ids=series_ids,
+            )
+        except ValueError as exc:
+            notes.append(
+                f"{_areas(series_ids)}: member {m} could not forecast ({exc}); it is left "
+                "out and the other members' weights re-normalised"
+            )
+            continue
+        members.append(f.assign(method=m))
+    if not members:
+        raise InputError(
+            [Problem("population", f"{_areas(series_ids)}: no ensemble member could forecast")]
+        )
+    fc = pd.concat(members, ignore_index=True)
+    last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
+    fc["horizon"] = fc["year"] - fc["district_id"].map(last)
+    return fc
 
 
 def _scale_to_city(
@@ -371,9 +466,7 @@ def _backtest_weights(
                 f"{area}: member {m} made no backtest forecast, so it has no error to be "
                 "weighted by; it gets no weight"
             )
-    w = ensemble_weights(backtest_report(members))
-    w = w[w["quantity"] == "population"]
-    w = _stack(w, pop_members, methods, area, notes)
+    w = _shrunk(pop_members, methods)
     needed = [h for h in _BACKTEST_HORIZONS if h <= steps]
     if not len(w):
         notes.append(f"{area}: the backtest has no scored point at any horizon; equal weights used")
@@ -390,49 +483,34 @@ def _backtest_weights(
     return weights, log_errors, origins, True
 
 
-def _stack(
-    w: pd.DataFrame,
-    pop_members: pd.DataFrame,
-    methods: Sequence[str],
-    area: str,
-    notes: list[str],
-) -> pd.DataFrame:
-    """Replace inverse-squared-error weights ``w`` by stacked ones where possible.
+def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """Return the members' weights per horizon from their backtest errors.
 
-    Stacked where each member has enough complete past points (as the backtest's ensemble
-    is weighted); the horizons left with inverse squared error are reported in ``notes``.
+    Stacked (or inverse-MSE with too few points) and shrunk towards equal weights by the
+    number of backtest points (:func:`~xuewei.forecast.calibration.shrunk_weights`), as the
+    backtest's own ensemble is weighted; ``n_points`` says how many points each horizon had.
     """
-    stacked = []
+    frames = []
     for h in sorted(set(pop_members["horizon"].astype(int))):
         at_h = pop_members[pop_members["horizon"] == h]
         matrix = at_h.pivot_table(
             index=["origin", "district_id"], columns="method", values="pct_error"
         ).reindex(columns=list(methods))
-        sw = stacked_weights(matrix.to_numpy(dtype=np.float64))
-        if sw is not None:
-            stacked.append(
-                pd.DataFrame(
-                    {
-                        "quantity": "population",
-                        "horizon": h,
-                        "method": list(methods),
-                        "weight": sw,
-                    }
-                )
+        e = matrix.to_numpy(dtype=np.float64)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "quantity": "population",
+                    "horizon": h,
+                    "method": list(methods),
+                    "weight": shrunk_weights(e),
+                    "n_points": int(np.isfinite(e).all(axis=1).sum()),
+                }
             )
-    done = set() if not stacked else {int(d["horizon"].iloc[0]) for d in stacked}
-    inverse = sorted(set(w["horizon"].astype(int)) - done)
-    if inverse:
-        notes.append(
-            f"{area}: {_span(inverse)}: too few complete backtest points to stack the "
-            f"members (fewer than {MIN_STACKING_POINTS} per member); weights inversely "
-            "proportional to their squared backtest error used instead"
         )
-    if not stacked:
-        return w
-    both = pd.concat(stacked, ignore_index=True)
-    w = pd.concat([w[~w["horizon"].isin(set(both["horizon"]))], both], ignore_index=True)
-    return w.sort_values(["horizon", "method"], kind="stable").reset_index(drop=True)
+    if not frames:
+        return pd.DataFrame(columns=["quantity", "horizon", "method", "weight", "n_points"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _ensemble_errors(

@@ -51,7 +51,7 @@ MIN_ETS_POINTS = 10
 MIN_ARIMA_POINTS = 6
 _DRIFT_DAMPING = 0.9
 
-TrendMethod = Literal["ets", "arima", "drift", "naive"]
+TrendMethod = Literal["ets", "damped", "arima", "drift", "naive"]
 
 
 def forecast_trend(
@@ -73,8 +73,10 @@ def forecast_trend(
     interval
         Coverage of the prediction interval, e.g. 0.8 for the 10th–90th percentiles.
     method
-        ``"ets"``, ``"arima"``, ``"drift"`` or ``"naive"``; by default ETS when the series
-        has at least :data:`MIN_ETS_POINTS` years, else drift. ``ets`` and ``arima`` fall
+        ``"ets"``, ``"damped"``, ``"arima"``, ``"drift"`` or ``"naive"``; by default ETS
+        when the series has at least :data:`MIN_ETS_POINTS` years, else drift. ``ets``
+        chooses damped or undamped trend by AICc; ``damped`` is always the damped trend
+        (ETS(A,Ad,N), Gardner & McKenzie 1985). ``ets``, ``damped`` and ``arima`` fall
         back to drift below :data:`MIN_ETS_POINTS` / :data:`MIN_ARIMA_POINTS` years (the
         ``method`` column says which was used). ``naive`` accepts a single year (a
         district counted once: the baseline is that count, with no spread to make an
@@ -101,12 +103,14 @@ def forecast_trend(
     _check_series(years, values, horizon, interval, minimum=1 if method == "naive" else 2)
     steps = int(horizon - years[-1])
     chosen = method or "ets"
-    if chosen == "ets" and len(values) < MIN_ETS_POINTS:
+    if chosen in ("ets", "damped") and len(values) < MIN_ETS_POINTS:
         chosen = "drift"
     if chosen == "arima" and len(values) < MIN_ARIMA_POINTS:
         chosen = "drift"
     if chosen == "ets":
         mean, lower, upper = _ets(np.log(values), steps, interval)
+    elif chosen == "damped":
+        mean, lower, upper = _ets(np.log(values), steps, interval, damped_only=True)
     elif chosen == "arima":
         mean, lower, upper = _arima(np.log(values), steps, interval)
     elif chosen == "drift":
@@ -114,7 +118,9 @@ def forecast_trend(
     elif chosen == "naive":
         mean, lower, upper = _naive(np.log(values), steps, interval)
     else:
-        raise ConfigError(f"unknown method {method!r}; expected 'ets', 'arima', 'drift' or 'naive'")
+        raise ConfigError(
+            f"unknown method {method!r}; expected 'ets', 'damped', 'arima', 'drift' or 'naive'"
+        )
     return pd.DataFrame(
         {
             "year": np.arange(years[-1] + 1, horizon + 1, dtype=np.int64),
@@ -159,14 +165,16 @@ def _check_series(
         raise ConfigError(f"interval {interval} must be in (0, 1)")
 
 
-def _ets(log_values: np.ndarray, steps: int, interval: float) -> tuple[np.ndarray, ...]:
+def _ets(
+    log_values: np.ndarray, steps: int, interval: float, *, damped_only: bool = False
+) -> tuple[np.ndarray, ...]:
     y = pd.Series(log_values, index=pd.RangeIndex(len(log_values)))
     fits = []
     with warnings.catch_warnings():
         # The optimiser may stop at its iteration limit on short or flat series; the fit is
         # still the best found, and its quality shows in the backtests, not in a warning.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for damped in (True, False):
+        for damped in (True,) if damped_only else (True, False):
             model = ETSModel(y, error="add", trend="add", damped_trend=damped)
             fits.append(model.fit(disp=False))
     # Damped or not, as the AICc says (the automatic ETS selection of Hyndman et al. 2002):
@@ -344,7 +352,7 @@ def forecast_trends(
     horizon
         The last year forecast.
     method
-        ``"ets"`` (default), ``"arima"``, ``"drift"`` or ``"naive"``.
+        ``"ets"`` (default), ``"damped"``, ``"arima"``, ``"drift"`` or ``"naive"``.
     interval
         Prediction-interval coverage.
     base_year

@@ -77,7 +77,8 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # builds' lead time acts here (expansions: tests/planning/test_proposals.py)
         ("programme.lead_time_years.expansion", set()),
         ("programme.lead_time_years.new_build", {"proposals"}),  # the opening years
-        ("forecast.progression.entry_age", {"cohort"}),
+        # the cohort route's chance of a shortfall is a gaps column
+        ("forecast.progression.entry_age", {"cohort", "gaps"}),
         # the progression window averages ratios over census years: this city has one census
         # count, so only the tests of tests/forecast/ (several counts) can see it act
         ("forecast.progression.window_years", set()),

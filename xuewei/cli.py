@@ -344,7 +344,7 @@ def validate(
     _console().print(f"[green]{escape(str(plan_file))}: all inputs valid[/]", highlight=False)
 
 
-_FORECAST_METHODS = ("ensemble", "ets", "arima", "drift", "naive")
+_FORECAST_METHODS = ("ensemble", "ets", "damped", "arima", "drift", "naive")
 
 
 @app.command()
@@ -354,7 +354,9 @@ def forecast(
         "forecast.csv"
     ),
     horizon: Annotated[int, typer.Option(help="Last year to forecast.")] = 2035,
-    method: Annotated[str, typer.Option(help="ensemble, ets, arima, drift or naive.")] = "ensemble",
+    method: Annotated[
+        str, typer.Option(help="ensemble, ets, damped, arima, drift or naive.")
+    ] = "ensemble",
     engine: Annotated[str, typer.Option(help="local, or dask for large batches.")] = "local",
     scheduler: Annotated[
         str | None,
@@ -366,7 +368,8 @@ def forecast(
     """Forecast residents of every district or county in a population table.
 
     One area's failure is reported with its id and does not lose the others' forecasts
-    (they are written); the command then exits 1.
+    (they are written); the command then exits 1. With the ensemble, the weights of its
+    members per area and horizon are written beside the forecast (forecast.weights.csv).
 
     Example: xuewei forecast hunan_counties.csv --out forecast.csv --engine dask
     """
@@ -376,6 +379,12 @@ def forecast(
         raise typer.BadParameter(f"--engine {engine!r}: expected local or dask")
     _check_input(population, "population table")
     _check_out_file(out, overwrite=overwrite)
+    # the ensemble's weights per area, member and horizon go beside the forecast
+    weights_out = out.with_name(f"{out.stem}.weights.csv")
+    if method == "ensemble":
+        _check_out_file(weights_out, overwrite=overwrite)
+
+    import pandas as pd
 
     from xuewei.forecast import forecast_batch
     from xuewei.gis import read_population
@@ -394,6 +403,9 @@ def forecast(
                 progress=True,
             )
             write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
+            weights = pd.DataFrame(result.forecasts.attrs.get("weights") or [])
+            if len(weights):
+                write_csv(weights, weights_out, overwrite=overwrite, float_format="%.4f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
     n_ok = result.forecasts["district_id"].nunique()
@@ -402,6 +414,8 @@ def forecast(
         highlight=False,
         soft_wrap=True,
     )
+    if result.forecasts.attrs.get("weights"):
+        _console().print(f"[bold]wrote[/] {escape(str(weights_out))}: weights", highlight=False)
     if not result.ok:
         err.print(f"[bold red]{len(result.failures)} area(s) failed:[/]")
         for row in result.failures.itertuples(index=False):

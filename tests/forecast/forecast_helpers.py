@@ -72,3 +72,54 @@ def synth_counties(n: int, *, seed: int, years: range = range(2000, 2025)) -> pd
     table = pd.DataFrame({"district_id": ids, "name": [f"county {k}" for k in range(n)]})
     totals = pd.Series(rng.integers(100_000, 1_500_000, n), index=pd.Index(ids, name="district_id"))
     return synth_population_history(table, totals, seed=seed, years=years)
+
+
+#: Growth shapes of :func:`synth_growth_panel`, one third of the districts each.
+GROWTH_SHAPES = ("logistic", "linear", "rise_and_fall")
+
+
+def synth_growth_panel(
+    seed: int, *, n_districts: int = 12, years: range = range(1995, 2025), noise: float = 0.004
+) -> pd.DataFrame:
+    """Make a panel of districts' annual residents with logistic, linear or rise-and-fall growth.
+
+    Districts take the shapes of :data:`GROWTH_SHAPES` in turn: a logistic curve (capacity
+    1.5-3x the start, growth rate 4-15 % a year at first), a straight line (-1 % to
+    +3 % of the start a year), or a rise that turns into a fall (peak 10-40 % above the
+    start, in the middle or late part of the span). Each year carries ``noise`` (log-sd) of
+    estimate error around the curve. Columns ``district_id``, ``year``, ``population``,
+    ``shape``; no city rows.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(years[0], years[-1] + 1, dtype=np.float64)
+    span = t[-1] - t[0]
+    frames = []
+    for k in range(n_districts):
+        shape = GROWTH_SHAPES[k % len(GROWTH_SHAPES)]
+        start = float(rng.uniform(80_000, 600_000))
+        if shape == "logistic":
+            # from ``start`` towards a capacity 1.5-3x as large; the turn comes early or late
+            cap = rng.uniform(1.5, 3.0)
+            rate = rng.uniform(0.04, 0.15)
+            curve = start * cap / (1.0 + (cap - 1.0) * np.exp(-rate * (t - t[0])))
+        elif shape == "linear":
+            slope = start * rng.uniform(-0.01, 0.03)
+            curve = start + slope * (t - t[0])
+        else:
+            peak = t[0] + span * rng.uniform(0.5, 0.95)
+            width = span * rng.uniform(0.3, 0.6)
+            height = rng.uniform(0.1, 0.4)
+            curve = start * (1.0 + height * np.exp(-0.5 * ((t - peak) / width) ** 2))
+            curve = curve / curve[0] * start
+        values = curve * np.exp(rng.normal(0.0, noise, len(t)))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district_id": f"{990200 + k}",
+                    "year": t.astype(np.int64),
+                    "population": np.round(values),
+                    "shape": shape,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

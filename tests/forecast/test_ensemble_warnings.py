@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from xuewei.errors import InputError
 from xuewei.forecast import backtest, forecast_batch, forecast_ensemble, forecast_trends
+from xuewei.forecast.calibration import PRIOR_POINTS
 
 
 def _city(first: int, last: int = 2020) -> pd.DataFrame:
@@ -36,23 +38,24 @@ def test_no_backtest_means_equal_weights_reported(caplog):
     f = forecast_ensemble(_city(2017), ["a", "b"], horizon=2023, city_id="c")
     notes = f.attrs["warnings"]
     assert any(
-        n.startswith("area c: the backtest of the ensemble members (ets, arima, drift) could not")
+        n.startswith("area c: the backtest of the ensemble members (damped, ets, drift) could not")
         and "equal weights used at every horizon" in n
         for n in notes
     ), notes
     assert set(notes) <= set(_logged(caplog)) and notes
 
 
-def test_short_backtest_fallbacks_name_the_horizons(caplog):
-    caplog.set_level(logging.WARNING, logger="xuewei.forecast")
+def test_short_backtest_keeps_weights_near_equal_and_says_how_many_points():
     f = forecast_ensemble(_city(2006), ["a", "b"], horizon=2025, city_id="c")
-    notes = f.attrs["warnings"]
-    # 9 origins: too few complete points to stack the 3 members beyond 1 year ahead, and
-    # the interval calibrated on past ensemble errors only where 8 of them exist
-    stack = [n for n in notes if "too few complete backtest points to stack" in n]
-    assert len(stack) == 1 and stack[0].startswith("area c: horizons 2–")
-    assert "weights inversely proportional to their squared backtest error" in stack[0]
-    assert notes == _logged(caplog)
+    w = pd.DataFrame(f.attrs["weights"])
+    # every forecast horizon 1-5 has its weights; the prior of equal weights is worth
+    # PRIOR_POINTS backtest points, so with n points no member moves further from 1/3
+    # than n / (n + PRIOR_POINTS) allows
+    assert sorted(set(w["horizon"])) == [1, 2, 3, 4, 5]
+    assert np.allclose(w.groupby("horizon")["weight"].sum(), 1.0)
+    psi = w["n_points"] / (w["n_points"] + PRIOR_POINTS)
+    assert ((w["weight"] - 1 / 3).abs() <= psi * (2 / 3) + 1e-12).all()
+    assert (w["weight"] > 0).all()
 
 
 def test_given_weights_nothing_to_report(caplog):

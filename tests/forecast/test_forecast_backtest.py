@@ -201,12 +201,13 @@ class TestEnsemble:
 def test_empirical_bounds_are_quantiles_of_past_log_errors():
     from xuewei.forecast.backtest import empirical_bounds
 
+    # sizes 0, .049, .051, .095, .105: rank ceil(6 x 0.5) = 3 -> |log 0.95|, both sides
     errs = np.log(np.array([0.9, 0.95, 1.0, 1.05, 1.1]))
     lower, upper = empirical_bounds(np.array([100.0]), errs, 0.5)
-    assert lower[0] == pytest.approx(100 * 0.95) and upper[0] == pytest.approx(100 * 1.05)
-    # all past forecasts too high: the interval still contains the forecast
+    assert lower[0] == pytest.approx(100 * 0.95) and upper[0] == pytest.approx(100 / 0.95)
+    # all past forecasts too high: the forecast is still strictly inside (rank 3 > 2: largest)
     lower, upper = empirical_bounds(np.array([100.0]), np.log([0.8, 0.9]), 0.8)
-    assert upper[0] == 100.0 and lower[0] < 100.0
+    assert lower[0] == pytest.approx(80.0) and upper[0] == pytest.approx(125.0)
 
 
 def test_spread_growth_and_pooled_errors_hand_computed():
@@ -256,8 +257,11 @@ class TestEnsembleInBacktest:
 
     def test_weights_fall_back_to_the_shorter_horizon_known_by_the_origin(self):
         # at origin 2006 the 3-year errors of origin 2005 are not known yet (2008 > 2006),
-        # but its 1-year errors are: 'exact' has none, so it takes (almost) all the weight.
-        # With equal weights the ensemble would be 5 % too high.
+        # but its 1-year errors are: eight points (one per district), 'exact' 0 %, 'high'
+        # +10 %. Stacked on them 'exact' gets 1 and 'high' 0; shrunk towards equal weights
+        # with psi = 8 / (8 + PRIOR_POINTS) = 8/18 = 4/9:
+        #   w_high = 4/9 * 0 + 5/9 * 1/2 = 5/18, so the ensemble is 10 % x 5/18 = 25/9 % high.
+        # With no fallback (equal weights) it would be 5 % too high, as at origin 2005.
         truth = self._truth()
         e = backtest(
             truth,
@@ -266,14 +270,16 @@ class TestEnsembleInBacktest:
             origins=[2005, 2006],
         )
         ens = e[e.method == "ensemble"].set_index(["origin", "horizon"])["pct_error"]
-        assert ens.loc[(2005, 3)].abs().max() == pytest.approx(5.0)  # nothing known: equal
-        assert ens.loc[(2006, 3)].abs().max() < 1e-3
+        assert ens.loc[(2005, 3)].to_numpy() == pytest.approx(5.0)  # nothing known: equal
+        assert ens.loc[(2006, 3)].to_numpy() == pytest.approx(25 / 9, rel=1e-6)
 
     def test_interval_from_all_known_errors_rescaled_to_the_horizon(self):
         # only 'high' (10 % too high everywhere): log error log(1/1.1) at every horizon, so
         # the fitted growth is clipped to sqrt(h) and the 3-year interval at origin 2007
-        # comes from the eight 1-year errors of origin 2006, × sqrt(3). Origin 2005's
-        # ensemble was weighted on nothing (equal weights): its errors calibrate nothing
+        # comes from the eight 1-year errors of origin 2006, x sqrt(3). Origin 2005's
+        # ensemble was weighted on nothing (equal weights): its errors calibrate nothing.
+        # Split-conformal rank ceil((8 + 1) x 0.8) = ceil(7.2) = 8 of eight equal sizes
+        # sqrt(3) x log(1.1): the interval is value x 1.1^(-/+sqrt(3)), on both sides
         truth = self._truth()
         members = _exact_and_high(truth)
         e = backtest(
@@ -283,9 +289,9 @@ class TestEnsembleInBacktest:
             origins=[2005, 2006, 2007],
         )
         ens = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
-        err = np.log(1 / 1.1) * np.sqrt(3)
-        np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(err), rtol=1e-12)
-        np.testing.assert_allclose(ens["upper"], ens["value"], rtol=1e-12)
+        q = np.log(1.1) * np.sqrt(3)
+        np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(-q), rtol=1e-12)
+        np.testing.assert_allclose(ens["upper"], ens["value"] * np.exp(q), rtol=1e-12)
         # before 8 errors of weighted ensembles are known (origins 2005, 2006), the
         # members' bounds
         for origin in (2005, 2006):
@@ -312,10 +318,18 @@ def test_interval_from_the_horizons_own_errors_once_enough_are_known():
     np.testing.assert_allclose(early["lower"], early["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
 
 
-def test_ensemble_weights_stacked_so_opposite_errors_cancel():
-    # one member always 1 % too high, one 3 % too low: inverse squared error would give
-    # them 0.9 and 0.1 (0.6 % too high); stacked on the eight 1-year errors of origin 2005
-    # they get 0.75 and 0.25 at origin 2006 and the ensemble is exact
+def test_ensemble_weights_stacked_then_shrunk_towards_equal():
+    # one member always 1 % too high, one 3 % too low. Stacking puts 3/4 and 1/4 on them
+    # (3/4 x 1 - 1/4 x 3 = 0: the errors cancel; inverse squared error would say 0.9, 0.1),
+    # then shrinks towards 1/2 each with psi = n / (n + PRIOR_POINTS), n the past points:
+    #   origin 2006, n = 8 (origin 2005's 1-year errors): psi = 8/18 = 4/9,
+    #     w_up = 4/9 x 3/4 + 5/9 x 1/2 = 11/18, w_down = 7/18,
+    #     error = 11/18 x 1 - 7/18 x 3 = -10/18 = -5/9 %
+    #     (shrunk inverse-MSE would give 4/9 x 0.9 + 5/18 = 61/90 and -26/90 = -0.29 %);
+    #   origin 2007, n = 16 (origins 2005, 2006): psi = 16/26 = 8/13,
+    #     w_up = 8/13 x 3/4 + 5/13 x 1/2 = 17/26, w_down = 9/26,
+    #     error = 17/26 - 27/26 = -10/26 = -5/13 %
+    # so the ensemble moves towards the cancelling weights as the backtest grows
     truth = TestEnsembleInBacktest()._truth()
     exact = _exact_and_high(truth)["exact"]
 
@@ -330,11 +344,12 @@ def test_ensemble_weights_stacked_so_opposite_errors_cancel():
         truth,
         methods={"up": scaled(1.01), "down": scaled(0.97), "ensemble": None},
         horizons=[1],
-        origins=[2005, 2006],
+        origins=[2005, 2006, 2007],
     )
     ens = e[e.method == "ensemble"].set_index("origin")["pct_error"]
     assert ens.loc[2005].to_numpy() == pytest.approx(-1.0)  # nothing known: equal weights
-    assert np.abs(ens.loc[2006].to_numpy()).max() < 1e-6
+    assert ens.loc[2006].to_numpy() == pytest.approx(-5 / 9, rel=1e-6)
+    assert ens.loc[2007].to_numpy() == pytest.approx(-5 / 13, rel=1e-6)
 
 
 def test_calibration_errors_own_horizon_first():
@@ -394,38 +409,55 @@ def test_ensemble_district_interval_adds_share_uncertainty():
 
 
 def test_ensemble_interval_at_least_as_wide_as_the_unborn_births_spread():
-    # 'high' is 10 % too high everywhere (bounds value × 0.9 … value) and carries a births
-    # spread of 0.1 (as the cohort method does for children not yet born). At origin 2007
-    # the calibrated 3-year interval is [value × 1.1^-sqrt(3), value] (see above); the
-    # births floor widens each side to value × exp(±z·0.1) where that is wider: the lower
-    # bound (−0.165 on the log scale) stays, the upper (0) moves to +0.128
+    # 'high' is 10 % too high everywhere (bounds value x 0.9 ... value x 1.1) and carries a
+    # births spread (as the cohort method does for children not yet born). At origin 2007
+    # the calibrated 3-year interval is value x exp(-/+q), q = sqrt(3) x log(1.1) = 0.1651
+    # (see above); the births floor z x births_sd, z = 1.2816 (80 %), is the larger of the
+    # two, not their sum:
+    #   births_sd 0.1: floor 0.1282 < 0.1651, the calibrated interval stays;
+    #   births_sd 0.2: floor 0.2563 > 0.1651, both sides move to value x exp(-/+0.2563).
+    # Before any error is known (origin 2005): the member's bounds, log -0.1054 and +0.0953,
+    # both narrower than 0.1282, so both floored
     truth = TestEnsembleInBacktest()._truth()
     high = _exact_and_high(truth)["high"]
-
-    def high_unborn(hist, origin, last, interval):
-        return high(hist, origin, last, interval).assign(births_sd=0.1)
-
-    e = backtest(
-        truth,
-        methods={"high": high_unborn, "ensemble": None},
-        horizons=[1, 3],
-        origins=[2005, 2006, 2007],
-    )
-    ens = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
     z = 1.2815515655446004
-    np.testing.assert_allclose(ens["lower"], ens["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
-    np.testing.assert_allclose(ens["upper"], ens["value"] * np.exp(z * 0.1), rtol=1e-12)
-    # before any error is known: the member's bounds (value × 0.9 … value), both floored
+    q = np.sqrt(3) * np.log(1.1)
+
+    def run(sd):
+        def high_unborn(hist, origin, last, interval):
+            return high(hist, origin, last, interval).assign(births_sd=sd)
+
+        return backtest(
+            truth,
+            methods={"high": high_unborn, "ensemble": None},
+            horizons=[1, 3],
+            origins=[2005, 2006, 2007],
+        )
+
+    e = run(0.1)
+    ens = e[(e.method == "ensemble") & (e.origin == 2007) & (e.horizon == 3)]
+    np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(-q), rtol=1e-12)
+    np.testing.assert_allclose(ens["upper"], ens["value"] * np.exp(q), rtol=1e-12)
     first = e[(e.method == "ensemble") & (e.origin == 2005) & (e.horizon == 1)]
     np.testing.assert_allclose(first["upper"], first["value"] * np.exp(z * 0.1), rtol=1e-12)
     np.testing.assert_allclose(first["lower"], first["value"] * np.exp(-z * 0.1), rtol=1e-12)
+    wide = run(0.2)
+    ens = wide[(wide.method == "ensemble") & (wide.origin == 2007) & (wide.horizon == 3)]
+    np.testing.assert_allclose(ens["lower"], ens["value"] * np.exp(-z * 0.2), rtol=1e-12)
+    np.testing.assert_allclose(ens["upper"], ens["value"] * np.exp(z * 0.2), rtol=1e-12)
 
 
 def test_interval_from_the_latest_origins_only():
-    # a member 30 % too high at origins 2000-2001, 10 % too high after (it learnt). At
-    # origin 2012 the 1-year errors of origins 2000-2011 are known (8 districts each): all
-    # twelve would put 16 of 96 errors at log(1/1.3), below the 10 % quantile; the latest
-    # CALIBRATION_WINDOW = 10 origins (2002-2011) hold only log(1/1.1)
+    # a member 30 % too high at origins up to 2003, 10 % too high after (it learnt). Origin
+    # 2000's ensemble was weighted on nothing and calibrates nothing, so the calibrating
+    # 1-year errors (8 districts each) come from origins 2001 on: 2001-2003 of size
+    # log(1.3), later ones log(1.1). An 80 % interval takes the ceil((n + 1) x 0.8)-th
+    # smallest size of the latest CALIBRATION_WINDOW = 10 origins:
+    #   origin 2012: window 2002-2011 holds 2 bad origins, 16 big and 64 small errors;
+    #     rank ceil(81 x 0.8) = 65 > 64, so log(1.3)
+    #   origin 2013: window 2003-2012 holds 1 bad origin, 8 big and 72 small errors;
+    #     rank 65 <= 72, so log(1.1). All origins 2001-2012 would hold 24 big and 72
+    #     small of 96: rank ceil(97 x 0.8) = 78 > 72, still log(1.3)
     from xuewei.forecast.backtest import CALIBRATION_WINDOW
 
     assert CALIBRATION_WINDOW == 10
@@ -439,7 +471,7 @@ def test_interval_from_the_latest_origins_only():
 
     def learning(hist, origin, last, interval):
         rows = truth[(truth["year"] > origin) & (truth["year"] <= last)]
-        f = 1.3 if origin <= 2001 else 1.1
+        f = 1.3 if origin <= 2003 else 1.1
         return rows.assign(
             quantity="population",
             value=rows["population"] * f,
@@ -452,12 +484,11 @@ def test_interval_from_the_latest_origins_only():
         truth,
         methods={"learning": learning, "ensemble": None},
         horizons=[1],
-        origins=range(2000, 2013),
+        origins=range(2000, 2014),
     )
-    ens = e[(e.method == "ensemble") & (e.origin == 2012)]
+    prev = e[(e.method == "ensemble") & (e.origin == 2012)]
+    np.testing.assert_allclose(prev["lower"], prev["value"] / 1.3, rtol=1e-12)
+    np.testing.assert_allclose(prev["upper"], prev["value"] * 1.3, rtol=1e-12)
+    ens = e[(e.method == "ensemble") & (e.origin == 2013)]
     np.testing.assert_allclose(ens["lower"], ens["value"] / 1.1, rtol=1e-12)
-    # at origin 2011 the window (2001-2010) still holds origin 2001's 30 % errors (8 of 80,
-    # right at the 10 % quantile, which interpolates between log(1/1.3) and log(1/1.1))
-    prev = e[(e.method == "ensemble") & (e.origin == 2011)]
-    q = np.log(1 / 1.3) + 0.9 * (np.log(1 / 1.1) - np.log(1 / 1.3))
-    np.testing.assert_allclose(prev["lower"], prev["value"] * np.exp(q), rtol=1e-12)
+    np.testing.assert_allclose(ens["upper"], ens["value"] * 1.1, rtol=1e-12)

@@ -76,14 +76,16 @@ _KINDS: dict[str, str] = {
             "cohort_demand", "cohort_lower", "cohort_upper", "difference", "pupils_moved",
             "served", "schools_full", "out_of_reach", "places_added", "cumulative_places",
             "remaining_gap", "sized_gap", "value", "lower", "upper", "classes",
-            "new_schools", "expansions", "distance_m", "lead_time",
+            "new_schools", "expansions", "distance_m", "lead_time", "required_low",
+            "required_central", "required_high", "gap_low", "gap_central", "gap_high",
         ),
         "count",
     ),
     **dict.fromkeys(
         (
             "utilisation", "assigned_utilisation", "unserved_share", "served_share",
-            "schools_full_share", "out_of_reach_share",
+            "schools_full_share", "out_of_reach_share", "chance_of_shortfall",
+            "chance_of_shortfall_cohort",
         ),
         "share",
     ),

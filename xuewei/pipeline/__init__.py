@@ -19,3 +19,4 @@ if TYPE_CHECKING:
     from xuewei.pipeline.inputs import PlanInputs, read_inputs, validate_plan
     from xuewei.pipeline.result import PlanResult, Years
     from xuewei.pipeline.run import plan_years, run_plan
+    from xuewei.pipeline.shortfall import add_shortfall, chance_above, quantile_of

@@ -96,7 +96,12 @@ class PlanResult:
         ``upper``, ``kind``, ``method`` (see :func:`xuewei.forecast.forecast_ensemble`).
     gaps
         Per district, year (base year to horizon), level and scenario: ``residents``,
-        ``required`` (with interval), ``offered``, ``gap`` (positive: places missing).
+        ``required`` (with interval), ``offered``, ``gap`` (positive: places missing),
+        ``chance_of_shortfall`` (``P(required > offered)`` from the forecast's
+        distribution, per-1,000 rule), ``chance_of_shortfall_cohort`` (the same by the
+        cohort route, where there is one), and ``gap_low``/``gap_central``/``gap_high``
+        with ``required_low``/``required_central``/``required_high`` (10th, 50th and 90th
+        percentiles of places required; see :mod:`xuewei.pipeline.shortfall`).
     schools
         Schools with places, utilisation and flags (see
         :func:`xuewei.planning.school_places`); empty when the plan has no schools. Two

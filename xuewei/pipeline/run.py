@@ -23,6 +23,7 @@ from xuewei.forecast import forecast_ensemble, forecast_school_age, implied_per_
 from xuewei.gis.catchment_result import OVER_TOL
 from xuewei.pipeline.inputs import PlanInputs, plan_years, read_inputs
 from xuewei.pipeline.result import PlanResult, Years
+from xuewei.pipeline.shortfall import add_shortfall
 from xuewei.planning import (
     build_programme,
     generate_candidate_sites,
@@ -95,6 +96,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     # the estates' residents follow the forecast: placed once per year, used by every stage
     placed = _placed_estates(inputs, plan, residents, years)
     cohort = _cohort(population, ids, plan, standards, residents, years)
+    gaps = add_shortfall(gaps, interval=plan.interval, cohort=cohort)
     warnings = (*inputs.warnings, *_warnings(residents, cohort))
     proposals = _proposals(inputs, plan, standards, schools, gaps, placed, years)
     _log.info("assigning residents to schools (%s), %s", plan.catchments.method, years.assessed)

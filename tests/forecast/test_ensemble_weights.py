@@ -1,0 +1,181 @@
+"""Issue 16: shrunk ensemble weights, coherent intervals, the chance of a shortfall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecast_helpers import GROWTH_SHAPES, synth_growth_panel
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xuewei.forecast import forecast_batch, forecast_ensemble
+from xuewei.forecast.calibration import (
+    MIN_LOG_HALF_WIDTH,
+    PRIOR_POINTS,
+    births_floor,
+    empirical_bounds,
+    shrunk_weights,
+)
+from xuewei.forecast.ensemble import applied_weights
+from xuewei.pipeline.shortfall import add_shortfall, chance_above, quantile_of
+
+
+def test_shrunk_weights_hand_computed():
+    # stacking says (1, 0): the first member is exact at all 6 points; psi = 6 / (6 + 10)
+    e = np.array([[0.0, 2.0]] * 6)
+    w = shrunk_weights(e)
+    assert w == pytest.approx([6 / 16 * 1 + 10 / 16 * 0.5, 10 / 16 * 0.5])
+    # no prior: the stacked weights themselves
+    assert shrunk_weights(e, prior_points=0) == pytest.approx([1.0, 0.0])
+    # no member has any error: nothing to weight (the ensemble then uses equal weights)
+    assert shrunk_weights(np.empty((0, 3))) == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_shrunk_weights_inverse_mse_with_few_points():
+    # two points: too few to stack 2 members (3 each); inverse MSE 1/1 : 1/4 = 0.8 : 0.2,
+    # psi = 2 / 12
+    e = np.array([[1.0, 2.0], [-1.0, -2.0]])
+    psi = 2 / (2 + PRIOR_POINTS)
+    assert shrunk_weights(e) == pytest.approx(
+        [psi * 0.8 + (1 - psi) / 2, psi * 0.2 + (1 - psi) / 2]
+    )
+
+
+def test_member_without_errors_gets_no_weight():
+    e = np.array([[1.0, np.nan, 2.0]] * 5)
+    w = shrunk_weights(e)
+    assert w[1] == 0.0 and w.sum() == pytest.approx(1.0) and (w[[0, 2]] > 0).all()
+
+
+def test_empirical_bounds_hand_computed():
+    # sizes 1..10 %: rank ceil(11 * 0.8) = 9 -> the 9th smallest, 9 %
+    errs = np.log1p(np.arange(1, 11) / 100.0) * np.array([1, -1] * 5)
+    lo, hi = empirical_bounds(np.array([200.0]), errs, 0.8)
+    q = np.log1p(0.09)
+    assert lo[0] == pytest.approx(200.0 * np.exp(-q)) and hi[0] == pytest.approx(200.0 * 1.09)
+
+
+def test_empirical_bounds_one_sided_errors_keep_the_forecast_inside():
+    # every past forecast too high: the old central-quantile rule put the value on its upper
+    # bound; the symmetric rule keeps it strictly inside
+    errs = -np.linspace(0.01, 0.05, 12)
+    lo, hi = empirical_bounds(np.array([100.0]), errs, 0.8)
+    assert lo[0] < 100.0 < hi[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.floats(1.0, 1e7), min_size=1, max_size=5),
+    errors=st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=30),
+    interval=st.floats(0.5, 0.95),
+    births=st.floats(0.0, 0.5),
+)
+def test_interval_strictly_contains_the_forecast(values, errors, interval, births):
+    v = np.array(values)
+    lo, hi = empirical_bounds(v, np.array(errors), interval)
+    assert (lo < v).all() and (v < hi).all()
+    lo, hi = births_floor(v, lo, hi, np.full(len(v), births), 1.28)
+    assert (lo < v).all() and (v < hi).all()
+    assert (hi / v).min() >= np.exp(MIN_LOG_HALF_WIDTH) * (1 - 1e-12)
+
+
+@pytest.fixture(scope="module")
+def panel_ensemble():
+    pop = synth_growth_panel(5, n_districts=3).drop(columns="shape")
+    hist = pop[pop["year"] <= 2019]
+    return forecast_ensemble(hist, sorted(set(hist["district_id"])), horizon=2031)
+
+
+def test_panel_has_every_shape():
+    assert set(synth_growth_panel(5)["shape"]) == set(GROWTH_SHAPES)
+
+
+def test_ensemble_rows_strictly_inside(panel_ensemble):
+    fut = panel_ensemble[panel_ensemble["kind"] == "forecast"]
+    assert len(fut) == 3 * 12
+    assert ((fut["lower"] < fut["value"]) & (fut["value"] < fut["upper"])).all()
+
+
+def test_ensemble_reports_weights_for_every_horizon(panel_ensemble):
+    w = pd.DataFrame(panel_ensemble.attrs["weights"])
+    assert sorted(set(w["horizon"])) == list(range(1, 13))
+    assert set(w["method"]) == {"damped", "ets", "drift"}
+    assert np.allclose(w.groupby("horizon")["weight"].sum(), 1.0)
+    # beyond the longest backtest horizon (10) the weights of 10 are used, never a fallback
+    assert set(w.loc[w["horizon"] > 10, "backtest_horizon"]) == {10}
+    assert (w["weight"] > 0).all()
+
+
+def test_batch_carries_each_areas_weights():
+    pop = synth_growth_panel(5, n_districts=2).drop(columns="shape")
+    r = forecast_batch(pop[pop["year"] <= 2019], horizon=2022, method="ensemble")
+    w = pd.DataFrame(r.forecasts.attrs["weights"])
+    assert sorted(set(w["area"])) == sorted(set(pop["district_id"]))
+    assert len(w) == 2 * 3 * 3  # areas x horizons x members
+
+
+def test_applied_weights_nearest_horizon_ties_to_shorter():
+    w = pd.DataFrame({"method": ["x", "y"] * 2, "horizon": [1, 1, 3, 3], "weight": [1, 3, 1, 1]})
+    a = applied_weights(w, [2])
+    assert a["backtest_horizon"].tolist() == [1, 1]
+    assert a["weight"].tolist() == [0.25, 0.75]
+
+
+def test_chance_of_shortfall_hand_computed():
+    # required 1,000 (80 % interval 900-1,200), offered 1,100: above the median, so the
+    # upper half's log-sd log(1.2) / z applies
+    z = 1.2815515655446004
+    p = chance_above(
+        np.array([1000.0]), np.array([900.0]), np.array([1200.0]), np.array([1100.0]), interval=0.8
+    )
+    from scipy import stats
+
+    assert p[0] == pytest.approx(stats.norm.sf(np.log(1.1) / (np.log(1.2) / z)))
+    # an observed year (no spread): certain either way
+    one = np.array([1000.0])
+    assert chance_above(one, one, one, np.array([999.0]), interval=0.8)[0] == 1.0
+    assert chance_above(one, one, one, np.array([1001.0]), interval=0.8)[0] == 0.0
+
+
+def test_low_central_high_are_the_percentiles():
+    v, lo, hi = np.array([1000.0]), np.array([900.0]), np.array([1200.0])
+    assert quantile_of(v, lo, hi, 0.1, interval=0.8)[0] == pytest.approx(900.0)
+    assert quantile_of(v, lo, hi, 0.5, interval=0.8)[0] == pytest.approx(1000.0)
+    # with a 90 % interval the bounds are the 5th and 95th percentiles: the 10th is inside
+    assert 900.0 < quantile_of(v, lo, hi, 0.1, interval=0.9)[0] < 1000.0
+
+
+def test_add_shortfall_columns_and_cohort_route():
+    g = pd.DataFrame(
+        {
+            "district_id": ["a", "a"],
+            "year": [2030, 2030],
+            "level": ["primary", "junior"],
+            "scenario": [85.0, 85.0],
+            "required": [1000.0, 500.0],
+            "required_lower": [900.0, 450.0],
+            "required_upper": [1200.0, 600.0],
+            "offered": [1000.0, 700.0],
+        }
+    )
+    c = pd.DataFrame(
+        {
+            "district_id": ["a"],
+            "year": [2030],
+            "level": ["primary"],
+            "scenario": [85.0],
+            "cohort_demand": [900.0],
+            "cohort_lower": [800.0],
+            "cohort_upper": [1000.0],
+        }
+    )
+    out = add_shortfall(g, interval=0.8, cohort=c)
+    assert out["chance_of_shortfall"].round(6).tolist()[0] == 0.5
+    assert out["gap_central"].tolist() == pytest.approx([0.0, -200.0])
+    assert out["gap_low"].tolist() == pytest.approx([-100.0, -250.0])
+    assert out["gap_high"].tolist() == pytest.approx([200.0, -100.0])
+    # cohort: offered 1,000 is its upper bound -> 10 %; no cohort for junior
+    assert out["chance_of_shortfall_cohort"].iloc[0] == pytest.approx(0.1)
+    assert np.isnan(out["chance_of_shortfall_cohort"].iloc[1])
+    assert len(out) == len(g) and list(g.columns) == list(out.columns[: len(g.columns)])
