@@ -118,7 +118,10 @@ def add_shortfall(
     ...                   "required_upper": [1200.0], "offered": [1100.0]})
     >>> out = add_shortfall(g, interval=0.8)
     >>> out[["chance_of_shortfall", "gap_low", "gap_central", "gap_high"]].round(3).values.tolist()
-    [[0.244, -200.0, -100.0, 100.0]]
+    [[0.251, -200.0, -100.0, 100.0]]
+
+    By hand: above the median the log-sd is ln(1200/1000) / z₀.₉ = 0.18232 / 1.28155 =
+    0.14226, so P(required > 1100) = 1 − Φ(ln 1.1 / 0.14226) = 1 − Φ(0.670) = 0.251.
     """
     out = gaps.copy()
     v = out["required"].to_numpy(dtype=np.float64)
