@@ -38,31 +38,32 @@ import pandas as pd
 from scipy import stats
 
 from xuewei.errors import InputError, Problem
+from xuewei.forecast._member_backtest import (
+    ENSEMBLE_METHODS,
+    SharedBacktest,
+    area_names,
+    horizon_span,
+    shared_backtest,
+)
 from xuewei.forecast._shares import share_spread
-from xuewei.forecast.backtest import backtest
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
     calibration_errors,
     empirical_bounds,
-    shrunk_weights,
 )
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
 __all__ = [
     "ENSEMBLE_METHODS",
+    "SharedBacktest",
     "applied_weights",
     "combine_forecasts",
     "forecast_ensemble",
     "reconcile",
+    "shared_backtest",
 ]
 
-#: Default members of the ensemble: damped ETS, ETS with the trend chosen by AICc, and
-#: damped drift. ARIMA(1,1,0) with drift is left out by default (it remains a method and
-#: can be passed): it extrapolates growth undamped, and on a development panel of
-#: logistic, linear and rise-and-fall districts its 10-year error was 3.6x damped ETS's.
-ENSEMBLE_METHODS = ("damped", "ets", "drift")
-_BACKTEST_HORIZONS = tuple(range(1, 11))
 logger = logging.getLogger("xuewei.forecast")
 
 
@@ -157,6 +158,7 @@ def forecast_ensemble(
     methods: Sequence[str] = ENSEMBLE_METHODS,
     weights: pd.DataFrame | None = None,
     source: str = "population",
+    shared: SharedBacktest | None = None,
 ) -> pd.DataFrame:
     """Forecast residents of every district with the backtest-weighted ensemble.
 
@@ -192,6 +194,10 @@ def forecast_ensemble(
         Returns.
     source
         Name of the input, for error messages.
+    shared
+        The weights and past ensemble errors of a backtest made beforehand on many areas
+        pooled (:func:`shared_backtest`), used instead of this series' own backtest (and
+        instead of ``weights``); its fallbacks are the caller's to report.
 
     Returns
     -------
@@ -239,10 +245,14 @@ def forecast_ensemble(
     series_ids = [city_id] if has_city and city_id is not None else ids
     notes: list[str] = []
     backtested = False  # weights and intervals from a backtest that could be made
-    if weights is None:
-        weights, log_errors, origins, backtested = _backtest_weights(
-            pop, series_ids, methods, interval, horizon - _last_year(pop, series_ids), notes
-        )
+    if shared is not None:  # its notes are the caller's, once for all the areas
+        weights, log_errors, origins = shared.weights, shared.log_errors, shared.origins
+        backtested = shared.backtested
+    elif weights is None:
+        own = shared_backtest(pop, series_ids, horizon=horizon, interval=interval, methods=methods)
+        weights, log_errors, origins = own.weights, own.log_errors, own.origins
+        backtested = own.backtested
+        notes.extend(own.notes)
     else:
         log_errors, origins = {}, {}
     fc = _members(pop, methods, horizon, interval, series_ids, notes)
@@ -346,14 +356,14 @@ def _members(
             )
         except ValueError as exc:
             notes.append(
-                f"{_areas(series_ids)}: member {m} could not forecast ({exc}); it is left "
+                f"{area_names(series_ids)}: member {m} could not forecast ({exc}); it is left "
                 "out and the other members' weights re-normalised"
             )
             continue
         members.append(f.assign(method=m))
     if not members:
         raise InputError(
-            [Problem("population", f"{_areas(series_ids)}: no ensemble member could forecast")]
+            [Problem("population", f"{area_names(series_ids)}: no ensemble member could forecast")]
         )
     fc = pd.concat(members, ignore_index=True)
     last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
@@ -390,152 +400,6 @@ def _scale_to_city(
     return fut
 
 
-def _last_year(pop: pd.DataFrame, series_ids: list[str]) -> int:
-    """Return the last year of data of the series ensembled (the latest over them)."""
-    return int(pop.loc[pop["district_id"].isin(series_ids), "year"].max())
-
-
-def _areas(series_ids: Sequence[str]) -> str:
-    """Name the series ensembled for a warning: ``area 430100``, ``areas a, b and c``."""
-    ids = [str(d) for d in series_ids]
-    if len(ids) == 1:
-        return f"area {ids[0]}"
-    shown = ", ".join(ids[:5])
-    return f"areas {shown}" + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-
-
-def _span(horizons: Sequence[int]) -> str:
-    """Write horizons compactly: ``1–3, 5``."""
-    hs = sorted({int(h) for h in horizons})
-    parts: list[str] = []
-    start = prev = hs[0]
-    for h in [*hs[1:], None]:
-        if h is not None and h == prev + 1:
-            prev = h
-            continue
-        parts.append(str(start) if start == prev else f"{start}–{prev}")
-        if h is not None:
-            start = prev = h
-    word = "horizon" if len(hs) == 1 else "horizons"
-    return f"{word} {', '.join(parts)} (years ahead)"
-
-
-def _backtest_weights(
-    pop: pd.DataFrame,
-    series_ids: list[str],
-    methods: Sequence[str],
-    interval: float,
-    steps: int,
-    notes: list[str],
-) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray], bool]:
-    """Return ensemble weights per horizon and the ensemble's past log errors per horizon.
-
-    The third item gives each error's origin (calibration keeps the latest origins), the
-    fourth whether the backtest could be made. Every fallback taken (``steps``: the
-    horizons the forecast needs) is appended to ``notes``.
-    """
-    area = _areas(series_ids)
-    equal = pd.DataFrame(
-        [
-            {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
-            for h in _BACKTEST_HORIZONS
-            for m in methods
-        ]
-    )
-    try:
-        errors = backtest(
-            pop,
-            methods=[*methods, "ensemble"],
-            district_ids=series_ids,
-            interval=interval,
-            horizons=_BACKTEST_HORIZONS,
-        )
-    except ValueError as exc:
-        notes.append(
-            f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
-            f"be made ({exc}); equal weights used at every horizon, and the members' "
-            "weighted bounds as the interval"
-        )
-        return equal, {}, {}, False
-    notes.extend(f"{area}: {w}" for w in errors.attrs.get("warnings", []))
-    members = errors[~errors["method"].isin(["ensemble", "naive"])]
-    pop_members = members[members["quantity"] == "population"]
-    for m in methods:
-        if not (pop_members["method"] == m).any():
-            notes.append(
-                f"{area}: member {m} made no backtest forecast, so it has no error to be "
-                "weighted by; it gets no weight"
-            )
-    w = _shrunk(pop_members, methods)
-    needed = [h for h in _BACKTEST_HORIZONS if h <= steps]
-    if not len(w):
-        notes.append(f"{area}: the backtest has no scored point at any horizon; equal weights used")
-        weights = equal
-    else:
-        weights = w
-        missing = [h for h in needed if h not in set(w["horizon"].astype(int))]
-        if missing:
-            notes.append(
-                f"{area}: {_span(missing)}: no backtest point (the history is too short); "
-                "the weights of the nearest horizon with points used instead"
-            )
-    log_errors, origins = _ensemble_errors(errors, pop_members)
-    return weights, log_errors, origins, True
-
-
-def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """Return the members' weights per horizon from their backtest errors.
-
-    Stacked (or inverse-MSE with too few points) and shrunk towards equal weights by the
-    number of backtest points (:func:`~xuewei.forecast.calibration.shrunk_weights`), as the
-    backtest's own ensemble is weighted; ``n_points`` says how many points each horizon had.
-    """
-    frames = []
-    for h in sorted(set(pop_members["horizon"].astype(int))):
-        at_h = pop_members[pop_members["horizon"] == h]
-        matrix = at_h.pivot_table(
-            index=["origin", "district_id"], columns="method", values="pct_error"
-        ).reindex(columns=list(methods))
-        e = matrix.to_numpy(dtype=np.float64)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "quantity": "population",
-                    "horizon": h,
-                    "method": list(methods),
-                    "weight": shrunk_weights(e),
-                    "n_points": int(np.isfinite(e).all(axis=1).sum()),
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=["quantity", "horizon", "method", "weight", "n_points"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _ensemble_errors(
-    errors: pd.DataFrame, pop_members: pd.DataFrame
-) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Return the backtest ensemble's log errors per horizon and their origins.
-
-    As in the backtest, an ensemble weighted on no past error (nothing known at its origin
-    up to its horizon) is the plain average, another forecaster: it calibrates nothing.
-    """
-    ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
-    known = pop_members["origin"] + pop_members["horizon"]
-    first_known = {
-        int(h): known[pop_members["horizon"] <= h].min() for h in set(ens["horizon"].astype(int))
-    }
-    ens = ens[ens["origin"] >= ens["horizon"].astype(int).map(first_known)]
-    ens = ens.sort_values(["horizon", "origin"], kind="stable")
-    ratio = np.log(ens["actual"].to_numpy() / ens["value"].to_numpy())
-    hs = ens["horizon"].to_numpy()
-    made = ens["origin"].to_numpy()
-    log_errors = {int(h): ratio[hs == h] for h in np.unique(hs)}
-    origins = {int(h): made[hs == h] for h in np.unique(hs)}
-    return log_errors, origins
-
-
 def _uncalibrated(
     ens: pd.DataFrame,
     log_errors: dict[int, np.ndarray],
@@ -551,7 +415,7 @@ def _uncalibrated(
     if not raw:
         return []
     return [
-        f"{_areas(series_ids)}: {_span(raw)}: fewer than {MIN_CALIBRATION_ERRORS} past "
+        f"{area_names(series_ids)}: {horizon_span(raw)}: fewer than {MIN_CALIBRATION_ERRORS} past "
         "ensemble errors in the backtest; the interval is the members' weighted bounds "
         "instead of the empirical one"
     ]
