@@ -17,7 +17,7 @@ from jinja2 import Template
 from shapely.geometry import mapping
 
 from xuewei.maps._labels import Lang, esc, label
-from xuewei.maps._pieces import page_table, script_json, table_script
+from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._select import in_level_order
 from xuewei.maps._style import CATCHMENT_COLOURS, CATCHMENT_OTHER
 
@@ -28,7 +28,7 @@ OUTLINE_DIGITS = 5
 __all__ = ["CatchmentLayer", "add_catchments"]
 
 
-class CatchmentLayer(folium.FeatureGroup):
+class CatchmentLayer(StoresPieces, folium.FeatureGroup):
     """Outlines of one colour with a tooltip each, from one embedded array.
 
     folium's ``GeoJson`` writes each feature's style and tooltip and indents the
@@ -83,14 +83,9 @@ class CatchmentLayer(folium.FeatureGroup):
         self.style_json = script_json(style)
 
     @property
-    def table_script(self) -> str:
-        """The page's table of pieces, if this layer is the one that writes it."""
-        return table_script(self)
-
-    @property
     def tips_json(self) -> str:
         """Each outline's tooltip, as the indexes of its pieces in the page's table."""
-        return script_json(page_table(self).of(self))
+        return script_json(self.piece_codes())
 
 
 def _round_outline(coordinates: np.ndarray) -> np.ndarray:

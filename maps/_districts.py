@@ -22,7 +22,7 @@ from shapely.geometry import mapping
 
 from xuewei.maps._cohort import cohort_tip
 from xuewei.maps._labels import Lang, esc, int_text, label, signed_text
-from xuewei.maps._pieces import page_table, script_json, table_script
+from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._popups import bilingual
 from xuewei.maps._select import column
 from xuewei.maps._style import (
@@ -43,7 +43,7 @@ _TOOLTIP_LEVELS = (*COMPULSORY_LEVELS, COMPULSORY)
 _PALETTE = (GAP_NO_DATA, GAP_BALANCED, *GAP_SHORTAGE, *GAP_SURPLUS)
 
 
-class GapLayer(folium.FeatureGroup):
+class GapLayer(StoresPieces, folium.FeatureGroup):
     """The gap choropleth: the outlines once, each view's fills and tooltips as lists.
 
     Parameters
@@ -130,21 +130,16 @@ class GapLayer(folium.FeatureGroup):
         self.initial = int(initial)
 
     @property
-    def table_script(self) -> str:
-        """The page's table of pieces, if this layer is the one that writes it."""
-        return table_script(self)
-
-    @property
     def tips_json(self) -> str:
         """Per view, per district: the indexes of its tooltip's pieces in the page's table."""
-        codes = page_table(self).of(self)
+        codes = self.piece_codes()
         n = self._per_view
         return script_json([codes[i * n : (i + 1) * n] for i in range(self._views)])
 
     @property
     def popups_json(self) -> str:
         """Per view, per district: the indexes of its popup's pieces in the page's table."""
-        codes = page_table(self).of(self)[self._per_view * self._views :]
+        codes = self.piece_codes()[self._per_view * self._views :]
         n = self._per_view
         return script_json([codes[i * n : (i + 1) * n] for i in range(self._views)])
 

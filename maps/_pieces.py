@@ -26,7 +26,7 @@ from typing import Any
 
 from branca.element import Element
 
-__all__ = ["PageTable", "page_table", "script_json", "split"]
+__all__ = ["PageTable", "StoresPieces", "page_table", "script_json", "split"]
 
 _TAG_EDGE = re.compile(r"(?=<)|(?<=>)")
 # A piece found in at least this share of a layer's texts is part of their skeleton.
@@ -143,3 +143,23 @@ def table_script(element: Element) -> str:
     if table.first != id(element):
         return ""
     return f"window.xueweiParts = {script_json(table.pieces)};"
+
+
+class StoresPieces:
+    """A layer whose popups and tooltips (``piece_texts``) go into the page's table.
+
+    Its template writes ``{{ this.table_script }}`` (the table, if this layer is the
+    first in the page to store texts) and reads its texts' codes from
+    :meth:`piece_codes`, in the order of ``piece_texts``.
+    """
+
+    piece_texts: list[str]
+
+    @property
+    def table_script(self) -> str:
+        """The page's table of pieces, if this layer is the one that writes it."""
+        return table_script(self)  # type: ignore[arg-type]  # a folium element, mixed in
+
+    def piece_codes(self) -> list[list[int]]:
+        """Return the indexes of each text's pieces in the page's table."""
+        return page_table(self).of(self)  # type: ignore[arg-type]

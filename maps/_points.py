@@ -19,7 +19,7 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from xuewei.maps._cluster import CLUSTER_CSS_URL, CLUSTER_JS_URL, cluster_options_js
-from xuewei.maps._pieces import page_table, script_json, table_script
+from xuewei.maps._pieces import StoresPieces, script_json
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class MarkerData:
 CLOSED_FILL = "#bdbdbd"
 
 
-class PointLayer(JSCSSMixin, folium.FeatureGroup):
+class PointLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
     """Circle markers with popups and tooltips, drawn from one embedded array.
 
     Parameters
@@ -166,14 +166,9 @@ class PointLayer(JSCSSMixin, folium.FeatureGroup):
         self._bounds = _bounds(points)
 
     @property
-    def table_script(self) -> str:
-        """The page's table of pieces, if this layer is the one that writes it."""
-        return table_script(self)
-
-    @property
     def points_json(self) -> str:
         """The markers, popup and tooltip as the indexes of their pieces in the page's table."""
-        codes = page_table(self).of(self)
+        codes = self.piece_codes()
         n = len(self._rows)
         return script_json(
             [
@@ -212,7 +207,7 @@ class IconData:
     links: tuple[tuple[float, float], ...] = ()
 
 
-class IconLayer(folium.FeatureGroup):
+class IconLayer(StoresPieces, folium.FeatureGroup):
     """Markers drawn as small HTML icons (``L.divIcon``), from one embedded array.
 
     Plain HTML icons need no image or icon font, so they work in an offline page. Each
@@ -319,14 +314,9 @@ class IconLayer(folium.FeatureGroup):
         self._bounds = _bounds(icons)
 
     @property
-    def table_script(self) -> str:
-        """The page's table of pieces, if this layer is the one that writes it."""
-        return table_script(self)
-
-    @property
     def icons_json(self) -> str:
         """The icons, each popup as the indexes of its pieces in the page's table."""
-        codes = page_table(self).of(self)
+        codes = self.piece_codes()
         return script_json([[*r[:4], c, *r[5:]] for r, c in zip(self._rows, codes, strict=True)])
 
     def _get_self_bounds(self) -> list[list[float | None]]:
