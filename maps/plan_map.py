@@ -389,7 +389,19 @@ def _views(
     values = pd.to_numeric(gaps["scenario"], errors="coerce").dropna()
     chosen = sorted(set(values.tolist())) if scenarios is None else list(scenarios)
     offered = list(dict.fromkeys(float(v) for v in [scenario, *chosen]))
-    wanted = sorted({int(y) for y in gaps["year"]}) if years is None else list(years)
+    known = sorted({int(y) for y in gaps["year"]})
+    wanted = known if years is None else [int(y) for y in years]
+    unknown = [y for y in wanted if y not in known]
+    if unknown:  # a view with no rows would draw every district as "no data"
+        raise InputError(
+            [
+                Problem(
+                    "gaps",
+                    f"years={unknown} are not in the table; available: {known[0]}–{known[-1]}.",
+                    column="year",
+                )
+            ]
+        )
     return Views(
         years=tuple(sorted({int(year), *(int(y) for y in wanted)})),
         scenarios=tuple(sorted(offered)),

@@ -441,6 +441,10 @@ def test_every_year_and_scenario_in_one_page(districts, schools, gaps) -> None:
         maps.plan_map(
             districts, schools, gaps=gaps, scenario=85, scenarios=[95], year=2030, title="t"
         )
+    with pytest.raises(InputError, match=r"column `year`: years=\[2099\] are not in the table"):
+        maps.plan_map(
+            districts, schools, gaps=gaps, scenario=85, years=[2099], year=2030, title="t"
+        )
 
 
 def test_cohort_beside_per_thousand_in_tooltip(districts, schools, gaps) -> None:
