@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
@@ -397,6 +398,9 @@ def test_lang_applies_to_the_tables(lang, planned, small_result, small_plan, tmp
         assert "区县" not in out and "现有学位" not in out and "建设时序" not in out
         assert all(name in out for name in districts["name_en"])
         assert not any(name in out for name in districts["name"])
+    # the report too: sheet names in that language only
+    sheets = load_workbook(tmp_path / "o" / "report.xlsx", read_only=True).sheetnames
+    assert ("缺口" in sheets) == (lang == "zh") and ("Gaps" in sheets) == (lang == "en")
 
 
 def test_quiet_prints_only_the_paths(planned, small_plan, tmp_path):

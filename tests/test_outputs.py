@@ -95,7 +95,7 @@ def test_report_sheets_bilingual(written):
         "未覆盖小区 Unserved estates",
         "覆盖核算 Coverage",
         "可达性 Reach",
-        "建议 Proposals (85)",
+        "建议(千人85) Proposals (85)",
         "建设时序 Programme",
         "各情景建议 All scenarios",
         "标准与来源 Sources",

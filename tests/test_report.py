@@ -28,7 +28,7 @@ TABLE_SHEETS = [
     "未覆盖小区 Unserved estates",
     "覆盖核算 Coverage",
     "可达性 Reach",
-    "建议 Proposals (85)",
+    "建议(千人85) Proposals (85)",
     "建设时序 Programme",
     "各情景建议 All scenarios",
     "标准与来源 Sources",
@@ -154,7 +154,10 @@ def test_number_formats(report):
             "剩余缺口 Gap remaining": "#,##0",
             "年份 Year": "0",
         },
-        "建议 Proposals (85)": {"需要年份 Year needed": "0", "测算缺口 Gap sized for": "#,##0"},
+        "建议(千人85) Proposals (85)": {
+            "需要年份 Year needed": "0",
+            "测算缺口 Gap sized for": "#,##0",
+        },
     }
     for sheet, columns in expected.items():
         for header, fmt in columns.items():
@@ -173,7 +176,7 @@ def test_number_formats(report):
 
 def test_long_text_wraps_at_sixty(report):
     _, wb, _ = report
-    ws = wb["建议 Proposals (85)"]
+    ws = wb["建议(千人85) Proposals (85)"]
     names = [c.value for c in ws[1]]
     col = get_column_letter(names.index("理由 Rationale (English)") + 1)
     assert ws.column_dimensions[col].width == 60
@@ -233,7 +236,7 @@ def test_summary_figures_are_in_the_sheets_too(report):
         c.value for c in _column(wb["学校 Schools"], "在校生超容量 Over capacity by enrolment")
     ]
     assert _figure(figures, "超容量学校").value == flags.count("是 yes")
-    kinds = [c.value for c in _column(wb["建议 Proposals (85)"], "类型 Kind")]
+    kinds = [c.value for c in _column(wb["建议(千人85) Proposals (85)"], "类型 Kind")]
     assert _figure(figures, "建议新建学校").value == kinds.count("新建学校 New school")
     reach = wb["可达性 Reach"]
     rows = [
@@ -356,3 +359,52 @@ def test_same_result_same_bytes(report, tmp_path):
     again = write_report(result, tmp_path / "again.xlsx")
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (path, again)]
     assert digest[0] == digest[1]
+
+
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_in_one_language(report, tmp_path, lang):
+    """--lang zh|en: sheet names, headers, codes and summary words in that language alone."""
+    result, both, _ = report
+    path = write_report(result, tmp_path / f"{lang}.xlsx", lang=lang)
+    wb = load_workbook(path)
+
+    def foreign(text):
+        return CJK.search(text) if lang == "en" else ENGLISH_WORD.search(text)
+
+    assert len(wb.sheetnames) == len(both.sheetnames)
+    assert not [n for n in wb.sheetnames if foreign(n)]
+    for name in wb.sheetnames[1:]:
+        headers = _header(wb[name])
+        assert headers and not [h for h in headers if foreign(h)], name
+    # the headline labels and notes (column A and E of the summary)
+    figures = _figures(wb.worksheets[0])
+    assert len(figures) == len(_figures(both.worksheets[0]))
+    for label, value in figures.items():
+        note = value.offset(column=1).value or ""
+        assert not foreign(label) and not foreign(note), (label, note)
+    # the same numbers, the codes as words of the language, rationale of that language only
+    gaps, gaps_both = wb.worksheets[1], both.worksheets[1]
+    numbers = [
+        [c for c in r if isinstance(c, int | float)] for r in gaps.iter_rows(values_only=True)
+    ]
+    numbers_both = [
+        [c for c in r if isinstance(c, int | float)] for r in gaps_both.iter_rows(values_only=True)
+    ]
+    assert numbers == numbers_both
+    level = _column(gaps, "学段" if lang == "zh" else "Level")
+    assert {c.value for c in level} == (
+        {"小学", "初中", "义务教育"} if lang == "zh" else {"Primary", "Junior", "Compulsory"}
+    )
+    proposal_headers = _header(wb.worksheets[TABLE_SHEETS.index("建设时序 Programme")])
+    assert proposal_headers  # the programme sheet (index shifted by the summary: proposals)
+    proposals = _header(wb.worksheets[1 + TABLE_SHEETS.index("建议(千人85) Proposals (85)")])
+    assert ("理由" in proposals) == (lang == "zh")
+    assert ("Rationale (English)" in proposals) == (lang == "en")
+    if lang == "en":
+        names = {c.value for c in _column(gaps, "District")}
+        assert names == set(result.districts["name_en"])
+        reach = wb.worksheets[1 + TABLE_SHEETS.index("可达性 Reach")]
+        assert not [c.value for c in _column(reach, "Name") if CJK.search(c.value)]

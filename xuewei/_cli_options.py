@@ -54,7 +54,10 @@ TiandituOption = Annotated[
     str | None, typer.Option("--tianditu-key", help="Tianditu (天地图) API key.")
 ]
 LangOption = Annotated[
-    str, typer.Option("--lang", help="Language of the map and the tables printed: zh, en or both.")
+    str,
+    typer.Option(
+        "--lang", help="Language of the map, the report and the tables printed: zh, en or both."
+    ),
 ]
 PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map, plan.png.")]
 QuietOption = Annotated[

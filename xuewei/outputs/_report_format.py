@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +31,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xuewei.outputs._report_words import YES_NO, header_for, words_for
+from xuewei.outputs._report_words import YES_NO, header_for, in_language, words_for
+
+if TYPE_CHECKING:
+    from xuewei.maps.plan_map import Lang
 
 __all__ = [
     "FIXED_DATE",
@@ -116,13 +119,15 @@ def column_kind(column: str) -> str:
     return "count" if _COUNT_NAMES.fullmatch(column) else "text"
 
 
-def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def display_frame(frame: pd.DataFrame, lang: Lang = "both") -> pd.DataFrame:
     """Return a table as a reader sees it, under the same column names.
 
-    Geometry becomes ``lon`` and ``lat`` (WGS84); codes become words; flags ``是 yes`` or
-    ``否 no``; numbers keep the decimals their kind shows (counts of places and residents
-    whole). The input is not changed.
+    Geometry becomes ``lon`` and ``lat`` (WGS84); codes become words (in ``lang``: both
+    languages, or Chinese or English alone); flags ``是 yes`` or ``否 no``; numbers keep
+    the decimals their kind shows (counts of places and residents whole). The input is
+    not changed.
     """
+    yes_no = tuple(in_language(w, lang) for w in YES_NO)
     out = pd.DataFrame(frame).copy()
     if "geometry" in out:
         geom = gpd.GeoSeries(out["geometry"], crs=getattr(frame, "crs", None))
@@ -135,9 +140,10 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
         words = words_for(col)
         series = out[col]
         if words is not None:
-            out[col] = series.map(lambda v, w=words: w.get(v, v) if isinstance(v, str) else v)
+            shown = {code: in_language(text, lang) for code, text in words.items()}
+            out[col] = series.map(lambda v, w=shown: w.get(v, v) if isinstance(v, str) else v)
         elif _is_flag(series):
-            out[col] = series.map(lambda v: None if pd.isna(v) else YES_NO[0 if v else 1])
+            out[col] = series.map(lambda v: None if pd.isna(v) else yes_no[0 if v else 1])
         elif column_kind(col) in _DECIMALS and _is_number(series):
             values = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
             out[col] = np.round(values, _DECIMALS[column_kind(col)]) + 0.0  # no -0
@@ -214,8 +220,10 @@ class TableRange:
         return f"{first}{self.header_row}:{get_column_letter(self.last_col)}{self.last_row}"
 
 
-def write_table(ws: Worksheet, frame: pd.DataFrame, *, row: int = 1, col: int = 1) -> TableRange:
-    """Write a display table (:func:`display_frame`) with its bilingual header row.
+def write_table(
+    ws: Worksheet, frame: pd.DataFrame, *, row: int = 1, col: int = 1, lang: Lang = "both"
+) -> TableRange:
+    """Write a display table (:func:`display_frame`) with its header row (in ``lang``).
 
     Returns
     -------
@@ -224,7 +232,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, row: int = 1, col: int = 
     """
     columns = list(frame.columns)
     for j, name in enumerate(columns):
-        put(ws, row, col + j, header_for(str(name)))
+        put(ws, row, col + j, in_language(header_for(str(name)), lang))
     for i, record in enumerate(frame.itertuples(index=False, name=None), start=1):
         for j, value in enumerate(record):
             put(ws, row + i, col + j, value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +34,12 @@ from xuewei.outputs._report_format import (
     put,
     write_table,
 )
+from xuewei.outputs._report_words import in_language
 from xuewei.pipeline import PlanResult
 from xuewei.vocabulary import COMPULSORY
+
+if TYPE_CHECKING:
+    from xuewei.maps.plan_map import Lang
 
 __all__ = ["Figure", "headline_figures", "write_summary"]
 
@@ -82,7 +86,8 @@ def headline_figures(result: PlanResult, reach: pd.DataFrame | None) -> list[Fig
     ]
     n_districts = int((summary["district_id"] != "total").sum())
     now = total[f"residents_{b}"]
-    grow = f"较{b}年 {total[f'residents_{h}'] / now - 1.0:+.1%} vs {b}" if now > 0 else ""
+    change = f"{total[f'residents_{h}'] / now - 1.0:+.1%}" if now > 0 else ""
+    grow = f"较{b}年{change} {change} vs {b}" if now > 0 else ""
     others = ", ".join(f"{x:g}" for x in result.standards.scenarios if x != s)
     figures = [
         Figure("规划 Plan", f"{result.plan.name} {result.plan.name_en}".strip(), "text"),
@@ -192,20 +197,26 @@ def _reach_figures(result: PlanResult, reach: pd.DataFrame | None) -> list[Figur
     return figures
 
 
-def write_summary(ws: Worksheet, result: PlanResult, *, reach: pd.DataFrame | None) -> None:
-    """Fill the summary sheet: title, headline figures, districts, charts, chart data."""
+def write_summary(
+    ws: Worksheet, result: PlanResult, *, reach: pd.DataFrame | None, lang: Lang = "both"
+) -> None:
+    """Fill the summary sheet: title, headline figures, districts, charts, chart data.
+
+    ``lang`` picks the words: both languages, or Chinese or English alone.
+    """
     for col in range(1, 40):
         ws.column_dimensions[get_column_letter(col)].width = _COL_WIDTH
     title = put(
         ws,
         1,
         1,
-        f"{result.plan.name} {result.plan.name_en} — 学位规划汇总 School-place plan summary",
+        f"{_name_in(result.plan.name, result.plan.name_en, lang)} — "
+        + in_language("学位规划汇总 School-place plan summary", lang),
     )
     title.font = Font(bold=True, size=14)
-    row = _write_figures(ws, headline_figures(result, reach), 3)
-    row = _write_districts(ws, result, row + 1)
-    _write_charts(ws, result, row + 1)
+    row = _write_figures(ws, headline_figures(result, reach), 3, lang)
+    row = _write_districts(ws, result, row + 1, lang)
+    _write_charts(ws, result, row + 1, lang)
     ws.sheet_view.zoomScale = 90
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
@@ -213,29 +224,31 @@ def write_summary(ws: Worksheet, result: PlanResult, *, reach: pd.DataFrame | No
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_figures(ws: Worksheet, figures: list[Figure], row: int) -> int:
+def _write_figures(ws: Worksheet, figures: list[Figure], row: int, lang: Lang) -> int:
     """Write the figures from ``row`` (a header row first); return the next free row."""
     value_col, note_col = _LABEL_COLS + 1, _LABEL_COLS + 2
     for col, text in ((1, "指标 Figure"), (value_col, "数值 Value"), (note_col, "说明 Note")):
-        cell = put(ws, row, col, text)
+        cell = put(ws, row, col, in_language(text, lang))
         cell.font = Font(bold=True)
     for col in range(1, note_col + _NOTE_COLS):
         ws.cell(row, col).fill = HEADER_FILL
     _merge(ws, row)
     for i, fig in enumerate(figures, start=1):
         r = row + i
-        put(ws, r, 1, fig.label).alignment = Alignment(wrap_text=True, vertical="top")
-        value = put(ws, r, value_col, fig.value)
+        label, note_text = in_language(fig.label, lang), in_language(fig.note, lang)
+        value_text = in_language(fig.value, lang) if isinstance(fig.value, str) else fig.value
+        put(ws, r, 1, label).alignment = Alignment(wrap_text=True, vertical="top")
+        value = put(ws, r, value_col, value_text)
         value.font = Font(bold=True)
         value.alignment = Alignment(horizontal="right", vertical="top")
         if fig.kind in NUMBER_FORMATS:
             value.number_format = NUMBER_FORMATS[fig.kind]
-        note = put(ws, r, note_col, fig.note or None)
+        note = put(ws, r, note_col, note_text or None)
         note.alignment = Alignment(wrap_text=True, vertical="top")
         _merge(ws, r)
         lines = max(
-            math.ceil(display_width(fig.label) / (_COL_WIDTH * _LABEL_COLS - 2)),
-            math.ceil(display_width(fig.note) / (_COL_WIDTH * _NOTE_COLS - 2)),
+            math.ceil(display_width(label) / (_COL_WIDTH * _LABEL_COLS - 2)),
+            math.ceil(display_width(note_text) / (_COL_WIDTH * _NOTE_COLS - 2)),
             1,
         )
         ws.row_dimensions[r].height = 15.0 * lines
@@ -250,14 +263,17 @@ def _merge(ws: Worksheet, row: int) -> None:
     )
 
 
-def _write_districts(ws: Worksheet, result: PlanResult, row: int) -> int:
+def _write_districts(ws: Worksheet, result: PlanResult, row: int, lang: Lang) -> int:
     """Write the per-district table of the horizon (total row last); return the next row."""
     h = result.horizon
-    put(ws, row, 1, f"各区县 {h}年 义务教育学位 Compulsory places by district, {h}").font = Font(
-        bold=True, size=12
-    )
+    title = in_language(f"各区县{h}年义务教育学位 Compulsory places by district, {h}", lang)
+    put(ws, row, 1, title).font = Font(bold=True, size=12)
     summary = result.summary()
-    table = write_table(ws, display_frame(summary), row=row + 1)
+    if lang == "en" and "name_en" in result.districts:
+        english = summary["district_id"].map(result.districts.set_index("district_id")["name_en"])
+        english[summary["district_id"] == "total"] = result.plan.name_en or result.plan.name
+        summary["name"] = english.where(english.fillna("") != "", summary["name"])
+    table = write_table(ws, display_frame(summary, lang), row=row + 1, lang=lang)
     kinds = [column_kind(str(c)) for c in summary.columns]
     format_table(ws, table, kinds, freeze=False, filter_last_row=table.last_row - 1, widths=False)
     for col in range(table.first_col, table.last_col + 1):
@@ -266,8 +282,11 @@ def _write_districts(ws: Worksheet, result: PlanResult, row: int) -> int:
         ws,
         table.last_row + 1,
         1,
-        "注：各数四舍五入到个位，合计与分项之和可能略有出入。Figures are rounded to whole "
-        "numbers; a total may differ slightly from the sum of its rows.",
+        in_language(
+            "注：各数四舍五入到个位，合计与分项之和可能略有出入。 Figures are rounded to whole "
+            "numbers; a total may differ slightly from the sum of its rows.",
+            lang,
+        ),
     ).font = Font(italic=True, size=9)
     return table.last_row + 3
 
@@ -313,24 +332,25 @@ def _chart_data(result: PlanResult) -> tuple[list[tuple[str, str]], list[str], p
     return names, series, pd.DataFrame(columns)
 
 
-def _write_charts(ws: Worksheet, result: PlanResult, row: int) -> None:
+def _write_charts(ws: Worksheet, result: PlanResult, row: int, lang: Lang) -> None:
     """Write a chart per district, two abreast, and below them the data they draw."""
     s = result.standards.default_scenario
     names, series, wide = _chart_data(result)
-    put(
-        ws,
-        row,
-        1,
+    title = (
         f"各区县义务教育学位：需求与现有(千人{s:g}) Compulsory places by district: "
-        f"required and offered, {s:g} per 1,000",
-    ).font = Font(bold=True, size=12)
+        f"required and offered, {s:g} per 1,000"
+    )
+    put(ws, row, 1, in_language(title, lang)).font = Font(bold=True, size=12)
     data_row = row + 1 + math.ceil(len(names) / 2) * _CHART_ROWS + 1
-    put(ws, data_row, 1, "图表数据 Chart data").font = Font(bold=True)
+    put(ws, data_row, 1, in_language("图表数据 Chart data", lang)).font = Font(bold=True)
     header = data_row + 1
-    put(ws, header, 1, "年份 Year")
-    for i, (name, _) in enumerate(names):
+    put(ws, header, 1, in_language("年份 Year", lang))
+    shown = [_name_in(zh, en, lang) for zh, en in names]
+    # a data column is named by the district's name in one language (Chinese with both)
+    short = [zh if lang == "both" else name for (zh, _), name in zip(names, shown, strict=True)]
+    for i, name in enumerate(short):
         for k, key in enumerate(series):
-            put(ws, header, 2 + len(series) * i + k, f"{name} {_SERIES[key]}")
+            put(ws, header, 2 + len(series) * i + k, f"{name} {in_language(_SERIES[key], lang)}")
     for i, record in enumerate(wide.itertuples(index=False, name=None), start=1):
         for j, value in enumerate(record):
             cell = put(ws, header + i, 1 + j, value)
@@ -341,23 +361,28 @@ def _write_charts(ws: Worksheet, result: PlanResult, row: int) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[header].height = 60.0
     last = header + len(wide)
-    for i, (name, en) in enumerate(names):
+    for i, name in enumerate(shown):
         first = 2 + len(series) * i
-        chart = _district_chart(ws, f"{name} {en}".strip(), series, (first, header, last))
+        chart = _district_chart(ws, name, series, (first, header, last), lang)
         anchor_row = row + 1 + (i // 2) * _CHART_ROWS
         ws.add_chart(chart, f"{get_column_letter(1 + (i % 2) * _CHART_COLS)}{anchor_row}")
 
 
+def _name_in(zh: str, en: str, lang: Lang) -> str:
+    """Return a place's name in ``lang`` (the Chinese name where there is no English one)."""
+    return {"zh": zh, "en": en or zh}.get(lang, f"{zh} {en}".strip())
+
+
 def _district_chart(
-    ws: Worksheet, title: str, series: list[str], where: tuple[int, int, int]
+    ws: Worksheet, title: str, series: list[str], where: tuple[int, int, int], lang: Lang
 ) -> LineChart:
     """Draw one district's series: columns from ``where[0]``, rows below ``where[1]``."""
     col, header, last = where
     chart = LineChart()
     chart.title = title
     chart.height, chart.width = 7.5, 15.5  # cm
-    chart.y_axis.title = "学位 Places"
-    chart.x_axis.title = "年份 Year"
+    chart.y_axis.title = in_language("学位 Places", lang)
+    chart.x_axis.title = in_language("年份 Year", lang)
     chart.y_axis.number_format = NUMBER_FORMATS["count"]
     chart.y_axis.scaling.min = 0
     chart.x_axis.delete = False  # openpyxl hides the axes unless told
@@ -368,7 +393,7 @@ def _district_chart(
     )
     chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
     for line, key in zip(chart.series, series, strict=True):
-        line.tx = SeriesLabel(v=_SERIES[key])
+        line.tx = SeriesLabel(v=in_language(_SERIES[key], lang))
         line.smooth = False
         line.graphicalProperties.line.width = 28575  # 2.25 pt
     chart.series[1].graphicalProperties.line.dashStyle = "dash"

@@ -5,16 +5,33 @@ first: the meeting reads Chinese), and every cell that holds a code of the pipel
 (``new_build``, ``capacitated``, ``urban``…) shows words instead. Columns whose names
 carry a year, a scenario or a level (``residents_2035``, ``gap_85``,
 ``primary_distance_m``) are named by :func:`header_for`.
+
+A bilingual label is written Chinese first, then English: the Chinese part is the leading
+words that hold a Chinese character, the English part the rest (``"学位缺口 Gap"``).
+:func:`in_language` keeps one part for a report in one language (``--lang zh|en``).
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from xuewei.planning.school_sizes import GENERATED_SOURCE, INPUT_SOURCE
 from xuewei.vocabulary import COMPULSORY
 
-__all__ = ["HEADERS", "LEVEL_WORDS", "YES_NO", "header_for", "words_for"]
+if TYPE_CHECKING:
+    from xuewei.maps.plan_map import Lang
+
+__all__ = [
+    "HEADERS",
+    "LEVEL_WORDS",
+    "OTHER_LANGUAGE",
+    "YES_NO",
+    "header_for",
+    "in_language",
+    "list_in_language",
+    "words_for",
+]
 
 # Bilingual column headers of the Excel report (Chinese first: the meeting reads Chinese).
 HEADERS: dict[str, str] = {
@@ -109,13 +126,23 @@ HEADERS: dict[str, str] = {
     "remaining_gap": "剩余缺口 Gap remaining",
     "sized_year": "测算年份 Year sized for",
     "sized_gap": "测算缺口 Gap sized for",
-    "rationale_zh": "理由 Rationale (中文)",
+    "rationale_zh": "理由 Rationale (Chinese)",
     "rationale_en": "理由 Rationale (English)",
     "lon": "经度 Longitude",
     "lat": "纬度 Latitude",
 }
 
 YES_NO = ("是 yes", "否 no")
+
+# Columns that hold one language's text: a report in the other language leaves them out.
+OTHER_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "zh": ("rationale_en",),
+    "en": ("rationale_zh",),
+    "both": (),
+}
+
+# A character of Chinese script or of the CJK punctuation and full-width forms.
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 # short bilingual labels for the cells of the level columns (the map uses LEVEL_NAMES)
 LEVEL_WORDS: dict[str, str] = {
@@ -219,3 +246,45 @@ def words_for(column: str) -> dict[str, str] | None:
     '新建学校 New school'
     """
     return _WORDS.get(column)
+
+
+def in_language(text: str, lang: Lang) -> str:
+    """Return one language's part of a bilingual label (all of it for ``"both"``).
+
+    The Chinese part is the leading words that hold a Chinese character, the English part
+    the words after them. Text that is not in that form (a number, a name in one
+    language, an English warning) is returned as it is.
+
+    Examples
+    --------
+    >>> in_language("学位缺口(千人85) Gap, 85 per 1,000", "zh")
+    '学位缺口(千人85)'
+    >>> in_language("学位缺口(千人85) Gap, 85 per 1,000", "en")
+    'Gap, 85 per 1,000'
+    >>> in_language("芙蓉区", "en"), in_language("2035", "zh")
+    ('芙蓉区', '2035')
+    """
+    if lang == "both":
+        return text
+    words = text.split(" ")
+    cut = next((i for i, w in enumerate(words) if not _CJK.search(w)), len(words))
+    if cut in (0, len(words)):
+        return text
+    return " ".join(words[:cut] if lang == "zh" else words[cut:])
+
+
+def list_in_language(text: str, lang: Lang) -> str:
+    """Return :func:`in_language` of each item of a list (``；``) of labels (`` · `` parts).
+
+    Examples
+    --------
+    >>> list_in_language("服务半径 Service radius；班额 Class size · 小学 Primary", "en")
+    'Service radius; Class size · Primary'
+    """
+    if lang == "both":
+        return text
+    items = [
+        " · ".join(in_language(part, lang) for part in item.split(" · "))
+        for item in text.split("；")
+    ]
+    return ("；" if lang == "zh" else "; ").join(items)

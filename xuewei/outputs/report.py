@@ -14,6 +14,7 @@ the same inputs give the same bytes, and it is written atomically.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,10 +31,13 @@ from xuewei.outputs._report_format import (
 )
 from xuewei.outputs._report_sources import documents_table, sources_table
 from xuewei.outputs._report_summary import write_summary
-from xuewei.outputs._report_words import HEADERS
+from xuewei.outputs._report_words import HEADERS, OTHER_LANGUAGE, in_language, list_in_language
 from xuewei.outputs.atomic import atomic_path
 from xuewei.outputs.tables import estates_layer, forecast_table
 from xuewei.pipeline import PlanResult
+
+if TYPE_CHECKING:
+    from xuewei.maps.plan_map import Lang
 
 __all__ = ["HEADERS", "write_report"]
 
@@ -52,7 +56,9 @@ _INPUT_WORDS = {
 }
 
 
-def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
+def write_report(
+    result: PlanResult, path: str | Path, *, overwrite: bool = False, lang: Lang = "both"
+) -> Path:
     """Write the Excel report for the meeting, to hand out as it is.
 
     Sheets: 汇总 Summary (the headline figures — residents now and at the horizon,
@@ -74,10 +80,10 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     Documents (the policy documents and standards cited); 数据说明 Data (what is real,
     what synthetic).
 
-    Every header is in Chinese and English, coded values are shown as words, counts of
-    places and residents are whole numbers with thousands separators, shares are
-    percentages; each table sheet has a frozen header row and an autofilter. Text that
-    looks like a formula (a name such as ``=1+1``) is stored as text.
+    Every header is in Chinese and English (or in one of them, ``lang``), coded values are
+    shown as words, counts of places and residents are whole numbers with thousands
+    separators, shares are percentages; each table sheet has a frozen header row and an
+    autofilter. Text that looks like a formula (a name such as ``=1+1``) is stored as text.
 
     Parameters
     ----------
@@ -87,6 +93,12 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         The ``.xlsx`` file to write.
     overwrite
         Replace an existing file; otherwise :class:`~xuewei.errors.OutputExistsError`.
+    lang
+        ``"both"`` (Chinese and English, the default), ``"zh"`` or ``"en"``: the language
+        of sheet names, headers, coded values, flags, the summary's labels and notes, and
+        the Sources sheet's words. Names and the documents cited are shown as given (a
+        district in English by its ``name_en`` where it has one); a rationale column of
+        the other language is left out.
 
     Returns
     -------
@@ -98,10 +110,10 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
         wb = Workbook()
         summary = wb.active
         assert isinstance(summary, Worksheet)
-        summary.title = SUMMARY_SHEET
-        write_summary(summary, result, reach=reach)
-        for name, frame in _tables(result, reach).items():
-            _table_sheet(wb.create_sheet(name), frame)
+        summary.title = in_language(SUMMARY_SHEET, lang)
+        write_summary(summary, result, reach=reach, lang=lang)
+        for name, frame in _tables(result, reach, lang).items():
+            _table_sheet(wb.create_sheet(in_language(name, lang)), frame, lang)
         wb.properties.created = FIXED_DATE
         wb.properties.modified = FIXED_DATE
         wb.properties.creator = "xuewei"
@@ -110,9 +122,12 @@ def write_report(result: PlanResult, path: str | Path, *, overwrite: bool = Fals
     return Path(path)
 
 
-def _tables(result: PlanResult, reach: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """Return the table sheets of the report, by sheet name, in order."""
+def _tables(result: PlanResult, reach: pd.DataFrame | None, lang: Lang) -> dict[str, pd.DataFrame]:
+    """Return the table sheets of the report, by (bilingual) sheet name, in order."""
     names = result.districts.set_index("district_id")["name"]
+    if lang == "en" and "name_en" in result.districts:
+        english = result.districts.set_index("district_id")["name_en"]
+        names = english.where(english.fillna("") != "", names)
 
     def named(frame: pd.DataFrame) -> pd.DataFrame:
         return _with_district_names(frame, names)
@@ -127,6 +142,9 @@ def _tables(result: PlanResult, reach: pd.DataFrame | None) -> dict[str, pd.Data
         sheets["学位压力 School pressure"] = named(_school_pressure(result))
         sheets["未覆盖小区 Unserved estates"] = named(_unserved_estates(result))
         sheets["覆盖核算 Coverage"] = result.unserved()
+        if lang == "en":  # the districts' names in the reach table, in English too
+            total = result.plan.name_en or result.plan.name
+            reach = reach.assign(name=reach["district_id"].map(names).fillna(total))
         sheets["可达性 Reach"] = reach
     elif result.estates is not None:
         sheets["小区 Estates"] = named(result.estates)
@@ -135,21 +153,46 @@ def _tables(result: PlanResult, reach: pd.DataFrame | None) -> dict[str, pd.Data
         scenario = result.standards.default_scenario
         shown = result.proposals_for(scenario)
         assert shown is not None and result.programme is not None
-        sheets[f"建议 Proposals ({scenario:g})"] = named(shown)
+        sheets[f"建议(千人{scenario:g}) Proposals ({scenario:g})"] = named(shown)
         sheets["建设时序 Programme"] = named(result.programme)
         sheets["各情景建议 All scenarios"] = named(result.proposals)
     if result.cohort is not None:
         sheets["学龄人口对照 Cohort vs per-1000"] = named(result.cohort)
-    sheets[SOURCES_SHEET] = sources_table(result.standards)
-    sheets[DOCUMENTS_SHEET] = documents_table(result.standards)
-    sheets["数据说明 Data"] = _data_notes(result)
+    sheets[SOURCES_SHEET] = _words_in(sources_table(result.standards), _SOURCE_WORDS, lang)
+    sheets[DOCUMENTS_SHEET] = _words_in(documents_table(result.standards), _SOURCE_WORDS, lang)
+    sheets["数据说明 Data"] = _words_in(_data_notes(result), ("项目 Item", "说明 Note"), lang)
     return sheets
 
 
-def _table_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
+# the columns of the sources, documents and data sheets that hold bilingual words (the
+# sources and document titles cited stay as written)
+_SOURCE_WORDS = (
+    "标准 Standard",
+    "取值 Value",
+    "单位 Unit",
+    "性质 Basis",
+    "核实 Check",
+    "类别 Kind",
+    "引用于 Cited for",
+)
+
+
+def _words_in(frame: pd.DataFrame, columns: tuple[str, ...], lang: Lang) -> pd.DataFrame:
+    """Keep one language of the words in ``columns`` (every column with ``both``)."""
+    if lang == "both":
+        return frame
+    out = frame.copy()
+    for col in columns:
+        if col in out:
+            out[col] = [list_in_language(v, lang) if isinstance(v, str) else v for v in out[col]]
+    return out
+
+
+def _table_sheet(ws: Worksheet, frame: pd.DataFrame, lang: Lang) -> None:
     """Write one table as a sheet: header row frozen, autofilter, formats and widths."""
-    shown = display_frame(frame)
-    table = write_table(ws, shown)
+    frame = frame.drop(columns=list(OTHER_LANGUAGE[lang]), errors="ignore")
+    shown = display_frame(frame, lang)
+    table = write_table(ws, shown, lang=lang)
     format_table(ws, table, [column_kind(str(c)) for c in shown.columns])
     ws.page_setup.orientation = "landscape"
 
@@ -239,14 +282,16 @@ def _data_notes(result: PlanResult) -> pd.DataFrame:
         {"项目 Item": "规划期末 Horizon", "说明 Note": str(result.horizon)},
         {
             "项目 Item": "预测区间 Interval",
-            "说明 Note": f"{result.plan.interval:.0%} 预测区间 prediction interval",
+            "说明 Note": f"预测区间{result.plan.interval:.0%} "
+            f"{result.plan.interval:.0%} prediction interval",
         },
     ]
     if result.plan.data_note:
         rows.append({"项目 Item": "数据说明 Data note", "说明 Note": result.plan.data_note})
     for name, spec in sorted(result.plan.inputs.items()):
         label = _INPUT_WORDS.get(name, name)
-        rows.append({"项目 Item": f"输入 Input: {label}", "说明 Note": spec.path.name})
+        zh, _, en = label.partition(" ")
+        rows.append({"项目 Item": f"输入{zh} Input: {en or zh}", "说明 Note": spec.path.name})
     if "source" in result.population:
         sources = result.population["source"].dropna().astype(str).unique()
         for src in sorted(sources):

@@ -90,7 +90,8 @@ def write_outputs(
         renamed into place once all are complete (:func:`~xuewei.outputs.atomic.atomic_paths`),
         so a run that fails or is killed leaves the earlier outputs as they were.
     map_options
-        How the map is drawn (offline, base map, language, a PNG too).
+        How the map is drawn (offline, base map, a PNG too) and the language of the map and
+        the report.
 
     Returns
     -------
@@ -111,7 +112,7 @@ def write_outputs(
         _log.info("writing %s", paths["gpkg"])
         write_geopackage(result, staged["gpkg"])
         _log.info("writing %s", paths["report"])
-        write_report(result, staged["report"])
+        write_report(result, staged["report"], lang=options.lang)
         _log.info("writing %s", paths["forecast"])
         write_forecast_csv(result, staged["forecast"])
         _log.info("writing %s", paths["map"])
