@@ -6,6 +6,10 @@ that an offline page can inline it) gathers the markers of a layer into one bubb
 neighbourhood below :data:`STREET_ZOOM`; each bubble gives the number of schools and, in a
 red badge, how many of them are over capacity, so the reading the circles' colours give
 is kept. From :data:`STREET_ZOOM` on, every school is its own circle again.
+
+The proposals are gathered the same way (:func:`icon_cluster_options_js`), in tighter
+clusters drawn as a square like their icons, faded when none of them is open by the year
+shown; the dashed lines to the estates they serve show from street zoom on.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ __all__ = [
     "cluster_css",
     "cluster_js",
     "cluster_options_js",
+    "icon_cluster_options_js",
 ]
 
 #: The zoom from which each school is drawn on its own (about 1:70,000 on screen).
@@ -72,6 +77,26 @@ def cluster_options_js(over_colour: str) -> str:
         ' var badge = over ? \'<span class="xuewei-cluster-over">\' + over + "</span>" : "";'
         ' return L.divIcon({className: "xuewei-cluster", iconSize: [size, size],'
         ' html: "<b>" + kids.length + "</b>" + badge}); }}'
+    )
+
+
+def icon_cluster_options_js() -> str:
+    """Return the options of the proposals' cluster group (a JavaScript object).
+
+    A cluster is a square with the number of proposals in it, faded when every one of them
+    is faded (opening after the year shown); the page redraws the clusters when the year
+    changes.
+    """
+    return (
+        f"{{disableClusteringAtZoom: {STREET_ZOOM}, maxClusterRadius: 40, "
+        "showCoverageOnHover: false, spiderfyOnMaxZoom: false, "
+        "iconCreateFunction: function (cluster) {"
+        " var kids = cluster.getAllChildMarkers(), later = 0;"
+        " for (var i = 0; i < kids.length; i++) {"
+        "  if ((kids[i].options.opacity || 1) < 1) { later++; } }"
+        ' var faded = later === kids.length ? " xuewei-cluster-later" : "";'
+        ' return L.divIcon({className: "xuewei-icon xuewei-cluster-icons" + faded,'
+        " iconSize: [26, 22], html: String(kids.length)}); }}"
     )
 
 

@@ -106,6 +106,9 @@ _CSS = """
 .xuewei-cluster-over { position: absolute; top: -7px; right: -9px; min-width: 14px;
     padding: 0 3px; border-radius: 8px; background: #d7301f; color: #fff;
     font: bold 10px/14px Arial, sans-serif; text-align: center; }
+.xuewei-cluster-icons { background: #08519c; display: flex; align-items: center;
+    justify-content: center; }
+.xuewei-cluster-later { opacity: 0.5; }
 .xuewei-chart-title { margin-top: 4px; font-size: 12px; color: #333; }
 .xuewei-chart-key { font-size: 11px; color: #444; margin-bottom: 4px; }
 """

@@ -84,6 +84,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "学校数（红：超容量），放大后逐校显示",
         "schools here (red: over capacity); zoom in",
     ),
+    "proposal_cluster": ("规划建议数，放大后逐个显示", "proposals here; zoom in"),
     "faded_note": ("浅色：所选年份尚未建成", "faded: not open by the year shown"),
     "receiving": ("接收学校", "Receiving school"),
     "pupils": ("转移学生", "Pupils moved"),

@@ -100,6 +100,8 @@ def plan_legend(
         for kind in kinds:
             symbol, colour = proposal_symbol(kind, lang)
             rows.append((icon(symbol, colour), kind_label(kind, lang)))
+        if kinds:
+            rows.append((icon("7", "#08519c"), label("proposal_cluster", lang)))
         notes = [label("serves_note", lang), label("faded_note", lang)] if kinds else []
         if mergers:
             rows.append((line(MERGER_COLOUR), label("layer_mergers", lang)))

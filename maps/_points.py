@@ -18,7 +18,13 @@ import folium
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from xuewei.maps._cluster import CLUSTER_CSS_URL, CLUSTER_JS_URL, cluster_options_js
+from xuewei.maps._cluster import (
+    CLUSTER_CSS_URL,
+    CLUSTER_JS_URL,
+    STREET_ZOOM,
+    cluster_options_js,
+    icon_cluster_options_js,
+)
 from xuewei.maps._pieces import StoresPieces, script_json
 
 
@@ -207,14 +213,17 @@ class IconData:
     links: tuple[tuple[float, float], ...] = ()
 
 
-class IconLayer(StoresPieces, folium.FeatureGroup):
+class IconLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
     """Markers drawn as small HTML icons (``L.divIcon``), from one embedded array.
 
     Plain HTML icons need no image or icon font, so they work in an offline page. Each
     icon's ``links`` (e.g. from a proposed school to the estates it serves) are drawn thin
     and dashed under it. With the page's year and scenario selector
     (:mod:`xuewei.maps._view`), an icon shows only in its scenario (``scenario``: the one
-    the page opens at; -1 draws every icon at first), faded until the year it opens.
+    the page opens at; -1 draws every icon at first), faded until the year it opens. With
+    ``cluster``, the icons are gathered into clusters below street zoom
+    (:func:`~xuewei.maps._cluster.icon_cluster_options_js`), and their links show from
+    street zoom on.
     """
 
     _template = Template(
@@ -222,6 +231,21 @@ class IconLayer(StoresPieces, folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
+                {% if this.cluster_options %}
+                var markers = L.markerClusterGroup({{ this.cluster_options }});
+                var links = L.layerGroup();
+                group.addLayer(markers);
+                // the dashed links from street zoom on: below it the icons are clustered
+                var zoomed = function () {
+                    var near = group._map && group._map.getZoom() >= {{ this.street_zoom }};
+                    if (near && !group.hasLayer(links)) { group.addLayer(links); }
+                    if (!near && group.hasLayer(links)) { group.removeLayer(links); }
+                };
+                group.on("add", function () { group._map.on("zoomend", zoomed); zoomed(); });
+                group.on("remove", function () { group._map.off("zoomend", zoomed); });
+                {% else %}
+                var markers = group, links = group;
+                {% endif %}
                 // popups open below the title box (its height: see xuewei.maps._view)
                 var pad = window.xueweiPad = window.xueweiPad || [20, 140];
                 var width = {{ this.popup_width|default(300) }};
@@ -248,9 +272,10 @@ class IconLayer(StoresPieces, folium.FeatureGroup):
                         .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5]);
                     if (p[6] < 0 || p[6] === {{ this.scenario }}) {  // drawn when the page opens
-                        group.addLayer(lines).addLayer(marker);
+                        links.addLayer(lines);
+                        markers.addLayer(marker);
                     }
-                    places.push({name: p[5], marker: marker, group: group});
+                    places.push({name: p[5], marker: marker, group: markers, overlay: group});
                     entries.push({marker: marker, lines: lines, scenario: p[6], opens: p[7]});
                 }
                 document.addEventListener("xuewei:view", function (event) {
@@ -258,15 +283,18 @@ class IconLayer(StoresPieces, folium.FeatureGroup):
                     entries.forEach(function (e) {
                         var shown = e.scenario < 0 || e.scenario === view.si;
                         var faded = e.opens > view.year;
-                        [e.marker, e.lines].forEach(function (layer) {
-                            if (shown && !group.hasLayer(layer)) { group.addLayer(layer); }
-                            if (!shown && group.hasLayer(layer)) { group.removeLayer(layer); }
+                        [[markers, e.marker], [links, e.lines]].forEach(function (pair) {
+                            var into = pair[0], layer = pair[1];
+                            if (shown && !into.hasLayer(layer)) { into.addLayer(layer); }
+                            if (!shown && into.hasLayer(layer)) { into.removeLayer(layer); }
                         });
                         e.marker.setOpacity(faded ? 0.45 : 1);
                         e.lines.eachLayer(function (line) {
                             line.setStyle({opacity: faded ? 0.3 : 0.8});
                         });
                     });
+                    // a cluster fades when all its icons do
+                    if (markers.refreshClusters) { markers.refreshClusters(); }
                 });
             })({{ this.get_name() }});
         {% endmacro %}
@@ -282,9 +310,15 @@ class IconLayer(StoresPieces, folium.FeatureGroup):
         show: bool = True,
         popup_width: int = 360,
         scenario: int = -1,
+        cluster: bool = False,
     ) -> None:
         super().__init__(name=name, show=show)
         self._name = "IconLayer"
+        self.cluster_options = icon_cluster_options_js() if cluster else None
+        self.street_zoom = STREET_ZOOM
+        if cluster:
+            self.default_js = [("leaflet_markercluster", CLUSTER_JS_URL)]
+            self.default_css = [("leaflet_markercluster_css", CLUSTER_CSS_URL)]
         self.scenario = int(scenario)  # the icons of another scenario are not drawn at first
         self.piece_texts = [p.popup for p in icons]  # into the page's table of pieces
         self._rows: list[list[Any]] = [

@@ -102,7 +102,10 @@ def add_proposals(
             )
         )
     layer = IconLayer(
-        icons, name=label("layer_proposals", lang), scenario=views.scenario_index(views.scenario)
+        icons,
+        name=label("layer_proposals", lang),
+        scenario=views.scenario_index(views.scenario),
+        cluster=True,
     )
     # each icon's colour, by kind, as CSS: the icon data carry the class only
     layer.add_child(_KindStyle(lang))

@@ -61,7 +61,8 @@ _SCRIPT = """
                     }
                     if (i < 0) { return; }
                     var place = all[i];
-                    if (!map.hasLayer(place.group)) { map.addLayer(place.group); }
+                    var overlay = place.overlay || place.group;  // the layer control's
+                    if (!map.hasLayer(overlay)) { map.addLayer(overlay); }
                     map.setView(place.marker.getLatLng(), Math.max(map.getZoom(), 15),
                                 {animate: false});
                     place.marker.openPopup();

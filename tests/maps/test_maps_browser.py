@@ -162,16 +162,26 @@ def _control_labels(loaded: Loaded) -> list[str]:
 
 
 _SHOW_NEW_BUILD = """(name) => {
+    // a new school's icon, from what the search box knows (at city zoom it is clustered)
     const map = window[name];
-    let found = null;
-    map.eachLayer((layer) => {
-        const icon = layer.options && layer.options.icon;
-        if (icon && String(icon.options.className).includes("xuewei-kind-new_build")) {
-            found = layer;
-        }
-    });
+    const found = window.xueweiPlaces.map((p) => p.marker).find((m) => m.options.icon
+        && String(m.options.icon.options.className).includes("xuewei-kind-new_build"));
     map.setView(found.getLatLng(), 15, {animate: false});
 }"""
+
+# the dashed lines from proposals to the estates they serve, on the map (on its canvas)
+_LINKS_DRAWN = """(name) => {
+    let n = 0;
+    window[name].eachLayer((l) => {
+        if (l instanceof L.Polyline && l.options.dashArray === "4 3") { n++; }
+    });
+    return n;
+}"""
+
+# the proposals drawn in the view's scenario, each: faded (opening after the year shown)?
+_PROPOSALS_DRAWN = """() => window.xueweiPlaces
+    .filter((p) => p.marker.options.icon && p.group.hasLayer(p.marker))
+    .map((p) => (p.marker.options.opacity === undefined ? 1 : p.marker.options.opacity) < 1)"""
 
 
 def _click_latlng(loaded: Loaded, map_name: str, lat: float, lon: float) -> None:
@@ -338,7 +348,8 @@ def test_map_loads_with_every_layer(browser, pages, offline) -> None:
         overlays = {e["name"]: e for e in layers if e["overlay"]}
         assert overlays["学校 Schools: 小学 Primary"]["count"] == 642
         assert overlays["学区 Catchments: 小学 Primary"]["count"] == 642
-        assert overlays["规划建议 Proposals"]["count"] > 3  # icons and lines to estates
+        # the three proposals' icons (in a cluster group; their lines show at street zoom)
+        assert overlays["规划建议 Proposals"]["count"] == 3
         assert overlays["学校 Schools: 小学 Primary"]["on"]
         assert not overlays["住宅小区 Housing estates"]["on"]
         base = [e for e in layers if not e["overlay"]]
@@ -386,6 +397,8 @@ def test_popups_open_on_click(browser, pages, changsha, offline) -> None:
         loaded.js(_SHOW_NEW_BUILD, map_name)
         loaded.page.wait_for_timeout(200)
         icon = loaded.page.locator(".xuewei-kind-new_build").first
+        # at street zoom the icons are single and joined to the estates they serve
+        assert loaded.js(_LINKS_DRAWN, map_name) > 0
         colour = icon.evaluate("(e) => getComputedStyle(e).backgroundColor")
         assert colour == "rgb(8, 81, 156)"  # PROPOSAL_STYLES["new_build"]: #08519c
         icon.click()
@@ -544,6 +557,7 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
     proposals = changsha.proposals
     assert proposals is not None
     base, horizon = changsha.years.assessed
+    map_name, _ = _names(plan_page.read_text(encoding="utf-8"))
     for loaded in _open(browser, plan_page, offline=True):
         page = loaded.page
         assert loaded.requests == [] and loaded.errors == []
@@ -571,12 +585,15 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
             assert f"千人指标 {scenario:g}" in subtitle and f"Year {year}" in subtitle
             mine = proposals[proposals["scenario"].isna() | (proposals["scenario"] == scenario)]
             mine = mine[mine.geometry.notna() & ~mine.geometry.is_empty]
-            icons = loaded.js(
-                """() => Array.from(document.querySelectorAll('.leaflet-marker-icon.xuewei-icon'))
-                    .map(el => Number(el.style.opacity || 1) < 1)"""
-            )
+            icons = loaded.js(_PROPOSALS_DRAWN)
             assert len(icons) == len(mine)
             assert sum(icons) == int((mine["year"] > year).sum())
+            # at city zoom the proposals are clusters, fewer than the proposals drawn
+            clusters = page.locator(".xuewei-cluster-icons").all_inner_texts()
+            assert clusters and len(clusters) < len(mine)
+            alone = page.locator(".leaflet-marker-icon.xuewei-icon:not(.xuewei-cluster-icons)")
+            assert sum(int(n) for n in clusters) + alone.count() == len(mine)
+            assert loaded.js(_LINKS_DRAWN, map_name) == 0  # the links show at street zoom
         # a district's popup: the chart of its places over the years and the view's figures
         layer = loaded.js("() => Object.keys(window).find(k => k.startsWith('gap_layer'))")
         loaded.js(
@@ -598,6 +615,7 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
         assert "<b>2029</b>" in popup.inner_html()
         loaded.js(f"() => {{ {layer}._map.closePopup(); }}")
         assert "Year 2029" in page.inner_text(".xuewei-subtitle")
+        page.wait_for_timeout(500)  # the popup's fade-out
         _screenshot(loaded, "map_switched_2029.png")
         assert loaded.errors == []
 
