@@ -3,10 +3,13 @@
 At each origin the ensemble of :func:`~xuewei.forecast.backtest` is weighted and its
 interval calibrated only on the errors of forecasts whose outcome was known by then: the
 weights from this horizon's known errors (or, before any is known, the longest shorter
-horizon's), stacked or else inversely proportional to squared error; the interval from the
-past ensemble errors (:func:`~xuewei.forecast.calibration.calibration_errors`) once enough
-exist, and never narrower than the spread of births not yet born. An ensemble weighted on
-no past error (the plain average of the first origins) is scored but calibrates nothing.
+horizon's), stacked or else inversely proportional to squared error, shrunk towards equal
+weights by the number of points (:func:`~xuewei.forecast.calibration.shrunk_weights`); the
+interval split-conformal from the past ensemble errors
+(:func:`~xuewei.forecast.calibration.calibration_errors`,
+:func:`~xuewei.forecast.calibration.empirical_bounds`) once enough exist, and never
+narrower than the spread of births not yet born. An ensemble weighted on no past error
+(the plain average of the first origins) is scored but calibrates nothing.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ corrected is scored against the corrected values, as an analyst would judge it t
 table: MAPE, bias (mean percentage error: positive means over-forecast), interval coverage
 and the naive baseline's MAPE on the same points, per method, quantity, horizon and
 (optionally) district. ``ensemble`` is scored honestly: its weights at an origin (stacked,
-:func:`stacked_weights`, or inverse squared error with too few points) use only
+:func:`stacked_weights`, or inverse squared error with too few points, shrunk towards equal
+weights, :func:`~xuewei.forecast.calibration.shrunk_weights`) use only
 the errors of forecasts whose outcome was known by then (at its horizon, or before any is
 known — a 10-year error takes 10 years — at the longest shorter horizon with known errors),
-and so does its interval: its central quantiles of the past ensemble errors known at the
+and so does its interval: split-conformal from the past ensemble errors known at the
 origin (:func:`empirical_bounds`) — this horizon's own once :data:`MIN_CALIBRATION_ERRORS`
 exist, before that every horizon's rescaled to this one (:func:`calibration_errors`,
 :func:`pooled_log_errors`) — else the weighted members' bounds. Only the errors of the

@@ -2,13 +2,18 @@
 
 How the backtest-weighted ensemble (:func:`~xuewei.forecast.forecast_ensemble`, and the
 ``ensemble`` method of :func:`~xuewei.forecast.backtest`) turns past errors into weights
-and intervals: stacked weights (:func:`stacked_weights`) where every member has
+and intervals. Weights: stacked (:func:`stacked_weights`) where every member has
 :data:`MIN_STACKING_POINTS` complete past points, else inversely proportional to squared
-error (:func:`ensemble_weights`); empirical intervals from the central quantiles of past
-log errors (:func:`empirical_bounds`) once :data:`MIN_CALIBRATION_ERRORS` are known — the
-horizon's own, else every horizon's rescaled to it (:func:`calibration_errors`,
-:func:`pooled_log_errors`), from the latest :data:`CALIBRATION_WINDOW` origins — and never
-narrower than the spread of births not yet born (:func:`births_floor`).
+error, and in either case shrunk towards equal weights by the number of past points
+(:func:`shrunk_weights`, Diebold & Pauly 1990; the prior is worth :data:`PRIOR_POINTS`
+points), so that a short backtest never hands one member all the weight. Intervals:
+split-conformal, symmetric on the log scale — the forecast times ``exp(∓q)``, ``q`` a
+quantile of the past absolute log errors (:func:`empirical_bounds`) — once
+:data:`MIN_CALIBRATION_ERRORS` are known (the horizon's own, else every horizon's rescaled
+to it, :func:`calibration_errors`, :func:`pooled_log_errors`), from the latest
+:data:`CALIBRATION_WINDOW` origins, and never narrower than the spread of births not yet
+born (:func:`births_floor`). :func:`ensemble_weights` turns an accuracy table into plain
+inverse-MSE weights, for a reader comparing methods.
 """
 
 from __future__ import annotations
