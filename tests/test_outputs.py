@@ -7,6 +7,7 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -286,6 +287,29 @@ def test_cli_forecast_reports_failures_and_keeps_the_rest(small_city, tmp_path):
     table = pd.read_csv(out, dtype={"district_id": str}, encoding="utf-8-sig")
     assert set(table["district_id"]) == set(pop["district_id"])
     assert table["year"].max() == 2030
+
+
+@pytest.mark.parametrize("weighting", ["area", "pooled"])
+def test_cli_forecast_writes_the_ensembles_weights(small_city, tmp_path, weighting):
+    """The ensemble's weights per area, member and horizon go beside the forecast; each
+    (area, horizon) sums to 1; pooled weighting gives every area the same weights."""
+    pop = small_city.population[small_city.population["district_id"] != "990100"]
+    src = tmp_path / "pop.csv"
+    pop.to_csv(src, index=False)
+    out = tmp_path / "f.csv"
+    args = ["forecast", str(src), "--out", str(out), "--horizon", "2030"]
+    res = runner.invoke(app, [*args, "--weighting", weighting])
+    assert res.exit_code == 0, res.output
+    weights = pd.read_csv(tmp_path / "f.weights.csv", dtype={"area": str}, encoding="utf-8-sig")
+    assert set(weights["area"]) == set(pop["district_id"])
+    assert set(weights["method"]) == {"damped", "ets", "drift"}
+    assert set(weights["horizon"]) == set(range(1, 2030 - int(pop["year"].max()) + 1))
+    sums = weights.groupby(["area", "horizon"])["weight"].sum()
+    assert np.allclose(sums, 1.0, atol=1e-3)
+    spread = weights.groupby(["horizon", "method"])["weight"].agg(np.ptp)
+    assert (spread < 1e-9).all() == (weighting == "pooled")
+    bad = runner.invoke(app, [*args, "--method", "ets", "--weighting", "pooled", "--overwrite"])
+    assert bad.exit_code == 2 and "--weighting" in bad.output
 
 
 def test_cli_backtest_writes_accuracy(small_city, tmp_path):

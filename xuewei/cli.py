@@ -362,6 +362,13 @@ def forecast(
         str | None,
         typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
     ] = None,
+    weighting: Annotated[
+        str,
+        typer.Option(
+            help="With the ensemble: area (each area's own backtest) or pooled (one backtest "
+            "of all areas: more points per horizon, the same weights everywhere)."
+        ),
+    ] = "area",
     overwrite: OverwriteOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -377,6 +384,10 @@ def forecast(
         raise typer.BadParameter(f"--method {method!r}: expected one of {_FORECAST_METHODS}")
     if engine not in ("local", "dask"):
         raise typer.BadParameter(f"--engine {engine!r}: expected local or dask")
+    if weighting not in ("area", "pooled") or (weighting == "pooled" and method != "ensemble"):
+        raise typer.BadParameter(
+            f"--weighting {weighting!r}: expected area, or pooled with --method ensemble"
+        )
     _check_input(population, "population table")
     _check_out_file(out, overwrite=overwrite)
     # the ensemble's weights per area, member and horizon go beside the forecast
@@ -401,6 +412,7 @@ def forecast(
                 engine=cast(Any, engine),
                 scheduler=scheduler,
                 progress=True,
+                ensemble_weighting=cast(Any, weighting),
             )
             write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
             weights = pd.DataFrame(result.forecasts.attrs.get("weights") or [])
