@@ -126,7 +126,8 @@ def test_rerun_through_the_cli_plans_only_what_changed(runs: dict, country_dir: 
     failed = runner.invoke(app, ["batch", str(country_dir), "--out", str(out), "-w", "1"])
     assert failed.exit_code == 1, failed.output
     assert "planned 0, unchanged and skipped 4, failed or not run 1" in failed.stdout
-    shutil.copy(country_dir / "estates.good", country_dir / f"county_id={BROKEN}" / "estates.parquet")
+    good = country_dir / "estates.good"
+    shutil.copy(good, country_dir / f"county_id={BROKEN}" / "estates.parquet")
     mended = runner.invoke(app, ["batch", str(country_dir), "--out", str(out), "-w", "1"])
     assert mended.exit_code == 0, mended.output
     assert "planned 1, unchanged and skipped 4, failed or not run 0" in mended.stdout

@@ -57,8 +57,9 @@ def batch(
     source: Annotated[
         Path,
         typer.Argument(
+            metavar="PLANS_DIR_OR_MANIFEST",
             help="A manifest (CSV/XLSX/Parquet: county_id, plan) or a folder of county "
-            "folders each with a plan.toml."
+            "folders each with a plan.toml.",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/national"),
