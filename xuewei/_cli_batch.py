@@ -44,7 +44,8 @@ def _check_out(out: Path, *, overwrite: bool) -> None:
     """Exit 2 if ``out`` is a file, or a folder of something other than an earlier batch."""
     if out.exists() and not out.is_dir():
         _fail(f"--out {out} is a file; pass a folder", code=2)
-    earlier = (out / "summary.csv").exists() or (out / "hashes.csv").exists()
+    # a run stopped before its summary leaves county folders with their county.json
+    earlier = (out / "summary.csv").exists() or any(out.glob("*/county.json"))
     if out.is_dir() and any(out.iterdir()) and not earlier and not overwrite:
         _fail(
             f"--out {out} holds files that are not an earlier batch run's; pass an empty or "
