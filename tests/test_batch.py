@@ -220,3 +220,12 @@ def test_residents_at_a_border_may_go_to_a_school_over_it(runs: dict) -> None:
             ids = estates[col].dropna().astype(str)
             over += int((~ids.str.startswith(cid)).sum())
     assert over > 0
+
+
+def test_time_limit_reports_the_counties_not_run(country_dir: Path, tmp_path: Path) -> None:
+    run = run_batch(country_dir, tmp_path / "out", n_workers=1, time_limit_s=0.5, force=True)
+    s = run.summary
+    assert len(s) == 3 and not run.ok
+    assert (s["status"] == "not_run").all()
+    assert s["error"].str.contains("time limit of 0.5 s").all()
+    assert (tmp_path / "out" / "summary.csv").is_file()
