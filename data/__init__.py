@@ -26,6 +26,7 @@ __getattr__, __dir__, __all__ = attach(__name__, __file__, extra=("CHANGSHA_DIR"
 
 if TYPE_CHECKING:
     from xuewei.data._synth_city import SynthCity, synth_city
+    from xuewei.data._synth_country import SynthCountry, synth_country
     from xuewei.data._synth_districts import synth_districts
     from xuewei.data._synth_estates import synth_estates
     from xuewei.data._synth_history import synth_population_history

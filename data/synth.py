@@ -20,12 +20,14 @@ This module is the public face of the generator; the work is split by concern in
 private modules: ``_synth_sampling`` (grids, weighted points, largest remainder),
 ``_synth_districts`` (fake districts; checks of the ``districts`` and ``totals``
 arguments), ``_synth_raster``, ``_synth_estates``, ``_synth_schools``, ``_synth_sites``,
-``_synth_history`` and ``_synth_city``.
+``_synth_history``, ``_synth_city`` and ``_synth_country`` (a country of counties for
+batch runs).
 """
 
 from __future__ import annotations
 
 from xuewei.data._synth_city import SynthCity, synth_city
+from xuewei.data._synth_country import SynthCountry, synth_country
 from xuewei.data._synth_districts import synth_districts
 from xuewei.data._synth_estates import synth_estates
 from xuewei.data._synth_history import synth_population_history
@@ -36,9 +38,11 @@ from xuewei.data._synth_sites import synth_candidate_sites
 __all__ = [
     "Centre",
     "SynthCity",
+    "SynthCountry",
     "SynthRaster",
     "synth_candidate_sites",
     "synth_city",
+    "synth_country",
     "synth_districts",
     "synth_estates",
     "synth_population_history",

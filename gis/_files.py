@@ -21,6 +21,7 @@ VECTOR_FORMATS = {
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",
     ".shp": "Shapefile",
+    ".parquet": "GeoParquet",
 }
 #: Table formats by suffix (points as longitude/latitude columns).
 TABLE_FORMATS = {".csv": "CSV", ".xlsx": "Excel"}

@@ -29,6 +29,11 @@ def read_vector(p: Path, layer: str | int | None, encoding: str | None) -> gpd.G
     """Read one layer of a vector file (``layer`` may be omitted when it has one)."""
     source = p.name
     kind = VECTOR_FORMATS[p.suffix.lower()]
+    if kind == "GeoParquet":  # one layer per file; read with pyarrow (no GDAL driver needed)
+        try:
+            return gpd.read_parquet(p)
+        except Exception as exc:  # pyarrow's and geopandas' errors alike
+            raise fail(source, f"cannot read as {kind} ({exc}).") from None
     try:
         layers = [str(name) for name in pyogrio.list_layers(p)[:, 0]]
     except Exception as exc:  # pyogrio raises DataSourceError and friends

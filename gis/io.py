@@ -17,8 +17,9 @@ at once in one :class:`~xuewei.errors.InputError`; a missing or unusable CRS rai
 
 Formats
     GeoPackage (``.gpkg``), GeoJSON (``.geojson``, ``.json``) and Shapefile (``.shp``) are
-    read with pyogrio; CSV (``.csv``) and Excel (``.xlsx``) tables carry points as
-    longitude/latitude columns (``lon``/``lng``/``longitude``/``经度`` and
+    read with pyogrio, GeoParquet (``.parquet``, one layer a file) with pyarrow; CSV
+    (``.csv``) and Excel (``.xlsx``) tables carry points as longitude/latitude columns
+    (``lon``/``lng``/``longitude``/``经度`` and
     ``lat``/``latitude``/``纬度``, or named with ``lon=``/``lat=``). CSV files may be
     UTF-8, UTF-8 with BOM or GBK/GB18030, as Chinese Excel saves them. Shapefile field
     names are cut to 10 characters, so ``district_i``, ``completion`` and ``max_classe``

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from xuewei._cli_batch import batch, synth_country_command
 from xuewei._cli_log import command_logging, step
 from xuewei._cli_options import (
     LangOption,
@@ -534,6 +535,11 @@ def _run(
     console.print(f"[bold]{say('wrote', options.lang)}[/]")
     for path in paths.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+# a national run on Dask; bodies in _cli_batch
+app.command("batch")(batch)
+app.command("synth-country")(synth_country_command)
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ pipeline takes explicitly; paths in it are relative to the plan file. Example::
     schools = { path = "schools.csv", coords = "gcj02" }   # Amap coordinates
     estates = { path = "estates.xlsx", sheet = "小区" }
 
+    # neighbour_schools = "neighbours.parquet"  # schools over the border within reach
+
     [standards]                # any key of data/standards.toml
     places_per_1000.scenarios = [80, 90]
 
@@ -59,6 +61,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "population_raster",
     "candidate_sites",
     "roads",
+    "neighbour_schools",
 )
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}

@@ -53,6 +53,7 @@ _INPUT_WORDS = {
     "population_raster": "人口栅格 Population grid",
     "candidate_sites": "候选用地 Candidate sites",
     "roads": "道路 Roads",
+    "neighbour_schools": "邻县学校 Neighbouring schools",
 }
 
 

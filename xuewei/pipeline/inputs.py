@@ -48,6 +48,10 @@ class PlanInputs:
         ``district_id`` for every row (given, or the district they lie in).
     city_id
         The id of the population rows that hold the city (parent) total, if any.
+    neighbour_schools
+        Schools outside the plan's districts (of the neighbouring counties, within the
+        service radius of its border), or ``None``: its residents may be assigned to
+        them, but they are not the plan's schools (see :func:`read_inputs`).
     warnings
         What reading had to decide, e.g. points just outside a boundary placed in the
         nearest district (also logged on ``xuewei.pipeline``).
@@ -63,6 +67,7 @@ class PlanInputs:
     population_raster: gis.PopulationRaster | None
     roads: gpd.GeoDataFrame | None = None
     warnings: tuple[str, ...] = ()
+    neighbour_schools: gpd.GeoDataFrame | None = None
 
 
 def read_inputs(plan: Plan) -> PlanInputs:
@@ -71,7 +76,10 @@ def read_inputs(plan: Plan) -> PlanInputs:
     Each input is read with its reader of :mod:`xuewei.gis`; then the inputs are checked
     against each other (population ids are districts or their parent; schools and estates
     lie in, or name, a district). Problems of all inputs are collected into one
-    :class:`~xuewei.errors.InputError`.
+    :class:`~xuewei.errors.InputError`. ``neighbour_schools`` (schools of the neighbouring
+    counties within reach of the border, as a batch run's county partitions carry them) are
+    read like schools but may lie outside every district; their ids must differ from the
+    plan's schools'.
 
     Parameters
     ----------
@@ -126,8 +134,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
         raster = attempt(lambda: gis.read_population_raster(raster_path))
         if raster is not None and crs is not None:
             attempt(lambda: _check_raster(raster, crs, warnings))
-    if layers["schools"] is not None and layers["candidate_sites"] is not None:
-        attempt(lambda: _check_distinct_ids(layers, plan))
+    _check_ids(layers, plan, attempt)
 
     city_id = None
     if districts is not None and population is not None:
@@ -165,6 +172,7 @@ def read_inputs(plan: Plan) -> PlanInputs:
         population_raster=raster,
         roads=roads,
         warnings=tuple(warnings),
+        neighbour_schools=layers["neighbour_schools"],
     )
 
 
@@ -177,6 +185,7 @@ def _read_layers(
         "schools": gis.read_schools,
         "estates": gis.read_estates,
         "candidate_sites": gis.read_candidate_sites,
+        "neighbour_schools": gis.read_schools,
     }
     for name, reader in readers.items():
         layer_spec = plan.inputs.get(name)
@@ -267,21 +276,38 @@ def _check_raster(raster: gis.PopulationRaster, crs: CRS, warnings: list[str]) -
         warnings.append(f"{name}: {raster.nodata_cells} nodata cells counted as 0 residents")
 
 
-def _check_distinct_ids(layers: dict[str, gpd.GeoDataFrame | None], plan: Plan) -> None:
-    """Refuse a candidate site with a school's id: a proposal names one or the other."""
-    schools, sites = layers["schools"], layers["candidate_sites"]
+def _check_ids(
+    layers: dict[str, gpd.GeoDataFrame | None],
+    plan: Plan,
+    attempt: Callable[[Callable[[], None]], None],
+) -> None:
+    """Check that candidate sites and neighbouring schools have ids of their own."""
+    for other in ("candidate_sites", "neighbour_schools"):
+        if layers["schools"] is not None and layers[other] is not None:
+            attempt(functools.partial(_check_distinct_ids, layers, plan, other=other))
+
+
+def _check_distinct_ids(
+    layers: dict[str, gpd.GeoDataFrame | None], plan: Plan, *, other: str = "candidate_sites"
+) -> None:
+    """Refuse a candidate site (or neighbouring school) with a school's id.
+
+    A proposal names a site or a school by its id, and a catchment its school.
+    """
+    schools, sites = layers["schools"], layers[other]
     assert schools is not None and sites is not None
     school_ids = set(schools["school_id"].astype(str))
     school_file = plan.inputs["schools"].path.name
+    col = "site_id" if other == "candidate_sites" else "school_id"
     problems = [
         Problem(
-            plan.inputs["candidate_sites"].path.name,
-            f"site_id {sid!r} is also a school_id in {school_file}; a proposal names a site or "
-            "a school by its id, so give candidate sites ids of their own",
+            plan.inputs[other].path.name,
+            f"{col} {sid!r} is also a school_id in {school_file}; a proposal names a site or "
+            f"a school by its id, so give {other.replace('_', ' ')} ids of their own",
             row=i + 1,
-            column="site_id",
+            column=col,
         )
-        for i, sid in enumerate(sites["site_id"].astype(str))
+        for i, sid in enumerate(sites[col].astype(str))
         if sid in school_ids
     ]
     if problems:

@@ -316,6 +316,14 @@ def _catchments(
     """Assign the estates' residents to schools in the base year and at the horizon."""
     if not placed or schools.empty:
         return ()
+    if inputs.neighbour_schools is not None and len(inputs.neighbour_schools):
+        # schools over the border within reach: residents may go there; they stay out of
+        # the plan's own places, flags and proposals
+        others = school_places(inputs.neighbour_schools, standards)
+        schools = gpd.GeoDataFrame(
+            pd.concat([schools, others.assign(neighbour=True)], ignore_index=True),
+            crs=schools.crs,
+        )
     # walking distances along the roads when the plan gives them, else straight lines
     # (times the detour factor); the graph is built once for every level and year
     network = gis.build_road_network(inputs.roads) if inputs.roads is not None else None
