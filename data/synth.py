@@ -20,11 +20,13 @@ This module is the public face of the generator; the work is split by concern in
 private modules: ``_synth_sampling`` (grids, weighted points, largest remainder),
 ``_synth_districts`` (fake districts; checks of the ``districts`` and ``totals``
 arguments), ``_synth_raster``, ``_synth_estates``, ``_synth_schools``, ``_synth_sites``,
-``_synth_history`` and ``_synth_city``.
+``_synth_history``, ``_synth_attributes`` (school resources for the balance indicators)
+and ``_synth_city``.
 """
 
 from __future__ import annotations
 
+from xuewei.data._synth_attributes import ATTRIBUTE_COLUMNS, synth_school_attributes
 from xuewei.data._synth_city import SynthCity, synth_city
 from xuewei.data._synth_districts import synth_districts
 from xuewei.data._synth_estates import synth_estates
@@ -34,6 +36,7 @@ from xuewei.data._synth_schools import synth_schools
 from xuewei.data._synth_sites import synth_candidate_sites
 
 __all__ = [
+    "ATTRIBUTE_COLUMNS",
     "Centre",
     "SynthCity",
     "SynthRaster",
@@ -43,5 +46,6 @@ __all__ = [
     "synth_estates",
     "synth_population_history",
     "synth_population_raster",
+    "synth_school_attributes",
     "synth_schools",
 ]
