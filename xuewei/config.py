@@ -59,6 +59,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "population_raster",
     "candidate_sites",
     "roads",
+    "targets",
 )
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}

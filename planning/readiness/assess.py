@@ -56,6 +56,7 @@ READINESS_COLUMNS = [
     "unit",
     "first_year_met",
     "note",
+    "target_source",
 ]
 
 
@@ -357,6 +358,15 @@ def _target_years(
         else:
             notes.append("")
     out["year_note"] = notes
+    source = (
+        out["district_id"].map(targets.set_index("district_id")["target_source"])
+        if targets is not None and "target_source" in targets
+        else pd.Series(np.nan, index=out.index)
+    )
+    source = source.astype(object)
+    out["target_source"] = source.where(
+        source.notna(), "无目标年 no target: the horizon"
+    ).to_numpy()
     return out
 
 
@@ -432,8 +442,8 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
         ``district_id, name, target_year, assessed_year, ready`` (every assessed criterion
         met; missing when none was assessed), ``criteria_met``, ``criteria_assessed``,
         ``not_assessed``, ``first_year_ready`` (the latest first year met; missing when a
-        criterion is not met by the horizon) and ``missing`` (the criteria missed, with
-        their shortfall).
+        criterion is not met by the horizon), ``missing`` (the criteria missed, with
+        their shortfall) and ``target_source`` (where the target year comes from).
 
     Examples
     --------
@@ -464,6 +474,7 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
                 "not_assessed": int(g["met"].isna().sum()),
                 "first_year_ready": None if first.isna().any() or first.empty else int(first.max()),
                 "missing": _missed_text(assessed[~met]),
+                "target_source": g["target_source"].iloc[0] if "target_source" in g else None,
             }
         )
     out = pd.DataFrame(rows)
