@@ -49,7 +49,7 @@ def _first_missed(table: Any, district: str, lang: str) -> str:
     zh, en, unit = CRITERIA[str(r["criterion"])]
     level = "" if r["level"] not in ("primary", "junior") else f" {r['level']}"
     amount = (
-        f"{r['shortfall']:.2f}" if unit == "coefficient of variation" else f"{r['shortfall']:,.0f}"
+        f"{r['shortfall']:.3f}" if unit == "coefficient of variation" else f"{r['shortfall']:,.0f}"
     )
     if lang == "zh":
         return f"{zh}{level}（差{amount}）"

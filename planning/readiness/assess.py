@@ -422,7 +422,7 @@ def _missed_text(rows: pd.DataFrame) -> str:
             "" if r.level in ("compulsory", "kindergarten", "special_education") else f" {r.level}"
         )
         amount = (
-            f"{r.shortfall:.2f}" if unit == "coefficient of variation" else f"{r.shortfall:,.0f}"
+            f"{r.shortfall:.3f}" if unit == "coefficient of variation" else f"{r.shortfall:,.0f}"
         )
         parts.append(f"{zh}{level} ({amount} {unit})")
     return "; ".join(parts)

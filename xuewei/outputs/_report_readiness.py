@@ -97,7 +97,7 @@ def _cell_text(row: Any) -> str:
         return _MET
     unit = str(row.unit)
     amount = (
-        f"{row.shortfall:.2f}" if unit == "coefficient of variation" else f"{row.shortfall:,.0f}"
+        f"{row.shortfall:.3f}" if unit == "coefficient of variation" else f"{row.shortfall:,.0f}"
     )
     return f"差 {amount} {_UNIT_WORDS.get(unit, unit)} short"
 
