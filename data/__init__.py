@@ -25,6 +25,7 @@ CHANGSHA_DIR: Path = Path(__file__).resolve().parent / "changsha"
 __getattr__, __dir__, __all__ = attach(__name__, __file__, extra=("CHANGSHA_DIR",))
 
 if TYPE_CHECKING:
+    from xuewei.data._synth_attributes import ATTRIBUTE_COLUMNS, synth_school_attributes
     from xuewei.data._synth_city import SynthCity, synth_city
     from xuewei.data._synth_country import SynthCountry, synth_country
     from xuewei.data._synth_districts import synth_districts

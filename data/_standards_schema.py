@@ -246,6 +246,9 @@ _RANGES: tuple[tuple[str, _Range], ...] = (
     ("enrolment_targets.*", _Range(0.0, low_open=True, high=1.5, what="a rate, e.g. 0.95 for 95%")),
     ("forecast.pupil_yield_per_100_dwellings.*", _Range(0.0)),
     ("programme.lead_time_years.*", _Range(0.0, high=30.0, what="whole years")),
+    ("balance.cv_max.*", _Range(0.0, low_open=True, high=2.0, what="a coefficient of variation")),
+    ("balance.rules.rest_floor", _FRACTION),
+    ("balance.minimum.*", _Range(0.0)),
 )
 
 

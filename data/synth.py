@@ -20,12 +20,13 @@ This module is the public face of the generator; the work is split by concern in
 private modules: ``_synth_sampling`` (grids, weighted points, largest remainder),
 ``_synth_districts`` (fake districts; checks of the ``districts`` and ``totals``
 arguments), ``_synth_raster``, ``_synth_estates``, ``_synth_schools``, ``_synth_sites``,
-``_synth_history``, ``_synth_city`` and ``_synth_country`` (a country of counties for
-batch runs).
+``_synth_history``, ``_synth_attributes`` (school resources for the balance indicators),
+``_synth_city`` and ``_synth_country`` (a country of counties for batch runs).
 """
 
 from __future__ import annotations
 
+from xuewei.data._synth_attributes import ATTRIBUTE_COLUMNS, synth_school_attributes
 from xuewei.data._synth_city import SynthCity, synth_city
 from xuewei.data._synth_country import SynthCountry, synth_country
 from xuewei.data._synth_districts import synth_districts
@@ -36,6 +37,7 @@ from xuewei.data._synth_schools import synth_schools
 from xuewei.data._synth_sites import synth_candidate_sites
 
 __all__ = [
+    "ATTRIBUTE_COLUMNS",
     "Centre",
     "SynthCity",
     "SynthCountry",
@@ -47,5 +49,6 @@ __all__ = [
     "synth_estates",
     "synth_population_history",
     "synth_population_raster",
+    "synth_school_attributes",
     "synth_schools",
 ]

@@ -89,6 +89,9 @@ def test_report_sheets_bilingual(written):
     wb = load_workbook(out / "report.xlsx", read_only=True)
     assert wb.sheetnames == [
         "汇总 Summary",
+        "达标 Readiness",
+        "达标明细 Readiness detail",
+        "配建核查 Matching schools",
         "缺口 Gaps",
         "预测 Forecast",
         "学校 Schools",

@@ -21,6 +21,9 @@ from xuewei.pipeline import run_plan
 
 SUMMARY = "汇总 Summary"
 TABLE_SHEETS = [
+    "达标 Readiness",
+    "达标明细 Readiness detail",
+    "配建核查 Matching schools",
     "缺口 Gaps",
     "预测 Forecast",
     "学校 Schools",

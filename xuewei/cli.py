@@ -35,6 +35,7 @@ from xuewei._cli_options import (
     VerboseOption,
     WideOption,
 )
+from xuewei._cli_readiness import print_readiness
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
 from xuewei.errors import OutputError, XueweiError
 
@@ -529,6 +530,7 @@ def _run(
     print_summary(console, result, wide=shown.wide, lang=options.lang)
     if result.programme is not None:
         console.print(programme_table(result, lang=options.lang))
+    print_readiness(console, result, lang=options.lang)
     if result.plan.data_note:
         console.print(f"[yellow]{escape(result.plan.data_note)}[/]", highlight=False)
 

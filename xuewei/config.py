@@ -62,6 +62,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "candidate_sites",
     "roads",
     "neighbour_schools",
+    "targets",
 )
 _REQUIRED_INPUTS = ("districts", "population")
 _INPUT_KEYS = {"path", "coords", "layer", "sheet", "lon", "lat"}

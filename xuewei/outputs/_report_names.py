@@ -63,6 +63,10 @@ GROUP_NAMES: dict[str, str] = {
     "land.per_place_m2.junior": "初中生均用地 Land per place, junior",
     "targets.changsha_2021_2025": "长沙目标2021–2025 Changsha targets 2021–2025",
     "targets.qujing_balance_year": "曲靖优质均衡年份 Qujing: year of high-quality balance",
+    "balance.cv_max": "校际差异系数上限 Balance: most CV across schools",
+    "balance.rules": "优质均衡资源配置规则 Balance: resource rules",
+    "balance.minimum.primary": "小学资源配置最低值 Resource minimums, primary",
+    "balance.minimum.junior": "初中资源配置最低值 Resource minimums, junior",
 }
 
 #: Each standard's own name (the last part of its key).
@@ -150,6 +154,18 @@ LEAF_NAMES: dict[str, str] = {
     "huize": "会泽县 Huize",
     "xuanwei": "宣威市 Xuanwei",
     "share_by_2025": "2025年达标县占比 Share of counties by 2025",
+    "min_school_pupils": "参评学校最少学生数 Fewest pupils of a school assessed",
+    "indicators_met_min": "每校最少达标项 Fewest indicators a school meets",
+    "rest_floor": "余项最低比例 Rest at least this share of its minimum",
+    "teachers_above_qualification_per_100": "每百名学生高于规定学历教师数 Teachers above "
+    "the required qualification per 100 pupils",
+    "backbone_teachers_per_100": "每百名学生县级以上骨干教师数 Backbone teachers per 100 pupils",
+    "pe_arts_teachers_per_100": "每百名学生体育艺术专任教师数 PE and arts teachers per 100 pupils",
+    "teaching_rooms_m2_per_pupil": "生均教学及辅助用房面积 Teaching rooms per pupil",
+    "sports_ground_m2_per_pupil": "生均体育运动场馆面积 Sports grounds per pupil",
+    "equipment_yuan_per_pupil": "生均教学仪器设备值 Equipment value per pupil",
+    "multimedia_classrooms_per_100": "每百名学生网络多媒体教室数 Multimedia classrooms per 100 "
+    "pupils",
 }
 
 #: Each unit of the standards, in Chinese and English.
@@ -193,6 +209,13 @@ UNIT_NAMES: dict[str, str] = {
     "new or expanded schools": "所(新、扩建) new or expanded schools",
     "schools per year (urban area)": "所/年(城区) schools a year (urban area)",
     "share of counties": "占县(市、区) share of counties",
+    "coefficient of variation": "差异系数 coefficient of variation",
+    "indicators of 7": "项(共7项) indicators of 7",
+    "fraction of the minimum": "占最低值比例 fraction of the minimum",
+    "teachers per 100 pupils": "人/百名学生 teachers per 100 pupils",
+    "m2 per pupil": "平方米/生 m² per pupil",
+    "yuan per pupil": "元/生 yuan per pupil",
+    "classrooms per 100 pupils": "间/百名学生 classrooms per 100 pupils",
 }
 
 

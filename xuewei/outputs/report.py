@@ -29,6 +29,7 @@ from xuewei.outputs._report_format import (
     pin_zip_dates,
     write_table,
 )
+from xuewei.outputs._report_readiness import readiness_sheets
 from xuewei.outputs._report_sources import documents_table, sources_table
 from xuewei.outputs._report_summary import write_summary
 from xuewei.outputs._report_words import HEADERS, OTHER_LANGUAGE, in_language, list_in_language
@@ -54,6 +55,7 @@ _INPUT_WORDS = {
     "candidate_sites": "候选用地 Candidate sites",
     "roads": "道路 Roads",
     "neighbour_schools": "邻县学校 Neighbouring schools",
+    "targets": "达标目标年 Target years",
 }
 
 
@@ -66,7 +68,11 @@ def write_report(
     compulsory places required and offered and the gap at the default scenario, schools
     over capacity, residents out of reach, new schools proposed — the districts at the
     horizon, and a chart per district of places required, offered, and offered with the
-    places the proposals open, each year); 缺口 Gaps
+    places the proposals open, each year); 达标 Readiness (one row per county: ready by its
+    target year or not, a green or red cell per criterion, what is missing), 达标明细
+    Readiness detail (county × criterion: value, limit, shortfall, first year met) and
+    配建核查 Matching schools (pipeline estates that need a matching school), when the run
+    has a readiness table; 缺口 Gaps
     (every district, year, level and scenario); 预测 Forecast; 学校 Schools (with flags);
     学位压力 School pressure (schools over capacity by enrolment or full under the
     assignment); 未覆盖小区 Unserved estates (every estate with unserved residents; all
@@ -115,6 +121,8 @@ def write_report(
         write_summary(summary, result, reach=reach, lang=lang)
         for name, frame in _tables(result, reach, lang).items():
             _table_sheet(wb.create_sheet(in_language(name, lang)), frame, lang)
+        # county readiness right after the summary: the question the bureau is asked
+        readiness_sheets(wb, result, index=1, lang=lang)
         wb.properties.created = FIXED_DATE
         wb.properties.modified = FIXED_DATE
         wb.properties.creator = "xuewei"

@@ -24,6 +24,7 @@ from xuewei import gis
 from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.pipeline.result import Years
+from xuewei.planning.readiness import read_targets
 from xuewei.vocabulary import CoordinateSystem
 
 T = TypeVar("T")
@@ -218,7 +219,11 @@ def validate_plan(plan: Plan) -> list[Problem]:
     []
     """
     try:
-        plan_years(plan, read_inputs(plan).population)
+        inputs = read_inputs(plan)
+        plan_years(plan, inputs.population)
+        targets = plan.inputs.get("targets")
+        if targets is not None:  # target years of high-quality balance, per district
+            read_targets(targets.path, inputs.districts)
     except InputError as exc:
         return list(exc.problems)
     return []

@@ -22,6 +22,7 @@ from xuewei.config import Plan
 from xuewei.data import Standards
 from xuewei.errors import ConfigError
 from xuewei.planning import proposals_of_scenario
+from xuewei.planning.readiness import Readiness
 from xuewei.vocabulary import COMPULSORY
 
 __all__ = ["PlanResult", "Years"]
@@ -141,6 +142,13 @@ class PlanResult:
         What the run could not do as asked and what it did instead (e.g. a forecast
         ensemble whose backtest failed), one sentence each; also logged on the
         ``xuewei`` loggers and written to the report.
+    readiness
+        County readiness for high-quality balance (优质均衡) by each county's target year
+        (the plan's ``targets`` input; without one, at the horizon), with the build
+        programme of the default scenario in place: the county × criterion table, one row
+        per county, the balance indicators and the matching-school check of pipeline
+        estates (see :func:`xuewei.planning.readiness.assess_readiness`); ``None``
+        without schools.
     """
 
     plan: Plan
@@ -158,6 +166,7 @@ class PlanResult:
     proposals: gpd.GeoDataFrame | None = None
     programme: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
+    readiness: Readiness | None = None
 
     @property
     def base_year(self) -> int:

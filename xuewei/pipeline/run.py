@@ -37,6 +37,7 @@ from xuewei.planning import (
     school_places,
     staged_additions,
 )
+from xuewei.planning.readiness import Readiness, assess_readiness, read_targets
 
 __all__ = ["plan_years", "run_plan"]
 
@@ -101,6 +102,8 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     proposals = _proposals(inputs, plan, standards, schools, gaps, placed, years)
     _log.info("assigning residents to schools (%s), %s", plan.catchments.method, years.assessed)
     catchments = _catchments(inputs, plan, standards, schools, placed)
+    programme = None if proposals is None else build_programme(proposals, gaps)
+    readiness = _readiness(inputs, plan, schools, gaps, programme, residents, proposals, years)
     return PlanResult(
         plan=plan,
         standards=standards,
@@ -115,8 +118,45 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
         catchments=catchments,
         cohort=cohort,
         proposals=proposals,
-        programme=None if proposals is None else build_programme(proposals, gaps),
+        programme=programme,
         warnings=warnings,
+        readiness=readiness,
+    )
+
+
+def _readiness(
+    inputs: PlanInputs,
+    plan: Plan,
+    schools: gpd.GeoDataFrame,
+    gaps: pd.DataFrame,
+    programme: pd.DataFrame | None,
+    residents: pd.DataFrame,
+    proposals: gpd.GeoDataFrame | None,
+    years: Years,
+) -> Readiness | None:
+    """Each county's readiness by its target year (the plan's ``targets``, else the horizon)."""
+    if schools.empty:
+        return None
+    _log.info("county readiness for high-quality balance (优质均衡)")
+    spec = plan.inputs.get("targets")
+    targets = read_targets(spec.path, inputs.districts) if spec is not None else None
+    scenario = plan.standards.default_scenario
+    new_schools = None
+    if proposals is not None and len(proposals):
+        new_schools = proposals[np.isclose(proposals["scenario"].astype(float), scenario)]
+    return assess_readiness(
+        districts=inputs.districts,
+        schools=schools,
+        gaps=gaps,
+        residents=residents,
+        standards=plan.standards,
+        base_year=years.base,
+        horizon=years.horizon,
+        programme=programme,
+        targets=targets,
+        estates=inputs.estates,
+        new_schools=new_schools,
+        scenario=scenario,
     )
 
 
