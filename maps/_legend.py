@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from xuewei.maps._controls import Box
 from xuewei.maps._labels import Lang, int_text, label
 from xuewei.maps._points import CLOSED_FILL
+from xuewei.maps._readiness import READINESS_COLOURS
 from xuewei.maps._style import (
     CATCHMENT_COLOURS,
     CATCHMENT_OTHER,
@@ -54,6 +55,7 @@ def plan_legend(
     kinds: Sequence[str] = (),
     mergers: bool = False,
     closed: bool = False,
+    readiness: Sequence[str] = (),
 ) -> Box:
     """Return the legend of a plan map whose gap classes are ``step`` places wide."""
     one, two = int_text(step), int_text(2 * step)
@@ -107,6 +109,9 @@ def plan_legend(
             rows.append((line(MERGER_COLOUR), label("layer_mergers", lang)))
             notes.append(label("merger_note", lang))
         sections.append((label("legend_proposals", lang), "; ".join(notes), rows))
+    if readiness:
+        rows = [(swatch(READINESS_COLOURS[s]), label(f"readiness_{s}", lang)) for s in readiness]
+        sections.append((label("layer_readiness", lang), None, rows))
     return legend_box(sections, heading=label("legend", lang))
 
 

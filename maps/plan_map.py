@@ -40,6 +40,7 @@ from xuewei.maps._labels import LANGS, Lang, esc, label, missing, scenario_text
 from xuewei.maps._legend import plan_legend
 from xuewei.maps._popups import bilingual, place_names, plain
 from xuewei.maps._proposals import add_mergers, add_proposals
+from xuewei.maps._readiness import add_readiness, readiness_notes
 from xuewei.maps._schools import add_schools
 from xuewei.maps._search import search_box
 from xuewei.maps._select import (
@@ -109,6 +110,7 @@ def plan_map(
     tianditu_key: str | None = None,
     capacity_col: str = "capacity",
     reach: pd.DataFrame | None = None,
+    readiness: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Draw the meeting map of a plan: every year and scenario, for one level.
 
@@ -137,7 +139,11 @@ def plan_map(
       receiving school (filled end), with the year;
     - **cohort-based demand** (when ``cohort`` is given): in the tooltip of each district
       that has one, the pupils forecast from births (with the interval) beside the
-      per-thousand places and the per-1,000 ratio the cohort forecast implies.
+      per-thousand places and the per-1,000 ratio the cohort forecast implies;
+    - **readiness** (when given): each county green (ready for high-quality balance by its
+      target year), red (not) or grey (not assessed), hidden at first, with its target
+      year, criteria met and what is missing; the title box adds "ready by their target
+      year: N of M counties".
 
     A title box names the plan, scenario, year and level and shows ``data_note``; a legend
     explains the colours and symbols; a scale bar, a full-screen button and the layer
@@ -231,6 +237,10 @@ def plan_map(
         Residents served, in reach of a full school, and out of reach, as shares, per
         level and year (:meth:`xuewei.pipeline.PlanResult.reach`): the plan's totals of
         the year shown go into the title box, one line per level.
+    readiness
+        One row per county (:attr:`xuewei.planning.readiness.Readiness.summary`):
+        ``district_id``, ``name``, ``target_year``, ``ready``, ``criteria_met``,
+        ``criteria_assessed``, ``first_year_ready``, ``missing``.
     capacity_col
         Column of ``schools`` with the places a school offers (shown as its capacity and
         sizing its marker), e.g. ``"places"`` for the capacity computed by
@@ -341,6 +351,7 @@ def plan_map(
         lang=lang,
     )
     district_labels(districts_ll, lang=lang).add_to(m)
+    ready_states = [] if readiness is None else add_readiness(m, districts_ll, readiness, lang=lang)
     drawn = _add_overlays(
         m,
         districts_ll,
@@ -355,12 +366,12 @@ def plan_map(
         lang=lang,
         capacity_col=capacity_col,
     )
-    heads = _heads(views, gaps, schools, proposals, reach, level=level, lang=lang)
+    heads = _heads(views, gaps, schools, proposals, reach, readiness, level=level, lang=lang)
     add_controls(
         m,
         title=esc(title),
         data_note=None if data_note is None else esc(data_note),
-        legend=plan_legend(step, level, lang, **drawn),
+        legend=plan_legend(step, level, lang, readiness=ready_states, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),
         switch=switch_html(views, lang),
@@ -416,11 +427,13 @@ def _heads(
     schools: gpd.GeoDataFrame,
     proposals: gpd.GeoDataFrame | None,
     reach: pd.DataFrame | None,
+    readiness: pd.DataFrame | None,
     *,
     level: str,
     lang: Lang,
 ) -> list[tuple[str, str]]:
     """Return, per view, the title box's subtitle and lines of figures (escaped HTML)."""
+    ready = readiness_notes(readiness, lang)  # read in each county's target year: every view
     return [
         (
             _subtitle(v, y, level, lang),
@@ -430,6 +443,7 @@ def _heads(
                         gaps, schools, shown_proposals(proposals, v), scenario=v, year=y, lang=lang
                     ),
                     *reach_notes(reach, y, lang),
+                    *ready,
                 ]
             ),
         )

@@ -583,6 +583,9 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
             )
             subtitle = page.inner_text(".xuewei-subtitle")
             assert f"千人指标 {scenario:g}" in subtitle and f"Year {year}" in subtitle
+            ready, counties = changsha.readiness.headline()  # read in each target year
+            notes = page.inner_text(".xuewei-notes")
+            assert f"Ready by their target year: {ready} of {counties} counties" in notes
             mine = proposals[proposals["scenario"].isna() | (proposals["scenario"] == scenario)]
             mine = mine[mine.geometry.notna() & ~mine.geometry.is_empty]
             icons = loaded.js(_PROPOSALS_DRAWN)

@@ -492,3 +492,35 @@ def test_english_map_names_places_in_english(districts, schools, gaps, estates) 
     markers = markers_of(page)
     assert "Meixihu Phase 1" in markers
     assert markers["Meixihu Phase 1"]["popup"].startswith('<div class="xuewei-popup"><b>Meixihu')
+
+
+def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
+    """Counties ready by their target year green, not ready red, not assessed grey (hidden
+    at first); the title box counts them; names are escaped; a county without a row is
+    not drawn."""
+    readiness = pd.DataFrame(
+        {
+            "district_id": ["yl", "tx"],
+            "name": [XSS, "天心区"],
+            "target_year": [2027, 2030],
+            "ready": pd.array([True, False], dtype="boolean"),
+            "criteria_met": [5, 3],
+            "criteria_assessed": [5, 5],
+            "first_year_ready": pd.array([2026, None], dtype="Int64"),
+            "missing": [None, "大班额 primary (120 pupils)"],
+        }
+    )
+    page = render_page(districts, schools, gaps, readiness=readiness, lang="en")
+    assert json.dumps("Ready by the target year (counties)") in page
+    assert "Ready by their target year: 1 of 2 counties" in page
+    features = re.findall(r'"colour": "(#[0-9a-f]{6})", "tip": "(.*?)"\}', page)
+    assert [c for c, _ in features] == ["#31a354", "#de2d26"]  # yl ready, tx not; kf absent
+    ready_tip, not_ready_tip = (json.loads(f'"{t}"') for _, t in features)
+    assert "Target year: 2027" in ready_tip and "criteria met 5 / 5" in ready_tip
+    assert "Ready from: 2026" in ready_tip
+    assert "<img" not in ready_tip and html.escape(XSS) in ready_tip
+    assert "not ready by the target year" in not_ready_tip
+    assert "Ready from: not within the plan" in not_ready_tip
+    assert "Missing: 大班额 primary (120 pupils)" in not_ready_tip
+    assert "background:#31a354" in page and "background:#de2d26" in page  # legend
+    assert 'background:#bdbdbd"></span></td><td>not assessed' not in page  # none grey

@@ -43,7 +43,9 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     (``xuewei map``) and joined to ``districts`` in QGIS; so is ``cohort`` (cohort-based
     beside per-thousand demand), when the population gives births and ages, and ``reach``
     (residents served, in reach of a full school, or out of reach, per level, year,
-    district and settlement), when catchments were assessed.
+    district and settlement), when catchments were assessed; ``readiness`` (one row per
+    county: ready by its target year or not, what is missing) and ``readiness_detail``
+    (county × criterion), when readiness was assessed.
     """
     layers: dict[str, pd.DataFrame] = {
         "districts": districts_layer(result),
@@ -58,6 +60,9 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     if result.proposals is not None:
         layers["proposals"] = result.proposals
     layers["gaps"] = result.gaps
+    if result.readiness is not None:  # per county, and per county and criterion
+        layers["readiness"] = result.readiness.summary
+        layers["readiness_detail"] = result.readiness.table
     if result.cohort is not None:
         layers["cohort"] = result.cohort
     layers["plan"] = plan_table(result)

@@ -90,6 +90,7 @@ def write_static_map(
     layers = map_layers(result)
     del layers["cohort"]  # tooltip figures: a printed map has no place for them
     del layers["reach"]  # the title box's lines: the report has them
+    del layers["readiness"]  # the report's readiness sheet
     return _save_png(static_map(**layers, lang=options.lang), path, overwrite=overwrite)
 
 
@@ -128,6 +129,7 @@ def map_layers(
         "data_note": result.plan.data_note,
         "capacity_col": "places",
         "reach": result.reach() if result.catchments else None,
+        "readiness": None if result.readiness is None else result.readiness.summary,
     }
 
 
@@ -176,7 +178,7 @@ def _redraw_png(
 
 
 # what only the interactive page draws: tooltip figures, title-box lines, base maps
-_INTERACTIVE_ONLY = ("cohort", "reach", "tiles", "tianditu_key")
+_INTERACTIVE_ONLY = ("cohort", "reach", "readiness", "tiles", "tianditu_key")
 
 
 def redraw_map(
@@ -233,6 +235,9 @@ def redraw_map(
         "capacity_col": "places",
         "reach": pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="reach"))
         if "reach" in layers
+        else None,
+        "readiness": pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="readiness"))
+        if "readiness" in layers
         else None,
         "lang": options.lang,
         "tiles": options.tiles,

@@ -1,0 +1,107 @@
+"""County readiness on the meeting map: a layer of counties ready by their year, and a line.
+
+The readiness of each county for high-quality balance by its target year (优质均衡) comes
+from :mod:`xuewei.planning.readiness`; here it is drawn: each county green (ready by its
+target year), red (not ready) or grey (not assessed), hidden at first, with a tooltip of
+its target year, the criteria met and what is missing; and the title box's line "ready by
+their target year: 7 of 9 counties".
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from xuewei.maps._labels import Lang, esc, label, missing
+
+__all__ = ["READINESS_COLOURS", "add_readiness", "readiness_notes"]
+
+#: Fill of a county ready by its target year, not ready, and not assessed.
+READINESS_COLOURS = {"ready": "#31a354", "not_ready": "#de2d26", "unknown": "#bdbdbd"}
+
+
+def readiness_notes(readiness: pd.DataFrame | None, lang: Lang) -> list[str]:
+    """Return the title box's readiness line (escaped HTML), or none without readiness.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"ready": pd.array([True, False, None], dtype="boolean")})
+    >>> readiness_notes(r, "en")
+    ['Ready by their target year: 1 of 3 counties']
+    """
+    if readiness is None or not len(readiness):
+        return []
+    ready = int(readiness["ready"].fillna(False).astype(bool).sum())
+    zh = f"按期达标(优质均衡)：{ready} / {len(readiness)} 个区县"
+    en = f"Ready by their target year: {ready} of {len(readiness)} counties"
+    return [esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))]
+
+
+def _state(ready: object) -> str:
+    if missing(ready):
+        return "unknown"
+    return "ready" if bool(ready) else "not_ready"
+
+
+def _tooltip(row: pd.Series, lang: Lang) -> str:
+    """Return a county's readiness in words (escaped HTML)."""
+    state = _state(row.get("ready"))
+    lines = [
+        f"<b>{esc(row['name'])}</b>",
+        f"{label('target_year', lang)}: {esc(row.get('target_year'))}",
+        f"{label(f'readiness_{state}', lang)} "
+        f"({label('criteria_met', lang)} {int(row.get('criteria_met', 0))} / "
+        f"{int(row.get('criteria_assessed', 0))})",
+    ]
+    first = row.get("first_year_ready")
+    lines.append(
+        f"{label('ready_from', lang)}: "
+        + (label("after_horizon", lang) if missing(first) else esc(int(first)))
+    )
+    if not missing(row.get("missing")) and str(row.get("missing")):
+        lines.append(f"{label('readiness_missing', lang)}: {esc(row['missing'])}")
+    return '<div class="xuewei-tip">' + "<br>".join(lines) + "</div>"
+
+
+def add_readiness(
+    m: folium.Map, districts: gpd.GeoDataFrame, readiness: pd.DataFrame, *, lang: Lang
+) -> list[str]:
+    """Add the readiness layer (hidden at first); return the states drawn, for the legend.
+
+    ``districts`` are in the drawing datum (EPSG:4326 or GCJ-02); ``readiness`` is
+    :attr:`xuewei.planning.readiness.Readiness.summary` (or the ``readiness`` layer of a
+    saved ``plan.gpkg``). Districts without a readiness row are not drawn.
+    """
+    rows = readiness.set_index(readiness["district_id"].astype(str))
+    shapes = districts[districts["district_id"].astype(str).isin(rows.index)]
+    features = []
+    states = []
+    for district_id, geometry in zip(shapes["district_id"], shapes.geometry, strict=True):
+        row = rows.loc[str(district_id)]
+        state = _state(row.get("ready"))
+        states.append(state)
+        # outlines to 5 decimals of a degree (about a metre), as the other area layers
+        outline = shapely.set_precision(geometry, 1e-5)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"colour": READINESS_COLOURS[state], "tip": _tooltip(row, lang)},
+                "geometry": shapely.geometry.mapping(outline),
+            }
+        )
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=label("layer_readiness", lang),
+        show=False,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#333333",
+            "weight": 1,
+            "fillOpacity": 0.55,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    )
+    layer.add_to(m)
+    return [s for s in READINESS_COLOURS if s in states]
