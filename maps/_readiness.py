@@ -58,7 +58,7 @@ def _tooltip(row: pd.Series, lang: Lang) -> str:
     first = row.get("first_year_ready")
     lines.append(
         f"{label('ready_from', lang)}: "
-        + (label("after_horizon", lang) if missing(first) else esc(int(first)))
+        + (label("after_horizon", lang) if missing(first) else esc(int(str(first))))
     )
     if not missing(row.get("missing")) and str(row.get("missing")):
         lines.append(f"{label('readiness_missing', lang)}: {esc(row['missing'])}")
@@ -74,12 +74,12 @@ def add_readiness(
     :attr:`xuewei.planning.readiness.Readiness.summary` (or the ``readiness`` layer of a
     saved ``plan.gpkg``). Districts without a readiness row are not drawn.
     """
-    rows = readiness.set_index(readiness["district_id"].astype(str))
-    shapes = districts[districts["district_id"].astype(str).isin(rows.index)]
+    rows = {str(r["district_id"]): r for _, r in readiness.iterrows()}
+    shapes = districts[districts["district_id"].astype(str).isin(list(rows))]
     features = []
     states = []
     for district_id, geometry in zip(shapes["district_id"], shapes.geometry, strict=True):
-        row = rows.loc[str(district_id)]
+        row = rows[str(district_id)]
         state = _state(row.get("ready"))
         states.append(state)
         # outlines to 5 decimals of a degree (about a metre), as the other area layers

@@ -167,7 +167,7 @@ def _detail(result: PlanResult, lang: Lang) -> pd.DataFrame:
             for v, d in zip(t[col], digits, strict=True)
         ]
     t["criterion"] = [in_language(_criterion_words(c, ""), lang) for c in t["criterion"]]
-    t["unit"] = t["unit"].map(lambda u: in_language(_UNIT_WORDS.get(u, u), lang))
+    t["unit"] = [in_language(_UNIT_WORDS.get(str(u), str(u)), lang) for u in t["unit"]]
     return t[list(_DETAIL_HEADERS)]
 
 
