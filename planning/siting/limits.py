@@ -15,6 +15,8 @@ __all__ = [
     "MAX_HIGHS_ENTRIES",
     "MAX_LAGRANGIAN_ENTRIES",
     "MAX_SWAP_PAIRS",
+    "MIN_BENDERS_DEMAND",
+    "SEARCH_SHARE",
     "SHAKE_PATIENCE",
 ]
 
@@ -33,3 +35,10 @@ LAGRANGIAN_ITERS = 300
 LAGRANGIAN_ROUNDS = 8
 #: Shakes in a row without a better answer before the search gives up.
 SHAKE_PATIENCE = 400
+#: Share of ``time_limit_s`` the p-median's shake search may use when Benders decomposition
+#: may follow it (``method="auto"`` or ``"benders"``): the rest is Benders' budget.
+SEARCH_SHARE = 0.2
+#: Above this many demand points (given as points), ``method="auto"`` solves the MCLP by
+#: Benders decomposition on coverage classes read in chunks, not the compact model over the
+#: whole coverage matrix.
+MIN_BENDERS_DEMAND = 100_000

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.errors import InfeasibleError
+from xuewei.planning.siting.benders_pmedian import benders_p_median
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.lagrangian import lagrangian_bound
 from xuewei.planning.siting.limits import (
@@ -28,6 +29,7 @@ from xuewei.planning.siting.limits import (
     MAX_HIGHS_ENTRIES,
     MAX_LAGRANGIAN_ENTRIES,
     MAX_SWAP_PAIRS,
+    SEARCH_SHARE,
 )
 from xuewei.planning.siting.lists import CandidateLists
 from xuewei.planning.siting.local_search import local_search, relocate, swap_dense, swap_lists
@@ -70,6 +72,18 @@ def solve_p_median(
     # bound; sites whose reduced cost proves them out of (or in) every better answer
     # are fixed before HiGHS sees the model.
     best = relocate(problem, greedy_p_median(problem, p, free), free)
+    # the whole call is bounded by time_limit_s when Benders may follow the search
+    deadline = t0 + time_limit_s
+    if method == "benders":
+        # Benders alone, from the swap-improved greedy answer (no Lagrangian passes)
+        swapped = (
+            swap_dense(problem, best, free)
+            if n * m <= MAX_SWAP_PAIRS
+            else swap_lists(problem, best, free, lists)
+        )
+        return _benders_result(
+            problem, p, free, swapped, -np.inf, np.zeros(m, bool), t0, deadline, mip_rel_gap
+        )
     if not bound_first:
         return _highs_rounds(
             problem,
@@ -85,18 +99,18 @@ def solve_p_median(
             mip_rel_gap,
             method,
         )
+    search_s = time_limit_s if method == "exact" else SEARCH_SHARE * time_limit_s
     best, ub, lb, forced_out, forced_in = _bound_and_search(
-        problem, lists, k, p, free, best, time_limit_s, mip_rel_gap
+        problem, lists, k, p, free, best, search_s, mip_rel_gap
     )
     if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
         solved0 = Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
         return _p_median_result(
             problem, best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
         )
-    if method == "auto":
-        unsolved = _answer_without_highs(problem, lists, best, ub, lb, forced_out, t0)
-        if unsolved is not None:
-            return unsolved
+    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
+    if method == "auto" and alive_entries > MAX_HIGHS_ENTRIES:
+        return _benders_result(problem, p, free, best, lb, forced_out, t0, deadline, mip_rel_gap)
     return _highs_rounds(
         problem,
         lists,
@@ -186,36 +200,26 @@ def _bound_and_search(
     return best, ub, lb, forced_out, forced_in
 
 
-def _answer_without_highs(
+def _benders_result(
     problem: SitingProblem,
-    lists: CandidateLists,
+    p: int,
+    free: BoolArray,
     best: BoolArray,
-    ub: float,
     lb: float,
     forced_out: BoolArray,
     t0: float,
-) -> SitingResult | None:
-    """Return the answer and its proven gap when HiGHS would not help (``None``: try it).
-
-    HiGHS on the radius model moves neither side when the model is large (at 20,000 ×
-    2,000: 640,000 rows, two 120 s solves without a better answer or bound;
-    benchmarks/siting.md): above ``MAX_HIGHS_ENTRIES`` list entries at sites not ruled
-    out, the answer is returned with its proven gap.
-    """
-    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
-    if alive_entries <= MAX_HIGHS_ENTRIES:
-        return None
-    gap = (ub - lb) / max(abs(ub), 1e-12)
-    solved1 = Solved(best.astype(np.float64), ub, lb, gap, "time_limit")
-    return _p_median_result(
-        problem,
-        best,
-        solved1,
-        t0,
-        "search limit reached: swap/shake search answer, Lagrangian bound; HiGHS not "
-        f"tried ({alive_entries:,} list entries at sites not ruled out, above "
-        f"{MAX_HIGHS_ENTRIES:,}); method='exact' tries it",
+    deadline: float,
+    mip_rel_gap: float,
+) -> SitingResult:
+    """Run Benders decomposition from an answer and a bound; state optimal or the gap."""
+    ans = benders_p_median(
+        problem, p, free, best, lb, forced_out, deadline=deadline, mip_rel_gap=mip_rel_gap
     )
+    status = "optimal" if ans.optimal else "time_limit"
+    gap = (ans.ub - ans.lb) / max(abs(ans.ub), 1e-12)
+    solved = Solved(ans.best.astype(np.float64), ans.ub, ans.lb, gap, status)
+    note = ans.note if ans.optimal else f"time limit reached: {ans.note}"
+    return _p_median_result(problem, ans.best, solved, t0, note, method="benders")
 
 
 def _highs_rounds(
@@ -309,7 +313,12 @@ def greedy_p_median(problem: SitingProblem, p: int, free: BoolArray) -> BoolArra
 
 
 def _p_median_result(
-    problem: SitingProblem, open_: BoolArray, solved: Solved | None, t0: float, note: str
+    problem: SitingProblem,
+    open_: BoolArray,
+    solved: Solved | None,
+    t0: float,
+    note: str,
+    method: str = "highs",
 ) -> SitingResult:
     d, j = problem.geometry.nearest_open(np.flatnonzero(open_))
     objective = float(np.sum(problem.weights * d))
@@ -322,5 +331,14 @@ def _p_median_result(
         }
     )
     return build_result(
-        problem, "p_median", open_, assignment, objective, solved, t0, note, unassigned=0.0
+        problem,
+        "p_median",
+        open_,
+        assignment,
+        objective,
+        solved,
+        t0,
+        note,
+        unassigned=0.0,
+        method=method,
     )
