@@ -35,9 +35,9 @@ LAGRANGIAN_ITERS = 300
 LAGRANGIAN_ROUNDS = 8
 #: Shakes in a row without a better answer before the search gives up.
 SHAKE_PATIENCE = 400
-#: Share of ``time_limit_s`` the p-median's shake search may use when Benders decomposition
-#: may follow it (``method="auto"`` or ``"benders"``): the rest is Benders' budget.
-SEARCH_SHARE = 0.2
+#: Share of ``time_limit_s`` the p-median's search (Lagrangian passes and shakes) may use
+#: when HiGHS may follow it; the rest is HiGHS's (the whole call stays within the limit).
+SEARCH_SHARE = 0.5
 #: Above this many demand points (given as points), ``method="auto"`` solves the MCLP by
 #: Benders decomposition on coverage classes read in chunks, not the compact model over the
 #: whole coverage matrix.

@@ -72,7 +72,6 @@ def solve_p_median(
     # bound; sites whose reduced cost proves them out of (or in) every better answer
     # are fixed before HiGHS sees the model.
     best = relocate(problem, greedy_p_median(problem, p, free), free)
-    # the whole call is bounded by time_limit_s when Benders may follow the search
     deadline = t0 + time_limit_s
     if method == "benders":
         # Benders alone, from the swap-improved greedy answer (no Lagrangian passes)
@@ -99,18 +98,22 @@ def solve_p_median(
             mip_rel_gap,
             method,
         )
-    search_s = time_limit_s if method == "exact" else SEARCH_SHARE * time_limit_s
+    # the whole call is bounded by time_limit_s: when HiGHS may follow the search, the
+    # search leaves it a share of the time
+    may_follow = method == "exact" or len(lists.site) <= MAX_HIGHS_ENTRIES
+    search_end = t0 + (SEARCH_SHARE if may_follow else 1.0) * time_limit_s
     best, ub, lb, forced_out, forced_in = _bound_and_search(
-        problem, lists, k, p, free, best, search_s, mip_rel_gap
+        problem, lists, k, p, free, best, search_end, mip_rel_gap
     )
     if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
         solved0 = Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
         return _p_median_result(
             problem, best, solved0, t0, "exact (Lagrangian bound meets the heuristic answer)"
         )
-    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
-    if method == "auto" and alive_entries > MAX_HIGHS_ENTRIES:
-        return _benders_result(problem, p, free, best, lb, forced_out, t0, deadline, mip_rel_gap)
+    if method == "auto":
+        unsolved = _answer_without_highs(problem, lists, best, ub, lb, forced_out, t0)
+        if unsolved is not None:
+            return unsolved
     return _highs_rounds(
         problem,
         lists,
@@ -134,10 +137,10 @@ def _bound_and_search(
     p: int,
     free: BoolArray,
     best: BoolArray,
-    time_limit_s: float,
+    deadline: float,
     mip_rel_gap: float,
 ) -> tuple[BoolArray, float, float, BoolArray, BoolArray]:
-    """Swap, then alternate Lagrangian bound and local search, then shake.
+    """Swap, then alternate Lagrangian bound and local search, then shake, until ``deadline``.
 
     Returns the best answer, its objective (upper bound), the best lower bound, and the
     sites fixed out and in by reduced cost.
@@ -165,7 +168,9 @@ def _bound_and_search(
     lb = -np.inf
     forced_out = np.zeros(m, bool)
     forced_in = np.zeros(m, bool)
-    for _ in range(LAGRANGIAN_ROUNDS):
+    for round_ in range(LAGRANGIAN_ROUNDS):
+        if round_ and time.perf_counter() > deadline:
+            break
         lb_k, forced_out, forced_in, y_lag, lam, _ = lagrangian_bound(
             problem, lag_lists, p, free, ub, iters=LAGRANGIAN_ITERS, lam0=lam, tol=mip_rel_gap
         )
@@ -195,9 +200,41 @@ def _bound_and_search(
             forced_out,
             forced_in,
             mip_rel_gap,
-            deadline=time.perf_counter() + time_limit_s,
+            deadline=deadline,
         )
     return best, ub, lb, forced_out, forced_in
+
+
+def _answer_without_highs(
+    problem: SitingProblem,
+    lists: CandidateLists,
+    best: BoolArray,
+    ub: float,
+    lb: float,
+    forced_out: BoolArray,
+    t0: float,
+) -> SitingResult | None:
+    """Return the answer and its proven gap when HiGHS would not help (``None``: try it).
+
+    HiGHS on the radius model moves neither side when the model is large (at 20,000 ×
+    2,000: 640,000 rows, two 120 s solves without a better answer or bound;
+    benchmarks/siting.md): above ``MAX_HIGHS_ENTRIES`` list entries at sites not ruled
+    out, the answer is returned with its proven gap.
+    """
+    alive_entries = int(np.count_nonzero(~forced_out[lists.site]))
+    if alive_entries <= MAX_HIGHS_ENTRIES:
+        return None
+    gap = (ub - lb) / max(abs(ub), 1e-12)
+    solved1 = Solved(best.astype(np.float64), ub, lb, gap, "time_limit")
+    return _p_median_result(
+        problem,
+        best,
+        solved1,
+        t0,
+        "search limit reached: swap/shake search answer, Lagrangian bound; HiGHS not "
+        f"tried ({alive_entries:,} list entries at sites not ruled out, above "
+        f"{MAX_HIGHS_ENTRIES:,}); method='exact' tries it",
+    )
 
 
 def _benders_result(
@@ -244,7 +281,15 @@ def _highs_rounds(
     while True:
         rounds += 1
         solved = solve_radius(
-            problem, lists, p, free, start, time_limit_s, mip_rel_gap, forced_out, forced_in
+            problem,
+            lists,
+            p,
+            free,
+            start,
+            max(t0 + time_limit_s - time.perf_counter(), 1.0),
+            mip_rel_gap,
+            forced_out,
+            forced_in,
         )
         if solved is not None and solved.status != "optimal":
             # keep the better of HiGHS's incumbent and the heuristic; the bound holds
