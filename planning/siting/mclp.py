@@ -43,7 +43,7 @@ def solve_mclp(
     """Answer :meth:`SitingProblem.mclp` (``free``: the sites that may be opened)."""
     n, m = problem.shape
     if method == "benders" or (
-        method == "auto" and problem.geometry.dense is None and n > MIN_BENDERS_DEMAND
+        method == "auto" and problem.geometry.dense is None and n >= MIN_BENDERS_DEMAND
     ):
         return _solve_benders(problem, p, free, t0, radius_m, time_limit_s, mip_rel_gap)
     cover = problem.geometry.within(radius_m)

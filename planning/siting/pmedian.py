@@ -6,7 +6,8 @@ local search (:mod:`~xuewei.planning.siting.local_search`), alternated with the 
 bound (:mod:`~xuewei.planning.siting.lagrangian`) until they meet; if they stall apart, the
 shake search (:mod:`~xuewei.planning.siting.shake`), then HiGHS on the radius formulation
 (:mod:`~xuewei.planning.siting.radius_model`), widening each demand's candidate list until
-no answer reaches beyond it.
+no answer reaches beyond it. ``method="benders"`` hands the swap-improved greedy answer to
+Benders decomposition instead (:mod:`~xuewei.planning.siting.benders_pmedian`).
 """
 
 from __future__ import annotations

@@ -337,9 +337,10 @@ class SitingProblem:
             ``exact`` (the model above in HiGHS), ``benders`` (Benders decomposition on
             the coverage classes, :mod:`~xuewei.planning.siting.benders_mclp`: classes are
             read in chunks, never the whole coverage matrix; Cordeau, Furini & Ljubić
-            2019), ``greedy``, or ``auto``: ``benders`` for point problems with more than
-            ``MIN_BENDERS_DEMAND`` demand points, otherwise ``exact`` (unless the coverage
-            exceeds ``MAX_EXACT_PAIRS`` pairs: ``greedy``).
+            2019), ``greedy``, or ``auto``: ``benders`` for point problems with at least
+            ``MIN_BENDERS_DEMAND`` (5,000) demand points, where it was measured faster,
+            otherwise ``exact`` (unless the coverage exceeds ``MAX_EXACT_PAIRS`` pairs:
+            ``greedy``).
 
         Returns
         -------
