@@ -12,6 +12,8 @@ land. The modules, by concern:
   :mod:`~xuewei.planning.siting.capacitated` — one model each: its sparse formulation,
   greedy heuristic and result tables (the p-median's MIP is in
   :mod:`~xuewei.planning.siting.radius_model`);
+- :mod:`~xuewei.planning.siting.benders_pmedian`, :mod:`~xuewei.planning.siting.benders_mclp`
+  — Benders decomposition of the p-median and the MCLP (``method="benders"``);
 - :mod:`~xuewei.planning.siting.highs` — the HiGHS solve every exact model goes through;
 - :mod:`~xuewei.planning.siting.lagrangian`, :mod:`~xuewei.planning.siting.local_search`,
   :mod:`~xuewei.planning.siting.interchange`, :mod:`~xuewei.planning.siting.shake` — the
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
         MAX_HIGHS_ENTRIES,
         MAX_LAGRANGIAN_ENTRIES,
         MAX_SWAP_PAIRS,
+        MIN_BENDERS_DEMAND,
+        SEARCH_SHARE,
         SHAKE_PATIENCE,
     )
     from xuewei.planning.siting.problem import SitingProblem

@@ -20,13 +20,13 @@ from xuewei.errors import InfeasibleError
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.result import Solved
 
-__all__ = ["solve_highs"]
+__all__ = ["new_highs", "solve_highs"]
 
 _BANNER_LOCK = threading.Lock()
 _banner_done = False
 
 
-def _new_highs() -> highspy.Highs:
+def new_highs() -> highspy.Highs:
     """Return a silent ``Highs``.
 
     HiGHS prints a banner to the C-level stdout when the first ``Highs`` of a process is
@@ -70,7 +70,7 @@ def solve_highs(
     Returns ``None`` when HiGHS stops without a feasible answer (time limit); raises
     :class:`InfeasibleError` when the model is infeasible.
     """
-    h = _new_highs()
+    h = new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", 0)

@@ -15,6 +15,8 @@ __all__ = [
     "MAX_HIGHS_ENTRIES",
     "MAX_LAGRANGIAN_ENTRIES",
     "MAX_SWAP_PAIRS",
+    "MIN_BENDERS_DEMAND",
+    "SEARCH_SHARE",
     "SHAKE_PATIENCE",
 ]
 
@@ -33,3 +35,12 @@ LAGRANGIAN_ITERS = 300
 LAGRANGIAN_ROUNDS = 8
 #: Shakes in a row without a better answer before the search gives up.
 SHAKE_PATIENCE = 400
+#: Share of ``time_limit_s`` the p-median's search (Lagrangian passes and shakes) may use
+#: when HiGHS may follow it; the rest is HiGHS's (the whole call stays within the limit).
+SEARCH_SHARE = 0.5
+#: From this many demand points (given as points), ``method="auto"`` solves the MCLP by
+#: Benders decomposition on coverage classes read in chunks instead of the compact model
+#: over the whole coverage matrix: measured 6× faster at 5,000 × 500, 5.6× at 20,000 ×
+#: 2,000, and at 1,000,000 × 5,000 proven optimal in 39 s and 0.65 GB where the compact
+#: model was not proven in 187 s and took 2.4 GB (``benchmarks/siting.md``, 2026-12-04).
+MIN_BENDERS_DEMAND = 5_000

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from xuewei.errors import InfeasibleError
+from xuewei.planning.siting.benders_mclp import CoverageClasses, benders_mclp, point_classes
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.highs import solve_highs
-from xuewei.planning.siting.limits import MAX_EXACT_PAIRS
+from xuewei.planning.siting.limits import MAX_EXACT_PAIRS, MIN_BENDERS_DEMAND
 from xuewei.planning.siting.result import Method, SitingResult, Solved, build_result
 
 if TYPE_CHECKING:
@@ -39,7 +41,11 @@ def solve_mclp(
     method: Method,
 ) -> SitingResult:
     """Answer :meth:`SitingProblem.mclp` (``free``: the sites that may be opened)."""
-    _, m = problem.shape
+    n, m = problem.shape
+    if method == "benders" or (
+        method == "auto" and problem.geometry.dense is None and n >= MIN_BENDERS_DEMAND
+    ):
+        return _solve_benders(problem, p, free, t0, radius_m, time_limit_s, mip_rel_gap)
     cover = problem.geometry.within(radius_m)
     w = problem.weights
     if method == "greedy" or (method == "auto" and cover.nnz > MAX_EXACT_PAIRS):
@@ -102,6 +108,72 @@ def solve_mclp(
     return _mclp_result(problem, solved.x[:m] > 0.5, cover, flipped, t0, "exact (HiGHS)")
 
 
+def _solve_benders(
+    problem: SitingProblem,
+    p: int,
+    free: BoolArray,
+    t0: float,
+    radius_m: float,
+    time_limit_s: float,
+    mip_rel_gap: float,
+) -> SitingResult:
+    """MCLP by Benders decomposition on coverage classes; the whole call within the limit."""
+    geo = problem.geometry
+    w = problem.weights
+    if geo.dense is None:
+        assert geo.demand_xy is not None and geo.site_xy is not None
+        cc = point_classes(geo.demand_xy, geo.site_xy, w, problem.fixed, radius_m)
+        cover = None
+    else:
+        cover = geo.within(radius_m)
+        ones, wk, constant = coverage_classes(cover, w, problem.fixed)
+        cc = CoverageClasses(ones, wk, np.zeros((len(wk), 2)), constant)
+    start = greedy_classes(cc.ones, cc.weight, problem.fixed, p, free)
+    ans = benders_mclp(
+        cc, free, problem.fixed, p, start, deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap
+    )
+    status = "optimal" if ans.optimal else "time_limit"
+    gap = (ans.bound - ans.objective) / max(abs(ans.objective), 1e-12)
+    solved = Solved(ans.open_.astype(np.float64), ans.objective, ans.bound, gap, status)
+    note = ans.note if ans.optimal else f"time limit reached: {ans.note}"
+    if cover is None:
+        cover = _open_cover(problem, ans.open_, radius_m)
+    return _mclp_result(problem, ans.open_, cover, solved, t0, note, method="benders")
+
+
+def _open_cover(problem: SitingProblem, open_: BoolArray, radius_m: float) -> sp.csr_array:
+    """Coverage (d + 1, as :meth:`Geometry.within`) of the open sites only."""
+    geo = problem.geometry
+    assert geo.demand_xy is not None and geo.site_xy is not None
+    n, m = problem.shape
+    idx = np.flatnonzero(open_)
+    coo = cKDTree(geo.demand_xy).sparse_distance_matrix(
+        cKDTree(geo.site_xy[idx]), radius_m, output_type="ndarray"
+    )
+    i, j = coo["i"].astype(np.int64), idx[coo["j"].astype(np.int64)]
+    out = sp.csr_array((coo["v"] + 1.0, (i, j)), shape=(n, m))
+    out.sum_duplicates()
+    out.sort_indices()
+    return out
+
+
+def greedy_classes(
+    ones: sp.csr_array, weight: FloatArray, fixed: BoolArray, p: int, free: BoolArray
+) -> BoolArray:
+    """Greedy MCLP on coverage classes: open ``p`` sites, each covering most uncovered."""
+    m = ones.shape[1]
+    open_ = fixed.copy()
+    row_of = np.repeat(np.arange(ones.shape[0]), np.diff(ones.indptr))
+    covered = np.zeros(ones.shape[0], bool)
+    for _ in range(p):
+        gain = np.bincount(ones.indices, weights=weight[row_of] * ~covered[row_of], minlength=m)
+        gain[~free | open_] = -1.0
+        j = int(np.argmax(gain))
+        open_[j] = True
+        covered[row_of[ones.indices == j]] = True
+    return open_
+
+
 def greedy_mclp(problem: SitingProblem, cover: sp.csr_array, p: int, free: BoolArray) -> BoolArray:
     """Open ``p`` free sites one at a time, each covering most uncovered demand."""
     n, m = problem.shape
@@ -128,6 +200,7 @@ def _mclp_result(
     solved: Solved | None,
     t0: float,
     note: str,
+    method: str = "highs",
 ) -> SitingResult:
     # nearest open site within the radius (cover stores d + 1)
     n, _ = problem.shape
@@ -153,7 +226,9 @@ def _mclp_result(
         }
     )
     unassigned = float(problem.weights[~covered].sum())
-    return build_result(problem, "mclp", open_, assignment, objective, solved, t0, note, unassigned)
+    return build_result(
+        problem, "mclp", open_, assignment, objective, solved, t0, note, unassigned, method=method
+    )
 
 
 def coverage_classes(

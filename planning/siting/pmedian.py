@@ -6,7 +6,8 @@ local search (:mod:`~xuewei.planning.siting.local_search`), alternated with the 
 bound (:mod:`~xuewei.planning.siting.lagrangian`) until they meet; if they stall apart, the
 shake search (:mod:`~xuewei.planning.siting.shake`), then HiGHS on the radius formulation
 (:mod:`~xuewei.planning.siting.radius_model`), widening each demand's candidate list until
-no answer reaches beyond it.
+no answer reaches beyond it. ``method="benders"`` hands the swap-improved greedy answer to
+Benders decomposition instead (:mod:`~xuewei.planning.siting.benders_pmedian`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.errors import InfeasibleError
+from xuewei.planning.siting.benders_pmedian import benders_p_median
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.lagrangian import lagrangian_bound
 from xuewei.planning.siting.limits import (
@@ -28,6 +30,7 @@ from xuewei.planning.siting.limits import (
     MAX_HIGHS_ENTRIES,
     MAX_LAGRANGIAN_ENTRIES,
     MAX_SWAP_PAIRS,
+    SEARCH_SHARE,
 )
 from xuewei.planning.siting.lists import CandidateLists
 from xuewei.planning.siting.local_search import local_search, relocate, swap_dense, swap_lists
@@ -70,6 +73,17 @@ def solve_p_median(
     # bound; sites whose reduced cost proves them out of (or in) every better answer
     # are fixed before HiGHS sees the model.
     best = relocate(problem, greedy_p_median(problem, p, free), free)
+    deadline = t0 + time_limit_s
+    if method == "benders":
+        # Benders alone, from the swap-improved greedy answer (no Lagrangian passes)
+        swapped = (
+            swap_dense(problem, best, free)
+            if n * m <= MAX_SWAP_PAIRS
+            else swap_lists(problem, best, free, lists)
+        )
+        return _benders_result(
+            problem, p, free, swapped, -np.inf, np.zeros(m, bool), t0, deadline, mip_rel_gap
+        )
     if not bound_first:
         return _highs_rounds(
             problem,
@@ -85,8 +99,12 @@ def solve_p_median(
             mip_rel_gap,
             method,
         )
+    # the whole call is bounded by time_limit_s: when HiGHS may follow the search, the
+    # search leaves it a share of the time
+    may_follow = method == "exact" or len(lists.site) <= MAX_HIGHS_ENTRIES
+    search_end = t0 + (SEARCH_SHARE if may_follow else 1.0) * time_limit_s
     best, ub, lb, forced_out, forced_in = _bound_and_search(
-        problem, lists, k, p, free, best, time_limit_s, mip_rel_gap
+        problem, lists, k, p, free, best, search_end, mip_rel_gap
     )
     if ub - lb <= mip_rel_gap * max(abs(ub), 1e-12):
         solved0 = Solved(best.astype(np.float64), ub, lb, (ub - lb) / max(ub, 1e-12), "optimal")
@@ -120,10 +138,10 @@ def _bound_and_search(
     p: int,
     free: BoolArray,
     best: BoolArray,
-    time_limit_s: float,
+    deadline: float,
     mip_rel_gap: float,
 ) -> tuple[BoolArray, float, float, BoolArray, BoolArray]:
-    """Swap, then alternate Lagrangian bound and local search, then shake.
+    """Swap, then alternate Lagrangian bound and local search, then shake, until ``deadline``.
 
     Returns the best answer, its objective (upper bound), the best lower bound, and the
     sites fixed out and in by reduced cost.
@@ -151,7 +169,9 @@ def _bound_and_search(
     lb = -np.inf
     forced_out = np.zeros(m, bool)
     forced_in = np.zeros(m, bool)
-    for _ in range(LAGRANGIAN_ROUNDS):
+    for round_ in range(LAGRANGIAN_ROUNDS):
+        if round_ and time.perf_counter() > deadline:
+            break
         lb_k, forced_out, forced_in, y_lag, lam, _ = lagrangian_bound(
             problem, lag_lists, p, free, ub, iters=LAGRANGIAN_ITERS, lam0=lam, tol=mip_rel_gap
         )
@@ -181,7 +201,7 @@ def _bound_and_search(
             forced_out,
             forced_in,
             mip_rel_gap,
-            deadline=time.perf_counter() + time_limit_s,
+            deadline=deadline,
         )
     return best, ub, lb, forced_out, forced_in
 
@@ -218,6 +238,28 @@ def _answer_without_highs(
     )
 
 
+def _benders_result(
+    problem: SitingProblem,
+    p: int,
+    free: BoolArray,
+    best: BoolArray,
+    lb: float,
+    forced_out: BoolArray,
+    t0: float,
+    deadline: float,
+    mip_rel_gap: float,
+) -> SitingResult:
+    """Run Benders decomposition from an answer and a bound; state optimal or the gap."""
+    ans = benders_p_median(
+        problem, p, free, best, lb, forced_out, deadline=deadline, mip_rel_gap=mip_rel_gap
+    )
+    status = "optimal" if ans.optimal else "time_limit"
+    gap = (ans.ub - ans.lb) / max(abs(ans.ub), 1e-12)
+    solved = Solved(ans.best.astype(np.float64), ans.ub, ans.lb, gap, status)
+    note = ans.note if ans.optimal else f"time limit reached: {ans.note}"
+    return _p_median_result(problem, ans.best, solved, t0, note, method="benders")
+
+
 def _highs_rounds(
     problem: SitingProblem,
     lists: CandidateLists,
@@ -240,7 +282,15 @@ def _highs_rounds(
     while True:
         rounds += 1
         solved = solve_radius(
-            problem, lists, p, free, start, time_limit_s, mip_rel_gap, forced_out, forced_in
+            problem,
+            lists,
+            p,
+            free,
+            start,
+            max(t0 + time_limit_s - time.perf_counter(), 1.0),
+            mip_rel_gap,
+            forced_out,
+            forced_in,
         )
         if solved is not None and solved.status != "optimal":
             # keep the better of HiGHS's incumbent and the heuristic; the bound holds
@@ -309,7 +359,12 @@ def greedy_p_median(problem: SitingProblem, p: int, free: BoolArray) -> BoolArra
 
 
 def _p_median_result(
-    problem: SitingProblem, open_: BoolArray, solved: Solved | None, t0: float, note: str
+    problem: SitingProblem,
+    open_: BoolArray,
+    solved: Solved | None,
+    t0: float,
+    note: str,
+    method: str = "highs",
 ) -> SitingResult:
     d, j = problem.geometry.nearest_open(np.flatnonzero(open_))
     objective = float(np.sum(problem.weights * d))
@@ -322,5 +377,14 @@ def _p_median_result(
         }
     )
     return build_result(
-        problem, "p_median", open_, assignment, objective, solved, t0, note, unassigned=0.0
+        problem,
+        "p_median",
+        open_,
+        assignment,
+        objective,
+        solved,
+        t0,
+        note,
+        unassigned=0.0,
+        method=method,
     )

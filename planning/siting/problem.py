@@ -243,7 +243,7 @@ class SitingProblem:
         bound; subgradient steps towards it give the bound, reduced costs that rule sites
         out, and the Lagrangian's own answer, which local search among the surviving sites
         improves; the next pass starts from the best multipliers. If they stall apart, a
-        variable neighbourhood search shakes the answer (for up to ``time_limit_s``; see
+        variable neighbourhood search shakes the answer (within ``time_limit_s``; see
         :func:`~xuewei.planning.siting.shake.shake_search`). When bound and answer meet
         (within ``mip_rel_gap``) the answer is returned as optimal; otherwise the fixed
         sites and the best answer (HiGHS's first incumbent) go to HiGHS, so a time limit
@@ -252,6 +252,14 @@ class SitingProblem:
         ``MAX_HIGHS_ENTRIES`` entries: HiGHS does not move either side of such a model in
         minutes, so the answer is returned at once (status ``time_limit``, the proven gap).
 
+        ``method="benders"`` solves it by Benders decomposition instead
+        (:mod:`~xuewei.planning.siting.benders_pmedian`, Duran-Mateluna, Ales & Elloumi
+        2023): from the swap-improved greedy answer, a master over the sites with one
+        distance variable per demand learns closed-form cuts from each demand's sorted
+        distances, first on the LP, then on the integer master re-solved by HiGHS. It is
+        exact and agrees with the path above, but measured slower on every benchmark
+        instance (``benchmarks/siting.md``), so ``auto`` does not choose it.
+
         Parameters
         ----------
         p
@@ -259,14 +267,17 @@ class SitingProblem:
         k_nearest
             Initial candidate list length per demand.
         time_limit_s
-            Time limit of each HiGHS solve (and of the neighbourhood search before them).
+            Time limit of the whole call (search and solves; a HiGHS solve that starts
+            late still gets at least 1 s). On reaching it the best answer is returned with
+            status ``time_limit`` and its proven bound and gap.
         mip_rel_gap
             Relative optimality gap at which HiGHS stops.
         method
-            ``exact`` (HiGHS), ``greedy`` (heuristic), or ``auto`` (exact unless the
-            candidate lists, demand × ``k_nearest``, exceed ``MAX_EXACT_PAIRS`` entries, or
-            HiGHS finds no answer in time). The exact path never holds all demand × site
-            distances of a point problem: lists come from a k-d tree.
+            ``exact`` (HiGHS), ``benders`` (Benders decomposition), ``greedy``
+            (heuristic), or ``auto`` (exact unless the candidate lists, demand ×
+            ``k_nearest``, exceed ``MAX_EXACT_PAIRS`` entries, or HiGHS finds no answer in
+            time). The exact paths never hold all demand × site distances of a point
+            problem: lists come from a k-d tree.
         bound_first
             Try the heuristic and the Lagrangian bound before HiGHS (and fix sites by
             reduced cost); ``False`` goes straight to HiGHS.
@@ -320,8 +331,16 @@ class SitingProblem:
             Number of new sites to open.
         radius_m
             Service radius in metres (e.g. ``standards.service_radius_m(level)``).
-        time_limit_s, mip_rel_gap, method
-            As in :meth:`p_median`.
+        time_limit_s, mip_rel_gap
+            As in :meth:`p_median` (the whole call within ``time_limit_s``).
+        method
+            ``exact`` (the model above in HiGHS), ``benders`` (Benders decomposition on
+            the coverage classes, :mod:`~xuewei.planning.siting.benders_mclp`: classes are
+            read in chunks, never the whole coverage matrix; Cordeau, Furini & Ljubić
+            2019), ``greedy``, or ``auto``: ``benders`` for point problems with at least
+            ``MIN_BENDERS_DEMAND`` (5,000) demand points, where it was measured faster,
+            otherwise ``exact`` (unless the coverage exceeds ``MAX_EXACT_PAIRS`` pairs:
+            ``greedy``).
 
         Returns
         -------

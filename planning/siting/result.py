@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Method", "Model", "SitingResult", "Solved", "build_result"]
 
 Model = Literal["p_median", "mclp", "capacitated"]
-Method = Literal["auto", "exact", "greedy"]
+Method = Literal["auto", "exact", "benders", "greedy"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class SitingResult:
     model
         ``p_median``, ``mclp`` or ``capacitated``.
     method
-        ``highs`` (exact MIP) or ``greedy`` (a heuristic: no optimality guarantee).
+        ``highs`` (exact: a MIP in HiGHS, or the p-median's bound meeting its answer),
+        ``benders`` (exact: Benders decomposition with a HiGHS master) or ``greedy`` (a
+        heuristic: no optimality guarantee).
     status
         ``optimal`` (within ``mip_rel_gap``), ``time_limit`` (stopped by the time limit,
         or by the p-median search's limits, with a feasible answer; ``bound`` and ``gap``
@@ -105,6 +107,7 @@ def build_result(
     t0: float,
     note: str,
     unassigned: float,
+    method: str = "highs",
 ) -> SitingResult:
     """Gather a model's answer into a :class:`SitingResult` (``solved`` None: greedy)."""
     served = assignment.dropna(subset=["site_id"]).groupby("site_id", sort=False)["weight"]
@@ -123,7 +126,7 @@ def build_result(
     if solved is None or solved.status == "heuristic":
         method, status, bound, gap = "greedy", "heuristic", math.nan, math.nan
     else:
-        method, status, bound = "highs", solved.status, solved.bound
+        status, bound = solved.status, solved.bound
         gap = abs(objective - bound) / max(abs(objective), 1e-12)
         if model == "capacitated":
             gap = solved.gap
