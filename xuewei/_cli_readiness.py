@@ -1,9 +1,10 @@
 """The CLI's readiness lines: how many counties are ready by their target year, and which not.
 
 Printed after the build programme by ``plan`` and ``demo``: one line with the count (and
-where the target years come from, so that synthetic targets are seen as such), and one
-line per county not ready with the year it would be (or "not by the horizon") and its
-first missing criterion. Wrapped by rich to the terminal (80 columns fit).
+where the target years come from, so that synthetic targets are seen as such), and a
+table of the counties not ready: target year, the year each would be ready (or "not by
+the horizon") and its first missing criterion. rich fits the table to the terminal (80
+columns fit), wrapping within its cells.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
+from rich.table import Table
+
+from xuewei.vocabulary import LEVEL_NAMES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,8 +31,12 @@ _WORDS: dict[str, tuple[str, str]] = {
     "targets": ("目标年", "target years"),
     "none": ("无目标年，按规划期末", "none given: read at the horizon"),
     "from": ("起达标", "ready from"),
-    "never": ("规划期内未达标", "not ready by the horizon"),
+    "never": ("规划期内未达标", "not by the horizon"),
     "missing": ("缺", "missing"),
+    "district": ("区县", "district"),
+    "target": ("目标年", "target"),
+    "when": ("达标年", "ready from"),
+    "first": ("首要缺项", "first missing"),
 }
 
 
@@ -47,13 +55,47 @@ def _first_missed(table: Any, district: str, lang: str) -> str:
         return ""
     r = rows.iloc[0]
     zh, en, unit = CRITERIA[str(r["criterion"])]
-    level = "" if r["level"] not in ("primary", "junior") else f" {r['level']}"
-    amount = (
-        f"{r['shortfall']:.3f}" if unit == "coefficient of variation" else f"{r['shortfall']:,.0f}"
-    )
+    level_zh, level_en = LEVEL_NAMES.get(str(r["level"]), ("", ""))
+    cv = unit == "coefficient of variation"
+    amount = f"{r['shortfall']:.3f}" if cv else f"{r['shortfall']:,.0f}"
     if lang == "zh":
-        return f"{zh}{level}（差{amount}）"
-    return f"{en}{level} (short {amount} {unit})"
+        return (
+            f"{zh}"
+            + (f"（{level_zh}）" if r["level"] in ("primary", "junior") else "")
+            + f"差{amount}"
+        )
+    level = f" ({level_en.lower()})" if r["level"] in ("primary", "junior") else ""
+    return f"{en}{level}: " + (f"{amount} above the limit" if cv else f"{amount} {unit}")
+
+
+def _not_ready(result: PlanResult, lang: str) -> list[tuple[str, str, str, str]]:
+    """Per county not ready: name, target year, when it would be ready, first missing."""
+    assert result.readiness is not None
+    districts = result.districts.set_index(result.districts["district_id"].astype(str))
+    names = districts["name"].astype(str)
+    if lang == "en" and "name_en" in districts:
+        names = districts["name_en"].where(districts["name_en"].notna(), names).astype(str)
+    summary = result.readiness.summary
+    rows = []
+    for row in summary[~summary["ready"].fillna(False).astype(bool)].itertuples(index=False):
+        first_year = getattr(row, "first_year_ready", None)
+        when = (
+            str(first_year)
+            if first_year is not None and str(first_year) != "<NA>"
+            else _say("never", lang)
+        )
+        first = _first_missed(result.readiness.table, str(row.district_id), lang)
+        name = names.get(str(row.district_id), str(row.district_id))
+        rows.append((name, str(row.target_year), when, first))
+    return rows
+
+
+def _title(result: PlanResult, lang: str) -> str:
+    assert result.readiness is not None
+    ready, total = result.readiness.headline()
+    spec = result.plan.inputs.get("targets")
+    source = spec.path.name if spec is not None else _say("none", lang)
+    return f"{ready} / {total} {_say('ready', lang)} — {_say('targets', lang)}: {source}"
 
 
 def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
@@ -66,32 +108,25 @@ def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
     """
     if result.readiness is None:
         return []
-    ready, total = result.readiness.headline()
-    spec = result.plan.inputs.get("targets")
-    source = spec.path.name if spec is not None else _say("none", lang)
-    lines = [f"{ready} / {total} {_say('ready', lang)} — {_say('targets', lang)}: {source}"]
-    districts = result.districts.set_index(result.districts["district_id"].astype(str))
-    names = districts["name"].astype(str)
-    if lang == "en" and "name_en" in districts:
-        names = districts["name_en"].where(districts["name_en"].notna(), names).astype(str)
-    summary = result.readiness.summary
-    not_ready: list[Any] = list(
-        summary[~summary["ready"].fillna(False).astype(bool)].itertuples(index=False)
-    )
-    for row in not_ready:
-        when = (
-            f"{_say('from', lang)} {row.first_year_ready}"
-            if row.first_year_ready is not None and str(row.first_year_ready) != "<NA>"
-            else _say("never", lang)
-        )
-        first = _first_missed(result.readiness.table, str(row.district_id), lang)
+    lines = [_title(result, lang)]
+    for name, target, when, first in _not_ready(result, lang):
         gap = f"; {_say('missing', lang)} {first}" if first else ""
-        name = names.get(str(row.district_id), str(row.district_id))
-        lines.append(f"  {name} {row.target_year}: {when}{gap}")
+        lines.append(f"  {name} {target}: {when}{gap}")
     return lines
 
 
 def print_readiness(console: Console, result: PlanResult, *, lang: str = "both") -> None:
-    """Print :func:`readiness_lines` (nothing without a readiness table)."""
-    for i, line in enumerate(readiness_lines(result, lang=lang)):
-        console.print(f"[bold]{escape(line)}[/]" if i == 0 else escape(line), highlight=False)
+    """Print the count of counties ready and a table of those not (nothing without one)."""
+    if result.readiness is None:
+        return
+    console.print(f"[bold]{escape(_title(result, lang))}[/]", highlight=False)
+    rows = _not_ready(result, lang)
+    if not rows:
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for key, justify in (("district", "left"), ("target", "right"), ("when", "left")):
+        table.add_column(_say(key, lang), justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column(_say("first", lang), ratio=1)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
