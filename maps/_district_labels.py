@@ -24,7 +24,7 @@ _SCRIPT = """
 {% macro script(this, kwargs) %}
     (function (map) {
         var pane = map.createPane("xuewei-labels");
-        pane.style.zIndex = 650;  // above markers (600), below popups (700)
+        pane.style.zIndex = 640;  // above markers (600), below tooltips (650) and popups (700)
         pane.style.pointerEvents = "none";
         var labels = {{ this.labels|tojson }};
         var markers = labels.map(function (d) {

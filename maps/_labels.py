@@ -86,7 +86,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "proposal_cluster": ("规划建议数，放大后逐个显示", "proposals here; zoom in"),
     # county readiness (优质均衡 by the target year)
-    "layer_readiness": ("优质均衡按期达标（区县）", "Ready by the target year (counties)"),
+    "layer_readiness": ("按期达标（区县）", "Ready by target year"),
     "target_year": ("目标年", "Target year"),
     "readiness_ready": ("按期达标", "ready by the target year"),
     "readiness_not_ready": ("未按期达标", "not ready by the target year"),

@@ -15,6 +15,8 @@ import pandas as pd
 import shapely
 
 from xuewei.maps._labels import Lang, esc, label, missing
+from xuewei.maps._popups import bilingual
+from xuewei.maps._select import column
 
 __all__ = ["READINESS_COLOURS", "add_readiness", "readiness_notes"]
 
@@ -45,11 +47,11 @@ def _state(ready: object) -> str:
     return "ready" if bool(ready) else "not_ready"
 
 
-def _tooltip(row: pd.Series, lang: Lang) -> str:
-    """Return a county's readiness in words (escaped HTML)."""
+def _tooltip(row: pd.Series, name: str, lang: Lang) -> str:
+    """Return a county's readiness in words (escaped HTML; ``name`` is escaped already)."""
     state = _state(row.get("ready"))
     lines = [
-        f"<b>{esc(row['name'])}</b>",
+        f"<b>{name}</b>",
         f"{label('target_year', lang)}: {esc(row.get('target_year'))}",
         f"{label(f'readiness_{state}', lang)} "
         f"({label('criteria_met', lang)} {int(row.get('criteria_met', 0))} / "
@@ -62,7 +64,9 @@ def _tooltip(row: pd.Series, lang: Lang) -> str:
     )
     if not missing(row.get("missing")) and str(row.get("missing")):
         lines.append(f"{label('readiness_missing', lang)}: {esc(row['missing'])}")
-    return '<div class="xuewei-tip">' + "<br>".join(lines) + "</div>"
+    # a tooltip does not wrap unless told: the list of what is missing can be long
+    style = "white-space:normal;width:320px"
+    return f'<div class="xuewei-tip" style="{style}">' + "<br>".join(lines) + "</div>"
 
 
 def add_readiness(
@@ -78,7 +82,13 @@ def add_readiness(
     shapes = districts[districts["district_id"].astype(str).isin(list(rows))]
     features = []
     states = []
-    for district_id, geometry in zip(shapes["district_id"], shapes.geometry, strict=True):
+    names = [
+        bilingual(n, e, lang)
+        for n, e in zip(shapes["name"], column(shapes, "name_en"), strict=True)
+    ]
+    for district_id, name, geometry in zip(
+        shapes["district_id"], names, shapes.geometry, strict=True
+    ):
         row = rows[str(district_id)]
         state = _state(row.get("ready"))
         states.append(state)
@@ -87,7 +97,10 @@ def add_readiness(
         features.append(
             {
                 "type": "Feature",
-                "properties": {"colour": READINESS_COLOURS[state], "tip": _tooltip(row, lang)},
+                "properties": {
+                    "colour": READINESS_COLOURS[state],
+                    "tip": _tooltip(row, name, lang),
+                },
                 "geometry": shapely.geometry.mapping(outline),
             }
         )

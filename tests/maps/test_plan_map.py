@@ -510,8 +510,9 @@ def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
             "missing": [None, "大班额 primary (120 pupils)"],
         }
     )
+    districts = districts.assign(name_en=[XSS, "Tianxin", "Kaifu"])  # names as drawn
     page = render_page(districts, schools, gaps, readiness=readiness, lang="en")
-    assert json.dumps("Ready by the target year (counties)") in page
+    assert json.dumps("Ready by target year") in page
     assert "Ready by their target year: 1 of 2 counties" in page
     features = re.findall(r'"colour": "(#[0-9a-f]{6})", "tip": "(.*?)"\}', page)
     assert [c for c, _ in features] == ["#31a354", "#de2d26"]  # yl ready, tx not; kf absent
