@@ -47,8 +47,12 @@ def test_files_and_layers(written):
         "proposals",
         "reach",
         "gaps",
+        "readiness",
+        "readiness_detail",
         "plan",
     ]
+    readiness = pyogrio.read_dataframe(out / "plan.gpkg", layer="readiness")
+    assert len(readiness) == len(result.districts)  # one row per county, for `xuewei map`
     proposals = gpd.read_file(out / "plan.gpkg", layer="proposals")
     assert len(proposals) == len(result.proposals)
     assert set(proposals["kind"]) <= {"new_build", "expansion", "merger", "kindergarten"}
