@@ -35,6 +35,7 @@ from xuewei._cli_options import (
     WideOption,
 )
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
+from xuewei._cli_zones import zones_command
 from xuewei.errors import OutputError, XueweiError
 
 if TYPE_CHECKING:
@@ -522,6 +523,9 @@ def _run(
     console.print(f"[bold]{say('wrote', options.lang)}[/]")
     for path in paths.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+app.command("zones")(zones_command)  # body in xuewei/_cli_zones.py
 
 
 def main() -> None:

@@ -117,6 +117,8 @@ def repair(case: ZoneCase, label: IntArray, nb: list[list[int]]) -> IntArray:
     label = _fix_roots(case, label)
     keep = np.zeros(case.n, dtype=bool)
     for j, r in enumerate(case.root.tolist()):
+        if label[r] != j:  # a unit rooting two schools: the second has no zone to keep
+            continue
         seen, todo = {r}, deque([r])
         while todo:
             u = todo.popleft()

@@ -285,3 +285,22 @@ def test_zone_invariants(case: object) -> None:
     if (case.allowed >= case.pupils.sum()).all():
         assert overflow_of(case, exact.labels[0]).sum() == pytest.approx(0.0)
         assert overflow_of(case, heur.label).sum() == pytest.approx(0.0)
+
+
+def test_feeder_conflict_in_the_heuristic_keeps_zones_contiguous() -> None:
+    # a 2×4 grid: one primary zone holds both junior schools; the junior zones drawn over
+    # the primary zones stay connected, and the conflict is counted
+    xy = _grid_xy(4, 2)
+    edges = _grid_edges(4, 2)
+    primary = make_case(
+        np.full(8, 10.0), xy, xy[[0, 7]], np.array([100.0, 100.0]), np.array([0, 7]), edges
+    )
+    junior = make_case(
+        np.full(8, 10.0), xy, xy[[1, 4, 6]], np.full(3, 100.0), np.array([1, 4, 6]), edges
+    )
+    label_p = solve_heuristic(primary).label
+    fed = feed_junior(primary, label_p, junior)
+    assert fed.conflicts >= 1
+    assert components_of(junior, fed.label, junior.neighbours()) == 0
+    # every unit's junior school is its primary school's feeder
+    assert (fed.label == fed.feeder[label_p]).all()
