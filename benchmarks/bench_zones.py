@@ -222,7 +222,8 @@ def _city_section() -> tuple[str, dict[str, Any]]:
         f"{city['year']}: {len(units):,} units, {len(city['schools']):,} schools)\n\n"
         + table(rows)
         + f"\n\nxuewei zones: {ours_s:.1f} s wall, {ours_cpu:.1f} s CPU for both levels "
-        f"(the 'time s' column), peak RSS {ours_rss:,.0f} MiB (before: {rss0:,.0f} MiB); reading the plan "
+        f"(the 'time s' column), peak RSS {ours_rss:,.0f} MiB (before: {rss0:,.0f} MiB); "
+        f"reading the plan "
         f"and placing the residents {prep:.1f} s; load average {load0} → {_load()} "
         f"(2 shared cores). Largest gap to the transport-LP bound: "
         f"{cases['gap'].max():.1%}; gaps by district and level: "
