@@ -37,6 +37,7 @@ from xuewei._cli_options import (
 )
 from xuewei._cli_readiness import print_readiness
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
+from xuewei._cli_zones import zones_command
 from xuewei.errors import OutputError, XueweiError
 
 if TYPE_CHECKING:
@@ -542,6 +543,7 @@ def _run(
 # a national run on Dask; bodies in _cli_batch
 app.command("batch")(batch)
 app.command("synth-country")(synth_country_command)
+app.command("zones")(zones_command)  # body in xuewei/_cli_zones.py
 
 
 def main() -> None:

@@ -1,0 +1,193 @@
+"""The exact model: a HiGHS MIP with flow-based contiguity (Shirabe 2005).
+
+Variables, per level: ``x[i, j]`` = 1 when unit ``i`` goes to school ``j``; ``o[j]`` ≥ 0 the
+pupils over school ``j``'s allowed number; and one flow commodity per school on the
+directed unit arcs, ``f[j, u→v]`` ≥ 0. Each unit of zone ``j`` other than the school's own
+unit (the root, fixed to ``j``) sends one unit of flow that can only travel through units
+of zone ``j`` and is absorbed at the root::
+
+    Σ_v f[j, i→v] − Σ_v f[j, v→i] = x[i, j]     (every unit i ≠ root j)
+    f[j, u→v] ≤ (n − 1) · x[v, j]                (flow enters only units of the zone)
+
+so every unit of a zone has a path inside the zone to the school: zones are contiguous.
+Each unit goes to exactly one school, ``Σ_i pupils_i x[i, j] − o[j] ≤ allowed_j``, and the
+objective is ``Σ cost·x + penalty · Σ o`` (:class:`~xuewei.planning.zones.problem.ZoneCase`).
+
+Feeders (小学对口初中), when asked: ``y[p, q]`` = 1 when primary school ``p`` feeds junior
+school ``q``, ``Σ_q y[p, q] = 1``, and ``x_P[i, p] + y[p, q] − x_J[i, q] ≤ 1`` for every unit:
+a primary zone lies inside the junior zone of its feeder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from xuewei.planning.siting.highs import solve_highs
+
+from .problem import FloatArray, IntArray, ZoneCase
+
+__all__ = ["ExactAnswer", "solve_exact"]
+
+
+@dataclass(frozen=True)
+class ExactAnswer:
+    """Labels per level (school position of each unit), feeders, objective, bound, status."""
+
+    labels: tuple[IntArray, ...]
+    feeder: IntArray | None
+    objective: float
+    bound: float
+    gap: float
+    status: str
+
+
+class _Model:
+    """Columns and rows of a sparse MIP, accumulated as COO triplets."""
+
+    def __init__(self) -> None:
+        self.cost: list[FloatArray] = []
+        self.lo: list[FloatArray] = []
+        self.hi: list[FloatArray] = []
+        self.integer: list[np.ndarray] = []
+        self.ncol = 0
+        self.rows: list[IntArray] = []
+        self.cols: list[IntArray] = []
+        self.vals: list[FloatArray] = []
+        self.row_lo: list[FloatArray] = []
+        self.row_hi: list[FloatArray] = []
+        self.nrow = 0
+
+    def columns(self, cost: FloatArray, lo: float, hi: float, *, integer: bool) -> IntArray:
+        k = cost.size
+        self.cost.append(np.asarray(cost, dtype=float).ravel())
+        self.lo.append(np.full(k, lo))
+        self.hi.append(np.full(k, hi))
+        self.integer.append(np.full(k, integer))
+        first, self.ncol = self.ncol, self.ncol + k
+        return np.arange(first, first + k, dtype=np.int64)
+
+    def add_rows(
+        self, row: IntArray, col: IntArray, val: FloatArray, lo: FloatArray, hi: FloatArray
+    ) -> None:
+        """Add rows numbered ``0..len(lo)-1`` locally; entries (row, col, val)."""
+        self.rows.append(np.asarray(row, dtype=np.int64) + self.nrow)
+        self.cols.append(np.asarray(col, dtype=np.int64))
+        self.vals.append(np.asarray(val, dtype=float))
+        self.row_lo.append(np.asarray(lo, dtype=float))
+        self.row_hi.append(np.asarray(hi, dtype=float))
+        self.nrow += len(lo)
+
+    def matrix(self) -> sp.csc_array:
+        return sp.csc_array(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.nrow, self.ncol),
+        )
+
+
+def _level(model: _Model, case: ZoneCase) -> IntArray:
+    """Add one level's x, o, flows and rows; return the x columns as an (n, m) array."""
+    n, m = case.n, case.m
+    x = model.columns(case.cost.ravel(), 0.0, 1.0, integer=True).reshape(n, m)
+    lo, hi = model.lo[-1].reshape(n, m), model.hi[-1].reshape(n, m)
+    hi[case.root, :] = 0.0
+    hi[case.root, np.arange(m)] = 1.0
+    lo[case.root, np.arange(m)] = 1.0
+    o = model.columns(np.full(m, case.penalty), 0.0, np.inf, integer=False)
+    ones = np.ones(n * m)
+    model.add_rows(np.repeat(np.arange(n), m), x.ravel(), ones, np.ones(n), np.ones(n))
+    cap_rows = np.concatenate([np.tile(np.arange(m), n), np.arange(m)])
+    cap_cols = np.concatenate([x.ravel(), o])
+    cap_vals = np.concatenate([np.repeat(case.pupils, m), -np.ones(m)])
+    model.add_rows(cap_rows, cap_cols, cap_vals, np.full(m, -np.inf), case.allowed)
+    tail = np.concatenate([case.edges[:, 0], case.edges[:, 1]])
+    head = np.concatenate([case.edges[:, 1], case.edges[:, 0]])
+    arcs = tail.size
+    if arcs == 0 or n < 2:
+        return x
+    big = float(n - 1)
+    for j in range(m):
+        f = model.columns(np.zeros(arcs), 0.0, big, integer=False)
+        # balance: out − in − x = 0 at every unit but the root
+        r = np.concatenate([tail, head, np.arange(n)])
+        c = np.concatenate([f, f, x[:, j]])
+        v = np.concatenate([np.ones(arcs), -np.ones(arcs), -np.ones(n)])
+        keep = r != case.root[j]
+        local = np.cumsum(np.arange(n) != case.root[j]) - 1
+        model.add_rows(local[r[keep]], c[keep], v[keep], np.zeros(n - 1), np.zeros(n - 1))
+        # capacity of an arc: only into units of the zone
+        rr = np.concatenate([np.arange(arcs), np.arange(arcs)])
+        cc = np.concatenate([f, x[head, j]])
+        vv = np.concatenate([np.ones(arcs), -big * np.ones(arcs)])
+        model.add_rows(rr, cc, vv, np.full(arcs, -np.inf), np.zeros(arcs))
+    return x
+
+
+def _feeders(model: _Model, xp: IntArray, xj: IntArray) -> IntArray:
+    n, mp = xp.shape
+    mj = xj.shape[1]
+    y = model.columns(np.zeros(mp * mj), 0.0, 1.0, integer=True).reshape(mp, mj)
+    model.add_rows(
+        np.repeat(np.arange(mp), mj), y.ravel(), np.ones(mp * mj), np.ones(mp), np.ones(mp)
+    )
+    i, p, q = (
+        a.ravel() for a in np.meshgrid(np.arange(n), np.arange(mp), np.arange(mj), indexing="ij")
+    )
+    k = np.arange(i.size)
+    rows = np.concatenate([k, k, k])
+    cols = np.concatenate([xp[i, p], y[p, q], xj[i, q]])
+    vals = np.concatenate([np.ones(i.size), np.ones(i.size), -np.ones(i.size)])
+    model.add_rows(rows, cols, vals, np.full(i.size, -np.inf), np.ones(i.size))
+    return y
+
+
+def solve_exact(
+    cases: tuple[ZoneCase, ...],
+    *,
+    feeders: bool = False,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-6,
+    start: tuple[IntArray, ...] | None = None,
+) -> ExactAnswer | None:
+    """Solve the levels' cases together (feeders: ``cases`` = (primary, junior)).
+
+    Returns ``None`` when HiGHS finds no feasible answer within the time limit.
+    """
+    model = _Model()
+    xs = [_level(model, c) for c in cases]
+    y = _feeders(model, xs[0], xs[1]) if feeders else None
+    lo, hi = np.concatenate(model.lo), np.concatenate(model.hi)
+    start_x = None
+    if start is not None and y is None:
+        start_x = _start_vector(model, cases, xs, start)
+    solved = solve_highs(
+        np.concatenate(model.cost),
+        model.matrix(),
+        np.concatenate(model.row_lo),
+        np.concatenate(model.row_hi),
+        lo,
+        hi,
+        np.concatenate(model.integer),
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        start=start_x,
+    )
+    if solved is None:
+        return None
+    labels = tuple(np.argmax(solved.x[x], axis=1).astype(np.int64) for x in xs)
+    feeder = None if y is None else np.argmax(solved.x[y], axis=1).astype(np.int64)
+    return ExactAnswer(labels, feeder, solved.objective, solved.bound, solved.gap, solved.status)
+
+
+def _start_vector(
+    model: _Model, cases: tuple[ZoneCase, ...], xs: list[IntArray], start: tuple[IntArray, ...]
+) -> FloatArray:
+    """Return a partial start: the x columns of a known assignment (HiGHS completes the rest)."""
+    vec = np.full(model.ncol, np.nan)
+    for case, x, label in zip(cases, xs, start, strict=True):
+        vals = np.zeros((case.n, case.m))
+        vals[np.arange(case.n), label] = 1.0
+        vec[x.ravel()] = vals.ravel()
+    return vec

@@ -1,0 +1,227 @@
+"""The city-scale heuristic: transport LP, contiguity repair, local search, with a bound.
+
+1. **Transport LP** (HiGHS): the model of :mod:`~xuewei.planning.zones.exact` without
+   contiguity and with fractional assignments — the capacitated assignment, with the
+   same costs (travel, pupils moved, overflow penalty). Its optimum is a *lower bound* on
+   every zoning, and each unit starts at the school that takes most of it.
+2. **Repair**: each zone keeps the connected piece around its school; the units cut off
+   (and the units without pupils) are then attached one at a time, cheapest first, to a
+   neighbouring zone (a unit is only ever added beside its zone, so zones stay connected).
+3. **Local search**: a unit on a zone's edge moves to the neighbouring zone when that
+   lowers the objective and leaves its own zone connected; passes repeat until no move
+   helps.
+
+Everything is ordered (ties by unit, then school), so the same case gives the same zones.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from xuewei.planning.siting.highs import solve_highs
+
+from .chains import relieve_overflow
+from .problem import IntArray, ZoneCase, objective_of, stays_connected
+
+__all__ = [
+    "HeuristicAnswer",
+    "local_search",
+    "relative_gap",
+    "repair",
+    "solve_heuristic",
+    "transport_bound",
+]
+
+
+@dataclass(frozen=True)
+class HeuristicAnswer:
+    """Labels (school position of each unit), objective, lower bound, gap, moves made."""
+
+    label: IntArray
+    objective: float
+    bound: float
+    gap: float
+    moves: int
+
+
+def transport_bound(case: ZoneCase) -> tuple[float, IntArray]:
+    """Solve the transport LP: its optimum (a lower bound) and each unit's main school.
+
+    Units without pupils cost nothing and are left out (label ``-1``); schools' own units
+    are fixed to their school, as in the exact model.
+    """
+    label = _fix_roots(case, np.full(case.n, -1, dtype=np.int64))
+    users = np.flatnonzero(case.pupils > 0)
+    if users.size == 0 or case.m == 0:
+        return 0.0, label
+    k, m = users.size, case.m
+    xcols = np.arange(k * m).reshape(k, m)
+    ocols = k * m + np.arange(m)
+    a = sp.csc_array(
+        (
+            np.concatenate([np.ones(k * m), np.repeat(case.pupils[users], m), -np.ones(m)]),
+            (
+                np.concatenate(
+                    [np.repeat(np.arange(k), m), k + np.tile(np.arange(m), k), k + np.arange(m)]
+                ),
+                np.concatenate([xcols.ravel(), xcols.ravel(), ocols]),
+            ),
+        ),
+        shape=(k + m, k * m + m),
+    )
+    hi = np.concatenate([np.ones(k * m), np.full(m, np.inf)])
+    lo = np.zeros(k * m + m)
+    pos = {int(u): r for r, u in enumerate(users.tolist())}
+    fixed: set[int] = set()
+    for j, r in enumerate(case.root.tolist()):
+        if r in pos and r not in fixed:  # a unit rooting two schools (a conflict): the first
+            fixed.add(r)
+            hi[xcols[pos[r]]] = 0.0
+            hi[xcols[pos[r], j]] = lo[xcols[pos[r], j]] = 1.0
+    solved = solve_highs(
+        np.concatenate([case.cost[users].ravel(), np.full(m, case.penalty)]),
+        a,
+        np.concatenate([np.ones(k), np.full(m, -np.inf)]),
+        np.concatenate([np.ones(k), case.allowed]),
+        lo,
+        hi,
+        np.zeros(k * m + m, dtype=bool),
+        time_limit_s=600.0,
+        mip_rel_gap=0.0,
+    )
+    if solved is None:  # cannot happen for a feasible LP; keep the nearest school
+        label[users] = np.argmin(case.cost[users], axis=1)
+        return 0.0, _fix_roots(case, label)
+    share = solved.x[: k * m].reshape(k, m)
+    label[users] = np.argmax(share, axis=1)
+    return float(solved.objective), _fix_roots(case, label)
+
+
+def _fix_roots(case: ZoneCase, label: IntArray) -> IntArray:
+    label = label.copy()
+    label[case.root[::-1]] = np.arange(case.m)[::-1]  # a unit rooting two schools: the first
+    return label
+
+
+def repair(case: ZoneCase, label: IntArray, nb: list[list[int]]) -> IntArray:
+    """Make every zone one connected piece around its school; assign every unit.
+
+    Units with label ``-1`` (and units cut off from their school) are attached cheapest
+    first to a neighbouring zone; the cost counts the overflow penalty.
+    """
+    label = _fix_roots(case, label)
+    keep = np.zeros(case.n, dtype=bool)
+    for j, r in enumerate(case.root.tolist()):
+        if label[r] != j:  # a unit rooting two schools: the second has no zone to keep
+            continue
+        seen, todo = {r}, deque([r])
+        while todo:
+            u = todo.popleft()
+            for v in nb[u]:
+                if label[v] == j and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        keep[list(seen)] = True
+    label[~keep] = -1
+    load = np.bincount(label[keep], weights=case.pupils[keep], minlength=case.m)
+    heap: list[tuple[float, int, int]] = []
+
+    def key(i: int, j: int) -> float:
+        over = max(load[j] + case.pupils[i] - case.allowed[j], 0.0) - max(
+            load[j] - case.allowed[j], 0.0
+        )
+        return float(case.cost[i, j] + case.penalty * over)
+
+    for i in np.flatnonzero(~keep).tolist():
+        for v in nb[i]:
+            if label[v] >= 0:
+                heapq.heappush(heap, (key(i, int(label[v])), i, int(label[v])))
+    while heap:
+        k, i, j = heapq.heappop(heap)
+        if label[i] >= 0:
+            continue
+        now = key(i, j)
+        if now > k + 1e-12:  # the zone filled up since: queue again at its new price
+            heapq.heappush(heap, (now, i, j))
+            continue
+        label[i] = j
+        load[j] += case.pupils[i]
+        for v in nb[i]:
+            if label[v] < 0:
+                heapq.heappush(heap, (key(v, j), v, j))
+    return label
+
+
+def local_search(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], *, max_passes: int = 50
+) -> tuple[IntArray, int]:
+    """Move edge units to neighbouring zones while that lowers the objective."""
+    label = label.copy()
+    load = np.bincount(label, weights=case.pupils, minlength=case.m)
+    is_root = np.zeros(case.n, dtype=bool)
+    is_root[case.root] = True
+    moves = 0
+    for _ in range(max_passes):
+        moved = 0
+        for i in range(case.n):
+            if is_root[i]:
+                continue
+            a = int(label[i])
+            p = case.pupils[i]
+            over_a = max(load[a] - case.allowed[a], 0.0) - max(load[a] - p - case.allowed[a], 0.0)
+            best, best_b = -1e-9 * (1.0 + abs(case.cost[i, a])), -1
+            for b in sorted({int(label[v]) for v in nb[i]} - {a}):
+                over_b = max(load[b] + p - case.allowed[b], 0.0) - max(
+                    load[b] - case.allowed[b], 0.0
+                )
+                delta = case.cost[i, b] - case.cost[i, a] + case.penalty * (over_b - over_a)
+                if delta < best:
+                    best, best_b = delta, b
+            if best_b >= 0 and stays_connected(case, label, nb, i):
+                label[i] = best_b
+                load[a] -= p
+                load[best_b] += p
+                moved += 1
+        moves += moved
+        if not moved:
+            break
+    return label, moves
+
+
+def solve_heuristic(case: ZoneCase, *, max_passes: int = 50) -> HeuristicAnswer:
+    """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
+
+    Examples
+    --------
+    A row of four units of 10 pupils, schools in the end units with room for 20 each:
+
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1000, 0], [2000, 0], [3000, 0]])
+    >>> c = make_case(np.full(4, 10.0), xy, xy[[0, 3]], np.array([20.0, 20]),
+    ...     np.array([0, 3]), np.array([[0, 1], [1, 2], [2, 3]]))
+    >>> a = solve_heuristic(c)
+    >>> a.label.tolist(), a.objective, a.bound, a.gap
+    ([0, 0, 1, 1], 20.0, 20.0, 0.0)
+    """
+    nb = case.neighbours()
+    bound, start = transport_bound(case)
+    label = repair(case, start, nb)
+    label, moves = local_search(case, label, nb, max_passes=max_passes)
+    label, chains = relieve_overflow(case, label, nb)
+    if chains:
+        label, more = local_search(case, label, nb, max_passes=max_passes)
+        moves += chains + more
+    objective = objective_of(case, label)
+    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(objective − bound) / objective`` (0 when both are 0), never below 0."""
+    if objective <= 0:
+        return 0.0
+    return max((objective - bound) / objective, 0.0)

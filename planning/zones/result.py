@@ -1,0 +1,139 @@
+"""The result of :func:`~xuewei.planning.zones.draw_zones`: zones, units, schools, status.
+
+One frozen dataclass of tables, ready to be drawn on a map or written to a workbook:
+``zones`` (one dissolved polygon per school and level, plan CRS), ``assignments`` (one row
+per unit and level), ``units`` (the tessellation with pupils), ``schools`` (pupils,
+capacity, utilisation, travel, pupils moved, feeder) and ``cases`` (one row per district
+and level: the solver used, its status, objective, lower bound and gap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+__all__ = ["ZoneResult", "dissolve_zones", "school_table"]
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    """Attendance zones of a plan for one year and scenario.
+
+    Attributes
+    ----------
+    zones
+        GeoDataFrame (plan CRS): ``level``, ``school_id``, ``district_id``, ``units``,
+        ``pupils``, geometry (the school's units dissolved).
+    assignments
+        DataFrame, one row per unit and level: ``unit_id``, ``district_id``, ``level``,
+        ``school_id`` (missing where the district has no school of the level), ``pupils``,
+        ``distance_m``, ``current_school_id``, ``moved`` (pupils whose school changed).
+    units
+        GeoDataFrame of the tessellation (:func:`~xuewei.planning.zones.build_units`).
+    schools
+        DataFrame, one row per school and level: ``pupils``, ``places``, ``allowed``,
+        ``utilisation``, ``over_pupils``, ``mean_distance_m`` (pupil-weighted),
+        ``max_distance_m``, ``pupils_moved``, ``feeds`` (primary: its junior school).
+    cases
+        DataFrame, one row per district and level: ``method`` (exact/heuristic), ``status``,
+        ``objective``, ``bound``, ``gap``, ``units``, ``schools``, ``pupils``,
+        ``allowed``, ``capacity_short``, ``over_pupils``, ``non_contiguous``,
+        ``feeder_conflicts``, ``seconds``, ``note``.
+    year, scenario
+        The year whose pupils were zoned and the places per 1,000 residents.
+    """
+
+    zones: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    units: gpd.GeoDataFrame
+    schools: pd.DataFrame
+    cases: pd.DataFrame
+    year: int
+    scenario: float
+
+    @property
+    def non_contiguous(self) -> int:
+        """Zones that are not one connected piece (0 by construction)."""
+        return int(self.cases["non_contiguous"].sum())
+
+    @property
+    def max_gap(self) -> float:
+        """The largest relative gap over districts and levels (0: all proven optimal)."""
+        return float(self.cases["gap"].max()) if len(self.cases) else 0.0
+
+
+def dissolve_zones(units: gpd.GeoDataFrame, assignments: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One polygon per (level, school): the union of its units."""
+    zoned = assignments.dropna(subset=["school_id"])
+    geom = units.set_index("unit_id").geometry
+    rows = []
+    for (level, school), part in zoned.groupby(["level", "school_id"], sort=True):
+        rows.append(
+            {
+                "level": level,
+                "school_id": school,
+                "district_id": part["district_id"].iloc[0],
+                "units": len(part),
+                "pupils": float(part["pupils"].sum()),
+                "geometry": geom.loc[part["unit_id"]].union_all(),
+            }
+        )
+    if not rows:
+        cols = {c: pd.Series(dtype=object) for c in ("level", "school_id", "district_id")}
+        frame = pd.DataFrame(
+            {**cols, "units": pd.Series(dtype=int), "pupils": pd.Series(dtype=float)}
+        )
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=units.crs))
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=units.crs)
+
+
+def school_table(
+    assignments: pd.DataFrame, schools: pd.DataFrame, feeds: dict[str, str]
+) -> pd.DataFrame:
+    """Per school and level: pupils, places, utilisation, travel, pupils moved, feeder.
+
+    ``schools`` has ``level`` (the zone level), ``school_id``, ``district_id``, ``places``,
+    ``allowed`` and optionally ``name``.
+    """
+    a = assignments.dropna(subset=["school_id"]).copy()
+    a["pd"] = a["pupils"] * a["distance_m"]
+    g = a.groupby(["level", "school_id"])
+    agg = pd.DataFrame(
+        {
+            "pupils": g["pupils"].sum(),
+            "pupil_m": g["pd"].sum(),
+            "max_distance_m": a[a["pupils"] > 0]
+            .groupby(["level", "school_id"])["distance_m"]
+            .max(),
+            "pupils_moved": g["moved"].sum(),
+        }
+    ).reset_index()
+    out = schools.merge(agg, on=["level", "school_id"], how="left")
+    out["pupils"] = out["pupils"].fillna(0.0)
+    out["pupils_moved"] = out["pupils_moved"].fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean_distance_m"] = np.where(out["pupils"] > 0, out["pupil_m"] / out["pupils"], np.nan)
+        out["utilisation"] = out["pupils"] / out["places"]
+    out["over_pupils"] = np.clip(out["pupils"] - out["allowed"], 0.0, None)
+    out["feeds"] = out["school_id"].map(feeds).where(out["level"] == "primary")
+    cols = [
+        "level",
+        "school_id",
+        "name",
+        "district_id",
+        "pupils",
+        "places",
+        "allowed",
+        "utilisation",
+        "over_pupils",
+        "mean_distance_m",
+        "max_distance_m",
+        "pupils_moved",
+        "feeds",
+    ]
+    if "name" not in out:
+        out["name"] = out["school_id"]
+    return out[cols].sort_values(["level", "school_id"], ignore_index=True)

@@ -1,0 +1,306 @@
+"""Attendance zones: hand-computed optima, the tessellation, feeders, invariants."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xuewei.data import load_standards
+from xuewei.errors import ConfigError, InputError
+from xuewei.planning.zones import build_units, draw_zones, unit_adjacency
+from xuewei.planning.zones.exact import solve_exact
+from xuewei.planning.zones.feeders import feed_junior
+from xuewei.planning.zones.heuristic import solve_heuristic
+from xuewei.planning.zones.problem import components_of, make_case, overflow_of
+
+STANDARDS = load_standards()
+RATE = STANDARDS.places_per_resident("primary")
+
+
+def _grid_edges(cols: int, rows: int) -> np.ndarray:
+    idx = np.arange(cols * rows).reshape(rows, cols)
+    return np.vstack(
+        [
+            np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
+            np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),
+        ]
+    )
+
+
+def _grid_xy(cols: int, rows: int) -> np.ndarray:
+    return np.array([[c, r] for r in range(rows) for c in range(cols)], dtype=float) * 1000
+
+
+def _grid_case() -> object:
+    # 3×3 units 1 km apart, 10 pupils each; school A in unit 0 (30 places), B in unit 8 (60)
+    xy = _grid_xy(3, 3)
+    return make_case(
+        np.full(9, 10.0),
+        xy,
+        xy[[0, 8]],
+        np.array([30.0, 60.0]),
+        np.array([0, 8]),
+        _grid_edges(3, 3),
+    )
+
+
+# A takes the three units with the most to gain (d_A − d_B): unit 0 (−2.83), units 1 and 3
+# (−1.24 each); B the rest. Travel: A 10·(0 + 1 + 1) = 20; B 10·(2 + 2 + √2 + 1 + 1 + 0).
+GRID_LABEL = [0, 0, 1, 0, 1, 1, 1, 1, 1]
+GRID_OPTIMUM = 20.0 + 10.0 * (6.0 + np.sqrt(2.0))
+
+
+def test_grid_exact_optimum_by_hand() -> None:
+    case = _grid_case()
+    answer = solve_exact((case,))
+    assert answer is not None
+    assert answer.labels[0].tolist() == GRID_LABEL
+    assert answer.objective == pytest.approx(GRID_OPTIMUM)
+    assert answer.status == "optimal"
+
+
+def test_grid_heuristic_reaches_the_optimum_with_its_bound() -> None:
+    answer = solve_heuristic(_grid_case())
+    assert answer.label.tolist() == GRID_LABEL
+    assert answer.objective == pytest.approx(GRID_OPTIMUM)
+    assert answer.bound <= answer.objective + 1e-9
+    assert answer.gap == pytest.approx(0.0, abs=1e-9)
+
+
+def _river_case() -> object:
+    # four units whose neighbours follow a bridge, not the straight line: A(0 km) – u1(2 km)
+    # – u2(0.9 km) – B(3 km). Nearest school: u1 → B, u2 → A, so A's zone {0, 2} is cut.
+    xy = np.array([[0.0, 0], [2000, 0], [900, 0], [3000, 0]])
+    return make_case(
+        np.full(4, 10.0),
+        xy,
+        xy[[0, 3]],
+        np.array([100.0, 100.0]),
+        np.array([0, 3]),
+        np.array([[0, 1], [1, 2], [2, 3]]),
+    )
+
+
+def test_nearest_is_not_contiguous_but_the_zones_are() -> None:
+    case = _river_case()
+    nb = case.neighbours()
+    nearest = np.argmin(case.distance_m, axis=1)
+    assert nearest.tolist() == [0, 1, 0, 1]
+    assert components_of(case, nearest, nb) == 2  # A {0, 2} and B {1, 3}
+    # contiguous options: A{0} 10·(1 + 2.1) = 31, A{0,1} 10·(2 + 2.1) = 41, A{0,1,2} 10·2.9 = 29
+    exact = solve_exact((case,))
+    assert exact is not None
+    assert exact.labels[0].tolist() == [0, 0, 0, 1]
+    assert exact.objective == pytest.approx(29.0)
+    heur = solve_heuristic(case)
+    assert components_of(case, heur.label, nb) == 0
+    assert heur.objective == pytest.approx(29.0)
+
+
+def _feeder_cases() -> tuple[object, object]:
+    # a row of four units 1 km apart, 10 pupils per level each; primary schools in units 0
+    # and 3, junior schools in units 0 and 1 — both in the primary zone {0, 1} that is best
+    # without feeders
+    xy = _grid_xy(4, 1)
+    edges = _grid_edges(4, 1)
+    big = np.array([100.0, 100.0])
+    primary = make_case(np.full(4, 10.0), xy, xy[[0, 3]], big, np.array([0, 3]), edges)
+    junior = make_case(np.full(4, 10.0), xy, xy[[0, 1]], big, np.array([0, 1]), edges)
+    return primary, junior
+
+
+def test_feeder_conflict_by_hand() -> None:
+    primary, junior = _feeder_cases()
+    free_p, free_j = solve_exact((primary,)), solve_exact((junior,))
+    assert free_p is not None and free_j is not None
+    # without feeders: primary {0,1}{2,3} = 10·2, junior {0}{1,2,3} = 10·3 → 50, but the
+    # primary zone {0, 1} would have to feed both junior schools
+    assert free_p.labels[0].tolist() == [0, 0, 1, 1]
+    assert free_p.objective + free_j.objective == pytest.approx(50.0)
+    fed = solve_exact((primary, junior), feeders=True)
+    assert fed is not None
+    # the only way out: primary {0}{1,2,3} (10·3) feeding junior {0}{1,2,3} (10·3) → 60
+    assert fed.labels[0].tolist() == [0, 1, 1, 1]
+    assert fed.labels[1].tolist() == [0, 1, 1, 1]
+    assert fed.feeder is not None and fed.feeder.tolist() == [0, 1]
+    assert fed.objective == pytest.approx(60.0)
+    # the heuristic draws junior zones over its primary zones and counts the conflict
+    heur = feed_junior(primary, free_p.labels[0], junior)
+    assert heur.conflicts == 1
+
+
+def test_overflow_is_minimised_and_reported_when_places_are_short() -> None:
+    xy = _grid_xy(3, 1)
+    case = make_case(
+        np.array([0.0, 30.0, 0.0]),
+        xy,
+        xy[[0, 2]],
+        np.array([20.0, 5.0]),
+        np.array([0, 2]),
+        _grid_edges(3, 1),
+    )
+    exact = solve_exact((case,))
+    assert exact is not None
+    # 30 pupils in one unit: to A (20 places) 10 over, to B (5 places) 25 over
+    assert overflow_of(case, exact.labels[0]).tolist() == [10.0, 0.0]
+
+
+def _district_layers(
+    cols: int, rows: int, residents: np.ndarray, schools: dict[str, tuple[int, float]]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    xy = _grid_xy(cols, rows) + 500
+    d = gpd.GeoDataFrame(
+        {"district_id": ["d"]}, geometry=[shapely.box(0, 0, cols * 1000, rows * 1000)], crs=4547
+    )
+    e = gpd.GeoDataFrame(
+        {
+            "estate_id": [f"e{k}" for k in range(len(xy))],
+            "district_id": "d",
+            "residents": residents,
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=4547,
+    )
+    ids = sorted(schools)
+    s = gpd.GeoDataFrame(
+        {
+            "school_id": ids,
+            "district_id": "d",
+            "level": "primary",
+            "places_primary": [schools[k][1] for k in ids],
+            "places_junior": 0.0,
+        },
+        geometry=gpd.points_from_xy(
+            xy[[schools[k][0] for k in ids], 0], xy[[schools[k][0] for k in ids], 1]
+        ),
+        crs=4547,
+    )
+    return d, e, s
+
+
+def test_draw_zones_on_the_grid_by_hand() -> None:
+    d, e, s = _district_layers(3, 3, np.full(9, 10.0 / RATE), {"a": (0, 30.0), "b": (8, 60.0)})
+    units = build_units(d, e, s, year=2025, standards=STANDARDS)
+    assert len(units) == 9 and units.area.sum() == pytest.approx(9e6)
+    assert len(unit_adjacency(units)) == 12
+    assert len(unit_adjacency(units, contiguity="queen")) == 16  # Delaunay: one diagonal a square
+    for method in ("exact", "heuristic"):
+        z = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], method=method)
+        got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
+        assert [got[f"d:{k}"] for k in range(9)] == [
+            ["a", "b"][g] for g in (0, 0, 1, 0, 1, 1, 1, 1, 1)
+        ]
+        table = z.schools.set_index("school_id")
+        assert table.loc["a", "pupils"] == pytest.approx(30.0)
+        assert table.loc["b", "max_distance_m"] == pytest.approx(2000.0)
+        assert table.loc["a", "mean_distance_m"] == pytest.approx(2000.0 / 3)
+        assert z.non_contiguous == 0 and z.max_gap == pytest.approx(0.0, abs=1e-9)
+        assert z.zones.area.sum() == pytest.approx(9e6)
+        assert sorted(z.zones["school_id"]) == ["a", "b"]
+
+
+def test_pupils_moved_from_current_zones() -> None:
+    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
+    # today school b's zone covers the middle unit (equidistant): keeping it costs nothing
+    current = gpd.GeoDataFrame(
+        {"school_id": ["a", "b"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 3000, 1000)],
+        crs=4547,
+    )
+    z = draw_zones(
+        d,
+        e,
+        s,
+        year=2025,
+        standards=STANDARDS,
+        levels=["primary"],
+        current=current,
+        moved_weight_km=5.0,
+    )
+    assert z.assignments["school_id"].tolist() == ["a", "b", "b"]
+    assert z.assignments["moved"].sum() == 0.0
+    # move the current zone of the middle unit to a: a weight keeps it there
+    current2 = current.assign(
+        geometry=[shapely.box(0, 0, 2000, 1000), shapely.box(2000, 0, 3000, 1000)]
+    )
+    z2 = draw_zones(
+        d,
+        e,
+        s,
+        year=2025,
+        standards=STANDARDS,
+        levels=["primary"],
+        current=current2,
+        moved_weight_km=5.0,
+    )
+    assert z2.assignments["school_id"].tolist() == ["a", "a", "b"]
+
+
+def test_bad_options_raise() -> None:
+    d, e, s = _district_layers(2, 1, np.full(2, 100.0), {"a": (0, 10.0)})
+    with pytest.raises(ConfigError, match="feeders=True needs both levels"):
+        draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], feeders=True)
+    with pytest.raises(ConfigError, match="max_utilisation"):
+        draw_zones(d, e, s, year=2025, standards=STANDARDS, max_utilisation=0.0)
+    with pytest.raises(InputError, match="residents"):
+        draw_zones(d, e.assign(residents=-1.0), s, year=2025, standards=STANDARDS)
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> object:
+    cols, rows = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    n = cols * rows
+    m = draw(st.integers(1, min(3, n)))
+    roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
+    pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
+    allowed = np.array(draw(st.lists(st.integers(0, 80), min_size=m, max_size=m)), dtype=float)
+    xy = _grid_xy(cols, rows)
+    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), _grid_edges(cols, rows))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_zone_invariants(case: object) -> None:
+    nb = case.neighbours()
+    heur = solve_heuristic(case)
+    exact = solve_exact((case,))
+    assert exact is not None and exact.status == "optimal"
+    for label in (heur.label, exact.labels[0]):
+        # every unit (every pupil) in exactly one zone, of a school; zones connected around
+        # their school
+        assert label.shape == (case.n,) and ((label >= 0) & (label < case.m)).all()
+        assert (label[case.root] == np.arange(case.m)).all()
+        assert components_of(case, label, nb) == 0
+        load = np.bincount(label, weights=case.pupils, minlength=case.m)
+        assert load.sum() == pytest.approx(case.pupils.sum())
+    # the bound holds, and the exact answer is at least as good as the heuristic's
+    assert heur.bound <= exact.objective + 1e-6 * max(1.0, exact.objective)
+    assert exact.objective <= heur.objective + 1e-6 * max(1.0, heur.objective)
+    # capacities held when one school could take everybody alone... then the exact answer
+    # has no overflow
+    if (case.allowed >= case.pupils.sum()).all():
+        assert overflow_of(case, exact.labels[0]).sum() == pytest.approx(0.0)
+        assert overflow_of(case, heur.label).sum() == pytest.approx(0.0)
+
+
+def test_feeder_conflict_in_the_heuristic_keeps_zones_contiguous() -> None:
+    # a 2×4 grid: one primary zone holds both junior schools; the junior zones drawn over
+    # the primary zones stay connected, and the conflict is counted
+    xy = _grid_xy(4, 2)
+    edges = _grid_edges(4, 2)
+    primary = make_case(
+        np.full(8, 10.0), xy, xy[[0, 7]], np.array([100.0, 100.0]), np.array([0, 7]), edges
+    )
+    junior = make_case(
+        np.full(8, 10.0), xy, xy[[1, 4, 6]], np.full(3, 100.0), np.array([1, 4, 6]), edges
+    )
+    label_p = solve_heuristic(primary).label
+    fed = feed_junior(primary, label_p, junior)
+    assert fed.conflicts >= 1
+    assert components_of(junior, fed.label, junior.neighbours()) == 0
+    # every unit's junior school is its primary school's feeder
+    assert (fed.label == fed.feeder[label_p]).all()

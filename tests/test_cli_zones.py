@@ -1,0 +1,60 @@
+"""``xuewei zones``: the files written, their sums, exit codes, refusing to overwrite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from xuewei.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def zones_out(small_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("zones")
+    result = runner.invoke(app, ["zones", str(small_plan), "--out", str(out), "--feeders"])
+    assert result.exit_code == 0, result.output
+    assert "Attendance zones 学区" in result.stdout
+    return out
+
+
+def test_zones_writes_its_files(zones_out: Path) -> None:
+    names = sorted(p.name for p in zones_out.iterdir())
+    assert names == ["zones.gpkg", "zones_cases.csv", "zones_schools.csv", "zones_units.csv"]
+    units = gpd.read_file(zones_out / "zones.gpkg", layer="units")
+    zones = gpd.read_file(zones_out / "zones.gpkg", layer="zones")
+    table = pd.read_csv(zones_out / "zones_units.csv", encoding="utf-8-sig")
+    schools = pd.read_csv(zones_out / "zones_schools.csv", encoding="utf-8-sig")
+    cases = pd.read_csv(zones_out / "zones_cases.csv", encoding="utf-8-sig")
+    # every unit once per level; pupils conserved from units to zones to schools
+    for level in ("primary", "junior"):
+        part = table[table["level"] == level]
+        assert sorted(part["unit_id"]) == sorted(units["unit_id"])
+        total = units[f"pupils_{level}"].sum()
+        assert part["pupils"].sum() == pytest.approx(total)
+        zoned = part.dropna(subset=["school_id"])["pupils"].sum()
+        assert zones.loc[zones["level"] == level, "pupils"].sum() == pytest.approx(zoned)
+        assert schools.loc[schools["level"] == level, "pupils"].sum() == pytest.approx(zoned)
+    assert cases["non_contiguous"].sum() == 0
+    # feeders: each primary school's units all go to the junior school it feeds
+    wide = table.pivot(index="unit_id", columns="level", values="school_id").dropna()
+    assert (wide.groupby("primary")["junior"].nunique() == 1).all()
+
+
+def test_zones_refuses_to_overwrite(small_plan: Path, zones_out: Path) -> None:
+    result = runner.invoke(app, ["zones", str(small_plan), "--out", str(zones_out)])
+    assert result.exit_code == 2
+    assert "--overwrite" in result.stderr
+
+
+def test_zones_bad_year_and_missing_plan(small_plan: Path, tmp_path: Path) -> None:
+    bad = runner.invoke(app, ["zones", str(small_plan), "--out", str(tmp_path), "--year", "1900"])
+    assert bad.exit_code == 1
+    assert "--year 1900" in bad.stderr
+    gone = runner.invoke(app, ["zones", str(tmp_path / "no.toml"), "--out", str(tmp_path)])
+    assert gone.exit_code == 2

@@ -1,0 +1,291 @@
+"""The body of ``xuewei zones``: attendance zones (学区划片) of a plan, written to a folder.
+
+Option parsing plus one library call (:func:`xuewei.planning.zones.draw_zones`), with the
+residents of the year placed in the estates as ``xuewei plan`` places them (each district's
+forecast shared by its estates). Writes, atomically, ``zones.gpkg`` (layers ``zones`` and
+``units``), ``zones_units.csv`` (unit → school), ``zones_schools.csv`` (per school) and
+``zones_cases.csv`` (per district and level: solver, status, bound and gap).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from xuewei._cli_log import command_logging, step
+from xuewei._cli_options import OutOption, OverwriteOption, QuietOption, VerboseOption
+from xuewei.errors import OutputError, XueweiError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from xuewei.config import Plan
+    from xuewei.planning.zones import ZoneResult
+
+__all__ = ["ZONE_FILES", "zone_paths", "zones_command"]
+
+#: The files ``xuewei zones`` writes into its folder.
+ZONE_FILES = ("zones.gpkg", "zones_units.csv", "zones_schools.csv", "zones_cases.csv")
+
+
+def zone_paths(out: Path) -> dict[str, Path]:
+    """Return the output paths of ``xuewei zones`` in folder ``out``.
+
+    Examples
+    --------
+    >>> sorted(zone_paths(Path("o")))
+    ['zones.gpkg', 'zones_cases.csv', 'zones_schools.csv', 'zones_units.csv']
+    """
+    return {name: out / name for name in ZONE_FILES}
+
+
+def _fail(message: str, *, code: int) -> NoReturn:
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(code)
+
+
+def zones_command(
+    plan_file: Annotated[Path, typer.Argument(help="The plan's TOML file.")],
+    out: OutOption = Path("out/zones"),
+    year: Annotated[
+        str, typer.Option(help="base (the base year), horizon, or a year in between.")
+    ] = "base",
+    levels: Annotated[str, typer.Option(help="primary, junior or primary,junior.")] = (
+        "primary,junior"
+    ),
+    method: Annotated[
+        str, typer.Option(help="auto (exact MIP for small districts), exact or heuristic.")
+    ] = "auto",
+    feeders: Annotated[
+        bool, typer.Option(help="Each primary school feeds one junior school (小学对口初中).")
+    ] = False,
+    current: Annotated[
+        Path | None,
+        typer.Option(help="Today's zones: polygons with school_id (GeoPackage, GeoJSON…)."),
+    ] = None,
+    max_utilisation: Annotated[
+        float, typer.Option(help="Pupils allowed per place (1.0 = 100 %).")
+    ] = 1.0,
+    moved_weight_km: Annotated[
+        float, typer.Option(help="Cost of one pupil moved from its current zone, in km.")
+    ] = 1.0,
+    scenario: Annotated[
+        float | None, typer.Option(help="Places per 1,000 residents (default the plan's).")
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds the exact model may take per district.")
+    ] = 60.0,
+    overwrite: OverwriteOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw attendance zones (学区划片): contiguous, within capacity, few pupils moved.
+
+    Example: xuewei zones my_county/plan.toml --out out/zones --feeders
+    """
+    paths = zone_paths(out)
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out} is a file; pass a folder", code=2)
+    there = [p.name for p in paths.values() if p.exists()]
+    if there and not overwrite:
+        _fail(f"{out} already holds {', '.join(there)}; pass --overwrite to replace them", code=2)
+    if not plan_file.is_file():
+        _fail(f"plan file {plan_file} does not exist", code=2)
+    if current is not None and not current.is_file():
+        _fail(f"--current {current} does not exist", code=2)
+    chosen = [lv.strip() for lv in levels.split(",") if lv.strip()]
+    err = Console(stderr=True)
+    try:
+        with command_logging(err, verbose=verbose) as log:
+            with step(err, log, "reading the plan and placing residents", quiet=quiet):
+                plan, layers, when = _inputs(plan_file, year, current)
+            with step(err, log, "drawing the zones", quiet=quiet):
+                result = _draw(
+                    plan,
+                    layers,
+                    when,
+                    chosen,
+                    method,
+                    feeders,
+                    max_utilisation,
+                    moved_weight_km,
+                    scenario,
+                    time_limit,
+                )
+            with step(err, log, "writing outputs", quiet=quiet):
+                _write(result, paths, overwrite=overwrite)
+    except XueweiError as exc:
+        _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
+    console = Console()
+    if not quiet:
+        console.print(summary_table(result))
+        note = plan.data_note
+        if note:
+            console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+        console.print("[bold]wrote 已写出[/]")
+    for path in paths.values():
+        console.print(("" if quiet else "  ") + escape(str(path)), highlight=False, soft_wrap=True)
+
+
+def _inputs(
+    plan_file: Path, year: str, current: Path | None
+) -> tuple[Plan, dict[str, gpd.GeoDataFrame | None], int]:
+    """Read the plan, place the residents of the year in the estates, read current zones."""
+    import geopandas as gpd
+
+    from xuewei import gis
+    from xuewei.config import load_plan
+    from xuewei.errors import ConfigError, InputError, Problem
+    from xuewei.forecast import forecast_ensemble
+    from xuewei.pipeline import plan_years, read_inputs
+    from xuewei.planning import school_places
+
+    plan = load_plan(plan_file)
+    inputs = read_inputs(plan)
+    if inputs.estates is None or inputs.schools is None:
+        raise InputError([Problem("plan", "zones need both estates and schools in [inputs]")])
+    years = plan_years(plan, inputs.population)
+    when = _year(year, years.base, years.horizon)
+    if not isinstance(when, int):
+        raise ConfigError(when)
+    ids = inputs.districts["district_id"].astype(str).tolist()
+    residents = forecast_ensemble(
+        inputs.population,
+        ids,
+        horizon=years.horizon,
+        city_id=inputs.city_id,
+        base_year=years.base,
+        interval=plan.interval,
+        source=plan.inputs["population"].path.name,
+    )
+    estates = gis.allocate_to_estates(inputs.estates, residents, year=when)
+    schools = gpd.GeoDataFrame(
+        school_places(inputs.schools, plan.standards, source=plan.inputs["schools"].path.name),
+        crs=inputs.crs,
+    )
+    zones = None
+    if current is not None:
+        zones = gpd.read_file(current)
+        if zones.crs is None:
+            raise InputError(
+                [
+                    Problem(
+                        current.name, "has no coordinate system; save it with one (e.g. EPSG:4326)"
+                    )
+                ]
+            )
+        zones = zones.to_crs(inputs.crs)
+    return (
+        plan,
+        {"districts": inputs.districts, "estates": estates, "schools": schools, "current": zones},
+        when,
+    )
+
+
+def _year(text: str, base: int, horizon: int) -> int | str:
+    """Return the year asked for, or the message saying what was expected.
+
+    Examples
+    --------
+    >>> _year("base", 2024, 2035), _year("2030", 2024, 2035)
+    (2024, 2030)
+    >>> _year("2040", 2024, 2035)
+    '--year 2040: expected base, horizon or a year from 2024 to 2035'
+    """
+    if text == "base":
+        return base
+    if text == "horizon":
+        return horizon
+    if text.isdigit() and base <= int(text) <= horizon:
+        return int(text)
+    return f"--year {text}: expected base, horizon or a year from {base} to {horizon}"
+
+
+def _draw(
+    plan: Plan,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    year: int,
+    levels: list[str],
+    method: str,
+    feeders: bool,
+    util: float,
+    moved: float,
+    scenario: float | None,
+    time_limit: float,
+) -> ZoneResult:
+    from xuewei.errors import ConfigError
+    from xuewei.planning.zones import draw_zones
+
+    if method not in ("auto", "exact", "heuristic"):
+        raise ConfigError(f"--method {method!r}: expected auto, exact or heuristic")
+    assert layers["districts"] is not None and layers["estates"] is not None
+    assert layers["schools"] is not None
+    return draw_zones(
+        layers["districts"],
+        layers["estates"],
+        layers["schools"],
+        year=year,
+        standards=plan.standards,
+        scenario=scenario,
+        levels=levels,
+        method=method,  # type: ignore[arg-type]
+        feeders=feeders,
+        current=layers["current"],
+        max_utilisation=util,
+        moved_weight_km=moved,
+        time_limit_s=time_limit,
+    )
+
+
+def _write(result: ZoneResult, paths: dict[str, Path], *, overwrite: bool) -> None:
+    from xuewei.outputs.atomic import atomic_path
+    from xuewei.outputs.tables import write_csv
+
+    with atomic_path(paths["zones.gpkg"], overwrite=overwrite) as tmp:
+        result.zones.to_file(tmp, layer="zones", driver="GPKG")
+        result.units.to_file(tmp, layer="units", driver="GPKG")
+    write_csv(result.assignments, paths["zones_units.csv"], overwrite=overwrite)
+    write_csv(result.schools, paths["zones_schools.csv"], overwrite=overwrite)
+    write_csv(result.cases, paths["zones_cases.csv"], overwrite=overwrite)
+
+
+def summary_table(result: ZoneResult) -> Table:
+    """Per level: schools, pupils, schools and pupils over, mean travel, contiguity, gap."""
+    table = Table(title=f"Attendance zones 学区 {result.year}", title_justify="left")
+    for head in (
+        "level\n学段",
+        "schools\n学校",
+        "pupils\n学生",
+        "over\n超额校",
+        "pupils over\n超额学生",
+        "travel m\n平均距离",
+        "split\n不连片",
+        "gap\n差距",
+    ):
+        table.add_column(head, justify="left" if head.startswith("level") else "right")
+    for level, cases in result.cases.groupby("level", sort=False):
+        s = result.schools[result.schools["level"] == level]
+        a = result.assignments[result.assignments["level"] == level]
+        pupils = float(a["pupils"].sum())
+        zoned = a.dropna(subset=["school_id"])
+        travel = float(
+            (zoned["pupils"] * zoned["distance_m"]).sum() / max(zoned["pupils"].sum(), 1e-12)
+        )
+        table.add_row(
+            str(level),
+            f"{len(s):,}",
+            f"{pupils:,.0f}",
+            f"{int((s['over_pupils'] > 0.5).sum())}",
+            f"{float(s['over_pupils'].sum()):,.0f}",
+            f"{travel:,.0f}",
+            f"{int(cases['non_contiguous'].sum())}",
+            f"{float(cases['gap'].max()):.1%}",
+        )
+    return table
