@@ -61,7 +61,7 @@ def _run(source: Path, out: Path, workers: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     startup = time.perf_counter() - t0

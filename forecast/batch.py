@@ -295,7 +295,7 @@ def _run_dask(
     own_cluster = None
     if scheduler is None:
         own_cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(own_cluster)
     elif isinstance(scheduler, str):

@@ -9,35 +9,20 @@ same, with each county's error), 2 for a usage problem found before any work.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from xuewei._cli_log import console as _console
+from xuewei._cli_log import fail as _fail
 from xuewei._cli_options import QuietOption, VerboseOption
 from xuewei.errors import XueweiError
 
 __all__ = ["batch", "synth_country_command"]
-
-_MIN_WIDTH = 150
-
-
-def _console(*, stderr: bool = False) -> Console:
-    console = Console(stderr=stderr)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(stderr=stderr, width=max(console.width, _MIN_WIDTH))
-    return console
-
-
-def _fail(message: str, *, code: int) -> NoReturn:
-    _console(stderr=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
-    )
-    raise typer.Exit(code)
 
 
 def _check_out(out: Path, *, overwrite: bool) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
+from typing import NoReturn
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
@@ -48,6 +51,31 @@ class ConsoleHandler(logging.Handler):
             )
         if self.status is not None:
             self.status.update(escape(text) + "…")
+
+
+#: Width of the console when stdout is not a terminal (a pipe, a file, a test runner) and
+#: ``COLUMNS`` is not set: wide enough that rich never wraps a table or a path.
+MIN_WIDTH = 150
+
+
+def console(*, stderr: bool = False) -> Console:
+    """Return the console a command prints to (stdout, or stderr for chatter and errors).
+
+    In a terminal rich fits the terminal (or ``COLUMNS``); written to a pipe or a file, the
+    console is at least :data:`MIN_WIDTH` wide, so nothing is wrapped for the reader.
+    """
+    out = Console(stderr=stderr)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(stderr=stderr, width=max(out.width, MIN_WIDTH))
+    return out
+
+
+def fail(message: str, *, code: int) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with ``code``."""
+    console(stderr=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(code)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ forecast shared by its estates). Writes, atomically, ``zones.gpkg`` (layers ``zo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xuewei._cli_log import command_logging, step
+from xuewei._cli_log import fail as _fail
 from xuewei._cli_options import OutOption, OverwriteOption, QuietOption, VerboseOption
 from xuewei.errors import OutputError, XueweiError
 
@@ -42,13 +43,6 @@ def zone_paths(out: Path) -> dict[str, Path]:
     ['zones.gpkg', 'zones_cases.csv', 'zones_schools.csv', 'zones_units.csv']
     """
     return {name: out / name for name in ZONE_FILES}
-
-
-def _fail(message: str, *, code: int) -> NoReturn:
-    Console(stderr=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
-    )
-    raise typer.Exit(code)
 
 
 def zones_command(

@@ -10,18 +10,18 @@ inside each command, so ``xuewei --help`` answers at once.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from xuewei._cli_batch import batch, synth_country_command
 from xuewei._cli_log import command_logging, step
+from xuewei._cli_log import console as _console
+from xuewei._cli_log import fail as _fail
 from xuewei._cli_options import (
     LangOption,
     OfflineOption,
@@ -56,22 +56,6 @@ app = typer.Typer(
 )
 # Off a terminal (a file, CI log or notebook) and without COLUMNS, tables are not squeezed
 # to rich's default of 80 columns.
-_MIN_WIDTH = 150
-
-
-def _console(*, stderr: bool = False) -> Console:
-    console = Console(stderr=stderr)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(stderr=stderr, width=max(console.width, _MIN_WIDTH))
-    return console
-
-
-def _fail(message: str, *, code: int) -> NoReturn:
-    """Print ``error: message`` as one line on stderr and exit with ``code``."""
-    _console(stderr=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
-    )
-    raise typer.Exit(code)
 
 
 def _check_input(path: Path, what: str) -> None:

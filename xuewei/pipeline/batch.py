@@ -411,7 +411,7 @@ def _run_tasks(
             n_workers=n_workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: two clusters never clash
         )
         client = Client(own)
     elif isinstance(scheduler, str):
