@@ -33,8 +33,7 @@ from common import table  # type: ignore[import-not-found]
 from xuewei import gis
 from xuewei.config import load_plan
 from xuewei.data import CHANGSHA_DIR
-from xuewei.forecast import forecast_ensemble
-from xuewei.pipeline import plan_years, read_inputs
+from xuewei.pipeline import forecast_residents, plan_years, read_inputs
 from xuewei.planning import school_places
 from xuewei.planning.zones import build_units, draw_zones, serving_schools, unit_adjacency
 from xuewei.planning.zones.problem import components_of, make_case
@@ -54,16 +53,7 @@ def _city() -> dict[str, Any]:
     plan = load_plan(CHANGSHA_DIR / "plan.toml")
     inputs = read_inputs(plan)
     years = plan_years(plan, inputs.population)
-    ids = inputs.districts["district_id"].astype(str).tolist()
-    residents = forecast_ensemble(
-        inputs.population,
-        ids,
-        horizon=years.horizon,
-        city_id=inputs.city_id,
-        base_year=years.base,
-        interval=plan.interval,
-        source="population.csv",
-    )
+    residents = forecast_residents(plan, inputs, years)
     assert inputs.estates is not None and inputs.schools is not None
     estates = gis.allocate_to_estates(inputs.estates, residents, year=years.base)
     schools = gpd.GeoDataFrame(school_places(inputs.schools, plan.standards), crs=inputs.crs)

@@ -137,8 +137,7 @@ def _inputs(
     from xuewei import gis
     from xuewei.config import load_plan
     from xuewei.errors import ConfigError, InputError, Problem
-    from xuewei.forecast import forecast_ensemble
-    from xuewei.pipeline import plan_years, read_inputs
+    from xuewei.pipeline import forecast_residents, plan_years, read_inputs
     from xuewei.planning import school_places
 
     plan = load_plan(plan_file)
@@ -149,16 +148,7 @@ def _inputs(
     when = _year(year, years.base, years.horizon)
     if not isinstance(when, int):
         raise ConfigError(when)
-    ids = inputs.districts["district_id"].astype(str).tolist()
-    residents = forecast_ensemble(
-        inputs.population,
-        ids,
-        horizon=years.horizon,
-        city_id=inputs.city_id,
-        base_year=years.base,
-        interval=plan.interval,
-        source=plan.inputs["population"].path.name,
-    )
+    residents = forecast_residents(plan, inputs, years)
     estates = gis.allocate_to_estates(inputs.estates, residents, year=when)
     schools = gpd.GeoDataFrame(
         school_places(inputs.schools, plan.standards, source=plan.inputs["schools"].path.name),

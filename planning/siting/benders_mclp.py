@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from xuewei.planning.siting.geometry import BoolArray, FloatArray, IntArray
-from xuewei.planning.siting.highs import new_highs
+from xuewei.planning.siting.highs import new_highs, run_until
 
 __all__ = ["CoverageClasses", "MclpAnswer", "benders_mclp", "coverage_keys", "point_classes"]
 
@@ -209,23 +209,7 @@ class _Master:
 
     def solve(self, deadline: float) -> tuple[str, FloatArray, float, float]:
         """Run HiGHS until ``deadline``: status, columns, objective and bound (as max)."""
-        h = self.h
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        h.run()
-        status = h.getModelStatus()
-        info = h.getInfo()
-        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        if status == highspy.HighsModelStatus.kOptimal:
-            label = "optimal"
-        elif info.primal_solution_status == 2:
-            label = "time_limit"
-        else:
-            return "none", x, math.nan, math.inf
-        obj = -float(info.objective_function_value)
-        lp = h.getLp()
-        is_mip = lp.integrality_ is not None and len(lp.integrality_) > 0
-        bound = -float(info.mip_dual_bound) if is_mip else (obj if label == "optimal" else math.inf)
-        return label, x, obj, bound
+        return run_until(self.h, deadline, sign=-1.0)  # the master minimises −coverage
 
 
 def benders_mclp(

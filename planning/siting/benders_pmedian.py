@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from xuewei.planning.siting.geometry import BoolArray, FloatArray, IntArray
-from xuewei.planning.siting.highs import new_highs
+from xuewei.planning.siting.highs import new_highs, run_until
 from xuewei.planning.siting.lists import CandidateLists
 
 if TYPE_CHECKING:
@@ -178,22 +178,7 @@ class _Master:
 
     def solve(self, deadline: float) -> tuple[str, FloatArray, float, float]:
         """Run HiGHS until ``deadline``; return status, column values, objective, bound."""
-        h = self.h
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        h.run()
-        status = h.getModelStatus()
-        info = h.getInfo()
-        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        if status == highspy.HighsModelStatus.kOptimal:
-            label = "optimal"
-        elif info.primal_solution_status == 2:
-            label = "time_limit"
-        else:
-            return "none", x, math.nan, -math.inf
-        obj = float(info.objective_function_value)
-        is_mip = h.getLp().integrality_ is not None and len(h.getLp().integrality_) > 0
-        bound = float(info.mip_dual_bound) if is_mip else (obj if label == "optimal" else -math.inf)
-        return label, x, obj, bound
+        return run_until(self.h, deadline)
 
 
 def benders_p_median(

@@ -8,9 +8,11 @@ fixed random seed, so the same model gives the same answer.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
+import time
 
 import highspy
 import numpy as np
@@ -20,7 +22,7 @@ from xuewei.errors import InfeasibleError
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.result import Solved
 
-__all__ = ["new_highs", "solve_highs"]
+__all__ = ["new_highs", "run_until", "solve_highs"]
 
 _BANNER_LOCK = threading.Lock()
 _banner_done = False
@@ -123,3 +125,32 @@ def solve_highs(
     else:
         bound, gap = objective, 0.0
     return Solved(x, objective, bound, gap, label)
+
+
+def run_until(
+    h: highspy.Highs, deadline: float, *, sign: float = 1.0
+) -> tuple[str, FloatArray, float, float]:
+    """Run a loaded model until ``deadline`` (``time.perf_counter``); read its answer.
+
+    Returns the status (``optimal``, ``time_limit`` with a feasible answer, else ``none``),
+    the column values, the objective and the proven bound, both times ``sign`` (``-1`` for
+    a maximisation stated as the minimisation of the negated objective). An LP's bound is
+    its objective once optimal; without an answer the bound is the worst one, ``-sign·∞``.
+    """
+    h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    none = -sign * math.inf
+    if status == highspy.HighsModelStatus.kOptimal:
+        label = "optimal"
+    elif info.primal_solution_status == 2:
+        label = "time_limit"
+    else:
+        return "none", x, math.nan, none
+    obj = sign * float(info.objective_function_value)
+    integrality = h.getLp().integrality_
+    if integrality is not None and len(integrality) > 0:
+        return label, x, obj, sign * float(info.mip_dual_bound)
+    return label, x, obj, obj if label == "optimal" else none

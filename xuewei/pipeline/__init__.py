@@ -18,5 +18,5 @@ __getattr__, __dir__, __all__ = attach(__name__, __file__)
 if TYPE_CHECKING:
     from xuewei.pipeline.inputs import PlanInputs, read_inputs, validate_plan
     from xuewei.pipeline.result import PlanResult, Years
-    from xuewei.pipeline.run import plan_years, run_plan
+    from xuewei.pipeline.run import forecast_residents, plan_years, run_plan
     from xuewei.pipeline.shortfall import add_shortfall, chance_above, quantile_of

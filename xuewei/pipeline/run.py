@@ -39,7 +39,7 @@ from xuewei.planning import (
 )
 from xuewei.planning.readiness import Readiness, assess_readiness, read_targets
 
-__all__ = ["plan_years", "run_plan"]
+__all__ = ["forecast_residents", "plan_years", "run_plan"]
 
 # each stage says what it starts (INFO): the CLI shows it as progress, `-v` prints it
 _log = logging.getLogger("xuewei.pipeline")
@@ -78,15 +78,7 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
     years = plan_years(plan, population)
     if residents is None:
         _log.info("forecasting residents of %d districts to %d", len(ids), years.horizon)
-        residents = forecast_ensemble(
-            population,
-            ids,
-            horizon=years.horizon,
-            city_id=inputs.city_id,
-            base_year=years.base,
-            interval=plan.interval,
-            source=plan.inputs["population"].path.name,
-        )
+        residents = forecast_residents(plan, inputs, years)
     else:
         _check_residents(residents, ids, years)
     window = residents[residents["year"].isin(list(years))]
@@ -121,6 +113,25 @@ def run_plan(plan: Plan, *, residents: pd.DataFrame | None = None) -> PlanResult
         programme=programme,
         warnings=warnings,
         readiness=readiness,
+    )
+
+
+def forecast_residents(plan: Plan, inputs: PlanInputs, years: Years) -> pd.DataFrame:
+    """Forecast the residents of every district of a plan, as :func:`run_plan` does.
+
+    The backtest-weighted ensemble (:func:`~xuewei.forecast.forecast_ensemble`) from the
+    base year to the horizon, districts reconciled to the city total where the population
+    table has one, with the plan's interval. Other commands that need the run's residents
+    (``xuewei zones``) call this, so they see the same forecast.
+    """
+    return forecast_ensemble(
+        inputs.population,
+        inputs.districts["district_id"].astype(str).tolist(),
+        horizon=years.horizon,
+        city_id=inputs.city_id,
+        base_year=years.base,
+        interval=plan.interval,
+        source=plan.inputs["population"].path.name,
     )
 
 
