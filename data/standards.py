@@ -434,13 +434,13 @@ class Standards(AccessStandards):
         Parameters
         ----------
         kind
-            ``"new_build"`` or ``"expansion"``.
+            ``"new_build"``, ``"expansion"`` or ``"merger"``.
 
         Examples
         --------
         >>> s = load_standards()
-        >>> s.lead_time_years("new_build"), s.lead_time_years("expansion")
-        (3, 2)
+        >>> [s.lead_time_years(k) for k in ("new_build", "expansion", "merger")]
+        [3, 2, 1]
         """
         table = "programme.lead_time_years"
         kinds = tuple(k.rsplit(".", 1)[1] for k in self._under(table))

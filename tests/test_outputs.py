@@ -46,6 +46,7 @@ def test_files_and_layers(written):
         "catchments",
         "proposals",
         "reach",
+        "programme",
         "gaps",
         "readiness",
         "readiness_detail",

@@ -77,6 +77,7 @@ DEPENDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # builds' lead time acts here (expansions: tests/planning/test_proposals.py)
         ("programme.lead_time_years.expansion", set()),
         ("programme.lead_time_years.new_build", {"proposals"}),  # the opening years
+        ("programme.lead_time_years.merger", {"proposals"}),  # the mergers' years
         # the cohort route's chance of a shortfall is a gaps column
         ("forecast.progression.entry_age", {"cohort", "gaps"}),
         # the progression window averages ratios over census years: this city has one census

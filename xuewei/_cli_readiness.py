@@ -47,7 +47,7 @@ def _say(key: str, lang: str) -> str:
 
 def _first_missed(table: Any, district: str, lang: str) -> str:
     """Return the county's first criterion not met, with its shortfall, in ``lang``."""
-    from xuewei.planning.readiness import CRITERIA
+    from xuewei.planning.readiness import CRITERIA, shortfall_words
 
     missed = ~table["met"].fillna(True).astype(bool)
     rows = table[(table["district_id"] == district) & missed]
@@ -65,7 +65,9 @@ def _first_missed(table: Any, district: str, lang: str) -> str:
             + f"差{amount}"
         )
     level = f" ({level_en.lower()})" if r["level"] in ("primary", "junior") else ""
-    return f"{en}{level}: " + (f"{amount} above the limit" if cv else f"{amount} {unit}")
+    return f"{en}{level}: " + (
+        f"{amount} above the limit" if cv else shortfall_words(float(r["shortfall"]), unit)
+    )
 
 
 def _not_ready(result: PlanResult, lang: str) -> list[tuple[str, str, str, str]]:

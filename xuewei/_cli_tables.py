@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 
     from xuewei.pipeline import PlanResult
 
-__all__ = ["missing", "pct", "print_summary", "programme_table", "say", "summary_table"]
+__all__ = [
+    "missing",
+    "pct",
+    "print_summary",
+    "programme_table",
+    "programme_years_table",
+    "say",
+    "summary_table",
+]
 
 #: The tables' words: key -> (Chinese, English, both).
 _WORDS: dict[str, tuple[str, str, str]] = {
@@ -178,6 +186,18 @@ def programme_table(result: PlanResult, *, lang: str = "both") -> Table:
     scenario = result.standards.default_scenario
     programme = result.programme_for(scenario)
     assert programme is not None
+    return programme_years_table(programme, scenario, lang=lang)
+
+
+def programme_years_table(
+    programme: pd.DataFrame, scenario: float, *, lang: str = "both", where: str = ""
+) -> Table:
+    """Build a build programme's rich table, year by year (``where``: a district's name).
+
+    ``programme`` holds one scenario's rows (:data:`~xuewei.planning.PROGRAMME_COLUMNS`);
+    its districts and levels are added up. Places still missing are the districts'
+    remaining deficits added up (a surplus in one district does not fill another's gap).
+    """
     rows = programme.groupby("year", sort=True).agg(
         new_schools=("new_schools", "sum"),
         expansions=("expansions", "sum"),
@@ -185,11 +205,12 @@ def programme_table(result: PlanResult, *, lang: str = "both") -> Table:
         cumulative=("cumulative_places", "sum"),
         missing=("remaining_gap", lambda g: g.clip(lower=0).sum(min_count=1)),
     )
+    place = f"{where}：" if where and lang == "zh" else f"{where}: " if where else ""
     table = Table(
         title=(
-            f"{say('programme', lang)}，千人指标 {scenario:g}：{say('opens', lang)}"
+            f"{place}{say('programme', lang)}，千人指标 {scenario:g}：{say('opens', lang)}"
             if lang == "zh"
-            else f"{say('programme', lang)}, at {scenario:g} per 1,000: {say('opens', lang)}"
+            else f"{place}{say('programme', lang)}, at {scenario:g} per 1,000: {say('opens', lang)}"
         ),
         title_justify="left",
     )

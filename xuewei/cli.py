@@ -35,6 +35,7 @@ from xuewei._cli_options import (
     VerboseOption,
     WideOption,
 )
+from xuewei._cli_programme import programme_command
 from xuewei._cli_readiness import print_readiness
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
 from xuewei._cli_zones import zones_command
@@ -528,6 +529,7 @@ def _run(
 app.command("batch")(batch)
 app.command("synth-country")(synth_country_command)
 app.command("zones")(zones_command)  # body in xuewei/_cli_zones.py
+app.command("programme")(programme_command)  # body in xuewei/_cli_programme.py
 
 
 def main() -> None:

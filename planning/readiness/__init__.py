@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Readiness,
         assess_readiness,
         readiness_summary,
+        shortfall_words,
     )
     from xuewei.planning.readiness.balance import (
         ATTRIBUTES,

@@ -27,7 +27,14 @@ from xuewei.planning.readiness import criteria
 from xuewei.planning.readiness.balance import balance_cv, school_indicators, school_minimums
 from xuewei.planning.readiness.matching import matching_schools
 
-__all__ = ["CRITERIA", "READINESS_COLUMNS", "Readiness", "assess_readiness", "readiness_summary"]
+__all__ = [
+    "CRITERIA",
+    "READINESS_COLUMNS",
+    "Readiness",
+    "assess_readiness",
+    "readiness_summary",
+    "shortfall_words",
+]
 
 #: Criterion → (Chinese, English, unit).
 CRITERIA: dict[str, tuple[str, str, str]] = {
@@ -414,6 +421,22 @@ def _at_target(
     return table.reset_index(drop=True)[READINESS_COLUMNS]
 
 
+def shortfall_words(shortfall: float, unit: str) -> str:
+    """Say a criterion's shortfall in English words: its amount and unit, singular for one.
+
+    Examples
+    --------
+    >>> shortfall_words(1, "schools"), shortfall_words(3809, "places")
+    ('1 school', '3,809 places')
+    >>> shortfall_words(0.0241, "coefficient of variation")
+    '0.024 coefficient of variation'
+    """
+    if unit == "coefficient of variation":
+        return f"{shortfall:.3f} {unit}"
+    amount = f"{shortfall:,.0f}"
+    return f"{amount} {unit[:-1] if amount == '1' and unit.endswith('s') else unit}"
+
+
 def _missed_text(rows: pd.DataFrame) -> str:
     parts = []
     for r in rows.itertuples(index=False):
@@ -421,10 +444,8 @@ def _missed_text(rows: pd.DataFrame) -> str:
         level = (
             "" if r.level in ("compulsory", "kindergarten", "special_education") else f" {r.level}"
         )
-        amount = (
-            f"{r.shortfall:.3f}" if unit == "coefficient of variation" else f"{r.shortfall:,.0f}"
-        )
-        parts.append(f"{zh}{level} ({amount} {unit})")
+        amount = shortfall_words(float(str(r.shortfall)), unit)
+        parts.append(f"{zh}{level} ({amount})")
     return "; ".join(parts)
 
 

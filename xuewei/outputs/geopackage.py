@@ -45,7 +45,9 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
     (residents served, in reach of a full school, or out of reach, per level, year,
     district and settlement), when catchments were assessed; ``readiness`` (one row per
     county: ready by its target year or not, what is missing) and ``readiness_detail``
-    (county × criterion), when readiness was assessed.
+    (county × criterion), when readiness was assessed; ``programme`` (the build
+    programme: places opening per scenario, district, level and year; ``xuewei
+    programme`` prints it).
     """
     layers: dict[str, pd.DataFrame] = {
         "districts": districts_layer(result),
@@ -59,6 +61,8 @@ def write_geopackage(result: PlanResult, path: str | Path, *, overwrite: bool = 
         layers["reach"] = result.reach()
     if result.proposals is not None:
         layers["proposals"] = result.proposals
+    if result.programme is not None:
+        layers["programme"] = result.programme
     layers["gaps"] = result.gaps
     if result.readiness is not None:  # per county, and per county and criterion
         layers["readiness"] = result.readiness.summary

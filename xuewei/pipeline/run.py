@@ -268,7 +268,7 @@ def _proposals(
             plan_mergers(
                 schools,
                 standards,
-                base_year=years.base,
+                base_year=years.base + standards.lead_time_years("merger"),
                 new_schools=builds[builds["scenario"] == s] if "site_id" in builds else None,
             ).assign(scenario=s)
             for s in sorted(gaps["scenario"].unique())
