@@ -116,5 +116,10 @@ def test_bad_district_scenario_and_file(saved, tmp_path) -> None:
     other = tmp_path / "other.gpkg"
     pyogrio.write_dataframe(pd.DataFrame({"key": ["a"], "value": ["b"]}), other, layer="plan")
     res = runner.invoke(app, ["programme", str(other)])
+    assert res.exit_code == 2 and "is not a saved plan" in res.output
+    pyogrio.write_dataframe(
+        pd.DataFrame({"district_id": ["a"]}), other, layer="districts", append=True
+    )
+    res = runner.invoke(app, ["programme", str(other)])
     assert res.exit_code == 2 and "no build programme" in res.output
     assert "Traceback" not in res.output

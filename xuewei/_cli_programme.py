@@ -139,7 +139,9 @@ def _read(gpkg: Path) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict[str
         layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     except DataSourceError:
         _fail(f"{gpkg} is not a GeoPackage; pass the plan.gpkg of xuewei plan or demo", code=2)
-    if not {"programme", "districts", "plan"} <= layers:
+    if not {"districts", "plan"} <= layers:
+        _fail(f"{gpkg} is not a saved plan; pass the plan.gpkg of xuewei plan or demo", code=2)
+    if "programme" not in layers:
         _fail(
             f"{gpkg} has no build programme (layer 'programme'): pass the plan.gpkg of "
             "xuewei plan or demo run on a plan with schools",

@@ -137,7 +137,12 @@ def check_targets(
             )
     for j in np.flatnonzero(key.duplicated().to_numpy()):
         problems.append(
-            Problem(source, f"district {key.iloc[j]} has a second target", row=int(j) + 1)
+            Problem(
+                source,
+                f"district {key.iloc[j]} has a second target: duplicate district",
+                row=int(j) + 1,
+                column=column,
+            )
         )
     if problems:
         raise InputError(problems)

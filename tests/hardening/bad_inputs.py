@@ -390,6 +390,53 @@ def _previous_outputs(folder: Path) -> None:
     (folder / "out" / "report.xlsx").write_text("earlier")
 
 
+def _targets(rows: str) -> Edit:
+    """Give the plan a target-year table (``targets.csv``) of these CSV rows."""
+
+    def edit(folder: Path) -> None:
+        (folder / "targets.csv").write_text("district_id,target_year\n" + rows, encoding="utf-8")
+        plan_append('targets = "targets.csv"')(folder)
+
+    return edit
+
+
+def _targets_by_name_gbk(folder: Path) -> None:
+    """Target years keyed by the districts' Chinese names, saved as GBK."""
+    names = gpd.read_file(folder / "districts.gpkg")["name"].astype(str)
+    body = "name,target_year\n" + "".join(f"{n},{2028 + i}\n" for i, n in enumerate(names))
+    (folder / "targets.csv").write_bytes(body.encode("gbk"))
+    plan_append('targets = "targets.csv"')(folder)
+
+
+def _neighbours(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
+    """Give the plan neighbouring schools: its first three schools moved 20 km east,
+    renamed, then ``change``d (``neighbours.csv``)."""
+
+    def edit(folder: Path) -> None:
+        frame = _csv(folder, "schools.csv").head(3).copy()
+        frame["school_id"] = [f"N{i}" for i in range(1, 4)]
+        frame["lon"] = (frame["lon"].astype(float) + 0.2).round(6).astype(str)
+        if "district_id" in frame:
+            frame["district_id"] = ""
+        _save(change(frame), folder, "neighbours.csv")
+        plan_append('neighbour_schools = "neighbours.csv"')(folder)
+
+    return edit
+
+
+def _set_cell(row: int, column: str, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[frame.index[row - 1], column] = value
+        return frame
+
+    return change
+
+
+def _school_id_of_the_plan(folder: Path) -> None:
+    school = _csv(folder, "schools.csv").loc[0, "school_id"]
+    _neighbours(_set_cell(2, "school_id", school))(folder)
+
+
 _PLAN = ("plan", "{plan}", "--out", "{out}")
 _OOC = "outside China"
 
@@ -606,6 +653,30 @@ CASES: tuple[Case, ...] = (
     Case("ids shared across files", "candidate_sites", "site 1 given the id of school 1",
          _site_is_school, "error",
          ("sites.csv row 1, column `site_id`", "is also a school_id in schools.csv")),
+    # ------------------------------------------------------------------ target years
+    Case("unknown district", "targets", "row 2 district_id 999999",
+         _targets("990101,2028\n999999,2030\n"), "error",
+         ("targets.csv row 2, column `district_id`", "not a district of the plan")),
+    Case("not a year", "targets", "row 1 target_year `20x0`",
+         _targets("990101,20x0\n"), "error",
+         ("targets.csv row 1, column `target_year`", "expected a whole year")),
+    Case("duplicate district", "targets", "row 2 repeats row 1's district",
+         _targets("990101,2028\n990101,2030\n"), "error",
+         ("targets.csv row 2, column `district_id`", "duplicate")),
+    Case("by Chinese name, GBK", "targets", "districts named in Chinese, saved as GBK",
+         _targets_by_name_gbk, "ok", ("all inputs valid",)),
+    # ------------------------------------------------------------------ neighbouring schools
+    Case("ids shared across files", "neighbour_schools", "row 2 given the id of school 1",
+         _school_id_of_the_plan, "error",
+         ("neighbours.csv row 2, column `school_id`", "is also a school_id in schools.csv")),
+    Case("missing coordinate", "neighbour_schools", "row 1 longitude empty",
+         _neighbours(_set_cell(1, "lon", "")), "error",
+         ("neighbours.csv row 1, column `lon`", "coordinate is missing")),
+    Case("negative capacity", "neighbour_schools", "row 3 capacity -40",
+         _neighbours(_set_cell(3, "capacity", "-40")), "error",
+         ("neighbours.csv row 3, column `capacity`", "got -40")),
+    Case("schools over the border", "neighbour_schools", "three schools 20 km east of the city",
+         _neighbours(lambda frame: frame), "ok", ("wrote",), _PLAN),
     # ------------------------------------------------------------------ plan file
     Case("not TOML", "plan", "a line `horizon 2035` without `=`",
          plan_text("horizon = 2035", "horizon 2035"), "error", ("not valid TOML",)),
@@ -680,6 +751,10 @@ CASES: tuple[Case, ...] = (
     Case("not a saved result", "CLI", "`xuewei map population.csv`", lambda f: None, "usage",
          ("population.csv is not a saved plan",),
          ("map", "{dir}/population.csv", "--out", "{dir}/m.html")),
+    Case("not a saved result (programme)", "CLI", "`xuewei programme population.csv`",
+         lambda f: None,
+         "usage", ("population.csv is not a saved plan",),
+         ("programme", "{dir}/population.csv")),
 )  # fmt: skip
 
 

@@ -80,7 +80,7 @@ def test_matrix_is_wide_enough() -> None:
     assert len(CASES) >= 40
     inputs = {c.input.split(" ")[0].rstrip(",") for c in CASES}
     expected = {"districts", "population", "schools", "estates", "population_raster"}
-    expected |= {"candidate_sites", "plan", "CLI"}
+    expected |= {"candidate_sites", "targets", "neighbour_schools", "plan", "CLI"}
     assert expected <= inputs
 
 
