@@ -121,6 +121,7 @@ LEAF_NAMES: dict[str, str] = {
     "rural_travel_limit_m": "农村撤并最远距离 Longest rural merger distance",
     "new_build": "新建学校 New school",
     "expansion": "扩建 Expansion",
+    "merger": "撤并 Merger",
     "preschool_gross": "学前教育毛入园率 Preschool gross enrolment",
     "nine_year_retention": "九年义务教育巩固率 Nine-year retention",
     "senior_high_gross": "高中阶段毛入学率 Senior high gross enrolment",
