@@ -5,7 +5,8 @@ with the school's pupils, places, utilisation, travel, pupils moved and the juni
 feeds); here each level is drawn as one layer, every zone filled in a colour its neighbours
 do not share (a greedy colouring of the zones that touch, :func:`zone_colours`), outlined,
 with a bilingual tooltip of the school's figures. A zone over capacity (pupils over its
-allowed places) is outlined thick in red, drawn above its neighbours, and the legend says so.
+allowed places) is hatched and outlined in red, drawn above its neighbours, and the legend
+says so.
 Nothing is computed here but the colours: every figure is drawn as given.
 """
 
@@ -53,6 +54,7 @@ ZONE_PALETTE: tuple[str, ...] = (
 #: Outline of a zone whose pupils exceed its allowed places.
 ZONE_OVER_COLOUR = "#d7301f"
 _OUTLINE_DIGITS = 5  # about a metre, as the other area layers
+_TOUCH_DEGREES = 1e-4  # about 10 m: zones this close count as neighbours for colouring
 _NARROW = "width:6px;border-width:1px 0;"  # three of these make one legend swatch
 
 _WORDS: dict[str, tuple[str, str]] = {
@@ -68,11 +70,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "moved": ("调整学生", "Pupils moved"),
     "feeds": ("对口初中", "Feeds junior school"),
     "district": ("区县", "District"),
-    "fill_note": ("每校一个学区；相邻学区颜色不同", "one zone per school; neighbours differ"),
-    "over_note": (
-        "红色粗边：学生多于允许学位（超容量）",
-        "thick red outline: pupils over the allowed places",
-    ),
+    "fill_note": ("每校一个学区，相邻不同色", "one zone per school"),
+    "over_note": ("红色斜线：超容量", "red hatching: pupils over the allowed places"),
 }
 
 
@@ -94,10 +93,14 @@ def zone_layer_name(level: str, lang: Lang) -> str:
     return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
 
 
-def zone_colours(geometries: Sequence[Any], *, palette_size: int = len(ZONE_PALETTE)) -> list[int]:
+def zone_colours(
+    geometries: Sequence[Any], *, palette_size: int = len(ZONE_PALETTE), within: float = 0.0
+) -> list[int]:
     """Colour zones so that zones that touch differ: a greedy (Welsh–Powell) colouring.
 
-    Zones are taken most-neighbours first (ties in the order given), each getting the
+    Zones touch when they are ``within`` of each other (in the geometries' units: a hair's
+    breadth bridges the slivers between districts drawn from different sources). Zones
+    are taken most-neighbours first (ties in the order given), each getting the
     first colour none of its coloured neighbours has; the same zones give the same
     colours. A map of zones needs few colours (four always suffice; the greedy order
     rarely needs more than five); should it need more than ``palette_size``, the
@@ -113,7 +116,11 @@ def zone_colours(geometries: Sequence[Any], *, palette_size: int = len(ZONE_PALE
     n = len(geoms)
     neighbours: list[set[int]] = [set() for _ in range(n)]
     if n:
-        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        tree = shapely.STRtree(geoms)
+        if within > 0:
+            left, right = tree.query(geoms, predicate="dwithin", distance=within)
+        else:
+            left, right = tree.query(geoms, predicate="intersects")
         for i, j in zip(left.tolist(), right.tolist(), strict=True):
             if i != j:
                 neighbours[i].add(j)
@@ -174,12 +181,30 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                 var tips = {{ this.tips_json }};
                 var palette = {{ this.palette_json }};
                 var over = {{ this.over_json }};
+                // a zone over capacity is hatched in red over its colour: stripes need SVG
+                // patterns, so these layers draw in SVG (the page's default is canvas)
+                if (!document.getElementById("xuewei-hatches")) {
+                    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+                    svg.id = "xuewei-hatches";
+                    svg.setAttribute("width", "0");
+                    svg.setAttribute("height", "0");
+                    svg.style.position = "absolute";
+                    svg.innerHTML = "<defs>" + palette.map(function (c, i) {
+                        return '<pattern id="xuewei-hatch-' + i + '" width="8" height="8" '
+                            + 'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+                            + '<rect width="8" height="8" fill="' + c + '"/>'
+                            + '<rect width="2.5" height="8" fill="' + over.color + '"/></pattern>';
+                    }).join("") + "</defs>";
+                    document.body.appendChild(svg);
+                }
                 L.geoJSON({{ this.geojson_json }}, {
+                    renderer: L.svg({padding: 0.3}),
                     style: function (feature) {
                         var p = feature.properties;
                         var style = p.o ? over : {color: "#555555", weight: 0.8};
+                        var fill = p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c];
                         return {color: style.color, weight: style.weight, opacity: 0.9,
-                                fillColor: palette[p.c], fillOpacity: 0.55};
+                                fillColor: fill, fillOpacity: 0.55};
                     },
                     onEachFeature: function (feature, shape) {
                         var tip = tips[feature.properties.k];
@@ -220,7 +245,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
         ]
         self.geojson_json = script_json({"type": "FeatureCollection", "features": features})
         self.palette_json = script_json(list(ZONE_PALETTE))
-        self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 2.5})
+        self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
 
     @property
     def tips_json(self) -> str:
@@ -250,7 +275,7 @@ def add_zones(
 
     ``show`` is true (every level shown when the page opens), false, or the levels shown.
 
-    ``zones`` are in the drawing datum, one polygon per school and level with
+    ``zones`` are in the drawing datum (degrees), one polygon per school and level with
     ``level`` and ``school_id`` and, as available, ``name``, ``name_en``, ``pupils``,
     ``places``, ``utilisation``, ``over_pupils``, ``mean_distance_m``,
     ``max_distance_m``, ``pupils_moved`` (missing: no current zones given) and ``feeds``
@@ -266,7 +291,7 @@ def add_zones(
         ZoneLayer(
             geometries,
             [_tooltip(r, shown, level, lang) for r in records],
-            zone_colours(geometries),
+            zone_colours(geometries, within=_TOUCH_DEGREES),
             [_over(r) for r in records],
             name=zone_layer_name(level, lang),
             show=show if isinstance(show, bool) else level in show,
@@ -284,9 +309,10 @@ def zone_legend(lang: Lang) -> tuple[str, str | None, list[tuple[str, str]]]:
         )
         + "</span>"
     )
+    stripes = f"repeating-linear-gradient(45deg,{ZONE_OVER_COLOUR} 0 2px,{ZONE_PALETTE[3]} 2px 6px)"
     over = (
-        f'<span class="xuewei-swatch" style="background:{ZONE_PALETTE[3]};'
-        f'border:3px solid {ZONE_OVER_COLOUR};width:14px;height:8px"></span>'
+        f'<span class="xuewei-swatch" style="background:{stripes};'
+        f'border:2px solid {ZONE_OVER_COLOUR}"></span>'
     )
     return (
         _say("zones", lang),

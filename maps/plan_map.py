@@ -145,7 +145,7 @@ def plan_map(
       year, criteria met and what is missing; the title box adds "ready by their target
       year: N of M counties";
     - **attendance zones** (when given), one layer per level, hidden at first: each
-      school's zone filled so that neighbours differ, over-capacity zones outlined in red,
+      school's zone filled so that neighbours differ, over-capacity zones hatched in red,
       with the school's pupils, capacity, utilisation, travel and feeder in the tooltip.
 
     A title box names the plan, scenario, year and level and shows ``data_note``; a legend

@@ -57,7 +57,7 @@ def zones_map(
     zones
         One polygon per school and level with ``level`` and ``school_id`` and, as
         available, ``name``, ``name_en``, ``pupils``, ``places``, ``utilisation``,
-        ``over_pupils`` (> 0: over capacity, outlined in red), ``mean_distance_m``,
+        ``over_pupils`` (> 0: over capacity, hatched in red), ``mean_distance_m``,
         ``max_distance_m``, ``pupils_moved`` (missing when no current zones were given)
         and ``feeds`` (the junior school a primary school feeds) — the ``zones`` layer
         ``xuewei zones`` writes.
@@ -202,6 +202,5 @@ def _school_legend(lang: Lang) -> tuple[str, str | None, list[tuple[str, str]]]:
         (dot(UTILISATION_COLOURS["over"]), f"&gt; {high}"),
         (dot(UTILISATION_COLOURS["unknown"]), label("unknown", lang)),
     ]
-    zh, en = "学校（学区学生÷学位）", "Schools (zone pupils ÷ places)"
-    title = esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
-    return title, label("size_note", lang), rows
+    zh, en = "学校：学区利用率", "Schools: zone utilisation"
+    return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}")), None, rows

@@ -90,3 +90,27 @@ def test_zones_bad_year_and_missing_plan(small_plan: Path, tmp_path: Path) -> No
     assert "--year 1900" in bad.stderr
     gone = runner.invoke(app, ["zones", str(tmp_path / "no.toml"), "--out", str(tmp_path)])
     assert gone.exit_code == 2
+
+
+def test_map_redraws_saved_zones_hidden_on_the_plan_map(
+    small_plan: Path, zones_out: Path, tmp_path: Path
+) -> None:
+    from xuewei.config import load_plan
+    from xuewei.outputs import write_outputs
+    from xuewei.pipeline import run_plan
+
+    write_outputs(run_plan(load_plan(small_plan)), tmp_path / "run")
+    gpkg = str(tmp_path / "run" / "plan.gpkg")
+    page = tmp_path / "map.html"
+    res = runner.invoke(
+        app, ["map", gpkg, "--zones", str(zones_out / "zones.gpkg"), "-o", str(page)]
+    )
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert "Attendance zones, primary" in html and "Attendance zones, junior" in html
+    name = re.search(r"var (zone_layer_\d+) = L\.featureGroup", html)
+    assert name is not None and f"{name.group(1)}.addTo(" not in html  # hidden at first
+    # a plan.gpkg is no zones file: said so, exit 1
+    bad = runner.invoke(app, ["map", gpkg, "--zones", gpkg, "-o", str(tmp_path / "b.html")])
+    assert bad.exit_code == 1
+    assert "plan.gpkg: is not a GeoPackage with a layer `zones`" in bad.stderr

@@ -127,7 +127,7 @@ def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, gri
     page = maps.render_html(m)
     assert "Attendance zones, primary" in page
     assert re.search(r"L\.featureGroup\(\{\}\);\s*\(function \(group\) \{[^}]*palette", page)
-    assert "thick red outline: pupils over the allowed places" in page
+    assert "red hatching: pupils over the allowed places" in page
     # hidden at first: the zone layer is never added to the map by itself
     name = re.search(r"var (zone_layer_\d+) = L\.featureGroup", page)
     assert name is not None and f"{name.group(1)}.addTo(" not in page
