@@ -31,7 +31,7 @@ from xuewei.outputs._report_format import (
 )
 from xuewei.outputs._report_words import LEVEL_WORDS, YES_NO, in_language
 from xuewei.outputs.atomic import atomic_path
-from xuewei.planning.zones import ZoneResult
+from xuewei.planning.zones import ZONE_LEVELS, ZoneResult
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -117,7 +117,10 @@ def zones_layer(result: ZoneResult) -> gpd.GeoDataFrame:
 
 
 def zone_schools_sheet(result: ZoneResult, districts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return the per-school table of 学区 Zones under its column names (numbers as computed)."""
+    """Return the per-school table of 学区 Zones under its column names (numbers as computed).
+
+    Primary schools first, then junior, each by school id.
+    """
     t = result.schools.copy()
     if not _moved_known(result):
         t["pupils_moved"] = np.nan
@@ -128,7 +131,9 @@ def zone_schools_sheet(result: ZoneResult, districts: pd.DataFrame | None = None
     if districts is not None and "name" in districts:
         d = dict(zip(districts["district_id"].astype(str), districts["name"], strict=True))
         t["district"] = t["district_id"].astype(str).map(d)
-    return t[list(SCHOOL_HEADERS)]
+    order = {level: k for k, level in enumerate(ZONE_LEVELS)}
+    t = t.assign(_order=t["level"].map(order)).sort_values(["_order", "school_id"], kind="stable")
+    return t[list(SCHOOL_HEADERS)].reset_index(drop=True)
 
 
 def zone_summary_sheet(result: ZoneResult) -> pd.DataFrame:
