@@ -20,7 +20,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from jinja2 import Template
-from shapely.geometry import mapping
 
 from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
 from xuewei.maps._pieces import StoresPieces, script_json
@@ -33,6 +32,7 @@ __all__ = [
     "ZONE_PALETTE",
     "ZoneLayer",
     "add_zones",
+    "encode_rings",
     "zone_colours",
     "zone_layer_name",
     "zone_legend",
@@ -164,11 +164,40 @@ def _tooltip(row: Mapping[str, Any], names: Mapping[str, str], level: str, lang:
     return '<div class="xuewei-tip">' + "<br>".join(lines) + "</div>"
 
 
+def encode_rings(geometry: Any) -> list[list[list[int]]]:
+    """Return a (multi)polygon's rings as steps of 10⁻⁵ degree: ``[[[x0, y0, dx1, dy1, …]]]``.
+
+    One list per polygon, one per ring (outer first), each vertex the step in whole
+    10⁻⁵ degrees from the one before (the first from 0); the closing vertex is left out
+    (Leaflet closes rings). Rounding each vertex before the steps are taken keeps shared
+    edges shared: two zones round a common vertex alike.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> encode_rings(box(112.9, 28.1, 112.90002, 28.10001))
+    [[[11290002, 2810000, 0, 1, -2, 0, 0, -1]]]
+    """
+    out = []
+    for polygon in shapely.get_parts(geometry):
+        if polygon.geom_type != "Polygon" or polygon.is_empty:
+            continue  # a collection's stray lines or points are no area to fill
+        rings = []
+        for ring in [polygon.exterior, *polygon.interiors]:
+            ints = np.round(np.asarray(ring.coords)[:-1, :2] * 10**_OUTLINE_DIGITS).astype(np.int64)
+            steps = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+            rings.append(steps.ravel().tolist())
+        out.append(rings)
+    return out
+
+
 class ZoneLayer(StoresPieces, folium.FeatureGroup):
     """Filled zones with a colour and an over-capacity flag each, from one embedded array.
 
-    The outlines are written once (to 5 decimals, about a metre) and the tooltips into the
-    page's table of pieces (:mod:`xuewei.maps._pieces`), as the catchments are.
+    Each zone's rings are written as whole numbers of 10⁻⁵ degree (about a metre), each
+    vertex as the step from the one before (:func:`encode_rings`) — about half the bytes
+    of GeoJSON's coordinates, on the page's heaviest layer — and the tooltips go into the
+    page's table of pieces (:mod:`xuewei.maps._pieces`), as the catchments' do.
     """
 
     _template = Template(
@@ -181,6 +210,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                 var tips = {{ this.tips_json }};
                 var palette = {{ this.palette_json }};
                 var over = {{ this.over_json }};
+                var zones = {{ this.zones_json }};
                 // a zone over capacity is hatched in red over its colour: stripes need SVG
                 // patterns, so these layers draw in SVG (the page's default is canvas)
                 if (!document.getElementById("xuewei-hatches")) {
@@ -197,22 +227,33 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                     }).join("") + "</defs>";
                     document.body.appendChild(svg);
                 }
-                L.geoJSON({{ this.geojson_json }}, {
-                    renderer: L.svg({padding: 0.3}),
-                    style: function (feature) {
-                        var p = feature.properties;
-                        var style = p.o ? over : {color: "#555555", weight: 0.8};
-                        var fill = p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c];
-                        return {color: style.color, weight: style.weight, opacity: 0.9,
-                                fillColor: fill, fillOpacity: 0.55};
-                    },
-                    onEachFeature: function (feature, shape) {
-                        var tip = tips[feature.properties.k];
-                        shape.bindTooltip(function () {
-                            return tip.map(function (i) { return parts[i]; }).join("");
-                        }, {sticky: true});
+                function ring(steps) {
+                    var out = [], x = 0, y = 0;
+                    for (var i = 0; i < steps.length; i += 2) {
+                        x += steps[i];
+                        y += steps[i + 1];
+                        out.push([y / 1e5, x / 1e5]);
                     }
-                }).addTo(group);
+                    return out;
+                }
+                var renderer = L.svg({padding: 0.3});
+                zones.forEach(function (zone, k) {
+                    var p = {k: k, c: zone[0], o: zone[1]};
+                    var line = p.o ? over : {color: "#555555", weight: 0.8};
+                    var shape = L.polygon(zone[2].map(function (rings) {
+                        return rings.map(ring);
+                    }), {
+                        renderer: renderer, color: line.color, weight: line.weight,
+                        opacity: 0.9, fillOpacity: 0.55,
+                        fillColor: p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c]
+                    });
+                    shape.feature = {properties: p};
+                    var tip = tips[k];
+                    shape.bindTooltip(function () {
+                        return tip.map(function (i) { return parts[i]; }).join("");
+                    }, {sticky: true});
+                    shape.addTo(group);
+                });
             })({{ this.get_name() }});
         {% endmacro %}
         """
@@ -233,17 +274,9 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
         # zones over capacity last, so that their red outlines are drawn on top
         order = sorted(range(len(tips)), key=lambda k: (bool(over[k]), k))
         self.piece_texts = [tips[k] for k in order]
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"k": pos, "c": int(colours[k]), "o": int(bool(over[k]))},
-                "geometry": mapping(
-                    shapely.transform(geometries[k], lambda xy: np.round(xy, _OUTLINE_DIGITS))
-                ),
-            }
-            for pos, k in enumerate(order)
-        ]
-        self.geojson_json = script_json({"type": "FeatureCollection", "features": features})
+        self.zones_json = script_json(
+            [[int(colours[k]), int(bool(over[k])), encode_rings(geometries[k])] for k in order]
+        )
         self.palette_json = script_json(list(ZONE_PALETTE))
         self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
 
