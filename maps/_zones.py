@@ -6,8 +6,7 @@ feeds); here each level is drawn as one layer, every zone filled in a colour its
 do not share (a greedy colouring of the zones that touch, :func:`zone_colours`), outlined,
 with a bilingual tooltip of the school's figures. A zone over capacity (pupils over its
 allowed places) is hatched and outlined in red, drawn above its neighbours, and the legend
-says so.
-Nothing is computed here but the colours: every figure is drawn as given.
+says so. Nothing is computed here but the colours: every figure is drawn as given.
 """
 
 from __future__ import annotations
