@@ -30,6 +30,7 @@ from xuewei.maps._style import (
     kind_label,
     proposal_symbol,
 )
+from xuewei.maps._zones import zone_legend
 
 __all__ = [
     "cluster",
@@ -56,6 +57,7 @@ def plan_legend(
     mergers: bool = False,
     closed: bool = False,
     readiness: Sequence[str] = (),
+    zones: Sequence[str] = (),
 ) -> Box:
     """Return the legend of a plan map whose gap classes are ``step`` places wide."""
     one, two = int_text(step), int_text(2 * step)
@@ -112,6 +114,8 @@ def plan_legend(
     if readiness:
         rows = [(swatch(READINESS_COLOURS[s]), label(f"readiness_{s}", lang)) for s in readiness]
         sections.append((label("layer_readiness", lang), None, rows))
+    if zones:
+        sections.append(zone_legend(lang))
     return legend_box(sections, heading=label("legend", lang))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
@@ -21,7 +22,14 @@ from jinja2 import Template
 from xuewei.maps._labels import Lang, esc, int_text, label, missing
 from xuewei.maps._points import IconData, IconLayer, LineData, LineLayer
 from xuewei.maps._popups import synthetic_line, table, year_text
-from xuewei.maps._select import points, records, served_estates
+from xuewei.maps._select import (
+    merger_lines,
+    merger_source,
+    points,
+    records,
+    served_estates,
+    shown_proposals,
+)
 from xuewei.maps._style import (
     DIGITS,
     MERGER_COLOUR,
@@ -32,8 +40,9 @@ from xuewei.maps._style import (
     proposal_symbol,
 )
 from xuewei.maps._view import Views
+from xuewei.maps.tiles import Datum
 
-__all__ = ["add_mergers", "add_proposals"]
+__all__ = ["add_mergers", "add_proposals", "merger_sets"]
 
 
 def add_proposals(
@@ -195,3 +204,32 @@ def add_mergers(
             )
         )
     LineLayer(lines, name=label("layer_mergers", lang)).add_to(m)
+
+
+def merger_sets(
+    mergers: pd.DataFrame | None,
+    proposals: gpd.GeoDataFrame | None,
+    schools: gpd.GeoDataFrame,
+    views: Views,
+    datum: Datum,
+) -> list[tuple[int, gpd.GeoDataFrame]]:
+    """Return the merger lines to draw, per scenario carried (its index; -1: every one).
+
+    Mergers (given, or the proposals of kind ``merger``) with a ``scenario`` are drawn in
+    that scenario, those without in every one.
+    """
+    source, _ = merger_source(mergers, proposals)
+    if source is None:
+        return []
+    if "scenario" not in source.columns:
+        return [(-1, merger_lines(source, schools, proposals, datum))]
+    scenario = pd.to_numeric(source["scenario"], errors="coerce").to_numpy(float)
+    sets = []
+    if np.isnan(scenario).any():
+        sets.append((-1, merger_lines(source[np.isnan(scenario)], schools, proposals, datum)))
+    for si, value in enumerate(views.scenarios):
+        rows = source[np.isclose(scenario, value)]
+        if len(rows):
+            shown = proposals if mergers is not None else shown_proposals(proposals, value)
+            sets.append((si, merger_lines(rows, schools, shown, datum)))
+    return sets

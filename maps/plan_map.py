@@ -22,7 +22,6 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from folium.map import FitBounds
 
@@ -40,14 +39,13 @@ from xuewei.maps._labels import LANGS, Lang, esc, label, missing, scenario_text
 from xuewei.maps._legend import plan_legend
 from xuewei.maps._popups import bilingual, place_names, plain
 from xuewei.maps._proposals import add_mergers, add_proposals
+from xuewei.maps._proposals import merger_sets as merger_sets_of
 from xuewei.maps._readiness import add_readiness, readiness_notes
 from xuewei.maps._schools import add_schools
 from xuewei.maps._search import search_box
 from xuewei.maps._select import (
     catchments_of_year,
     column,
-    merger_lines,
-    merger_source,
     select_cohort,
     select_gaps,
     shown_proposals,
@@ -67,6 +65,7 @@ from xuewei.maps._style import (
     gap_step,
 )
 from xuewei.maps._view import Views, ViewSwitch, switch_html
+from xuewei.maps._zones import add_zones
 from xuewei.maps.tiles import Datum, base_layers, basemap_datum, to_datum
 
 # The colours and classes are defined in xuewei.maps._style and re-exported here, where
@@ -111,6 +110,7 @@ def plan_map(
     capacity_col: str = "capacity",
     reach: pd.DataFrame | None = None,
     readiness: pd.DataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the meeting map of a plan: every year and scenario, for one level.
 
@@ -143,7 +143,10 @@ def plan_map(
     - **readiness** (when given): each county green (ready for high-quality balance by its
       target year), red (not) or grey (not assessed), hidden at first, with its target
       year, criteria met and what is missing; the title box adds "ready by their target
-      year: N of M counties".
+      year: N of M counties";
+    - **attendance zones** (when given), one layer per level, hidden at first: each
+      school's zone filled so that neighbours differ, over-capacity zones hatched in red,
+      with the school's pupils, capacity, utilisation, travel and feeder in the tooltip.
 
     A title box names the plan, scenario, year and level and shows ``data_note``; a legend
     explains the colours and symbols; a scale bar, a full-screen button and the layer
@@ -241,6 +244,9 @@ def plan_map(
         One row per county (:attr:`xuewei.planning.readiness.Readiness.summary`):
         ``district_id``, ``name``, ``target_year``, ``ready``, ``criteria_met``,
         ``criteria_assessed``, ``first_year_ready``, ``missing``.
+    zones
+        Attendance zones, one polygon per school and level: the ``zones`` layer of
+        ``zones.gpkg`` (``xuewei zones``), columns as :func:`xuewei.maps.zones_map` reads.
     capacity_col
         Column of ``schools`` with the places a school offers (shown as its capacity and
         sizing its marker), e.g. ``"places"`` for the capacity computed by
@@ -316,6 +322,7 @@ def plan_map(
         )
     datum, bases = _base_maps(tiles, tianditu_key=tianditu_key, lang=lang)
     views = _views(gaps, scenario, year, scenarios, years)
+    extra = {"catchments": catchments, "proposals": proposals, "mergers": mergers, "zones": zones}
     for shown_scenario in dict.fromkeys([views.scenario_of(scenario), *views.scenarios]):
         check_inputs(
             districts,
@@ -325,13 +332,13 @@ def plan_map(
             scenario=shown_scenario,
             year=year,
             level=level,
-            extra={"catchments": catchments, "proposals": proposals, "mergers": mergers},
+            extra=extra,
         )
     if capacity_col != "capacity" and capacity_col not in schools.columns:
         raise InputError([Problem("schools", "column missing.", column=capacity_col)])
 
     districts_ll = to_datum(districts, datum)
-    merger_sets = _merger_sets(mergers, proposals, schools, views, datum)
+    merger_sets = merger_sets_of(mergers, proposals, schools, views, datum)
     selections = [
         (y, select_gaps(gaps, scenario=v, year=y), select_cohort(cohort, scenario=v, year=y))
         for y, v in views.keys
@@ -352,6 +359,7 @@ def plan_map(
     )
     district_labels(districts_ll, lang=lang).add_to(m)
     ready_states = [] if readiness is None else add_readiness(m, districts_ll, readiness, lang=lang)
+    zone_levels = [] if zones is None else add_zones(m, to_datum(zones, datum), lang=lang)
     drawn = _add_overlays(
         m,
         districts_ll,
@@ -371,7 +379,7 @@ def plan_map(
         m,
         title=esc(title),
         data_note=None if data_note is None else esc(data_note),
-        legend=plan_legend(step, level, lang, readiness=ready_states, **drawn),
+        legend=plan_legend(step, level, lang, readiness=ready_states, zones=zone_levels, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),
         switch=switch_html(views, lang),
@@ -449,35 +457,6 @@ def _heads(
         )
         for y, v in views.keys
     ]
-
-
-def _merger_sets(
-    mergers: pd.DataFrame | None,
-    proposals: gpd.GeoDataFrame | None,
-    schools: gpd.GeoDataFrame,
-    views: Views,
-    datum: Datum,
-) -> list[tuple[int, gpd.GeoDataFrame]]:
-    """Return the merger lines to draw, per scenario carried (its index; -1: every one).
-
-    Mergers (given, or the proposals of kind ``merger``) with a ``scenario`` are drawn in
-    that scenario, those without in every one.
-    """
-    source, _ = merger_source(mergers, proposals)
-    if source is None:
-        return []
-    if "scenario" not in source.columns:
-        return [(-1, merger_lines(source, schools, proposals, datum))]
-    scenario = pd.to_numeric(source["scenario"], errors="coerce").to_numpy(float)
-    sets = []
-    if np.isnan(scenario).any():
-        sets.append((-1, merger_lines(source[np.isnan(scenario)], schools, proposals, datum)))
-    for si, value in enumerate(views.scenarios):
-        rows = source[np.isclose(scenario, value)]
-        if len(rows):
-            shown = proposals if mergers is not None else shown_proposals(proposals, value)
-            sets.append((si, merger_lines(rows, schools, shown, datum)))
-    return sets
 
 
 def _bounds(districts: gpd.GeoDataFrame) -> tuple[float, float, float, float]:

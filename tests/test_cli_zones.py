@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -25,7 +27,14 @@ def zones_out(small_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def test_zones_writes_its_files(zones_out: Path) -> None:
     names = sorted(p.name for p in zones_out.iterdir())
-    assert names == ["zones.gpkg", "zones_cases.csv", "zones_schools.csv", "zones_units.csv"]
+    assert names == [
+        "zones.gpkg",
+        "zones.html",
+        "zones.xlsx",
+        "zones_cases.csv",
+        "zones_schools.csv",
+        "zones_units.csv",
+    ]
     units = gpd.read_file(zones_out / "zones.gpkg", layer="units")
     zones = gpd.read_file(zones_out / "zones.gpkg", layer="zones")
     table = pd.read_csv(zones_out / "zones_units.csv", encoding="utf-8-sig")
@@ -46,6 +55,29 @@ def test_zones_writes_its_files(zones_out: Path) -> None:
     assert (wide.groupby("primary")["junior"].nunique() == 1).all()
 
 
+def test_zones_writes_the_page_and_the_workbook(zones_out: Path) -> None:
+    page = (zones_out / "zones.html").read_text(encoding="utf-8")
+    # offline by default: Leaflet inlined, no script or stylesheet from a CDN
+    assert not re.search(r"<script[^>]+src=\"https?:", page)
+    assert not re.search(r"<link[^>]+href=\"https?:", page)
+    assert "Attendance zones, primary" in page and "Attendance zones, junior" in page
+    assert "SYNTHETIC" in page  # the plan's data note
+    sheet = openpyxl.load_workbook(zones_out / "zones.xlsx")["学区 Zones"]
+    headers = [c.value for c in sheet[7]]  # the summary (two levels) above the schools
+    assert headers[:3] == ["学段 Level", "学校代码 School ID", "学校 School"]
+    schools = pd.read_csv(zones_out / "zones_schools.csv", encoding="utf-8-sig")
+    assert sheet.max_row == 7 + len(schools)
+    zones = gpd.read_file(zones_out / "zones.gpkg", layer="zones")
+    assert {"name", "places", "utilisation", "over_pupils", "feeds_name"} <= set(zones.columns)
+
+
+def test_zones_refuses_a_bad_language_before_any_work(small_plan: Path, tmp_path: Path) -> None:
+    bad = runner.invoke(app, ["zones", str(small_plan), "--out", str(tmp_path), "--lang", "fr"])
+    assert bad.exit_code == 2
+    assert "--lang 'fr'" in bad.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_zones_refuses_to_overwrite(small_plan: Path, zones_out: Path) -> None:
     result = runner.invoke(app, ["zones", str(small_plan), "--out", str(zones_out)])
     assert result.exit_code == 2
@@ -58,3 +90,27 @@ def test_zones_bad_year_and_missing_plan(small_plan: Path, tmp_path: Path) -> No
     assert "--year 1900" in bad.stderr
     gone = runner.invoke(app, ["zones", str(tmp_path / "no.toml"), "--out", str(tmp_path)])
     assert gone.exit_code == 2
+
+
+def test_map_redraws_saved_zones_hidden_on_the_plan_map(
+    small_plan: Path, zones_out: Path, tmp_path: Path
+) -> None:
+    from xuewei.config import load_plan
+    from xuewei.outputs import write_outputs
+    from xuewei.pipeline import run_plan
+
+    write_outputs(run_plan(load_plan(small_plan)), tmp_path / "run")
+    gpkg = str(tmp_path / "run" / "plan.gpkg")
+    page = tmp_path / "map.html"
+    res = runner.invoke(
+        app, ["map", gpkg, "--zones", str(zones_out / "zones.gpkg"), "-o", str(page)]
+    )
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert "Attendance zones, primary" in html and "Attendance zones, junior" in html
+    name = re.search(r"var (zone_layer_\d+) = L\.featureGroup", html)
+    assert name is not None and f"{name.group(1)}.addTo(" not in html  # hidden at first
+    # a plan.gpkg is no zones file: said so, exit 1
+    bad = runner.invoke(app, ["map", gpkg, "--zones", gpkg, "-o", str(tmp_path / "b.html")])
+    assert bad.exit_code == 1
+    assert "plan.gpkg: is not a GeoPackage with a layer `zones`" in bad.stderr

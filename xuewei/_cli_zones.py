@@ -2,15 +2,17 @@
 
 Option parsing plus one library call (:func:`xuewei.planning.zones.draw_zones`), with the
 residents of the year placed in the estates as ``xuewei plan`` places them (each district's
-forecast shared by its estates). Writes, atomically, ``zones.gpkg`` (layers ``zones`` and
-``units``), ``zones_units.csv`` (unit → school), ``zones_schools.csv`` (per school) and
-``zones_cases.csv`` (per district and level: solver, status, bound and gap).
+forecast shared by its estates). Writes, atomically, ``zones.gpkg`` (layers ``zones``, with
+each school's figures, and ``units``), ``zones_units.csv`` (unit → school),
+``zones_schools.csv`` (per school), ``zones_cases.csv`` (per district and level: solver,
+status, bound and gap), ``zones.html`` (the zones page, offline unless ``--online``) and
+``zones.xlsx`` (the sheet 学区 Zones), through :mod:`xuewei.outputs.zones`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -19,19 +21,37 @@ from rich.table import Table
 
 from xuewei._cli_log import command_logging, step
 from xuewei._cli_log import fail as _fail
-from xuewei._cli_options import OutOption, OverwriteOption, QuietOption, VerboseOption
+from xuewei._cli_options import (
+    LangOption,
+    OnlineOption,
+    OutOption,
+    OverwriteOption,
+    QuietOption,
+    TiandituOption,
+    TilesOption,
+    VerboseOption,
+)
 from xuewei.errors import OutputError, XueweiError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from xuewei.config import Plan
+    from xuewei.maps.plan_map import Lang
+    from xuewei.outputs import MapOptions
     from xuewei.planning.zones import ZoneResult
 
 __all__ = ["ZONE_FILES", "zone_paths", "zones_command"]
 
 #: The files ``xuewei zones`` writes into its folder.
-ZONE_FILES = ("zones.gpkg", "zones_units.csv", "zones_schools.csv", "zones_cases.csv")
+ZONE_FILES = (
+    "zones.gpkg",
+    "zones_units.csv",
+    "zones_schools.csv",
+    "zones_cases.csv",
+    "zones.html",
+    "zones.xlsx",
+)
 
 
 def zone_paths(out: Path) -> dict[str, Path]:
@@ -39,8 +59,8 @@ def zone_paths(out: Path) -> dict[str, Path]:
 
     Examples
     --------
-    >>> sorted(zone_paths(Path("o")))
-    ['zones.gpkg', 'zones_cases.csv', 'zones_schools.csv', 'zones_units.csv']
+    >>> sorted(zone_paths(Path("o")))[:3]
+    ['zones.gpkg', 'zones.html', 'zones.xlsx']
     """
     return {name: out / name for name in ZONE_FILES}
 
@@ -77,6 +97,10 @@ def zones_command(
         float, typer.Option(help="Seconds the exact model may take per district.")
     ] = 60.0,
     overwrite: OverwriteOption = False,
+    online: OnlineOption = False,
+    tiles: TilesOption = "osm",
+    tianditu_key: TiandituOption = None,
+    lang: LangOption = "both",
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -95,6 +119,7 @@ def zones_command(
     if current is not None and not current.is_file():
         _fail(f"--current {current} does not exist", code=2)
     chosen = [lv.strip() for lv in levels.split(",") if lv.strip()]
+    options = _map_options(online, tiles, tianditu_key, lang)
     err = Console(stderr=True)
     try:
         with command_logging(err, verbose=verbose) as log:
@@ -115,6 +140,7 @@ def zones_command(
                 )
             with step(err, log, "writing outputs", quiet=quiet):
                 _write(result, paths, overwrite=overwrite)
+                _write_page(result, plan, layers, paths, overwrite=overwrite, options=options)
     except XueweiError as exc:
         _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = Console()
@@ -228,12 +254,66 @@ def _draw(
     )
 
 
+def _map_options(online: bool, tiles: str, tianditu_key: str | None, lang: str) -> MapOptions:
+    """Return the zones page's options, or exit 2 naming the option that is wrong."""
+    from xuewei.maps.tiles import BASEMAPS, basemap_datum
+    from xuewei.outputs import MapOptions
+
+    if lang not in ("zh", "en", "both"):
+        _fail(f"--lang {lang!r}: expected zh, en or both", code=2)
+    try:
+        basemap_datum(tiles)
+    except XueweiError:
+        _fail(f"--tiles {tiles!r}: expected one of {', '.join(BASEMAPS)} or none", code=2)
+    if "tianditu" in tiles.lower() and not tianditu_key:
+        _fail(
+            f"--tiles {tiles}: needs --tianditu-key, the bureau's Tianditu key (天地图 tk)", code=2
+        )
+    return MapOptions(
+        offline=not online, tiles=tiles, tianditu_key=tianditu_key, lang=cast("Lang", lang)
+    )
+
+
+def _write_page(
+    result: ZoneResult,
+    plan: Plan,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    paths: dict[str, Path],
+    *,
+    overwrite: bool,
+    options: MapOptions,
+) -> None:
+    """Write the zones page and the workbook 学区 Zones."""
+    from xuewei.outputs.zones import write_zones_map, write_zones_workbook
+
+    assert layers["districts"] is not None
+    title = plan.name + (f" {plan.name_en}" if plan.name_en else "")
+    write_zones_map(
+        result,
+        layers["districts"],
+        paths["zones.html"],
+        schools=layers["schools"],
+        title=title,
+        data_note=plan.data_note,
+        overwrite=overwrite,
+        options=options,
+    )
+    write_zones_workbook(
+        result,
+        paths["zones.xlsx"],
+        districts=layers["districts"],
+        overwrite=overwrite,
+        lang=options.lang,
+    )
+
+
 def _write(result: ZoneResult, paths: dict[str, Path], *, overwrite: bool) -> None:
     from xuewei.outputs.atomic import atomic_path
     from xuewei.outputs.tables import write_csv
+    from xuewei.outputs.zones import zones_layer
 
     with atomic_path(paths["zones.gpkg"], overwrite=overwrite) as tmp:
-        result.zones.to_file(tmp, layer="zones", driver="GPKG")
+        zones_layer(result).to_file(tmp, layer="zones", driver="GPKG")
         result.units.to_file(tmp, layer="units", driver="GPKG")
     write_csv(result.assignments, paths["zones_units.csv"], overwrite=overwrite)
     write_csv(result.schools, paths["zones_schools.csv"], overwrite=overwrite)

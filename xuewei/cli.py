@@ -240,6 +240,10 @@ def map_(
         int | None, typer.Option(help="Year shown first (default the horizon).")
     ] = None,
     level: Annotated[str, typer.Option(help="compulsory, primary or junior.")] = "compulsory",
+    zones: Annotated[
+        Path | None,
+        typer.Option(help="A zones.gpkg of xuewei zones: its zones as a layer, hidden at first."),
+    ] = None,
     overwrite: OverwriteOption = False,
     online: OnlineOption = False,
     offline: OfflineOption = False,
@@ -256,6 +260,8 @@ def map_(
     --year 2030 --out map90.html (or --out map90.png for a static map, for documents).
     """
     _check_input(result, "saved result")
+    if zones is not None:
+        _check_input(zones, "zones file")
     _check_out_file(out, overwrite=overwrite)  # before the slow imports
     options = _map_options(
         online=online, offline=offline, tiles=tiles, tianditu_key=tianditu_key, lang=lang, png=False
@@ -278,6 +284,7 @@ def map_(
                 level=level,
                 overwrite=overwrite,
                 options=options,
+                zones=zones,
             )
         except (XueweiError, ValueError) as exc:
             _fail(str(exc), code=1)

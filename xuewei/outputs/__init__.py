@@ -2,7 +2,8 @@
 
 One module per file kind — :mod:`~xuewei.outputs.geopackage`, :mod:`~xuewei.outputs.report`,
 :mod:`~xuewei.outputs.maps`, the forecast CSV in :mod:`~xuewei.outputs.tables` — and
-:func:`write_outputs` (:mod:`~xuewei.outputs.write`) for all of them.
+:func:`write_outputs` (:mod:`~xuewei.outputs.write`) for all of them; the attendance zones'
+page, workbook and layer in :mod:`~xuewei.outputs.zones`.
 
 Every file is written atomically — to a temporary file beside it, then renamed into place
 — so a crash never leaves a half-written output, and an existing output is replaced only
@@ -29,3 +30,4 @@ if TYPE_CHECKING:
     from xuewei.outputs.report import write_report
     from xuewei.outputs.tables import csv_safe, forecast_table, write_csv, write_forecast_csv
     from xuewei.outputs.write import OUTPUT_FILES, write_outputs
+    from xuewei.outputs.zones import write_zones_map, write_zones_workbook, zones_layer

@@ -10,6 +10,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from pyogrio.errors import DataSourceError
 
 from xuewei import maps
 from xuewei.maps.plan_map import Lang
@@ -177,6 +178,20 @@ def _redraw_png(
     return _save_png(fig, path, overwrite=overwrite)
 
 
+def _saved_zones(path: str | Path) -> gpd.GeoDataFrame:
+    """Read the ``zones`` layer of a ``zones.gpkg``, or say what was expected."""
+    from xuewei.errors import InputError, Problem
+
+    try:
+        layers = {str(name) for name, _ in pyogrio.list_layers(path)}
+    except DataSourceError:
+        layers = set()
+    if "zones" not in layers:
+        expected = "a GeoPackage with a layer `zones`; pass the zones.gpkg of xuewei zones"
+        raise InputError([Problem(Path(path).name, f"is not {expected}.")])
+    return pyogrio.read_dataframe(path, layer="zones")
+
+
 # what only the interactive page draws: tooltip figures, title-box lines, base maps
 _INTERACTIVE_ONLY = ("cohort", "reach", "readiness", "tiles", "tianditu_key")
 
@@ -190,6 +205,7 @@ def redraw_map(
     level: str = COMPULSORY,
     overwrite: bool = False,
     options: MapOptions | None = None,
+    zones: str | Path | None = None,
 ) -> Path:
     """Re-draw the map of a saved result (``plan.gpkg``) for any scenario, year or level.
 
@@ -208,6 +224,9 @@ def redraw_map(
         Replace an existing file.
     options
         Offline, base map, language.
+    zones
+        A ``zones.gpkg`` written by ``xuewei zones``: its ``zones`` layer is drawn on the
+        HTML page as one layer per level, hidden at first (a PNG leaves it out).
     """
     options = options or MapOptions()
     layers = dict(pyogrio.list_layers(gpkg).tolist())
@@ -246,7 +265,8 @@ def redraw_map(
     chosen = float(facts["default_scenario"]) if scenario is None else scenario
     if Path(path).suffix.lower() == ".png":
         return _redraw_png(read, common, chosen, path, overwrite=overwrite)
-    m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, **common)
+    drawn = None if zones is None else _saved_zones(zones)
+    m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, zones=drawn, **common)
     html = maps.render_html(m, offline=options.offline)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")

@@ -1,0 +1,376 @@
+"""The attendance-zone layers (学区划片) of the meeting map: one filled layer per level.
+
+Zones come from :func:`xuewei.planning.zones.draw_zones` (one polygon per school and level,
+with the school's pupils, places, utilisation, travel, pupils moved and the junior school it
+feeds); here each level is drawn as one layer, every zone filled in a colour its neighbours
+do not share (a greedy colouring of the zones that touch, :func:`zone_colours`), outlined,
+with a bilingual tooltip of the school's figures. A zone over capacity (pupils over its
+allowed places) is hatched and outlined in red, drawn above its neighbours, and the legend
+says so. Nothing is computed here but the colours: every figure is drawn as given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from jinja2 import Template
+
+from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
+from xuewei.maps._pieces import StoresPieces, script_json
+from xuewei.maps._popups import bilingual
+from xuewei.maps._select import column, in_level_order
+from xuewei.vocabulary import LEVEL_NAMES
+
+__all__ = [
+    "ZONE_OVER_COLOUR",
+    "ZONE_PALETTE",
+    "ZoneLayer",
+    "add_zones",
+    "encode_rings",
+    "zone_colours",
+    "zone_layer_name",
+    "zone_legend",
+    "zone_notes",
+]
+
+#: Fills of the zones, pale enough for the schools and labels on top (ColorBrewer Set3
+#: without its red, which marks a zone over capacity).
+ZONE_PALETTE: tuple[str, ...] = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#d9d9d9",
+)
+#: Outline of a zone whose pupils exceed its allowed places.
+ZONE_OVER_COLOUR = "#d7301f"
+_OUTLINE_DIGITS = 5  # about a metre, as the other area layers
+_TOUCH_DEGREES = 1e-4  # about 10 m: zones this close count as neighbours for colouring
+_NARROW = "width:6px;border-width:1px 0;"  # three of these make one legend swatch
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "zone": ("学区", "Attendance zone"),
+    "zones": ("学区", "Attendance zones"),
+    "pupils": ("学生", "Pupils"),
+    "places": ("学位", "Capacity"),
+    "utilisation": ("利用率", "Utilisation"),
+    "over": ("超容量", "over capacity"),
+    "over_by": ("超额学生", "pupils over"),
+    "mean": ("平均距离", "Mean travel"),
+    "max": ("最远", "max"),
+    "moved": ("调整学生", "Pupils moved"),
+    "feeds": ("对口初中", "Feeds junior school"),
+    "district": ("区县", "District"),
+    "fill_note": ("每校一个学区，相邻不同色", "one zone per school"),
+    "over_note": ("红色斜线：超容量", "red hatching: pupils over the allowed places"),
+}
+
+
+def _say(key: str, lang: Lang) -> str:
+    zh, en = _WORDS[key]
+    return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
+
+
+def zone_layer_name(level: str, lang: Lang) -> str:
+    """Return the layer control's name of a level's zones (escaped HTML).
+
+    Examples
+    --------
+    >>> zone_layer_name("primary", "both")
+    '学区（小学） Attendance zones, primary'
+    """
+    zh_level, en_level = LEVEL_NAMES.get(level, (level, level))
+    zh, en = f"学区（{zh_level}）", f"Attendance zones, {en_level.lower()}"
+    return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
+
+
+def zone_colours(
+    geometries: Sequence[Any], *, palette_size: int = len(ZONE_PALETTE), within: float = 0.0
+) -> list[int]:
+    """Colour zones so that zones that touch differ: a greedy (Welsh–Powell) colouring.
+
+    Zones touch when they are ``within`` of each other (in the geometries' units: a hair's
+    breadth bridges the slivers between districts drawn from different sources). Zones
+    are taken most-neighbours first (ties in the order given), each getting the
+    first colour none of its coloured neighbours has; the same zones give the same
+    colours. A map of zones needs few colours (four always suffice; the greedy order
+    rarely needs more than five); should it need more than ``palette_size``, the
+    colours repeat.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> zone_colours([box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(5, 5, 6, 6)])
+    [1, 0, 1, 0]
+    """
+    geoms = np.asarray(list(geometries), dtype=object)
+    n = len(geoms)
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    if n:
+        tree = shapely.STRtree(geoms)
+        if within > 0:
+            left, right = tree.query(geoms, predicate="dwithin", distance=within)
+        else:
+            left, right = tree.query(geoms, predicate="intersects")
+        for i, j in zip(left.tolist(), right.tolist(), strict=True):
+            if i != j:
+                neighbours[i].add(j)
+    order = sorted(range(n), key=lambda i: (-len(neighbours[i]), i))
+    colour = [-1] * n
+    for i in order:
+        taken = {colour[j] for j in neighbours[i]}
+        colour[i] = next(c for c in range(n + 1) if c not in taken)
+    return [c % palette_size for c in colour]
+
+
+def _over(row: Mapping[str, Any]) -> bool:
+    value: Any = row.get("over_pupils")
+    return not missing(value) and float(value) > 0.5
+
+
+def _tooltip(row: Mapping[str, Any], names: Mapping[str, str], level: str, lang: Lang) -> str:
+    """Return a zone's figures (escaped HTML): school, pupils, capacity, travel, feeder."""
+    school = str(row["school_id"])
+    lines = [
+        f"<b>{_say('zone', lang)}</b> · {label(level, lang)}",
+        f'<b>{names.get(school, esc(school))}</b> <span class="xuewei-id">{esc(school)}</span>',
+        f"{_say('pupils', lang)}: {int_text(row.get('pupils'))} · "
+        f"{_say('places', lang)}: {int_text(row.get('places'))}",
+        f"{_say('utilisation', lang)}: {percent_text(row.get('utilisation'))}",
+    ]
+    if _over(row):
+        lines.append(
+            f'<b style="color:{ZONE_OVER_COLOUR}">⚠ {_say("over", lang)}</b> · '
+            f"{_say('over_by', lang)}: {int_text(row.get('over_pupils'))}"
+        )
+    lines.append(
+        f"{_say('mean', lang)}: {int_text(row.get('mean_distance_m'))} m · "
+        f"{_say('max', lang)} {int_text(row.get('max_distance_m'))} m"
+    )
+    if not missing(row.get("pupils_moved")):
+        lines.append(f"{_say('moved', lang)}: {int_text(row.get('pupils_moved'))}")
+    feeds = row.get("feeds")
+    if not missing(feeds) and str(feeds):
+        lines.append(f"{_say('feeds', lang)}: {names.get(str(feeds), esc(feeds))}")
+    return '<div class="xuewei-tip">' + "<br>".join(lines) + "</div>"
+
+
+def encode_rings(geometry: Any) -> list[list[list[int]]]:
+    """Return a (multi)polygon's rings as steps of 10⁻⁵ degree: ``[[[x0, y0, dx1, dy1, …]]]``.
+
+    One list per polygon, one per ring (outer first), each vertex the step in whole
+    10⁻⁵ degrees from the one before (the first from 0); the closing vertex is left out
+    (Leaflet closes rings). Rounding each vertex before the steps are taken keeps shared
+    edges shared: two zones round a common vertex alike.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> encode_rings(box(112.9, 28.1, 112.90002, 28.10001))
+    [[[11290002, 2810000, 0, 1, -2, 0, 0, -1]]]
+    """
+    out = []
+    for polygon in shapely.get_parts(geometry):
+        if polygon.geom_type != "Polygon" or polygon.is_empty:
+            continue  # a collection's stray lines or points are no area to fill
+        rings = []
+        for ring in [polygon.exterior, *polygon.interiors]:
+            ints = np.round(np.asarray(ring.coords)[:-1, :2] * 10**_OUTLINE_DIGITS).astype(np.int64)
+            steps = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+            rings.append(steps.ravel().tolist())
+        out.append(rings)
+    return out
+
+
+class ZoneLayer(StoresPieces, folium.FeatureGroup):
+    """Filled zones with a colour and an over-capacity flag each, from one embedded array.
+
+    Each zone's rings are written as whole numbers of 10⁻⁵ degree (about a metre), each
+    vertex as the step from the one before (:func:`encode_rings`) — about half the bytes
+    of GeoJSON's coordinates, on the page's heaviest layer — and the tooltips go into the
+    page's table of pieces (:mod:`xuewei.maps._pieces`), as the catchments' do.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            (function (group) {
+                {{ this.table_script }}
+                var parts = window.xueweiParts;
+                var tips = {{ this.tips_json }};
+                var palette = {{ this.palette_json }};
+                var over = {{ this.over_json }};
+                var zones = {{ this.zones_json }};
+                // a zone over capacity is hatched in red over its colour: stripes need SVG
+                // patterns, so these layers draw in SVG (the page's default is canvas)
+                if (!document.getElementById("xuewei-hatches")) {
+                    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+                    svg.id = "xuewei-hatches";
+                    svg.setAttribute("width", "0");
+                    svg.setAttribute("height", "0");
+                    svg.style.position = "absolute";
+                    svg.innerHTML = "<defs>" + palette.map(function (c, i) {
+                        return '<pattern id="xuewei-hatch-' + i + '" width="8" height="8" '
+                            + 'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+                            + '<rect width="8" height="8" fill="' + c + '"/>'
+                            + '<rect width="2.5" height="8" fill="' + over.color + '"/></pattern>';
+                    }).join("") + "</defs>";
+                    document.body.appendChild(svg);
+                }
+                function ring(steps) {
+                    var out = [], x = 0, y = 0;
+                    for (var i = 0; i < steps.length; i += 2) {
+                        x += steps[i];
+                        y += steps[i + 1];
+                        out.push([y / 1e5, x / 1e5]);
+                    }
+                    return out;
+                }
+                var renderer = L.svg({padding: 0.3});
+                zones.forEach(function (zone, k) {
+                    var p = {k: k, c: zone[0], o: zone[1]};
+                    var line = p.o ? over : {color: "#555555", weight: 0.8};
+                    var shape = L.polygon(zone[2].map(function (rings) {
+                        return rings.map(ring);
+                    }), {
+                        renderer: renderer, color: line.color, weight: line.weight,
+                        opacity: 0.9, fillOpacity: 0.55,
+                        fillColor: p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c]
+                    });
+                    shape.feature = {properties: p};
+                    var tip = tips[k];
+                    shape.bindTooltip(function () {
+                        return tip.map(function (i) { return parts[i]; }).join("");
+                    }, {sticky: true});
+                    shape.addTo(group);
+                });
+            })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        geometries: Sequence[Any],
+        tips: Sequence[str],
+        colours: Sequence[int],
+        over: Sequence[bool],
+        *,
+        name: str,
+        show: bool,
+    ) -> None:
+        super().__init__(name=name, show=show)
+        self._name = "ZoneLayer"
+        # zones over capacity last, so that their red outlines are drawn on top
+        order = sorted(range(len(tips)), key=lambda k: (bool(over[k]), k))
+        self.piece_texts = [tips[k] for k in order]
+        self.zones_json = script_json(
+            [[int(colours[k]), int(bool(over[k])), encode_rings(geometries[k])] for k in order]
+        )
+        self.palette_json = script_json(list(ZONE_PALETTE))
+        self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
+
+    @property
+    def tips_json(self) -> str:
+        """Each zone's tooltip, as the indexes of its pieces in the page's table."""
+        return script_json(self.piece_codes())
+
+
+def _names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:
+    if "name" not in zones.columns:
+        return {}
+    return {
+        str(s): bilingual(n, e, lang)
+        for s, n, e in zip(zones["school_id"], zones["name"], column(zones, "name_en"), strict=True)
+        if not missing(n)
+    }
+
+
+def add_zones(
+    m: folium.Map,
+    zones: gpd.GeoDataFrame,
+    *,
+    lang: Lang,
+    show: bool | Sequence[str] = False,
+    names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Add one zone layer per level (hidden at first unless ``show``); return the levels.
+
+    ``show`` is true (every level shown when the page opens), false, or the levels shown.
+
+    ``zones`` are in the drawing datum (degrees), one polygon per school and level with
+    ``level`` and ``school_id`` and, as available, ``name``, ``name_en``, ``pupils``,
+    ``places``, ``utilisation``, ``over_pupils``, ``mean_distance_m``,
+    ``max_distance_m``, ``pupils_moved`` (missing: no current zones given) and ``feeds``
+    (the junior school a primary school feeds). ``names`` are display names by school id
+    (escaped HTML), added to those of ``zones``.
+    """
+    shown = {**_names(zones, lang), **(names or {})}
+    levels = in_level_order(zones["level"])
+    for level in levels:
+        rows = zones[np.asarray(zones["level"].astype(str) == level)]
+        records = rows.drop(columns=rows.geometry.name).to_dict("records")
+        geometries = list(rows.geometry)
+        ZoneLayer(
+            geometries,
+            [_tooltip(r, shown, level, lang) for r in records],
+            zone_colours(geometries, within=_TOUCH_DEGREES),
+            [_over(r) for r in records],
+            name=zone_layer_name(level, lang),
+            show=show if isinstance(show, bool) else level in show,
+        ).add_to(m)
+    return levels
+
+
+def zone_legend(lang: Lang) -> tuple[str, str | None, list[tuple[str, str]]]:
+    """Return the legend's section on zones: ``(title, note, rows)``, escaped HTML."""
+    fills = (
+        '<span style="display:inline-flex;white-space:nowrap">'
+        + "".join(
+            f'<span class="xuewei-swatch" style="{_NARROW}background:{c}"></span>'
+            for c in ZONE_PALETTE[:3]
+        )
+        + "</span>"
+    )
+    stripes = f"repeating-linear-gradient(45deg,{ZONE_OVER_COLOUR} 0 2px,{ZONE_PALETTE[3]} 2px 6px)"
+    over = (
+        f'<span class="xuewei-swatch" style="background:{stripes};'
+        f'border:2px solid {ZONE_OVER_COLOUR}"></span>'
+    )
+    return (
+        _say("zones", lang),
+        None,
+        [(fills, _say("fill_note", lang)), (over, _say("over_note", lang))],
+    )
+
+
+def zone_notes(zones: gpd.GeoDataFrame, lang: Lang) -> list[str]:
+    """Return the title box's lines: per level, zones and those over capacity (escaped).
+
+    Examples
+    --------
+    >>> z = gpd.GeoDataFrame({"level": ["primary"] * 3, "over_pupils": [0.0, 12.4, 3.0]},
+    ...     geometry=[None] * 3)
+    >>> zone_notes(z, "en")
+    ['Primary: 3 zones, 2 over capacity (15 pupils over)']
+    """
+    notes = []
+    for level in in_level_order(zones["level"]):
+        rows = zones[np.asarray(zones["level"].astype(str) == level)]
+        over = rows["over_pupils"] if "over_pupils" in rows else None
+        count = 0 if over is None else int((over.fillna(0) > 0.5).sum())
+        pupils = 0.0 if over is None else float(over.fillna(0).sum())
+        zh_level, en_level = LEVEL_NAMES.get(level, (level, level))
+        zh = f"{zh_level}：{len(rows):,} 个学区，{count} 个超容量（超额 {pupils:,.0f} 人）"
+        en = f"{en_level}: {len(rows):,} zones, {count} over capacity ({pupils:,.0f} pupils over)"
+        notes.append(esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}")))
+    return notes

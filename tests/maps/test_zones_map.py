@@ -1,0 +1,281 @@
+"""Attendance zones on the map and in the workbook: a hand-made 3×3 grid with two schools.
+
+Nine 1 km units of 10 pupils each; school a (30 places) in the south-west corner, school b
+(40 places) in the north-east: 90 pupils for 70 places, so a zone is over capacity. Today
+every unit is in b's zone, so a's pupils are moved. The zones are drawn by
+:func:`xuewei.planning.zones.draw_zones`; here they are drawn on the zones page and on the
+plan's map (hidden at first), opened in headless Chromium with the network off, and written
+to the sheet 学区 Zones, which is read back and checked against the result.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from xuewei import maps
+from xuewei.data import load_standards
+from xuewei.maps._zones import ZONE_OVER_COLOUR, zone_colours
+from xuewei.outputs import MapOptions
+from xuewei.outputs.zones import (
+    SCHOOL_HEADERS,
+    SUMMARY_HEADERS,
+    write_zones_map,
+    write_zones_workbook,
+    zones_layer,
+)
+from xuewei.planning.zones import ZoneResult, draw_zones
+
+STANDARDS = load_standards()
+CHROMIUM = Path("/usr/bin/chromium")
+X0, Y0 = 520_000.0, 3_110_000.0  # near Changsha in EPSG:4547 (CGCS2000 / 3° GK, 114° E)
+
+
+def _layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    rate = STANDARDS.places_per_resident("primary")
+    d = gpd.GeoDataFrame(
+        {"district_id": ["d"], "name": ["格子区"], "name_en": ["Grid"]},
+        geometry=[box(X0, Y0, X0 + 3000, Y0 + 3000)],
+        crs=4547,
+    )
+    xy = np.array([[X0 + 500 + 1000 * c, Y0 + 500 + 1000 * r] for r in range(3) for c in range(3)])
+    e = gpd.GeoDataFrame(
+        {"estate_id": [f"e{k}" for k in range(9)], "district_id": "d", "residents": 10.0 / rate},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=4547,
+    )
+    s = gpd.GeoDataFrame(
+        {
+            "school_id": ["a", "b"],
+            "name": ["甲小学", "乙小学"],
+            "district_id": "d",
+            "level": "primary",
+            "places_primary": [30.0, 40.0],
+            "places_junior": 0.0,
+        },
+        geometry=gpd.points_from_xy(xy[[0, 8], 0], xy[[0, 8], 1]),
+        crs=4547,
+    )
+    return d, e, s
+
+
+@pytest.fixture(scope="module")
+def grid() -> tuple[ZoneResult, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    d, e, s = _layers()
+    current = gpd.GeoDataFrame({"school_id": ["b"]}, geometry=[d.geometry.iloc[0]], crs=4547)
+    result = draw_zones(
+        d, e, s, year=2025, standards=STANDARDS, levels=["primary"], current=current
+    )
+    return result, d, s
+
+
+# --- colours, layer and tooltips (no browser) ----------------------------------------------
+
+
+def test_zone_colours_differ_between_neighbours_and_repeat() -> None:
+    # a 4×4 chessboard of zones: touching (corners too) zones never share a colour
+    cells = [box(c, r, c + 1, r + 1) for r in range(4) for c in range(4)]
+    colours = zone_colours(cells)
+    tree = shapely.STRtree(cells)
+    for i, j in zip(*tree.query(cells, predicate="intersects"), strict=True):
+        if i != j:
+            assert colours[i] != colours[j]
+    assert zone_colours(cells) == colours  # the same zones, the same colours
+    assert max(colours) < 4  # queen neighbours on a grid: four colours suffice
+
+
+def test_zones_layer_joins_each_zone_to_its_school(grid) -> None:
+    result, _, _ = grid
+    layer = zones_layer(result)
+    assert len(layer) == 2 and layer.crs == result.zones.crs
+    table = result.schools.set_index("school_id")
+    for row in layer.itertuples():
+        assert row.pupils == pytest.approx(table.loc[row.school_id, "pupils"])
+        assert row.utilisation == pytest.approx(table.loc[row.school_id, "utilisation"])
+    # everyone was in b's zone: a's pupils are all moved
+    moved = layer.set_index("school_id")["pupils_moved"]
+    assert moved["a"] == pytest.approx(table.loc["a", "pupils"])
+    assert layer["pupils"].sum() == pytest.approx(90.0)
+    assert layer["over_pupils"].sum() == pytest.approx(20.0)  # 90 pupils, 70 places
+
+
+def test_pupils_moved_is_no_figure_without_current_zones() -> None:
+    d, e, s = _layers()
+    result = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"])
+    assert zones_layer(result)["pupils_moved"].isna().all()
+    page = maps.render_html(maps.zones_map(d, zones_layer(result), title="t", tiles=None))
+    assert "调整学生" not in page
+
+
+def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, grid) -> None:
+    result, _, _ = grid
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, scenario=85, year=2030, title="t", tiles=None,
+        zones=zones_layer(result),
+    )  # fmt: skip
+    page = maps.render_html(m)
+    assert "Attendance zones, primary" in page
+    assert re.search(r"L\.featureGroup\(\{\}\);\s*\(function \(group\) \{[^}]*palette", page)
+    assert "red hatching: pupils over the allowed places" in page
+    # hidden at first: the zone layer is never added to the map by itself
+    name = re.search(r"var (zone_layer_\d+) = L\.featureGroup", page)
+    assert name is not None and f"{name.group(1)}.addTo(" not in page
+
+
+# --- the workbook --------------------------------------------------------------------------
+
+
+def test_sheet_holds_every_number_of_the_result(grid, tmp_path: Path) -> None:
+    result, d, _ = grid
+    path = write_zones_workbook(result, tmp_path / "zones.xlsx", districts=d)
+    ws = openpyxl.load_workbook(path)["学区 Zones"]
+    assert ws.freeze_panes == "A7"  # the schools' header stays on screen
+    summary = [c.value for c in ws[3] if c.value is not None]
+    assert summary == list(SUMMARY_HEADERS.values())
+    level, zones, split, over, pupils_over, gap = (c.value for c in ws[4][:6])
+    assert (level, zones, split, over) == ("小学 Primary", 2, 0, 1)
+    assert pupils_over == round(float(result.schools["over_pupils"].sum()))
+    assert gap == pytest.approx(result.max_gap, abs=1e-4)
+    assert [c.value for c in ws[6]] == list(SCHOOL_HEADERS.values())
+    rows = {
+        r[1]: dict(zip(SCHOOL_HEADERS, r, strict=True)) for r in ws.iter_rows(7, values_only=True)
+    }
+    assert sorted(rows) == ["a", "b"]
+    for s in result.schools.itertuples():
+        row = rows[s.school_id]
+        assert (row["name"], row["district"], row["district_id"]) == (s.name, "格子区", "d")
+        for col in ("pupils", "places", "allowed", "over_pupils", "mean_distance_m"):
+            assert row[col] == round(float(getattr(s, col))), col
+        assert row["max_distance_m"] == round(float(s.max_distance_m))
+        assert row["pupils_moved"] == round(float(s.pupils_moved))
+        assert row["utilisation"] == pytest.approx(s.utilisation, abs=1e-4)
+        assert row["over"] == ("是 yes" if s.over_pupils > 0.5 else "否 no")
+        assert ws.cell(7, 9).number_format == "0.0%"
+    english = openpyxl.load_workbook(write_zones_workbook(result, tmp_path / "en.xlsx", lang="en"))[
+        "Zones"
+    ]
+    assert english.cell(6, 5).value == "District" and english.cell(7, 1).value == "Primary"
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run `make browser`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
+
+
+_ZONES_JS = """(name) => {
+    const map = window.eval(name);
+    const out = [];
+    map.eachLayer((layer) => {
+        if (layer.feature && layer.getTooltip && layer.feature.properties.c !== undefined) {
+            const p = map.latLngToContainerPoint(layer.getCenter());
+            out.push({x: p.x, y: p.y, over: layer.feature.properties.o,
+                      colour: layer.options.color, fill: layer.options.fillColor});
+        }
+    });
+    return out;
+}"""
+
+
+def _open(browser: Any, path: Path) -> tuple[Any, Any, list[str], list[str]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    requests: list[str] = []
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith("file:") else 0)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    return context, page, requests, errors
+
+
+def _figures(text: str) -> list[str]:
+    return re.findall(r"\d[\d,]*(?:\.\d+)?%?", text)
+
+
+def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
+    result, d, s = grid
+    path = write_zones_map(
+        result, d, tmp_path / "zones.html", schools=s, title="格子区学区",
+        options=MapOptions(tiles="none"),
+    )  # fmt: skip
+    context, page, requests, errors = _open(browser, path)
+    map_name = re.search(r'class="folium-map" id="(map_\d+)"', path.read_text()).group(1)
+    labels = page.locator(".leaflet-control-layers-list label span").all_inner_texts()
+    assert "学区（小学） Attendance zones, primary" in [t.strip() for t in labels]
+    zones = page.evaluate(_ZONES_JS, map_name)
+    assert len(zones) == len(result.zones) == 2  # shown on the zones page: one per zone
+    assert len({z["fill"] for z in zones}) == 2  # neighbours differ
+    assert [z["colour"] for z in zones if z["over"]] == [ZONE_OVER_COLOUR]
+    table = result.schools.set_index("school_id")
+    for zone in zones:
+        page.mouse.move(zone["x"], zone["y"])
+        tip = page.locator(".leaflet-tooltip").last.inner_text()
+        school = "a" if "甲小学" in tip else "b"
+        row = table.loc[school]
+        assert _figures(tip)[:3] == [
+            f"{round(row.pupils):,}",
+            f"{round(row.places):,}",
+            f"{row.utilisation * 100:.1f}%",
+        ]
+        assert f"{round(row.mean_distance_m):,} m" in tip
+        assert f"调整学生 Pupils moved: {round(row.pupils_moved):,}" in tip
+        assert ("超容量 over capacity" in tip) == (row.over_pupils > 0.5)
+        page.mouse.move(5, 700)
+    assert requests == [] and errors == []
+    context.close()
+
+
+def test_plan_map_zones_hidden_then_switched_on(
+    browser, districts, schools, gaps, grid, tmp_path: Path
+) -> None:
+    result, _, _ = grid
+    m = maps.plan_map(
+        districts, schools, gaps=gaps, scenario=85, year=2030, title="t", tiles=None,
+        zones=zones_layer(result),
+    )  # fmt: skip
+    path = tmp_path / "plan.html"
+    path.write_text(maps.render_html(m, offline=True), encoding="utf-8")
+    context, page, requests, errors = _open(browser, path)
+    map_name = re.search(r'class="folium-map" id="(map_\d+)"', path.read_text()).group(1)
+    assert page.evaluate(_ZONES_JS, map_name) == []  # hidden at first
+    page.locator(".leaflet-control-layers").get_by_text(
+        "学区（小学） Attendance zones, primary", exact=True
+    ).click()
+    assert len(page.evaluate(_ZONES_JS, map_name)) == len(result.zones)
+    assert requests == [] and errors == []
+    context.close()
+
+
+def test_grid_figures_by_hand(grid) -> None:
+    # the schools' figures the map and sheet show, computed by hand from the zones drawn
+    result, _, _ = grid
+    a = result.assignments.groupby("school_id")
+    for school, part in a:
+        row = result.schools.set_index("school_id").loc[school]
+        assert row.pupils == pytest.approx(10.0 * len(part))
+        mean = float((part["pupils"] * part["distance_m"]).sum() / part["pupils"].sum())
+        assert row.mean_distance_m == pytest.approx(mean)
+        assert math.isclose(row.utilisation, row.pupils / row.places)
+    assert pd.notna(result.assignments["current_school_id"]).all()
