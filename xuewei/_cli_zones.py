@@ -182,21 +182,66 @@ def _inputs(
     )
     zones = None
     if current is not None:
-        zones = gpd.read_file(current)
-        if zones.crs is None:
-            raise InputError(
-                [
-                    Problem(
-                        current.name, "has no coordinate system; save it with one (e.g. EPSG:4326)"
-                    )
-                ]
-            )
-        zones = zones.to_crs(inputs.crs)
+        zones = _read_current(current, schools, inputs.crs)
     return (
         plan,
         {"districts": inputs.districts, "estates": estates, "schools": schools, "current": zones},
         when,
     )
+
+
+def _read_current(path: Path, schools: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+    """Read today's zones: polygons with a ``school_id`` of the plan, in a known CRS.
+
+    Every feature must count, so each problem is named by its feature (row): a missing or
+    invalid polygon, or a ``school_id`` that is none of the plan's schools (a zone of a
+    closed or misspelled school would otherwise be left out without a word).
+    """
+    import geopandas as gpd
+
+    from xuewei.errors import InputError, Problem
+
+    zones = gpd.read_file(path)
+    if zones.crs is None:
+        raise InputError(
+            [Problem(path.name, "has no coordinate system; save it with one (e.g. EPSG:4326)")]
+        )
+    if "school_id" not in zones:
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    "needs a `school_id` column: the school of each zone",
+                    column="school_id",
+                )
+            ]
+        )
+    known = set(schools["school_id"].astype(str))
+    problems = []
+    for row, (sid, geom) in enumerate(zip(zones["school_id"], zones.geometry, strict=True), 1):
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "no geometry" if geom is None or geom.is_empty else geom.geom_type
+            problems.append(
+                Problem(path.name, f"got {kind}; expected a polygon", row=row, column="geometry")
+            )
+        elif not geom.is_valid:
+            problems.append(
+                Problem(
+                    path.name,
+                    "invalid polygon (self-intersecting?); repair it, e.g. QGIS Fix geometries",
+                    row=row,
+                    column="geometry",
+                )
+            )
+        if str(sid) not in known:
+            problems.append(
+                Problem(
+                    path.name, f"got {sid!r}: not a school of the plan", row=row, column="school_id"
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return zones.to_crs(crs)
 
 
 def _year(text: str, base: int, horizon: int) -> int | str:

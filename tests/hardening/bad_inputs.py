@@ -437,8 +437,38 @@ def _school_id_of_the_plan(folder: Path) -> None:
     _neighbours(_set_cell(2, "school_id", school))(folder)
 
 
+def _current_zones(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | None]) -> Edit:
+    """Write today's zones (``current.gpkg``): each district a zone of one of its primary
+    schools, then ``change``d."""
+
+    def edit(folder: Path) -> None:
+        zones = gpd.read_file(folder / "districts.gpkg")[["district_id", "geometry"]]
+        schools = _csv(folder, "schools.csv")
+        primary = schools[schools["level"] == "primary"].drop_duplicates("district_id")
+        zones["school_id"] = (
+            zones["district_id"]
+            .astype(str)
+            .map(dict(zip(primary["district_id"].astype(str), primary["school_id"], strict=True)))
+        )
+        out = change(zones)
+        zones = zones if out is None else out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "crs was not provided": on purpose
+            zones.to_file(folder / "current.gpkg", layer="zones", driver="GPKG")
+
+    return edit
+
+
+def _zone_of(school: str, row: int = 2) -> Callable[[gpd.GeoDataFrame], None]:
+    def change(frame: gpd.GeoDataFrame) -> None:
+        frame.loc[frame.index[row - 1], "school_id"] = school
+
+    return change
+
+
 _PLAN = ("plan", "{plan}", "--out", "{out}")
 _OOC = "outside China"
+_ZONES = ("zones", "{plan}", "--out", "{out}", "--current", "{dir}/current.gpkg")
 
 CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ districts
@@ -677,6 +707,24 @@ CASES: tuple[Case, ...] = (
          ("neighbours.csv row 3, column `capacity`", "got -40")),
     Case("schools over the border", "neighbour_schools", "three schools 20 km east of the city",
          _neighbours(lambda frame: frame), "ok", ("wrote",), _PLAN),
+    # ------------------------------------------------------------------ current zones
+    Case("school not in the plan", "zones --current", "zone 2 given school_id X999",
+         _current_zones(_zone_of("X999")), "error",
+         ("current.gpkg row 2, column `school_id`", "got 'X999': not a school of the plan"),
+         _ZONES),
+    Case("no school column", "zones --current", "column `school_id` dropped",
+         _current_zones(lambda z: z.drop(columns="school_id")), "error",
+         ("current.gpkg", "column `school_id`"), _ZONES),
+    Case("missing CRS", "zones --current", "the layer's CRS removed",
+         _current_zones(lambda z: z.set_crs(None, allow_override=True)), "error",
+         ("current.gpkg: has no coordinate system",), _ZONES),
+    Case("points instead of zones", "zones --current", "zone 1 a point",
+         _current_zones(lambda z: z.assign(geometry=[z.geometry.iloc[0].centroid,
+                                                     *z.geometry.iloc[1:]])), "error",
+         ("current.gpkg row 1, column `geometry`", "expected a polygon"), _ZONES),
+    Case("file missing", "zones --current", "`--current nowhere.gpkg`", lambda f: None,
+         "usage", ("--current", "does not exist"),
+         ("zones", "{plan}", "--out", "{out}", "--current", "{dir}/nowhere.gpkg")),
     # ------------------------------------------------------------------ plan file
     Case("not TOML", "plan", "a line `horizon 2035` without `=`",
          plan_text("horizon = 2035", "horizon 2035"), "error", ("not valid TOML",)),
