@@ -128,12 +128,14 @@ def push_excess(
     nb: list[list[int]],
     *,
     max_sweeps: int = 500,
+    patience: int = 40,
     deadline: float = float("inf"),
 ) -> tuple[IntArray, int]:
     """Sweeps of pushes while some zone is over and a zone with room is reachable.
 
-    Stops after ``max_sweeps`` sweeps, a sweep without a push, or at ``deadline``
-    (``time.perf_counter``). Returns the best assignment seen and the pushes made.
+    Stops after ``max_sweeps`` sweeps, ``patience`` sweeps in a row without a better
+    assignment, a sweep without a push, or at ``deadline`` (``time.perf_counter``).
+    Returns the best assignment seen and the pushes made.
 
     Examples
     --------
@@ -155,8 +157,9 @@ def push_excess(
     is_root[case.root] = True
     best_obj, best = objective_of(case, label), label.copy()
     pushes = 0
+    stale = 0
     for _ in range(max_sweeps):
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or stale >= patience:
             break
         load = np.bincount(label, weights=case.pupils, minlength=case.m)
         h, adj = zone_heights(case, label, load)
@@ -178,8 +181,9 @@ def push_excess(
             pushes += 1
             moved = True
         now = objective_of(case, label)
-        if now < best_obj:
-            best_obj, best = now, label.copy()
+        stale += 1
+        if now < best_obj - 1e-9 * abs(best_obj):
+            best_obj, best, stale = now, label.copy(), 0
         if not moved:
             break
     return best, pushes
