@@ -94,8 +94,13 @@ def zones_command(
         float | None, typer.Option(help="Places per 1,000 residents (default the plan's).")
     ] = None,
     time_limit: Annotated[
-        float, typer.Option(help="Seconds the exact model may take per district.")
-    ] = 60.0,
+        float,
+        typer.Option(
+            help="Seconds the whole drawing may take; a district reached with no time left "
+            "keeps its heuristic zones, noted in zones_cases.csv (as are zones cut short, "
+            "which may differ from run to run)."
+        ),
+    ] = 600.0,
     overwrite: OverwriteOption = False,
     online: OnlineOption = False,
     tiles: TilesOption = "osm",

@@ -24,7 +24,15 @@ from xuewei.errors import ConfigError, InputError, Problem
 from .exact import solve_exact
 from .feeders import feed_junior
 from .heuristic import relative_gap, solve_heuristic
-from .problem import IntArray, ZoneCase, components_of, make_case, objective_of, overflow_of
+from .problem import (
+    IntArray,
+    ZoneCase,
+    components_of,
+    make_case,
+    objective_of,
+    overflow_of,
+    unavoidable_overflow,
+)
 from .result import ZoneResult, dissolve_zones, school_table
 from .units import ZONE_LEVELS, Contiguity, build_units, serving_schools, unit_adjacency
 
@@ -42,6 +50,11 @@ class _Settings:
     moved_weight_km: float
     detour_factor: float
     max_utilisation: float
+    deadline: float = float("inf")
+
+    def left(self) -> float:
+        """Seconds left of the whole call's time limit."""
+        return self.deadline - time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ def draw_zones(
     detour_factor: float = 1.0,
     contiguity: Contiguity = "rook",
     exact_max_units: int = 120,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = 600.0,
     residents_col: str = "residents",
 ) -> ZoneResult:
     """Draw contiguous attendance zones (学区) within capacity for each school and level.
@@ -118,7 +131,13 @@ def draw_zones(
     contiguity
         ``"rook"`` (units sharing a boundary) or ``"queen"`` (touching).
     exact_max_units, time_limit_s
-        The size limit of ``"auto"`` for the exact model and its time limit per district.
+        The size limit of ``"auto"`` for the exact model; the time limit of the whole call.
+        Exact models get what is left of it (a district reached with no time left keeps
+        its heuristic zones, noted in ``cases``); the heuristic's pushes stop at it (noted
+        in ``cases`` too: zones cut short by the clock may differ from run to run), its
+        transport LP and repair (a few seconds for a whole city) always run. The default,
+        600 s, leaves the Changsha demo city (40–110 s) uncut, so its zones are the same
+        on every run.
     residents_col
         The estates' residents column.
 
@@ -153,6 +172,7 @@ def draw_zones(
         moved_weight_km,
         detour_factor,
         max_utilisation,
+        time.perf_counter() + time_limit_s,
     )
     units = build_units(
         districts,
@@ -313,15 +333,20 @@ def _noted(sol: _Solved, note: str) -> _Solved:
         sol.bound,
         sol.seconds,
         sol.conflicts,
-        note,
+        "; ".join(t for t in (note, sol.note) if t),
     )
 
 
 def _solve_one(case: ZoneCase, *, exact: bool, st: _Settings) -> _Solved:
     t0 = time.perf_counter()
-    heur = solve_heuristic(case)
+    heur = solve_heuristic(case, deadline=st.deadline)
+    note = ""
+    if st.left() <= 0:
+        note = "time limit reached in the heuristic: zones may differ from a run with more time"
     if exact:
-        ans = solve_exact((case,), time_limit_s=st.time_limit_s, start=(heur.label,))
+        ans = None
+        if st.left() > 0:
+            ans = solve_exact((case,), time_limit_s=st.left(), start=(heur.label,))
         if ans is not None and ans.objective <= heur.objective + 1e-9:
             return _Solved(
                 ans.labels[0],
@@ -331,8 +356,16 @@ def _solve_one(case: ZoneCase, *, exact: bool, st: _Settings) -> _Solved:
                 min(ans.bound, ans.objective),
                 time.perf_counter() - t0,
             )
+        if ans is None:
+            note = "exact model stopped at the time limit without an answer: heuristic zones"
     return _Solved(
-        heur.label, "heuristic", "feasible", heur.objective, heur.bound, time.perf_counter() - t0
+        heur.label,
+        "heuristic",
+        "feasible",
+        heur.objective,
+        heur.bound,
+        time.perf_counter() - t0,
+        note=note,
     )
 
 
@@ -340,11 +373,11 @@ def _solve_fed(
     primary: ZoneCase, junior: ZoneCase, *, exact: bool, st: _Settings
 ) -> dict[str, _Solved]:
     t0 = time.perf_counter()
-    hp = solve_heuristic(primary)
+    hp = solve_heuristic(primary, deadline=st.deadline)
     fed = feed_junior(primary, hp.label, junior)
-    hj_bound = solve_heuristic(junior).bound
-    if exact:
-        ans = solve_exact((primary, junior), feeders=True, time_limit_s=st.time_limit_s)
+    hj_bound = solve_heuristic(junior, deadline=st.deadline).bound
+    if exact and st.left() > 0:
+        ans = solve_exact((primary, junior), feeders=True, time_limit_s=st.left())
         if ans is not None:
             s = time.perf_counter() - t0
             share = objective_of(primary, ans.labels[0])
@@ -426,6 +459,7 @@ def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) 
             "allowed": 0.0,
             "capacity_short": True,
             "over_pupils": 0.0,
+            "over_bound": 0.0,
             "non_contiguous": 0,
             "feeder_conflicts": 0,
             "seconds": 0.0,
@@ -445,6 +479,7 @@ def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) 
         "allowed": allowed,
         "capacity_short": total > allowed + 1e-9,
         "over_pupils": float(overflow_of(case, sol.label).sum()),
+        "over_bound": unavoidable_overflow(case),
         "non_contiguous": components_of(case, sol.label, case.neighbours()),
         "feeder_conflicts": sol.conflicts,
         "seconds": sol.seconds,

@@ -20,16 +20,22 @@ a primary zone lies inside the junior zone of its feeder.
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from xuewei.planning.siting.highs import solve_highs
+from xuewei.planning.siting.result import Solved
 
 from .problem import FloatArray, IntArray, ZoneCase
 
-__all__ = ["ExactAnswer", "solve_exact"]
+__all__ = ["CHILD_FROM_COLUMNS", "ExactAnswer", "solve_exact"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class _Model:
         self.row_lo: list[FloatArray] = []
         self.row_hi: list[FloatArray] = []
         self.nrow = 0
+        self.flows: list[tuple[IntArray, IntArray, list[IntArray]]] = []
+        self.overflow: list[IntArray] = []
 
     def columns(self, cost: FloatArray, lo: float, hi: float, *, integer: bool) -> IntArray:
         k = cost.size
@@ -96,6 +104,7 @@ def _level(model: _Model, case: ZoneCase) -> IntArray:
     hi[case.root, np.arange(m)] = 1.0
     lo[case.root, np.arange(m)] = 1.0
     o = model.columns(np.full(m, case.penalty), 0.0, np.inf, integer=False)
+    model.overflow.append(o)
     ones = np.ones(n * m)
     model.add_rows(np.repeat(np.arange(n), m), x.ravel(), ones, np.ones(n), np.ones(n))
     cap_rows = np.concatenate([np.tile(np.arange(m), n), np.arange(m)])
@@ -105,11 +114,13 @@ def _level(model: _Model, case: ZoneCase) -> IntArray:
     tail = np.concatenate([case.edges[:, 0], case.edges[:, 1]])
     head = np.concatenate([case.edges[:, 1], case.edges[:, 0]])
     arcs = tail.size
+    model.flows.append((tail, head, []))
     if arcs == 0 or n < 2:
         return x
     big = float(n - 1)
     for j in range(m):
         f = model.columns(np.zeros(arcs), 0.0, big, integer=False)
+        model.flows[-1][2].append(f)
         # balance: out − in − x = 0 at every unit but the root
         r = np.concatenate([tail, head, np.arange(n)])
         c = np.concatenate([f, f, x[:, j]])
@@ -143,6 +154,13 @@ def _feeders(model: _Model, xp: IntArray, xj: IntArray) -> IntArray:
     return y
 
 
+#: Models with at least this many columns are solved in a child process that is ended at
+#: the deadline: HiGHS's MIP root node waits for an interior-point solve of the whole LP
+#: (its analytic centre) that looks at the clock only between iterations, and one iteration
+#: of a flow model with ~60,000 columns took minutes (689 s for a 120 s limit).
+CHILD_FROM_COLUMNS = 20_000
+
+
 def solve_exact(
     cases: tuple[ZoneCase, ...],
     *,
@@ -153,8 +171,13 @@ def solve_exact(
 ) -> ExactAnswer | None:
     """Solve the levels' cases together (feeders: ``cases`` = (primary, junior)).
 
-    Returns ``None`` when HiGHS finds no feasible answer within the time limit.
+    ``time_limit_s`` bounds the whole call: building the model, HiGHS (in a child process,
+    ended at the limit, for models of :data:`CHILD_FROM_COLUMNS` columns or more) and
+    reading the answer. ``start``: known labels per level, passed as a complete start
+    (assignments, overflow and the flows of a spanning tree of each zone), so HiGHS need
+    not complete it. Returns ``None`` when no feasible answer is found within the limit.
     """
+    deadline = time.perf_counter() + float(time_limit_s)
     model = _Model()
     xs = [_level(model, c) for c in cases]
     y = _feeders(model, xs[0], xs[1]) if feeders else None
@@ -162,7 +185,7 @@ def solve_exact(
     start_x = None
     if start is not None and y is None:
         start_x = _start_vector(model, cases, xs, start)
-    solved = solve_highs(
+    args = (
         np.concatenate(model.cost),
         model.matrix(),
         np.concatenate(model.row_lo),
@@ -170,10 +193,14 @@ def solve_exact(
         lo,
         hi,
         np.concatenate(model.integer),
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        start=start_x,
     )
+    left = deadline - time.perf_counter()
+    if left <= 0.0:
+        return None
+    if model.ncol >= CHILD_FROM_COLUMNS:
+        solved = _solve_in_child(args, left, mip_rel_gap, start_x)
+    else:
+        solved = solve_highs(*args, time_limit_s=left, mip_rel_gap=mip_rel_gap, start=start_x)
     if solved is None:
         return None
     labels = tuple(np.argmax(solved.x[x], axis=1).astype(np.int64) for x in xs)
@@ -181,13 +208,66 @@ def solve_exact(
     return ExactAnswer(labels, feeder, solved.objective, solved.bound, solved.gap, solved.status)
 
 
+def _solve_in_child(
+    args: tuple[Any, ...], left: float, gap: float, start: FloatArray | None
+) -> Solved | None:
+    """Run :func:`solve_highs` in a child process; end it when ``left`` seconds are over."""
+    payload = pickle.dumps(
+        (args, {"mip_rel_gap": gap, "start": start}, time.time() + left),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+    t0 = time.perf_counter()
+    with subprocess.Popen(
+        [sys.executable, "-m", "xuewei.planning.zones.child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        try:
+            # the child's own start-up (imports) counts against the limit too
+            out, _ = proc.communicate(payload, timeout=left + 0.5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+    if proc.returncode != 0 or not out or time.perf_counter() - t0 > left + 0.5:
+        return None
+    answer = pickle.loads(out)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer if isinstance(answer, Solved) else None
+
+
 def _start_vector(
     model: _Model, cases: tuple[ZoneCase, ...], xs: list[IntArray], start: tuple[IntArray, ...]
 ) -> FloatArray:
-    """Return a partial start: the x columns of a known assignment (HiGHS completes the rest)."""
-    vec = np.full(model.ncol, np.nan)
-    for case, x, label in zip(cases, xs, start, strict=True):
+    """Return a complete start: assignments, overflow, and flows along a tree of each zone.
+
+    Each unit of a zone sends one unit of flow to the school along a breadth-first tree
+    of the zone, so an arc carries the number of units behind it.
+    """
+    vec = np.zeros(model.ncol)
+    for k, (case, x, label) in enumerate(zip(cases, xs, start, strict=True)):
         vals = np.zeros((case.n, case.m))
         vals[np.arange(case.n), label] = 1.0
         vec[x.ravel()] = vals.ravel()
+        load = np.bincount(label, weights=case.pupils, minlength=case.m)
+        vec[model.overflow[k]] = np.clip(load - case.allowed, 0.0, None)
+        tail, head, flows = model.flows[k]
+        if not flows:
+            continue
+        arc = {(int(t), int(h)): a for a, (t, h) in enumerate(zip(tail, head, strict=True))}
+        nb = case.neighbours()
+        for j, f in enumerate(flows):
+            r = int(case.root[j])
+            order, parent = [r], {r: -1}
+            for u in order:
+                for v in nb[u]:
+                    if label[v] == j and v not in parent:
+                        parent[v] = u
+                        order.append(v)
+            behind = dict.fromkeys(order, 1.0)
+            for v in reversed(order[1:]):
+                vec[f[arc[(v, parent[v])]]] = behind[v]
+                behind[parent[v]] += behind[v]
     return vec

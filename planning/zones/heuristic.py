@@ -10,6 +10,9 @@
 3. **Local search**: a unit on a zone's edge moves to the neighbouring zone when that
    lowers the objective and leaves its own zone connected; passes repeat until no move
    helps.
+4. **Pushes** (:mod:`~xuewei.planning.zones.push`): zones over their places hand branches
+   down the zone graph towards the zones with room, however far; then local search again.
+5. **Ejection chains** (:mod:`~xuewei.planning.zones.chains`), then local search again.
 
 Everything is ordered (ties by unit, then school), so the same case gives the same zones.
 """
@@ -27,6 +30,7 @@ from xuewei.planning.siting.highs import solve_highs
 
 from .chains import relieve_overflow
 from .problem import IntArray, ZoneCase, objective_of, stays_connected
+from .push import push_excess
 
 __all__ = [
     "HeuristicAnswer",
@@ -193,7 +197,9 @@ def local_search(
     return label, moves
 
 
-def solve_heuristic(case: ZoneCase, *, max_passes: int = 50) -> HeuristicAnswer:
+def solve_heuristic(
+    case: ZoneCase, *, max_passes: int = 50, deadline: float = float("inf")
+) -> HeuristicAnswer:
     """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
 
     Examples
@@ -212,6 +218,10 @@ def solve_heuristic(case: ZoneCase, *, max_passes: int = 50) -> HeuristicAnswer:
     bound, start = transport_bound(case)
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
+    label, shifts = push_excess(case, label, nb, deadline=deadline)
+    if shifts:
+        label, more = local_search(case, label, nb, max_passes=max_passes)
+        moves += shifts + more
     label, chains = relieve_overflow(case, label, nb)
     if chains:
         label, more = local_search(case, label, nb, max_passes=max_passes)

@@ -40,7 +40,9 @@ class ZoneResult:
     cases
         DataFrame, one row per district and level: ``method`` (exact/heuristic), ``status``,
         ``objective``, ``bound``, ``gap``, ``units``, ``schools``, ``pupils``,
-        ``allowed``, ``capacity_short``, ``over_pupils``, ``non_contiguous``,
+        ``allowed``, ``capacity_short``, ``over_pupils``, ``over_bound`` (pupils over that
+        no zoning avoids: the shortfall of places, or schools' own units over their
+        places), ``non_contiguous``,
         ``feeder_conflicts``, ``seconds``, ``note``.
     year, scenario
         The year whose pupils were zoned and the places per 1,000 residents.

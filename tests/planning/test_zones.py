@@ -12,10 +12,18 @@ from hypothesis import strategies as st
 from xuewei.data import load_standards
 from xuewei.errors import ConfigError, InputError
 from xuewei.planning.zones import build_units, draw_zones, unit_adjacency
+from xuewei.planning.zones import exact as exact_module
 from xuewei.planning.zones.exact import solve_exact
 from xuewei.planning.zones.feeders import feed_junior
-from xuewei.planning.zones.heuristic import solve_heuristic
-from xuewei.planning.zones.problem import components_of, make_case, overflow_of
+from xuewei.planning.zones.heuristic import local_search, solve_heuristic
+from xuewei.planning.zones.problem import (
+    components_of,
+    make_case,
+    objective_of,
+    overflow_of,
+    unavoidable_overflow,
+)
+from xuewei.planning.zones.push import branch_of, push_excess, zone_heights
 
 STANDARDS = load_standards()
 RATE = STANDARDS.places_per_resident("primary")
@@ -304,3 +312,143 @@ def test_feeder_conflict_in_the_heuristic_keeps_zones_contiguous() -> None:
     assert components_of(junior, fed.label, junior.neighbours()) == 0
     # every unit's junior school is its primary school's feeder
     assert (fed.label == fed.feeder[label_p]).all()
+
+
+def _row_case() -> object:
+    # five units of 10 pupils in a row, 1 km apart; schools in units 0, 2 and 4 with room
+    # for 10, 20 and 30
+    xy = _grid_xy(5, 1)
+    return make_case(
+        np.full(5, 10.0),
+        xy,
+        xy[[0, 2, 4]],
+        np.array([10.0, 20.0, 30.0]),
+        np.array([0, 2, 4]),
+        _grid_edges(5, 1),
+    )
+
+
+def test_a_push_chain_does_what_no_single_move_can() -> None:
+    # zone 0 = units 0-1 (20 pupils, 10 over), zone 1 = units 2-3 (full), zone 2 = unit 4.
+    # Moving unit 1 to zone 1 only moves the 10 over there; moving unit 3 to zone 2
+    # changes neither travel (1 km either way) nor overflow: local search keeps the start.
+    # Pushing unit 1 to zone 1 and then unit 3 on to zone 2 leaves nobody over: travel
+    # 10·(0+1+0+1+0) = 20 pupil-km, the optimum.
+    case = _row_case()
+    nb = case.neighbours()
+    start = np.array([0, 0, 1, 1, 2])
+    kept, moves = local_search(case, start, nb)
+    assert moves == 0 and kept.tolist() == start.tolist()
+    assert overflow_of(case, kept).sum() == pytest.approx(10.0)
+    pushed, pushes = push_excess(case, start, nb)
+    assert pushed.tolist() == [0, 1, 1, 2, 2] and pushes == 2
+    assert overflow_of(case, pushed).sum() == pytest.approx(0.0)
+    assert objective_of(case, pushed) == pytest.approx(20.0)
+    answer = solve_exact((case,))
+    assert answer is not None and answer.objective == pytest.approx(20.0)
+
+
+def test_a_push_takes_the_branch_behind_a_unit() -> None:
+    # a row of four units, one zone rooted in unit 0: unit 2 leaving takes unit 3 along
+    xy = _grid_xy(4, 1)
+    case = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]), _grid_edges(4, 1))
+    assert branch_of(case, np.zeros(4, dtype=np.int64), case.neighbours(), 2) == [2, 3]
+
+
+def test_zone_heights_count_borders_to_room() -> None:
+    case = _row_case()
+    load = np.array([20.0, 20.0, 10.0])  # zones 0 and 1 full, zone 2 with room
+    heights, adj = zone_heights(case, np.array([0, 0, 1, 1, 2]), load)
+    assert heights.tolist() == [2, 1, 0] and adj == [[1], [0, 2], [1]]
+
+
+def test_unavoidable_overflow_by_hand() -> None:
+    # 30 pupils, room for 25 (5 short); school 1 stands in a unit of 12 pupils with room
+    # for 10 (2 over whatever the zones): at least 5 over
+    case = make_case(
+        np.array([10.0, 12.0, 8.0]),
+        np.zeros((3, 2)),
+        np.zeros((2, 2)),
+        np.array([15.0, 10.0]),
+        np.array([0, 1]),
+        np.array([[0, 1], [1, 2]]),
+    )
+    assert unavoidable_overflow(case) == pytest.approx(5.0)
+    roomy = make_case(
+        np.array([1.0, 12.0, 1.0]),
+        np.zeros((3, 2)),
+        np.zeros((2, 2)),
+        np.array([50.0, 10.0]),
+        np.array([0, 1]),
+        np.array([[0, 1], [1, 2]]),
+    )
+    assert unavoidable_overflow(roomy) == pytest.approx(2.0)
+    # the LP bound holds the forced overflow at the penalty: bound ≥ penalty × 5
+    heur = solve_heuristic(case)
+    assert heur.bound >= case.penalty * 5.0 - 1e-6
+    assert overflow_of(case, heur.label).sum() >= 5.0 - 1e-9
+
+
+def _slow_case() -> object:
+    # 12×12 units, 8 schools with room for fewer pupils than live there: a flow model the
+    # MIP needs far longer than the limits below to prove
+    rng = np.random.default_rng(7)
+    xy = _grid_xy(12, 12)
+    roots = np.array([0, 11, 66, 77, 90, 132, 143, 40])
+    return make_case(
+        rng.integers(1, 30, size=144).astype(float),
+        xy,
+        xy[roots],
+        np.full(8, 230.0),
+        roots,
+        _grid_edges(12, 12),
+    )
+
+
+def test_the_child_process_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _grid_case()
+    monkeypatch.setattr(exact_module, "CHILD_FROM_COLUMNS", 0)
+    answer = solve_exact((case,), time_limit_s=60.0)
+    assert answer is not None and answer.status == "optimal"
+    assert answer.labels[0].tolist() == GRID_LABEL
+    assert answer.objective == pytest.approx(GRID_OPTIMUM)
+
+
+def test_the_time_limit_bounds_the_exact_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _slow_case()
+    heur = solve_heuristic(case)
+    # in a child process, ended at the limit: no answer, or the start at the time limit
+    monkeypatch.setattr(exact_module, "CHILD_FROM_COLUMNS", 0)
+    early = solve_exact((case,), time_limit_s=0.05, start=(heur.label,))
+    assert early is None or (
+        early.status == "time_limit" and early.objective <= heur.objective * (1 + 1e-6)
+    )
+    # in this process: HiGHS stops at the limit with the complete start it was given
+    monkeypatch.setattr(exact_module, "CHILD_FROM_COLUMNS", 10**9)
+    answer = solve_exact((case,), time_limit_s=0.5, start=(heur.label,))
+    assert answer is not None and answer.status in ("time_limit", "optimal")
+    assert answer.objective <= heur.objective + 1e-6 * heur.objective
+    assert components_of(case, answer.labels[0], case.neighbours()) == 0
+
+
+def test_draw_zones_keeps_the_heuristic_zones_when_time_is_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d, e, s = _district_layers(3, 3, np.full(9, 10.0 / RATE), {"a": (0, 30.0), "b": (8, 60.0)})
+    monkeypatch.setattr(exact_module, "CHILD_FROM_COLUMNS", 0)
+    z = draw_zones(
+        d,
+        e,
+        s,
+        year=2025,
+        standards=STANDARDS,
+        levels=["primary"],
+        method="exact",
+        time_limit_s=0.01,
+    )
+    row = z.cases.iloc[0]
+    assert row["method"] == "heuristic" and row["status"] == "feasible"
+    assert "time limit" in row["note"]
+    got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
+    assert [got[f"d:{k}"] for k in range(9)] == [["a", "b"][g] for g in GRID_LABEL]
+    assert z.non_contiguous == 0 and row["over_bound"] == 0.0
