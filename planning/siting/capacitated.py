@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["allowed_pairs", "greedy_capacitated", "solve_capacitated", "split_weights"]
 
 #: HiGHS options of both phases: no sub-MIP or rounding heuristics (RINS, RENS, reduced-cost
-#: fixing at the root, ZI rounding, shifting), no restart. They change how fast HiGHS proves the
+#: fixing at the root, ZI rounding, shifting). They change how fast HiGHS proves the
 #: optimum, not the optimum: on the Changsha models they took most of the time (3-6x
 #: slower with them, benchmarks/siting.md), because the flow LP's own vertices and the
 #: phase-1 start are good answers already and the work is in the bound.
@@ -39,9 +39,6 @@ CAPACITATED_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
     "mip_heuristic_run_root_reduced_cost": False,
     "mip_heuristic_run_zi_round": False,
     "mip_heuristic_run_shifting": False,
-    # no restart after root fixings: on the generated grid's hardest phase 2 (897 estates
-    # × 367 sites) 2.2-2.6x faster, same optimum; neutral on the others
-    "mip_allow_restart": False,
 }
 
 
