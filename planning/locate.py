@@ -243,10 +243,14 @@ def _site_group(
         status = f"capacitated {r.status}"
     asg = r.assignment.dropna(subset=["site_id"])
     pos = cand.set_index(cand["site_id"].astype(str)).geometry
-    # largest school to the site serving the most pupils
+    # largest school to the site serving the most pupils; loads are compared at 10⁻⁶ of a
+    # pupil, so that two full sites (1,350 and 1,349.999…) tie and go by site id, whatever
+    # the solver's rounding noise
     load = asg.groupby("site_id")["weight"].sum()
     room = dict(zip(site_pts["site_id"], site_pts["capacity"], strict=True))
-    ranked = sorted(opened, key=lambda s: (-float(room[s]), -float(load.get(s, 0.0)), str(s)))
+    ranked = sorted(
+        opened, key=lambda s: (-float(room[s]), -round(float(load.get(s, 0.0)), 6), str(s))
+    )
     used.update(str(s) for s in ranked)
     sited: _Sited = []
     for idx, site in zip(builds.index, ranked, strict=False):

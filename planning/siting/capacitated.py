@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 
 __all__ = ["allowed_pairs", "greedy_capacitated", "solve_capacitated", "split_weights"]
 
+#: HiGHS options of both phases: no sub-MIP or rounding heuristics (RINS, RENS, reduced-cost
+#: fixing at the root, ZI rounding, shifting). They change how fast HiGHS proves the
+#: optimum, not the optimum: on the Changsha models they took most of the time (3-6x
+#: slower with them, benchmarks/siting.md), because the flow LP's own vertices and the
+#: phase-1 start are good answers already and the work is in the bound.
+CAPACITATED_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_zi_round": False,
+    "mip_heuristic_run_shifting": False,
+}
+
 
 def solve_capacitated(
     problem: SitingProblem,
@@ -134,6 +147,7 @@ def _solve_two_phases(
         integer,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
+        options=CAPACITATED_HIGHS_OPTIONS,
     )
     if s1 is None:
         return None
@@ -156,6 +170,7 @@ def _solve_two_phases(
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
         start=s1.x,
+        options=CAPACITATED_HIGHS_OPTIONS,
     )
     if s2 is None:
         return s1
