@@ -114,3 +114,32 @@ def test_map_redraws_saved_zones_hidden_on_the_plan_map(
     bad = runner.invoke(app, ["map", gpkg, "--zones", gpkg, "-o", str(tmp_path / "b.html")])
     assert bad.exit_code == 1
     assert "plan.gpkg: is not a GeoPackage with a layer `zones`" in bad.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str) -> None:
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from xuewei._cli_zones import summary_table
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(zones_out / name, dtype={"school_id": str, "district_id": str})
+
+    result = SimpleNamespace(
+        year=2024,
+        cases=read("zones_cases.csv"),
+        schools=read("zones_schools.csv"),
+        assignments=read("zones_units.csv"),
+    )
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(summary_table(result, lang=lang))  # type: ignore[arg-type]
+    text = console.export_text()
+    cjk = re.search(r"[\u4e00-\u9fff]", text)
+    assert (cjk is None) if lang == "en" else (re.search(r"pupils|level|Primary", text) is None)
+    for level, rows in result.schools.groupby("level"):
+        name = {"primary": ("小学", "Primary"), "junior": ("初中", "Junior secondary")}[level]
+        line = next(ln for ln in text.splitlines() if name[lang == "en"] in ln)
+        assert f"{rows['over_pupils'].sum():,.0f}" in line

@@ -32,6 +32,7 @@ from xuewei._cli_options import (
     VerboseOption,
 )
 from xuewei.errors import OutputError, XueweiError
+from xuewei.vocabulary import LEVEL_NAMES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -150,11 +151,12 @@ def zones_command(
         _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = Console()
     if not quiet:
-        console.print(summary_table(result))
+        console.print(summary_table(result, lang=lang))
         note = plan.data_note
         if note:
             console.print(f"[yellow]{escape(note)}[/]", highlight=False)
-        console.print("[bold]wrote 已写出[/]")
+        wrote = {"zh": "已写出", "en": "wrote"}.get(lang, "wrote 已写出")
+        console.print(f"[bold]{wrote}[/]")
     for path in paths.values():
         console.print(("" if quiet else "  ") + escape(str(path)), highlight=False, soft_wrap=True)
 
@@ -370,20 +372,31 @@ def _write(result: ZoneResult, paths: dict[str, Path], *, overwrite: bool) -> No
     write_csv(result.cases, paths["zones_cases.csv"], overwrite=overwrite)
 
 
-def summary_table(result: ZoneResult) -> Table:
-    """Per level: schools, pupils, schools and pupils over, mean travel, contiguity, gap."""
-    table = Table(title=f"Attendance zones 学区 {result.year}", title_justify="left")
-    for head in (
-        "level\n学段",
-        "schools\n学校",
-        "pupils\n学生",
-        "over\n超额校",
-        "pupils over\n超额学生",
-        "travel m\n平均距离",
-        "split\n不连片",
-        "gap\n差距",
-    ):
-        table.add_column(head, justify="left" if head.startswith("level") else "right")
+#: The summary's headers: (English, Chinese).
+_HEADS = (
+    ("level", "学段"),
+    ("schools", "学校"),
+    ("pupils", "学生"),
+    ("over", "超额校"),
+    ("pupils over", "超额学生"),
+    ("travel m", "平均距离(米)"),
+    ("split", "不连片"),
+    ("gap", "差距"),
+)
+
+
+def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
+    """Per level: schools, pupils, schools and pupils over, mean travel, contiguity, gap.
+
+    Headers, title and level names in ``lang`` (``zh``, ``en`` or ``both``).
+    """
+    title = {"zh": f"学区 {result.year}", "en": f"Attendance zones {result.year}"}
+    table = Table(
+        title=title.get(lang, f"Attendance zones 学区 {result.year}"), title_justify="left"
+    )
+    for en, zh in _HEADS:
+        head = {"zh": zh, "en": en}.get(lang, f"{en}\n{zh}")
+        table.add_column(head, justify="left" if en == "level" else "right")
     for level, cases in result.cases.groupby("level", sort=False):
         s = result.schools[result.schools["level"] == level]
         a = result.assignments[result.assignments["level"] == level]
@@ -392,8 +405,9 @@ def summary_table(result: ZoneResult) -> Table:
         travel = float(
             (zoned["pupils"] * zoned["distance_m"]).sum() / max(zoned["pupils"].sum(), 1e-12)
         )
+        zh, en = LEVEL_NAMES.get(str(level), (str(level), str(level)))
         table.add_row(
-            str(level),
+            {"zh": zh, "en": en}.get(lang, f"{zh} {en}"),
             f"{len(s):,}",
             f"{pupils:,.0f}",
             f"{int((s['over_pupils'] > 0.5).sum())}",
