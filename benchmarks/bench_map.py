@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import table
+from common import open_offline, table
 
 from xuewei.config import load_plan
 from xuewei.data import CHANGSHA_DIR
@@ -25,12 +25,6 @@ from xuewei.pipeline import run_plan
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-_IDLE = """() => new Promise(done => {
-    const ready = () => requestIdleCallback(() => done(performance.now()), {timeout: 10000});
-    if (document.readyState === "complete") { ready(); } else { addEventListener("load", ready); }
-})"""
-
-
 _SWITCH = """() => new Promise(done => {
     const start = performance.now();
     const year = document.querySelector("select.xuewei-year");
@@ -45,26 +39,7 @@ _SWITCH = """() => new Promise(done => {
 def _open(browser: Any, page_path: Path) -> tuple[float, float, int, float]:
     """Open the page once; return load and idle times (s), the requests it tried, and the
     time (s) a switch of year and scenario takes."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tried: list[str] = []
-
-    def refuse(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            tried.append(url)
-            route.abort()
-
-    context.route("**/*", refuse)
-    page = context.new_page()
-    page.goto(page_path.as_uri(), wait_until="load")
-    idle = float(page.evaluate(_IDLE)) / 1000.0
-    timing = "() => performance.timing.loadEventEnd - performance.timing.navigationStart"
-    load = float(page.evaluate(timing)) / 1000.0
-    switch = float(page.evaluate(_SWITCH)) / 1000.0
-    context.close()
-    return load, idle, len(tried), switch
+    return open_offline(browser, page_path, _SWITCH)
 
 
 def main() -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pyogrio
-from common import table  # type: ignore[import-not-found]
+from common import open_offline, table  # type: ignore[import-not-found]
 from typer.testing import CliRunner
 
 from xuewei import maps
@@ -33,10 +33,6 @@ from xuewei.pipeline import run_plan
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-_IDLE = """() => new Promise(done => {
-    const ready = () => requestIdleCallback(() => done(performance.now()), {timeout: 10000});
-    if (document.readyState === "complete") { ready(); } else { addEventListener("load", ready); }
-})"""
 _SWITCH = """(label) => new Promise(done => {
     const start = performance.now();
     const entry = [...document.querySelectorAll(".leaflet-control-layers-list label")]
@@ -49,26 +45,10 @@ JUNIOR = "学区（初中） Attendance zones, junior secondary"
 
 def _open(browser: Any, page_path: Path, switch: str | None) -> tuple[float, float, int, float]:
     """Open a page once: load and idle (s), requests tried, and switching ``switch`` on (s)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tried: list[str] = []
-
-    def refuse(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            tried.append(url)
-            route.abort()
-
-    context.route("**/*", refuse)
-    page = context.new_page()
-    page.goto(page_path.as_uri(), wait_until="load")
-    idle = float(page.evaluate(_IDLE)) / 1000.0
-    timing = "() => performance.timing.loadEventEnd - performance.timing.navigationStart"
-    load = float(page.evaluate(timing)) / 1000.0
-    on = float(page.evaluate(_SWITCH, switch)) / 1000.0 if switch else float("nan")
-    context.close()
-    return load, idle, len(tried), on
+    if switch is None:
+        load, idle, tried, _ = open_offline(browser, page_path, "() => 0")
+        return load, idle, tried, float("nan")
+    return open_offline(browser, page_path, _SWITCH, switch)
 
 
 def _best(browser: Any, path: Path, switch: str | None = None) -> dict[str, float]:

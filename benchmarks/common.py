@@ -1,4 +1,5 @@
-"""Timing helpers shared by the benchmarks: best-of-N wall time and peak memory."""
+"""Timing helpers shared by the benchmarks: best-of-N wall time, peak memory, and a map page
+opened offline in Chromium."""
 
 from __future__ import annotations
 
@@ -48,3 +49,40 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
+
+
+_IDLE = """() => new Promise(done => {
+    const ready = () => requestIdleCallback(() => done(performance.now()), {timeout: 10000});
+    if (document.readyState === "complete") { ready(); } else { addEventListener("load", ready); }
+})"""
+
+
+def open_offline(
+    browser: Any, page_path: Any, switch: str, *args: Any
+) -> tuple[float, float, int, float]:
+    """Open a page once at 1280×720, every request but file: and data: refused.
+
+    Returns the load and idle times (s), the number of requests it tried, and the time (s)
+    the script ``switch`` (a function returning a promise of milliseconds, given ``args``)
+    takes.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tried: list[str] = []
+
+    def refuse(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            tried.append(url)
+            route.abort()
+
+    context.route("**/*", refuse)
+    page = context.new_page()
+    page.goto(page_path.as_uri(), wait_until="load")
+    idle = float(page.evaluate(_IDLE)) / 1000.0
+    timing = "() => performance.timing.loadEventEnd - performance.timing.navigationStart"
+    load = float(page.evaluate(timing)) / 1000.0
+    switched = float(page.evaluate(switch, *args)) / 1000.0
+    context.close()
+    return load, idle, len(tried), switched
