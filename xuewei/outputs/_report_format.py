@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -46,6 +47,7 @@ __all__ = [
     "format_table",
     "pin_zip_dates",
     "put",
+    "save_byte_stable",
     "write_table",
 ]
 
@@ -312,6 +314,19 @@ def format_table(
     if autofilter:
         last = table.last_row if filter_last_row is None else filter_last_row
         ws.auto_filter.ref = TableRange(table.header_row, last, table.first_col, table.last_col).ref
+
+
+def save_byte_stable(wb: Workbook, path: Path) -> None:
+    """Save ``wb`` to ``path`` so that the same workbook gives the same bytes.
+
+    The workbook's dates and creator are fixed and the zip's entry dates pinned
+    (:func:`pin_zip_dates`); ``path`` is a temporary path of an atomic write.
+    """
+    wb.properties.created = FIXED_DATE
+    wb.properties.modified = FIXED_DATE
+    wb.properties.creator = "xuewei"
+    wb.save(path)
+    pin_zip_dates(path)
 
 
 def pin_zip_dates(path: Path) -> None:

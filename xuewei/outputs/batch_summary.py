@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
 
-from xuewei.outputs._report_format import TableRange, format_table, pin_zip_dates, put
+from xuewei.outputs._report_format import TableRange, format_table, put, save_byte_stable
 from xuewei.outputs.atomic import atomic_path
 from xuewei.outputs.tables import write_csv
 
@@ -100,8 +100,7 @@ def write_batch_summary(
     table = pd.DataFrame(summary.drop(columns=summary.geometry.name))
     write_csv(table, paths["csv"], overwrite=True, float_format="%.3f")
     with atomic_path(paths["xlsx"], overwrite=True) as tmp:
-        _workbook(table).save(tmp)
-        pin_zip_dates(tmp)
+        save_byte_stable(_workbook(table), tmp)
     if hashes is not None:
         paths["hashes"] = write_csv(hashes, out / "hashes.csv", overwrite=True)
     return paths

@@ -22,11 +22,10 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xuewei.outputs._report_format import (
-    FIXED_DATE,
     column_kind,
     display_frame,
     format_table,
-    pin_zip_dates,
+    save_byte_stable,
     write_table,
 )
 from xuewei.outputs._report_readiness import readiness_sheets
@@ -123,11 +122,7 @@ def write_report(
             _table_sheet(wb.create_sheet(in_language(name, lang)), frame, lang)
         # county readiness right after the summary: the question the bureau is asked
         readiness_sheets(wb, result, index=1, lang=lang)
-        wb.properties.created = FIXED_DATE
-        wb.properties.modified = FIXED_DATE
-        wb.properties.creator = "xuewei"
-        wb.save(tmp)
-        pin_zip_dates(tmp)
+        save_byte_stable(wb, tmp)
     return Path(path)
 
 

@@ -23,10 +23,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xuewei import maps
 from xuewei.outputs._report_format import (
-    FIXED_DATE,
     format_table,
-    pin_zip_dates,
     put,
+    save_byte_stable,
     write_table,
 )
 from xuewei.outputs._report_words import LEVEL_WORDS, YES_NO, in_language
@@ -207,11 +206,7 @@ def write_zones_workbook(
         assert isinstance(ws, Worksheet)
         ws.title = in_language(ZONES_SHEET, lang)
         write_zones_sheet(ws, result, districts, lang)
-        wb.properties.created = FIXED_DATE
-        wb.properties.modified = FIXED_DATE
-        wb.properties.creator = "xuewei"
-        wb.save(tmp)
-        pin_zip_dates(tmp)
+        save_byte_stable(wb, tmp)
     return Path(path)
 
 
