@@ -414,3 +414,19 @@ def test_quiet_prints_only_the_paths(planned, small_plan, tmp_path):
     res = runner.invoke(app, ["map", str(out / "plan.gpkg"), "--out", str(page), "-q"])
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines() == [str(page)] and "✓" not in res.stderr
+
+
+def _command_name(command) -> str:
+    return command.name or command.callback.__name__.replace("_", "-")
+
+
+@pytest.mark.parametrize("name", sorted(_command_name(c) for c in app.registered_commands))
+def test_help_paragraphs_flow_at_80_columns(name):
+    # typer keeps a docstring's line breaks, so 90-column source lines wrapped in two at 80
+    # columns; each paragraph must reach the terminal as one line for it to wrap
+    command = next(c for c in app.registered_commands if _command_name(c) == name)
+    assert command.help
+    assert all("\n" not in p for p in command.help.split("\n\n")), command.help
+    result = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80

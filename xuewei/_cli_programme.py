@@ -61,7 +61,9 @@ def programme_command(
 
     Without --district: the whole plan year by year, then one row per district (the year
     its first addition opens, schools and places added, the gap and what is still short at
-    the horizon). Example: xuewei programme out/changsha/plan.gpkg --district 岳麓区
+    the horizon).
+
+    Example: xuewei programme out/changsha/plan.gpkg --district 岳麓区
     """
     if lang not in ("zh", "en", "both"):
         raise typer.BadParameter(f"--lang {lang!r}: expected zh, en or both")

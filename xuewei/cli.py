@@ -10,6 +10,7 @@ inside each command, so ``xuewei --help`` answers at once.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -256,7 +257,9 @@ def map_(
     """Re-draw the map of a saved result for another level, or open at another view.
 
     The page carries every year and scenario (chosen in its title box); --scenario and
-    --year say which it opens at. Example: xuewei map out/changsha/plan.gpkg --scenario 90
+    --year say which it opens at.
+
+    Example: xuewei map out/changsha/plan.gpkg --scenario 90
     --year 2030 --out map90.html (or --out map90.png for a static map, for documents).
     """
     _check_input(result, "saved result")
@@ -537,6 +540,22 @@ app.command("batch")(batch)
 app.command("synth-country")(synth_country_command)
 app.command("zones")(zones_command)  # body in xuewei/_cli_zones.py
 app.command("programme")(programme_command)  # body in xuewei/_cli_programme.py
+
+
+def _reflowed(doc: str) -> str:
+    """Return a docstring with each paragraph on one line, for the terminal to wrap.
+
+    Typer keeps the line breaks of a command's docstring after its first paragraph, so
+    an 80-column terminal wrapped each 90-column source line in two ("...per method
+    and / horizon"). Blank lines still separate paragraphs.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+for _command in app.registered_commands:
+    if _command.help is None and _command.callback is not None and _command.callback.__doc__:
+        _command.help = _reflowed(_command.callback.__doc__)
 
 
 def main() -> None:
