@@ -141,8 +141,16 @@ def accuracy() -> str:
 
 
 # growth panels (issue 16): seed 1 developed the weights and intervals; 2026 and 2027 were
-# first run with the final code and guided nothing
-PANEL_SEEDS = ((1, "development"), (2026, "confirmation"), (2027, "confirmation"))
+# first run with the final code of the round before and guided this round's test of the
+# damped trend (its level and overlap); 4101 and 4102 were first run with this round's final
+# code and guided nothing
+PANEL_SEEDS = (
+    (1, "development"),
+    (2026, "development"),
+    (2027, "development"),
+    (4101, "confirmation"),
+    (4102, "confirmation"),
+)
 PANEL_MEMBERS = ("damped", "ets", "drift")
 
 
@@ -179,6 +187,7 @@ def _method_by_horizon(rep: pd.DataFrame, col: str, digits: int) -> str:
         if col == "mape":
             best = min(float(at[m]) for m in PANEL_MEMBERS)
             row["ensemble ÷ best member"] = round(float(at["ensemble"]) / best, 3)
+            row["ensemble ÷ damped"] = round(float(at["ensemble"]) / float(at["damped"]), 3)
             row["≤ 1.05 × best and ≤ damped"] = (
                 "yes" if at["ensemble"] <= 1.05 * best and at["ensemble"] <= at["damped"] else "NO"
             )
@@ -201,12 +210,15 @@ def panels() -> str:
         '`xuewei forecast` (`forecast_batch(method="ensemble")`) does.',
         "",
     ]
+    sections: list[str] = []
+    summary = []
     for seed, role in PANEL_SEEDS:
         for pooled in (True, False):
             t0 = time.perf_counter()
             rep = backtest_report(_panel_errors(seed, pooled))
             how = "pooled" if pooled else "per district"
-            out += [
+            summary.append(_targets(rep, f"{seed} ({role})", how))
+            sections += [
                 f"### Panel seed {seed} ({role}), ensemble {how} "
                 f"({time.perf_counter() - t0:.0f} s)",
                 "",
@@ -219,8 +231,29 @@ def panels() -> str:
                 _method_by_horizon(rep, "coverage", 0),
                 "",
             ]
+    out += ["### The targets, every panel", "", table(summary), "", *sections]
     out += _batch_weighting()
     return "\n".join(out)
+
+
+def _targets(rep: pd.DataFrame, panel: str, how: str) -> dict[str, object]:
+    """One row of the targets table: the worst horizon of each ratio, the coverage range."""
+    at = rep[rep["horizon"].between(1, 10)].pivot_table(
+        index="horizon", columns="method", values=["mape", "coverage"]
+    )
+    mape, cov = at["mape"], 100 * at["coverage"]["ensemble"]
+    best = mape[list(PANEL_MEMBERS)].min(axis=1)
+    to_best, to_damped = mape["ensemble"] / best, mape["ensemble"] / mape["damped"]
+    return {
+        "panel seed": panel,
+        "ensemble": how,
+        "max ensemble ÷ best member (h)": f"{to_best.max():.3f} ({int(to_best.idxmax())})",
+        "≤ 1.05 × best, horizons": f"{int((to_best <= 1.05).sum())} of 10",
+        "max ensemble ÷ damped (h)": f"{to_damped.max():.3f} ({int(to_damped.idxmax())})",
+        "≤ damped, horizons": f"{int((to_damped <= 1.0).sum())} of 10",
+        "80 % coverage, min–max": f"{cov.min():.0f}–{cov.max():.0f} %",
+        "in 70–90 %, horizons": f"{int(cov.between(69.5, 90.5).sum())} of 10",
+    }
 
 
 def _batch_weighting() -> list[str]:
@@ -254,6 +287,7 @@ def _batch_weighting() -> list[str]:
                         .drop_duplicates()
                     ),
                     "mean n_points per horizon": round(float(w["n_points"].mean()), 1),
+                    "area-horizons combined (p < 0.05)": _combined(w),
                 }
             )
     return [
@@ -267,6 +301,12 @@ def _batch_weighting() -> list[str]:
         table(rows),
         "",
     ]
+
+
+def _combined(w: pd.DataFrame) -> str:
+    """How many (area, horizon) weights departed from the damped trend, of how many."""
+    at = w[w["method"] == "damped"]
+    return f"{int((at['p_value'] < 0.05).sum())} of {len(at)}"
 
 
 def _share_fitted_damping(pop: pd.DataFrame) -> list[str]:

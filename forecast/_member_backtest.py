@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from xuewei.forecast.backtest import backtest
-from xuewei.forecast.calibration import shrunk_weights
+from xuewei.forecast.calibration import (
+    BENCHMARK_MEMBER,
+    benchmark_index,
+    gated_weights,
+    shrunk_weights,
+)
 
 __all__ = [
     "ENSEMBLE_METHODS",
@@ -66,9 +71,11 @@ def shared_backtest(
     """Backtest the members on all the areas pooled, for one set of weights per horizon.
 
     Every area's backtest points count together, as in the ensemble of a series without
-    city rows: the weights per horizon are stacked (or inverse-MSE) on the pooled points and
-    shrunk towards equal weights by their number
-    (:func:`~xuewei.forecast.calibration.shrunk_weights`), and the pooled ensemble's past
+    city rows: the weights per horizon are the damped trend's alone unless the pooled
+    points show a combination beating it
+    (:func:`~xuewei.forecast.calibration.gated_weights`; without the damped trend among
+    ``methods``, stacked or inverse-MSE and shrunk towards equal weights,
+    :func:`~xuewei.forecast.calibration.shrunk_weights`), and the pooled ensemble's past
     errors calibrate every area's interval. Used by
     :func:`~xuewei.forecast.forecast_batch` with ``ensemble_weighting="pooled"``, and by
     :func:`~xuewei.forecast.forecast_ensemble` for its own series.
@@ -160,11 +167,17 @@ def _backtest_weights(
     horizons the forecast needs) is appended to ``notes``.
     """
     area = area_names(series_ids)
+    benchmark = benchmark_index(methods)
+    prior = [1.0 / len(methods)] * len(methods)
+    prior_words = "equal weights"
+    if benchmark is not None:
+        prior = [float(i == benchmark) for i in range(len(methods))]
+        prior_words = f"the {BENCHMARK_MEMBER} trend alone"
     equal = pd.DataFrame(
         [
-            {"quantity": "population", "horizon": h, "method": m, "weight": 1.0 / len(methods)}
+            {"quantity": "population", "horizon": h, "method": m, "weight": w}
             for h in _BACKTEST_HORIZONS
-            for m in methods
+            for m, w in zip(methods, prior, strict=True)
         ]
     )
     try:
@@ -178,7 +191,7 @@ def _backtest_weights(
     except ValueError as exc:
         notes.append(
             f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
-            f"be made ({exc}); equal weights used at every horizon, and the members' "
+            f"be made ({exc}); {prior_words} used at every horizon, and the members' "
             "weighted bounds as the interval"
         )
         return equal, {}, {}, False
@@ -194,7 +207,7 @@ def _backtest_weights(
     w = _shrunk(pop_members, methods)
     needed = [h for h in _BACKTEST_HORIZONS if h <= steps]
     if not len(w):
-        notes.append(f"{area}: the backtest has no scored point at any horizon; equal weights used")
+        notes.append(f"{area}: the backtest has no scored point at any horizon; {prior_words} used")
         weights = equal
     else:
         weights = w
@@ -211,10 +224,14 @@ def _backtest_weights(
 def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     """Return the members' weights per horizon from their backtest errors.
 
-    Stacked (or inverse-MSE with too few points) and shrunk towards equal weights by the
-    number of backtest points (:func:`~xuewei.forecast.calibration.shrunk_weights`), as the
-    backtest's own ensemble is weighted; ``n_points`` says how many points each horizon had.
+    As the backtest's own ensemble is weighted: with the damped trend among the members,
+    the damped trend alone unless the backtest shows a combination beating it
+    (:func:`~xuewei.forecast.calibration.gated_weights`, whose ``p_value`` is kept); else
+    stacked (or inverse-MSE with too few points) and shrunk towards equal weights by the
+    number of backtest points (:func:`~xuewei.forecast.calibration.shrunk_weights`).
+    ``n_points`` says how many points each horizon had.
     """
+    benchmark = benchmark_index(methods)
     frames = []
     for h in sorted(set(pop_members["horizon"].astype(int))):
         at_h = pop_members[pop_members["horizon"] == h]
@@ -222,19 +239,34 @@ def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
             index=["origin", "district_id"], columns="method", values="pct_error"
         ).reindex(columns=list(methods))
         e = matrix.to_numpy(dtype=np.float64)
+        p_value = np.nan
+        if benchmark is None:
+            weights = shrunk_weights(e)
+        else:
+            gated = gated_weights(
+                e,
+                benchmark,
+                series=matrix.index.get_level_values("district_id").to_numpy(),
+                origins=matrix.index.get_level_values("origin").to_numpy(dtype=np.int64),
+                horizon=h,
+            )
+            weights, p_value = gated.weights, gated.p_value
         frames.append(
             pd.DataFrame(
                 {
                     "quantity": "population",
                     "horizon": h,
                     "method": list(methods),
-                    "weight": shrunk_weights(e),
+                    "weight": weights,
                     "n_points": int(np.isfinite(e).all(axis=1).sum()),
+                    "p_value": p_value,
                 }
             )
         )
     if not frames:
-        return pd.DataFrame(columns=["quantity", "horizon", "method", "weight", "n_points"])
+        return pd.DataFrame(
+            columns=["quantity", "horizon", "method", "weight", "n_points", "p_value"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 

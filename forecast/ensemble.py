@@ -4,12 +4,17 @@ No single method wins everywhere: damped ETS is best where growth fades, Holt's 
 (chosen by ``ets`` where its AICc says growth persists) where it does not, drift on short
 series. The ensemble forecasts the *city* series (or, without city rows, each district)
 with several trend methods (:data:`ENSEMBLE_METHODS`) and averages them with weights per
-horizon from a rolling-origin backtest: the weights that would have minimised the squared
-backtest error at that horizon (stacking), or inverse-MSE weights with too few points,
-shrunk towards equal weights by the number of backtest points
-(:func:`~xuewei.forecast.calibration.shrunk_weights`, Diebold & Pauly 1990): a short
-backtest cannot hand one member all the weight. The weights used at every forecast horizon
-are in the result's ``attrs["weights"]``. Districts
+horizon from a rolling-origin backtest. It starts from the damped trend, the benchmark of
+annual series (Gardner & McKenzie 1985; Makridakis & Hibon 2000), and departs from it only
+where the backtest shows a combination beating it: the weights that would have minimised
+the squared backtest error at that horizon (stacking), shrunk towards the damped trend by
+the number of backtest points, are used if a one-sided Diebold–Mariano test (overlapping
+multi-step errors allowed for) finds their past squared errors smaller at the 5 % level
+(:func:`~xuewei.forecast.calibration.gated_weights`); otherwise the damped trend alone.
+Members that extrapolate one series err alike, and weights learnt from a backtest lag
+the series: shrunk towards *equal* weights they lost to the damped trend by up to 21 %
+on growth panels (``benchmarks/forecast.md``). The weights used at every forecast
+horizon, with the test's p-value, are in the result's ``attrs["weights"]``. Districts
 are then the city ensemble times their shares (the ``share`` method of
 :func:`~xuewei.forecast.forecast_districts`), so they reconcile to the city total by
 construction; without city rows the city is the sum of the districts.
@@ -48,6 +53,8 @@ from xuewei.forecast._member_backtest import (
 from xuewei.forecast._shares import share_spread
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
+    MIN_TREND_POWER,
+    benchmark_index,
     calibration_errors,
     empirical_bounds,
 )
@@ -211,8 +218,11 @@ def forecast_ensemble(
         logger. ``attrs["weights"]`` gives the weights used, one record (dict) per
         forecast horizon and member (``pandas.DataFrame(f.attrs["weights"])``): ``area`` (the series
         ensembled), ``horizon`` (every forecast horizon), ``method``, ``weight``,
-        ``backtest_horizon`` (the backtest horizon they come from) and ``n_points`` (its
-        backtest points; ``NaN`` for given or equal weights).
+        ``backtest_horizon`` (the backtest horizon they come from), ``n_points`` (its
+        backtest points; ``NaN`` for given or equal weights) and ``p_value`` (the
+        one-sided p-value of the test that the weights' combination beat the damped
+        trend in the backtest; below 5 % the combination is used, else the damped trend
+        alone; ``NaN`` without a test).
 
     Examples
     --------
@@ -260,8 +270,13 @@ def forecast_ensemble(
     weights = weights[weights["method"].isin(set(fc["method"]))]
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
+    if benchmark_index(sorted(set(fc["method"]))) is not None:
+        ens = _members_envelope(ens, fc)  # where no past errors calibrate the interval
     used = applied_weights(weights, sorted(set(fc["horizon"].astype(int))))
-    ens = _calibrate(ens, log_errors, origins, interval)
+    trend_power = (
+        MIN_TREND_POWER if benchmark_index(sorted(set(fc["method"]))) is not None else None
+    )
+    ens = _calibrate(ens, log_errors, origins, interval, trend_power)
     if backtested:  # say where the backtest's errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
@@ -283,7 +298,7 @@ def forecast_ensemble(
     out.attrs["warnings"] = notes
     # records, not a frame: pandas compares attrs when frames are concatenated
     out.attrs["weights"] = used.assign(area=", ".join(series_ids))[
-        ["area", "horizon", "method", "weight", "backtest_horizon", "n_points"]
+        ["area", "horizon", "method", "weight", "backtest_horizon", "n_points", "p_value"]
     ].to_dict("records")
     return out
 
@@ -298,7 +313,8 @@ def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFr
     ----------
     weights
         ``method``, ``horizon``, ``weight`` and optionally ``n_points`` (the backtest
-        points behind them).
+        points behind them) and ``p_value`` (of the test that let the ensemble depart
+        from the damped trend, :func:`~xuewei.forecast.calibration.gated_weights`).
     horizons
         Forecast horizons (years after the base year).
 
@@ -306,7 +322,7 @@ def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFr
     -------
     pandas.DataFrame
         ``horizon``, ``method``, ``weight``, ``backtest_horizon`` (the horizon whose
-        weights are used) and ``n_points`` (``NaN`` when not given).
+        weights are used), ``n_points`` and ``p_value`` (``NaN`` when not given).
 
     Examples
     --------
@@ -329,6 +345,7 @@ def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFr
                     "weight": (at["weight"] / at["weight"].sum()).to_numpy(),
                     "backtest_horizon": nearest,
                     "n_points": at["n_points"].to_numpy() if "n_points" in at else np.nan,
+                    "p_value": at["p_value"].to_numpy() if "p_value" in at else np.nan,
                 }
             )
         )
@@ -369,6 +386,23 @@ def _members(
     last = pop[pop["district_id"].isin(series_ids)].groupby("district_id")["year"].max()
     fc["horizon"] = fc["year"] - fc["district_id"].map(last)
     return fc
+
+
+def _members_envelope(ens: pd.DataFrame, fc: pd.DataFrame) -> pd.DataFrame:
+    """Give the ensemble the members' envelope (lowest lower, highest upper) as its bounds.
+
+    The interval of horizons that no past ensemble errors calibrate: starting from the
+    damped trend, weighted bounds would be the damped trend's own model interval, which
+    covered 33–72 % at 1–10 years where backtests had too few errors to calibrate.
+    """
+    out = ens.copy()
+    key = ["district_id", "year"]
+    lo = fc.groupby(key)["lower"].min()
+    hi = fc.groupby(key)["upper"].max()
+    at = pd.MultiIndex.from_frame(out[key])
+    out["lower"] = lo.reindex(at).to_numpy()
+    out["upper"] = hi.reindex(at).to_numpy()
+    return out
 
 
 def _scale_to_city(
@@ -426,6 +460,7 @@ def _calibrate(
     log_errors: dict[int, np.ndarray],
     origins: dict[int, np.ndarray],
     interval: float,
+    min_power: float | None = None,
 ) -> pd.DataFrame:
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
@@ -436,7 +471,7 @@ def _calibrate(
     """
     out = ens.copy()
     for h in sorted(set(out["horizon"])):
-        errs = calibration_errors(log_errors, int(h), origins=origins)
+        errs = calibration_errors(log_errors, int(h), origins=origins, min_power=min_power)
         if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
         at = (out["horizon"] == h).to_numpy()

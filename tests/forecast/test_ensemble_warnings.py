@@ -33,29 +33,32 @@ def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def test_no_backtest_means_equal_weights_reported(caplog):
+def test_no_backtest_means_the_damped_trend_alone_reported(caplog):
     caplog.set_level(logging.WARNING, logger="xuewei.forecast")
     f = forecast_ensemble(_city(2017), ["a", "b"], horizon=2023, city_id="c")
     notes = f.attrs["warnings"]
     assert any(
         n.startswith("area c: the backtest of the ensemble members (damped, ets, drift) could not")
-        and "equal weights used at every horizon" in n
+        and "the damped trend alone used at every horizon" in n
         for n in notes
     ), notes
     assert set(notes) <= set(_logged(caplog)) and notes
 
 
-def test_short_backtest_keeps_weights_near_equal_and_says_how_many_points():
+def test_short_backtest_keeps_weights_near_the_damped_trend_and_says_how_many_points():
     f = forecast_ensemble(_city(2006), ["a", "b"], horizon=2025, city_id="c")
     w = pd.DataFrame(f.attrs["weights"])
-    # every forecast horizon 1-5 has its weights; the prior of equal weights is worth
-    # PRIOR_POINTS backtest points, so with n points no member moves further from 1/3
-    # than n / (n + PRIOR_POINTS) allows
+    # every forecast horizon 1-5 has its weights; the prior is the damped trend, worth
+    # PRIOR_POINTS backtest points: a combination that passed the test moves no further
+    # from it than n / (n + PRIOR_POINTS) allows, and without passing it is not used
     assert sorted(set(w["horizon"])) == [1, 2, 3, 4, 5]
     assert np.allclose(w.groupby("horizon")["weight"].sum(), 1.0)
-    psi = w["n_points"] / (w["n_points"] + PRIOR_POINTS)
-    assert ((w["weight"] - 1 / 3).abs() <= psi * (2 / 3) + 1e-12).all()
-    assert (w["weight"] > 0).all()
+    damped = w[w["method"] == "damped"].set_index("horizon")
+    psi = damped["n_points"] / (damped["n_points"] + PRIOR_POINTS)
+    passed = damped["p_value"] < 0.05
+    assert (damped.loc[~passed, "weight"] == 1.0).all()
+    assert (damped.loc[passed, "weight"] >= 1.0 - psi[passed] - 1e-12).all()
+    assert damped["p_value"].between(0.0, 1.0).all()
 
 
 def test_given_weights_nothing_to_report(caplog):

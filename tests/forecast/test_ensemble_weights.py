@@ -8,13 +8,16 @@ import pytest
 from forecast_helpers import GROWTH_SHAPES, synth_growth_panel
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from xuewei.forecast import forecast_batch, forecast_ensemble
 from xuewei.forecast.calibration import (
     MIN_LOG_HALF_WIDTH,
     PRIOR_POINTS,
+    benchmark_index,
     births_floor,
     empirical_bounds,
+    gated_weights,
     shrunk_weights,
 )
 from xuewei.forecast.ensemble import applied_weights
@@ -104,7 +107,9 @@ def test_ensemble_reports_weights_for_every_horizon(panel_ensemble):
     assert np.allclose(w.groupby("horizon")["weight"].sum(), 1.0)
     # beyond the longest backtest horizon (10) the weights of 10 are used, never a fallback
     assert set(w.loc[w["horizon"] > 10, "backtest_horizon"]) == {10}
-    assert (w["weight"] > 0).all()
+    # the damped trend alone, unless the backtest's test let a combination in
+    damped = w[w["method"] == "damped"]
+    assert ((damped["weight"] == 1.0) | (damped["p_value"] < 0.05)).all()
 
 
 def test_batch_carries_each_areas_weights():
@@ -179,3 +184,84 @@ def test_add_shortfall_columns_and_cohort_route():
     assert out["chance_of_shortfall_cohort"].iloc[0] == pytest.approx(0.1)
     assert np.isnan(out["chance_of_shortfall_cohort"].iloc[1])
     assert len(out) == len(g) and list(g.columns) == list(out.columns[: len(g.columns)])
+
+
+def test_gated_weights_hand_computed():
+    # the damped trend 1, 1, 1, 3, 3, 3 % off, the other member exact: stacking says (0, 1);
+    # n = 6 complete points, psi = 6 / 16, so the candidate is (0.625, 0.375), its error
+    # 0.625 x the damped trend's, and d = e^2 (1 - 0.625^2) = 0.609375 e^2: mean 3.046875,
+    # centred +-2.4375
+    e = np.c_[[1.0, 1.0, 1.0, 3.0, 3.0, 3.0], np.zeros(6)]
+    alone = gated_weights(e, 0)
+    assert alone.weights.tolist() == [0.625, 0.375]
+    # points taken as independent: var(mean d) = 6 x 2.4375^2 / 36
+    t_plain = 3.046875 / np.sqrt(6 * 2.4375**2 / 36)
+    assert alone.p_value == pytest.approx(stats.t.sf(t_plain, 5), rel=1e-12)
+    # one series, origins 2000-2005, 3-year errors: pairs less than 3 origins apart add
+    # their products: 6 + 2 x (4 - 1) + 2 x (2 - 2) = 12 products of 2.4375^2
+    overlapping = gated_weights(e, 0, series=np.zeros(6), origins=np.arange(2000, 2006), horizon=3)
+    t_hac = 3.046875 / np.sqrt(12 * 2.4375**2 / 36)
+    assert overlapping.p_value == pytest.approx(stats.t.sf(t_hac, 5), rel=1e-12)
+    assert alone.p_value < overlapping.p_value < 0.05
+    # at a 1 % level neither passes: the damped trend alone
+    strict = gated_weights(e, 0, level=0.01)
+    assert strict.weights.tolist() == [1.0, 0.0]
+
+
+def test_gated_weights_keep_the_damped_trend_without_evidence():
+    # five points are too few to stack three members (3 each): no test, the damped trend
+    e = np.array([[1.0, 0.0, 2.0]] * 5)
+    assert gated_weights(e, 0) == (pytest.approx([1.0, 0.0, 0.0]), 1.0)
+    # the same gain at every point is evidence enough (no spread to doubt it)
+    g = gated_weights(np.array([[2.0, 0.0]] * 6), 0)
+    assert g.p_value == 0.0 and g.weights[1] > 0
+    # without the damped trend among the members, the equal prior of shrunk_weights
+    assert benchmark_index(["ets", "drift"]) is None
+    assert benchmark_index(["damped", "cohort"]) is None
+    lost = np.c_[np.full(6, np.nan), [1.0, -1.0] * 3, [2.0, -2.0] * 3]
+    assert gated_weights(lost, 0).weights.tolist() == shrunk_weights(lost).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    errors=st.lists(
+        st.tuples(st.floats(-20, 20), st.floats(-20, 20), st.floats(-20, 20)),
+        min_size=0,
+        max_size=40,
+    ),
+    horizon=st.integers(1, 10),
+)
+def test_gated_weights_stay_near_the_damped_trend(errors, horizon):
+    e = np.array(errors, dtype=np.float64).reshape(-1, 3)
+    series = np.arange(len(e)) % 3
+    g = gated_weights(e, 0, series=series, origins=2000 + np.arange(len(e)) // 3, horizon=horizon)
+    w = g.weights
+    assert (w >= 0).all() and w.sum() == pytest.approx(1.0)
+    assert 0.0 <= g.p_value <= 1.0
+    if g.p_value >= 0.05:
+        assert w.tolist() == [1.0, 0.0, 0.0]
+    else:  # never further from the damped trend than n / (n + PRIOR_POINTS)
+        assert w[0] >= 1.0 - len(e) / (len(e) + PRIOR_POINTS) - 1e-12
+
+
+def test_uncalibrated_ensemble_takes_the_members_envelope():
+    # one origin, nothing known before it: the ensemble is the damped trend (the prior) and,
+    # with no past error to calibrate it, its interval spans every member's interval
+    from xuewei.forecast._backtest_ensemble import ensemble_scores
+
+    scored = pd.DataFrame(
+        {
+            "method": ["damped", "ets", "drift"],
+            "quantity": "population",
+            "district_id": "a",
+            "origin": 2010,
+            "horizon": 1,
+            "year": 2011,
+            "value": [100.0, 104.0, 98.0],
+            "lower": [97.0, 99.0, 90.0],
+            "upper": [103.0, 110.0, 101.0],
+            "actual": 101.0,
+        }
+    )
+    ens = ensemble_scores(scored, 0.8)
+    assert ens[["value", "lower", "upper"]].values.tolist() == [[100.0, 90.0, 110.0]]
