@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,13 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import MultiPoint, Polygon, box
 
 from xuewei import maps
 from xuewei.data import load_standards
+from xuewei.maps._arcs import decode_zones, encode_zones, unvlq, vlq, zone_arcs
 from xuewei.maps._zones import ZONE_OVER_COLOUR, zone_colours
 from xuewei.outputs import MapOptions
 from xuewei.outputs.zones import (
@@ -133,6 +137,93 @@ def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, gri
     assert name is not None and f"{name.group(1)}.addTo(" not in page
 
 
+# --- outlines stored once per shared edge ---------------------------------------------------
+
+
+def _tessellation(seed: int, cells: int, zones: int) -> list[Any]:
+    """Zones near Changsha, in degrees: Voronoi cells of random points, merged by nearest seed."""
+    rng = np.random.default_rng(seed)
+    frame = box(112.90, 28.10, 112.93, 28.12)
+    xy = rng.uniform([112.90, 28.10], [112.93, 28.12], size=(cells, 2))
+    pieces = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(xy), extend_to=frame))
+    pieces = [p.intersection(frame) for p in pieces]
+    centres = np.array([[p.centroid.x, p.centroid.y] for p in pieces])
+    owner = np.argmin(((centres[:, None, :] - xy[None, :zones, :]) ** 2).sum(axis=2), axis=1)
+    drawn = [
+        shapely.union_all([p for p, o in zip(pieces, owner, strict=True) if o == z])
+        for z in range(zones)
+    ]
+    return [z for z in drawn if not z.is_empty]
+
+
+def _grid(geometry: Any) -> list[list[tuple[int, int]]]:
+    """A zone's rings as the page must draw them: vertices rounded to 10⁻⁵ degree."""
+    rings = []
+    for polygon in shapely.get_parts(geometry):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            ints = [
+                tuple(p) for p in np.round(np.asarray(ring.coords)[:-1] * 1e5).astype(int).tolist()
+            ]
+            rings.append([p for i, p in enumerate(ints) if p != ints[i - 1]])
+    return rings
+
+
+def _from_least(ring: Sequence[Any]) -> tuple[tuple[int, int], ...]:
+    points = [tuple(p) for p in ring]
+    first = points.index(min(points))
+    return tuple(points[first:] + points[:first])
+
+
+def _segments(ring: Sequence[Any]) -> list[frozenset[tuple[int, int]]]:
+    points = [tuple(p) for p in ring]
+    return [frozenset((points[i - 1], points[i])) for i in range(len(points))]
+
+
+def test_vlq_round_trip_by_hand() -> None:
+    # 16 → 32 (sign in the lowest bit) → digits 0 (flagged: "g") and 1 ("B")
+    assert vlq([0, 1, -1, 16]) == "ACDgB"
+    assert unvlq("ACDgB") == [0, 1, -1, 16]
+    assert unvlq(vlq([11_298_957, -2_803_603, 511, -512])) == [11_298_957, -2_803_603, 511, -512]
+
+
+def test_two_boxes_share_one_arc() -> None:
+    # two boxes of 2 × 1 steps side by side: their common side is one arc, walked both ways
+    arcs, zones = zone_arcs([box(0, 0, 2e-5, 1e-5), box(2e-5, 0, 4e-5, 1e-5)])
+    assert len(arcs) == 3 and [(2, 0), (2, 1)] in arcs
+    shared = arcs.index([(2, 0), (2, 1)])
+    assert shared in zones[0][0][0] and ~shared in zones[1][0][0]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), cells=st.integers(6, 60), zones=st.integers(2, 6))
+def test_outlines_round_trip_and_shared_edges_stored_once(
+    seed: int, cells: int, zones: int
+) -> None:
+    drawn = _tessellation(seed, cells, zones)
+    decoded = decode_zones(*encode_zones(drawn))
+    assert len(decoded) == len(drawn)
+    for zone, rings in zip(drawn, decoded, strict=True):
+        # the same rings, vertex for vertex on the 10⁻⁵ grid (each from its own start)
+        got = sorted(_from_least(r) for polygon in rings for r in polygon)
+        assert got == sorted(_from_least(r) for r in _grid(zone))
+        shape = shapely.MultiPolygon(
+            [Polygon(np.asarray(p[0]) / 1e5, [np.asarray(h) / 1e5 for h in p[1:]]) for p in rings]
+        )
+        assert shapely.hausdorff_distance(shape, zone) <= 1e-5
+    # every edge of every zone is in exactly one arc, however many zones have it
+    arcs, _ = zone_arcs(drawn)
+    stored = [frozenset(pair) for arc in arcs for pair in pairwise(arc)]
+    assert len(stored) == len(set(stored))
+    edges = [e for zone in drawn for ring in _grid(zone) for e in _segments(ring)]
+    assert set(stored) == set(edges)
+    assert len(edges) > len(stored)  # neighbours share edges: written once, not twice
+
+
+def test_outlines_are_the_same_bytes_for_the_same_zones() -> None:
+    drawn = _tessellation(7, 40, 4)
+    assert encode_zones(drawn) == encode_zones([shapely.from_wkb(shapely.to_wkb(z)) for z in drawn])
+
+
 # --- the workbook --------------------------------------------------------------------------
 
 
@@ -199,6 +290,19 @@ _ZONES_JS = """(name) => {
 }"""
 
 
+_OUTLINES_JS = """(name) => {
+    const map = window.eval(name);
+    const out = [];
+    map.eachLayer((layer) => {
+        if (layer.feature && layer.getTooltip && layer.feature.properties.c !== undefined) {
+            out.push(layer.getLatLngs().map((polygon) => polygon.map(
+                (ring) => ring.map((p) => [p.lng, p.lat]))));
+        }
+    });
+    return out;
+}"""
+
+
 def _open(browser: Any, path: Path) -> tuple[Any, Any, list[str], list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     requests: list[str] = []
@@ -243,6 +347,11 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
         assert f"调整学生 Pupils moved: {round(row.pupils_moved):,}" in tip
         assert ("超容量 over capacity" in tip) == (row.over_pupils > 0.5)
         page.mouse.move(5, 700)
+    # the outlines the page decoded are the zones' own, to the 10⁻⁵ degree of the grid
+    drawn = list(result.zones.to_crs(4326).geometry)
+    for outline in page.evaluate(_OUTLINES_JS, map_name):
+        shape = shapely.MultiPolygon([Polygon(p[0], p[1:]) for p in outline])
+        assert sum(shapely.hausdorff_distance(shape, z) <= 1e-5 for z in drawn) == 1
     assert requests == [] and errors == []
     context.close()
 
