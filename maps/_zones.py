@@ -135,27 +135,40 @@ def _over(row: Mapping[str, Any]) -> bool:
     return not missing(value) and float(value) > 0.5
 
 
+def _figure(text: str) -> str:
+    """Wrap a figure in a tag of its own: the page's table then stores it apart from its label.
+
+    A line such as "Pupils: 536 · Capacity: 540" is unique to its zone; cut around the
+    figures, its labels are one run all zones share and its figures are pieces many share
+    (:mod:`xuewei.maps._pieces`). The tag has no style: the tooltip looks the same.
+    """
+    return f"<span>{text}</span>"
+
+
 def _tooltip(row: Mapping[str, Any], names: Mapping[str, str], level: str, lang: Lang) -> str:
     """Return a zone's figures (escaped HTML): school, pupils, capacity, travel, feeder."""
     school = str(row["school_id"])
+
+    def count(key: str) -> str:
+        return _figure(int_text(row.get(key)))
+
     lines = [
         f"<b>{_say('zone', lang)}</b> · {label(level, lang)}",
         f'<b>{names.get(school, esc(school))}</b> <span class="xuewei-id">{esc(school)}</span>',
-        f"{_say('pupils', lang)}: {int_text(row.get('pupils'))} · "
-        f"{_say('places', lang)}: {int_text(row.get('places'))}",
-        f"{_say('utilisation', lang)}: {percent_text(row.get('utilisation'))}",
+        f"{_say('pupils', lang)}: {count('pupils')} · {_say('places', lang)}: {count('places')}",
+        f"{_say('utilisation', lang)}: {_figure(percent_text(row.get('utilisation')))}",
     ]
     if _over(row):
         lines.append(
             f'<b style="color:{ZONE_OVER_COLOUR}">⚠ {_say("over", lang)}</b> · '
-            f"{_say('over_by', lang)}: {int_text(row.get('over_pupils'))}"
+            f"{_say('over_by', lang)}: {count('over_pupils')}"
         )
     lines.append(
-        f"{_say('mean', lang)}: {int_text(row.get('mean_distance_m'))} m · "
-        f"{_say('max', lang)} {int_text(row.get('max_distance_m'))} m"
+        f"{_say('mean', lang)}: {count('mean_distance_m')} m · "
+        f"{_say('max', lang)} {count('max_distance_m')} m"
     )
     if not missing(row.get("pupils_moved")):
-        lines.append(f"{_say('moved', lang)}: {int_text(row.get('pupils_moved'))}")
+        lines.append(f"{_say('moved', lang)}: {count('pupils_moved')}")
     feeds = row.get("feeds")
     if not missing(feeds) and str(feeds):
         lines.append(f"{_say('feeds', lang)}: {names.get(str(feeds), esc(feeds))}")
@@ -172,6 +185,8 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
     The tooltips go into the page's table of pieces (:mod:`xuewei.maps._pieces`), as the
     catchments' do.
     """
+
+    pieces_last = True  # numbered after the other layers' pieces: see _pieces._build
 
     _template = Template(
         """

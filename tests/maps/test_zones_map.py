@@ -30,7 +30,8 @@ from shapely.geometry import MultiPoint, Polygon, box
 from xuewei import maps
 from xuewei.data import load_standards
 from xuewei.maps._arcs import decode_zones, encode_zones, unvlq, vlq, zone_arcs
-from xuewei.maps._zones import ZONE_OVER_COLOUR, zone_colours
+from xuewei.maps._pieces import page_table
+from xuewei.maps._zones import ZONE_OVER_COLOUR, ZoneLayer, zone_colours
 from xuewei.outputs import MapOptions
 from xuewei.outputs.zones import (
     SCHOOL_HEADERS,
@@ -140,6 +141,14 @@ def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, gri
 # --- outlines stored once per shared edge ---------------------------------------------------
 
 
+def _users(element: Any) -> list[Any]:
+    """The elements under ``element`` that store texts in the page's table, in page order."""
+    found = [element] if hasattr(element, "piece_texts") else []
+    for child in element._children.values():
+        found += _users(child)
+    return found
+
+
 def _tessellation(seed: int, cells: int, zones: int) -> list[Any]:
     """Zones near Changsha, in degrees: Voronoi cells of random points, merged by nearest seed."""
     rng = np.random.default_rng(seed)
@@ -222,6 +231,22 @@ def test_outlines_round_trip_and_shared_edges_stored_once(
 def test_outlines_are_the_same_bytes_for_the_same_zones() -> None:
     drawn = _tessellation(7, 40, 4)
     assert encode_zones(drawn) == encode_zones([shapely.from_wkb(shapely.to_wkb(z)) for z in drawn])
+
+
+def test_zones_leave_the_other_layers_piece_codes_alone(districts, schools, gaps, grid) -> None:
+    # the zones are drawn below the other layers, but their tooltips' pieces are numbered
+    # after the others': the others' codes (most of the page) are those of the plain map
+    result, _, _ = grid
+
+    def others(zones: gpd.GeoDataFrame | None) -> list[list[list[int]]]:
+        m = maps.plan_map(
+            districts, schools, gaps=gaps, scenario=85, year=2030, title="t", tiles=None,
+            zones=zones,
+        )  # fmt: skip
+        users = [u for u in _users(m) if not isinstance(u, ZoneLayer)]
+        return [page_table(m).of(u) for u in users]
+
+    assert others(zones_layer(result)) == others(None)
 
 
 # --- the workbook --------------------------------------------------------------------------
