@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
 
-__all__ = ["Point", "decode_zones", "encode_zones", "unvlq", "vlq", "zone_arcs"]
+__all__ = ["Point", "Ring", "decode_zones", "encode_zones", "unvlq", "vlq", "zone_arcs"]
 
 #: A point in whole 10⁻⁵ degrees: (x, y).
 Point = tuple[int, int]
@@ -76,8 +76,8 @@ def _grid_rings(geometry: Any) -> list[list[list[Point]]]:
 
     Each ring's vertices are rounded to the grid (about a metre, as the other area layers)
     before anything else, so that two zones round a common vertex alike; repeated
-    vertices and the closing one are left out. A ring that rounds to fewer than three
-    points is no area to fill, nor is a polygon whose outer ring does.
+    vertices and the closing one are left out, the first kept first. A ring that rounds to
+    fewer than three points is no area to fill, nor is a polygon whose outer ring does.
     """
     out = []
     for polygon in shapely.get_parts(geometry):
@@ -86,7 +86,10 @@ def _grid_rings(geometry: Any) -> list[list[list[Point]]]:
         rings = []
         for ring in [polygon.exterior, *polygon.interiors]:
             ints = np.round(np.asarray(ring.coords)[:-1, :2] * 10**_GRID).astype(np.int64)
-            ints = ints[np.any(ints != np.roll(ints, 1, axis=0), axis=1)]
+            # a vertex that rounds onto the one before is left out; the first stays first
+            ints = ints[np.r_[True, np.any(ints[1:] != ints[:-1], axis=1)]]
+            if len(ints) > 1 and (ints[-1] == ints[0]).all():
+                ints = ints[:-1]
             if len(ints) >= 3:
                 rings.append([(int(x), int(y)) for x, y in ints])
             elif not rings:
@@ -111,39 +114,57 @@ def _junctions(zones: Sequence[list[list[list[Point]]]]) -> set[Point]:
     return junctions
 
 
-def _cut(ring: list[Point], junctions: set[Point]) -> list[list[Point]]:
-    """Cut a ring at its junctions into arcs (each ending where the next starts)."""
+def _cut(ring: list[Point], junctions: set[Point]) -> tuple[int, list[list[Point]]]:
+    """Cut a ring at its junctions into arcs (each ending where the next starts).
+
+    Returns the arcs and where the ring's own first vertex is in the arcs joined (each
+    arc's first point left out, as :func:`decode_zones` joins them).
+    """
     cuts = [i for i, point in enumerate(ring) if point in junctions]
     if not cuts:  # a ring nobody shares a part of: from its least point, as its twin would
         first = min(range(len(ring)), key=ring.__getitem__)
-        return [[*ring[first:], *ring[: first + 1]]]
+        return (len(ring) - first - 1) % len(ring), [[*ring[first:], *ring[: first + 1]]]
     closed = [*ring[cuts[0] :], *ring[: cuts[0] + 1]]
     ends = [i - cuts[0] for i in cuts] + [len(ring)]
-    return [closed[a : b + 1] for a, b in pairwise(ends)]
+    start = (len(ring) - cuts[0] - 1) % len(ring)
+    return start, [closed[a : b + 1] for a, b in pairwise(ends)]
+
+
+class Ring(NamedTuple):
+    """A ring of a zone: its arcs (``~i``: arc ``i`` walked backwards) and its first vertex.
+
+    ``start`` is where the ring's own first vertex is in its arcs joined: the page draws
+    the ring from there, as Leaflet's simplification of an outline depends on its start.
+    """
+
+    start: int
+    arcs: list[int]
 
 
 def zone_arcs(
     geometries: Sequence[Any],
-) -> tuple[list[list[Point]], list[list[list[list[int]]]]]:
+) -> tuple[list[list[Point]], list[list[list[Ring]]]]:
     """Split the zones' outlines into arcs that neighbouring zones share (a topology).
 
     Every ring is cut where it parts from its neighbour (at the points met with different
     neighbours, as TopoJSON does), and each piece is stored once: a ring becomes the
-    indexes of its arcs, ``~i`` for arc ``i`` walked backwards. Points are whole
-    10⁻⁵ degrees (:func:`_grid_rings`).
+    indexes of its arcs, ``~i`` for arc ``i`` walked backwards (:class:`Ring`). Points are
+    whole 10⁻⁵ degrees (:func:`_grid_rings`).
 
     Returns
     -------
     arcs, zones
         The arcs (lists of points, the first and last the junctions they join) and,
-        per zone, its polygons' rings as arc indexes.
+        per zone, its polygons' rings (outer first) as :class:`Ring`.
 
     Examples
     --------
     >>> from shapely.geometry import box
     >>> arcs, zones = zone_arcs([box(0, 0, 2e-5, 1e-5), box(2e-5, 0, 4e-5, 1e-5)])
-    >>> arcs[0], zones  # the shared edge: once, walked backwards (~0) by the second zone
-    ([(2, 0), (2, 1)], [[[[0, 1]]], [[[-1, 2]]]])
+    >>> arcs[0]  # the side the boxes share: once, walked backwards (~0) by the second
+    [(2, 0), (2, 1)]
+    >>> zones
+    [[[Ring(start=3, arcs=[0, 1])]], [[Ring(start=1, arcs=[-1, 2])]]]
     """
     grids = [_grid_rings(g) for g in geometries]
     junctions = _junctions(grids)
@@ -155,8 +176,9 @@ def zone_arcs(
         for rings in zone:
             refs = []
             for ring in rings:
+                start, cut = _cut(ring, junctions)
                 ring_refs = []
-                for arc in _cut(ring, junctions):
+                for arc in cut:
                     key = tuple(arc)
                     if key in index:
                         ring_refs.append(index[key])
@@ -166,7 +188,7 @@ def zone_arcs(
                         index[key] = len(arcs)
                         ring_refs.append(len(arcs))
                         arcs.append(arc)
-                refs.append(ring_refs)
+                refs.append(Ring(start, ring_refs))
             polygons.append(refs)
         zones.append(polygons)
     return arcs, zones
@@ -178,16 +200,17 @@ def encode_zones(geometries: Sequence[Any]) -> tuple[str, str]:
     ``arcs``: the arcs of :func:`zone_arcs`, separated by ``,``, each point the step in
     whole 10⁻⁵ degrees from the point before (the first from 0, an arc's first from the
     last arc's end), written by :func:`vlq`. ``zones``: separated by ``|``, a zone's
-    polygons by ``;``, a polygon's rings (outer first) by ``,``, each ring its arcs' indexes
-    (``~i`` walked backwards) as steps from the index before, by :func:`vlq`.
+    polygons by ``;``, a polygon's rings (outer first) by ``,``, each ring its start (see
+    :class:`Ring`) and its arcs' indexes (``~i`` walked backwards) as steps from the index
+    before, by :func:`vlq`.
 
     Examples
     --------
     >>> from shapely.geometry import box
     >>> encode_zones([box(0, 0, 2e-5, 1e-5), box(2e-5, 0, 4e-5, 1e-5)])
-    ('EAAC,AAFAADEA,AAEAACFA', 'AC|FG')
-    >>> decode_zones(*_)
-    [[[[[2, 1], [0, 1], [0, 0], [2, 0]]]], [[[[2, 0], [4, 0], [4, 1], [2, 1]]]]]
+    ('EAAC,AAFAADEA,AAEAACFA', 'GAC|CFG')
+    >>> decode_zones(*_)  # each ring from its own first vertex, as shapely's box begins
+    [[[[[2, 0], [2, 1], [0, 1], [0, 0]]]], [[[[4, 0], [4, 1], [2, 1], [2, 0]]]]]
     """
     arcs, zones = zone_arcs(geometries)
     last = (0, 0)
@@ -204,9 +227,10 @@ def encode_zones(geometries: Sequence[Any]) -> tuple[str, str]:
         polygon_texts = []
         for rings in zone:
             ring_texts = []
-            for refs in rings:
-                ring_texts.append(vlq(r - p for p, r in pairwise([ref, *refs])))
-                ref = refs[-1]
+            for ring in rings:
+                steps = (r - p for p, r in pairwise([ref, *ring.arcs]))
+                ring_texts.append(vlq([ring.start, *steps]))
+                ref = ring.arcs[-1]
             polygon_texts.append(",".join(ring_texts))
         zone_texts.append(";".join(polygon_texts))
     return ",".join(arc_texts), "|".join(zone_texts)
@@ -216,7 +240,7 @@ def decode_zones(arcs_text: str, zones_text: str) -> list[list[list[list[list[in
     """Read :func:`encode_zones`' strings back as the page does: per zone, polygons of rings.
 
     A ring is its arcs joined, each arc's first point left out (the last arc ends where the
-    ring starts), so it starts one point after a junction; points are ``[x, y]`` in whole
+    ring starts), begun at its first vertex (:class:`Ring`); points are ``[x, y]`` in whole
     10⁻⁵ degrees.
     """
     arcs, last = [], [0, 0]
@@ -234,11 +258,12 @@ def decode_zones(arcs_text: str, zones_text: str) -> list[list[list[list[list[in
         for polygon_text in zone_text.split(";") if zone_text else []:
             rings = []
             for ring_text in polygon_text.split(","):
+                start, *steps = unvlq(ring_text)
                 ring = []
-                for step in unvlq(ring_text):
+                for step in steps:
                     ref += step
                     ring += (arcs[~ref][::-1] if ref < 0 else arcs[ref])[1:]
-                rings.append(ring)
+                rings.append(ring[start:] + ring[:start])
             polygons.append(rings)
         zones.append(polygons)
     return zones

@@ -245,14 +245,15 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                     return arc;
                 });
                 function ring(text) {
-                    var out = [];
-                    numbers(text).forEach(function (step) {
-                        ref += step;
+                    var out = [], steps = numbers(text), start = steps[0];
+                    for (var k = 1; k < steps.length; k++) {
+                        ref += steps[k];
                         var arc = ref < 0 ? arcs[~ref].slice().reverse() : arcs[ref];
                         // each arc starts where the one before ended
                         for (var i = 1; i < arc.length; i++) out.push(arc[i]);
-                    });
-                    return out;
+                    }
+                    // from the ring's own first vertex: Leaflet's simplification depends on it
+                    return out.slice(start).concat(out.slice(0, start));
                 }
                 var renderer = L.svg({padding: 0.3});
                 {{ this.zones_json }}.split("|").forEach(function (text, k) {
