@@ -228,8 +228,8 @@ def encode_zones(geometries: Sequence[Any]) -> tuple[str, str]:
         for rings in zone:
             ring_texts = []
             for ring in rings:
-                steps = (r - p for p, r in pairwise([ref, *ring.arcs]))
-                ring_texts.append(vlq([ring.start, *steps]))
+                moves = [r - p for p, r in pairwise([ref, *ring.arcs])]
+                ring_texts.append(vlq([ring.start, *moves]))
                 ref = ring.arcs[-1]
             polygon_texts.append(",".join(ring_texts))
         zone_texts.append(";".join(polygon_texts))
