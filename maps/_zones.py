@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
-from xuewei.maps._arcs import encode_zones
+from xuewei.maps._arcs import encode_zones, vlq
 from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
 from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._popups import bilingual
@@ -32,6 +32,7 @@ __all__ = [
     "ZONE_PALETTE",
     "ZoneLayer",
     "add_zones",
+    "encode_tips",
     "zone_colours",
     "zone_layer_name",
     "zone_legend",
@@ -133,6 +134,28 @@ def zone_colours(
 def _over(row: Mapping[str, Any]) -> bool:
     value: Any = row.get("over_pupils")
     return not missing(value) and float(value) > 0.5
+
+
+def encode_tips(codes: Sequence[Sequence[int]]) -> str:
+    """Write the zones' tooltips (the indexes of their pieces) as one string of :func:`vlq`.
+
+    Zones are separated by ``|``; each index is written as the step from the index at the
+    same place in the zone before (else from the index before it, the first from 0). The
+    tooltips of a layer share their skeleton, so most steps are 0 (one character) and the
+    rest the figures' and names' pieces.
+
+    Examples
+    --------
+    >>> encode_tips([[5, 40, 6, 41], [5, 42, 6, 38, 7]])  # 5, +35, -34, +35 | 0, +2, 0, -3, -31
+    'KmClCmC|AEAH/B'
+    """
+    texts: list[str] = []
+    last: Sequence[int] = []
+    for zone in codes:
+        bases = [last[i] if i < len(last) else (zone[i - 1] if i else 0) for i in range(len(zone))]
+        texts.append(vlq(c - b for c, b in zip(zone, bases, strict=True)))
+        last = zone
+    return "|".join(texts)
 
 
 def _figure(text: str) -> str:
@@ -256,6 +279,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                     return out.slice(start).concat(out.slice(0, start));
                 }
                 var renderer = L.svg({padding: 0.3});
+                var tipTexts = tips.split("|"), last = [];
                 {{ this.zones_json }}.split("|").forEach(function (text, k) {
                     var p = {k: k, c: +colours.charAt(k), o: k >= overFrom ? 1 : 0};
                     var line = p.o ? over : {color: "#555555", weight: 0.8};
@@ -267,7 +291,11 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                         fillColor: p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c]
                     });
                     shape.feature = {properties: p};
-                    var tip = tips[k];
+                    var tip = [];  // steps from the zone before's codes (encode_tips)
+                    numbers(tipTexts[k]).forEach(function (step, i) {
+                        tip.push((i < last.length ? last[i] : i ? tip[i - 1] : 0) + step);
+                    });
+                    last = tip;
                     shape.bindTooltip(function () {
                         return tip.map(function (i) { return parts[i]; }).join("");
                     }, {sticky: true});
@@ -303,8 +331,8 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
 
     @property
     def tips_json(self) -> str:
-        """Each zone's tooltip, as the indexes of its pieces in the page's table."""
-        return script_json(self.piece_codes())
+        """The zones' tooltips: their pieces' indexes in the page's table (:func:`encode_tips`)."""
+        return script_json(encode_tips(self.piece_codes()))
 
 
 def _names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:

@@ -31,7 +31,7 @@ from xuewei import maps
 from xuewei.data import load_standards
 from xuewei.maps._arcs import decode_zones, encode_zones, unvlq, vlq, zone_arcs
 from xuewei.maps._pieces import page_table
-from xuewei.maps._zones import ZONE_OVER_COLOUR, ZoneLayer, zone_colours
+from xuewei.maps._zones import ZONE_OVER_COLOUR, ZoneLayer, encode_tips, zone_colours
 from xuewei.outputs import MapOptions
 from xuewei.outputs.zones import (
     SCHOOL_HEADERS,
@@ -220,6 +220,18 @@ def test_outlines_round_trip_and_shared_edges_stored_once(
     edges = [e for zone in drawn for ring in _grid(zone) for e in _segments(ring)]
     assert set(stored) == set(edges)
     assert len(edges) > len(stored)  # neighbours share edges: written once, not twice
+
+
+@given(st.lists(st.lists(st.integers(0, 60_000), min_size=1, max_size=20), min_size=1))
+def test_tooltip_codes_read_back_as_the_page_reads_them(codes: list[list[int]]) -> None:
+    last: list[int] = []
+    read = []
+    for text in encode_tips(codes).split("|"):  # as the layer's script does
+        tip: list[int] = []
+        for i, step in enumerate(unvlq(text)):
+            tip.append((last[i] if i < len(last) else tip[i - 1] if i else 0) + step)
+        read.append(last := tip)
+    assert read == codes
 
 
 def test_outlines_are_the_same_bytes_for_the_same_zones() -> None:
