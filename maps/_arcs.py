@@ -23,14 +23,23 @@ from typing import Any, NamedTuple
 import numpy as np
 import shapely
 
-__all__ = ["Point", "Ring", "decode_zones", "encode_zones", "unvlq", "vlq", "zone_arcs"]
+__all__ = [
+    "VLQ_DIGITS",
+    "Point",
+    "Ring",
+    "decode_zones",
+    "encode_zones",
+    "unvlq",
+    "vlq",
+    "zone_arcs",
+]
 
 #: A point in whole 10⁻⁵ degrees: (x, y).
 Point = tuple[int, int]
 _GRID = 5  # decimals of a degree kept: about a metre
-#: The alphabet of the zones' numbers: base-64 variable-length quantities, as in source maps.
-_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_DIGIT = {c: i for i, c in enumerate(_DIGITS)}
+#: The digits of :func:`vlq` (base 64, as in source maps), in the order of their values.
+VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_DIGIT = {c: i for i, c in enumerate(VLQ_DIGITS)}
 
 
 def vlq(values: Iterable[int]) -> str:
@@ -51,9 +60,9 @@ def vlq(values: Iterable[int]) -> str:
     for value in values:
         rest = value << 1 if value >= 0 else (-value << 1) | 1
         while rest > 31:
-            out.append(_DIGITS[32 | rest & 31])
+            out.append(VLQ_DIGITS[32 | rest & 31])
             rest >>= 5
-        out.append(_DIGITS[rest])
+        out.append(VLQ_DIGITS[rest])
     return "".join(out)
 
 

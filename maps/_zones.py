@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
-from xuewei.maps._arcs import encode_zones, vlq
+from xuewei.maps._arcs import VLQ_DIGITS, encode_zones, vlq
 from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
 from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._popups import bilingual
@@ -206,7 +206,8 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
     each ring as the indexes of its arcs — the Changsha demo's zones take 0.2 MB where
     their rings, each written whole, took 0.55 MB (GeoJSON's coordinates: twice that).
     The tooltips go into the page's table of pieces (:mod:`xuewei.maps._pieces`), as the
-    catchments' do.
+    catchments' do, each figure a piece of its own, their indexes written as steps from
+    the zone before's (:func:`encode_tips`).
     """
 
     pieces_last = True  # numbered after the other layers' pieces: see _pieces._build
@@ -243,8 +244,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                 // topology of xuewei.maps._arcs.encode_zones; written here: folium's
                 // TopoJson needs a script from the network and draws no hatching or pieces)
                 var digit = {};
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("")
-                    .forEach(function (c, i) { digit[c] = i; });
+                {{ this.digits_json }}.split("").forEach(function (c, i) { digit[c] = i; });
                 function numbers(text) {
                     var out = [], rest = 0, shift = 0;
                     for (var i = 0; i < text.length; i++) {
@@ -326,6 +326,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
         # one digit per zone: the palette has fewer than ten colours
         self.colours_json = script_json("".join(str(int(colours[k])) for k in order))
         self.over_from = sum(not over[k] for k in order)
+        self.digits_json = script_json(VLQ_DIGITS)
         self.palette_json = script_json(list(ZONE_PALETTE))
         self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
 
