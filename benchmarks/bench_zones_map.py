@@ -98,10 +98,12 @@ def main() -> str:
         row["idle s"] = row.pop("idle")
         row["switch s"] = row.pop("switch")
     load = ", ".join(f"{x:.2f}" for x in before) + " → " + ", ".join(f"{x:.2f}" for x in after)
+    added = layered["mb"] - plain["mb"]
     return (
         "## The zones on the map in Chromium (`make bench BENCH=zones_map`)\n\n"
         + table(rows)
-        + f"\n\n`xuewei zones` on the demo (both levels, all outputs): {zones_s:.1f} s wall. "
+        + f"\n\nThe zones layer adds {added:.2f} MB to the plan map. "
+        f"`xuewei zones` on the demo (both levels, all outputs): {zones_s:.1f} s wall. "
         f"Best of 3 opens, offline, 1280×720, requests refused. Load average {load} "
         "(2 shared cores).\n"
     )

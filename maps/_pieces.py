@@ -105,9 +105,12 @@ def page_table(element: Element) -> PageTable:
 
 
 def _build(users: Sequence[Any]) -> PageTable:
+    # a layer with ``pieces_last`` has its pieces numbered after the others' (in page order
+    # otherwise): drawn early but with few pieces the others share, it then does not make
+    # the others' many codes longer
     index: dict[str, int] = {}
     codes: dict[int, list[list[int]]] = {}
-    for user in users:
+    for user in sorted(users, key=lambda u: getattr(u, "pieces_last", False)):
         texts = [split(text) for text in user.piece_texts]
         seen = Counter(piece for pieces in texts for piece in set(pieces))
         least = max(2, round(len(texts) * _COMMON_SHARE))

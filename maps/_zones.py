@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
+from xuewei.maps._arcs import VLQ_DIGITS, encode_zones, vlq
 from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
 from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._popups import bilingual
@@ -31,7 +32,7 @@ __all__ = [
     "ZONE_PALETTE",
     "ZoneLayer",
     "add_zones",
-    "encode_rings",
+    "encode_tips",
     "zone_colours",
     "zone_layer_name",
     "zone_legend",
@@ -52,7 +53,6 @@ ZONE_PALETTE: tuple[str, ...] = (
 )
 #: Outline of a zone whose pupils exceed its allowed places.
 ZONE_OVER_COLOUR = "#d7301f"
-_OUTLINE_DIGITS = 5  # about a metre, as the other area layers
 _TOUCH_DEGREES = 1e-4  # about 10 m: zones this close count as neighbours for colouring
 _NARROW = "width:6px;border-width:1px 0;"  # three of these make one legend swatch
 
@@ -136,68 +136,81 @@ def _over(row: Mapping[str, Any]) -> bool:
     return not missing(value) and float(value) > 0.5
 
 
+def encode_tips(codes: Sequence[Sequence[int]]) -> str:
+    """Write the zones' tooltips (the indexes of their pieces) as one string of :func:`vlq`.
+
+    Zones are separated by ``|``; each index is written as the step from the index at the
+    same place in the zone before (else from the index before it, the first from 0). The
+    tooltips of a layer share their skeleton, so most steps are 0 (one character) and the
+    rest the figures' and names' pieces.
+
+    Examples
+    --------
+    >>> encode_tips([[5, 40, 6, 41], [5, 42, 6, 38, 7]])  # 5, +35, -34, +35 | 0, +2, 0, -3, -31
+    'KmClCmC|AEAH/B'
+    """
+    texts: list[str] = []
+    last: Sequence[int] = []
+    for zone in codes:
+        bases = [last[i] if i < len(last) else (zone[i - 1] if i else 0) for i in range(len(zone))]
+        texts.append(vlq(c - b for c, b in zip(zone, bases, strict=True)))
+        last = zone
+    return "|".join(texts)
+
+
+def _figure(text: str) -> str:
+    """Wrap a figure in a tag of its own: the page's table then stores it apart from its label.
+
+    A line such as "Pupils: 536 · Capacity: 540" is unique to its zone; cut around the
+    figures, its labels are one run all zones share and its figures are pieces many share
+    (:mod:`xuewei.maps._pieces`). The tag has no style: the tooltip looks the same.
+    """
+    return f"<span>{text}</span>"
+
+
 def _tooltip(row: Mapping[str, Any], names: Mapping[str, str], level: str, lang: Lang) -> str:
     """Return a zone's figures (escaped HTML): school, pupils, capacity, travel, feeder."""
     school = str(row["school_id"])
+
+    def count(key: str) -> str:
+        return _figure(int_text(row.get(key)))
+
     lines = [
         f"<b>{_say('zone', lang)}</b> · {label(level, lang)}",
         f'<b>{names.get(school, esc(school))}</b> <span class="xuewei-id">{esc(school)}</span>',
-        f"{_say('pupils', lang)}: {int_text(row.get('pupils'))} · "
-        f"{_say('places', lang)}: {int_text(row.get('places'))}",
-        f"{_say('utilisation', lang)}: {percent_text(row.get('utilisation'))}",
+        f"{_say('pupils', lang)}: {count('pupils')} · {_say('places', lang)}: {count('places')}",
+        f"{_say('utilisation', lang)}: {_figure(percent_text(row.get('utilisation')))}",
     ]
     if _over(row):
         lines.append(
             f'<b style="color:{ZONE_OVER_COLOUR}">⚠ {_say("over", lang)}</b> · '
-            f"{_say('over_by', lang)}: {int_text(row.get('over_pupils'))}"
+            f"{_say('over_by', lang)}: {count('over_pupils')}"
         )
     lines.append(
-        f"{_say('mean', lang)}: {int_text(row.get('mean_distance_m'))} m · "
-        f"{_say('max', lang)} {int_text(row.get('max_distance_m'))} m"
+        f"{_say('mean', lang)}: {count('mean_distance_m')} m · "
+        f"{_say('max', lang)} {count('max_distance_m')} m"
     )
     if not missing(row.get("pupils_moved")):
-        lines.append(f"{_say('moved', lang)}: {int_text(row.get('pupils_moved'))}")
+        lines.append(f"{_say('moved', lang)}: {count('pupils_moved')}")
     feeds = row.get("feeds")
     if not missing(feeds) and str(feeds):
         lines.append(f"{_say('feeds', lang)}: {names.get(str(feeds), esc(feeds))}")
     return '<div class="xuewei-tip">' + "<br>".join(lines) + "</div>"
 
 
-def encode_rings(geometry: Any) -> list[list[list[int]]]:
-    """Return a (multi)polygon's rings as steps of 10⁻⁵ degree: ``[[[x0, y0, dx1, dy1, …]]]``.
-
-    One list per polygon, one per ring (outer first), each vertex the step in whole
-    10⁻⁵ degrees from the one before (the first from 0); the closing vertex is left out
-    (Leaflet closes rings). Rounding each vertex before the steps are taken keeps shared
-    edges shared: two zones round a common vertex alike.
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> encode_rings(box(112.9, 28.1, 112.90002, 28.10001))
-    [[[11290002, 2810000, 0, 1, -2, 0, 0, -1]]]
-    """
-    out = []
-    for polygon in shapely.get_parts(geometry):
-        if polygon.geom_type != "Polygon" or polygon.is_empty:
-            continue  # a collection's stray lines or points are no area to fill
-        rings = []
-        for ring in [polygon.exterior, *polygon.interiors]:
-            ints = np.round(np.asarray(ring.coords)[:-1, :2] * 10**_OUTLINE_DIGITS).astype(np.int64)
-            steps = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-            rings.append(steps.ravel().tolist())
-        out.append(rings)
-    return out
-
-
 class ZoneLayer(StoresPieces, folium.FeatureGroup):
-    """Filled zones with a colour and an over-capacity flag each, from one embedded array.
+    """Filled zones with a colour and an over-capacity flag each, from two embedded strings.
 
-    Each zone's rings are written as whole numbers of 10⁻⁵ degree (about a metre), each
-    vertex as the step from the one before (:func:`encode_rings`) — about half the bytes
-    of GeoJSON's coordinates, on the page's heaviest layer — and the tooltips go into the
-    page's table of pieces (:mod:`xuewei.maps._pieces`), as the catchments' do.
+    The zones' outlines are a topology (:func:`encode_zones`): each edge two neighbouring
+    zones share is written once, as an arc of steps of 10⁻⁵ degree (about a metre), and
+    each ring as the indexes of its arcs — the Changsha demo's zones take 0.2 MB where
+    their rings, each written whole, took 0.55 MB (GeoJSON's coordinates: twice that).
+    The tooltips go into the page's table of pieces (:mod:`xuewei.maps._pieces`), as the
+    catchments' do, each figure a piece of its own, their indexes written as steps from
+    the zone before's (:func:`encode_tips`).
     """
+
+    pieces_last = True  # numbered after the other layers' pieces: see _pieces._build
 
     _template = Template(
         """
@@ -209,7 +222,8 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                 var tips = {{ this.tips_json }};
                 var palette = {{ this.palette_json }};
                 var over = {{ this.over_json }};
-                var zones = {{ this.zones_json }};
+                var colours = {{ this.colours_json }};  // a palette index per zone
+                var overFrom = {{ this.over_from }};  // the zones over capacity come last
                 // a zone over capacity is hatched in red over its colour: stripes need SVG
                 // patterns, so these layers draw in SVG (the page's default is canvas)
                 if (!document.getElementById("xuewei-hatches")) {
@@ -226,28 +240,62 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                     }).join("") + "</defs>";
                     document.body.appendChild(svg);
                 }
-                function ring(steps) {
-                    var out = [], x = 0, y = 0;
-                    for (var i = 0; i < steps.length; i += 2) {
-                        x += steps[i];
-                        y += steps[i + 1];
-                        out.push([y / 1e5, x / 1e5]);
+                // the outlines: each edge two zones share is stored once, in an arc (the
+                // topology of xuewei.maps._arcs.encode_zones; written here: folium's
+                // TopoJson needs a script from the network and draws no hatching or pieces)
+                var digit = {};
+                {{ this.digits_json }}.split("").forEach(function (c, i) { digit[c] = i; });
+                function numbers(text) {
+                    var out = [], rest = 0, shift = 0;
+                    for (var i = 0; i < text.length; i++) {
+                        var d = digit[text.charAt(i)];
+                        rest += (d & 31) << shift;
+                        if (d & 32) { shift += 5; continue; }
+                        out.push(rest & 1 ? -(rest >> 1) : rest >> 1);
+                        rest = 0;
+                        shift = 0;
                     }
                     return out;
                 }
+                var x = 0, y = 0, ref = 0;
+                var arcs = {{ this.arcs_json }}.split(",").map(function (text) {
+                    var steps = numbers(text), arc = [];
+                    for (var i = 0; i < steps.length; i += 2) {
+                        x += steps[i];
+                        y += steps[i + 1];
+                        arc.push([y / 1e5, x / 1e5]);
+                    }
+                    return arc;
+                });
+                function ring(text) {
+                    var out = [], steps = numbers(text), start = steps[0];
+                    for (var k = 1; k < steps.length; k++) {
+                        ref += steps[k];
+                        var arc = ref < 0 ? arcs[~ref].slice().reverse() : arcs[ref];
+                        // each arc starts where the one before ended
+                        for (var i = 1; i < arc.length; i++) out.push(arc[i]);
+                    }
+                    // from the ring's own first vertex: Leaflet's simplification depends on it
+                    return out.slice(start).concat(out.slice(0, start));
+                }
                 var renderer = L.svg({padding: 0.3});
-                zones.forEach(function (zone, k) {
-                    var p = {k: k, c: zone[0], o: zone[1]};
+                var tipTexts = tips.split("|"), last = [];
+                {{ this.zones_json }}.split("|").forEach(function (text, k) {
+                    var p = {k: k, c: +colours.charAt(k), o: k >= overFrom ? 1 : 0};
                     var line = p.o ? over : {color: "#555555", weight: 0.8};
-                    var shape = L.polygon(zone[2].map(function (rings) {
-                        return rings.map(ring);
-                    }), {
+                    var shape = L.polygon(text ? text.split(";").map(function (rings) {
+                        return rings.split(",").map(ring);
+                    }) : [], {
                         renderer: renderer, color: line.color, weight: line.weight,
                         opacity: 0.9, fillOpacity: 0.55,
                         fillColor: p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c]
                     });
                     shape.feature = {properties: p};
-                    var tip = tips[k];
+                    var tip = [];  // steps from the zone before's codes (encode_tips)
+                    numbers(tipTexts[k]).forEach(function (step, i) {
+                        tip.push((i < last.length ? last[i] : i ? tip[i - 1] : 0) + step);
+                    });
+                    last = tip;
                     shape.bindTooltip(function () {
                         return tip.map(function (i) { return parts[i]; }).join("");
                     }, {sticky: true});
@@ -273,16 +321,19 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
         # zones over capacity last, so that their red outlines are drawn on top
         order = sorted(range(len(tips)), key=lambda k: (bool(over[k]), k))
         self.piece_texts = [tips[k] for k in order]
-        self.zones_json = script_json(
-            [[int(colours[k]), int(bool(over[k])), encode_rings(geometries[k])] for k in order]
-        )
+        arcs, zones = encode_zones([geometries[k] for k in order])
+        self.arcs_json, self.zones_json = script_json(arcs), script_json(zones)
+        # one digit per zone: the palette has fewer than ten colours
+        self.colours_json = script_json("".join(str(int(colours[k])) for k in order))
+        self.over_from = sum(not over[k] for k in order)
+        self.digits_json = script_json(VLQ_DIGITS)
         self.palette_json = script_json(list(ZONE_PALETTE))
         self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
 
     @property
     def tips_json(self) -> str:
-        """Each zone's tooltip, as the indexes of its pieces in the page's table."""
-        return script_json(self.piece_codes())
+        """The zones' tooltips: their pieces' indexes in the page's table (:func:`encode_tips`)."""
+        return script_json(encode_tips(self.piece_codes()))
 
 
 def _names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:

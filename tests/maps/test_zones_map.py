@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import MultiPoint, Polygon, box
 
 from xuewei import maps
 from xuewei.data import load_standards
-from xuewei.maps._zones import ZONE_OVER_COLOUR, zone_colours
+from xuewei.maps._arcs import decode_zones, encode_zones, unvlq, vlq, zone_arcs
+from xuewei.maps._pieces import page_table
+from xuewei.maps._zones import ZONE_OVER_COLOUR, ZoneLayer, encode_tips, zone_colours
 from xuewei.outputs import MapOptions
 from xuewei.outputs.zones import (
     SCHOOL_HEADERS,
@@ -133,6 +138,123 @@ def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, gri
     assert name is not None and f"{name.group(1)}.addTo(" not in page
 
 
+# --- outlines stored once per shared edge ---------------------------------------------------
+
+
+def _users(element: Any) -> list[Any]:
+    """The elements under ``element`` that store texts in the page's table, in page order."""
+    found = [element] if hasattr(element, "piece_texts") else []
+    for child in element._children.values():
+        found += _users(child)
+    return found
+
+
+def _tessellation(seed: int, cells: int, zones: int) -> list[Any]:
+    """Zones near Changsha, in degrees: Voronoi cells of random points, merged by nearest seed."""
+    rng = np.random.default_rng(seed)
+    frame = box(112.90, 28.10, 112.93, 28.12)
+    xy = rng.uniform([112.90, 28.10], [112.93, 28.12], size=(cells, 2))
+    pieces = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(xy), extend_to=frame))
+    pieces = [p.intersection(frame) for p in pieces]
+    centres = np.array([[p.centroid.x, p.centroid.y] for p in pieces])
+    owner = np.argmin(((centres[:, None, :] - xy[None, :zones, :]) ** 2).sum(axis=2), axis=1)
+    drawn = [
+        shapely.union_all([p for p, o in zip(pieces, owner, strict=True) if o == z])
+        for z in range(zones)
+    ]
+    return [z for z in drawn if not z.is_empty]
+
+
+def _grid(geometry: Any) -> list[list[tuple[int, int]]]:
+    """A zone's rings as the page must draw them: vertices rounded to 10⁻⁵ degree."""
+    rings = []
+    for polygon in shapely.get_parts(geometry):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            ints = [
+                tuple(p) for p in np.round(np.asarray(ring.coords)[:-1] * 1e5).astype(int).tolist()
+            ]
+            kept = [p for i, p in enumerate(ints) if i == 0 or p != ints[i - 1]]
+            rings.append(kept[:-1] if kept[-1] == kept[0] else kept)
+    return rings
+
+
+def _segments(ring: Sequence[Any]) -> list[frozenset[tuple[int, int]]]:
+    points = [tuple(p) for p in ring]
+    return [frozenset((points[i - 1], points[i])) for i in range(len(points))]
+
+
+def test_vlq_round_trip_by_hand() -> None:
+    # 16 → 32 (sign in the lowest bit) → digits 0 (flagged: "g") and 1 ("B")
+    assert vlq([0, 1, -1, 16]) == "ACDgB"
+    assert unvlq("ACDgB") == [0, 1, -1, 16]
+    assert unvlq(vlq([11_298_957, -2_803_603, 511, -512])) == [11_298_957, -2_803_603, 511, -512]
+
+
+def test_two_boxes_share_one_arc() -> None:
+    # two boxes of 2 × 1 steps side by side: their common side is one arc, walked both ways
+    arcs, zones = zone_arcs([box(0, 0, 2e-5, 1e-5), box(2e-5, 0, 4e-5, 1e-5)])
+    assert len(arcs) == 3 and [(2, 0), (2, 1)] in arcs
+    shared = arcs.index([(2, 0), (2, 1)])
+    assert shared in zones[0][0][0].arcs and ~shared in zones[1][0][0].arcs
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), cells=st.integers(6, 60), zones=st.integers(2, 6))
+def test_outlines_round_trip_and_shared_edges_stored_once(
+    seed: int, cells: int, zones: int
+) -> None:
+    drawn = _tessellation(seed, cells, zones)
+    decoded = decode_zones(*encode_zones(drawn))
+    assert len(decoded) == len(drawn)
+    for zone, rings in zip(drawn, decoded, strict=True):
+        # the same rings, vertex for vertex on the 10⁻⁵ grid, each from its first vertex
+        assert [[tuple(p) for p in r] for polygon in rings for r in polygon] == _grid(zone)
+        shape = shapely.MultiPolygon(
+            [Polygon(np.asarray(p[0]) / 1e5, [np.asarray(h) / 1e5 for h in p[1:]]) for p in rings]
+        )
+        assert shapely.hausdorff_distance(shape, zone) <= 1e-5
+    # every edge of every zone is in exactly one arc, however many zones have it
+    arcs, _ = zone_arcs(drawn)
+    stored = [frozenset(pair) for arc in arcs for pair in pairwise(arc)]
+    assert len(stored) == len(set(stored))
+    edges = [e for zone in drawn for ring in _grid(zone) for e in _segments(ring)]
+    assert set(stored) == set(edges)
+    assert len(edges) > len(stored)  # neighbours share edges: written once, not twice
+
+
+@given(st.lists(st.lists(st.integers(0, 60_000), min_size=1, max_size=20), min_size=1))
+def test_tooltip_codes_read_back_as_the_page_reads_them(codes: list[list[int]]) -> None:
+    last: list[int] = []
+    read = []
+    for text in encode_tips(codes).split("|"):  # as the layer's script does
+        tip: list[int] = []
+        for i, step in enumerate(unvlq(text)):
+            tip.append((last[i] if i < len(last) else tip[i - 1] if i else 0) + step)
+        read.append(last := tip)
+    assert read == codes
+
+
+def test_outlines_are_the_same_bytes_for_the_same_zones() -> None:
+    drawn = _tessellation(7, 40, 4)
+    assert encode_zones(drawn) == encode_zones([shapely.from_wkb(shapely.to_wkb(z)) for z in drawn])
+
+
+def test_zones_leave_the_other_layers_piece_codes_alone(districts, schools, gaps, grid) -> None:
+    # the zones are drawn below the other layers, but their tooltips' pieces are numbered
+    # after the others': the others' codes (most of the page) are those of the plain map
+    result, _, _ = grid
+
+    def others(zones: gpd.GeoDataFrame | None) -> list[list[list[int]]]:
+        m = maps.plan_map(
+            districts, schools, gaps=gaps, scenario=85, year=2030, title="t", tiles=None,
+            zones=zones,
+        )  # fmt: skip
+        users = [u for u in _users(m) if not isinstance(u, ZoneLayer)]
+        return [page_table(m).of(u) for u in users]
+
+    assert others(zones_layer(result)) == others(None)
+
+
 # --- the workbook --------------------------------------------------------------------------
 
 
@@ -199,6 +321,19 @@ _ZONES_JS = """(name) => {
 }"""
 
 
+_OUTLINES_JS = """(name) => {
+    const map = window.eval(name);
+    const out = [];
+    map.eachLayer((layer) => {
+        if (layer.feature && layer.getTooltip && layer.feature.properties.c !== undefined) {
+            out.push(layer.getLatLngs().map((polygon) => polygon.map(
+                (ring) => ring.map((p) => [p.lng, p.lat]))));
+        }
+    });
+    return out;
+}"""
+
+
 def _open(browser: Any, path: Path) -> tuple[Any, Any, list[str], list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     requests: list[str] = []
@@ -243,6 +378,13 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
         assert f"调整学生 Pupils moved: {round(row.pupils_moved):,}" in tip
         assert ("超容量 over capacity" in tip) == (row.over_pupils > 0.5)
         page.mouse.move(5, 700)
+    # the outlines the page decoded are the zones' own, to the 10⁻⁵ degree of the grid
+    drawn = list(result.zones.to_crs(4326).geometry)
+    for outline in page.evaluate(_OUTLINES_JS, map_name):
+        shape = shapely.MultiPolygon([Polygon(p[0], p[1:]) for p in outline])
+        (zone,) = [z for z in drawn if shapely.hausdorff_distance(shape, z) <= 1e-5]
+        grid_points = [[(round(x * 1e5), round(y * 1e5)) for x, y in r] for p in outline for r in p]
+        assert grid_points == _grid(zone)  # vertex for vertex, each ring from its first
     assert requests == [] and errors == []
     context.close()
 
