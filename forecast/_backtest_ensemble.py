@@ -26,7 +26,6 @@ from scipy import stats
 
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
-    MIN_TREND_POWER,
     benchmark_index,
     births_floor,
     calibration_errors,
@@ -109,9 +108,7 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
             lo, hi = _envelope(ids, district[every], lower[every], upper[every])
         earlier = [e for e in done.get(q, []) if e[0][0] <= o]
         if earlier:
-            lo, hi = _calibrated(
-                v, lo, hi, earlier, h, interval, None if benchmark is None else MIN_TREND_POWER
-            )
+            lo, hi = _calibrated(v, lo, hi, earlier, h, interval, noise_trend=benchmark is not None)
         if unborn is not None:
             lo, hi = births_floor(v, lo, hi, unborn.reindex(ids).to_numpy(dtype=np.float64), z)
         # an ensemble weighted on no past error is the plain average of its members, another
@@ -223,12 +220,13 @@ def _calibrated(
     earlier: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     h: int,
     interval: float,
-    min_power: float | None,
+    *,
+    noise_trend: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Empirical bounds from the earlier ensembles' errors, if enough; else ``lo, hi``.
 
-    ``min_power``: the least growth of spread with the horizon when other horizons' errors
-    are rescaled to ``h`` (:func:`~xuewei.forecast.calibration.pooled_log_errors`).
+    ``noise_trend``: how other horizons' errors are rescaled to ``h``
+    (:func:`~xuewei.forecast.calibration.pooled_log_errors`).
     """
     hs = np.concatenate([e[1] for e in earlier])
     log_err = np.concatenate([e[2] for e in earlier])
@@ -238,7 +236,7 @@ def _calibrated(
         {int(k): log_err[hs == k] for k in hk},
         h,
         origins={int(k): made[hs == k] for k in hk},
-        min_power=min_power,
+        noise_trend=noise_trend,
     )
     if len(pooled) >= MIN_CALIBRATION_ERRORS:
         return empirical_bounds(v, pooled, interval)

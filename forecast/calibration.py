@@ -34,7 +34,6 @@ __all__ = [
     "MIN_CALIBRATION_ERRORS",
     "MIN_LOG_HALF_WIDTH",
     "MIN_STACKING_POINTS",
-    "MIN_TREND_POWER",
     "PRIOR_POINTS",
     "GatedWeights",
     "benchmark_index",
@@ -43,6 +42,7 @@ __all__ = [
     "empirical_bounds",
     "ensemble_weights",
     "gated_weights",
+    "noise_trend_spread",
     "pooled_log_errors",
     "shrunk_weights",
     "stacked_weights",
@@ -140,15 +140,6 @@ def shrunk_weights(pct_errors: np.ndarray, *, prior_points: float | None = None)
 #: annual series that combinations and new methods are measured against (Gardner &
 #: McKenzie 1985; Makridakis & Hibon 2000, the M3 competition).
 BENCHMARK_MEMBER = "damped"
-
-#: The least power of the horizon by which a trend ensemble's past errors are rescaled to a
-#: longer horizon (:func:`pooled_log_errors`): beyond the horizons whose errors are known, a
-#: trend's error grows at least in proportion to the horizon (its growth rate's error is
-#: carried forward every year), while a power fitted over all horizons is pulled down by
-#: the noise of the observed values, the same at every horizon. With the fitted power
-#: alone, the damped-trend ensemble's 80 % intervals covered 52–68 % at 5–10 years on a
-#: development growth panel (seed 2026, per district; 70–80 % with this floor).
-MIN_TREND_POWER = 1.0
 
 #: One-sided level of the test of :func:`gated_weights` (the conventional 5 %).
 BENCHMARK_TEST_LEVEL = 0.05
@@ -344,29 +335,78 @@ def empirical_bounds(
 
 
 def pooled_log_errors(
-    log_errors: Mapping[int, np.ndarray], horizon: int, *, min_power: float | None = None
+    log_errors: Mapping[int, np.ndarray], horizon: int, *, noise_trend: bool = False
 ) -> np.ndarray:
     """Pool past log errors of every horizon, each rescaled to ``horizon``.
 
     An error made ``k`` years ahead counts as ``error × (horizon / k) ** a`` with ``a`` from
-    :func:`spread_growth` (at least ``min_power`` when given): so long horizons, whose own
-    errors are known only late (a 10-year error needs 10 years), are calibrated on the many
-    short-horizon errors.
+    :func:`spread_growth`: so long horizons, whose own errors are known only late (a
+    10-year error needs 10 years), are calibrated on the many short-horizon errors.
+
+    ``noise_trend`` (trend ensembles): the squared error is instead taken to be a noise
+    part, the same at every horizon (the observed value's own error, a re-count), plus a
+    trend part growing with the square of the horizon (a growth rate's error carried
+    forward every year), ``σ₀² + σ₁² k²``, fitted by non-negative least squares on each
+    horizon's mean squared error (:func:`noise_trend_spread`); an error made ``k`` years
+    ahead counts ``sqrt((σ₀² + σ₁² h²) / (σ₀² + σ₁² k²))`` times. A single power of the
+    horizon cannot do both: fitted over all horizons, the noise pulled it down and the
+    damped-trend ensemble's 80 % intervals covered 52–68 % at 5–10 years on a growth panel
+    (seed 2026, per district); a power of at least 1 fixed that but multiplied Changsha's
+    one-year errors (17–22 %, the undercount before the 2020 census, as large as its
+    ten-year ones) elevenfold, an 11-year interval spanning a factor of 3 each way.
 
     Examples
     --------
     >>> pooled_log_errors({1: np.array([0.01]), 4: np.array([-0.02])}, 4).round(6).tolist()
     [0.02, -0.02]
-    >>> pooled_log_errors({1: np.array([0.01]), 4: np.array([-0.02])}, 4, min_power=1.0).tolist()
-    [0.04, -0.02]
+
+    Errors of 1 % at every horizon are noise: rescaled, they stay 1 %.
+
+    >>> e = {1: np.full(3, 0.01), 2: np.full(3, -0.01), 3: np.full(3, 0.01)}
+    >>> np.unique(np.abs(pooled_log_errors(e, 10, noise_trend=True)).round(6)).tolist()
+    [0.01]
     """
     usable = {int(h): np.asarray(e, dtype=np.float64) for h, e in log_errors.items() if len(e)}
     if not usable:
         return np.empty(0)
-    a = spread_growth(usable)
-    if min_power is not None:
-        a = max(a, min_power)
-    return np.concatenate([e * (horizon / h) ** a for h, e in sorted(usable.items())])
+    spread = noise_trend_spread(usable) if noise_trend else None
+    if spread is None:
+        a = spread_growth(usable)
+        return np.concatenate([e * (horizon / h) ** a for h, e in sorted(usable.items())])
+    noise, trend = spread
+    return np.concatenate(
+        [
+            e * np.sqrt((noise + trend * horizon**2) / (noise + trend * h**2))
+            for h, e in sorted(usable.items())
+        ]
+    )
+
+
+def noise_trend_spread(log_errors: Mapping[int, np.ndarray]) -> tuple[float, float] | None:
+    """Fit ``σ₀²`` and ``σ₁²`` of a squared error ``σ₀² + σ₁² k²`` at ``k`` years ahead.
+
+    Non-negative least squares on the mean squared log error of each horizon with at least
+    three errors, weighted by the square root of their number; ``None`` when fewer than two
+    horizons qualify or the fit is zero.
+
+    Examples
+    --------
+    Mean squared errors 2, 5 and 10 at 1, 2 and 3 years: 1 + 1·k².
+
+    >>> e = {1: np.full(3, np.sqrt(2)), 2: np.full(3, np.sqrt(5)), 3: np.full(3, np.sqrt(10))}
+    >>> [round(x, 6) for x in noise_trend_spread(e)]
+    [1.0, 1.0]
+    """
+    rows = [(h, float(np.mean(e**2)), len(e)) for h, e in sorted(log_errors.items()) if len(e) >= 3]
+    if len(rows) < 2:
+        return None
+    k = np.array([r[0] for r in rows], dtype=np.float64)
+    w = np.sqrt([r[2] for r in rows])
+    design = np.c_[np.ones_like(k), k**2] * w[:, None]
+    fit = optimize.nnls(design, np.array([r[1] for r in rows]) * w)[0]
+    if fit.sum() <= 0:
+        return None
+    return float(fit[0]), float(fit[1])
 
 
 def calibration_errors(
@@ -375,7 +415,7 @@ def calibration_errors(
     *,
     origins: Mapping[int, np.ndarray] | None = None,
     window: int = CALIBRATION_WINDOW,
-    min_power: float | None = None,
+    noise_trend: bool = False,
 ) -> np.ndarray:
     """Return the past log errors that calibrate an interval ``horizon`` years ahead.
 
@@ -391,9 +431,8 @@ def calibration_errors(
     horizon, taken to be in time order): a forecaster's skill changes — the first
     ensembles were weighted on few errors or none — and old errors would keep its early
     mistakes in every later interval (a rolling window, as in conformal prediction under
-    drift). :data:`CALIBRATION_WINDOW` was fixed before any run was scored. ``min_power``
-    is the least growth of spread with the horizon when errors of other horizons are
-    rescaled (:func:`pooled_log_errors`; :data:`MIN_TREND_POWER` for trend ensembles).
+    drift). :data:`CALIBRATION_WINDOW` was fixed before any run was scored. ``noise_trend``
+    says how errors of other horizons are rescaled (:func:`pooled_log_errors`).
 
     Examples
     --------
@@ -420,7 +459,7 @@ def calibration_errors(
     own = recent.get(horizon, np.empty(0))
     if len(own) >= MIN_CALIBRATION_ERRORS:
         return own
-    return pooled_log_errors(recent, horizon, min_power=min_power)
+    return pooled_log_errors(recent, horizon, noise_trend=noise_trend)
 
 
 def births_floor(

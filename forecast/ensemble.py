@@ -53,7 +53,6 @@ from xuewei.forecast._member_backtest import (
 from xuewei.forecast._shares import share_spread
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
-    MIN_TREND_POWER,
     benchmark_index,
     calibration_errors,
     empirical_bounds,
@@ -270,13 +269,11 @@ def forecast_ensemble(
     weights = weights[weights["method"].isin(set(fc["method"]))]
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
-    if benchmark_index(sorted(set(fc["method"]))) is not None:
+    trend = benchmark_index(sorted(set(fc["method"]))) is not None
+    if trend:
         ens = _members_envelope(ens, fc)  # where no past errors calibrate the interval
     used = applied_weights(weights, sorted(set(fc["horizon"].astype(int))))
-    trend_power = (
-        MIN_TREND_POWER if benchmark_index(sorted(set(fc["method"]))) is not None else None
-    )
-    ens = _calibrate(ens, log_errors, origins, interval, trend_power)
+    ens = _calibrate(ens, log_errors, origins, interval, noise_trend=trend)
     if backtested:  # say where the backtest's errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
@@ -460,7 +457,8 @@ def _calibrate(
     log_errors: dict[int, np.ndarray],
     origins: dict[int, np.ndarray],
     interval: float,
-    min_power: float | None = None,
+    *,
+    noise_trend: bool = False,
 ) -> pd.DataFrame:
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
@@ -471,7 +469,7 @@ def _calibrate(
     """
     out = ens.copy()
     for h in sorted(set(out["horizon"])):
-        errs = calibration_errors(log_errors, int(h), origins=origins, min_power=min_power)
+        errs = calibration_errors(log_errors, int(h), origins=origins, noise_trend=noise_trend)
         if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
         at = (out["horizon"] == h).to_numpy()

@@ -265,3 +265,18 @@ def test_uncalibrated_ensemble_takes_the_members_envelope():
     )
     ens = ensemble_scores(scored, 0.8)
     assert ens[["value", "lower", "upper"]].values.tolist() == [[100.0, 90.0, 110.0]]
+
+
+def test_noise_trend_rescaling_hand_computed():
+    # mean squared errors 2, 5 at 1, 2 years: noise 1 + trend 1 x k^2; a 1-year error grows
+    # to 3 years by sqrt((1 + 9) / (1 + 1)) = sqrt(5), a 2-year one by sqrt(10 / 5)
+    from xuewei.forecast.calibration import noise_trend_spread, pooled_log_errors
+
+    e = {1: np.full(3, np.sqrt(2.0)), 2: np.full(3, np.sqrt(5.0))}
+    assert noise_trend_spread(e) == pytest.approx((1.0, 1.0))
+    out = pooled_log_errors(e, 3, noise_trend=True)
+    assert out == pytest.approx([np.sqrt(10.0)] * 6)
+    # errors that do not grow stay as they are; a power of the horizon would grow them
+    flat = {1: np.full(3, 0.2), 2: np.full(3, 0.2), 3: np.full(3, 0.2)}
+    assert pooled_log_errors(flat, 11, noise_trend=True) == pytest.approx([0.2] * 9)
+    assert (pooled_log_errors(flat, 11) > 0.2).all()
