@@ -217,7 +217,9 @@ def _phase(
     answer.
     """
     deadline = time.perf_counter() + time_limit_s
-    start = bound_and_start(cost, a, rows, cols, m, candidates, deadline=deadline, primal=primal)
+    start = bound_and_start(
+        cost, a, rows, cols, m, candidates, deadline=deadline, primal=primal, gap=exact_gap
+    )
     if start.x is not None:
         gap = max((start.objective - start.bound) / max(abs(start.objective), 1e-9), 0.0)
         if start.objective - start.bound <= exact_gap * max(abs(start.objective), 1.0):

@@ -55,12 +55,14 @@ def bound_and_start(
     *,
     deadline: float,
     primal: bool = False,
+    gap: float = 0.0,
 ) -> Start:
     """Solve the LP relaxation (first ``m`` columns: the sites' y); try answers from it.
 
     ``candidates`` are site sets (masks over the ``m`` sites) to assign exactly; the LP's
-    rounded sites and a dive are tried too. ``primal``: primal simplex (faster on the
-    flow-like phase 1), else dual simplex.
+    rounded sites and a dive are tried too; the dive is skipped when an answer meets the
+    bound within ``gap`` (relative). ``primal``: primal simplex (faster on the flow-like
+    phase 1), else dual simplex.
     """
     integer = np.zeros(a.shape[1], bool)
     options: dict[str, bool | int | float | str] = {"simplex_strategy": 4 if primal else 1}
@@ -82,6 +84,8 @@ def bound_and_start(
         found = _assign(h, y, lo, hi, deadline)
         if found is not None and found[0] < best[0]:
             best = found
+    if best[1] is not None and best[0] - bound <= gap * max(abs(best[0]), 1.0):
+        return Start(bound, best[0], best[1], reduced, y_lp > _WHOLE)
     h.setBasis(basis)
     dived = _dive(h, y_lp, lo, hi, deadline)
     if dived is not None and dived[0] < best[0]:
