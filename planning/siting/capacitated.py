@@ -44,9 +44,10 @@ CAPACITATED_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
     "mip_heuristic_run_shifting": False,
 }
 
-#: Added when HiGHS gets a start: no dominated-column reductions in presolve. With them,
-#: HiGHS 1.16 values the start wrongly in its reduced model (on one model of the Changsha
-#: plan 114.78 pupils below cost·x) and prunes with that value.
+#: Added when HiGHS gets a start (phase 2, after reduced-cost fixing): no dominated-column
+#: reductions in presolve — with them, HiGHS 1.16 values the start wrongly in its reduced
+#: model (on one model of the Changsha plan 114.78 pupils below cost·x) and prunes with
+#: that value — and no restart (the sites the root could fix are closed already).
 _WITH_START: dict[str, bool | int | float | str] = {
     "presolve_rule_off": 1 << 5,
     "mip_allow_restart": False,
