@@ -10,14 +10,17 @@ fits nowhere is reported, never forced. :func:`greedy_capacitated` is the heuris
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from xuewei.errors import InfeasibleError, InputError, Problem
+from xuewei.planning.siting.capacitated_search import bound_and_start, closed_by_reduced_cost
 from xuewei.planning.siting.geometry import BoolArray, FloatArray, IntArray
 from xuewei.planning.siting.highs import solve_highs
 from xuewei.planning.siting.limits import MAX_EXACT_PAIRS
@@ -39,6 +42,15 @@ CAPACITATED_HIGHS_OPTIONS: dict[str, bool | int | float | str] = {
     "mip_heuristic_run_root_reduced_cost": False,
     "mip_heuristic_run_zi_round": False,
     "mip_heuristic_run_shifting": False,
+}
+
+#: Added when HiGHS gets a start (phase 2, after reduced-cost fixing): no dominated-column
+#: reductions in presolve — with them, HiGHS 1.16 values the start wrongly in its reduced
+#: model (on one model of the Changsha plan 114.78 pupils below cost·x) and prunes with
+#: that value — and no restart (the sites the root could fix are closed already).
+_WITH_START: dict[str, bool | int | float | str] = {
+    "presolve_rule_off": 1 << 5,
+    "mip_allow_restart": False,
 }
 
 
@@ -124,7 +136,9 @@ def _solve_two_phases(
     """Phase 1: least unassigned weight; phase 2: keeping it, least weighted distance.
 
     With ``open_given``, the open sites are fixed to it (an LP: the exact assignment of a
-    heuristic's sites). ``None`` when phase 1 finds no answer in time.
+    heuristic's sites). ``None`` when phase 1 finds no answer in time. Each phase starts
+    from its LP bound and the best answer found from it (:func:`bound_and_start`); the MIP
+    runs only when they do not meet within the gap.
     """
     n, m = problem.shape
     w = problem.weights
@@ -137,17 +151,19 @@ def _solve_two_phases(
     # phase 1: least unassigned weight
     cost1 = np.zeros(n_col)
     cost1[col_u] = w
-    s1 = solve_highs(
+    cands = [] if open_given is not None else [greedy_capacitated(problem, pairs, p, free)]
+    s1 = _phase(
         cost1,
         a,
-        row_lo,
-        row_hi,
-        col_lo,
-        col_hi,
+        (row_lo, row_hi),
+        (col_lo, col_hi),
         integer,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        options=CAPACITATED_HIGHS_OPTIONS,
+        m,
+        cands,
+        time_limit_s,
+        mip_rel_gap,
+        primal=True,
+        exact_gap=1e-9,
     )
     if s1 is None:
         return None
@@ -159,24 +175,112 @@ def _solve_two_phases(
     row_hi2 = np.r_[row_hi, s1.objective + slack]
     cost2 = np.zeros(n_col)
     cost2[col_x] = w[row_of] * dist
-    s2 = solve_highs(
+    s2 = _phase(
         cost2,
         a2,
-        row_lo2,
-        row_hi2,
-        col_lo,
-        col_hi,
+        (row_lo2, row_hi2),
+        (col_lo, col_hi),
         integer,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        start=s1.x,
-        options=CAPACITATED_HIGHS_OPTIONS,
+        m,
+        [s1.x[:m] > 0.5],
+        time_limit_s,
+        mip_rel_gap,
+        primal=False,
+        exact_gap=mip_rel_gap,
     )
     if s2 is None:
         return s1
     status = "optimal" if s1.status == s2.status == "optimal" else "time_limit"
     gap = max(s1.gap if math.isfinite(s1.gap) else 0.0, s2.gap)
     return Solved(s2.x, s2.objective, s2.bound, gap, status)
+
+
+def _phase(
+    cost: FloatArray,
+    a: sp.csc_array,
+    rows: tuple[FloatArray, FloatArray],
+    cols: tuple[FloatArray, FloatArray],
+    integer: BoolArray,
+    m: int,
+    candidates: list[BoolArray],
+    time_limit_s: float,
+    mip_rel_gap: float,
+    *,
+    primal: bool,
+    exact_gap: float,
+) -> Solved | None:
+    """One phase: its LP bound and best start; the MIP only when they do not meet.
+
+    Phase 1 (``primal``) then runs the MIP as it is (a start and closed sites slowed HiGHS
+    down there, measured); phase 2 first solves the MIP on the sites of the LP's support
+    and the starts' (few sites: a fraction of the time, and a far better start than the
+    dive's), closes the sites ruled out by reduced cost, and starts the MIP from the best
+    answer.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    start = bound_and_start(
+        cost, a, rows, cols, m, candidates, deadline=deadline, primal=primal, gap=exact_gap
+    )
+    if start.x is not None:
+        gap = max((start.objective - start.bound) / max(abs(start.objective), 1e-9), 0.0)
+        if start.objective - start.bound <= exact_gap * max(abs(start.objective), 1.0):
+            return Solved(start.x, start.objective, start.bound, gap, "optimal")
+    model = (cost, a, rows, cols, integer)
+    x0 = start.x
+    if primal or x0 is None:
+        return _mip(model, cols[1], deadline, mip_rel_gap, None)
+    sub_hi = np.where(np.r_[start.support, np.ones(len(cost) - m, bool)], cols[1], 0.0)
+    budget = time.perf_counter() + max(0.25 * (deadline - time.perf_counter()), 0.5)
+    try:
+        sub = _mip(model, sub_hi, budget, mip_rel_gap, None)
+    except InfeasibleError:  # the support's sites cannot serve as much
+        sub = None
+    if sub is not None and float(cost @ sub.x) < start.objective:
+        x0 = sub.x
+        start = dataclasses.replace(start, objective=float(cost @ x0), x=x0)
+    col_hi = cols[1].copy()
+    col_hi[:m][closed_by_reduced_cost(start, cols, x0[:m] > 0.5)] = 0.0
+    solved = _mip(model, col_hi, deadline, mip_rel_gap, x0)
+    if solved is not None and _misvalued(cost, solved):
+        # HiGHS 1.16 can value a start wrongly in its presolved model (on one model of the
+        # Changsha plan 114.78 pupils below cost·x, with dominated-column reductions) and
+        # prune with that value: the proof is void, so solve again without the start
+        solved = _mip(model, col_hi, deadline, mip_rel_gap, None)
+    if solved is None:  # no answer in time: the start, with the LP's bound
+        gap = (start.objective - start.bound) / max(abs(start.objective), 1e-9)
+        return Solved(x0, start.objective, start.bound, gap, "time_limit")
+    return solved
+
+
+def _mip(
+    model: tuple[FloatArray, sp.csc_array, Any, Any, BoolArray],
+    col_hi: FloatArray,
+    deadline: float,
+    mip_rel_gap: float,
+    start: FloatArray | None,
+) -> Solved | None:
+    """Solve the MIP with upper column bounds ``col_hi`` until ``deadline`` (at least 1 s)."""
+    cost, a, rows, cols, integer = model
+    options = CAPACITATED_HIGHS_OPTIONS | (_WITH_START if start is not None else {})
+    return solve_highs(
+        cost,
+        a,
+        rows[0],
+        rows[1],
+        cols[0],
+        col_hi,
+        integer,
+        time_limit_s=max(deadline - time.perf_counter(), 1.0),
+        mip_rel_gap=mip_rel_gap,
+        start=start,
+        options=options,
+    )
+
+
+def _misvalued(cost: FloatArray, solved: Solved) -> bool:
+    """Whether HiGHS's objective differs from ``cost·x`` of its answer (beyond rounding)."""
+    value = float(cost @ solved.x)
+    return abs(value - solved.objective) > 1e-9 * max(abs(value), 1.0)
 
 
 def _model(

@@ -22,7 +22,7 @@ from xuewei.errors import InfeasibleError
 from xuewei.planning.siting.geometry import BoolArray, FloatArray
 from xuewei.planning.siting.result import Solved
 
-__all__ = ["new_highs", "run_until", "solve_highs"]
+__all__ = ["load_highs", "new_highs", "run_until", "solve_highs"]
 
 _BANNER_LOCK = threading.Lock()
 _banner_done = False
@@ -72,9 +72,51 @@ def solve_highs(
     Returns ``None`` when HiGHS stops without a feasible answer (time limit); raises
     :class:`InfeasibleError` when the model is infeasible.
     """
-    h = new_highs()
+    h = load_highs(cost, a, row_lo, row_hi, col_lo, col_hi, integer, options=options)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    is_mip = bool(integer.any())
+    if start is not None and is_mip:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, dtype=np.float64))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise InfeasibleError("the siting model is infeasible; check p, fixed sites and inputs")
+    if status == highspy.HighsModelStatus.kOptimal:
+        label = "optimal"
+    elif info.primal_solution_status == 2:  # feasible point available
+        label = "time_limit"
+    else:
+        return None
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    objective = float(info.objective_function_value)
+    if is_mip:
+        bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
+    else:
+        bound, gap = objective, 0.0
+    return Solved(x, objective, bound, gap, label)
+
+
+def load_highs(
+    cost: FloatArray,
+    a: sp.csc_array,
+    row_lo: FloatArray,
+    row_hi: FloatArray,
+    col_lo: FloatArray,
+    col_hi: FloatArray,
+    integer: BoolArray,
+    *,
+    options: dict[str, bool | int | float | str] | None = None,
+) -> highspy.Highs:
+    """Return a silent, single-threaded, seeded ``Highs`` holding ``min cost·x`` s.t. the rows.
+
+    The model is loaded, not solved: callers change bounds and re-run it warm.
+    """
+    h = new_highs()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
     for name, value in (options or {}).items():
@@ -102,29 +144,7 @@ def solve_highs(
             for b in integer
         ]
     h.passModel(lp)
-    if start is not None and is_mip:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(np.asarray(start, dtype=np.float64))
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    if status == highspy.HighsModelStatus.kInfeasible:
-        raise InfeasibleError("the siting model is infeasible; check p, fixed sites and inputs")
-    if status == highspy.HighsModelStatus.kOptimal:
-        label = "optimal"
-    elif info.primal_solution_status == 2:  # feasible point available
-        label = "time_limit"
-    else:
-        return None
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    objective = float(info.objective_function_value)
-    if is_mip:
-        bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
-    else:
-        bound, gap = objective, 0.0
-    return Solved(x, objective, bound, gap, label)
+    return h
 
 
 def run_until(
