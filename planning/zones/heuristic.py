@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from xuewei.planning.siting.highs import solve_highs
 
+from .bound import reachable
 from .chains import relieve_overflow
 from .problem import IntArray, ZoneCase, objective_of, stays_connected
 from .push import push_excess
@@ -56,52 +57,50 @@ class HeuristicAnswer:
 def transport_bound(case: ZoneCase) -> tuple[float, IntArray]:
     """Solve the transport LP: its optimum (a lower bound) and each unit's main school.
 
-    Units without pupils cost nothing and are left out (label ``-1``); schools' own units
-    are fixed to their school, as in the exact model.
+    Each unit may go only to the schools it can reach in a contiguous zoning
+    (:func:`~xuewei.planning.zones.bound.reachable`: the schools whose own units border
+    its pocket), which keeps the optimum a lower bound on every zoning and can only raise
+    it. Units without pupils cost nothing and are left out (label ``-1``); schools' own
+    units are fixed to their school, as in the exact model.
     """
     label = _fix_roots(case, np.full(case.n, -1, dtype=np.int64))
     users = np.flatnonzero(case.pupils > 0)
     if users.size == 0 or case.m == 0:
         return 0.0, label
     k, m = users.size, case.m
-    xcols = np.arange(k * m).reshape(k, m)
-    ocols = k * m + np.arange(m)
+    reach = reachable(case)[users]
+    pos = {int(u): r for r, u in enumerate(users.tolist())}
+    for j, r in enumerate(case.root.tolist()):  # a unit rooting two schools: the first
+        if r in pos and reach[pos[r]].sum() > 1:
+            reach[pos[r]] = np.arange(m) == j
+    ui, sj = np.nonzero(reach)  # unit by unit, schools in order: deterministic columns
+    x = ui.size
     a = sp.csc_array(
         (
-            np.concatenate([np.ones(k * m), np.repeat(case.pupils[users], m), -np.ones(m)]),
+            np.concatenate([np.ones(x), case.pupils[users][ui], -np.ones(m)]),
             (
-                np.concatenate(
-                    [np.repeat(np.arange(k), m), k + np.tile(np.arange(m), k), k + np.arange(m)]
-                ),
-                np.concatenate([xcols.ravel(), xcols.ravel(), ocols]),
+                np.concatenate([ui, k + sj, k + np.arange(m)]),
+                np.concatenate([np.arange(x), np.arange(x), x + np.arange(m)]),
             ),
         ),
-        shape=(k + m, k * m + m),
+        shape=(k + m, x + m),
     )
-    hi = np.concatenate([np.ones(k * m), np.full(m, np.inf)])
-    lo = np.zeros(k * m + m)
-    pos = {int(u): r for r, u in enumerate(users.tolist())}
-    fixed: set[int] = set()
-    for j, r in enumerate(case.root.tolist()):
-        if r in pos and r not in fixed:  # a unit rooting two schools (a conflict): the first
-            fixed.add(r)
-            hi[xcols[pos[r]]] = 0.0
-            hi[xcols[pos[r], j]] = lo[xcols[pos[r], j]] = 1.0
     solved = solve_highs(
-        np.concatenate([case.cost[users].ravel(), np.full(m, case.penalty)]),
+        np.concatenate([case.cost[users[ui], sj], np.full(m, case.penalty)]),
         a,
         np.concatenate([np.ones(k), np.full(m, -np.inf)]),
         np.concatenate([np.ones(k), case.allowed]),
-        lo,
-        hi,
-        np.zeros(k * m + m, dtype=bool),
+        np.zeros(x + m),
+        np.concatenate([np.ones(x), np.full(m, np.inf)]),
+        np.zeros(x + m, dtype=bool),
         time_limit_s=600.0,
         mip_rel_gap=0.0,
     )
     if solved is None:  # cannot happen for a feasible LP; keep the nearest school
         label[users] = np.argmin(case.cost[users], axis=1)
         return 0.0, _fix_roots(case, label)
-    share = solved.x[: k * m].reshape(k, m)
+    share = np.zeros((k, m))
+    share[ui, sj] = solved.x[:x]
     label[users] = np.argmax(share, axis=1)
     return float(solved.objective), _fix_roots(case, label)
 
