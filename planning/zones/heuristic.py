@@ -2,8 +2,10 @@
 
 1. **Transport LP** (HiGHS): the model of :mod:`~xuewei.planning.zones.exact` without
    contiguity and with fractional assignments — the capacitated assignment, with the
-   same costs (travel, pupils moved, overflow penalty). Its optimum is a *lower bound* on
-   every zoning, and each unit starts at the school that takes most of it.
+   same costs (travel, pupils moved, overflow penalty), each unit allowed only the schools
+   it can reach in a contiguous zoning (:mod:`~xuewei.planning.zones.bound`: pockets). Its
+   optimum is a *lower bound* on every zoning, and each unit starts at the school that
+   takes most of it.
 2. **Repair**: each zone keeps the connected piece around its school; the units cut off
    (and the units without pupils) are then attached one at a time, cheapest first, to a
    neighbouring zone (a unit is only ever added beside its zone, so zones stay connected).
@@ -54,21 +56,21 @@ class HeuristicAnswer:
     moves: int
 
 
-def transport_bound(case: ZoneCase) -> tuple[float, IntArray]:
+def transport_bound(case: ZoneCase, *, pockets: bool = True) -> tuple[float, IntArray]:
     """Solve the transport LP: its optimum (a lower bound) and each unit's main school.
 
-    Each unit may go only to the schools it can reach in a contiguous zoning
-    (:func:`~xuewei.planning.zones.bound.reachable`: the schools whose own units border
-    its pocket), which keeps the optimum a lower bound on every zoning and can only raise
-    it. Units without pupils cost nothing and are left out (label ``-1``); schools' own
-    units are fixed to their school, as in the exact model.
+    With ``pockets``, each unit may go only to the schools it can reach in a contiguous
+    zoning (:func:`~xuewei.planning.zones.bound.reachable`: the schools whose own units
+    border its pocket), which keeps the optimum a lower bound on every zoning and can only
+    raise it; without, to any school. Units without pupils cost nothing and are left out
+    (label ``-1``); schools' own units are fixed to their school, as in the exact model.
     """
     label = _fix_roots(case, np.full(case.n, -1, dtype=np.int64))
     users = np.flatnonzero(case.pupils > 0)
     if users.size == 0 or case.m == 0:
         return 0.0, label
     k, m = users.size, case.m
-    reach = reachable(case)[users]
+    reach = reachable(case)[users] if pockets else np.ones((k, m), dtype=bool)
     pos = {int(u): r for r, u in enumerate(users.tolist())}
     for j, r in enumerate(case.root.tolist()):  # a unit rooting two schools: the first
         if r in pos and reach[pos[r]].sum() > 1:
@@ -201,6 +203,10 @@ def solve_heuristic(
 ) -> HeuristicAnswer:
     """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
 
+    Where pockets (:mod:`~xuewei.planning.zones.bound`) cut arcs of the transport LP, the
+    zones are also drawn from the plain LP's start and the better answer is kept (which
+    start leads further is not known beforehand); the bound is the LP's with pockets.
+
     Examples
     --------
     A row of four units of 10 pupils, schools in the end units with room for 20 each:
@@ -215,6 +221,26 @@ def solve_heuristic(
     """
     nb = case.neighbours()
     bound, start = transport_bound(case)
+    starts = [start]
+    if not reachable(case)[case.pupils > 0].all():  # pockets cut arcs: try the plain LP too
+        plain = transport_bound(case, pockets=False)[1]
+        if not np.array_equal(plain, start):
+            starts.append(plain)
+    best: tuple[float, IntArray, int] | None = None
+    for first in starts:
+        label, moves = _improve(case, first, nb, max_passes=max_passes, deadline=deadline)
+        objective = objective_of(case, label)
+        if best is None or objective < best[0] - 1e-9 * max(abs(objective), 1.0):
+            best = (objective, label, moves)
+    assert best is not None
+    objective, label, moves = best
+    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+
+
+def _improve(
+    case: ZoneCase, start: IntArray, nb: list[list[int]], *, max_passes: int, deadline: float
+) -> tuple[IntArray, int]:
+    """Repair, local search, pushes and chains from a start; the zones and moves made."""
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
     label, shifts = push_excess(case, label, nb, deadline=deadline)
@@ -225,8 +251,7 @@ def solve_heuristic(
     if chains:
         label, more = local_search(case, label, nb, max_passes=max_passes)
         moves += chains + more
-    objective = objective_of(case, label)
-    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+    return label, moves
 
 
 def relative_gap(objective: float, bound: float) -> float:

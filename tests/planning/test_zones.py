@@ -16,7 +16,7 @@ from xuewei.planning.zones import exact as exact_module
 from xuewei.planning.zones.bound import pockets, reachable, unavoidable_overflow
 from xuewei.planning.zones.exact import solve_exact
 from xuewei.planning.zones.feeders import feed_junior
-from xuewei.planning.zones.heuristic import local_search, solve_heuristic
+from xuewei.planning.zones.heuristic import local_search, solve_heuristic, transport_bound
 from xuewei.planning.zones.problem import (
     components_of,
     make_case,
@@ -440,6 +440,9 @@ def test_pocket_bounds_never_exceed_the_optimum(case: object) -> None:
     heur = solve_heuristic(case)
     assert heur.bound <= exact.objective + 1e-6 * max(1.0, exact.objective)
     assert unavoidable_overflow(case) <= overflow_of(case, heur.label).sum() + 1e-6
+    # pockets only raise the transport LP's bound
+    plain = transport_bound(case, pockets=False)[0]
+    assert heur.bound >= plain - 1e-6 * max(1.0, abs(plain))
     # and the overflow bound is at least the district's shortfall and the roots' excess
     short = case.pupils.sum() - case.allowed.sum()
     roots = np.clip(case.pupils[case.root] - case.allowed, 0.0, None).sum()
