@@ -15,6 +15,7 @@
 4. **Pushes** (:mod:`~xuewei.planning.zones.push`): zones over their places hand branches
    down the zone graph towards the zones with room, however far; then local search again.
 5. **Ejection chains** (:mod:`~xuewei.planning.zones.chains`), then local search again.
+6. Steps 4–5 again, up to five times, while each round leaves fewer pupils over.
 
 Everything is ordered (ties by unit, then school), so the same case gives the same zones.
 """
@@ -22,6 +23,7 @@ Everything is ordered (ties by unit, then school), so the same case gives the sa
 from __future__ import annotations
 
 import heapq
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -30,9 +32,9 @@ import scipy.sparse as sp
 
 from xuewei.planning.siting.highs import solve_highs
 
-from .bound import reachable
+from .bound import reachable, unavoidable_overflow
 from .chains import relieve_overflow
-from .problem import IntArray, ZoneCase, objective_of, stays_connected
+from .problem import IntArray, ZoneCase, objective_of, overflow_of, stays_connected
 from .push import push_excess
 
 __all__ = [
@@ -199,13 +201,20 @@ def local_search(
 
 
 def solve_heuristic(
-    case: ZoneCase, *, max_passes: int = 50, deadline: float = float("inf")
+    case: ZoneCase,
+    *,
+    max_passes: int = 50,
+    max_cycles: int = 5,
+    deadline: float = float("inf"),
 ) -> HeuristicAnswer:
     """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
 
     Where pockets (:mod:`~xuewei.planning.zones.bound`) cut arcs of the transport LP, the
     zones are also drawn from the plain LP's start and the better answer is kept (which
     start leads further is not known beforehand); the bound is the LP's with pockets.
+    ``max_cycles``: further rounds of pushes and chains after the first (while the pupils
+    over fall and stay above what no zoning avoids), each kept when it lowers the
+    objective.
 
     Examples
     --------
@@ -226,9 +235,18 @@ def solve_heuristic(
         plain = transport_bound(case, pockets=False)[1]
         if not np.array_equal(plain, start):
             starts.append(plain)
+    floor = unavoidable_overflow(case)
     best: tuple[float, IntArray, int] | None = None
     for first in starts:
-        label, moves = _improve(case, first, nb, max_passes=max_passes, deadline=deadline)
+        label, moves = _improve(
+            case,
+            first,
+            nb,
+            max_passes=max_passes,
+            deadline=deadline,
+            max_cycles=max_cycles,
+            floor=floor,
+        )
         objective = objective_of(case, label)
         if best is None or objective < best[0] - 1e-9 * max(abs(objective), 1.0):
             best = (objective, label, moves)
@@ -238,11 +256,29 @@ def solve_heuristic(
 
 
 def _improve(
-    case: ZoneCase, start: IntArray, nb: list[list[int]], *, max_passes: int, deadline: float
+    case: ZoneCase,
+    start: IntArray,
+    nb: list[list[int]],
+    *,
+    max_passes: int,
+    deadline: float,
+    max_cycles: int,
+    floor: float,
 ) -> tuple[IntArray, int]:
-    """Repair, local search, pushes and chains from a start; the zones and moves made."""
+    """Repair, local search, pushes and chains from a start; the zones and moves made.
+
+    Pushes and chains only move pupils over: they are skipped when no more are over than
+    ``floor``, the overflow no zoning avoids (half a pupil of slack for rounding). Pushes
+    keep the best assignment they see and stop after a while without a better one; pushing
+    again from the zones that local search and the chains made of it often gets further
+    (the heights start afresh). Up to ``max_cycles`` such rounds, while each
+    leaves at least one pupil fewer over and the pupils over are above ``floor`` (the
+    overflow no zoning avoids); a round is kept when it lowers the objective.
+    """
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
+    if float(overflow_of(case, label).sum()) <= floor + 0.5:  # nothing left to relieve
+        return label, moves
     label, shifts = push_excess(case, label, nb, deadline=deadline)
     if shifts:
         label, more = local_search(case, label, nb, max_passes=max_passes)
@@ -251,6 +287,20 @@ def _improve(
     if chains:
         label, more = local_search(case, label, nb, max_passes=max_passes)
         moves += chains + more
+    best, over = objective_of(case, label), float(overflow_of(case, label).sum())
+    for _ in range(max_cycles):  # pushes again from where chains and local search left off
+        if over <= floor + 0.5 or time.perf_counter() > deadline:
+            break
+        again, shifts = push_excess(case, label, nb, deadline=deadline)
+        again, more = local_search(case, again, nb, max_passes=max_passes)
+        again, chains = relieve_overflow(case, again, nb)
+        again, most = local_search(case, again, nb, max_passes=max_passes)
+        now, fewer = objective_of(case, again), float(overflow_of(case, again).sum())
+        if now < best - 1e-9 * max(abs(best), 1.0):
+            label, best, moves = again, now, moves + shifts + more + chains + most
+        if fewer > over - 0.5:  # less than one pupil fewer over: stop
+            break
+        over = fewer
     return label, moves
 
 
