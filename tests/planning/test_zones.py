@@ -23,7 +23,7 @@ from xuewei.planning.zones.problem import (
     objective_of,
     overflow_of,
 )
-from xuewei.planning.zones.push import branch_of, push_excess, zone_heights
+from xuewei.planning.zones.push import branch_of, push_excess, zone_branches, zone_heights
 
 STANDARDS = load_standards()
 RATE = STANDARDS.places_per_resident("primary")
@@ -515,3 +515,18 @@ def test_draw_zones_keeps_the_heuristic_zones_when_time_is_up(
     got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
     assert [got[f"d:{k}"] for k in range(9)] == [["a", "b"][g] for g in GRID_LABEL]
     assert z.non_contiguous == 0 and row["over_bound"] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(_pocket_cases(), st.randoms(use_true_random=False))
+def test_zone_branches_match_branch_of(case: object, rnd: object) -> None:
+    # any labelling with each school in its own unit, zones connected or not
+    label = np.array([rnd.randrange(case.m) for _ in range(case.n)], dtype=np.int64)
+    label[case.root] = np.arange(case.m)
+    nb = case.neighbours()
+    for x in range(case.m):
+        got = zone_branches(case, label, nb, x)
+        members = [u for u in np.flatnonzero(label == x).tolist() if u != case.root[x]]
+        assert sorted(got) == members
+        for u in members:
+            assert got[u] == branch_of(case, label, nb, u)
