@@ -15,7 +15,7 @@
 4. **Pushes** (:mod:`~xuewei.planning.zones.push`): zones over their places hand branches
    down the zone graph towards the zones with room, however far; then local search again.
 5. **Ejection chains** (:mod:`~xuewei.planning.zones.chains`), then local search again.
-6. Steps 4–5 again, up to five times, while each round leaves fewer pupils over.
+6. Steps 4–5 again, up to five times, with more patience when a round gains nothing.
 
 Everything is ordered (ties by unit, then school), so the same case gives the same zones.
 """
@@ -271,9 +271,10 @@ def _improve(
     ``floor``, the overflow no zoning avoids (half a pupil of slack for rounding). Pushes
     keep the best assignment they see and stop after a while without a better one; pushing
     again from the zones that local search and the chains made of it often gets further
-    (the heights start afresh). Up to ``max_cycles`` such rounds, while each
-    leaves at least one pupil fewer over and the pupils over are above ``floor`` (the
-    overflow no zoning avoids); a round is kept when it lowers the objective.
+    (the heights start afresh). Up to ``max_cycles`` such rounds while the pupils over are
+    above ``floor`` (the overflow no zoning avoids); a round is kept when it lowers the
+    objective. A round that leaves less than one pupil fewer over doubles the pushes'
+    patience (40 sweeps without a better assignment, then 80, 160); one at 160 ends it.
     """
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
@@ -288,19 +289,22 @@ def _improve(
         label, more = local_search(case, label, nb, max_passes=max_passes)
         moves += chains + more
     best, over = objective_of(case, label), float(overflow_of(case, label).sum())
+    patience = 40
     for _ in range(max_cycles):  # pushes again from where chains and local search left off
         if over <= floor + 0.5 or time.perf_counter() > deadline:
             break
-        again, shifts = push_excess(case, label, nb, deadline=deadline)
+        again, shifts = push_excess(case, label, nb, patience=patience, deadline=deadline)
         again, more = local_search(case, again, nb, max_passes=max_passes)
         again, chains = relieve_overflow(case, again, nb)
         again, most = local_search(case, again, nb, max_passes=max_passes)
         now, fewer = objective_of(case, again), float(overflow_of(case, again).sum())
         if now < best - 1e-9 * max(abs(best), 1.0):
             label, best, moves = again, now, moves + shifts + more + chains + most
-        if fewer > over - 0.5:  # less than one pupil fewer over: stop
-            break
-        over = fewer
+        if fewer > over - 0.5:  # less than one pupil fewer over: more patience, or stop
+            if patience >= 160:
+                break
+            patience *= 2
+        over = min(over, fewer)
     return label, moves
 
 
