@@ -273,8 +273,8 @@ def _improve(
     again from the zones that local search and the chains made of it often gets further
     (the heights start afresh). Up to ``max_cycles`` such rounds while the pupils over are
     above ``floor`` (the overflow no zoning avoids); a round is kept when it lowers the
-    objective. A round that leaves less than one pupil fewer over doubles the pushes'
-    patience (40 sweeps without a better assignment, then 80, 160); one at 160 ends it.
+    objective. A round that leaves less than one pupil fewer over raises the pushes'
+    patience from 40 sweeps without a better assignment to 160; one at 160 ends them.
     """
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
@@ -303,7 +303,7 @@ def _improve(
         if fewer > over - 0.5:  # less than one pupil fewer over: more patience, or stop
             if patience >= 160:
                 break
-            patience *= 2
+            patience = 160
         over = min(over, fewer)
     return label, moves
 
