@@ -272,9 +272,9 @@ def _improve(
     keep the best assignment they see and stop after a while without a better one; pushing
     again from the zones that local search and the chains made of it often gets further
     (the heights start afresh). Up to ``max_cycles`` such rounds while the pupils over are
-    above ``floor`` (the overflow no zoning avoids); a round is kept when it lowers the
-    objective. A round that leaves less than one pupil fewer over raises the pushes'
-    patience from 40 sweeps without a better assignment to 160; one at 160 ends them.
+    more than 2 % above ``floor``; a round is kept when it lowers the objective. A round
+    that leaves less than one pupil fewer over raises the pushes' patience from 40 sweeps
+    without a better assignment to 160; one at 160 ends them.
     """
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
@@ -291,7 +291,7 @@ def _improve(
     best, over = objective_of(case, label), float(overflow_of(case, label).sum())
     patience = 40
     for _ in range(max_cycles):  # pushes again from where chains and local search left off
-        if over <= floor + 0.5 or time.perf_counter() > deadline:
+        if over <= floor * 1.02 + 0.5 or time.perf_counter() > deadline:
             break
         again, shifts = push_excess(case, label, nb, patience=patience, deadline=deadline)
         again, more = local_search(case, again, nb, max_passes=max_passes)

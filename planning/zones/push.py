@@ -22,7 +22,7 @@ import numpy as np
 
 from .problem import IntArray, ZoneCase, objective_of
 
-__all__ = ["branch_of", "push_excess", "zone_branches", "zone_heights"]
+__all__ = ["branch_of", "push_excess", "removable_units", "zone_branches", "zone_heights"]
 
 
 def branch_of(case: ZoneCase, label: IntArray, nb: list[list[int]], u: int) -> list[int]:
@@ -69,10 +69,39 @@ def zone_branches(
     >>> zone_branches(c, np.zeros(4, dtype=np.int64), c.neighbours(), 0)
     {1: [1, 2, 3], 2: [2, 3], 3: [3]}
     """
+    return _branches(case, label, nb, x)[0]
+
+
+def removable_units(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], x: int
+) -> set[int] | None:
+    """Units of zone ``x`` (not its school's) whose zone stays connected without them.
+
+    ``None`` when the zone is not connected (then ask
+    :func:`~xuewei.planning.zones.problem.stays_connected` unit by unit).
+
+    Examples
+    --------
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0]])
+    >>> c = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]),
+    ...     np.array([[0, 1], [1, 2], [2, 3]]))
+    >>> removable_units(c, np.zeros(4, dtype=np.int64), c.neighbours(), 0)
+    {3}
+    """
+    out, lost = _branches(case, label, nb, x)
+    if lost or label[case.root[x]] != x:
+        return None
+    return {u for u, part in out.items() if len(part) == 1}
+
+
+def _branches(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], x: int
+) -> tuple[dict[int, list[int]], list[int]]:
     r = int(case.root[x])
     members = np.flatnonzero(label == x).tolist()
     if label[r] != x:
-        return {u: branch_of(case, label, nb, u) for u in members}
+        return {u: branch_of(case, label, nb, u) for u in members}, members
     disc, order, parent = {r: 0}, [r], {r: -1}
     stack = [(r, iter(nb[r]))]
     while stack:
@@ -109,7 +138,7 @@ def zone_branches(
             w for c in children[u] if low[c] >= disc[u] for w in order[disc[c] : disc[c] + size[c]]
         ]
         out[u] = [u, *sorted(cut + lost)]
-    return out
+    return out, lost
 
 
 def zone_heights(

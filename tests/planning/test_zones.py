@@ -22,8 +22,15 @@ from xuewei.planning.zones.problem import (
     make_case,
     objective_of,
     overflow_of,
+    stays_connected,
 )
-from xuewei.planning.zones.push import branch_of, push_excess, zone_branches, zone_heights
+from xuewei.planning.zones.push import (
+    branch_of,
+    push_excess,
+    removable_units,
+    zone_branches,
+    zone_heights,
+)
 
 STANDARDS = load_standards()
 RATE = STANDARDS.places_per_resident("primary")
@@ -530,3 +537,6 @@ def test_zone_branches_match_branch_of(case: object, rnd: object) -> None:
         assert sorted(got) == members
         for u in members:
             assert got[u] == branch_of(case, label, nb, u)
+        free = removable_units(case, label, nb, x)
+        if free is not None:  # a connected zone: the units it can lose, as unit by unit
+            assert free == {u for u in members if stays_connected(case, label, nb, u)}
