@@ -220,7 +220,8 @@ def _city_section() -> tuple[str, dict[str, Any]]:
         f"{cases['gap'].max():.1%}; gaps by district and level: "
         + ", ".join(f"{r.district_id}/{r.level[0]} {r.gap:.1%}" for r in cases.itertuples())
         + ".\n\nPer district and level: pupils over the allowed places in xuewei's zones vs "
-        "the pupils over that no zoning avoids (the shortfall of places), and the gap to "
+        "the pupils over that no zoning avoids (the shortfall of places, or pupils cut off "
+        "behind a full school), and the gap to "
         "the transport-LP bound (which holds that forced overflow at the penalty):\n\n"
         + table(
             [

@@ -16,6 +16,7 @@ from collections import deque
 import numpy as np
 
 from .problem import IntArray, ZoneCase, stays_connected
+from .push import removable_units
 
 __all__ = ["relieve_overflow"]
 
@@ -29,11 +30,14 @@ def _edge_moves(
     added; else the largest unit. Only units whose zone stays connected without them.
     """
     best: dict[int, tuple[tuple[bool, float], int]] = {}
+    free = removable_units(case, label, nb, x)  # None: zone not connected, ask unit by unit
     for u in np.flatnonzero(label == x).tolist():
         if is_root[u] or case.pupils[u] <= 0:
             continue
         targets = {int(label[v]) for v in nb[u]} - {x}
-        if not targets or not stays_connected(case, label, nb, u):
+        if not targets:
+            continue
+        if (u not in free) if free is not None else not stays_connected(case, label, nb, u):
             continue
         p = float(case.pupils[u])
         for y in targets:

@@ -21,6 +21,7 @@ import pandas as pd
 from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
 
+from .bound import unavoidable_overflow
 from .exact import solve_exact
 from .feeders import feed_junior
 from .heuristic import relative_gap, solve_heuristic
@@ -31,7 +32,6 @@ from .problem import (
     make_case,
     objective_of,
     overflow_of,
-    unavoidable_overflow,
 )
 from .result import ZoneResult, dissolve_zones, school_table
 from .units import ZONE_LEVELS, Contiguity, build_units, serving_schools, unit_adjacency

@@ -2,8 +2,10 @@
 
 1. **Transport LP** (HiGHS): the model of :mod:`~xuewei.planning.zones.exact` without
    contiguity and with fractional assignments — the capacitated assignment, with the
-   same costs (travel, pupils moved, overflow penalty). Its optimum is a *lower bound* on
-   every zoning, and each unit starts at the school that takes most of it.
+   same costs (travel, pupils moved, overflow penalty), each unit allowed only the schools
+   it can reach in a contiguous zoning (:mod:`~xuewei.planning.zones.bound`: pockets). Its
+   optimum is a *lower bound* on every zoning, and each unit starts at the school that
+   takes most of it.
 2. **Repair**: each zone keeps the connected piece around its school; the units cut off
    (and the units without pupils) are then attached one at a time, cheapest first, to a
    neighbouring zone (a unit is only ever added beside its zone, so zones stay connected).
@@ -13,6 +15,7 @@
 4. **Pushes** (:mod:`~xuewei.planning.zones.push`): zones over their places hand branches
    down the zone graph towards the zones with room, however far; then local search again.
 5. **Ejection chains** (:mod:`~xuewei.planning.zones.chains`), then local search again.
+6. Steps 4–5 again, up to five times, with more patience when a round gains nothing.
 
 Everything is ordered (ties by unit, then school), so the same case gives the same zones.
 """
@@ -20,6 +23,7 @@ Everything is ordered (ties by unit, then school), so the same case gives the sa
 from __future__ import annotations
 
 import heapq
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -28,8 +32,9 @@ import scipy.sparse as sp
 
 from xuewei.planning.siting.highs import solve_highs
 
+from .bound import reachable, unavoidable_overflow
 from .chains import relieve_overflow
-from .problem import IntArray, ZoneCase, objective_of, stays_connected
+from .problem import IntArray, ZoneCase, objective_of, overflow_of, stays_connected
 from .push import push_excess
 
 __all__ = [
@@ -53,55 +58,53 @@ class HeuristicAnswer:
     moves: int
 
 
-def transport_bound(case: ZoneCase) -> tuple[float, IntArray]:
+def transport_bound(case: ZoneCase, *, pockets: bool = True) -> tuple[float, IntArray]:
     """Solve the transport LP: its optimum (a lower bound) and each unit's main school.
 
-    Units without pupils cost nothing and are left out (label ``-1``); schools' own units
-    are fixed to their school, as in the exact model.
+    With ``pockets``, each unit may go only to the schools it can reach in a contiguous
+    zoning (:func:`~xuewei.planning.zones.bound.reachable`: the schools whose own units
+    border its pocket), which keeps the optimum a lower bound on every zoning and can only
+    raise it; without, to any school. Units without pupils cost nothing and are left out
+    (label ``-1``); schools' own units are fixed to their school, as in the exact model.
     """
     label = _fix_roots(case, np.full(case.n, -1, dtype=np.int64))
     users = np.flatnonzero(case.pupils > 0)
     if users.size == 0 or case.m == 0:
         return 0.0, label
     k, m = users.size, case.m
-    xcols = np.arange(k * m).reshape(k, m)
-    ocols = k * m + np.arange(m)
+    reach = reachable(case)[users] if pockets else np.ones((k, m), dtype=bool)
+    pos = {int(u): r for r, u in enumerate(users.tolist())}
+    for j, r in enumerate(case.root.tolist()):  # a unit rooting two schools: the first
+        if r in pos and reach[pos[r]].sum() > 1:
+            reach[pos[r]] = np.arange(m) == j
+    ui, sj = np.nonzero(reach)  # unit by unit, schools in order: deterministic columns
+    x = ui.size
     a = sp.csc_array(
         (
-            np.concatenate([np.ones(k * m), np.repeat(case.pupils[users], m), -np.ones(m)]),
+            np.concatenate([np.ones(x), case.pupils[users][ui], -np.ones(m)]),
             (
-                np.concatenate(
-                    [np.repeat(np.arange(k), m), k + np.tile(np.arange(m), k), k + np.arange(m)]
-                ),
-                np.concatenate([xcols.ravel(), xcols.ravel(), ocols]),
+                np.concatenate([ui, k + sj, k + np.arange(m)]),
+                np.concatenate([np.arange(x), np.arange(x), x + np.arange(m)]),
             ),
         ),
-        shape=(k + m, k * m + m),
+        shape=(k + m, x + m),
     )
-    hi = np.concatenate([np.ones(k * m), np.full(m, np.inf)])
-    lo = np.zeros(k * m + m)
-    pos = {int(u): r for r, u in enumerate(users.tolist())}
-    fixed: set[int] = set()
-    for j, r in enumerate(case.root.tolist()):
-        if r in pos and r not in fixed:  # a unit rooting two schools (a conflict): the first
-            fixed.add(r)
-            hi[xcols[pos[r]]] = 0.0
-            hi[xcols[pos[r], j]] = lo[xcols[pos[r], j]] = 1.0
     solved = solve_highs(
-        np.concatenate([case.cost[users].ravel(), np.full(m, case.penalty)]),
+        np.concatenate([case.cost[users[ui], sj], np.full(m, case.penalty)]),
         a,
         np.concatenate([np.ones(k), np.full(m, -np.inf)]),
         np.concatenate([np.ones(k), case.allowed]),
-        lo,
-        hi,
-        np.zeros(k * m + m, dtype=bool),
+        np.zeros(x + m),
+        np.concatenate([np.ones(x), np.full(m, np.inf)]),
+        np.zeros(x + m, dtype=bool),
         time_limit_s=600.0,
         mip_rel_gap=0.0,
     )
     if solved is None:  # cannot happen for a feasible LP; keep the nearest school
         label[users] = np.argmin(case.cost[users], axis=1)
         return 0.0, _fix_roots(case, label)
-    share = solved.x[: k * m].reshape(k, m)
+    share = np.zeros((k, m))
+    share[ui, sj] = solved.x[:x]
     label[users] = np.argmax(share, axis=1)
     return float(solved.objective), _fix_roots(case, label)
 
@@ -198,9 +201,20 @@ def local_search(
 
 
 def solve_heuristic(
-    case: ZoneCase, *, max_passes: int = 50, deadline: float = float("inf")
+    case: ZoneCase,
+    *,
+    max_passes: int = 50,
+    max_cycles: int = 5,
+    deadline: float = float("inf"),
 ) -> HeuristicAnswer:
     """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
+
+    Where pockets (:mod:`~xuewei.planning.zones.bound`) cut arcs of the transport LP, the
+    zones are also drawn from the plain LP's start and the better answer is kept (which
+    start leads further is not known beforehand); the bound is the LP's with pockets.
+    ``max_cycles``: further rounds of pushes and chains after the first (while the pupils
+    over fall and stay above what no zoning avoids), each kept when it lowers the
+    objective.
 
     Examples
     --------
@@ -216,8 +230,56 @@ def solve_heuristic(
     """
     nb = case.neighbours()
     bound, start = transport_bound(case)
+    starts = [start]
+    if not reachable(case)[case.pupils > 0].all():  # pockets cut arcs: try the plain LP too
+        plain = transport_bound(case, pockets=False)[1]
+        if not np.array_equal(plain, start):
+            starts.append(plain)
+    floor = unavoidable_overflow(case)
+    best: tuple[float, IntArray, int] | None = None
+    for first in starts:
+        label, moves = _improve(
+            case,
+            first,
+            nb,
+            max_passes=max_passes,
+            deadline=deadline,
+            max_cycles=max_cycles,
+            floor=floor,
+        )
+        objective = objective_of(case, label)
+        if best is None or objective < best[0] - 1e-9 * max(abs(objective), 1.0):
+            best = (objective, label, moves)
+    assert best is not None
+    objective, label, moves = best
+    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+
+
+def _improve(
+    case: ZoneCase,
+    start: IntArray,
+    nb: list[list[int]],
+    *,
+    max_passes: int,
+    deadline: float,
+    max_cycles: int,
+    floor: float,
+) -> tuple[IntArray, int]:
+    """Repair, local search, pushes and chains from a start; the zones and moves made.
+
+    Pushes and chains only move pupils over: they are skipped when no more are over than
+    ``floor``, the overflow no zoning avoids (half a pupil of slack for rounding). Pushes
+    keep the best assignment they see and stop after a while without a better one; pushing
+    again from the zones that local search and the chains made of it often gets further
+    (the heights start afresh). Up to ``max_cycles`` such rounds while the pupils over are
+    more than 2 % above ``floor``; a round is kept when it lowers the objective. A round
+    that leaves less than one pupil fewer over raises the pushes' patience from 40 sweeps
+    without a better assignment to 160; one at 160 ends them.
+    """
     label = repair(case, start, nb)
     label, moves = local_search(case, label, nb, max_passes=max_passes)
+    if float(overflow_of(case, label).sum()) <= floor + 0.5:  # nothing left to relieve
+        return label, moves
     label, shifts = push_excess(case, label, nb, deadline=deadline)
     if shifts:
         label, more = local_search(case, label, nb, max_passes=max_passes)
@@ -226,8 +288,24 @@ def solve_heuristic(
     if chains:
         label, more = local_search(case, label, nb, max_passes=max_passes)
         moves += chains + more
-    objective = objective_of(case, label)
-    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+    best, over = objective_of(case, label), float(overflow_of(case, label).sum())
+    patience = 40
+    for _ in range(max_cycles):  # pushes again from where chains and local search left off
+        if over <= floor * 1.02 + 0.5 or time.perf_counter() > deadline:
+            break
+        again, shifts = push_excess(case, label, nb, patience=patience, deadline=deadline)
+        again, more = local_search(case, again, nb, max_passes=max_passes)
+        again, chains = relieve_overflow(case, again, nb)
+        again, most = local_search(case, again, nb, max_passes=max_passes)
+        now, fewer = objective_of(case, again), float(overflow_of(case, again).sum())
+        if now < best - 1e-9 * max(abs(best), 1.0):
+            label, best, moves = again, now, moves + shifts + more + chains + most
+        if fewer > over - 0.5:  # less than one pupil fewer over: more patience, or stop
+            if patience >= 160:
+                break
+            patience = 160
+        over = min(over, fewer)
+    return label, moves
 
 
 def relative_gap(objective: float, bound: float) -> float:

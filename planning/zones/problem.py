@@ -21,7 +21,6 @@ __all__ = [
     "objective_of",
     "overflow_of",
     "stays_connected",
-    "unavoidable_overflow",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -182,24 +181,3 @@ def stays_connected(case: ZoneCase, label: IntArray, nb: list[list[int]], i: int
                 target.discard(v)
                 todo.append(v)
     return not target
-
-
-def unavoidable_overflow(case: ZoneCase) -> float:
-    """Pupils over that no assignment avoids: a lower bound on the total overflow.
-
-    The larger of the district's shortfall (all pupils − all allowed places) and the
-    pupils of schools' own units beyond their school's allowed number (a school's own unit
-    is always in its zone).
-
-    Examples
-    --------
-    30 pupils, room for 25; school 1 stands in a unit of 12 pupils with room for 10:
-
-    >>> c = make_case(np.array([10.0, 12, 8]), np.zeros((3, 2)), np.zeros((2, 2)),
-    ...     np.array([15.0, 10]), np.array([0, 1]), np.array([[0, 1], [1, 2]]))
-    >>> unavoidable_overflow(c)
-    5.0
-    """
-    short = float(case.pupils.sum() - case.allowed.sum())
-    roots = float(np.clip(case.pupils[case.root] - case.allowed, 0.0, None).sum())
-    return max(short, roots, 0.0)

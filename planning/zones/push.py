@@ -22,7 +22,7 @@ import numpy as np
 
 from .problem import IntArray, ZoneCase, objective_of
 
-__all__ = ["branch_of", "push_excess", "zone_heights"]
+__all__ = ["branch_of", "push_excess", "removable_units", "zone_branches", "zone_heights"]
 
 
 def branch_of(case: ZoneCase, label: IntArray, nb: list[list[int]], u: int) -> list[int]:
@@ -49,6 +49,96 @@ def branch_of(case: ZoneCase, label: IntArray, nb: list[list[int]], u: int) -> l
                 seen.add(w)
                 todo.append(w)
     return [u] + [int(v) for v in np.flatnonzero(label == x).tolist() if v not in seen]
+
+
+def zone_branches(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], x: int
+) -> dict[int, list[int]]:
+    """:func:`branch_of` for every unit of zone ``x`` but its school's, in one search.
+
+    A depth-first search of the zone from the school's unit (Tarjan's low points): the
+    units cut off by removing ``u`` are the subtrees of ``u``'s children that reach no
+    unit above ``u``, plus any units the search never reached.
+
+    Examples
+    --------
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0]])
+    >>> c = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]),
+    ...     np.array([[0, 1], [1, 2], [2, 3]]))
+    >>> zone_branches(c, np.zeros(4, dtype=np.int64), c.neighbours(), 0)
+    {1: [1, 2, 3], 2: [2, 3], 3: [3]}
+    """
+    return _branches(case, label, nb, x)[0]
+
+
+def removable_units(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], x: int
+) -> set[int] | None:
+    """Units of zone ``x`` (not its school's) whose zone stays connected without them.
+
+    ``None`` when the zone is not connected (then ask
+    :func:`~xuewei.planning.zones.problem.stays_connected` unit by unit).
+
+    Examples
+    --------
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0]])
+    >>> c = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]),
+    ...     np.array([[0, 1], [1, 2], [2, 3]]))
+    >>> removable_units(c, np.zeros(4, dtype=np.int64), c.neighbours(), 0)
+    {3}
+    """
+    out, lost = _branches(case, label, nb, x)
+    if lost or label[case.root[x]] != x:
+        return None
+    return {u for u, part in out.items() if len(part) == 1}
+
+
+def _branches(
+    case: ZoneCase, label: IntArray, nb: list[list[int]], x: int
+) -> tuple[dict[int, list[int]], list[int]]:
+    r = int(case.root[x])
+    members = np.flatnonzero(label == x).tolist()
+    if label[r] != x:
+        return {u: branch_of(case, label, nb, u) for u in members}, members
+    disc, order, parent = {r: 0}, [r], {r: -1}
+    stack = [(r, iter(nb[r]))]
+    while stack:
+        v, it = stack[-1]
+        for w in it:
+            if label[w] == x and w not in disc:
+                disc[w] = len(order)
+                order.append(w)
+                parent[w] = v
+                stack.append((w, iter(nb[w])))
+                break
+        else:
+            stack.pop()
+    low, size = dict(disc), dict.fromkeys(order, 1)
+    children: dict[int, list[int]] = {v: [] for v in order}
+    for v in reversed(order):
+        for w in nb[v]:
+            if w in disc and w != parent[v]:
+                low[v] = min(low[v], disc[w])
+        if parent[v] >= 0:
+            p = parent[v]
+            low[p] = min(low[p], low[v])
+            size[p] += size[v]
+            children[p].append(v)
+    lost = [v for v in members if v not in disc]
+    out: dict[int, list[int]] = {}
+    for u in members:
+        if u == r:
+            continue
+        if u not in disc:
+            out[u] = [u, *(v for v in lost if v != u)]
+            continue
+        cut = [
+            w for c in children[u] if low[c] >= disc[u] for w in order[disc[c] : disc[c] + size[c]]
+        ]
+        out[u] = [u, *sorted(cut + lost)]
+    return out, lost
 
 
 def zone_heights(
@@ -104,11 +194,14 @@ def _best_push(
 ) -> tuple[int, list[int]] | None:
     best: tuple[tuple[bool, float], int, list[int]] | None = None
     members = np.flatnonzero(label == x).tolist()
+    branches: dict[int, list[int]] | None = None
     for y in lower:
         for u in members:
             if is_root[u] or not any(label[v] == y for v in nb[u]):
                 continue
-            part = branch_of(case, label, nb, u)
+            if branches is None:  # only for zones with a unit to hand on
+                branches = zone_branches(case, label, nb, x)
+            part = branches[u]
             p = float(case.pupils[part].sum())
             if p <= 0:
                 continue

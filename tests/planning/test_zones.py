@@ -13,17 +13,24 @@ from xuewei.data import load_standards
 from xuewei.errors import ConfigError, InputError
 from xuewei.planning.zones import build_units, draw_zones, unit_adjacency
 from xuewei.planning.zones import exact as exact_module
+from xuewei.planning.zones.bound import pockets, reachable, unavoidable_overflow
 from xuewei.planning.zones.exact import solve_exact
 from xuewei.planning.zones.feeders import feed_junior
-from xuewei.planning.zones.heuristic import local_search, solve_heuristic
+from xuewei.planning.zones.heuristic import local_search, solve_heuristic, transport_bound
 from xuewei.planning.zones.problem import (
     components_of,
     make_case,
     objective_of,
     overflow_of,
-    unavoidable_overflow,
+    stays_connected,
 )
-from xuewei.planning.zones.push import branch_of, push_excess, zone_heights
+from xuewei.planning.zones.push import (
+    branch_of,
+    push_excess,
+    removable_units,
+    zone_branches,
+    zone_heights,
+)
 
 STANDARDS = load_standards()
 RATE = STANDARDS.places_per_resident("primary")
@@ -363,8 +370,8 @@ def test_zone_heights_count_borders_to_room() -> None:
 
 
 def test_unavoidable_overflow_by_hand() -> None:
-    # 30 pupils, room for 25 (5 short); school 1 stands in a unit of 12 pupils with room
-    # for 10 (2 over whatever the zones): at least 5 over
+    # 30 pupils, room for 25 (5 short); school 1 stands in unit 1, 12 pupils with room for
+    # 10; unit 2 lies behind it and can only join school 1: 12 + 8 − 10 = 10 over
     case = make_case(
         np.array([10.0, 12.0, 8.0]),
         np.zeros((3, 2)),
@@ -373,7 +380,7 @@ def test_unavoidable_overflow_by_hand() -> None:
         np.array([0, 1]),
         np.array([[0, 1], [1, 2]]),
     )
-    assert unavoidable_overflow(case) == pytest.approx(5.0)
+    assert unavoidable_overflow(case) == pytest.approx(10.0)
     roomy = make_case(
         np.array([1.0, 12.0, 1.0]),
         np.zeros((3, 2)),
@@ -382,11 +389,74 @@ def test_unavoidable_overflow_by_hand() -> None:
         np.array([0, 1]),
         np.array([[0, 1], [1, 2]]),
     )
-    assert unavoidable_overflow(roomy) == pytest.approx(2.0)
-    # the LP bound holds the forced overflow at the penalty: bound ≥ penalty × 5
+    assert unavoidable_overflow(roomy) == pytest.approx(13.0 - 10.0)
+    # the LP bound holds the forced overflow at the penalty: bound ≥ penalty × 10
     heur = solve_heuristic(case)
-    assert heur.bound >= case.penalty * 5.0 - 1e-6
-    assert overflow_of(case, heur.label).sum() >= 5.0 - 1e-9
+    assert heur.bound >= case.penalty * 10.0 - 1e-6
+    assert overflow_of(case, heur.label).sum() == pytest.approx(10.0)
+
+
+def test_pupils_cut_off_by_a_full_school_are_over() -> None:
+    # a row of five units of 10 pupils, 1 km apart; school 0 in unit 0 (room for 40),
+    # school 1 in the middle unit 2 (room for 10, full with its own unit). Units 3 and 4
+    # reach school 0 only through unit 2, which is school 1's: they can only join school
+    # 1, so 20 pupils are over although the district has room (50 pupils, 50 places).
+    # Optimum: {0, 1} and {2, 3, 4}; travel 10 + 10 + 20 pupil-km, 20 over.
+    xy = np.column_stack([np.arange(5) * 1000.0, np.zeros(5)])
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4]])
+    case = make_case(
+        np.full(5, 10.0), xy, xy[[0, 2]], np.array([40.0, 10.0]), np.array([0, 2]), edges
+    )
+    pocket, borders = pockets(case)
+    assert pocket.tolist() == [-1, 0, -1, 1, 1]
+    assert borders.tolist() == [[True, True], [False, True]]
+    assert reachable(case).astype(int).tolist() == [[1, 0], [1, 1], [0, 1], [0, 1], [0, 1]]
+    assert unavoidable_overflow(case) == pytest.approx(20.0)
+    heur = solve_heuristic(case)
+    assert heur.label.tolist() == [0, 0, 1, 1, 1]
+    assert heur.bound == pytest.approx(40.0 + 20.0 * case.penalty)
+    assert heur.objective == pytest.approx(heur.bound) and heur.gap == pytest.approx(0.0)
+    exact = solve_exact((case,))
+    assert exact is not None and exact.objective == pytest.approx(heur.bound)
+
+
+@st.composite
+def _pocket_cases(draw: st.DrawFn) -> object:
+    # up to 4×4 grids with up to 5 schools, so that schools' units cut off pockets
+    cols, rows = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    n = cols * rows
+    m = draw(st.integers(1, min(5, n)))
+    roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
+    pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
+    allowed = np.array(draw(st.lists(st.integers(0, 60), min_size=m, max_size=m)), dtype=float)
+    xy = _grid_xy(cols, rows)
+    edges = _grid_edges(cols, rows)
+    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), edges.reshape(-1, 2))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_pocket_cases())
+def test_pocket_bounds_never_exceed_the_optimum(case: object) -> None:
+    exact = solve_exact((case,))
+    assert exact is not None and exact.status == "optimal"
+    label = exact.labels[0]
+    # the optimum sends every unit to a school it can reach ...
+    assert reachable(case)[np.arange(case.n), label].all()
+    # ... so neither the overflow bound nor the transport LP's exceeds it
+    assert unavoidable_overflow(case) <= overflow_of(case, label).sum() + 1e-6
+    heur = solve_heuristic(case)
+    assert heur.bound <= exact.objective + 1e-6 * max(1.0, exact.objective)
+    assert unavoidable_overflow(case) <= overflow_of(case, heur.label).sum() + 1e-6
+    # more rounds of pushes and chains never give worse zones
+    once = solve_heuristic(case, max_cycles=0)
+    assert heur.objective <= once.objective + 1e-9 * max(1.0, once.objective)
+    # pockets only raise the transport LP's bound
+    plain = transport_bound(case, pockets=False)[0]
+    assert heur.bound >= plain - 1e-6 * max(1.0, abs(plain))
+    # and the overflow bound is at least the district's shortfall and the roots' excess
+    short = case.pupils.sum() - case.allowed.sum()
+    roots = np.clip(case.pupils[case.root] - case.allowed, 0.0, None).sum()
+    assert unavoidable_overflow(case) >= max(short, roots, 0.0) - 1e-6
 
 
 def _slow_case() -> object:
@@ -452,3 +522,21 @@ def test_draw_zones_keeps_the_heuristic_zones_when_time_is_up(
     got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
     assert [got[f"d:{k}"] for k in range(9)] == [["a", "b"][g] for g in GRID_LABEL]
     assert z.non_contiguous == 0 and row["over_bound"] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(_pocket_cases(), st.randoms(use_true_random=False))
+def test_zone_branches_match_branch_of(case: object, rnd: object) -> None:
+    # any labelling with each school in its own unit, zones connected or not
+    label = np.array([rnd.randrange(case.m) for _ in range(case.n)], dtype=np.int64)
+    label[case.root] = np.arange(case.m)
+    nb = case.neighbours()
+    for x in range(case.m):
+        got = zone_branches(case, label, nb, x)
+        members = [u for u in np.flatnonzero(label == x).tolist() if u != case.root[x]]
+        assert sorted(got) == members
+        for u in members:
+            assert got[u] == branch_of(case, label, nb, u)
+        free = removable_units(case, label, nb, x)
+        if free is not None:  # a connected zone: the units it can lose, as unit by unit
+            assert free == {u for u in members if stays_connected(case, label, nb, u)}
