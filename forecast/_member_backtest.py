@@ -169,10 +169,11 @@ def _backtest_weights(
     area = area_names(series_ids)
     benchmark = benchmark_index(methods)
     prior = [1.0 / len(methods)] * len(methods)
-    prior_words = "equal weights"
+    prior_words, bounds_words = "equal weights", "weighted bounds"
     if benchmark is not None:
         prior = [float(i == benchmark) for i in range(len(methods))]
         prior_words = f"the {BENCHMARK_MEMBER} trend alone"
+        bounds_words = "envelope (the lowest lower and the highest upper bound)"
     equal = pd.DataFrame(
         [
             {"quantity": "population", "horizon": h, "method": m, "weight": w}
@@ -192,7 +193,7 @@ def _backtest_weights(
         notes.append(
             f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
             f"be made ({exc}); {prior_words} used at every horizon, and the members' "
-            "weighted bounds as the interval"
+            f"{bounds_words} as the interval"
         )
         return equal, {}, {}, False
     notes.extend(f"{area}: {w}" for w in errors.attrs.get("warnings", []))

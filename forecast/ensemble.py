@@ -275,7 +275,7 @@ def forecast_ensemble(
     used = applied_weights(weights, sorted(set(fc["horizon"].astype(int))))
     ens = _calibrate(ens, log_errors, origins, interval, noise_trend=trend)
     if backtested:  # say where the backtest's errors were too few to calibrate
-        notes.extend(_uncalibrated(ens, log_errors, origins, series_ids))
+        notes.extend(_uncalibrated(ens, log_errors, origins, series_ids, envelope=trend))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
     if has_city:
@@ -436,8 +436,13 @@ def _uncalibrated(
     log_errors: dict[int, np.ndarray],
     origins: dict[int, np.ndarray],
     series_ids: list[str],
+    *,
+    envelope: bool,
 ) -> list[str]:
-    """Return a note naming the forecast horizons whose interval no past errors calibrate."""
+    """Return a note naming the forecast horizons whose interval no past errors calibrate.
+
+    ``envelope``: the interval there is the members' envelope, else their weighted bounds.
+    """
     raw = sorted(
         int(h)
         for h in set(ens["horizon"])
@@ -447,8 +452,13 @@ def _uncalibrated(
         return []
     return [
         f"{area_names(series_ids)}: {horizon_span(raw)}: fewer than {MIN_CALIBRATION_ERRORS} past "
-        "ensemble errors in the backtest; the interval is the members' weighted bounds "
-        "instead of the empirical one"
+        "ensemble errors in the backtest; the interval is the members' "
+        + (
+            "envelope (the lowest lower and the highest upper bound)"
+            if envelope
+            else "weighted bounds"
+        )
+        + " instead of the empirical one"
     ]
 
 
