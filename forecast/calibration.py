@@ -242,7 +242,7 @@ def gated_weights(
     e = np.asarray(pct_errors, dtype=np.float64)
     alone = np.zeros(e.shape[1])
     alone[benchmark] = 1.0
-    present = np.isfinite(e).any(axis=0)
+    present = np.asarray(np.isfinite(e).any(axis=0), dtype=bool)
     if not present[benchmark] and present.any():  # the benchmark failed: the equal prior
         return GatedWeights(shrunk_weights(e, prior_points=prior_points), 1.0)
     keep = np.isfinite(e[:, present]).all(axis=1)
