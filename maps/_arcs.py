@@ -1,12 +1,14 @@
-"""Zone outlines stored once per shared edge: a topology of arcs, as the page reads it.
+"""Area outlines stored once per shared edge: a topology of arcs, as the page reads it.
 
-Neighbouring attendance zones share their boundaries; written ring by ring, every shared
-edge would be on the page twice. Here the rings are cut where neighbours part (as TopoJSON
-does) into arcs, each stored once, and each ring becomes the indexes of its arcs
-(:func:`zone_arcs`). :func:`encode_zones` writes arcs and rings as two strings of base-64
-variable-length numbers (:func:`vlq`); the zones layer's script
-(:class:`xuewei.maps._zones.ZoneLayer`) reads them back as :func:`decode_zones` does.
-Points are whole 10⁻⁵ degrees (about a metre, as the other area layers), rounded before
+Neighbouring attendance zones (and neighbouring catchments) share their boundaries;
+written ring by ring, every shared edge would be on the page twice. Here the rings are cut
+where neighbours part (as TopoJSON does) into arcs, each stored once, and each ring becomes
+the indexes of its arcs (:func:`zone_arcs`). :func:`encode_zones` writes arcs and rings as
+two strings of base-64 variable-length numbers (:func:`vlq`); the page reads them back as
+:func:`decode_zones` does, with :data:`SHAPES_SCRIPT`, which the zones layer
+(:class:`xuewei.maps._zones.ZoneLayer`) and the catchments layer
+(:class:`xuewei.maps._catchments.CatchmentLayer`) write. Points are whole 10⁻⁵ degrees
+(about a metre, as the other area layers), rounded before
 the topology is built, so that two zones round a common vertex alike.
 
 Written here rather than taken from a library: no topology package is in the environment,
@@ -24,6 +26,7 @@ import numpy as np
 import shapely
 
 __all__ = [
+    "SHAPES_SCRIPT",
     "VLQ_DIGITS",
     "Point",
     "Ring",
@@ -40,6 +43,57 @@ _GRID = 5  # decimals of a degree kept: about a metre
 #: The digits of :func:`vlq` (base 64, as in source maps), in the order of their values.
 VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _DIGIT = {c: i for i, c in enumerate(VLQ_DIGITS)}
+
+#: The page's reader of :func:`encode_zones`' strings, as :func:`decode_zones` reads them:
+#: ``xueweiShapes(arcs)`` returns ``polygon(text)``, the Leaflet latlngs of the next
+#: zone's text (zones are read in order: their arc indexes are steps from the one before),
+#: and ``numbers(text)``, :func:`unvlq`. Each layer that draws a topology writes it; it is
+#: defined once per page.
+SHAPES_SCRIPT = """window.xueweiShapes = window.xueweiShapes || function (arcsText) {
+    var digit = {};
+    "VLQ_DIGITS".split("").forEach(function (c, i) { digit[c] = i; });
+    function numbers(text) {
+        var out = [], rest = 0, shift = 0;
+        for (var i = 0; i < text.length; i++) {
+            var d = digit[text.charAt(i)];
+            rest += (d & 31) << shift;
+            if (d & 32) { shift += 5; continue; }
+            out.push(rest & 1 ? -(rest >> 1) : rest >> 1);
+            rest = 0;
+            shift = 0;
+        }
+        return out;
+    }
+    var x = 0, y = 0, ref = 0;
+    var arcs = arcsText.split(",").map(function (text) {
+        var steps = numbers(text), arc = [];
+        for (var i = 0; i < steps.length; i += 2) {
+            x += steps[i];
+            y += steps[i + 1];
+            arc.push([y / 1e5, x / 1e5]);
+        }
+        return arc;
+    });
+    function ring(text) {
+        var out = [], steps = numbers(text), start = steps[0];
+        for (var k = 1; k < steps.length; k++) {
+            ref += steps[k];
+            var arc = ref < 0 ? arcs[~ref].slice().reverse() : arcs[ref];
+            // each arc starts where the one before ended
+            for (var i = 1; i < arc.length; i++) out.push(arc[i]);
+        }
+        // from the ring's own first vertex: Leaflet's simplification depends on it
+        return out.slice(start).concat(out.slice(0, start));
+    }
+    return {
+        numbers: numbers,
+        polygon: function (text) {
+            return text ? text.split(";").map(function (rings) {
+                return rings.split(",").map(ring);
+            }) : [];
+        }
+    };
+};""".replace("VLQ_DIGITS", VLQ_DIGITS)  # JavaScript's braces rule out str.format
 
 
 def vlq(values: Iterable[int]) -> str:

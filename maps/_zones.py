@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
-from xuewei.maps._arcs import VLQ_DIGITS, encode_zones, vlq
+from xuewei.maps._arcs import SHAPES_SCRIPT, encode_zones, vlq
 from xuewei.maps._labels import Lang, esc, int_text, label, missing, percent_text
 from xuewei.maps._pieces import StoresPieces, script_json
 from xuewei.maps._popups import bilingual
@@ -243,56 +243,21 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
                 // the outlines: each edge two zones share is stored once, in an arc (the
                 // topology of xuewei.maps._arcs.encode_zones; written here: folium's
                 // TopoJson needs a script from the network and draws no hatching or pieces)
-                var digit = {};
-                {{ this.digits_json }}.split("").forEach(function (c, i) { digit[c] = i; });
-                function numbers(text) {
-                    var out = [], rest = 0, shift = 0;
-                    for (var i = 0; i < text.length; i++) {
-                        var d = digit[text.charAt(i)];
-                        rest += (d & 31) << shift;
-                        if (d & 32) { shift += 5; continue; }
-                        out.push(rest & 1 ? -(rest >> 1) : rest >> 1);
-                        rest = 0;
-                        shift = 0;
-                    }
-                    return out;
-                }
-                var x = 0, y = 0, ref = 0;
-                var arcs = {{ this.arcs_json }}.split(",").map(function (text) {
-                    var steps = numbers(text), arc = [];
-                    for (var i = 0; i < steps.length; i += 2) {
-                        x += steps[i];
-                        y += steps[i + 1];
-                        arc.push([y / 1e5, x / 1e5]);
-                    }
-                    return arc;
-                });
-                function ring(text) {
-                    var out = [], steps = numbers(text), start = steps[0];
-                    for (var k = 1; k < steps.length; k++) {
-                        ref += steps[k];
-                        var arc = ref < 0 ? arcs[~ref].slice().reverse() : arcs[ref];
-                        // each arc starts where the one before ended
-                        for (var i = 1; i < arc.length; i++) out.push(arc[i]);
-                    }
-                    // from the ring's own first vertex: Leaflet's simplification depends on it
-                    return out.slice(start).concat(out.slice(0, start));
-                }
+                {{ this.shapes_script }}
+                var shapes = window.xueweiShapes({{ this.arcs_json }});
                 var renderer = L.svg({padding: 0.3});
                 var tipTexts = tips.split("|"), last = [];
                 {{ this.zones_json }}.split("|").forEach(function (text, k) {
                     var p = {k: k, c: +colours.charAt(k), o: k >= overFrom ? 1 : 0};
                     var line = p.o ? over : {color: "#555555", weight: 0.8};
-                    var shape = L.polygon(text ? text.split(";").map(function (rings) {
-                        return rings.split(",").map(ring);
-                    }) : [], {
+                    var shape = L.polygon(shapes.polygon(text), {
                         renderer: renderer, color: line.color, weight: line.weight,
                         opacity: 0.9, fillOpacity: 0.55,
                         fillColor: p.o ? "url(#xuewei-hatch-" + p.c + ")" : palette[p.c]
                     });
                     shape.feature = {properties: p};
                     var tip = [];  // steps from the zone before's codes (encode_tips)
-                    numbers(tipTexts[k]).forEach(function (step, i) {
+                    shapes.numbers(tipTexts[k]).forEach(function (step, i) {
                         tip.push((i < last.length ? last[i] : i ? tip[i - 1] : 0) + step);
                     });
                     last = tip;
@@ -326,7 +291,7 @@ class ZoneLayer(StoresPieces, folium.FeatureGroup):
         # one digit per zone: the palette has fewer than ten colours
         self.colours_json = script_json("".join(str(int(colours[k])) for k in order))
         self.over_from = sum(not over[k] for k in order)
-        self.digits_json = script_json(VLQ_DIGITS)
+        self.shapes_script = SHAPES_SCRIPT
         self.palette_json = script_json(list(ZONE_PALETTE))
         self.over_json = script_json({"color": ZONE_OVER_COLOUR, "weight": 1.5})
 

@@ -28,6 +28,7 @@ from shapely.geometry import Point, box
 
 from xuewei import maps
 from xuewei.errors import InputError
+from xuewei.maps._arcs import decode_zones
 from xuewei.maps.plan_map import (
     GAP_BALANCED,
     GAP_NO_DATA,
@@ -244,11 +245,18 @@ def test_catchments_layer(districts, schools, gaps, catchments) -> None:
     assert "学区 Catchments: 初中 Junior secondary" in groups
     page = maps.render_html(m)
     parts = parts_of(page)
-    layers = re.findall(r"var tips = (\[.*?\]);\n\s*L\.geoJSON", page)
+    layers = re.findall(r"var tips = (\[.*?\]);\n\s*var style = ", page)
     tips = ["".join(parts[k] for k in tip) for layer in layers for tip in json.loads(layer)]
     assert "学区 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
     assert "长郡中学" in tips[1]
     assert '"dashArray":"6 4"' in page
+    # the outlines are the boxes' corners in whole 10⁻⁵ degrees, each from its first vertex
+    strings = re.findall(r'xueweiShapes\(("[^"]*")\);\n\s*("[^"]*")\.split\("\|"\)', page, re.S)
+    outlines = [decode_zones(json.loads(a), json.loads(z)) for a, z in strings]
+    assert outlines == [
+        [[[[[11294000, 2816000], [11294000, 2824000], [11286000, 2824000], [11286000, 2816000]]]]],
+        [[[[[11304000, 2806000], [11304000, 2814000], [11296000, 2814000], [11296000, 2806000]]]]],
+    ]
     # with years, the map's year is drawn (or the latest before it)
     by_year = pd.concat([catchments.assign(year=2024), catchments.iloc[:1].assign(year=2030)])
     m = maps.plan_map(

@@ -389,13 +389,28 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
     context.close()
 
 
+_CATCHMENTS_JS = """(name) => {
+    const map = window.eval(name);
+    const out = [];
+    map.eachLayer((layer) => {
+        if (layer.feature && layer.getTooltip && layer.feature.properties.c === undefined
+            && layer.getLatLngs) {
+            const shape = layer.getLatLngs();
+            out.push((L.LineUtil.isFlat(shape[0]) ? [shape] : shape).map((polygon) => polygon.map(
+                (ring) => ring.map((p) => [Math.round(p.lng * 1e5), Math.round(p.lat * 1e5)]))));
+        }
+    });
+    return out;
+}"""
+
+
 def test_plan_map_zones_hidden_then_switched_on(
-    browser, districts, schools, gaps, grid, tmp_path: Path
+    browser, districts, schools, gaps, catchments, grid, tmp_path: Path
 ) -> None:
     result, _, _ = grid
     m = maps.plan_map(
         districts, schools, gaps=gaps, scenario=85, year=2030, title="t", tiles=None,
-        zones=zones_layer(result),
+        catchments=catchments, zones=zones_layer(result),
     )  # fmt: skip
     path = tmp_path / "plan.html"
     path.write_text(maps.render_html(m, offline=True), encoding="utf-8")
@@ -406,6 +421,12 @@ def test_plan_map_zones_hidden_then_switched_on(
         "学区（小学） Attendance zones, primary", exact=True
     ).click()
     assert len(page.evaluate(_ZONES_JS, map_name)) == len(result.zones)
+    # the catchments, on the same page, are read by the same decoder from their own arcs
+    for label in ("学区 Catchments: 小学 Primary", "学区 Catchments: 初中 Junior secondary"):
+        page.locator(".leaflet-control-layers").get_by_text(label, exact=True).click()
+    drawn = page.evaluate(_CATCHMENTS_JS, map_name)  # the districts' outlines too
+    for box_ in catchments.geometry:
+        assert drawn.count([[[[x, y] for x, y in _grid(box_)[0]]]]) == 1
     assert requests == [] and errors == []
     context.close()
 
