@@ -36,11 +36,11 @@ N_COUNTIES = 16
 TARGET = 2800  # counties of China, for the projection
 NODES = 32
 CORES_PER_NODE = 16  # assumed: one single-threaded worker per core
-# measured here (benchmarks/README.md): the Changsha plan (10 million residents, 9
-# districts, 2,000 candidate sites) with its outputs, and without candidate sites (new
-# schools sited on a generated grid)
+# measured here: the Changsha plan (10 million residents, 9 districts, 2,000 candidate
+# sites) with its outputs (benchmarks/README.md), and without candidate sites (new schools
+# sited on a generated grid: run_plan 149 s at load 2.5-4, benchmarks/siting.md) + writing
 CHANGSHA_S = 15.7
-CHANGSHA_GRID_S = 41.6 + 5.2
+CHANGSHA_GRID_S = 149 + 5.2
 
 
 def _country(folder: Path) -> Path:
