@@ -53,8 +53,8 @@ class SharedBacktest:
     fallbacks it took (``notes``). ``scaled``: the errors are log errors divided by the
     members' envelope scale at their origin
     (:func:`~xuewei.forecast.calibration.envelope_scale`; trend ensembles, whose
-    benchmark is the damped trend), to be turned into bounds by
-    :func:`~xuewei.forecast.calibration.scaled_bounds`.
+    benchmark is the damped trend, backtested on more than one area), to be turned into
+    bounds by :func:`~xuewei.forecast.calibration.scaled_bounds`.
     """
 
     weights: pd.DataFrame
@@ -125,7 +125,7 @@ def shared_backtest(
     weights, log_errors, origins, backtested = _backtest_weights(
         pop, ids, methods, interval, steps, notes
     )
-    scaled = benchmark_index(methods) is not None
+    scaled = benchmark_index(methods) is not None and len(ids) > 1
     return SharedBacktest(weights, log_errors, origins, backtested, tuple(notes), scaled)
 
 
@@ -225,7 +225,8 @@ def _backtest_weights(
                 f"{area}: {horizon_span(missing)}: no backtest point (the history is too short); "
                 "the weights of the nearest horizon with points used instead"
             )
-    log_errors, origins = _ensemble_errors(errors, pop_members, scaled=benchmark is not None)
+    scaled = benchmark is not None and len(series_ids) > 1  # as in the backtest's ensemble
+    log_errors, origins = _ensemble_errors(errors, pop_members, scaled=scaled)
     return weights, log_errors, origins, True
 
 

@@ -24,12 +24,13 @@ horizons pooled and rescaled to it by the fitted growth of spread, see
 :func:`~xuewei.forecast.calibration.calibration_errors`): the forecast times
 ``exp(∓q)``, ``q`` the quantile of the past ``|log(actual / forecast)|``
 (:func:`~xuewei.forecast.calibration.empirical_bounds`, split-conformal), so the forecast
-is always strictly inside; with the damped trend among the members, each past error is
-first divided by the members' envelope at its origin, and the interval is this forecast's
-envelope scale times the quantile of those scores
+is always strictly inside; where several areas share one backtest (no city rows, or
+:func:`~xuewei.forecast.forecast_batch` pooled) and the damped trend is a member, each
+past error is first divided by the members' envelope at its origin, and the interval is
+this forecast's envelope scale times the quantile of those scores
 (:func:`~xuewei.forecast.calibration.scaled_bounds`, normalised conformal), so that areas
-of any size and volatility can share one calibration; elsewhere the members' envelope (or
-the weighted averages of their bounds, without the damped trend). A
+of any size and volatility share one calibration; elsewhere the members' envelope (or the
+weighted averages of their bounds, without the damped trend). A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
 No fallback is silent: each (no backtest, too few points to calibrate a horizon, a member

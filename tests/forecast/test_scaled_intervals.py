@@ -135,3 +135,20 @@ def test_backtest_intervals_are_one_quantile_times_each_areas_envelope(panel_bac
     at = ens.index[calibrated].droplevel("district_id")
     spread = q.groupby(pd.MultiIndex.from_tuples(at)).agg(np.ptp)
     assert (spread < 1e-9).all()
+
+
+def test_errors_scaled_only_where_several_areas_share_the_backtest():
+    # one series' errors need no common unit (and a break in it, against a narrow envelope,
+    # would make huge scores): plain log errors; two areas: scaled
+    from xuewei.forecast.ensemble import shared_backtest
+
+    pop = synth_growth_panel(5, n_districts=2, years=range(2008, 2025)).drop(columns="shape")
+    ids = sorted(set(pop["district_id"]))
+    one = shared_backtest(pop, ids[:1], horizon=2026)
+    two = shared_backtest(pop, ids, horizon=2026)
+    assert not one.scaled and two.scaled
+    # the single area's calibration errors are its own plain log errors
+    e = backtest(pop, methods=["damped", "ets", "drift", "ensemble"], district_ids=ids[:1])
+    ens = e[(e["method"] == "ensemble") & (e["horizon"] == 1)].sort_values("origin")
+    plain = np.log(ens["actual"] / ens["value"]).to_numpy()
+    assert one.log_errors[1] == pytest.approx(plain[-len(one.log_errors[1]) :])
