@@ -10,7 +10,10 @@ method) stacked or else inversely proportional to squared error, shrunk towards 
 weights by the number of points (:func:`~xuewei.forecast.calibration.shrunk_weights`); the
 interval split-conformal from the past ensemble errors
 (:func:`~xuewei.forecast.calibration.calibration_errors`,
-:func:`~xuewei.forecast.calibration.empirical_bounds`) once enough exist, and never
+:func:`~xuewei.forecast.calibration.empirical_bounds`) once enough exist — for trend
+ensembles of more than one area errors divided by the members' envelope at their origin,
+and the interval that envelope's scale times their quantile
+(:func:`~xuewei.forecast.calibration.scaled_bounds`) — and never
 narrower than the spread of births not yet born. An ensemble weighted on no past error
 (the plain average of the first origins) is scored but calibrates nothing.
 """
@@ -30,7 +33,9 @@ from xuewei.forecast.calibration import (
     births_floor,
     calibration_errors,
     empirical_bounds,
+    envelope_scale,
     gated_weights,
+    scaled_bounds,
     shrunk_weights,
 )
 
@@ -66,6 +71,7 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     # one id per past forecast point (origin, area) a member's error belongs to
     point = pd.MultiIndex.from_arrays([origin, s["district_id"].to_numpy()]).factorize()[0]
     district = s["district_id"].to_numpy()
+    areas = len(np.unique(district))
     quantity = s["quantity"].to_numpy()
     by_quantity = {q: np.flatnonzero(quantity == q) for q in np.unique(quantity)}
     groups = s.groupby(["origin", "quantity", "horizon"], sort=True).indices
@@ -104,11 +110,15 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         ids, v, lo, hi, act = _weighted(
             district[gi], w, value[gi], lower[gi], upper[gi], actual[gi]
         )
+        scale = None  # trend ensembles of several areas: errors scaled by the envelope
         if benchmark is not None:  # uncalibrated: the members' envelope, not the benchmark's
             lo, hi = _envelope(ids, district[every], lower[every], upper[every])
+            scale = envelope_scale(lo, hi) if areas > 1 else None
         earlier = [e for e in done.get(q, []) if e[0][0] <= o]
         if earlier:
-            lo, hi = _calibrated(v, lo, hi, earlier, h, interval, noise_trend=benchmark is not None)
+            lo, hi = _calibrated(
+                v, lo, hi, earlier, h, interval, noise_trend=benchmark is not None, scale=scale
+            )
         if unborn is not None:
             lo, hi = births_floor(v, lo, hi, unborn.reindex(ids).to_numpy(dtype=np.float64), z)
         # an ensemble weighted on no past error is the plain average of its members, another
@@ -116,8 +126,10 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         # synthetic city) would calibrate the weighted ensemble for a decade of origins
         n = len(ids)
         if len(shorter):
+            score = np.log(act / v) if scale is None else np.log(act / v) / scale
+            ok = np.isfinite(score)
             done.setdefault(q, []).append(
-                (np.full(n, o + h), np.full(n, h), np.log(act / v), np.full(n, o))
+                (np.full(n, o + h)[ok], np.full(n, h)[ok], score[ok], np.full(n, o)[ok])
             )
         year = np.full(n, o + h, dtype=np.int64)
         for col, values in zip(out, (ids, year, v, lo, hi, act), strict=True):
@@ -222,11 +234,15 @@ def _calibrated(
     interval: float,
     *,
     noise_trend: bool,
+    scale: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Empirical bounds from the earlier ensembles' errors, if enough; else ``lo, hi``.
 
     ``noise_trend``: how other horizons' errors are rescaled to ``h``
-    (:func:`~xuewei.forecast.calibration.pooled_log_errors`).
+    (:func:`~xuewei.forecast.calibration.pooled_log_errors`). ``scale``: the errors are
+    scores normalised by the members' envelope and the bounds that envelope's scale times
+    their quantile (:func:`~xuewei.forecast.calibration.scaled_bounds`; a point without a
+    scale keeps ``lo, hi``); ``None``: plain log errors.
     """
     hs = np.concatenate([e[1] for e in earlier])
     log_err = np.concatenate([e[2] for e in earlier])
@@ -238,6 +254,10 @@ def _calibrated(
         origins={int(k): made[hs == k] for k in hk},
         noise_trend=noise_trend,
     )
-    if len(pooled) >= MIN_CALIBRATION_ERRORS:
+    if len(pooled) < MIN_CALIBRATION_ERRORS:
+        return lo, hi
+    if scale is None:
         return empirical_bounds(v, pooled, interval)
-    return lo, hi
+    slo, shi = scaled_bounds(v, scale, pooled, interval)
+    has = np.isfinite(scale)
+    return np.where(has, slo, lo), np.where(has, shi, hi)

@@ -21,6 +21,7 @@ from xuewei.forecast.backtest import backtest
 from xuewei.forecast.calibration import (
     BENCHMARK_MEMBER,
     benchmark_index,
+    envelope_scale,
     gated_weights,
     shrunk_weights,
 )
@@ -49,7 +50,11 @@ class SharedBacktest:
     From :func:`shared_backtest`: ``weights`` per horizon (``method``, ``horizon``,
     ``weight``, ``n_points``), the backtest ensemble's past log errors and their origins per
     horizon (they calibrate the intervals), whether the backtest could be made, and the
-    fallbacks it took (``notes``).
+    fallbacks it took (``notes``). ``scaled``: the errors are log errors divided by the
+    members' envelope scale at their origin
+    (:func:`~xuewei.forecast.calibration.envelope_scale`; trend ensembles, whose
+    benchmark is the damped trend, backtested on more than one area), to be turned into
+    bounds by :func:`~xuewei.forecast.calibration.scaled_bounds`.
     """
 
     weights: pd.DataFrame
@@ -57,6 +62,7 @@ class SharedBacktest:
     origins: dict[int, np.ndarray]
     backtested: bool
     notes: tuple[str, ...]
+    scaled: bool = False
 
 
 def shared_backtest(
@@ -119,7 +125,8 @@ def shared_backtest(
     weights, log_errors, origins, backtested = _backtest_weights(
         pop, ids, methods, interval, steps, notes
     )
-    return SharedBacktest(weights, log_errors, origins, backtested, tuple(notes))
+    scaled = benchmark_index(methods) is not None and len(ids) > 1
+    return SharedBacktest(weights, log_errors, origins, backtested, tuple(notes), scaled)
 
 
 def last_year(pop: pd.DataFrame, series_ids: list[str]) -> int:
@@ -218,7 +225,8 @@ def _backtest_weights(
                 f"{area}: {horizon_span(missing)}: no backtest point (the history is too short); "
                 "the weights of the nearest horizon with points used instead"
             )
-    log_errors, origins = _ensemble_errors(errors, pop_members)
+    scaled = benchmark is not None and len(series_ids) > 1  # as in the backtest's ensemble
+    log_errors, origins = _ensemble_errors(errors, pop_members, scaled=scaled)
     return weights, log_errors, origins, True
 
 
@@ -272,12 +280,14 @@ def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
 
 
 def _ensemble_errors(
-    errors: pd.DataFrame, pop_members: pd.DataFrame
+    errors: pd.DataFrame, pop_members: pd.DataFrame, *, scaled: bool = False
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Return the backtest ensemble's log errors per horizon and their origins.
 
     As in the backtest, an ensemble weighted on no past error (nothing known at its origin
     up to its horizon) is the plain average, another forecaster: it calibrates nothing.
+    ``scaled``: each log error divided by the members' envelope scale at its point
+    (:func:`~xuewei.forecast.calibration.envelope_scale`); points without one are left out.
     """
     ens = errors[(errors["method"] == "ensemble") & (errors["quantity"] == "population")]
     known = pop_members["origin"] + pop_members["horizon"]
@@ -287,6 +297,12 @@ def _ensemble_errors(
     ens = ens[ens["origin"] >= ens["horizon"].astype(int).map(first_known)]
     ens = ens.sort_values(["horizon", "origin"], kind="stable")
     ratio = np.log(ens["actual"].to_numpy() / ens["value"].to_numpy())
+    if scaled:
+        key = ["district_id", "origin", "horizon"]
+        env = pop_members.groupby(key).agg(lower=("lower", "min"), upper=("upper", "max"))
+        at = env.reindex(pd.MultiIndex.from_frame(ens[key]))
+        ratio = ratio / envelope_scale(at["lower"].to_numpy(), at["upper"].to_numpy())
+        ens, ratio = ens[np.isfinite(ratio)], ratio[np.isfinite(ratio)]
     hs = ens["horizon"].to_numpy()
     made = ens["origin"].to_numpy()
     log_errors = {int(h): ratio[hs == h] for h in np.unique(hs)}

@@ -192,11 +192,16 @@ def forecast_batch(
         With ``ensemble``: ``area`` weights and calibrates each area on its own backtest;
         ``pooled`` backtests the members once on all the areas together (in this process,
         before the areas are split) and gives every area the same weights per horizon and
-        the interval calibrated on the pooled ensemble's errors
-        (:func:`~xuewei.forecast.ensemble.shared_backtest`): many more backtest points per
+        the interval calibrated on the pooled ensemble's errors, each divided by its
+        members' envelope, times the area's own envelope scale
+        (:func:`~xuewei.forecast.ensemble.shared_backtest`,
+        :func:`~xuewei.forecast.calibration.scaled_bounds`): many more backtest points per
         horizon, so the weights move further from equal, at the cost of ignoring how
-        areas differ. The pooled backtest's fallbacks are listed once in
-        ``attrs["warnings"]``. Other methods accept only ``area``.
+        areas' weights differ. On growth panels of 12 districts its 80 % intervals covered
+        70–90 % at every horizon 1–10 where each area's own backtest did not (the default
+        of ``xuewei forecast``; ``benchmarks/forecast.md``). The pooled backtest's
+        fallbacks are listed once in ``attrs["warnings"]``. Other methods accept only
+        ``area``.
 
     Returns
     -------

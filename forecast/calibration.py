@@ -8,9 +8,11 @@ error, and in either case shrunk towards equal weights by the number of past poi
 (:func:`shrunk_weights`, Diebold & Pauly 1990; the prior is worth :data:`PRIOR_POINTS`
 points), so that a short backtest never hands one member all the weight. Intervals:
 split-conformal, symmetric on the log scale — the forecast times ``exp(∓q)``, ``q`` a
-quantile of the past absolute log errors (:func:`empirical_bounds`) — once
-:data:`MIN_CALIBRATION_ERRORS` are known (the horizon's own, else every horizon's rescaled
-to it, :func:`calibration_errors`, :func:`pooled_log_errors`), from the latest
+quantile of the past absolute log errors (:func:`empirical_bounds`; for trend ensembles
+of several areas the errors divided by the members' envelope and ``q`` times its scale,
+:func:`scaled_bounds`) — once :data:`MIN_CALIBRATION_ERRORS` are known (the horizon's
+own, else every horizon's rescaled to it, :func:`calibration_errors`,
+:func:`pooled_log_errors`), from the latest
 :data:`CALIBRATION_WINDOW` origins, and never narrower than the spread of births not yet
 born (:func:`births_floor`). :func:`ensemble_weights` turns an accuracy table into plain
 inverse-MSE weights, for a reader comparing methods.
@@ -39,11 +41,14 @@ __all__ = [
     "benchmark_index",
     "births_floor",
     "calibration_errors",
+    "conformal_quantile",
     "empirical_bounds",
     "ensemble_weights",
+    "envelope_scale",
     "gated_weights",
     "noise_trend_spread",
     "pooled_log_errors",
+    "scaled_bounds",
     "shrunk_weights",
     "stacked_weights",
 ]
@@ -326,12 +331,80 @@ def empirical_bounds(
     >>> round(float(lo[0]), 2), round(float(hi[0]), 2)
     (95.24, 105.0)
     """
-    spread = np.sort(np.abs(np.asarray(log_errors, dtype=np.float64)))
-    # the finite-sample conformal rank ⌈(n + 1)·interval⌉ (Lei et al. 2018, eq. 5): with
-    # ten past errors an 80 % interval takes the 9th smallest, not the 8.2th
-    rank = min(int(np.ceil((len(spread) + 1) * interval)), len(spread))
-    q = max(float(spread[rank - 1]), MIN_LOG_HALF_WIDTH)
+    q = max(conformal_quantile(log_errors, interval), MIN_LOG_HALF_WIDTH)
     return value * np.exp(-q), value * np.exp(q)
+
+
+def conformal_quantile(scores: np.ndarray, interval: float) -> float:
+    """Return the ``⌈(n + 1)·interval⌉``-th smallest of the ``n`` absolute ``scores``.
+
+    The finite-sample rank of split-conformal prediction (Lei et al. 2018, eq. 5): with ten
+    past errors an 80 % interval takes the 9th smallest, not the 8.2th; the largest when
+    the rank exceeds ``n``.
+
+    Examples
+    --------
+    >>> conformal_quantile(np.array([-0.5, 0.1, 0.2, -0.3, 0.4]), 0.8)  # ⌈6 × 0.8⌉ = 5th
+    0.5
+    """
+    spread = np.sort(np.abs(np.asarray(scores, dtype=np.float64)))
+    rank = min(int(np.ceil((len(spread) + 1) * interval)), len(spread))
+    return float(spread[rank - 1])
+
+
+def envelope_scale(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Return half the width of the members' envelope on the log scale, ``½ log(upper / lower)``.
+
+    The scale of a trend ensemble's normalised errors (:func:`scaled_bounds`); ``NaN``
+    where the bounds are not both positive and finite, or not ordered.
+
+    Examples
+    --------
+    >>> envelope_scale(np.array([90.0, 50.0]), np.array([110.0, 0.0])).round(4).tolist()
+    [0.1003, nan]
+    """
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    ok = np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi > lo)
+    ratio = np.divide(hi, lo, out=np.ones_like(hi), where=ok)
+    return np.where(ok, 0.5 * np.log(ratio), np.nan)
+
+
+def scaled_bounds(
+    value: np.ndarray, scale: np.ndarray, scores: np.ndarray, interval: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``value × exp(∓ q · scale)``, ``q`` the conformal quantile of past ``scores``.
+
+    Normalised split-conformal intervals (Papadopoulos et al. 2008; Lei et al. 2018,
+    §5.2): each past error is divided by a scale known when its forecast was made,
+    ``score = log(actual / forecast) / scale``, and a new interval is its own scale times
+    the quantile of the past scores (:func:`conformal_quantile`). The scale of a trend
+    ensemble is its members' envelope (:func:`envelope_scale`): it is wide where a series
+    is volatile or its history short, and a ratio, the same in every area's units, so the
+    scores of many areas can calibrate one area of any size or volatility: on growth
+    panels of 12 districts calibrated together, 80 % intervals from plain log errors
+    covered 60–84 % at 1–10 years, from scaled ones 74–87 % (``benchmarks/forecast.md``).
+    Used only where several areas share a backtest: one series' errors need no common
+    unit, and where they are breaks rather than model error (Changsha's city series, 17–22 %
+    one-year errors at the 2020 census against an envelope of 1–4 %) scores of 5–30 times
+    the envelope, times a ten-year envelope, made intervals spanning factors of 10 and
+    more. The half-width is at least :data:`MIN_LOG_HALF_WIDTH`; a point without a finite
+    positive scale gets ``NaN``.
+
+    Examples
+    --------
+    Past scores 0.5, 1, 1.5, 2 and 3: an 80 % interval takes the ⌈6 × 0.8⌉ = 5th, 3; with
+    an envelope of ±2 % on the log scale, the half-width is 6 %:
+
+    >>> lo, hi = scaled_bounds(np.array([100.0]), np.array([0.02]),
+    ...                        np.array([0.5, -1.0, 1.5, -2.0, 3.0]), 0.8)
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (94.176, 106.184)
+    """
+    q = conformal_quantile(scores, interval)
+    half = np.maximum(q * np.asarray(scale, dtype=np.float64), MIN_LOG_HALF_WIDTH)
+    v = np.asarray(value, dtype=np.float64)
+    return v * np.exp(-half), v * np.exp(half)
 
 
 def pooled_log_errors(

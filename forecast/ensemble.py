@@ -24,7 +24,13 @@ horizons pooled and rescaled to it by the fitted growth of spread, see
 :func:`~xuewei.forecast.calibration.calibration_errors`): the forecast times
 ``exp(∓q)``, ``q`` the quantile of the past ``|log(actual / forecast)|``
 (:func:`~xuewei.forecast.calibration.empirical_bounds`, split-conformal), so the forecast
-is always strictly inside; elsewhere the weighted averages of the members' bounds. A
+is always strictly inside; where several areas share one backtest (no city rows, or
+:func:`~xuewei.forecast.forecast_batch` pooled) and the damped trend is a member, each
+past error is first divided by the members' envelope at its origin, and the interval is
+this forecast's envelope scale times the quantile of those scores
+(:func:`~xuewei.forecast.calibration.scaled_bounds`, normalised conformal), so that areas
+of any size and volatility share one calibration; elsewhere the members' envelope (or the
+weighted averages of their bounds, without the damped trend). A
 district's interval is its share of the city interval widened by the uncertainty of its
 share, as in the ``share`` method of :func:`~xuewei.forecast.forecast_districts`.
 No fallback is silent: each (no backtest, too few points to calibrate a horizon, a member
@@ -56,6 +62,8 @@ from xuewei.forecast.calibration import (
     benchmark_index,
     calibration_errors,
     empirical_bounds,
+    envelope_scale,
+    scaled_bounds,
 )
 from xuewei.forecast.districts import forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
@@ -253,14 +261,14 @@ def forecast_ensemble(
     )
     series_ids = [city_id] if has_city and city_id is not None else ids
     notes: list[str] = []
-    backtested = False  # weights and intervals from a backtest that could be made
+    backtested = scaled = False  # a backtest could be made; its errors are envelope-scaled
     if shared is not None:  # its notes are the caller's, once for all the areas
         weights, log_errors, origins = shared.weights, shared.log_errors, shared.origins
-        backtested = shared.backtested
+        backtested, scaled = shared.backtested, shared.scaled
     elif weights is None:
         own = shared_backtest(pop, series_ids, horizon=horizon, interval=interval, methods=methods)
         weights, log_errors, origins = own.weights, own.log_errors, own.origins
-        backtested = own.backtested
+        backtested, scaled = own.backtested, own.scaled
         notes.extend(own.notes)
     else:
         log_errors, origins = {}, {}
@@ -270,10 +278,18 @@ def forecast_ensemble(
     ens = combine_forecasts(fc, weights)
     ens["horizon"] = ens["year"] - ens["district_id"].map(last)
     trend = benchmark_index(sorted(set(fc["method"]))) is not None
+    envelope = _members_envelope(ens, fc)
     if trend:
-        ens = _members_envelope(ens, fc)  # where no past errors calibrate the interval
+        ens = envelope  # where no past errors calibrate the interval
     used = applied_weights(weights, sorted(set(fc["horizon"].astype(int))))
-    ens = _calibrate(ens, log_errors, origins, interval, noise_trend=trend)
+    scale = (
+        envelope_scale(
+            envelope["lower"].to_numpy(np.float64), envelope["upper"].to_numpy(np.float64)
+        )
+        if scaled
+        else None
+    )
+    ens = _calibrate(ens, log_errors, origins, interval, noise_trend=trend or scaled, scale=scale)
     if backtested:  # say where the backtest's errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids, envelope=trend))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
@@ -469,13 +485,17 @@ def _calibrate(
     interval: float,
     *,
     noise_trend: bool = False,
+    scale: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Replace the bounds by empirical ones where enough past ensemble errors exist.
 
     A horizon takes its own past errors, or before enough are known the errors of all
     horizons rescaled to it (:func:`~xuewei.forecast.calibration.calibration_errors`), as the
     backtest does, from the latest :data:`~xuewei.forecast.calibration.CALIBRATION_WINDOW`
-    origins of each horizon.
+    origins of each horizon. ``scale`` (one per row of ``ens``): the errors are scores
+    normalised by the members' envelope, and the bounds each row's scale times their
+    quantile (:func:`~xuewei.forecast.calibration.scaled_bounds`); a row without a finite
+    scale keeps its bounds.
     """
     out = ens.copy()
     for h in sorted(set(out["horizon"])):
@@ -483,6 +503,14 @@ def _calibrate(
         if len(errs) < MIN_CALIBRATION_ERRORS:
             continue
         at = (out["horizon"] == h).to_numpy()
-        lower, upper = empirical_bounds(out.loc[at, "value"].to_numpy(), errs, interval)
+        value = out.loc[at, "value"].to_numpy()
+        if scale is None:
+            lower, upper = empirical_bounds(value, errs, interval)
+        else:
+            s = np.asarray(scale, dtype=np.float64)[at]
+            lower, upper = scaled_bounds(value, s, errs, interval)
+            has = np.isfinite(s)
+            lower = np.where(has, lower, out.loc[at, "lower"].to_numpy())
+            upper = np.where(has, upper, out.loc[at, "upper"].to_numpy())
         out.loc[at, "lower"], out.loc[at, "upper"] = lower, upper
     return out

@@ -430,3 +430,29 @@ def test_help_paragraphs_flow_at_80_columns(name):
     result = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert max(cell_len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_forecast_ensemble_pools_the_areas_by_default(tmp_path):
+    """Without --weighting the ensemble is weighted and calibrated on all areas pooled (the
+    same weights in every area); a trend method needs no weighting."""
+    import numpy as np
+    import pandas as pd
+
+    years = np.arange(2005, 2025)
+    rows = [
+        {"district_id": d, "year": int(y), "population": 1e5 * (1 + g) ** (y - 2005) + 50 * (y % 3)}
+        for d, g in (("a", 0.01), ("b", 0.03), ("c", -0.005))
+        for y in years
+    ]
+    src = tmp_path / "pop.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    out = tmp_path / "f.csv"
+    res = runner.invoke(app, ["forecast", str(src), "--out", str(out), "--horizon", "2027"])
+    assert res.exit_code == 0, res.output
+    w = pd.read_csv(tmp_path / "f.weights.csv", dtype={"area": str}, encoding="utf-8-sig")
+    assert set(w["area"]) == {"a", "b", "c"}
+    assert (w.groupby(["horizon", "method"])["weight"].agg(np.ptp) < 1e-9).all()
+    # the backtest points of all three areas: origins 2010-2023, 14 one year ahead each
+    assert w.loc[w["horizon"] == 1, "n_points"].unique().tolist() == [3 * 14]
+    trend = [*("forecast", str(src), "--out", str(tmp_path / "t.csv")), "--method", "ets"]
+    assert runner.invoke(app, trend).exit_code == 0

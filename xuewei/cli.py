@@ -361,12 +361,14 @@ def forecast(
         typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
     ] = None,
     weighting: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="With the ensemble: area (each area's own backtest) or pooled (one backtest "
-            "of all areas: more points per horizon, the same weights everywhere)."
+            help="With the ensemble: pooled (the default: one backtest of all areas, the same "
+            "weights everywhere, intervals calibrated on every area's scaled errors; its "
+            "intervals kept their coverage on growth panels, benchmarks/forecast.md) or area "
+            "(each area's own backtest and errors)."
         ),
-    ] = "area",
+    ] = None,
     overwrite: OverwriteOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -382,6 +384,8 @@ def forecast(
         raise typer.BadParameter(f"--method {method!r}: expected one of {_FORECAST_METHODS}")
     if engine not in ("local", "dask"):
         raise typer.BadParameter(f"--engine {engine!r}: expected local or dask")
+    if weighting is None:  # pooled for the ensemble; a trend method has no weights
+        weighting = "pooled" if method == "ensemble" else "area"
     if weighting not in ("area", "pooled") or (weighting == "pooled" and method != "ensemble"):
         raise typer.BadParameter(
             f"--weighting {weighting!r}: expected area, or pooled with --method ensemble"

@@ -122,13 +122,26 @@ def test_batch_ensemble_pooled_weights_shared_by_every_area():
             at = w[(w.area == d) & (w.horizon == year - 2024)].set_index("method")["weight"]
             expected = sum(at[m] * members[m][year] for m in ENSEMBLE_METHODS)
             assert fc[year] == pytest.approx(expected, rel=1e-9)
-    # one calibration for all: the same symmetric log half-width in every area per year
+    # one calibration for all: per year, every area's symmetric log half-width is the same
+    # multiple of its own members' envelope, ½ log(highest upper / lowest lower)
     f = r.forecasts.assign(
         lo=np.log(r.forecasts["value"] / r.forecasts["lower"]),
         hi=np.log(r.forecasts["upper"] / r.forecasts["value"]),
     )
     np.testing.assert_allclose(f["lo"], f["hi"], rtol=1e-9)
-    assert (f.groupby("year")["lo"].nunique() == 1).all()
+    members_fc = pd.concat(
+        [forecast_trends(pop, horizon=2027, method=m, district_ids=ids) for m in ENSEMBLE_METHODS]
+    )
+    env = members_fc.groupby(["district_id", "year"]).agg(
+        lower=("lower", "min"), upper=("upper", "max")
+    )
+    scale = 0.5 * np.log(env["upper"] / env["lower"])
+    at = pd.MultiIndex.from_frame(f[["district_id", "year"]])
+    f["q"] = f["lo"].to_numpy() / scale.reindex(at).to_numpy()
+    assert np.isfinite(f["q"]).all() and (f["q"] > 0).all()
+    q = f.groupby("year")["q"]
+    np.testing.assert_allclose(q.max(), q.min(), rtol=1e-9)
+    assert (f["lo"].groupby(f["year"]).nunique() == len(ids)).all()  # areas differ
     # deterministic, and the same whatever the chunks
     again = forecast_batch(
         pop, horizon=2027, method="ensemble", ensemble_weighting="pooled", chunk_size=1
