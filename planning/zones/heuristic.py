@@ -34,6 +34,7 @@ from xuewei.planning.siting.highs import solve_highs
 
 from .bound import reachable, unavoidable_overflow
 from .chains import relieve_overflow
+from .grow import priced_start
 from .problem import IntArray, ZoneCase, objective_of, overflow_of, stays_connected
 from .push import push_excess
 
@@ -206,6 +207,7 @@ def solve_heuristic(
     max_passes: int = 50,
     max_cycles: int = 5,
     deadline: float = float("inf"),
+    priced: bool = True,
 ) -> HeuristicAnswer:
     """Zones for one case by LP → repair → local search, with the LP's bound and the gap.
 
@@ -214,7 +216,9 @@ def solve_heuristic(
     start leads further is not known beforehand); the bound is the LP's with pockets.
     ``max_cycles``: further rounds of pushes and chains after the first (while the pupils
     over fall and stay above what no zoning avoids), each kept when it lowers the
-    objective.
+    objective. ``priced``: where the district's places suffice (all pupils ≤ all allowed)
+    but the zones drawn leave more pupils over than no zoning avoids, draw them once more
+    from the priced growth of :mod:`~xuewei.planning.zones.grow` and keep the better.
 
     Examples
     --------
@@ -236,9 +240,9 @@ def solve_heuristic(
         if not np.array_equal(plain, start):
             starts.append(plain)
     floor = unavoidable_overflow(case)
-    best: tuple[float, IntArray, int] | None = None
-    for first in starts:
-        label, moves = _improve(
+
+    def run(first: IntArray) -> tuple[IntArray, int]:
+        return _improve(
             case,
             first,
             nb,
@@ -247,12 +251,27 @@ def solve_heuristic(
             max_cycles=max_cycles,
             floor=floor,
         )
-        objective = objective_of(case, label)
-        if best is None or objective < best[0] - 1e-9 * max(abs(objective), 1.0):
-            best = (objective, label, moves)
+
+    best: tuple[float, IntArray, int] | None = None
+    for first in starts:
+        best = _better(case, best, run(first))
     assert best is not None
+    over = float(overflow_of(case, best[1]).sum())
+    if priced and case.pupils.sum() <= case.allowed.sum() and over > floor + 0.5:
+        # places enough in total, yet pupils over: start again from the LP's prices
+        best = _better(case, best, run(priced_start(case, nb)))
     objective, label, moves = best
     return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+
+
+def _better(
+    case: ZoneCase, best: tuple[float, IntArray, int] | None, found: tuple[IntArray, int]
+) -> tuple[float, IntArray, int]:
+    """Return the better of the best so far and the zones ``found`` (ties: the best so far)."""
+    objective = objective_of(case, found[0])
+    if best is None or objective < best[0] - 1e-9 * max(abs(objective), 1.0):
+        return (objective, found[0], found[1])
+    return best
 
 
 def _improve(
