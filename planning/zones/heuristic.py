@@ -16,6 +16,9 @@
    down the zone graph towards the zones with room, however far; then local search again.
 5. **Ejection chains** (:mod:`~xuewei.planning.zones.chains`), then local search again.
 6. Steps 4–5 again, up to five times, with more patience when a round gains nothing.
+7. Where the district's places suffice but pupils stay over: steps 2–6 once more from the
+   **priced growth** of :mod:`~xuewei.planning.zones.grow` (zones grown by the prices of a
+   transport LP on the unit graph, each within its room); the better zones are kept.
 
 Everything is ordered (ties by unit, then school), so the same case gives the same zones.
 """
@@ -257,7 +260,8 @@ def solve_heuristic(
         best = _better(case, best, run(first))
     assert best is not None
     over = float(overflow_of(case, best[1]).sum())
-    if priced and case.pupils.sum() <= case.allowed.sum() and over > floor + 0.5:
+    roomy = case.pupils.sum() <= case.allowed.sum()
+    if priced and roomy and over > floor + 0.5 and time.perf_counter() < deadline:
         # places enough in total, yet pupils over: start again from the LP's prices
         best = _better(case, best, run(priced_start(case, nb)))
     objective, label, moves = best
