@@ -231,6 +231,24 @@ def district_cases(
     (levels without a school in the district are left out). The units are those of the
     whole call (the tessellation is drawn for all districts), so a case equals the one
     :func:`draw_zones` solves for that district.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from xuewei.data import load_standards
+    >>> d = gpd.GeoDataFrame({"district_id": ["d"]}, geometry=[shapely.box(0, 0, 4000, 1000)],
+    ...     crs=4547)
+    >>> e = gpd.GeoDataFrame({"estate_id": list("abcd"), "district_id": "d",
+    ...     "residents": 1000.0}, geometry=gpd.points_from_xy([500, 1500, 2500, 3500],
+    ...     [500] * 4), crs=4547)
+    >>> s = gpd.GeoDataFrame({"school_id": ["w", "e"], "district_id": "d",
+    ...     "level": "primary", "places_primary": [150.0, 150.0], "places_junior": 0.0},
+    ...     geometry=gpd.points_from_xy([0, 4000], [500, 500]), crs=4547)
+    >>> cases = district_cases(d, e, s, year=2025, standards=load_standards(),
+    ...     levels=["primary"])
+    >>> case, ids = cases[("d", "primary")]
+    >>> list(cases), ids.tolist(), case.allowed.tolist()
+    ([('d', 'primary')], ['e', 'w'], [150.0, 150.0])
     """
     _check(levels, "auto", False, max_utilisation, moved_weight_km, detour_factor)
     settings = _Settings("auto", False, 0.0, 0, moved_weight_km, detour_factor, max_utilisation)

@@ -218,7 +218,20 @@ def priced_growth(
 
 
 def priced_start(case: ZoneCase, nb: list[list[int]]) -> IntArray:
-    """:func:`priced_growth` at the prices of :func:`graph_prices` (labels, ``-1`` unset)."""
+    """:func:`priced_growth` at the prices of :func:`graph_prices` (labels, ``-1`` unset).
+
+    Examples
+    --------
+    Units at 0, 1, 2, 3 and 5 km on a row, schools at both ends with room for 10 and 30,
+    10 pupils at 1, 2 and 3 km: the first school's room goes to the unit nearest it.
+
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1000, 0], [2000, 0], [3000, 0], [5000, 0]])
+    >>> c = make_case(np.array([0.0, 10, 10, 10, 0]), xy, xy[[0, 4]],
+    ...     np.array([10.0, 30]), np.array([0, 4]), np.array([[0, 1], [1, 2], [2, 3], [3, 4]]))
+    >>> priced_start(c, c.neighbours()).tolist()
+    [0, 0, 1, 1, 1]
+    """
     lengths = edge_lengths(case)
     g = graph_distances(case, lengths)
     pi, shares = graph_prices(case, g)
