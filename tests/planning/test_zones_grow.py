@@ -1,4 +1,4 @@
-"""Priced growth of zones (:mod:`xuewei.planning.zones.grow`): hand-computed cases, invariants."""
+"""Priced growth and pairs re-split (:mod:`xuewei.planning.zones.grow`, ``.pairs``): by hand."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from xuewei.planning.zones.grow import (
     priced_growth,
     priced_start,
 )
-from xuewei.planning.zones.heuristic import solve_heuristic
-from xuewei.planning.zones.problem import components_of, make_case, overflow_of
+from xuewei.planning.zones.heuristic import local_search, solve_heuristic
+from xuewei.planning.zones.pairs import pair_case, resplit_pairs
+from xuewei.planning.zones.problem import components_of, make_case, objective_of, overflow_of
 
 
 def _grid_edges(cols: int, rows: int) -> np.ndarray:
@@ -189,3 +190,53 @@ def test_district_cases_are_the_cases_draw_zones_solves() -> None:
     z = draw_zones(d, e, s, year=2025, standards=std, levels=["primary"], method="heuristic")
     got = z.assignments[z.assignments["district_id"] == "d"]["school_id"].tolist()
     assert [ids[j] for j in solve_heuristic(case).label] == got
+
+
+def test_a_pair_swap_no_single_move_makes() -> None:
+    # 2 × 2 units; school 0 in unit 0 (room for 10), school 1 in unit 3 (room for 15); units
+    # 1 and 2 hold 15 and 10 pupils. Zones {0, 1} (15: 5 over) and {2, 3} (10). Handing unit
+    # 1 over leaves 25 - 15 = 10 over, unit 2 15 over: local search moves nothing. Split
+    # anew, {0, 2} (10) and {1, 3} (15) both fit, and both are connected
+    xy = np.array([[0.0, 0], [1000, 0], [0, 1000], [1000, 1000]])
+    c = make_case(
+        np.array([0.0, 15, 10, 0]),
+        xy,
+        xy[[0, 3]],
+        np.array([10.0, 15]),
+        np.array([0, 3]),
+        np.array([[0, 1], [2, 3], [0, 2], [1, 3]]),
+    )
+    start = np.array([0, 0, 1, 1])
+    assert local_search(c, start, c.neighbours())[0].tolist() == start.tolist()
+    sub, units = pair_case(c, start, 0, 1)
+    assert units.tolist() == [0, 1, 2, 3] and sub.allowed.tolist() == [10.0, 15.0]
+    tried: set[bytes] = set()
+    lab, n = resplit_pairs(c, start, tried=tried)
+    assert lab.tolist() == [0, 1, 0, 1] and n == 1
+    assert overflow_of(c, lab).sum() == 0.0
+    # nothing over any more: no pair to try, nothing remembered
+    again, m = resplit_pairs(c, lab, tried=tried)
+    assert again.tolist() == lab.tolist() and m == 0 and not tried
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_pairs_re_split_only_pairs_and_never_worsen(case: object) -> None:
+    nb = case.neighbours()
+    start = solve_heuristic(case, priced=False).label
+    load = np.bincount(start, weights=case.pupils, minlength=case.m)
+    tried: set[bytes] = set()
+    lab, n = resplit_pairs(case, start, tried=tried)
+    assert components_of(case, lab, nb) == 0
+    assert (lab[case.root] == np.arange(case.m)).all()
+    before, after = objective_of(case, start), objective_of(case, lab)
+    assert after <= before + 1e-9 * max(1.0, before)
+    assert (n == 0) == (lab.tolist() == start.tolist())
+    # only zones over their places and zones with room change, never a full one
+    changed = np.unique(np.concatenate([start[lab != start], lab[lab != start]]))
+    full = np.abs(load - case.allowed) <= 1e-9
+    assert not full[changed].any()
+    # pairs found without gain are skipped the next time: the same answer, no new tries
+    again, m = resplit_pairs(case, lab, tried=tried)
+    if m == 0:
+        assert again.tolist() == lab.tolist()
