@@ -240,3 +240,30 @@ def test_pairs_re_split_only_pairs_and_never_worsen(case: object) -> None:
     again, m = resplit_pairs(case, lab, tried=tried)
     if m == 0:
         assert again.tolist() == lab.tolist()
+
+
+def test_the_pairs_re_split_leaves_no_pupil_over_where_the_old_heuristic_did() -> None:
+    # 3 × 2 units; pupils 16 17 7 (top row), 24 8 8 (bottom); school 0 in unit 3 (room for
+    # 55), school 1 in unit 5 (room for 33): 80 pupils, 88 places
+    xy = _grid_xy(3, 2)
+    c = make_case(
+        np.array([16.0, 17, 7, 24, 8, 8]),
+        xy,
+        xy[[3, 5]],
+        np.array([55.0, 33]),
+        np.array([3, 5]),
+        _grid_edges(3, 2),
+    )
+    # the heuristic without the priced start and pairs: zones {0, 1, 3} (16 + 17 + 24 = 57,
+    # 2 over) and {2, 4, 5} (23); handing unit 1 to school 1 leaves 40 - 33 = 7 over, and
+    # unit 0 does not border zone 1
+    old = solve_heuristic(c, priced=False)
+    assert old.label.tolist() == [0, 0, 1, 0, 1, 1]
+    assert overflow_of(c, old.label).tolist() == [2.0, 0.0]
+    # the only contiguous split with nobody over: school 1 takes units 1, 2, 5 (17 + 7 + 8 =
+    # 32 ≤ 33; {1, 4, 5} = 33 would cut unit 2 off from school 0), school 0 units 0, 3, 4
+    # (16 + 24 + 8 = 48 ≤ 55)
+    assert resplit_pairs(c, old.label)[0].tolist() == [0, 1, 1, 0, 0, 1]
+    new = solve_heuristic(c)
+    assert new.label.tolist() == [0, 1, 1, 0, 0, 1]
+    assert overflow_of(c, new.label).sum() == 0.0
