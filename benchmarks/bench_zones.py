@@ -8,6 +8,9 @@
   each estate to the school that takes most of it) — non-contiguous zones, schools and
   pupils over capacity (and over where the district's places suffice), mean travel, time,
   peak memory.
+- Liuyang (430181), the one district with places enough in total where schools stay over:
+  its cases alone (``district_cases``, no city run needed), what is in them, and the
+  heuristic with and without the priced start and pairs re-split (``priced=False``).
 - a medium case (a 4 km × 4 km window of central Changsha as its own district): the exact
   MIP vs the heuristic vs PySAL ``spopt.region.AZP`` (same units and neighbours, as many
   regions as schools, on the units' coordinates) — time, objective, regions holding exactly
@@ -35,8 +38,16 @@ from xuewei.config import load_plan
 from xuewei.data import CHANGSHA_DIR
 from xuewei.pipeline import forecast_residents, plan_years, read_inputs
 from xuewei.planning import school_places
-from xuewei.planning.zones import build_units, draw_zones, serving_schools, unit_adjacency
-from xuewei.planning.zones.problem import components_of, make_case
+from xuewei.planning.zones import (
+    build_units,
+    district_cases,
+    draw_zones,
+    serving_schools,
+    unit_adjacency,
+)
+from xuewei.planning.zones.bound import reachable, unavoidable_overflow
+from xuewei.planning.zones.heuristic import solve_heuristic
+from xuewei.planning.zones.problem import components_of, make_case, overflow_of
 
 LEVELS = ("primary", "junior")
 
@@ -165,7 +176,7 @@ def _capacitated(
     return out
 
 
-def _city_section() -> tuple[str, dict[str, Any]]:
+def _city_section() -> tuple[str, dict[str, Any], Any]:
     t0 = time.perf_counter()
     city = _city()
     prep = time.perf_counter() - t0
@@ -239,7 +250,97 @@ def _city_section() -> tuple[str, dict[str, Any]]:
         )
         + "\n"
     )
-    return text, city
+    return text, city, z
+
+
+LIUYANG = "430181"
+
+
+def liuyang_cases(city: dict[str, Any] | None = None) -> dict[tuple[str, str], Any]:
+    """Liuyang's cases, primary and junior, as ``draw_zones`` solves them (a few seconds).
+
+    For iterating on the one district where places suffice and schools stay over:
+    ``case, ids = liuyang_cases()[("430181", "primary")]``, then e.g. ``solve_heuristic``.
+    """
+    city = _city() if city is None else city
+    return district_cases(
+        city["districts"],
+        city["estates"],
+        city["schools"],
+        year=city["year"],
+        standards=city["plan"].standards,
+        district_ids=[LIUYANG],
+    )
+
+
+def _liuyang_section(city: dict[str, Any], z: Any) -> str:
+    t0 = time.perf_counter()
+    cases = liuyang_cases(city)
+    took = time.perf_counter() - t0
+    rows, rings = [], []
+    for level in LEVELS:
+        case, ids = cases[(LIUYANG, level)]
+        a = z.assignments[
+            (z.assignments["level"] == level) & (z.assignments["district_id"] == LIUYANG)
+        ]
+        pos = {sid: j for j, sid in enumerate(ids)}
+        label = np.array([pos[sid] for sid in a["school_id"]], dtype=np.int64)
+        reach = reachable(case)
+        biggest = np.where(reach, case.allowed[None, :], 0.0).max(axis=1)
+        t1, c1 = time.perf_counter(), time.process_time()
+        old = solve_heuristic(case, priced=False)
+        old_s, old_cpu = time.perf_counter() - t1, time.process_time() - c1
+        over, over_old = overflow_of(case, label), overflow_of(case, old.label)
+        rows.append(
+            {
+                "level": level,
+                "units": case.n,
+                "schools": case.m,
+                "pupils": float(case.pupils.sum()),
+                "places": float(case.allowed.sum()),
+                "largest unit": float(case.pupils.max()),
+                "units above every reachable school's places": int(
+                    (case.pupils > biggest + 1e-9).sum()
+                ),
+                "unavoidable over": unavoidable_overflow(case, reach),
+                "over, old": float(over_old.sum()),
+                "schools over, old": int((over_old > 0.5).sum()),
+                "over, new": float(over.sum()),
+                "schools over, new": int((over > 0.5).sum()),
+                "old s (CPU)": f"{old_s:.1f} ({old_cpu:.1f})",
+            }
+        )
+        if not over.max(initial=0.0) > 0.5:  # no school over: no centre to measure from
+            continue
+        worst = int(np.argmax(over))
+        d = case.distance_m[:, worst]
+        for r_km in (1, 2, 5, 8, 10, 20, 30):
+            inside = d <= r_km * 1000.0
+            schools_in = inside[case.root]
+            rings.append(
+                {
+                    "level": level,
+                    "within km of the school most over": r_km,
+                    "pupils": float(case.pupils[inside].sum()),
+                    "places": float(case.allowed[schools_in].sum()),
+                    "pupils − places": float(
+                        case.pupils[inside].sum() - case.allowed[schools_in].sum()
+                    ),
+                    "schools": int(schools_in.sum()),
+                }
+            )
+    return (
+        "### Liuyang (430181) alone\n\n"
+        f"Its two cases from `district_cases` (`liuyang_cases()` in this script): {took:.1f} s. "
+        "'old': `solve_heuristic(case, priced=False)`, without the priced start and the "
+        "pairs re-split (the heuristic of the previous version); 'new': the city run's "
+        "zones. Load average "
+        f"{_load()}.\n\n" + table(rows) + "\n\nAround the school most over in the zones "
+        "drawn: pupils and places (of the schools standing there) within a radius; the "
+        "difference must go to schools further out, through the zones between.\n\n"
+        + table(rings)
+        + "\n"
+    )
 
 
 def _window(city: dict[str, Any], size_m: float) -> dict[str, gpd.GeoDataFrame]:
@@ -329,8 +430,15 @@ def _medium_section(city: dict[str, Any]) -> str:
 
 
 def main() -> str:
-    city_text, city = _city_section()
-    return "## Attendance zones\n\n" + city_text + "\n" + _medium_section(city)
+    city_text, city, z = _city_section()
+    return (
+        "## Attendance zones\n\n"
+        + city_text
+        + "\n"
+        + _liuyang_section(city, z)
+        + "\n"
+        + _medium_section(city)
+    )
 
 
 if __name__ == "__main__":

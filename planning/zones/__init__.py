@@ -12,7 +12,7 @@ answer is a :class:`ZoneResult` of tables.
 
 from __future__ import annotations
 
-from .draw import ZoneMethod, draw_zones
+from .draw import ZoneMethod, district_cases, draw_zones
 from .result import ZoneResult
 from .units import ZONE_LEVELS, Contiguity, build_units, serving_schools, unit_adjacency
 
@@ -22,6 +22,7 @@ __all__ = [
     "ZoneMethod",
     "ZoneResult",
     "build_units",
+    "district_cases",
     "draw_zones",
     "serving_schools",
     "unit_adjacency",

@@ -10,7 +10,7 @@ a :class:`~xuewei.planning.zones.ZoneResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,7 +36,7 @@ from .problem import (
 from .result import ZoneResult, dissolve_zones, school_table
 from .units import ZONE_LEVELS, Contiguity, build_units, serving_schools, unit_adjacency
 
-__all__ = ["ZoneMethod", "draw_zones"]
+__all__ = ["ZoneMethod", "district_cases", "draw_zones"]
 
 ZoneMethod = Literal["auto", "exact", "heuristic"]
 
@@ -187,16 +187,7 @@ def draw_zones(
     served = {lv: serving_schools(schools, lv, year) for lv in levels}
     cur = {lv: _current(units, current, served[lv]) for lv in levels}
     rows, cases = [], []
-    unit_d = units["district_id"].astype(str).to_numpy()
-    for did in sorted(pd.unique(unit_d)):
-        idx = np.flatnonzero(unit_d == did)
-        local = np.full(len(units), -1)
-        local[idx] = np.arange(idx.size)
-        both = adj[(local[adj["i"]] >= 0) & (local[adj["j"]] >= 0)]
-        edges = np.column_stack([local[both["i"]], local[both["j"]]]).astype(np.int64)
-        made = {
-            lv: _case(units, idx, edges, served[lv], cur[lv], lv, did, settings) for lv in levels
-        }
+    for did, idx, made in _district_cases(units, adj, served, cur, settings):
         for lv, (case, ids, sol) in _solve_district(made, settings).items():
             rows.append(_rows(units, idx, lv, case, ids, sol, cur[lv]))
             cases.append(_case_row(did, lv, case, sol))
@@ -213,6 +204,98 @@ def draw_zones(
         year=int(year),
         scenario=float(scen),
     )
+
+
+def district_cases(
+    districts: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    *,
+    year: int,
+    standards: Standards,
+    district_ids: Sequence[str] | None = None,
+    scenario: float | None = None,
+    levels: Sequence[str] = ZONE_LEVELS,
+    current: gpd.GeoDataFrame | None = None,
+    max_utilisation: float = 1.0,
+    moved_weight_km: float = 1.0,
+    detour_factor: float = 1.0,
+    contiguity: Contiguity = "rook",
+    residents_col: str = "residents",
+) -> dict[tuple[str, str], tuple[ZoneCase, np.ndarray]]:
+    """Return the cases :func:`draw_zones` solves, unsolved: to study one district alone.
+
+    Arguments as for :func:`draw_zones`; ``district_ids``: only these districts (default
+    all). Returns, keyed by ``(district_id, level)``, each
+    :class:`~xuewei.planning.zones.problem.ZoneCase` and its schools' ids in case order
+    (levels without a school in the district are left out). The units are those of the
+    whole call (the tessellation is drawn for all districts), so a case equals the one
+    :func:`draw_zones` solves for that district.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from xuewei.data import load_standards
+    >>> d = gpd.GeoDataFrame({"district_id": ["d"]}, geometry=[shapely.box(0, 0, 4000, 1000)],
+    ...     crs=4547)
+    >>> e = gpd.GeoDataFrame({"estate_id": list("abcd"), "district_id": "d",
+    ...     "residents": 1000.0}, geometry=gpd.points_from_xy([500, 1500, 2500, 3500],
+    ...     [500] * 4), crs=4547)
+    >>> s = gpd.GeoDataFrame({"school_id": ["w", "e"], "district_id": "d",
+    ...     "level": "primary", "places_primary": [150.0, 150.0], "places_junior": 0.0},
+    ...     geometry=gpd.points_from_xy([0, 4000], [500, 500]), crs=4547)
+    >>> cases = district_cases(d, e, s, year=2025, standards=load_standards(),
+    ...     levels=["primary"])
+    >>> case, ids = cases[("d", "primary")]
+    >>> list(cases), ids.tolist(), case.allowed.tolist()
+    ([('d', 'primary')], ['e', 'w'], [150.0, 150.0])
+    """
+    _check(levels, "auto", False, max_utilisation, moved_weight_km, detour_factor)
+    settings = _Settings("auto", False, 0.0, 0, moved_weight_km, detour_factor, max_utilisation)
+    units = build_units(
+        districts,
+        estates,
+        schools,
+        year=year,
+        standards=standards,
+        scenario=scenario,
+        residents_col=residents_col,
+    )
+    adj = unit_adjacency(units, contiguity=contiguity)
+    served = {lv: serving_schools(schools, lv, year) for lv in levels}
+    cur = {lv: _current(units, current, served[lv]) for lv in levels}
+    wanted = None if district_ids is None else {str(d) for d in district_ids}
+    out: dict[tuple[str, str], tuple[ZoneCase, np.ndarray]] = {}
+    for did, _, made in _district_cases(units, adj, served, cur, settings, wanted):
+        for lv, (case, ids) in made.items():
+            if case is not None:
+                out[(did, lv)] = (case, ids)
+    return out
+
+
+def _district_cases(
+    units: gpd.GeoDataFrame,
+    adj: pd.DataFrame,
+    served: dict[str, gpd.GeoDataFrame],
+    cur: dict[str, np.ndarray],
+    st: _Settings,
+    wanted: set[str] | None = None,
+) -> Iterator[tuple[str, IntArray, dict[str, tuple[ZoneCase | None, np.ndarray]]]]:
+    """Each district (in order), its units' positions, and its case per level."""
+    unit_d = units["district_id"].astype(str).to_numpy()
+    for did in sorted(pd.unique(unit_d)):
+        if wanted is not None and did not in wanted:
+            continue
+        idx = np.flatnonzero(unit_d == did)
+        local = np.full(len(units), -1)
+        local[idx] = np.arange(idx.size)
+        both = adj[(local[adj["i"]] >= 0) & (local[adj["j"]] >= 0)]
+        edges = np.column_stack([local[both["i"]], local[both["j"]]]).astype(np.int64)
+        yield (
+            str(did),
+            idx,
+            {lv: _case(units, idx, edges, served[lv], cur[lv], lv, did, st) for lv in served},
+        )
 
 
 def _check(

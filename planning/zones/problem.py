@@ -51,6 +51,8 @@ class ZoneCase:
     penalty
         Objective cost of one pupil over an allowed number: more than any whole travel
         bill, so that overflow is minimised first.
+    unit_xy
+        The units' coordinates (metres), ``(n, 2)``, where known.
     """
 
     pupils: FloatArray
@@ -61,6 +63,7 @@ class ZoneCase:
     edges: IntArray
     current: IntArray
     penalty: float
+    unit_xy: FloatArray | None = None
 
     @property
     def n(self) -> int:
@@ -120,6 +123,7 @@ def make_case(
         edges=edges.astype(np.int64).reshape(-1, 2),
         current=cur,
         penalty=max(worst, 1.0) + 1.0,
+        unit_xy=np.asarray(unit_xy, dtype=float).reshape(-1, 2),
     )
 
 
