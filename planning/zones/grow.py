@@ -140,6 +140,8 @@ def graph_prices(case: ZoneCase, g: FloatArray) -> tuple[FloatArray, FloatArray]
         shape=(m, x + m),
     )
     a_eq = sp.csc_array((np.ones(x), (ui, np.arange(x))), shape=(k, x + m))
+    # scipy's interface to HiGHS rather than planning.siting.highs.solve_highs: this step
+    # needs the duals of the capacity rows, which solve_highs does not return
     res = linprog(
         cost,
         A_ub=a_ub,
