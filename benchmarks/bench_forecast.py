@@ -168,17 +168,22 @@ def _panel_errors(seed: int, pooled: bool) -> pd.DataFrame:
     """Backtest errors on a growth panel: the ensemble and its members, plus ARIMA apart.
 
     ``pooled``: one ensemble weighted on all 12 districts' backtests, as ``xuewei forecast``
-    does by default; else each district weighted on its own (``--weighting area``).
+    does by default; else each district weighted on its own, the intervals calibrated on
+    all 12 districts' scaled errors (``--weighting area``, ``forecast_batch``'s default).
     """
     from forecast_helpers import synth_growth_panel
 
     pop = synth_growth_panel(seed).drop(columns="shape")
     ids = sorted(set(pop["district_id"]))
-    groups = [ids] if pooled else [[d] for d in ids]
     horizons = range(1, 11)
     frames = [
-        backtest(pop, methods=[*PANEL_MEMBERS, "ensemble"], district_ids=g, horizons=horizons)
-        for g in groups
+        backtest(
+            pop,
+            methods=[*PANEL_MEMBERS, "ensemble"],
+            district_ids=ids,
+            horizons=horizons,
+            ensemble_weighting="pooled" if pooled else "area",
+        )
     ]
     arima = backtest(pop, methods=["arima"], district_ids=ids, horizons=horizons)
     frames.append(arima[arima["method"] == "arima"])
@@ -217,8 +222,10 @@ def panels() -> str:
         f"{', '.join(PANEL_MEMBERS)}; ARIMA(1,1,0) with drift and naive for comparison. "
         "*Pooled*: one ensemble weighted and calibrated on all 12 districts' backtests, as "
         '`xuewei forecast` does by default (`forecast_batch(..., ensemble_weighting="pooled")`); '
-        "*per district*: each district's ensemble on its own backtest "
-        '(`--weighting area`, `forecast_batch(method="ensemble")`).',
+        "*per district*: each district's ensemble weighted on its own backtest, its interval "
+        "calibrated on all 12 districts' envelope-scaled errors "
+        '(`--weighting area`, `forecast_batch(method="ensemble")`, '
+        '`backtest(..., ensemble_weighting="area")`).',
         "",
     ]
     sections: list[str] = []

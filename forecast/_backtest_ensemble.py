@@ -42,12 +42,17 @@ from xuewei.forecast.calibration import (
 __all__ = ["ensemble_scores"]
 
 
-def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
+def ensemble_scores(
+    scored: pd.DataFrame, interval: float, *, by_area: bool = False
+) -> pd.DataFrame:
     """Return the ensemble's forecast points at every origin, made as they could have been.
 
     ``scored`` holds every member's points joined to their actual values (``method``,
     ``quantity``, ``district_id``, ``origin``, ``horizon``, ``year``, ``value``,
     ``lower``, ``upper``, ``actual`` and optionally ``births_sd``); ``naive`` is left out.
+    ``by_area``: each area weighted on its own past errors only, the intervals still
+    calibrated on every area's (as :func:`~xuewei.forecast.forecast_batch` with
+    ``ensemble_weighting="area"``); else one set of weights from all the areas' errors.
     """
     # numpy over positions, not pandas per group: ~200 groups per area in forecast_ensemble
     s = scored[scored["method"] != "naive"]
@@ -90,13 +95,9 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         known = iq[known_at[iq] <= o]
         # weights from this horizon's known errors; before any is known (a 5-year error
         # needs 5 years), from the longest shorter horizon whose errors are known
-        shorter = horizon[known][horizon[known] <= h]
-        ahead = int(shorter.max()) if len(shorter) else 0
-        past = known[horizon[known] == ahead]
-        weight = _past_weights(
-            point[past], code[past], pct[past], n_m, benchmark, origin[past], district[past], ahead
+        w, learnt = _group_weights(
+            gi, known, h, by_area, (point, code, pct, origin, district, horizon), n_m, benchmark
         )
-        w = weight[code[gi]]
         # the births spread is the quantity's, whichever member carries it and its weight
         unborn = (
             pd.Series(births_sd[gi]).groupby(district[gi]).max()
@@ -104,7 +105,7 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
             else None
         )
         every = gi
-        gi, w = gi[w > 0], w[w > 0]
+        gi, w, learnt = gi[w > 0], w[w > 0], learnt[w > 0]
         if not len(gi):
             continue
         ids, v, lo, hi, act = _weighted(
@@ -125,9 +126,10 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
         # forecaster: its errors (the first origin's were 2-5x the later ones on the
         # synthetic city) would calibrate the weighted ensemble for a decade of origins
         n = len(ids)
-        if len(shorter):
+        weighted = pd.Series(learnt).groupby(district[gi]).all().reindex(ids).to_numpy(bool)
+        if weighted.any():
             score = np.log(act / v) if scale is None else np.log(act / v) / scale
-            ok = np.isfinite(score)
+            ok = np.isfinite(score) & weighted
             done.setdefault(q, []).append(
                 (np.full(n, o + h)[ok], np.full(n, h)[ok], score[ok], np.full(n, o)[ok])
             )
@@ -138,6 +140,44 @@ def ensemble_scores(scored: pd.DataFrame, interval: float) -> pd.DataFrame:
     if not out_key:
         return scored.iloc[0:0]
     return _ensemble_frame(out, out_key)
+
+
+def _group_weights(
+    gi: np.ndarray,
+    known: np.ndarray,
+    h: int,
+    by_area: bool,
+    columns: tuple[np.ndarray, ...],
+    n_m: int,
+    benchmark: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of the member rows ``gi`` (``h`` years ahead) from the ``known`` past rows.
+
+    ``columns``: every row's point, member code, % error, origin, area and horizon. The
+    weights come from this horizon's known errors; before any is known (a 5-year error
+    needs 5 years), from the longest shorter horizon whose errors are known — of all the
+    areas, or with ``by_area`` of each row's own area. Second item: whether each row's
+    weights were learnt from some past error (else they are the prior).
+    """
+    point, code, pct, origin, district, horizon = columns
+    groups = [(gi, known)]
+    if by_area:
+        groups = [
+            (gi[district[gi] == d], known[district[known] == d]) for d in np.unique(district[gi])
+        ]
+    w = np.empty(len(gi))
+    learnt = np.empty(len(gi), dtype=bool)
+    for rows, past_rows in groups:
+        shorter = horizon[past_rows][horizon[past_rows] <= h]
+        ahead = int(shorter.max()) if len(shorter) else 0
+        past = past_rows[horizon[past_rows] == ahead]
+        weight = _past_weights(
+            point[past], code[past], pct[past], n_m, benchmark, origin[past], district[past], ahead
+        )
+        at = np.isin(gi, rows)
+        w[at] = weight[code[rows]]
+        learnt[at] = len(shorter) > 0
+    return w, learnt
 
 
 def _weighted(

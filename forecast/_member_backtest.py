@@ -73,6 +73,7 @@ def shared_backtest(
     base_year: int | None = None,
     interval: float = 0.8,
     methods: Sequence[str] = ENSEMBLE_METHODS,
+    scaled: bool | None = None,
 ) -> SharedBacktest:
     """Backtest the members on all the areas pooled, for one set of weights per horizon.
 
@@ -100,6 +101,10 @@ def shared_backtest(
         Prediction-interval coverage.
     methods
         The ensemble's members.
+    scaled
+        Whether a trend ensemble's errors are divided by the members' envelope; default
+        when more than one area is pooled (``True`` for one area whose errors are pooled
+        with other areas' afterwards, as :func:`~xuewei.forecast.forecast_batch` does).
 
     Returns
     -------
@@ -122,10 +127,10 @@ def shared_backtest(
     pop = pop[pop["district_id"].isin(ids)]
     notes: list[str] = []
     steps = horizon - last_year(pop, ids)
+    scaled = benchmark_index(methods) is not None and (len(ids) > 1 if scaled is None else scaled)
     weights, log_errors, origins, backtested = _backtest_weights(
-        pop, ids, methods, interval, steps, notes
+        pop, ids, methods, interval, steps, notes, scaled=scaled
     )
-    scaled = benchmark_index(methods) is not None and len(ids) > 1
     return SharedBacktest(weights, log_errors, origins, backtested, tuple(notes), scaled)
 
 
@@ -166,12 +171,15 @@ def _backtest_weights(
     interval: float,
     steps: int,
     notes: list[str],
+    *,
+    scaled: bool,
 ) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, np.ndarray], bool]:
     """Return ensemble weights per horizon and the ensemble's past log errors per horizon.
 
     The third item gives each error's origin (calibration keeps the latest origins), the
     fourth whether the backtest could be made. Every fallback taken (``steps``: the
-    horizons the forecast needs) is appended to ``notes``.
+    horizons the forecast needs) is appended to ``notes``. ``scaled``: the errors are
+    divided by the members' envelope scale.
     """
     area = area_names(series_ids)
     benchmark = benchmark_index(methods)
@@ -225,7 +233,6 @@ def _backtest_weights(
                 f"{area}: {horizon_span(missing)}: no backtest point (the history is too short); "
                 "the weights of the nearest horizon with points used instead"
             )
-    scaled = benchmark is not None and len(series_ids) > 1  # as in the backtest's ensemble
     log_errors, origins = _ensemble_errors(errors, pop_members, scaled=scaled)
     return weights, log_errors, origins, True
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,7 @@ def backtest(
     enrolment: pd.DataFrame | None = None,
     min_train_years: int = 5,
     standards: Standards | None = None,
+    ensemble_weighting: Literal["pooled", "area"] = "pooled",
 ) -> pd.DataFrame:
     """Score forecast methods by rolling origin.
 
@@ -159,6 +160,12 @@ def backtest(
     standards
         The standards in force (grades per level, and the cohort method's entry age and
         window); ``None`` means the packaged defaults (:func:`~xuewei.data.load_standards`).
+    ensemble_weighting
+        ``pooled``: the ensemble at each origin is weighted on all the areas' past errors
+        together; ``area``: each area on its own, the intervals calibrated on every area's
+        past errors all the same (with more than one area, each error divided by its
+        members' envelope) — the ensemble of :func:`~xuewei.forecast.forecast_batch` with
+        ``ensemble_weighting="area"``.
 
     Returns
     -------
@@ -173,7 +180,7 @@ def backtest(
     Raises
     ------
     ConfigError
-        For an unknown method.
+        For an unknown method or ``ensemble_weighting``.
     InputError
         When no method could forecast at any origin.
 
@@ -206,6 +213,10 @@ def backtest(
             f"unknown method {unknown[0]!r}; expected one of {', '.join(_BUILT_IN)} "
             "or a custom forecaster"
         )
+    if ensemble_weighting not in ("pooled", "area"):
+        raise ConfigError(
+            f"unknown ensemble_weighting {ensemble_weighting!r}; expected 'pooled' or 'area'"
+        )
     want_ensemble = "ensemble" in names
     names = [m for m in names if m != "ensemble"]
     std = standards if standards is not None else load_standards()
@@ -229,7 +240,14 @@ def backtest(
                 )
             ]
         )
-    out = _score(pd.concat(frames, ignore_index=True), actual, horizons, interval, want_ensemble)
+    out = _score(
+        pd.concat(frames, ignore_index=True),
+        actual,
+        horizons,
+        interval,
+        want_ensemble,
+        by_area=ensemble_weighting == "area",
+    )
     out.attrs["warnings"] = warnings
     return out
 
@@ -330,6 +348,8 @@ def _score(
     horizons: Sequence[int],
     interval: float,
     want_ensemble: bool,
+    *,
+    by_area: bool = False,
 ) -> pd.DataFrame:
     """Join the forecasts to the truth, add the ensemble, and score each point."""
     hmax = max(horizons)
@@ -340,7 +360,9 @@ def _score(
         actual, on=["district_id", "year", "quantity"], how="inner"
     )
     if want_ensemble:
-        scored = pd.concat([scored, ensemble_scores(scored, interval)], ignore_index=True)
+        scored = pd.concat(
+            [scored, ensemble_scores(scored, interval, by_area=by_area)], ignore_index=True
+        )
     scored = scored[scored["horizon"].isin(list(horizons))]
     scored["pct_error"] = 100.0 * (scored["value"] - scored["actual"]) / scored["actual"]
     scored["covered"] = (scored["lower"] <= scored["actual"]) & (

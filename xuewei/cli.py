@@ -366,7 +366,8 @@ def forecast(
             help="With the ensemble: pooled (the default: one backtest of all areas, the same "
             "weights everywhere, intervals calibrated on every area's scaled errors; its "
             "intervals kept their coverage on growth panels, benchmarks/forecast.md) or area "
-            "(each area's own backtest and errors)."
+            "(each area weighted on its own backtest, its interval calibrated on every area's "
+            "scaled errors)."
         ),
     ] = None,
     overwrite: OverwriteOption = False,
