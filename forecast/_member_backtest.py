@@ -43,6 +43,12 @@ _BACKTEST_HORIZONS = tuple(range(1, 11))
 ENSEMBLE_METHODS = ("damped", "ets", "drift")
 
 
+#: How a failed backtest's note says its interval is the members' envelope (or weighted
+#: bounds); :func:`~xuewei.forecast.batch.pooled_calibration` rewords it where the other
+#: areas' errors calibrate the interval instead.
+ENVELOPE_WORDS = ", and the members'"
+
+
 @dataclass(frozen=True)
 class SharedBacktest:
     """One backtest's weights and ensemble errors, shared by the ensembles of many areas.
@@ -207,7 +213,7 @@ def _backtest_weights(
     except ValueError as exc:
         notes.append(
             f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
-            f"be made ({exc}); {prior_words} used at every horizon, and the members' "
+            f"be made ({exc}); {prior_words} used at every horizon{ENVELOPE_WORDS} "
             f"{bounds_words} as the interval"
         )
         return equal, {}, {}, False

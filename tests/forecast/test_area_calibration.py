@@ -162,3 +162,26 @@ def test_backtest_unknown_ensemble_weighting(panel):
 
     with pytest.raises(ConfigError, match="ensemble_weighting"):
         backtest(panel, methods=MEMBERS, ensemble_weighting="city")  # type: ignore[arg-type]
+
+
+def test_an_area_whose_backtest_fails_is_told_what_gives_its_interval():
+    # three areas with 30 years and one with 3: its own backtest cannot be made, so its
+    # interval comes from the others' scaled errors, and its note says so (not "envelope")
+    panel = synth_growth_panel(1)
+    ids = list(panel["district_id"].unique()[:3])
+    long = panel[panel["district_id"].isin(ids)]
+    short = panel[(panel["district_id"] == ids[0]) & (panel["year"] >= 2022)]
+    table = pd.concat([long, short.assign(district_id="short")])
+    result = forecast_batch(table, horizon=2030, method="ensemble", ensemble_weighting="area")
+    assert result.failures.empty
+    (note,) = [w for w in result.forecasts.attrs["warnings"] if w.startswith("area short")]
+    assert "could not be made" in note
+    assert note.endswith(
+        "the other areas' backtest errors, scaled by this area's members' envelope, "
+        "calibrate the interval"
+    )
+    rows = result.forecasts[
+        (result.forecasts["district_id"] == "short") & (result.forecasts["method"] == "ensemble")
+    ]
+    assert len(rows) and (rows["lower"] < rows["value"]).all()
+    assert (rows["value"] < rows["upper"]).all()
