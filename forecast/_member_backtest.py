@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xuewei.forecast.backtest import backtest
+from xuewei.forecast.backtest import backtest, warnings_reported_by_caller
 from xuewei.forecast.calibration import (
     BENCHMARK_MEMBER,
     benchmark_index,
@@ -203,13 +203,14 @@ def _backtest_weights(
         ]
     )
     try:
-        errors = backtest(
-            pop,
-            methods=[*methods, "ensemble"],
-            district_ids=series_ids,
-            interval=interval,
-            horizons=_BACKTEST_HORIZONS,
-        )
+        with warnings_reported_by_caller():  # below, each with the areas it concerns
+            errors = backtest(
+                pop,
+                methods=[*methods, "ensemble"],
+                district_ids=series_ids,
+                interval=interval,
+                horizons=_BACKTEST_HORIZONS,
+            )
     except ValueError as exc:
         notes.append(
             f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "

@@ -28,7 +28,9 @@ least that wide (:func:`births_floor`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Literal, cast
 
 import numpy as np
@@ -88,6 +90,20 @@ Forecaster = Callable[[pd.DataFrame, int, int, float], pd.DataFrame]
 _TREND = ("naive", "drift", "ets", "damped", "arima")
 _BUILT_IN = (*_TREND, "panel", "share", "cohort", "ensemble")
 logger = logging.getLogger("xuewei.forecast")
+# Set by callers that report the backtest's warnings themselves, with the areas they concern
+# (the ensemble's own backtests): the warnings are then not logged here a first time.
+# A context variable, so that it holds for the calling thread only.
+_QUIET: ContextVar[bool] = ContextVar("xuewei_backtest_quiet", default=False)
+
+
+@contextmanager
+def warnings_reported_by_caller() -> Iterator[None]:
+    """Within this block, :func:`backtest` returns its warnings without logging them."""
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 def _truth(population: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
@@ -328,7 +344,8 @@ def _tables(
 def _failure_warnings(failed: Mapping[tuple[str, str], list[tuple[int, str]]]) -> list[str]:
     """One sentence per method and quantity that could not forecast at some origins.
 
-    Each is logged as a warning on the ``xuewei.forecast`` logger.
+    Each is logged as a warning on the ``xuewei.forecast`` logger, unless the caller
+    reports them (:func:`warnings_reported_by_caller`).
     """
     warnings = []
     for (name, quantity), fails in failed.items():
@@ -337,7 +354,8 @@ def _failure_warnings(failed: Mapping[tuple[str, str], list[tuple[int, str]]]) -
             f"backtest: method {name} made no {quantity} forecast at origin(s) {made} "
             f"({fails[-1][1]}); those points are not scored"
         )
-        logger.warning(text)
+        if not _QUIET.get():
+            logger.warning(text)
         warnings.append(text)
     return warnings
 

@@ -113,3 +113,23 @@ def test_batch_keeps_each_areas_ensemble_warnings(caplog):
     assert sorted({n.split(":")[0] for n in notes}) == ["area x", "area y"]
     assert all(n in _logged(caplog) for n in notes)
     assert forecast_batch(pop, horizon=2023, method="drift").forecasts.attrs["warnings"] == []
+
+
+def test_each_backtest_warning_is_logged_once_with_its_areas(caplog) -> None:
+    # a short area makes the members fail at the early origins: the ensemble's backtest
+    # reports that once, naming its areas; the public backtest still logs it itself
+    from forecast_helpers import synth_growth_panel
+
+    panel = synth_growth_panel(1)
+    ids = list(panel["district_id"].unique()[:2])
+    short = panel[(panel["district_id"] == ids[0]) & (panel["year"] >= 2021)]
+    table = pd.concat([panel[panel["district_id"].isin(ids)], short.assign(district_id="x")])
+    with caplog.at_level(logging.WARNING, logger="xuewei.forecast"):
+        forecast_batch(table, horizon=2030, method="ensemble", ensemble_weighting="pooled")
+    failed = [r.getMessage() for r in caplog.records if "made no population" in r.getMessage()]
+    assert failed and all(m.startswith("areas ") for m in failed)
+    assert len(failed) == len(set(failed))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="xuewei.forecast"):
+        backtest(table, methods=["drift"])
+    assert any(r.getMessage().startswith("backtest: method drift") for r in caplog.records)
