@@ -273,7 +273,7 @@ def forecast_batch(
     n_workers
         Worker processes of the default ``LocalCluster`` (default: the CPU count).
     progress
-        ``True`` for a progress bar (rich), or a callable ``(done, total)`` called as
+        ``True`` for a progress bar (rich, on stderr), or a callable ``(done, total)`` called as
         areas finish.
     ensemble_weighting
         With ``ensemble``: ``area`` weights each area on its own backtest and, with two
@@ -479,9 +479,10 @@ def _progress(progress: bool | ProgressFn, total: int) -> Callable[[int | None],
         return call
     if not progress:
         return lambda n: None
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress()
+    bar = Progress(console=Console(stderr=True))  # chatter: stdout is for results
     task = bar.add_task("forecasting", total=total)
     bar.start()
 

@@ -449,6 +449,9 @@ def test_forecast_ensemble_pools_the_areas_by_default(tmp_path):
     out = tmp_path / "f.csv"
     res = runner.invoke(app, ["forecast", str(src), "--out", str(out), "--horizon", "2027"])
     assert res.exit_code == 0, res.output
+    # stdout says what was written; the progress bar is chatter, on stderr
+    assert [line.split()[0] for line in res.stdout.splitlines()] == ["wrote", "wrote"]
+    assert "forecasting" in res.stderr
     w = pd.read_csv(tmp_path / "f.weights.csv", dtype={"area": str}, encoding="utf-8-sig")
     assert set(w["area"]) == {"a", "b", "c"}
     assert (w.groupby(["horizon", "method"])["weight"].agg(np.ptp) < 1e-9).all()
