@@ -43,12 +43,6 @@ _BACKTEST_HORIZONS = tuple(range(1, 11))
 ENSEMBLE_METHODS = ("damped", "ets", "drift")
 
 
-#: How a failed backtest's note says its interval is the members' envelope (or weighted
-#: bounds); :func:`~xuewei.forecast.batch.pooled_calibration` rewords it where the other
-#: areas' errors calibrate the interval instead.
-ENVELOPE_WORDS = ", and the members'"
-
-
 @dataclass(frozen=True)
 class SharedBacktest:
     """One backtest's weights and ensemble errors, shared by the ensembles of many areas.
@@ -190,11 +184,10 @@ def _backtest_weights(
     area = area_names(series_ids)
     benchmark = benchmark_index(methods)
     prior = [1.0 / len(methods)] * len(methods)
-    prior_words, bounds_words = "equal weights", "weighted bounds"
+    prior_words = "equal weights"
     if benchmark is not None:
         prior = [float(i == benchmark) for i in range(len(methods))]
         prior_words = f"the {BENCHMARK_MEMBER} trend alone"
-        bounds_words = "envelope (the lowest lower and the highest upper bound)"
     equal = pd.DataFrame(
         [
             {"quantity": "population", "horizon": h, "method": m, "weight": w}
@@ -214,8 +207,7 @@ def _backtest_weights(
     except ValueError as exc:
         notes.append(
             f"{area}: the backtest of the ensemble members ({', '.join(methods)}) could not "
-            f"be made ({exc}); {prior_words} used at every horizon{ENVELOPE_WORDS} "
-            f"{bounds_words} as the interval"
+            f"be made ({exc}); {prior_words} used at every horizon"
         )
         return equal, {}, {}, False
     notes.extend(f"{area}: {w}" for w in errors.attrs.get("warnings", []))

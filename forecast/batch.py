@@ -25,7 +25,6 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from xuewei.errors import ConfigError, InputError, Problem
-from xuewei.forecast._member_backtest import ENVELOPE_WORDS
 from xuewei.forecast.ensemble import SharedBacktest, shared_backtest
 from xuewei.forecast.trend import FORECAST_COLUMNS, TrendMethod, forecast_trends
 
@@ -200,33 +199,9 @@ def pooled_calibration(own: dict[str, SharedBacktest]) -> dict[str, SharedBackte
     }
     known = any(b.backtested for b in own.values())
     return {
-        d: SharedBacktest(
-            b.weights, errors, origins, known, _pooled_notes(b, known), scaled=b.scaled
-        )
+        d: SharedBacktest(b.weights, errors, origins, known, b.notes, scaled=b.scaled)
         for d, b in own.items()
     }
-
-
-def _pooled_notes(own: SharedBacktest, known: bool) -> tuple[str, ...]:
-    """Return an area's notes; where its own backtest failed, say what gives its interval.
-
-    >>> w = pd.DataFrame({"method": ["damped"], "horizon": [1], "weight": [1.0]})
-    >>> note = "area a: … (x); equal weights used, and the members' bounds as the interval"
-    >>> print(_pooled_notes(SharedBacktest(w, {}, {}, False, (note,)), True)[0])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    area a: … (x); equal weights used; the other areas' backtest errors, scaled by this
-    area's members' envelope, calibrate the interval
-    """
-    if own.backtested or not known:
-        return own.notes
-    pooled = (
-        "; the other areas' backtest errors, scaled by this area's members' envelope, "
-        "calibrate the interval"
-    )
-    return tuple(
-        note[: note.index(ENVELOPE_WORDS)] + pooled if ENVELOPE_WORDS in note else note
-        for note in own.notes
-    )
 
 
 def forecast_batch(

@@ -262,6 +262,7 @@ def forecast_ensemble(
     series_ids = [city_id] if has_city and city_id is not None else ids
     notes: list[str] = []
     backtested = scaled = False  # a backtest could be made; its errors are envelope-scaled
+    attempted = shared is not None or weights is None  # a backtest was tried
     if shared is not None:  # its notes are the caller's, once for all the areas
         weights, log_errors, origins = shared.weights, shared.log_errors, shared.origins
         backtested, scaled = shared.backtested, shared.scaled
@@ -290,7 +291,7 @@ def forecast_ensemble(
         else None
     )
     ens = _calibrate(ens, log_errors, origins, interval, noise_trend=trend or scaled, scale=scale)
-    if backtested:  # say where the backtest's errors were too few to calibrate
+    if backtested or attempted:  # say where past errors were too few to calibrate
         notes.extend(_uncalibrated(ens, log_errors, origins, series_ids, envelope=trend))
     hist = base[base["kind"] != "forecast"].assign(quantity="population")
     fut = base[base["kind"] == "forecast"].assign(quantity="population")

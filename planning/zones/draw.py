@@ -174,18 +174,10 @@ def draw_zones(
         max_utilisation,
         time.perf_counter() + time_limit_s,
     )
-    units = build_units(
-        districts,
-        estates,
-        schools,
-        year=year,
-        standards=standards,
-        scenario=scenario,
-        residents_col=residents_col,
-    )
-    adj = unit_adjacency(units, contiguity=contiguity)
-    served = {lv: serving_schools(schools, lv, year) for lv in levels}
-    cur = {lv: _current(units, current, served[lv]) for lv in levels}
+    units, adj, served, cur = _units_and_schools(
+        districts, estates, schools, year, standards, scenario, residents_col, contiguity,
+        levels, current,
+    )  # fmt: skip
     rows, cases = [], []
     for did, idx, made in _district_cases(units, adj, served, cur, settings):
         for lv, (case, ids, sol) in _solve_district(made, settings).items():
@@ -252,6 +244,32 @@ def district_cases(
     """
     _check(levels, "auto", False, max_utilisation, moved_weight_km, detour_factor)
     settings = _Settings("auto", False, 0.0, 0, moved_weight_km, detour_factor, max_utilisation)
+    units, adj, served, cur = _units_and_schools(
+        districts, estates, schools, year, standards, scenario, residents_col, contiguity,
+        levels, current,
+    )  # fmt: skip
+    wanted = None if district_ids is None else {str(d) for d in district_ids}
+    out: dict[tuple[str, str], tuple[ZoneCase, np.ndarray]] = {}
+    for did, _, made in _district_cases(units, adj, served, cur, settings, wanted):
+        for lv, (case, ids) in made.items():
+            if case is not None:
+                out[(did, lv)] = (case, ids)
+    return out
+
+
+def _units_and_schools(
+    districts: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    year: int,
+    standards: Standards,
+    scenario: float | None,
+    residents_col: str,
+    contiguity: Contiguity,
+    levels: Sequence[str],
+    current: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, gpd.GeoDataFrame], dict[str, np.ndarray]]:
+    """Return the units, their adjacency, and per level the schools serving and today's zones."""
     units = build_units(
         districts,
         estates,
@@ -264,13 +282,7 @@ def district_cases(
     adj = unit_adjacency(units, contiguity=contiguity)
     served = {lv: serving_schools(schools, lv, year) for lv in levels}
     cur = {lv: _current(units, current, served[lv]) for lv in levels}
-    wanted = None if district_ids is None else {str(d) for d in district_ids}
-    out: dict[tuple[str, str], tuple[ZoneCase, np.ndarray]] = {}
-    for did, _, made in _district_cases(units, adj, served, cur, settings, wanted):
-        for lv, (case, ids) in made.items():
-            if case is not None:
-                out[(did, lv)] = (case, ids)
-    return out
+    return units, adj, served, cur
 
 
 def _district_cases(

@@ -8,6 +8,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zone_grids import grid_edges, grid_xy
 
 from xuewei.data import load_standards
 from xuewei.errors import ConfigError, InputError
@@ -36,30 +37,16 @@ STANDARDS = load_standards()
 RATE = STANDARDS.places_per_resident("primary")
 
 
-def _grid_edges(cols: int, rows: int) -> np.ndarray:
-    idx = np.arange(cols * rows).reshape(rows, cols)
-    return np.vstack(
-        [
-            np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
-            np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),
-        ]
-    )
-
-
-def _grid_xy(cols: int, rows: int) -> np.ndarray:
-    return np.array([[c, r] for r in range(rows) for c in range(cols)], dtype=float) * 1000
-
-
 def _grid_case() -> object:
     # 3×3 units 1 km apart, 10 pupils each; school A in unit 0 (30 places), B in unit 8 (60)
-    xy = _grid_xy(3, 3)
+    xy = grid_xy(3, 3)
     return make_case(
         np.full(9, 10.0),
         xy,
         xy[[0, 8]],
         np.array([30.0, 60.0]),
         np.array([0, 8]),
-        _grid_edges(3, 3),
+        grid_edges(3, 3),
     )
 
 
@@ -120,8 +107,8 @@ def _feeder_cases() -> tuple[object, object]:
     # a row of four units 1 km apart, 10 pupils per level each; primary schools in units 0
     # and 3, junior schools in units 0 and 1 — both in the primary zone {0, 1} that is best
     # without feeders
-    xy = _grid_xy(4, 1)
-    edges = _grid_edges(4, 1)
+    xy = grid_xy(4, 1)
+    edges = grid_edges(4, 1)
     big = np.array([100.0, 100.0])
     primary = make_case(np.full(4, 10.0), xy, xy[[0, 3]], big, np.array([0, 3]), edges)
     junior = make_case(np.full(4, 10.0), xy, xy[[0, 1]], big, np.array([0, 1]), edges)
@@ -149,14 +136,14 @@ def test_feeder_conflict_by_hand() -> None:
 
 
 def test_overflow_is_minimised_and_reported_when_places_are_short() -> None:
-    xy = _grid_xy(3, 1)
+    xy = grid_xy(3, 1)
     case = make_case(
         np.array([0.0, 30.0, 0.0]),
         xy,
         xy[[0, 2]],
         np.array([20.0, 5.0]),
         np.array([0, 2]),
-        _grid_edges(3, 1),
+        grid_edges(3, 1),
     )
     exact = solve_exact((case,))
     assert exact is not None
@@ -167,7 +154,7 @@ def test_overflow_is_minimised_and_reported_when_places_are_short() -> None:
 def _district_layers(
     cols: int, rows: int, residents: np.ndarray, schools: dict[str, tuple[int, float]]
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    xy = _grid_xy(cols, rows) + 500
+    xy = grid_xy(cols, rows) + 500
     d = gpd.GeoDataFrame(
         {"district_id": ["d"]}, geometry=[shapely.box(0, 0, cols * 1000, rows * 1000)], crs=4547
     )
@@ -273,8 +260,8 @@ def _cases(draw: st.DrawFn) -> object:
     roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
     pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
     allowed = np.array(draw(st.lists(st.integers(0, 80), min_size=m, max_size=m)), dtype=float)
-    xy = _grid_xy(cols, rows)
-    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), _grid_edges(cols, rows))
+    xy = grid_xy(cols, rows)
+    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), grid_edges(cols, rows))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -305,8 +292,8 @@ def test_zone_invariants(case: object) -> None:
 def test_feeder_conflict_in_the_heuristic_keeps_zones_contiguous() -> None:
     # a 2×4 grid: one primary zone holds both junior schools; the junior zones drawn over
     # the primary zones stay connected, and the conflict is counted
-    xy = _grid_xy(4, 2)
-    edges = _grid_edges(4, 2)
+    xy = grid_xy(4, 2)
+    edges = grid_edges(4, 2)
     primary = make_case(
         np.full(8, 10.0), xy, xy[[0, 7]], np.array([100.0, 100.0]), np.array([0, 7]), edges
     )
@@ -324,14 +311,14 @@ def test_feeder_conflict_in_the_heuristic_keeps_zones_contiguous() -> None:
 def _row_case() -> object:
     # five units of 10 pupils in a row, 1 km apart; schools in units 0, 2 and 4 with room
     # for 10, 20 and 30
-    xy = _grid_xy(5, 1)
+    xy = grid_xy(5, 1)
     return make_case(
         np.full(5, 10.0),
         xy,
         xy[[0, 2, 4]],
         np.array([10.0, 20.0, 30.0]),
         np.array([0, 2, 4]),
-        _grid_edges(5, 1),
+        grid_edges(5, 1),
     )
 
 
@@ -357,8 +344,8 @@ def test_a_push_chain_does_what_no_single_move_can() -> None:
 
 def test_a_push_takes_the_branch_behind_a_unit() -> None:
     # a row of four units, one zone rooted in unit 0: unit 2 leaving takes unit 3 along
-    xy = _grid_xy(4, 1)
-    case = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]), _grid_edges(4, 1))
+    xy = grid_xy(4, 1)
+    case = make_case(np.ones(4), xy, xy[:1], np.array([9.0]), np.array([0]), grid_edges(4, 1))
     assert branch_of(case, np.zeros(4, dtype=np.int64), case.neighbours(), 2) == [2, 3]
 
 
@@ -429,8 +416,8 @@ def _pocket_cases(draw: st.DrawFn) -> object:
     roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
     pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
     allowed = np.array(draw(st.lists(st.integers(0, 60), min_size=m, max_size=m)), dtype=float)
-    xy = _grid_xy(cols, rows)
-    edges = _grid_edges(cols, rows)
+    xy = grid_xy(cols, rows)
+    edges = grid_edges(cols, rows)
     return make_case(pupils, xy, xy[roots], allowed, np.array(roots), edges.reshape(-1, 2))
 
 
@@ -463,7 +450,7 @@ def _slow_case() -> object:
     # 12×12 units, 8 schools with room for fewer pupils than live there: a flow model the
     # MIP needs far longer than the limits below to prove
     rng = np.random.default_rng(7)
-    xy = _grid_xy(12, 12)
+    xy = grid_xy(12, 12)
     roots = np.array([0, 11, 66, 77, 90, 132, 143, 40])
     return make_case(
         rng.integers(1, 30, size=144).astype(float),
@@ -471,7 +458,7 @@ def _slow_case() -> object:
         xy[roots],
         np.full(8, 230.0),
         roots,
-        _grid_edges(12, 12),
+        grid_edges(12, 12),
     )
 
 

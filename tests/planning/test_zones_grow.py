@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zone_grids import grid_edges, grid_xy
 
 from xuewei.planning.zones.grow import (
     edge_lengths,
@@ -19,26 +20,12 @@ from xuewei.planning.zones.pairs import pair_case, resplit_pairs
 from xuewei.planning.zones.problem import components_of, make_case, objective_of, overflow_of
 
 
-def _grid_edges(cols: int, rows: int) -> np.ndarray:
-    idx = np.arange(cols * rows).reshape(rows, cols)
-    return np.vstack(
-        [
-            np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
-            np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),
-        ]
-    )
-
-
-def _grid_xy(cols: int, rows: int) -> np.ndarray:
-    return np.array([[c, r] for r in range(rows) for c in range(cols)], dtype=float) * 1000
-
-
 def test_graph_distances_go_round_other_schools() -> None:
     # 3 × 2 units 1 km apart; schools in units 0 and 1 (top left, top middle). From unit 2
     # (top right) to school 0 the straight path runs through school 1's unit: the path
     # inside a zone of school 0 goes round it, 2-5-4-3-0, 4 km
-    xy = _grid_xy(3, 2)
-    c = make_case(np.ones(6), xy, xy[[0, 1]], np.ones(2), np.array([0, 1]), _grid_edges(3, 2))
+    xy = grid_xy(3, 2)
+    c = make_case(np.ones(6), xy, xy[[0, 1]], np.ones(2), np.array([0, 1]), grid_edges(3, 2))
     assert edge_lengths(c).tolist() == pytest.approx([1000.0] * 7)
     g = graph_distances(c)
     assert g[2].tolist() == pytest.approx([4000.0, 1000.0])
@@ -73,10 +60,10 @@ def _town() -> object:
     # 4 columns × 3 rows, 1 km apart, pupils by hand (most in the middle); schools in
     # units 2, 3, 9 and 11 with room for 135, 31, 106 and 33 (275 pupils, 305 places)
     pupils = np.array([16, 22, 27, 17, 16, 39, 42, 16, 18, 20, 28, 14], dtype=float)
-    xy = _grid_xy(4, 3)
+    xy = grid_xy(4, 3)
     roots = np.array([2, 3, 9, 11])
     allowed = np.array([135.0, 31, 106, 33])
-    return make_case(pupils, xy, xy[roots], allowed, roots, _grid_edges(4, 3))
+    return make_case(pupils, xy, xy[roots], allowed, roots, grid_edges(4, 3))
 
 
 def test_the_priced_start_leaves_no_pupil_over_where_the_old_start_did() -> None:
@@ -108,7 +95,7 @@ def test_the_priced_start_leaves_no_pupil_over_where_the_old_start_did() -> None
 def test_no_priced_start_where_places_are_short() -> None:
     # 275 pupils, room for 270: the district is short, the heuristic keeps its own start
     c = _town()
-    xy = _grid_xy(4, 3)
+    xy = grid_xy(4, 3)
     short = make_case(c.pupils, xy, xy[c.root], np.array([135.0, 31, 71, 33]), c.root, c.edges)
     a, b = solve_heuristic(short), solve_heuristic(short, priced=False)
     assert a.label.tolist() == b.label.tolist()
@@ -122,8 +109,8 @@ def _cases(draw: st.DrawFn) -> object:
     roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
     pupils = np.array(draw(st.lists(st.integers(0, 40), min_size=n, max_size=n)), dtype=float)
     allowed = np.array(draw(st.lists(st.integers(0, 150), min_size=m, max_size=m)), dtype=float)
-    xy = _grid_xy(cols, rows)
-    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), _grid_edges(cols, rows))
+    xy = grid_xy(cols, rows)
+    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), grid_edges(cols, rows))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,14 +232,14 @@ def test_pairs_re_split_only_pairs_and_never_worsen(case: object) -> None:
 def test_the_pairs_re_split_leaves_no_pupil_over_where_the_old_heuristic_did() -> None:
     # 3 × 2 units; pupils 16 17 7 (top row), 24 8 8 (bottom); school 0 in unit 3 (room for
     # 55), school 1 in unit 5 (room for 33): 80 pupils, 88 places
-    xy = _grid_xy(3, 2)
+    xy = grid_xy(3, 2)
     c = make_case(
         np.array([16.0, 17, 7, 24, 8, 8]),
         xy,
         xy[[3, 5]],
         np.array([55.0, 33]),
         np.array([3, 5]),
-        _grid_edges(3, 2),
+        grid_edges(3, 2),
     )
     # the heuristic without the priced start and pairs: zones {0, 1, 3} (16 + 17 + 24 = 57,
     # 2 over) and {2, 4, 5} (23); handing unit 1 to school 1 leaves 40 - 33 = 7 over, and
