@@ -5,9 +5,9 @@ interval calibrated only on the errors of forecasts whose outcome was known by t
 weights from this horizon's known errors (or, before any is known, the longest shorter
 horizon's): where the damped trend is a member (residents), the damped trend alone unless
 those errors show a combination beating it
-(:func:`~xuewei.forecast.calibration.gated_weights`); otherwise (pupils, beside the cohort
+(:func:`~xuewei.forecast.weights.gated_weights`); otherwise (pupils, beside the cohort
 method) stacked or else inversely proportional to squared error, shrunk towards equal
-weights by the number of points (:func:`~xuewei.forecast.calibration.shrunk_weights`); the
+weights by the number of points (:func:`~xuewei.forecast.weights.shrunk_weights`); the
 interval split-conformal from the past ensemble errors
 (:func:`~xuewei.forecast.calibration.calibration_errors`,
 :func:`~xuewei.forecast.calibration.empirical_bounds`) once enough exist — for trend
@@ -244,9 +244,9 @@ def _past_weights(
 
     With a benchmark member (``benchmark``, its code), the benchmark alone unless its
     backtest shows a combination doing better
-    (:func:`~xuewei.forecast.calibration.gated_weights`); else stacked, or inverse-MSE
+    (:func:`~xuewei.forecast.weights.gated_weights`); else stacked, or inverse-MSE
     with too few points, and shrunk towards equal weights by the number of points
-    (:func:`~xuewei.forecast.calibration.shrunk_weights`).
+    (:func:`~xuewei.forecast.weights.shrunk_weights`).
     """
     if not len(point):  # nothing known yet: the prior, the benchmark or equal weights
         return np.eye(n_m)[benchmark] if benchmark is not None else np.full(n_m, 1.0 / n_m)

@@ -80,9 +80,9 @@ def shared_backtest(
     Every area's backtest points count together, as in the ensemble of a series without
     city rows: the weights per horizon are the damped trend's alone unless the pooled
     points show a combination beating it
-    (:func:`~xuewei.forecast.calibration.gated_weights`; without the damped trend among
+    (:func:`~xuewei.forecast.weights.gated_weights`; without the damped trend among
     ``methods``, stacked or inverse-MSE and shrunk towards equal weights,
-    :func:`~xuewei.forecast.calibration.shrunk_weights`), and the pooled ensemble's past
+    :func:`~xuewei.forecast.weights.shrunk_weights`), and the pooled ensemble's past
     errors calibrate every area's interval. Used by
     :func:`~xuewei.forecast.forecast_batch` with ``ensemble_weighting="pooled"``, and by
     :func:`~xuewei.forecast.forecast_ensemble` for its own series.
@@ -241,9 +241,9 @@ def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
 
     As the backtest's own ensemble is weighted: with the damped trend among the members,
     the damped trend alone unless the backtest shows a combination beating it
-    (:func:`~xuewei.forecast.calibration.gated_weights`, whose ``p_value`` is kept); else
+    (:func:`~xuewei.forecast.weights.gated_weights`, whose ``p_value`` is kept); else
     stacked (or inverse-MSE with too few points) and shrunk towards equal weights by the
-    number of backtest points (:func:`~xuewei.forecast.calibration.shrunk_weights`).
+    number of backtest points (:func:`~xuewei.forecast.weights.shrunk_weights`).
     ``n_points`` says how many points each horizon had.
     """
     benchmark = benchmark_index(methods)

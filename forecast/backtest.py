@@ -12,7 +12,7 @@ table: MAPE, bias (mean percentage error: positive means over-forecast), interva
 and the naive baseline's MAPE on the same points, per method, quantity, horizon and
 (optionally) district. ``ensemble`` is scored honestly: its weights at an origin (stacked,
 :func:`stacked_weights`, or inverse squared error with too few points, shrunk towards equal
-weights, :func:`~xuewei.forecast.calibration.shrunk_weights`) use only
+weights, :func:`~xuewei.forecast.weights.shrunk_weights`) use only
 the errors of forecasts whose outcome was known by then (at its horizon, or before any is
 known — a 10-year error takes 10 years — at the longest shorter horizon with known errors),
 and so does its interval: split-conformal from the past ensemble errors known at the

@@ -9,8 +9,10 @@ annual series (Gardner & McKenzie 1985; Makridakis & Hibon 2000), and departs fr
 where the backtest shows a combination beating it: the weights that would have minimised
 the squared backtest error at that horizon (stacking), shrunk towards the damped trend by
 the number of backtest points, are used if a one-sided Diebold–Mariano test (overlapping
-multi-step errors allowed for) finds their past squared errors smaller at the 5 % level
-(:func:`~xuewei.forecast.calibration.gated_weights`); otherwise the damped trend alone.
+multi-step errors allowed for) finds their past squared errors smaller at the 5 % level,
+each past point judged by weights fitted without it (without its area, where several
+share the backtest)
+(:func:`~xuewei.forecast.weights.gated_weights`); otherwise the damped trend alone.
 Members that extrapolate one series err alike, and weights learnt from a backtest lag
 the series: shrunk towards *equal* weights they lost to the damped trend by up to 21 %
 on growth panels (``benchmarks/forecast.md``). The weights used at every forecast
@@ -199,7 +201,7 @@ def forecast_ensemble(
         ``method``, ``horizon``, ``weight``; default from a rolling-origin backtest of
         ``methods`` on the city series (or on all districts pooled, without city rows):
         stacked or inverse-MSE and shrunk towards equal weights by the number of backtest
-        points (:func:`~xuewei.forecast.calibration.shrunk_weights`); a
+        points (:func:`~xuewei.forecast.weights.shrunk_weights`); a
         horizon without backtest points takes the nearest weighted horizon's weights, and
         weights are equal when the backtest has none. The same backtest calibrates the
         intervals; with given weights the intervals are the members' weighted bounds.
@@ -328,7 +330,7 @@ def applied_weights(weights: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFr
     weights
         ``method``, ``horizon``, ``weight`` and optionally ``n_points`` (the backtest
         points behind them) and ``p_value`` (of the test that let the ensemble depart
-        from the damped trend, :func:`~xuewei.forecast.calibration.gated_weights`).
+        from the damped trend, :func:`~xuewei.forecast.weights.gated_weights`).
     horizons
         Forecast horizons (years after the base year).
 

@@ -192,20 +192,62 @@ def test_gated_weights_hand_computed():
     # 0.625 x the damped trend's, and d = e^2 (1 - 0.625^2) = 0.609375 e^2: mean 3.046875,
     # centred +-2.4375
     e = np.c_[[1.0, 1.0, 1.0, 3.0, 3.0, 3.0], np.zeros(6)]
-    alone = gated_weights(e, 0)
+    alone = gated_weights(e, 0, held_out=False)
     assert alone.weights.tolist() == [0.625, 0.375]
     # points taken as independent: var(mean d) = 6 x 2.4375^2 / 36
     t_plain = 3.046875 / np.sqrt(6 * 2.4375**2 / 36)
     assert alone.p_value == pytest.approx(stats.t.sf(t_plain, 5), rel=1e-12)
     # one series, origins 2000-2005, 3-year errors: pairs less than 3 origins apart add
     # their products: 6 + 2 x (4 - 1) + 2 x (2 - 2) = 12 products of 2.4375^2
-    overlapping = gated_weights(e, 0, series=np.zeros(6), origins=np.arange(2000, 2006), horizon=3)
+    overlapping = gated_weights(
+        e, 0, series=np.zeros(6), origins=np.arange(2000, 2006), horizon=3, held_out=False
+    )
     t_hac = 3.046875 / np.sqrt(12 * 2.4375**2 / 36)
     assert overlapping.p_value == pytest.approx(stats.t.sf(t_hac, 5), rel=1e-12)
     assert alone.p_value < overlapping.p_value < 0.05
     # at a 1 % level neither passes: the damped trend alone
-    strict = gated_weights(e, 0, level=0.01)
+    strict = gated_weights(e, 0, level=0.01, held_out=False)
     assert strict.weights.tolist() == [1.0, 0.0]
+    # judged on held-out points (the default), each point's combination is fitted on the
+    # other five, too few to stack two members (3 each): no gain shown, the damped trend
+    assert gated_weights(e, 0) == (pytest.approx([1.0, 0.0]), 1.0)
+
+
+def test_gated_weights_judge_the_combination_on_points_it_was_not_fitted_to():
+    # two areas of six points, the other member exact in both; the damped trend 2 % off in
+    # area A and 4 % off in B. Fitted on the other area alone (6 points) stacking says
+    # (0, 1), shrunk by 6 / 16 towards the damped trend: (0.625, 0.375), so A's held-out
+    # error is 1.25 (gain 4 - 1.5625 = 2.4375) and B's 2.5 (gain 16 - 6.25 = 9.75); the
+    # weights used are fitted on all 12 points: (0, 1) shrunk by 12 / 22
+    e = np.c_[[2.0] * 6 + [4.0] * 6, np.zeros(12)]
+    series = np.array(["A"] * 6 + ["B"] * 6)
+    g = gated_weights(e, 0, series=series)
+    assert g.weights.tolist() == pytest.approx([10 / 22, 12 / 22])
+    # mean gain 6.09375, centred +-3.65625, points independent (no origins given)
+    t = 6.09375 / np.sqrt(12 * 3.65625**2 / 144)
+    assert g.p_value == pytest.approx(stats.t.sf(t, 11), rel=1e-12)
+    # in sample the gains would be 4 - (20/22)^2 and 16 - (40/22)^2
+    d = np.r_[[4 - (20 / 22) ** 2] * 6, [16 - (40 / 22) ** 2] * 6]
+    t_in = d.mean() / np.sqrt(((d - d.mean()) ** 2).sum() / 144)
+    in_sample = gated_weights(e, 0, series=series, held_out=False)
+    assert in_sample.p_value == pytest.approx(stats.t.sf(t_in, 11), rel=1e-12)
+
+
+def test_one_series_leaves_the_overlapping_points_out_of_each_fit():
+    # one area, 8 origins 2000-2007, 3-year errors: each point's fit leaves out the points
+    # less than 3 years from it (2003: 2001-2005, leaving 3 points; 2000: 2000-2002,
+    # leaving 5), always fewer than the 6 needed to stack two members: no gain shown.
+    # With 1-year errors only the point itself is left out (7 points remain)
+    e = np.c_[np.full(8, 2.0), np.zeros(8)]
+    one = np.zeros(8)
+    years = np.arange(2000, 2008)
+    far = gated_weights(e, 0, series=one, origins=years, horizon=3)
+    assert far == (pytest.approx([1.0, 0.0]), 1.0)
+    # 7 points fitted: (0, 1) shrunk by 7 / 17, held-out error 2 x 10 / 17 at every point;
+    # the weights used: (0, 1) shrunk by 8 / 18
+    near = gated_weights(e, 0, series=one, origins=years, horizon=1)
+    assert near.p_value == 0.0
+    assert near.weights.tolist() == pytest.approx([10 / 18, 8 / 18])
 
 
 def test_gated_weights_keep_the_damped_trend_without_evidence():
@@ -213,7 +255,8 @@ def test_gated_weights_keep_the_damped_trend_without_evidence():
     e = np.array([[1.0, 0.0, 2.0]] * 5)
     assert gated_weights(e, 0) == (pytest.approx([1.0, 0.0, 0.0]), 1.0)
     # the same gain at every point is evidence enough (no spread to doubt it)
-    g = gated_weights(np.array([[2.0, 0.0]] * 6), 0)
+    # (seven points: each held out, the other six can be stacked)
+    g = gated_weights(np.array([[2.0, 0.0]] * 7), 0)
     assert g.p_value == 0.0 and g.weights[1] > 0
     # without the damped trend among the members, the equal prior of shrunk_weights
     assert benchmark_index(["ets", "drift"]) is None
