@@ -3,11 +3,12 @@
 At each origin the ensemble of :func:`~xuewei.forecast.backtest` is weighted and its
 interval calibrated only on the errors of forecasts whose outcome was known by then: the
 weights from this horizon's known errors (or, before any is known, the longest shorter
-horizon's): where the damped trend is a member (residents), the damped trend alone unless
-those errors show a combination beating it
-(:func:`~xuewei.forecast.weights.gated_weights`); otherwise (pupils, beside the cohort
-method) stacked or else inversely proportional to squared error, shrunk towards equal
-weights by the number of points (:func:`~xuewei.forecast.weights.shrunk_weights`); the
+horizon's): the cohort method (pupils) or else the damped trend (residents) alone unless
+those errors show a combination beating it on points it was not fitted to
+(:func:`~xuewei.forecast.weights.anchor_index`,
+:func:`~xuewei.forecast.weights.gated_weights`); without either, stacked or else
+inversely proportional to squared error, shrunk towards equal weights by the number of
+points (:func:`~xuewei.forecast.weights.shrunk_weights`); the
 interval split-conformal from the past ensemble errors
 (:func:`~xuewei.forecast.calibration.calibration_errors`,
 :func:`~xuewei.forecast.calibration.empirical_bounds`) once enough exist — for trend
@@ -29,15 +30,13 @@ from scipy import stats
 
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
-    benchmark_index,
     births_floor,
     calibration_errors,
     empirical_bounds,
     envelope_scale,
-    gated_weights,
     scaled_bounds,
-    shrunk_weights,
 )
+from xuewei.forecast.weights import anchor_index, benchmark_index, gated_weights, shrunk_weights
 
 __all__ = ["ensemble_scores"]
 
@@ -59,7 +58,7 @@ def ensemble_scores(
     if s.empty:
         return scored.iloc[0:0]
     members = sorted(set(s["method"]))
-    benchmark = benchmark_index(members)
+    benchmark = benchmark_index(members)  # a trend ensemble (residents): its intervals
     code = pd.Categorical(s["method"], categories=members).codes.astype(np.int64)
     origin = s["origin"].to_numpy(dtype=np.int64)
     horizon = s["horizon"].to_numpy(dtype=np.int64)
@@ -79,6 +78,8 @@ def ensemble_scores(
     areas = len(np.unique(district))
     quantity = s["quantity"].to_numpy()
     by_quantity = {q: np.flatnonzero(quantity == q) for q in np.unique(quantity)}
+    # the member each quantity's weights start from, among the members it has
+    anchor = {q: _anchor(members, s["method"].to_numpy()[i]) for q, i in by_quantity.items()}
     groups = s.groupby(["origin", "quantity", "horizon"], sort=True).indices
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("district_id", "year", "value", "lower", "upper", "actual")
@@ -96,7 +97,7 @@ def ensemble_scores(
         # weights from this horizon's known errors; before any is known (a 5-year error
         # needs 5 years), from the longest shorter horizon whose errors are known
         w, learnt = _group_weights(
-            gi, known, h, by_area, (point, code, pct, origin, district, horizon), n_m, benchmark
+            gi, known, h, by_area, (point, code, pct, origin, district, horizon), n_m, anchor[q]
         )
         # the births spread is the quantity's, whichever member carries it and its weight
         unborn = (
@@ -226,6 +227,13 @@ def _ensemble_frame(
     frame["origin"] = np.concatenate([np.full(n, o, dtype=np.int64) for o, _, _, n in out_key])
     frame["method"] = "ensemble"
     return frame
+
+
+def _anchor(members: list[str], methods: np.ndarray) -> int | None:
+    """Position in ``members`` of the anchor among the ``methods`` one quantity has."""
+    present = sorted(set(methods.tolist()))
+    at = anchor_index(present)
+    return None if at is None else members.index(present[at])
 
 
 def _past_weights(

@@ -26,6 +26,7 @@ __all__ = [
     "MIN_STACKING_POINTS",
     "PRIOR_POINTS",
     "GatedWeights",
+    "anchor_index",
     "benchmark_index",
     "gated_weights",
     "shrunk_weights",
@@ -152,6 +153,28 @@ def benchmark_index(members: Sequence[str]) -> int | None:
     if BENCHMARK_MEMBER not in names or "cohort" in names:
         return None
     return names.index(BENCHMARK_MEMBER)
+
+
+def anchor_index(members: Sequence[str]) -> int | None:
+    """Return the member a combination starts from and keeps without evidence, if any.
+
+    The cohort method where it is a member (pupils: it carries forward the children
+    already born and enrolled, which no trend of the totals sees; on the synthetic
+    cities the combination shrunk towards equal weights around it had up to twice its
+    error, ``benchmarks/forecast.md``), else the damped trend
+    (:func:`benchmark_index`), else ``None`` (equal weights, :func:`shrunk_weights`).
+
+    Examples
+    --------
+    >>> anchor_index(["cohort", "drift", "ets"]), anchor_index(["damped", "ets"])
+    (0, 0)
+    >>> anchor_index(["drift", "ets"]) is None
+    True
+    """
+    names = list(members)
+    if "cohort" in names:
+        return names.index("cohort")
+    return benchmark_index(names)
 
 
 def gated_weights(

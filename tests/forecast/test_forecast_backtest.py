@@ -492,3 +492,34 @@ def test_interval_from_the_latest_origins_only():
     ens = e[(e.method == "ensemble") & (e.origin == 2013)]
     np.testing.assert_allclose(ens["lower"], ens["value"] / 1.1, rtol=1e-12)
     np.testing.assert_allclose(ens["upper"], ens["value"] * 1.1, rtol=1e-12)
+
+
+def test_pupils_ensemble_starts_from_the_cohort_method():
+    # as above, but the member 1 % too high is the cohort method, which anchors the
+    # weights (anchor_index): before any error is known the ensemble is the cohort
+    # method alone (+1 %, not the equal weights' -1 %). At origin 2006 the eight 1-year
+    # errors of origin 2005 (one per district) show the cancelling mix (3/4, 1/4): each
+    # district's point, judged by the mix fitted on the other seven (psi = 7/17), gains
+    # (error 40/68 % against 1 %) at every point, so the test rejects and the weights are
+    # (3/4, 1/4) shrunk towards the cohort method with psi = 8/18: (16/18, 2/18), error
+    # 16/18 - 6/18 = 5/9 %; at 2007 psi = 16/26: (22/26, 4/26), error 10/26 = 5/13 %
+    truth = TestEnsembleInBacktest()._truth()
+    exact = _exact_and_high(truth)["exact"]
+
+    def scaled(factor):
+        def member(hist, origin, last, interval):
+            f = exact(hist, origin, last, interval)
+            return f.assign(value=f["value"] * factor)
+
+        return member
+
+    e = backtest(
+        truth,
+        methods={"cohort": scaled(1.01), "down": scaled(0.97), "ensemble": None},
+        horizons=[1],
+        origins=[2005, 2006, 2007],
+    )
+    ens = e[e.method == "ensemble"].set_index("origin")["pct_error"]
+    assert ens.loc[2005].to_numpy() == pytest.approx(1.0)  # nothing known: the cohort
+    assert ens.loc[2006].to_numpy() == pytest.approx(5 / 9, rel=1e-6)
+    assert ens.loc[2007].to_numpy() == pytest.approx(5 / 13, rel=1e-6)
