@@ -230,8 +230,9 @@ def forecast_ensemble(
         ``backtest_horizon`` (the backtest horizon they come from), ``n_points`` (its
         backtest points; ``NaN`` for given or equal weights) and ``p_value`` (the
         one-sided p-value of the test that the weights' combination beat the damped
-        trend in the backtest; below 5 % the combination is used, else the damped trend
-        alone; ``NaN`` without a test).
+        trend in the backtest, each past point judged by weights fitted without it;
+        below 5 % the combination is used, else the damped trend alone; ``NaN`` without
+        a test).
 
     Examples
     --------
