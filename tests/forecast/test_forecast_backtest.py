@@ -318,6 +318,16 @@ def test_interval_from_the_horizons_own_errors_once_enough_are_known():
     np.testing.assert_allclose(early["lower"], early["value"] * 1.1 ** -np.sqrt(3), rtol=1e-12)
 
 
+def _scaled(member, factor):
+    """A member whose every forecast is ``member``'s times ``factor``."""
+
+    def scaled(hist, origin, last, interval):
+        f = member(hist, origin, last, interval)
+        return f.assign(value=f["value"] * factor)
+
+    return scaled
+
+
 def test_ensemble_weights_stacked_then_shrunk_towards_equal():
     # one member always 1 % too high, one 3 % too low. Stacking puts 3/4 and 1/4 on them
     # (3/4 x 1 - 1/4 x 3 = 0: the errors cancel; inverse squared error would say 0.9, 0.1),
@@ -333,16 +343,9 @@ def test_ensemble_weights_stacked_then_shrunk_towards_equal():
     truth = TestEnsembleInBacktest()._truth()
     exact = _exact_and_high(truth)["exact"]
 
-    def scaled(factor):
-        def member(hist, origin, last, interval):
-            f = exact(hist, origin, last, interval)
-            return f.assign(value=f["value"] * factor)
-
-        return member
-
     e = backtest(
         truth,
-        methods={"up": scaled(1.01), "down": scaled(0.97), "ensemble": None},
+        methods={"up": _scaled(exact, 1.01), "down": _scaled(exact, 0.97), "ensemble": None},
         horizons=[1],
         origins=[2005, 2006, 2007],
     )
@@ -506,16 +509,9 @@ def test_pupils_ensemble_starts_from_the_cohort_method():
     truth = TestEnsembleInBacktest()._truth()
     exact = _exact_and_high(truth)["exact"]
 
-    def scaled(factor):
-        def member(hist, origin, last, interval):
-            f = exact(hist, origin, last, interval)
-            return f.assign(value=f["value"] * factor)
-
-        return member
-
     e = backtest(
         truth,
-        methods={"cohort": scaled(1.01), "down": scaled(0.97), "ensemble": None},
+        methods={"cohort": _scaled(exact, 1.01), "down": _scaled(exact, 0.97), "ensemble": None},
         horizons=[1],
         origins=[2005, 2006, 2007],
     )
