@@ -304,6 +304,8 @@ PROGRAMME_COLUMNS = [
     "new_schools",
     "expansions",
     "places_added",
+    "closures",
+    "places_closed",
     "cumulative_places",
     "gap",
     "remaining_gap",
@@ -318,7 +320,10 @@ def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame
     additions
         Output of :func:`staged_additions` or the proposals table
         (:func:`~xuewei.planning.proposals_table`): its ``new_build`` and ``expansion``
-        rows, by opening ``year``; other kinds add no places and are left out.
+        rows add ``places`` in their opening ``year``; its ``merger`` rows (``places`` the
+        closing school's, negative) take them away from their ``year`` on — a merger
+        closes a school, so the places it frees must be found again; a merger without a
+        ``scenario`` counts in every scenario. Other kinds are left out.
     gaps
         ``district_id, year, level, scenario, gap`` (e.g. ``PlanResult.gaps``).
 
@@ -326,11 +331,13 @@ def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame
     -------
     pandas.DataFrame
         Columns :data:`PROGRAMME_COLUMNS`: one row per scenario, district, level (primary,
-        junior) and year of ``gaps`` — and any later year something opens in — with the
-        ``new_schools`` and ``expansions`` opening that year, their ``places_added``, the
-        ``cumulative_places`` opened by then, the ``gap`` without the programme (places
-        required − offered; missing after the last year of ``gaps``) and the
-        ``remaining_gap`` = gap − cumulative places (positive: still missing that year).
+        junior) and year of ``gaps`` — and any later year something opens or closes in —
+        with the ``new_schools`` and ``expansions`` opening that year and their
+        ``places_added``, the schools merged away that year (``closures``) and their
+        ``places_closed``, the ``cumulative_places`` the programme has added by then *net*
+        of closures, the ``gap`` without the programme (places required − offered today;
+        missing after the last year of ``gaps``) and the ``remaining_gap`` = gap −
+        cumulative places (positive: still missing that year).
 
     Examples
     --------
@@ -344,14 +351,30 @@ def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame
     >>> p = build_programme(staged_additions(g, load_standards()), g)
     >>> p["places_added"].tolist(), p["remaining_gap"].tolist()
     ([0.0, 0.0, 1500.0, 600.0], [-100.0, 900.0, 0.0, -100.0])
+
+    A 270-place school merged away from 2030 takes its places with it: 170 missing then.
+
+    >>> m = pd.DataFrame({"kind": ["merger"], "district_id": "a", "level": "junior",
+    ...                   "scenario": 85.0, "year": 2030, "places": -270.0})
+    >>> p = build_programme(pd.concat([staged_additions(g, load_standards()), m]), g)
+    >>> p["places_closed"].tolist(), p["remaining_gap"].tolist()
+    ([0.0, 0.0, 0.0, 270.0], [-100.0, 900.0, 0.0, 170.0])
     """
     keys = ["scenario", "district_id", "level"]
     g = gaps.loc[gaps["level"].isin(PLANNED_LEVELS), [*keys, "year", "gap"]].copy()
     kind = additions["kind"].astype(str) if "kind" in additions else pd.Series(dtype=str)
-    a = additions.loc[kind.isin(["new_build", "expansion"]), [*keys, "year", "kind", "places"]]
+    a = additions.loc[
+        kind.isin(["new_build", "expansion", "merger"]), [*keys, "year", "kind", "places"]
+    ]
+    a = _every_scenario(a, gaps["scenario"].dropna().unique())
+    places = a["places"].astype(np.float64).fillna(0.0)
+    closing = (a["kind"] == "merger").to_numpy()
     a = a.assign(
         new_schools=(a["kind"] == "new_build").astype(np.int64),
         expansions=(a["kind"] == "expansion").astype(np.int64),
+        closures=closing.astype(np.int64),
+        places=np.where(closing, 0.0, places),
+        places_closed=np.where(closing, places.abs(), 0.0),
     )
     for frame in (g, a):
         frame["scenario"] = frame["scenario"].astype(np.float64)
@@ -364,14 +387,31 @@ def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame
             new_schools=("new_schools", "sum"),
             expansions=("expansions", "sum"),
             places_added=("places", "sum"),
+            closures=("closures", "sum"),
+            places_closed=("places_closed", "sum"),
         )
         .reset_index()
     )
     out = g.merge(opened, how="outer", on=[*keys, "year"])
-    counts = ["new_schools", "expansions"]
+    counts = ["new_schools", "expansions", "closures"]
     out[counts] = out[counts].fillna(0).astype("int64")
-    out["places_added"] = out["places_added"].fillna(0.0).astype(np.float64)
+    for col in ("places_added", "places_closed"):
+        out[col] = out[col].fillna(0.0).astype(np.float64)
     out = out.sort_values([*keys, "year"], kind="stable").reset_index(drop=True)
-    out["cumulative_places"] = out.groupby(keys, sort=False)["places_added"].cumsum()
+    out["_net"] = out["places_added"] - out["places_closed"]
+    out["cumulative_places"] = out.groupby(keys, sort=False)["_net"].cumsum()
     out["remaining_gap"] = out["gap"] - out["cumulative_places"]
     return out[PROGRAMME_COLUMNS]
+
+
+def _every_scenario(rows: pd.DataFrame, scenarios: np.ndarray) -> pd.DataFrame:
+    """``rows`` with each row lacking a ``scenario`` repeated once per scenario given."""
+    none = rows["scenario"].isna()
+    if not none.any():
+        return rows
+    repeated = (
+        rows[none]
+        .drop(columns="scenario")
+        .merge(pd.DataFrame({"scenario": np.sort(scenarios).astype(np.float64)}), how="cross")
+    )
+    return pd.concat([rows[~none], repeated[rows.columns]], ignore_index=True)

@@ -40,7 +40,7 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     "new_schools": ("新建学校", "new schools", "new schools"),
     "expansions": ("改扩建", "expansions", "expansions"),
     "places_added": ("新增学位", "places added", "places added"),
-    "to_date": ("累计", "to date", "to date"),
+    "to_date": ("累计净增", "net to date", "net to date"),
     "still_short": ("仍缺", "still short", "still short"),
     "compulsory": ("义务教育学位", "compulsory places", "compulsory places (义务教育学位)"),
     "per_1000": ("千人指标", "places per 1,000 residents", "places per 1,000 residents (千人指标)"),

@@ -334,6 +334,48 @@ def test_the_programme_adds_places_in_their_opening_year() -> None:
     assert math.isnan(p["gap"].iloc[-1]) and p["places_added"].iloc[-1] == 2100.0
 
 
+def test_a_merger_takes_its_places_out_of_the_programme() -> None:
+    """Hand-computed: the programme above, plus a 270-place junior school merged from 2029.
+
+    Places opened to date 0, 0, 1,500, 2,100; net of the 270 closed from 2029: 0, 0, 1,230,
+    1,830. Left missing: −100, 900, 1,500 − 1,230 = 270, 2,000 − 1,830 = 170 (the merger's
+    places must be found again: without it the programme looked 100 places ahead). A
+    merger with no scenario counts in both scenarios.
+    """
+    g = pd.DataFrame(
+        {
+            "district_id": "a",
+            "year": [2026, 2028, 2029, 2030],
+            "level": "junior",
+            "scenario": 85.0,
+            "gap": [-100.0, 900.0, 1500.0, 2000.0],
+        }
+    )
+    merger = pd.DataFrame(
+        {
+            "kind": ["merger"],
+            "district_id": "a",
+            "level": "junior",
+            "scenario": 85.0,
+            "year": 2029,
+            "places": -270.0,
+        }
+    )
+    builds = proposals_table(builds=staged_additions(g, S))
+    p = build_programme(pd.concat([builds, merger], ignore_index=True), g)
+    assert p["closures"].tolist() == [0, 0, 1, 0]
+    assert p["places_closed"].tolist() == [0.0, 0.0, 270.0, 0.0]
+    assert p["places_added"].tolist() == [0.0, 0.0, 1500.0, 600.0]
+    assert p["cumulative_places"].tolist() == [0.0, 0.0, 1230.0, 1830.0]
+    assert p["remaining_gap"].tolist() == [-100.0, 900.0, 270.0, 170.0]
+    both = pd.concat([g, g.assign(scenario=90.0, gap=g["gap"] + 100.0)], ignore_index=True)
+    p = build_programme(merger.assign(scenario=math.nan), both)
+    closed = p.groupby("scenario")["places_closed"].sum()
+    assert closed.to_dict() == {85.0: 270.0, 90.0: 270.0}
+    last = p[p["year"] == 2030].set_index("scenario")["remaining_gap"]
+    assert last.to_dict() == {85.0: 2270.0, 90.0: 2370.0}
+
+
 def test_each_scenario_gets_its_own_additions() -> None:
     """Hand-computed: a primary gap of 1,000 places at 80 per 1,000 and 1,400 at 90.
 
