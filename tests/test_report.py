@@ -257,6 +257,13 @@ def test_summary_figures_are_in_the_sheets_too(report):
     assert _figure(figures, label).value == total["服务半径外 Out of reach (residents)"]
 
 
+def test_summary_says_what_is_synthetic_under_its_title(report):
+    """The plan's data note (the small city's: all synthetic) heads the summary's figures."""
+    result, wb, _ = report
+    assert result.plan.data_note and "SYNTHETIC" in result.plan.data_note
+    assert wb.worksheets[0].cell(2, 1).value == result.plan.data_note
+
+
 def test_summary_district_table_and_charts(report):
     result, wb, path = report
     ws = wb[SUMMARY]

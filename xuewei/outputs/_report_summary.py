@@ -214,6 +214,8 @@ def write_summary(
         + in_language("学位规划汇总 School-place plan summary", lang),
     )
     title.font = Font(bold=True, size=14)
+    if result.plan.data_note:  # what is synthetic, under the title, before any figure
+        put(ws, 2, 1, result.plan.data_note).font = Font(bold=True, color="C00000")
     row = _write_figures(ws, headline_figures(result, reach), 3, lang)
     row = _write_districts(ws, result, row + 1, lang)
     _write_charts(ws, result, row + 1, lang)

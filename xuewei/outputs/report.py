@@ -63,7 +63,7 @@ def write_report(
 ) -> Path:
     """Write the Excel report for the meeting, to hand out as it is.
 
-    Sheets: 汇总 Summary (the headline figures — residents now and at the horizon,
+    Sheets: 汇总 Summary (the plan's data note under the title, then the headline figures — residents now and at the horizon,
     compulsory places required and offered and the gap at the default scenario, schools
     over capacity, residents out of reach, new schools proposed — the districts at the
     horizon, and a chart per district of places required, offered, and offered with the
