@@ -63,8 +63,8 @@ def write_report(
 ) -> Path:
     """Write the Excel report for the meeting, to hand out as it is.
 
-    Sheets: 汇总 Summary (the plan's data note under the title, then the headline figures — residents now and at the horizon,
-    compulsory places required and offered and the gap at the default scenario, schools
+    Sheets: 汇总 Summary (the plan's data note under the title, then the headline
+    figures — residents now and at the horizon, compulsory places required and offered and the gap at the default scenario, schools
     over capacity, residents out of reach, new schools proposed — the districts at the
     horizon, and a chart per district of places required, offered, and offered with the
     places the proposals open, each year); 达标 Readiness (one row per county: ready by its
