@@ -64,10 +64,11 @@ def write_report(
     """Write the Excel report for the meeting, to hand out as it is.
 
     Sheets: 汇总 Summary (the plan's data note under the title, then the headline
-    figures — residents now and at the horizon, compulsory places required and offered and the gap at the default scenario, schools
-    over capacity, residents out of reach, new schools proposed — the districts at the
-    horizon, and a chart per district of places required, offered, and offered with the
-    places the proposals open, each year); 达标 Readiness (one row per county: ready by its
+    figures — residents now and at the horizon, compulsory places required and offered
+    and the gap at the default scenario, schools over capacity, residents out of reach,
+    new schools proposed — the districts at the horizon, and a chart per district of
+    places required, offered, and offered with the places the proposals open, each
+    year); 达标 Readiness (one row per county: ready by its
     target year or not, a green or red cell per criterion, what is missing), 达标明细
     Readiness detail (county × criterion: value, limit, shortfall, first year met) and
     配建核查 Matching schools (pipeline estates that need a matching school), when the run
