@@ -7,6 +7,7 @@ import hashlib
 import re
 import zipfile
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -262,6 +263,26 @@ def test_summary_says_what_is_synthetic_under_its_title(report):
     result, wb, _ = report
     assert result.plan.data_note and "SYNTHETIC" in result.plan.data_note
     assert wb.worksheets[0].cell(2, 1).value == result.plan.data_note
+
+
+def test_school_resources_are_numbers_a_sum_can_add(changsha_result, tmp_path):
+    """The resource columns (read from the CSV as text) are numbers, whole with separators."""
+    path = write_report(changsha_result, tmp_path / "report.xlsx")
+    ws = load_workbook(path, read_only=False)["学校 Schools"]
+    cells = _column(ws, "县级以上骨干教师数 County-level backbone teachers")
+    given = [c.value for c in cells if c.value is not None]
+    assert len(given) > 100 and all(isinstance(v, int | float) for v in given)
+    assert {c.number_format for c in cells if c.value is not None} == {"#,##0"}
+
+
+def test_a_resource_column_with_text_stays_text():
+    """Nothing is lost: one value that is not a number keeps the whole column as given."""
+    from xuewei.outputs.report import _resources_as_numbers
+
+    s = pd.DataFrame({"backbone_teachers": ["3", "", "x"], "pe_arts_teachers": ["2", " 5 ", ""]})
+    out = _resources_as_numbers(s)
+    assert out["backbone_teachers"].tolist() == ["3", "", "x"]
+    assert out["pe_arts_teachers"].tolist()[:2] == [2, 5] and pd.isna(out["pe_arts_teachers"][2])
 
 
 def test_summary_district_table_and_charts(report):
