@@ -438,3 +438,24 @@ def test_report_in_one_language(report, tmp_path, lang):
         assert names == set(result.districts["name_en"])
         reach = wb.worksheets[1 + TABLE_SHEETS.index("可达性 Reach")]
         assert not [c.value for c in _column(reach, "Name") if CJK.search(c.value)]
+
+
+@pytest.mark.parametrize(
+    ("unit", "shortfall", "text"),
+    [
+        ("schools", 1.0, "差1所 1 school short"),
+        ("places", 3809.0, "差3,809学位 3,809 places short"),
+        ("pupils", 1763.0, "超出1,763学生 1,763 pupils over the limit"),
+        ("coefficient of variation", 0.0241, "超出0.024 0.024 above the limit"),
+    ],
+)
+def test_readiness_cells_say_short_or_over_as_the_limit_is_a_floor_or_a_ceiling(
+    unit, shortfall, text
+):
+    """A floor missed is 'short' (one school, singular); a ceiling passed is 'over'/'above'."""
+    from types import SimpleNamespace
+
+    from xuewei.outputs._report_readiness import _cell_text
+
+    row = SimpleNamespace(met=False, unit=unit, shortfall=shortfall)
+    assert _cell_text(row, "both") == text

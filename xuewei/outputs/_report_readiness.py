@@ -26,6 +26,7 @@ from xuewei.outputs._report_format import (
 from xuewei.outputs._report_words import LEVEL_WORDS, OTHER_LANGUAGE, YES_NO, in_language
 from xuewei.pipeline import PlanResult
 from xuewei.planning.readiness import CRITERIA
+from xuewei.planning.readiness.assess import shortfall_words
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -99,11 +100,15 @@ def _cell_text(row: Any, lang: Lang) -> str:
     if bool(row.met):
         return in_language(_MET, lang)
     unit = str(row.unit)
-    amount = (
-        f"{row.shortfall:.3f}" if unit == "coefficient of variation" else f"{row.shortfall:,.0f}"
-    )
+    if unit == "coefficient of variation":  # a ceiling: the CV is above it
+        amount = f"{row.shortfall:.3f}"
+        return in_language(f"超出{amount} {amount} above the limit", lang)
     zh, _, en = _UNIT_WORDS.get(unit, f"{unit} {unit}").partition(" ")
-    return in_language(f"差{amount}{zh} {amount} {en} short", lang)
+    words = shortfall_words(float(row.shortfall), en)  # "1 school", "3,809 places"
+    amount = f"{row.shortfall:,.0f}"
+    if unit == "pupils":  # big classes and big schools: pupils above the limit
+        return in_language(f"超出{amount}{zh} {words} over the limit", lang)
+    return in_language(f"差{amount}{zh} {words} short", lang)
 
 
 def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both") -> None:
