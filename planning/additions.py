@@ -398,8 +398,8 @@ def build_programme(additions: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame
     for col in ("places_added", "places_closed"):
         out[col] = out[col].fillna(0.0).astype(np.float64)
     out = out.sort_values([*keys, "year"], kind="stable").reset_index(drop=True)
-    out["_net"] = out["places_added"] - out["places_closed"]
-    out["cumulative_places"] = out.groupby(keys, sort=False)["_net"].cumsum()
+    net = (out["places_added"] - out["places_closed"]).groupby([out[k] for k in keys])
+    out["cumulative_places"] = net.cumsum()
     out["remaining_gap"] = out["gap"] - out["cumulative_places"]
     return out[PROGRAMME_COLUMNS]
 

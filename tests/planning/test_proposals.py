@@ -306,13 +306,9 @@ def test_each_rationale_sentence_quotes_one_year_and_its_numbers() -> None:
             assert year.findall(third) == [str(row.year)]
 
 
-def test_the_programme_adds_places_in_their_opening_year() -> None:
-    """Hand-computed: the two junior schools above, 1,500 places opening 2029, 600 in 2030.
-
-    Gap without the programme: 2026 −100, 2028 900, 2029 1,500, 2030 2,000. Left after it:
-    −100, 900 (nothing open yet), 0, −100 (2,100 places added against 2,000).
-    """
-    g = pd.DataFrame(
+def _junior_gaps() -> pd.DataFrame:
+    """District a's junior gaps at 85: 2026 −100, 2028 900, 2029 1,500, 2030 2,000."""
+    return pd.DataFrame(
         {
             "district_id": "a",
             "year": [2026, 2028, 2029, 2030],
@@ -321,6 +317,15 @@ def test_the_programme_adds_places_in_their_opening_year() -> None:
             "gap": [-100.0, 900.0, 1500.0, 2000.0],
         }
     )
+
+
+def test_the_programme_adds_places_in_their_opening_year() -> None:
+    """Hand-computed: the two junior schools above, 1,500 places opening 2029, 600 in 2030.
+
+    Gap without the programme: 2026 −100, 2028 900, 2029 1,500, 2030 2,000. Left after it:
+    −100, 900 (nothing open yet), 0, −100 (2,100 places added against 2,000).
+    """
+    g = _junior_gaps()
     p = build_programme(proposals_table(builds=staged_additions(g, S)), g)
     assert p["new_schools"].tolist() == [0, 0, 1, 1]
     assert p["places_added"].tolist() == [0.0, 0.0, 1500.0, 600.0]
@@ -342,15 +347,7 @@ def test_a_merger_takes_its_places_out_of_the_programme() -> None:
     places must be found again: without it the programme looked 100 places ahead). A
     merger with no scenario counts in both scenarios.
     """
-    g = pd.DataFrame(
-        {
-            "district_id": "a",
-            "year": [2026, 2028, 2029, 2030],
-            "level": "junior",
-            "scenario": 85.0,
-            "gap": [-100.0, 900.0, 1500.0, 2000.0],
-        }
-    )
+    g = _junior_gaps()
     merger = pd.DataFrame(
         {
             "kind": ["merger"],
