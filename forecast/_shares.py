@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from xuewei.forecast.history import annualise, rebase_intercensal
 from xuewei.forecast.trend import spread_growth
@@ -25,6 +26,7 @@ __all__ = [
     "SHARE_DAMPING",
     "SHARE_TREND_MIN_YEARS",
     "resolve_damping",
+    "scale_to_city",
     "share_log_sd",
     "share_path",
     "share_path_errors",
@@ -250,3 +252,38 @@ def share_path(
             cumulative = damping * (1 - damping**h) / (1 - damping)
         path[after] = np.maximum(obs_share[-1] + slope * cumulative, 0.0)
     return path
+
+
+def scale_to_city(
+    fut: pd.DataFrame,
+    ens: pd.DataFrame,
+    pop: pd.DataFrame,
+    ids: list[str],
+    city_id: str,
+    horizon: int,
+    interval: float,
+) -> pd.DataFrame:
+    """Apply the share method's district shares to another forecast of the city and its bounds.
+
+    ``fut``: the ``share`` method's forecast rows (``district_id``, ``year``, ``value``);
+    ``ens``: the city's forecast (``year``, ``value``, ``lower``, ``upper``). Each year's
+    districts sum to the city's value; a district's interval is its share of the city's,
+    widened by the uncertainty of its share (:func:`share_spread`).
+    """
+    fut = fut.copy()
+    city = ens.set_index("year")
+    total = fut.groupby("year")["value"].transform("sum")
+    share = (fut["value"] / total).to_numpy()
+    c_val = fut["year"].map(city["value"]).to_numpy()
+    c_lo = np.log(c_val / fut["year"].map(city["lower"]).to_numpy())
+    c_hi = np.log(fut["year"].map(city["upper"]).to_numpy() / c_val)
+    # the shares' own uncertainty adds to the city's (as in the share method)
+    z = float(stats.norm.ppf(0.5 + interval / 2.0))
+    sd = share_spread(pop, ids, city_id=city_id, horizon=horizon).set_index(
+        ["district_id", "year"]
+    )["share_sd"]
+    half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
+    fut["value"] = share * c_val
+    fut["lower"] = fut["value"] * np.exp(-np.hypot(c_lo, half))
+    fut["upper"] = fut["value"] * np.exp(np.hypot(c_hi, half))
+    return fut

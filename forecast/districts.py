@@ -44,10 +44,11 @@ from xuewei.forecast._shares import resolve_damping, share_log_sd, share_path
 from xuewei.forecast.history import annualise, rebase_intercensal
 from xuewei.forecast.trend import forecast_trend
 
-__all__ = ["DistrictMethod", "forecast_districts"]
+__all__ = ["COVERAGE_TOLERANCE", "DistrictMethod", "forecast_districts"]
+
 
 DistrictMethod = Literal["auto", "share", "direct"]
-_COVERAGE_TOLERANCE = 0.02
+COVERAGE_TOLERANCE = 0.02
 
 
 def forecast_districts(
@@ -338,7 +339,7 @@ def _check_coverage(
         return
     sums = counts[full].sum(axis=1)
     ratio = sums / city[full]
-    bad = np.abs(ratio - 1) > _COVERAGE_TOLERANCE
+    bad = np.abs(ratio - 1) > COVERAGE_TOLERANCE
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         year = int(years[full][i])

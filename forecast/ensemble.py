@@ -48,7 +48,6 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from xuewei.errors import InputError, Problem
 from xuewei.forecast._member_backtest import (
@@ -58,7 +57,7 @@ from xuewei.forecast._member_backtest import (
     horizon_span,
     shared_backtest,
 )
-from xuewei.forecast._shares import share_spread
+from xuewei.forecast._shares import scale_to_city
 from xuewei.forecast.calibration import (
     MIN_CALIBRATION_ERRORS,
     benchmark_index,
@@ -300,7 +299,7 @@ def forecast_ensemble(
     fut = base[base["kind"] == "forecast"].assign(quantity="population")
     if has_city:
         assert city_id is not None
-        fut = _scale_to_city(fut, ens, pop, ids, city_id, horizon, interval)
+        fut = scale_to_city(fut, ens, pop, ids, city_id, horizon, interval)
     else:
         e = ens.set_index(["district_id", "year"])
         key = pd.MultiIndex.from_frame(fut[["district_id", "year"]])
@@ -420,35 +419,6 @@ def _members_envelope(ens: pd.DataFrame, fc: pd.DataFrame) -> pd.DataFrame:
     out["lower"] = lo.reindex(at).to_numpy()
     out["upper"] = hi.reindex(at).to_numpy()
     return out
-
-
-def _scale_to_city(
-    fut: pd.DataFrame,
-    ens: pd.DataFrame,
-    pop: pd.DataFrame,
-    ids: list[str],
-    city_id: str,
-    horizon: int,
-    interval: float,
-) -> pd.DataFrame:
-    """Apply the share method's district shares to the ensemble city total and its bounds."""
-    fut = fut.copy()
-    city = ens.set_index("year")
-    total = fut.groupby("year")["value"].transform("sum")
-    share = (fut["value"] / total).to_numpy()
-    c_val = fut["year"].map(city["value"]).to_numpy()
-    c_lo = np.log(c_val / fut["year"].map(city["lower"]).to_numpy())
-    c_hi = np.log(fut["year"].map(city["upper"]).to_numpy() / c_val)
-    # the shares' own uncertainty adds to the city's (as in the share method)
-    z = float(stats.norm.ppf(0.5 + interval / 2.0))
-    sd = share_spread(pop, ids, city_id=city_id, horizon=horizon).set_index(
-        ["district_id", "year"]
-    )["share_sd"]
-    half = z * sd.reindex(pd.MultiIndex.from_frame(fut[["district_id", "year"]])).to_numpy()
-    fut["value"] = share * c_val
-    fut["lower"] = fut["value"] * np.exp(-np.hypot(c_lo, half))
-    fut["upper"] = fut["value"] * np.exp(np.hypot(c_hi, half))
-    return fut
 
 
 def _uncalibrated(

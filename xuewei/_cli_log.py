@@ -37,9 +37,7 @@ class ConsoleHandler(logging.Handler):
         if record.levelno >= logging.WARNING:
             if text not in self.seen:
                 self.seen.add(text)
-                self.console.print(
-                    f"warning: {text}", highlight=False, markup=False, soft_wrap=True
-                )
+                self.console.print(f"warning: {text}", highlight=False, markup=False)
             return
         if self.verbose:
             self.console.print(

@@ -370,11 +370,23 @@ def forecast(
             "scaled errors)."
         ),
     ] = None,
+    city_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Id of the rows that are the total of all the other areas (a city): it is "
+            "forecast with --method and every other area as its share of it, so the areas "
+            "add up to it. Default: the id whose counts equal the sum of the others' "
+            "(within 2 %) in every year all were counted, if one does; 'none' forecasts "
+            "every area on its own."
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Forecast residents of every district or county in a population table.
 
+    Where one area is the total of the others (a city and its districts), the districts
+    are forecast as their shares of the city's forecast and add up to it (--city-id).
     One area's failure is reported with its id and does not lose the others' forecasts
     (they are written); the command then exits 1. With the ensemble, the weights of its
     members per area and horizon are written beside the forecast (forecast.weights.csv).
@@ -400,7 +412,8 @@ def forecast(
 
     import pandas as pd
 
-    from xuewei.forecast import forecast_batch
+    from xuewei._cli_forecast import total_id
+    from xuewei.forecast import forecast_batch, forecast_with_total
     from xuewei.gis import read_population
     from xuewei.outputs import write_csv
 
@@ -408,15 +421,28 @@ def forecast(
     with command_logging(err, verbose=verbose):
         try:
             table = read_population(population)
-            result = forecast_batch(
-                table,
-                horizon=horizon,
-                method=cast(Any, method),
-                engine=cast(Any, engine),
-                scheduler=scheduler,
-                progress=True,
-                ensemble_weighting=cast(Any, weighting),
-            )
+            total = total_id(table, city_id, population, err)
+            if total is None:
+                result = forecast_batch(
+                    table,
+                    horizon=horizon,
+                    method=cast(Any, method),
+                    engine=cast(Any, engine),
+                    scheduler=scheduler,
+                    progress=True,
+                    ensemble_weighting=cast(Any, weighting),
+                )
+            else:
+                result = forecast_with_total(
+                    table,
+                    total,
+                    horizon=horizon,
+                    method=cast(Any, method),
+                    engine=cast(Any, engine),
+                    scheduler=scheduler,
+                    ensemble_weighting=cast(Any, weighting),
+                    source=population.name,
+                )
             write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
             weights = pd.DataFrame(result.forecasts.attrs.get("weights") or [])
             if len(weights):
