@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         build_programme,
         school_counts,
         staged_additions,
+        with_closures,
     )
     from xuewei.planning.demand import COMPULSORY, required_places
     from xuewei.planning.gaps import place_gaps

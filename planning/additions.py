@@ -32,7 +32,13 @@ from xuewei.data import Standards
 from xuewei.planning.school_sizes import PLANNED_LEVELS, smallest_covering, standard_school
 from xuewei.vocabulary import Level
 
-__all__ = ["PROGRAMME_COLUMNS", "build_programme", "school_counts", "staged_additions"]
+__all__ = [
+    "PROGRAMME_COLUMNS",
+    "build_programme",
+    "school_counts",
+    "staged_additions",
+    "with_closures",
+]
 
 
 def _expansion_room(schools: pd.DataFrame | None, standards: Standards) -> pd.DataFrame:
@@ -172,8 +178,10 @@ _ADDITION_COLUMNS = [
     "classes",
     "school_id",
     "gap",
+    "closed",
     "sized_year",
     "sized_gap",
+    "sized_closed",
 ]
 
 
@@ -196,7 +204,9 @@ def staged_additions(
     Parameters
     ----------
     gaps, standards, schools, expansions
-        As in :func:`school_counts`.
+        As in :func:`school_counts`; ``gaps`` may also have ``closed``: the places of
+        schools merged away by then (:func:`with_closures`), which the additions replace
+        on top of the gap.
     base_year
         The year the plan is decided in (lead times count from it); default the first
         year of ``gaps``.
@@ -208,8 +218,9 @@ def staged_additions(
         ``new_build``), ``needed_year`` (the first year the gap needs it), ``year`` (the
         year it opens), ``lead_time`` (its kind's lead time, years), ``places``,
         ``classes``, ``school_id`` (the school expanded; missing for new builds), ``gap``
-        (the gap in the year needed), ``sized_year`` and ``sized_gap`` (the year of the
-        largest gap, which the additions together cover, and that gap).
+        (the gap in the year needed) and ``closed`` (the places merged away by then),
+        ``sized_year``, ``sized_gap`` and ``sized_closed`` (the year when gap + closed is
+        largest, which the additions together cover, and its gap and closed places).
 
     Examples
     --------
@@ -236,11 +247,14 @@ def staged_additions(
         did, level, scenario = cast(tuple[str, Level, float], key)
         g = g.sort_values("year")
         years = g["year"].to_numpy()
-        gap = g["gap"].to_numpy(np.float64)
+        shortfall = g["gap"].to_numpy(np.float64)
+        closed = g["closed"].fillna(0.0).to_numpy(np.float64) if "closed" in g else np.zeros(len(g))
+        gap = shortfall + closed  # what the additions must cover: the gap and the closures
         peak = float(gap.max())
         if peak <= 0:
             continue
-        peak_year = int(years[int(np.argmax(gap))])
+        at_peak = int(np.argmax(gap))
+        peak_year = int(years[at_peak])
         added = 0.0
         seq = 0
         size = standards.class_size(level)
@@ -274,9 +288,11 @@ def staged_additions(
                     "places": places,
                     "classes": classes,
                     "school_id": school,
-                    "gap": float(gap[years == due][0]),
+                    "gap": float(shortfall[years == due][0]),
+                    "closed": float(closed[years == due][0]),
                     "sized_year": peak_year,
-                    "sized_gap": peak,
+                    "sized_gap": float(shortfall[at_peak]),
+                    "sized_closed": float(closed[at_peak]),
                 }
             )
             added += places
@@ -291,6 +307,8 @@ def staged_additions(
             "seq": "int64",
             "sized_year": "int64",
             "sized_gap": "float64",
+            "sized_closed": "float64",
+            "closed": "float64",
         }
     )
 
@@ -415,3 +433,64 @@ def _every_scenario(rows: pd.DataFrame, scenarios: np.ndarray) -> pd.DataFrame:
         .merge(pd.DataFrame({"scenario": np.sort(scenarios).astype(np.float64)}), how="cross")
     )
     return pd.concat([rows[~none], repeated[rows.columns]], ignore_index=True)
+
+
+def with_closures(gaps: pd.DataFrame, mergers: pd.DataFrame) -> pd.DataFrame:
+    """Add ``closed`` to ``gaps``: the places of the schools merged away by each year.
+
+    A merger closes a school; from its ``year`` on the district has its places no more,
+    so the gap the additions must cover grows by them (:func:`staged_additions`).
+
+    Parameters
+    ----------
+    gaps
+        ``district_id, year, level, scenario, gap``.
+    mergers
+        The flows of :func:`~xuewei.planning.plan_mergers`, with ``scenario``: one row per
+        closing school and receiver (``school_id``, ``district_id``, ``level``,
+        ``places``, ``year``, ``receiver_id``); a school whose pupils found no receiver
+        (``receiver_id`` missing) is not closed. A school counts once however many
+        receivers take its pupils.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``gaps`` with ``closed`` (0 where nothing is closed).
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"district_id": "a", "year": [2026, 2030], "level": "primary",
+    ...                   "scenario": 85.0, "gap": [100.0, 300.0]})
+    >>> m = pd.DataFrame({"school_id": ["s", "s"], "district_id": "a", "level": "primary",
+    ...                   "scenario": 85.0, "places": 270.0, "year": 2028,
+    ...                   "receiver_id": ["r1", "r2"]})
+    >>> with_closures(g, m)["closed"].tolist()
+    [0.0, 270.0]
+    """
+    keys = ["scenario", "district_id", "level"]
+    out = gaps.copy()
+    out["closed"] = 0.0
+    if mergers is None or mergers.empty:
+        return out
+    shut = mergers[mergers["receiver_id"].notna()].drop_duplicates(["scenario", "school_id"])
+    if shut.empty:
+        return out
+    shut = shut.assign(
+        scenario=shut["scenario"].astype(np.float64),
+        district_id=shut["district_id"].astype(str),
+        level=shut["level"].astype(str),
+    )
+    at = pd.DataFrame(  # by position: the index of ``gaps`` need not be unique
+        {
+            "row": np.arange(len(out)),
+            "scenario": out["scenario"].to_numpy(np.float64),
+            "district_id": out["district_id"].astype(str).to_numpy(),
+            "level": out["level"].astype(str).to_numpy(),
+            "year": out["year"].to_numpy(np.int64),
+        }
+    )
+    pairs = at.merge(shut[[*keys, "year", "places"]], on=keys, suffixes=("", "_m"))
+    pairs = pairs[pairs["year_m"] <= pairs["year"]]
+    closed = pairs.groupby("row")["places"].sum()
+    out["closed"] = closed.reindex(np.arange(len(out)), fill_value=0.0).to_numpy(np.float64)
+    return out

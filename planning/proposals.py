@@ -9,13 +9,13 @@ one row per proposal, with a plain-language rationale in Chinese and English.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from xuewei.planning._names import district_names
+from xuewei.planning._names import a_or_an, district_names
 from xuewei.planning.school_sizes import GENERATED_SOURCE
 from xuewei.vocabulary import LEVEL_NAMES
 
@@ -41,6 +41,7 @@ PROPOSAL_COLUMNS = [
     "distance_m",
     "sized_year",
     "sized_gap",
+    "sized_closed",
     "rationale_zh",
     "rationale_en",
 ]
@@ -80,7 +81,9 @@ def proposals_table(
     geopandas.GeoDataFrame
         Columns :data:`PROPOSAL_COLUMNS` and ``geometry``: one row per proposal; ``kind`` ∈
         ``new_build``, ``expansion``, ``merger``, ``kindergarten``, ``special_education``;
-        sorted by district, year, kind.
+        sorted by district, year, kind. A build's ``sized_gap`` is the gap of the year the
+        builds of its district, level and scenario are sized for, and ``sized_closed`` the
+        places of schools merged away by then, which they replace as well.
 
     Examples
     --------
@@ -178,16 +181,26 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
         sized_year = int(getattr(r, "sized_year", r.year))
         sized_gap = float(getattr(r, "sized_gap", gap))
         needed = int(getattr(r, "needed_year", r.year))
+        # places of schools merged away by then, which the additions replace
+        sized_closed = _number(getattr(r, "sized_closed", 0.0))
+        closed = _number(getattr(r, "closed", 0.0))
         # one year per sentence: the year the additions are sized for, the year this one is
         # needed from (each with its own gap), then the year it opens
         level_zh = _LEVEL_ZH[level]
         head_zh = (
-            f"{name_zh}{sized_year}年按千人{scen:g}个学位测算{level_zh}学位缺口{sized_gap:,.0f}个。"
-            f"{needed}年起需要（当年缺口{gap:,.0f}个）："
+            f"{name_zh}{sized_year}年按千人{scen:g}个学位测算{level_zh}学位缺口{sized_gap:,.0f}个"
+            + (f"，另需补回撤并学校的{sized_closed:,.0f}个学位" if sized_closed else "")
+            + f"。{needed}年起需要（当年缺口{gap:,.0f}个"
+            + (f"，另撤并{closed:,.0f}个" if closed else "")
+            + "）："
         )
         head_en = (
             f"{name_en}, {sized_year}: {sized_gap:,.0f} {level} places missing at "
-            f"{scen:g} per 1,000 residents. Needed from {needed} (gap {gap:,.0f} that year): "
+            f"{scen:g} per 1,000 residents"
+            + (f", and {sized_closed:,.0f} closed by mergers to replace" if sized_closed else "")
+            + f". Needed from {needed} (gap {gap:,.0f} that year"
+            + (f", plus {closed:,.0f} closed by mergers" if closed else "")
+            + "): "
         )
         opens_zh, opens_en = _opening(r, needed)
         if r.kind == "expansion":
@@ -201,7 +214,8 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
                 f"{head_zh}新建{r.classes}班{level_zh}（{places:,.0f}个学位）{where_zh}。{opens_zh}"
             )
             en = (
-                f"{head_en}build a {r.classes}-class {level} school ({places:,.0f} places)"
+                f"{head_en}build {a_or_an(r.classes)} {r.classes}-class {level} school "
+                f"({places:,.0f} places)"
                 f"{where_en}. {opens_en}"
             )
         rows.append(
@@ -223,11 +237,18 @@ def _build_rows(b: pd.DataFrame) -> pd.DataFrame:
                 "distance_m": math.nan,
                 "sized_year": sized_year,
                 "sized_gap": sized_gap,
+                "sized_closed": sized_closed,
                 "rationale_zh": zh,
                 "rationale_en": en,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _number(value: object) -> float:
+    """Return a count that may be missing (an addition without closures) as 0 then."""
+    x = float(cast(float, value))
+    return 0.0 if math.isnan(x) else x
 
 
 def _opening(r: Any, needed: int) -> tuple[str, str]:

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from xuewei.data import Standards
-from xuewei.planning._names import district_names
+from xuewei.planning._names import a_or_an, district_names
 
 __all__ = ["kindergarten_needs", "special_education_needs", "staffing_and_funding"]
 
@@ -104,7 +104,8 @@ def kindergarten_needs(
                 ),
                 "rationale_en": (
                     f"Estate {r.estate_id} has {res:,.0f} residents (≥ {threshold:,}) and no "
-                    f"kindergarten within {radius:,.0f} m ({far_en}); build a {classes}-class "
+                    f"kindergarten within {radius:,.0f} m ({far_en}); build {a_or_an(classes)} "
+                    f"{classes}-class "
                     "kindergarten with the estate."
                 ),
             }

@@ -24,6 +24,7 @@ from xuewei.planning import (
     staffing_and_funding,
     staged_additions,
     standard_school,
+    with_closures,
 )
 
 S = load_standards()
@@ -424,3 +425,93 @@ def test_a_merger_per_scenario_is_one_row_with_its_own_receivers() -> None:
     assert t["scenario"].tolist() == [80.0, 90.0]
     assert t["receiver_ids"].tolist() == ["big", "big"]
     assert t["pupils_moved"].tolist() == [60.0, 60.0]
+
+
+def test_builds_replace_the_places_a_merger_closes() -> None:
+    """Hand-computed: the junior district above, and a 270-place school merged from 2029.
+
+    The additions must cover gap + closed: 900 in 2028, 1,500 + 270 = 1,770 in 2029,
+    2,000 + 270 = 2,270 in 2030. A 30-class school (1,500 places) is needed from 2028; the
+    770 left need an 18-class one (900 places) from 2029, when 1,770 > 1,500. Net of the
+    closure the programme then has 2,130 places by 2030: nothing is left missing.
+    """
+    g = _junior_gaps()
+    flows = pd.DataFrame(  # one school, its pupils to two receivers: closed once
+        {
+            "school_id": ["s", "s", "lost"],
+            "district_id": "a",
+            "level": "junior",
+            "scenario": 85.0,
+            "places": [270.0, 270.0, 540.0],
+            "year": 2029,
+            "receiver_id": ["r1", "r2", None],  # "lost": its pupils fit nowhere, it stays
+        }
+    )
+    need = with_closures(g, flows)
+    assert need["closed"].tolist() == [0.0, 0.0, 270.0, 270.0]
+    assert need["gap"].tolist() == g["gap"].tolist()
+    out = staged_additions(need, S)
+    assert out[["needed_year", "year", "places", "classes"]].to_dict("list") == {
+        "needed_year": [2028, 2029],
+        "year": [2029, 2029],
+        "places": [1500.0, 900.0],
+        "classes": [30, 18],
+    }
+    assert out["closed"].tolist() == [0.0, 270.0]
+    assert out[["sized_year", "sized_gap", "sized_closed"]].iloc[0].tolist() == [2030, 2000, 270]
+    table = proposals_table(builds=out)
+    assert table["sized_closed"].tolist() == [270.0, 270.0]
+    merger = pd.DataFrame(
+        {
+            "kind": ["merger"],
+            "district_id": "a",
+            "level": "junior",
+            "scenario": 85.0,
+            "year": 2029,
+            "places": -270.0,
+        }
+    )
+    p = build_programme(pd.concat([table, merger], ignore_index=True), g)
+    assert p["cumulative_places"].tolist() == [0.0, 0.0, 2130.0, 2130.0]
+    assert p["remaining_gap"].tolist() == [-100.0, 900.0, -630.0, -130.0]
+    en = table["rationale_en"].tolist()
+    assert en[0].startswith(
+        "District a, 2030: 2,000 junior places missing at 85 per 1,000 residents, and 270 "
+        "closed by mergers to replace. Needed from 2028 (gap 900 that year): build a "
+        "30-class junior school"
+    )
+    assert (
+        "Needed from 2029 (gap 1,500 that year, plus 270 closed by mergers): build an "
+        "18-class junior school (900 places)" in en[1]
+    )
+    zh = table["rationale_zh"].tolist()
+    assert "小学" not in zh[1] and "另需补回撤并学校的270个学位" in zh[0]
+    assert "2029年起需要（当年缺口1,500个，另撤并270个）" in zh[1]
+    # without closures nothing is said of them
+    plain = proposals_table(builds=staged_additions(g, S))
+    assert plain["sized_closed"].tolist() == [0.0, 0.0]
+    assert not plain["rationale_en"].str.contains("merger").any()
+
+
+def test_the_plan_builds_again_what_its_mergers_close(changsha_result) -> None:
+    """On the demo: wherever a merger closes a school, the district's builds cover its gap
+    plus the closed places, and the programme leaves nothing missing that the builds
+    could have met (from the first year a new school can open)."""
+    r = changsha_result
+    props = r.proposals
+    mergers = props[props["kind"] == "merger"]
+    assert len(mergers)
+    builds = props[props["kind"].isin(["new_build", "expansion"])]
+    keys = ["scenario", "district_id", "level"]
+    for (scen, did, level), closed in mergers.groupby(keys)["places"]:
+        mine = builds[
+            (builds["scenario"] == scen)
+            & (builds["district_id"] == did)
+            & (builds["level"] == level)
+        ]
+        assert (mine["sized_closed"] == -closed.sum()).all()
+        assert mine["places"].sum() >= mine["sized_gap"].iloc[0] - closed.sum()
+    prog = r.programme
+    opens = int(builds["year"].min())
+    late = prog[(prog["year"] >= opens) & prog["gap"].notna()]
+    assert (late["remaining_gap"] <= 0.5).all(), late[late["remaining_gap"] > 0.5]

@@ -136,6 +136,7 @@ HEADERS: dict[str, str] = {
     "remaining_gap": "剩余缺口 Gap remaining",
     "sized_year": "测算年份 Year sized for",
     "sized_gap": "测算缺口 Gap sized for",
+    "sized_closed": "另补撤并学位 Closed by mergers, to replace",
     "rationale_zh": "理由 Rationale (Chinese)",
     "rationale_en": "理由 Rationale (English)",
     "lon": "经度 Longitude",

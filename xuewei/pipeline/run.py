@@ -36,6 +36,7 @@ from xuewei.planning import (
     required_places,
     school_places,
     staged_additions,
+    with_closures,
 )
 from xuewei.planning.readiness import Readiness, assess_readiness, read_targets
 
@@ -242,39 +243,30 @@ def _proposals(
     """
     if schools.empty:
         return None
-    builds = staged_additions(gaps, standards, schools=schools, base_year=years.base)
-    if placed and len(builds):
-        _log.info(
-            "siting %d new schools for %d scenarios",
-            int((builds["kind"] == "new_build").sum()),
-            builds["scenario"].nunique(),
+    staged = staged_additions(gaps, standards, schools=schools, base_year=years.base)
+    site = _Siter(inputs, standards, schools, placed, years)
+    builds = site(staged)
+    # mergers wait for the receivers' places (build before close), and the places they
+    # close must be built again: plan the mergers with the builds, add the places they
+    # close to the gaps, re-stage, and re-site the districts whose builds changed, until
+    # nothing changes (it settles in one or two rounds; the last mergers always see the
+    # last builds)
+    for _ in range(_MERGER_ROUNDS):
+        mergers = _mergers(schools, standards, builds, gaps, years)
+        again = staged_additions(
+            with_closures(gaps, mergers), standards, schools=schools, base_year=years.base
         )
-        sites = inputs.candidate_sites
-        if sites is None:  # no reserved land given: a grid within reach of the residents
-            sites = generate_candidate_sites(
-                inputs.districts,
-                schools=schools,
-                estates=placed[years.horizon],
-                standards=standards,
-                crs=inputs.crs,
-            )
-        builds = locate_new_schools(
-            builds, placed[years.horizon], sites, standards, schools=schools
+        changed = _changed_districts(staged, again)
+        if not changed:
+            break
+        _log.info("re-staging %d district(s) for the places mergers close", len(changed))
+        staged = again
+        builds = pd.concat(
+            [builds[~builds["district_id"].isin(changed)], site(again, changed)],
+            ignore_index=True,
         )
-    # mergers wait for the receivers' places (build before close): per scenario, since
-    # each scenario has its own new schools
-    mergers = pd.concat(
-        [
-            plan_mergers(
-                schools,
-                standards,
-                base_year=years.base + standards.lead_time_years("merger"),
-                new_schools=builds[builds["scenario"] == s] if "site_id" in builds else None,
-            ).assign(scenario=s)
-            for s in sorted(gaps["scenario"].unique())
-        ],
-        ignore_index=True,
-    )
+    else:
+        mergers = _mergers(schools, standards, builds, gaps, years)
     kindergartens = None
     has_kindergartens = bool((schools["level"] == "kindergarten").any())
     if inputs.estates is not None and has_kindergartens:
@@ -289,6 +281,82 @@ def _proposals(
     return proposals_table(
         builds=named[0], mergers=named[1], kindergartens=named[2], crs=inputs.crs
     )
+
+
+#: Rounds of mergers and re-staged builds (see :func:`_proposals`).
+_MERGER_ROUNDS = 3
+#: Columns that tell whether two stagings of additions differ.
+_STAGING = ["district_id", "level", "scenario", "seq", "kind", "year", "places", "school_id"]
+
+
+class _Siter:
+    """Site staged additions (all districts, or some), with the candidate sites made once."""
+
+    def __init__(
+        self,
+        inputs: PlanInputs,
+        standards: Standards,
+        schools: gpd.GeoDataFrame,
+        placed: dict[int, gpd.GeoDataFrame],
+        years: Years,
+    ) -> None:
+        self.inputs, self.standards, self.schools = inputs, standards, schools
+        self.placed, self.years = placed, years
+        self.sites: gpd.GeoDataFrame | None = inputs.candidate_sites
+
+    def __call__(self, staged: pd.DataFrame, districts: set[str] | None = None) -> pd.DataFrame:
+        builds = staged if districts is None else staged[staged["district_id"].isin(districts)]
+        if not self.placed or not len(builds):
+            return builds
+        _log.info(
+            "siting %d new schools for %d scenarios",
+            int((builds["kind"] == "new_build").sum()),
+            builds["scenario"].nunique(),
+        )
+        estates = self.placed[self.years.horizon]
+        if self.sites is None:  # no reserved land given: a grid within reach of the residents
+            self.sites = generate_candidate_sites(
+                self.inputs.districts,
+                schools=self.schools,
+                estates=estates,
+                standards=self.standards,
+                crs=self.inputs.crs,
+            )
+        return locate_new_schools(builds, estates, self.sites, self.standards, schools=self.schools)
+
+
+def _mergers(
+    schools: gpd.GeoDataFrame,
+    standards: Standards,
+    builds: pd.DataFrame,
+    gaps: pd.DataFrame,
+    years: Years,
+) -> pd.DataFrame:
+    """Mergers per scenario, each scenario's new schools among the receivers."""
+    return pd.concat(
+        [
+            plan_mergers(
+                schools,
+                standards,
+                base_year=years.base + standards.lead_time_years("merger"),
+                new_schools=builds[builds["scenario"] == s] if "site_id" in builds else None,
+            ).assign(scenario=s)
+            for s in sorted(gaps["scenario"].unique())
+        ],
+        ignore_index=True,
+    )
+
+
+def _changed_districts(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
+    """Return the districts whose staged additions differ between two stagings."""
+    ids = set(before["district_id"].astype(str)) | set(after["district_id"].astype(str))
+    changed = set()
+    for did in sorted(ids):
+        a = before.loc[before["district_id"].astype(str) == did, _STAGING].reset_index(drop=True)
+        b = after.loc[after["district_id"].astype(str) == did, _STAGING].reset_index(drop=True)
+        if not a.equals(b):
+            changed.add(did)
+    return changed
 
 
 def _with_names(frame: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
