@@ -22,6 +22,7 @@ __all__ = [
     "add_controls",
     "box_style",
     "fullscreen_button",
+    "metric_scale",
     "title_box",
 ]
 
@@ -116,6 +117,29 @@ _CSS = """
 _TEMPLATE = """
 {% macro html(this, kwargs) %}
 <div id="{{ this.get_name() }}" class="xuewei-box {{ this.box_class }}">{{ this.body }}</div>
+{%- if this.fold_below %}
+<script>
+(function () {
+    // folded on a short screen (a projector's 720 lines: open, it hid a quarter of the
+    // map), open on a tall one; always unfolded on paper, then as it was
+    var box = document.getElementById({{ this.get_name()|tojson }});
+    var details = box && box.querySelector("details");
+    if (!details) { return; }
+    if (window.innerHeight < {{ this.fold_below }}) { details.open = false; }
+    var before = details.open;
+    function unfold() { before = details.open; details.open = true; }
+    function restore() { details.open = before; }
+    window.addEventListener("beforeprint", unfold);
+    window.addEventListener("afterprint", restore);
+    if (window.matchMedia) {
+        var paper = window.matchMedia("print");
+        var change = function (m) { if (m.matches) { unfold(); } else { restore(); } };
+        if (paper.addEventListener) { paper.addEventListener("change", change); }
+        else if (paper.addListener) { paper.addListener(change); }
+    }
+})();
+</script>
+{%- endif %}
 {% endmacro %}
 """
 
@@ -125,11 +149,13 @@ class Box(MacroElement):
 
     _template = Template(_TEMPLATE)
 
-    def __init__(self, body: str, *, box_class: str, name: str) -> None:
+    def __init__(self, body: str, *, box_class: str, name: str, fold_below: int = 0) -> None:
         super().__init__()
         self._name = name
         self.body = body
         self.box_class = box_class
+        # a box that folds (``<details>``): folded on screens shorter than this (px)
+        self.fold_below = int(fold_below)
 
 
 class _Style(MacroElement):
@@ -244,6 +270,26 @@ class _Fullscreen(MacroElement):
         )
 
 
+class _Scale(MacroElement):
+    """The scale bar in metres and kilometres only (folium's also draws miles)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, maxWidth: 150})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "XueweiScale"
+
+
+def metric_scale() -> _Scale:
+    """Return a metric scale bar (a Chinese planning map measures in metres)."""
+    return _Scale()
+
+
 def fullscreen_button(tip: str, print_tip: str = "Print (A3 landscape)") -> _Fullscreen:
     """Return the full-screen and print buttons (tips are plain text, shown on hover)."""
     return _Fullscreen(tip, print_tip)
@@ -277,4 +323,5 @@ def add_controls(
     title_box(title, subtitle, data_note, notes, switch).add_to(m)
     legend.add_to(m)
     fullscreen_button(fullscreen_tip, print_tip).add_to(m)
+    metric_scale().add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -50,11 +50,12 @@ def headline_notes(
     ]
     parts = []
     if over is not None:
-        parts.append(f"{label('headline_over', lang)} {over:,}")
+        parts.append(f"{label('headline_over', lang).format(year=first)}: {over:,}")
     if proposals is not None and "kind" in proposals:
         new = proposals[proposals["kind"].astype(str) == "new_build"]
         opening = pd.to_numeric(new.get("year"), errors="coerce")
-        parts.append(f"{label('headline_new', lang)} {year}: {int((opening <= year).sum()):,}")
+        opened = int((opening <= year).sum())
+        parts.append(f"{label('headline_new', lang).format(year=year)}: {opened:,}")
     if parts:
         lines.append(" · ".join(parts))
     return lines

@@ -475,7 +475,7 @@ def _new_map(
         zoom_start=10,
         maxZoom=19,  # the school clusters need one, and no tile layer may set it
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric one is added with the other controls
         prefer_canvas=True,
     )
     for base in bases:

@@ -113,7 +113,7 @@ def zones_map(
         zoom_start=10,
         maxZoom=19,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric one is added with the other controls
         prefer_canvas=True,
     )
     for base in base_layers(tiles, tianditu_key=tianditu_key, lang=lang):

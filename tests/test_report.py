@@ -459,3 +459,51 @@ def test_readiness_cells_say_short_or_over_as_the_limit_is_a_floor_or_a_ceiling(
 
     row = SimpleNamespace(met=False, unit=unit, shortfall=shortfall)
     assert _cell_text(row, "both") == text
+
+
+def test_unserved_estates_show_the_residents_of_the_year_they_are_counted_in(
+    changsha_result, tmp_path
+):
+    """The unserved are a part of the base year's residents (the input scaled to the
+    district's count), shown beside the input's: never more than the residents beside."""
+    path = tmp_path / "report.xlsx"
+    write_report(changsha_result, path)
+    ws = load_workbook(path, read_only=True)["未覆盖小区 Unserved estates"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = list(rows[0])
+    year = changsha_result.base_year
+    counted = head.index(f"{year}年常住人口 Residents {year}")
+    assert "常住人口(输入数据) Residents as input" in head
+    unserved = [i for i, h in enumerate(head) if "unserved residents, base year" in str(h)]
+    assert len(unserved) == 2 and len(rows) > 100
+    for row in rows[1:]:
+        for i in unserved:
+            assert row[i] is None or row[i] <= row[counted] + 0.5, row
+
+
+def test_readiness_sheet_says_not_by_the_horizon_and_counts_special_schools(
+    changsha_result, tmp_path
+):
+    """'Ready from' is never blank for a county assessed and not ready (it says so, as the
+    CLI does); the special-education criterion counts schools, its unit."""
+    path = tmp_path / "report.xlsx"
+    write_report(changsha_result, path)
+    ws = load_workbook(path, read_only=True)["达标 Readiness"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "区县代码 District ID")
+    head, body = rows[start], [r for r in rows[start + 1 :] if r and r[0]]
+    ready_from = head.index("全部达标起始年 Ready from")
+    ready = head.index("按期达标 Ready by the target year")
+    assert body and all(r[ready_from] is not None for r in body if r[ready] is not None)
+    summary = changsha_result.readiness.summary
+    for r in body:
+        first = summary.set_index("district_id").loc[r[0], "first_year_ready"]
+        if pd.isna(first):
+            assert r[ready_from] == "规划期内未达标 not by the horizon"
+        else:
+            assert r[ready_from] == int(first)
+    table = changsha_result.readiness.table
+    special = table[table["criterion"] == "special_education"]
+    assert len(special) and set(special["limit"]) <= {0.0, 1.0}
+    assert (special["value"].dropna() == special["value"].dropna().round()).all()
+    assert (special["value"].dropna() < 100).all()  # schools, not residents

@@ -75,10 +75,11 @@ def batch(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Re-plan every county, even unchanged ones.")
+        bool, typer.Option("--force", help="Re-plan every county, even unchanged ones.", metavar="")
     ] = False,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Write into a folder that holds other files.")
+        bool,
+        typer.Option("--overwrite", help="Write into a folder that holds other files.", metavar=""),
     ] = False,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
@@ -198,7 +199,7 @@ def synth_country_command(
     counties: Annotated[int, typer.Option("--counties", "-n", min=1, help="Counties.")] = 6,
     seed: Annotated[int, typer.Option(help="Seed of the generator.")] = 0,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace files that already exist.")
+        bool, typer.Option("--overwrite", help="Replace files that already exist.", metavar="")
     ] = False,
 ) -> None:
     """Write a SYNTHETIC country: one plan folder per county and manifest.csv.

@@ -23,15 +23,19 @@ __all__ = [
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 OverwriteOption = Annotated[
-    bool, typer.Option("--overwrite", help="Replace outputs that already exist.")
+    bool, typer.Option("--overwrite", help="Replace outputs that already exist.", metavar="")
 ]
 VerboseOption = Annotated[
     bool,
-    typer.Option("--verbose", "-v", help="Also print the library's log (INFO) on stderr."),
+    typer.Option(
+        "--verbose", "-v", help="Also print the library's log (INFO) on stderr.", metavar=""
+    ),
 ]
 WideOption = Annotated[
     bool,
-    typer.Option("--wide", help="Show every scenario's columns, even wider than the terminal."),
+    typer.Option(
+        "--wide", help="Show every scenario's columns, even wider than the terminal.", metavar=""
+    ),
 ]
 OnlineOption = Annotated[
     bool,
@@ -39,6 +43,7 @@ OnlineOption = Annotated[
         "--online",
         help="Load the map's scripts from CDNs instead of inlining them (the default is "
         "one self-contained page that opens without internet).",
+        metavar="",
     ),
 ]
 # maps are offline by default now; the old flag is still accepted and does nothing
@@ -59,12 +64,15 @@ LangOption = Annotated[
         "--lang", help="Language of the map, the report and the tables printed: zh, en or both."
     ),
 ]
-PngOption = Annotated[bool, typer.Option("--png", help="Also write a static map, plan.png.")]
+PngOption = Annotated[
+    bool, typer.Option("--png", help="Also write a static map, plan.png.", metavar="")
+]
 QuietOption = Annotated[
     bool,
     typer.Option(
         "--quiet",
         "-q",
         help="Print only the paths written (one a line); warnings and errors still on stderr.",
+        metavar="",
     ),
 ]

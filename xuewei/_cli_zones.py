@@ -79,7 +79,10 @@ def zones_command(
         str, typer.Option(help="auto (exact MIP for small districts), exact or heuristic.")
     ] = "auto",
     feeders: Annotated[
-        bool, typer.Option(help="Each primary school feeds one junior school (小学对口初中).")
+        bool,
+        typer.Option(
+            help="Each primary school feeds one junior school (小学对口初中).", metavar=""
+        ),
     ] = False,
     current: Annotated[
         Path | None,

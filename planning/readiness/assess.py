@@ -39,7 +39,7 @@ __all__ = [
 #: Criterion → (Chinese, English, unit).
 CRITERIA: dict[str, tuple[str, str, str]] = {
     "deficit": ("学位缺口", "Places missing", "places"),
-    "big_class": ("大班额", "Big classes (above 45/50)", "pupils"),
+    "big_class": ("班额超标", "Classes above 45/50", "pupils"),
     "big_school": ("大校额", "Big schools (above 2,000/2,500)", "pupils"),
     "balance_cv": ("校际差异系数", "Balance: CV across schools", "coefficient of variation"),
     "resource_minimums": ("资源配置达标", "Schools below resource minimums", "schools"),
@@ -476,7 +476,7 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
     >>> s[["ready", "criteria_met", "criteria_assessed"]].to_dict("records")
     [{'ready': False, 'criteria_met': 1, 'criteria_assessed': 2}]
     >>> s["missing"].iloc[0]
-    '大班额 primary (120 pupils)'
+    '班额超标 primary (120 pupils)'
     """
     rows = []
     for d, g in table.groupby("district_id", sort=True):

@@ -7,12 +7,13 @@ the first year from which a criterion holds. The rules:
 
 - **deficit** — places still missing after the build programme's openings:
   ``remaining_gap`` of :func:`~xuewei.planning.build_programme` ≤ 0.
-- **big classes** (大班额, above the standard class size 45/50) and **big schools** (大校额,
-  above the school-size cap 2,000/2,500) — each school's pupils in year *Y* are its roll
-  scaled by its county's growth of required places (``required_Y ÷ required_base``); the
-  pupils above the limit must fit in the room the county has below it (other schools'
-  classes at standard size, or under the cap) plus the places the programme has opened by
-  *Y* — moving them is redrawing catchments (seed 002 §三(三)1). Met when they fit.
+- **classes above the standard size** (班额超标, above 45/50; 56+ is the Ministry's
+  大班额) and **big schools** (大校额, above the school-size cap 2,000/2,500) — each
+  school's pupils in year *Y* are its roll scaled by its county's growth of required
+  places (``required_Y ÷ required_base``); the pupils above the limit must fit in the
+  room the county has below it (other schools' classes at standard size, or under the
+  cap) plus the places the programme has opened by *Y* — moving them is redrawing
+  catchments (seed 002 §三(三)1). Met when they fit.
 - **kindergartens** — no estate of 3,000+ residents completed by *Y* without a
   kindergarten in reach (:func:`~xuewei.planning.kindergarten_needs`).
 - **special education** — a county of 200,000+ residents in *Y* has a special-education
@@ -23,6 +24,7 @@ the first year from which a criterion holds. The rules:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -154,7 +156,7 @@ def class_and_school_size(
     base_year: int,
     years: Sequence[int],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Big classes (大班额) and big schools (大校额) per county, level and year.
+    """Classes above the standard size (班额超标) and big schools (大校额) by county, year.
 
     Parameters
     ----------
@@ -265,17 +267,20 @@ def special_education(
 ) -> pd.DataFrame:
     """Counties of 200,000+ residents and whether they have a special-education school.
 
-    ``met`` is missing for a county over the threshold when the schools table has no
-    ``special_education`` column (nothing says whether it has such a school).
-    ``shortfall`` is the number of special-education schools missing (0 or 1).
+    Counted in schools, as the unit says: ``value`` is the county's special-education
+    schools (missing when the schools table has no ``special_education`` column: nothing
+    says whether it has one, and ``met`` is then missing for a county over the
+    threshold), ``limit`` the schools it needs (1 with 200,000 residents or more in the
+    year, else 0) and ``shortfall`` the schools missing (0 or 1).
 
     Examples
     --------
     >>> from xuewei.data import load_standards
     >>> r = pd.DataFrame({"district_id": ["a", "b"], "year": 2030, "value": [250e3, 90e3]})
     >>> s = pd.DataFrame({"district_id": ["a"], "special_education": [False]})
-    >>> special_education(r, s, load_standards(), years=[2030])["met"].tolist()
-    [False, True]
+    >>> out = special_education(r, s, load_standards(), years=[2030])
+    >>> out[["value", "limit", "shortfall", "met"]].to_dict("list")
+    {'value': [0.0, 0.0], 'limit': [1.0, 0.0], 'shortfall': [1.0, 0.0], 'met': [False, True]}
     """
     threshold = float(standards.special_education_min_residents)
     known = "special_education" in schools
@@ -284,20 +289,21 @@ def special_education(
         if known
         else pd.Series(False, index=schools.index)
     )
-    have = set(schools.loc[flag.to_numpy(), "district_id"].astype(str))
+    have = schools.loc[flag.to_numpy(), "district_id"].astype(str).value_counts()
     r = residents[residents["year"].isin(list(years))]
     rows: list[dict[str, object]] = []
     tuples: list[Any] = list(r.itertuples(index=False))
     for row in tuples:
         d, big = str(row.district_id), float(row.value) >= threshold
-        met: bool | None = True if not big else (d in have if known else None)
+        count = float(have.get(d, 0)) if known else math.nan
+        met: bool | None = True if not big else (count >= 1 if known else None)
         rows.append(
             {
                 "district_id": d,
                 "level": "special_education",
                 "year": int(row.year),
-                "value": float(row.value),
-                "limit": threshold,
+                "value": count,
+                "limit": 1.0 if big else 0.0,
                 "shortfall": 0.0 if met is not False else 1.0,
                 "met": met,
             }

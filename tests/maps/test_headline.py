@@ -38,7 +38,7 @@ def test_headline_hand_computed() -> None:
     lines = headline_notes(_gaps(), schools, proposals, scenario=85.0, year=2030, lang="en")
     assert lines == [
         "Residents 150,000 (2024) → 170,000 (2030) · Required 14,450 · Offered 12,000 · Gap +2,450",
-        "schools over capacity 1 · new schools open by 2030: 1",
+        "schools over capacity in 2024 (enrolment): 1 · new schools open by 2030: 1",
     ]
 
 

@@ -563,6 +563,19 @@ def test_year_and_scenario_switch_shows_that_views_figures(browser, changsha, pl
         assert loaded.requests == [] and loaded.errors == []
         page.set_viewport_size({"width": 1280, "height": 720})  # a meeting room's projector
         page.wait_for_timeout(200)
+        # opened on a short screen, the legend is folded to its heading (open, it hid a
+        # quarter of the map); a click on the heading unfolds it
+        folded = "() => document.querySelector('.xuewei-legend details').open"
+        assert loaded.js(folded) is False
+        assert (
+            loaded.js(
+                "() => document.querySelector('.xuewei-legend').getBoundingClientRect().height"
+            )
+            < 40
+        )
+        page.click(".xuewei-legend summary")
+        assert loaded.js(folded) is True
+        page.click(".xuewei-legend summary")
         for part in (".xuewei-legend", ".xuewei-title", ".leaflet-control-layers"):
             r = loaded.js(
                 f"() => document.querySelector('{part}').getBoundingClientRect().toJSON()"
@@ -670,6 +683,8 @@ def test_print_view_is_one_a3_landscape_sheet(browser, pages) -> None:
                 .map(s => getComputedStyle(document.querySelector(s)).display)"""
         )
         assert hidden == ["none", "none", "none"]
+        # folded on the screen (800 px tall), unfolded on paper
+        assert loaded.js("() => document.querySelector('.xuewei-legend details').open")
         legend = loaded.js(
             """() => { const el = document.querySelector('.xuewei-legend');
                 const r = el.getBoundingClientRect();

@@ -153,7 +153,7 @@ def test_school_popup_numbers_and_flags(districts, schools, gaps) -> None:
     assert "小学 Primary" in page
     assert "2,160" in page and "2,430" in page and "48" in page
     assert "112.5%" in page  # utilisation as given
-    assert "在校生超容量 over capacity by enrolment · 大班额 large classes" in page
+    assert "在校生超容量 over capacity by enrolment · 班额超标 classes above 45/50" in page
     assert "大校额 oversized school" in page
     assert "合成数据 synthetic data" in page
     assert "岳麓区 Yuelu (yl)" in page  # the school's district
@@ -515,7 +515,7 @@ def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
             "criteria_met": [5, 3],
             "criteria_assessed": [5, 5],
             "first_year_ready": pd.array([2026, None], dtype="Int64"),
-            "missing": [None, "大班额 primary (120 pupils)"],
+            "missing": [None, "班额超标 primary (120 pupils)"],
         }
     )
     districts = districts.assign(name_en=[XSS, "Tianxin", "Kaifu"])  # names as drawn
@@ -530,6 +530,6 @@ def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
     assert "<img" not in ready_tip and html.escape(XSS) in ready_tip
     assert "not ready by the target year" in not_ready_tip
     assert "Ready from: not within the plan" in not_ready_tip
-    assert "Missing: 大班额 primary (120 pupils)" in not_ready_tip
+    assert "Missing: 班额超标 primary (120 pupils)" in not_ready_tip
     assert "background:#31a354" in page and "background:#de2d26" in page  # legend
     assert 'background:#bdbdbd"></span></td><td>not assessed' not in page  # none grey

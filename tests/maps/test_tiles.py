@@ -63,7 +63,7 @@ def test_no_tiles_and_default_osm(districts, schools, gaps) -> None:
     assert "tile.openstreetmap.org" not in render_page(districts, schools, gaps, tiles="none")
     m = maps.plan_map(districts, schools, gaps=gaps, scenario=85, year=2030, title="t")
     assert "tile.openstreetmap.org" in maps.render_html(m)
-    assert "L.control.scale()" in maps.render_html(m)
+    assert "L.control.scale({imperial: false" in maps.render_html(m)  # metres only
     assert "xuewei-fullscreen" in maps.render_html(m)
     # folium's spelling of the default, and a TileLayer of one's own, are taken as before
     assert "tile.openstreetmap.org" in render_page(districts, schools, gaps, tiles="OpenStreetMap")

@@ -111,6 +111,15 @@ def _cell_text(row: Any, lang: Lang) -> str:
     return in_language(f"差{amount}{zh} {words} short", lang)
 
 
+def _ready_from(s: Any, lang: Lang) -> object:
+    """Return the first year every criterion is met, or say none is by the horizon."""
+    if not pd.isna(s.first_year_ready):
+        return int(s.first_year_ready)
+    if pd.isna(s.ready):  # not assessed: nothing can be said
+        return None
+    return in_language("规划期内未达标 not by the horizon", lang)
+
+
 def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both") -> None:
     """Write 达标 Readiness: one row per county, a red or green cell per criterion."""
     assert result.readiness is not None
@@ -146,7 +155,7 @@ def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both"
             r = cells[key]
             row.append(_cell_text(r, lang))
             fill.append(GREY if pd.isna(r.met) else (GREEN if bool(r.met) else RED))
-        row += [s.first_year_ready, s.missing or None, s.target_source]
+        row += [_ready_from(s, lang), s.missing or None, s.target_source]
         fill += [None, None, None]
         rows.append(row)
         fills.append(fill)

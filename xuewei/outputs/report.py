@@ -287,7 +287,9 @@ def _unserved_estates(result: PlanResult) -> pd.DataFrame:
     unserved = np.zeros(len(layer), dtype=bool)
     for col in flag_cols:
         unserved |= layer[col].fillna(False).to_numpy(dtype=bool)
-    keep = ["estate_id", "name", "district_id", "residents", "completion_year"]
+    # the input's residents beside those of the base year, of which the unserved are a part
+    keep = ["estate_id", "name", "district_id", "input_residents", f"residents_{result.base_year}"]
+    keep += ["completion_year"]
     for level in result.plan.catchments.levels:
         keep += [
             f"{level}_unserved_residents",
@@ -295,6 +297,7 @@ def _unserved_estates(result: PlanResult) -> pd.DataFrame:
             f"{level}_distance_m",
             *[c for c in flag_cols if c.startswith(f"{level}_")],
         ]
+    layer = layer.rename(columns={"residents": "input_residents"})
     out = pd.DataFrame(layer.loc[unserved, [c for c in keep if c in layer]])
     order = [c for c in out.columns if c.endswith("_unserved_residents")]
     return out.sort_values(order, ascending=False) if order else out

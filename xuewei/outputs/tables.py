@@ -159,8 +159,9 @@ def schools_layer(result: PlanResult) -> gpd.GeoDataFrame:
 def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
     """Estates with, per level, their school, distance, unserved residents and reach.
 
-    Base-year columns: ``{level}_school_id``, ``{level}_distance_m``,
-    ``{level}_unserved_residents``; every year assessed: ``{level}_unserved_{year}``
+    Base-year columns: ``residents_{year}`` (the residents the catchments counted: the
+    input's scaled to the district's count), ``{level}_school_id``, ``{level}_distance_m``,
+    ``{level}_unserved_residents`` (of those); every year assessed: ``{level}_unserved_{year}``
     (bool), ``{level}_reach_{year}`` (``served``, ``over_capacity`` or
     ``out_of_reach``), and ``reach_{year}``: the worst at any level; ``settlement``
     (urban or rural, in the base year); and for the map ``unserved`` (at any level in the
@@ -183,6 +184,9 @@ def estates_layer(result: PlanResult) -> gpd.GeoDataFrame | None:
         if c.year == result.base_year and "settlement" not in result.estates:
             layer["settlement"] = ids.map(flags["settlement"]).to_numpy(dtype=object)
         if c.year == result.base_year:
+            # the residents counted in the base year (the input scaled to the district's
+            # count), of which the unserved are a part
+            layer[f"residents_{c.year}"] = ids.map(flags["residents"]).to_numpy()
             layer[f"{c.level}_school_id"] = ids.map(flags["school_id"]).to_numpy()
             layer[f"{c.level}_distance_m"] = ids.map(flags["distance_m"]).to_numpy()
             layer[f"{c.level}_unserved_residents"] = ids.map(flags["unserved_residents"]).to_numpy()
