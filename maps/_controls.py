@@ -72,6 +72,7 @@ _CSS = """
     .leaflet-control-layers { font-size: 11px; }
     .xuewei-legend { max-height: 45%; }
 }
+.xuewei-tiles-failed { color: #b00; font-weight: bold; }
 .xuewei-legend summary { font-weight: bold; cursor: pointer; }
 .xuewei-legend .xuewei-legend-title { font-weight: bold; margin-top: 4px; }
 .xuewei-legend .xuewei-legend-note { font-size: 11px; color: #555; }
@@ -285,6 +286,37 @@ class _Scale(MacroElement):
         self._name = "XueweiScale"
 
 
+class _TileNote(MacroElement):
+    """Say in the credits, once, that the base map did not load (no internet)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+    (function (map) {
+        var said = false;
+        function watch(layer) {
+            if (!(layer instanceof L.TileLayer)) { return; }
+            layer.on("tileerror", function () {
+                if (said || !map.attributionControl) { return; }
+                said = true;
+                map.attributionControl.addAttribution(
+                    '<span class="xuewei-tiles-failed">' + {{ this.note|tojson }} + "</span>"
+                );
+            });
+        }
+        map.eachLayer(watch);
+        map.on("layeradd", function (event) { watch(event.layer); });
+    })({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, note: str) -> None:
+        super().__init__()
+        self._name = "XueweiTileNote"
+        self.note = note
+
+
 def metric_scale() -> _Scale:
     """Return a metric scale bar (a Chinese planning map measures in metres)."""
     return _Scale()
@@ -311,12 +343,16 @@ def add_controls(
     heads: Sequence[tuple[str, str]],
     initial: int,
     print_tip: str = "Print (A3 landscape)",
+    tiles_note: str = "",
 ) -> None:
     """Add the stylesheet, title box (with ``switch``), ``legend``, buttons and layer control.
 
     ``title``, ``switch`` (the year and scenario selectors), ``data_note`` and ``heads``
     (per view, the subtitle and the lines of figures; the ``initial`` one shown) are
-    escaped HTML; ``fullscreen_tip`` is plain text. The order is that of the page.
+    escaped HTML; ``fullscreen_tip`` is plain text. ``tiles_note`` (escaped HTML), when
+    given, is shown in the map's credits the first time a base-map tile fails to load (a
+    room without internet), so a blank background is not taken for a broken page. The
+    order is that of the page.
     """
     box_style().add_to(m)
     subtitle, notes = heads[initial]
@@ -324,4 +360,6 @@ def add_controls(
     legend.add_to(m)
     fullscreen_button(fullscreen_tip, print_tip).add_to(m)
     metric_scale().add_to(m)
+    if tiles_note:
+        _TileNote(tiles_note).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -62,6 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "reach_short_served": ("有学位", "served"),
     # {year} is filled in: the base year (enrolment) and the year shown
     "headline_over": ("{year}年在校生超容量学校", "schools over capacity in {year} (enrolment)"),
+    "tiles_failed": ("底图未能加载（需联网）", "base map not loaded: it needs the internet"),
     "headline_new": ("截至{year}年新建学校", "new schools open by {year}"),
     "reach_short_over_capacity": ("学校已满", "schools full"),
     "reach_short_out_of_reach": ("半径外", "out of reach"),

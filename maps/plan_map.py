@@ -382,6 +382,7 @@ def plan_map(
         legend=plan_legend(step, level, lang, readiness=ready_states, zones=zone_levels, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),
+        tiles_note=label("tiles_failed", lang),
         switch=switch_html(views, lang),
         heads=heads,
         initial=views.initial,

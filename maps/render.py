@@ -36,7 +36,7 @@ _LINKS = (JavascriptLink, CssLink)
 _KEY_ID = re.compile(r"_([0-9a-f]{32}|[0-9]{6})")
 
 
-def render_html(m: folium.Map, *, offline: bool = False) -> str:
+def render_html(m: folium.Map, *, offline: bool = False, keep_tiles: bool = False) -> str:
     """Render a map to a complete, deterministic HTML page, optionally self-contained.
 
     Maps from :func:`xuewei.maps.plan_map` already have sequential element ids. Elements
@@ -54,7 +54,13 @@ def render_html(m: folium.Map, *, offline: bool = False) -> str:
         JavaScript and CSS are inlined from the installed ``django-js-lib-leaflet``
         package, folium's other CDN assets (jQuery, Bootstrap, Font Awesome,
         awesome-markers) are left out, and so are the tile layers (the map is drawn on a
-        plain background). Nothing is fetched from the network when the page opens.
+        plain background) unless ``keep_tiles``. Nothing else is fetched from the network
+        when the page opens.
+    keep_tiles
+        With ``offline``: keep the base-map tile layers. The page still opens and works
+        without internet (its scripts are inlined); the base map shows where there is
+        internet, and the plan maps say in their credits when it could not be loaded.
+        This is what ``xuewei demo``/``plan``/``map`` write.
 
     Returns
     -------
@@ -81,7 +87,7 @@ def render_html(m: folium.Map, *, offline: bool = False) -> str:
     False
     """
     root = m.get_root()
-    page = _render_clean(root, drop_tiles=offline)
+    page = _render_clean(root, drop_tiles=offline and not keep_tiles)
     if offline:
         page = inline_assets(page)
     elements = tree_elements(root)

@@ -146,6 +146,7 @@ def zones_map(
         legend=legend_box(sections, heading=label("legend", lang)),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),
+        tiles_note=label("tiles_failed", lang),
         switch="",
         heads=[(esc(subtitle), notes_html(zone_notes(zones, lang)))],
         initial=0,

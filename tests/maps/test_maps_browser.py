@@ -727,3 +727,28 @@ def test_search_finds_a_school_and_opens_it(browser, pages, changsha) -> None:
             "() => (document.querySelector('.leaflet-popup-content') || {}).textContent || ''"
         )
         assert loaded.errors == []
+
+
+def test_written_page_keeps_its_base_map_and_says_when_it_cannot_load(
+    browser, changsha, tmp_path
+) -> None:
+    """The page `xuewei demo` writes is self-contained (every script inlined) and keeps
+    the base map asked for: it fetches nothing but the base map's tiles, and where they
+    cannot be loaded (no internet) its credits say so in red."""
+    from xuewei.outputs.maps import MapOptions, write_map
+
+    path = write_map(changsha, tmp_path / "plan.html", options=MapOptions(tiles="osm"))
+    for loaded in _open(browser, path, offline=True):
+        loaded.page.wait_for_timeout(500)
+        assert loaded.requests, "the base map was left out"
+        assert all("tile.openstreetmap.org" in url for url in loaded.requests)
+        assert [e for e in loaded.errors if "Failed to load resource" not in e] == []
+        note = loaded.page.locator(".xuewei-tiles-failed")
+        assert note.count() == 1
+        assert note.inner_text() == "底图未能加载（需联网） base map not loaded: it needs the internet"
+        assert note.is_visible()
+    # no base map asked for: nothing fetched, nothing said
+    bare = write_map(changsha, tmp_path / "bare.html", options=MapOptions(tiles="none"))
+    for loaded in _open(browser, bare, offline=True):
+        assert loaded.requests == [] and loaded.errors == []
+        assert loaded.page.locator(".xuewei-tiles-failed").count() == 0

@@ -38,7 +38,9 @@ class MapOptions:
     offline
         Write one self-contained page (Leaflet and its plugins inlined) that opens with no
         internet, as in a meeting room (default); ``False`` loads them from their CDNs (a
-        smaller file that needs the internet). Base-map tiles always need the internet.
+        smaller file that needs the internet). Either way the base map (``tiles``) is kept:
+        its tiles show where there is internet, and the page says in its credits when
+        they could not be loaded.
     tiles
         Base map: ``osm``, ``amap`` (GCJ-02: every layer is shifted to sit on Amap's
         streets), ``amap_satellite``, ``tianditu``, ``tianditu_satellite`` (need
@@ -71,7 +73,9 @@ def write_map(
     opens at the default scenario and the horizon.
     """
     options = options or MapOptions()
-    html = maps.render_html(plan_map_for(result, options=options), offline=options.offline)
+    html = maps.render_html(
+        plan_map_for(result, options=options), offline=options.offline, keep_tiles=True
+    )
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
@@ -267,7 +271,7 @@ def redraw_map(
         return _redraw_png(read, common, chosen, path, overwrite=overwrite)
     drawn = None if zones is None else _saved_zones(zones)
     m = maps.plan_map(read["districts"], read["schools"], scenario=chosen, zones=drawn, **common)
-    html = maps.render_html(m, offline=options.offline)
+    html = maps.render_html(m, offline=options.offline, keep_tiles=True)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)

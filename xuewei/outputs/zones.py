@@ -244,7 +244,7 @@ def write_zones_map(
         tiles=options.tiles,
         tianditu_key=options.tianditu_key,
     )
-    html = maps.render_html(m, offline=options.offline)
+    html = maps.render_html(m, offline=options.offline, keep_tiles=True)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
