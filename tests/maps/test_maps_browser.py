@@ -745,7 +745,8 @@ def test_written_page_keeps_its_base_map_and_says_when_it_cannot_load(
         assert [e for e in loaded.errors if "Failed to load resource" not in e] == []
         note = loaded.page.locator(".xuewei-tiles-failed")
         assert note.count() == 1
-        assert note.inner_text() == "底图未能加载（需联网） base map not loaded: it needs the internet"
+        words = "底图未能加载（需联网） base map not loaded: it needs the internet"
+        assert note.inner_text() == words
         assert note.is_visible()
     # no base map asked for: nothing fetched, nothing said
     bare = write_map(changsha, tmp_path / "bare.html", options=MapOptions(tiles="none"))
