@@ -9,10 +9,10 @@ dwellings) — and looks for schools serving the level within the service radius
 estate's completion year, have that many free places between them (places − enrolment, plus
 new schools and expansions open by then). Estates are taken in order of completion and use
 up the room they find (nearest school first), so two estates cannot count the same places.
-An estate that finds too little room gets a "matching school needed" proposal sized to its
-pupils (whole classes at the standard class size), dated to open with the estate; the
-room left in it serves later estates. Distances are straight lines in the plan CRS, with
-the urban service radius (new estates are urban housing).
+An estate that finds too little room gets a "matching school needed" proposal of the
+smallest standard size that holds its pupils (:func:`matching_classes`), dated to open
+with the estate; the room left in it serves later estates. Distances are straight lines
+in the plan CRS, with the urban service radius (new estates are urban housing).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from scipy.spatial import cKDTree
 
 from xuewei.data import Standards
 from xuewei.forecast.housing import pupil_yields
-from xuewei.vocabulary import COMPULSORY_LEVELS, SERVING_LEVELS
+from xuewei.planning._names import a_or_an
+from xuewei.planning.school_sizes import smallest_covering, standard_school
+from xuewei.vocabulary import COMPULSORY_LEVELS, SERVING_LEVELS, Level
 
-__all__ = ["MATCHING_COLUMNS", "matching_schools"]
+__all__ = ["MATCHING_COLUMNS", "matching_classes", "matching_schools"]
 
 #: Columns of the estate-by-level check of :func:`matching_schools`.
 MATCHING_COLUMNS = [
@@ -112,9 +114,34 @@ def _pool(
     return pool
 
 
-def _proposal(row: Any, level: str, pupils: float, standards: Standards) -> dict[str, Any]:
-    size = standards.class_size(level)  # type: ignore[arg-type]
-    classes = max(math.ceil(round(pupils / size, 9)), 1)
+def matching_classes(standards: Standards, level: Level, pupils: float) -> int:
+    """Return the classes of a matching school for ``pupils``: a standard size, else streams.
+
+    The smallest standard school that holds them (建标102-2002: 12/18/24/30 classes); an
+    estate bringing more pupils than the largest holds gets whole streams (one class in
+    every grade: 6 primary, 3 junior) above it. An estate's exact count of classes (5, 11)
+    is no school a bureau builds: a primary school has six grades.
+
+    Examples
+    --------
+    >>> from xuewei.data import load_standards
+    >>> s = load_standards()
+    >>> [matching_classes(s, "primary", n) for n in (10, 200, 541, 1350, 1400)]
+    [12, 12, 18, 30, 36]
+    >>> matching_classes(s, "junior", 100)
+    12
+    """
+    size = standards.class_size(level)
+    _, places = standard_school(standards, level)
+    if pupils <= places:
+        return smallest_covering(standards, level, pupils)
+    stream = size * standards.grades[level]
+    return int(math.ceil(round(pupils / stream, 9)) * standards.grades[level])
+
+
+def _proposal(row: Any, level: Level, pupils: float, standards: Standards) -> dict[str, Any]:
+    size = standards.class_size(level)
+    classes = matching_classes(standards, level, pupils)
     year = int(row.completion_year)
     return {
         "kind": "matching_school",
@@ -128,12 +155,15 @@ def _proposal(row: Any, level: str, pupils: float, standards: Standards) -> dict
         "served_estates": str(row.estate_id),
         "rationale_zh": (
             f"小区{row.estate_id}于{year}年建成，预计带来{_LEVEL_ZH[level]}学生{pupils:,.0f}人，"
-            f"服务半径内无足够学位；须同步配建{classes}班{_LEVEL_ZH[level]}，与小区同步交付。"
+            f"服务半径内无足够学位；须按标准规模同步配建{classes}班{_LEVEL_ZH[level]}"
+            f"（{classes * size:,}个学位，余位供此后建成的小区），与小区同步交付。"
         ),
         "rationale_en": (
             f"Estate {row.estate_id} completes in {year} and brings {pupils:,.0f} {level} "
-            f"pupils; no school in reach has room for them. A matching {classes}-class "
-            f"{level} school is needed, to open with the estate (配建)."
+            f"pupils; no school in reach has room for them. A matching school of a "
+            f"standard size is needed, to open with the estate (配建): {a_or_an(classes)} "
+            f"{classes}-class {level} school ({classes * size:,} places; the places left "
+            "serve estates completed later)."
         ),
     }
 
@@ -188,7 +218,7 @@ def matching_schools(
     ...     "records")
     [{'pupils': 200.0, 'room_in_reach': 100.0, 'matched': False}]
     >>> props.loc[props.level == "primary", ["classes", "places", "year"]].to_dict("records")
-    [{'classes': 5, 'places': 225.0, 'year': 2027}]
+    [{'classes': 12, 'places': 540.0, 'year': 2027}]
     """
     done = pd.to_numeric(estates["completion_year"], errors="coerce")
     pipeline = estates[done.to_numpy(np.float64) > base_year].copy()

@@ -317,10 +317,33 @@ def test_pipeline_estate_without_a_school_in_reach_gets_a_matching_school() -> N
     assert not primary["matched"] and primary["room_in_reach"] == 0.0
     p = props.set_index("level").loc["primary"]
     assert p["kind"] == "matching_school" and p["year"] == 2027
-    assert p["classes"] == 5 and p["places"] == 225.0  # ceil(200 / 45) classes
+    # 200 pupils: not 5 classes (ceil(200 / 45)) but the smallest standard school, 12
+    assert p["classes"] == 12 and p["places"] == 540.0
     assert "配建" in p["rationale_en"] and "e1" in p["rationale_zh"]
+    assert "a 12-class primary school (540 places; the places left serve" in p["rationale_en"]
+    assert "按标准规模同步配建12班小学（540个学位" in p["rationale_zh"]
     junior = props.set_index("level").loc["junior"]
-    assert junior["classes"] == 2 and junior["places"] == 100.0  # ceil(90 / 50)
+    assert junior["classes"] == 12 and junior["places"] == 600.0  # 90 pupils: 12 × 50
+
+
+def test_the_room_a_matching_school_leaves_serves_the_next_estate() -> None:
+    """Two estates of 200 primary pupils, 100 m apart, no school in reach: the first gets
+    a 12-class school (540 places), whose 340 left take the second's 200."""
+    two = gpd.GeoDataFrame(
+        {
+            "estate_id": ["e1", "e2"],
+            "district_id": "a",
+            "dwellings": [1000, 1000],
+            "completion_year": [2026, 2027],
+        },
+        geometry=[Point(0, 0), Point(100, 0)],
+        crs=4547,
+    )
+    far = _school("primary", 1200.0, 900, 800.0)
+    check, props = matching_schools(two, far, S, base_year=2024)
+    primary = check[check["level"] == "primary"].set_index("estate_id")
+    assert primary.loc["e2", "room_in_reach"] == 340.0 and bool(primary.loc["e2", "matched"])
+    assert (props["level"] == "primary").sum() == 1
 
 
 def test_existing_estates_are_not_checked_and_room_is_used_once() -> None:
