@@ -36,6 +36,21 @@ SCHOOL_FIELDS: tuple[Field, ...] = (
     Field("closing", "year"),
     Field("name_en", "text"),
     Field("synthetic", "bool", default=False),
+    # the resources the balance criteria of county readiness read (优质均衡: teachers,
+    # rooms, grounds, equipment; xuewei.planning.readiness.balance.ATTRIBUTES): numbers,
+    # checked like the others where given, and left absent where not
+    *(
+        Field(name, "number", when_given=True)
+        for name in (
+            "teachers_above_qualification",
+            "backbone_teachers",
+            "pe_arts_teachers",
+            "teaching_rooms_m2",
+            "sports_ground_m2",
+            "equipment_value_yuan",
+            "multimedia_classrooms",
+        )
+    ),
 )
 
 

@@ -97,12 +97,17 @@ class Field:
     default
         Value used for missing cells of an optional column (and for the whole column when
         it is absent); ``None`` leaves them missing.
+    when_given
+        An optional column checked and converted only when the file has it, never added
+        when it has not (its absence means something: e.g. a school attribute the balance
+        criteria report as not given).
     """
 
     name: str
     kind: FieldKind
     required: bool = False
     default: Any = None
+    when_given: bool = False
 
 
 class ProblemLog:
@@ -381,7 +386,7 @@ def convert_fields(
     for field in fields:
         if field.name in frame.columns:
             out[field.name] = _convert(frame[field.name], field, rows, log, noun=noun)
-        elif not field.required:
+        elif not field.required and not field.when_given:
             out[field.name] = _empty(field, frame.index)
     known = {f.name for f in fields}
     result = pd.DataFrame(out, index=frame.index)

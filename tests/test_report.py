@@ -275,14 +275,28 @@ def test_school_resources_are_numbers_a_sum_can_add(changsha_result, tmp_path):
     assert {c.number_format for c in cells if c.value is not None} == {"#,##0"}
 
 
-def test_a_resource_column_with_text_stays_text():
-    """Nothing is lost: one value that is not a number keeps the whole column as given."""
-    from xuewei.outputs.report import _resources_as_numbers
+def test_a_resource_that_is_not_a_number_is_an_error_naming_file_row_and_column(tmp_path):
+    """The schools reader parses the balance resources as numbers (a SUM of text is 0 in
+    the sheet, and the criteria turned text into NaN without a word): '12人' is an error
+    naming the file, the row and the column; blank cells stay blank."""
+    from xuewei.data import CHANGSHA_DIR
+    from xuewei.errors import InputError
+    from xuewei.gis import read_schools
 
-    s = pd.DataFrame({"backbone_teachers": ["3", "", "x"], "pe_arts_teachers": ["2", " 5 ", ""]})
-    out = _resources_as_numbers(s)
-    assert out["backbone_teachers"].tolist() == ["3", "", "x"]
-    assert out["pe_arts_teachers"].tolist()[:2] == [2, 5] and pd.isna(out["pe_arts_teachers"][2])
+    raw = pd.read_csv(CHANGSHA_DIR / "schools.csv", dtype=str, keep_default_na=False)
+    raw.loc[3, "backbone_teachers"] = "12人"
+    bad = tmp_path / "schools.csv"
+    raw.to_csv(bad, index=False)
+    with pytest.raises(InputError, match=r"schools\.csv row 4, column `backbone_teachers`"):
+        read_schools(bad)
+    raw.loc[3, "backbone_teachers"] = ""
+    raw.to_csv(bad, index=False)
+    s = read_schools(bad)
+    assert s["backbone_teachers"].dtype == "float64" and pd.isna(s.loc[3, "backbone_teachers"])
+    # a file without the resources gets none: their absence is what the criteria report
+    without = raw.drop(columns=["backbone_teachers", "equipment_value_yuan"])
+    without.to_csv(bad, index=False)
+    assert "backbone_teachers" not in read_schools(bad)
 
 
 def test_summary_district_table_and_charts(report):

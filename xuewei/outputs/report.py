@@ -140,7 +140,7 @@ def _tables(result: PlanResult, reach: pd.DataFrame | None, lang: Lang) -> dict[
     sheets: dict[str, pd.DataFrame] = {
         "缺口 Gaps": named(result.gaps),
         "预测 Forecast": named(forecast_table(result)),
-        "学校 Schools": named(_resources_as_numbers(result.schools)),
+        "学校 Schools": named(result.schools),
     }
     if result.catchments:
         assert reach is not None
@@ -167,26 +167,6 @@ def _tables(result: PlanResult, reach: pd.DataFrame | None, lang: Lang) -> dict[
     sheets[DOCUMENTS_SHEET] = _words_in(documents_table(result.standards), _SOURCE_WORDS, lang)
     sheets["数据说明 Data"] = _words_in(_data_notes(result), ("项目 Item", "说明 Note"), lang)
     return sheets
-
-
-def _resources_as_numbers(schools: pd.DataFrame) -> pd.DataFrame:
-    """Return the schools with each resource column as numbers if every value is one.
-
-    Read from a CSV those columns stay text (blank for kindergartens); in the sheet a
-    SUM of text is 0. A column with any value that is not a number stays as it was.
-    """
-    from xuewei.planning.readiness.balance import ATTRIBUTES
-
-    out = schools.copy()
-    for column, *_ in ATTRIBUTES.values():
-        if column not in out or pd.api.types.is_numeric_dtype(out[column]):
-            continue
-        text = out[column].astype("string").str.strip()
-        text = text.where(text != "")
-        numbers = pd.to_numeric(text, errors="coerce")
-        if (numbers.notna() == text.notna()).all():
-            out[column] = numbers
-    return out
 
 
 # the columns of the sources, documents and data sheets that hold bilingual words (the
