@@ -23,6 +23,7 @@ __all__ = [
     "box_style",
     "fullscreen_button",
     "metric_scale",
+    "one_at_a_time",
     "title_box",
 ]
 
@@ -159,17 +160,32 @@ class Box(MacroElement):
         self.fold_below = int(fold_below)
 
 
+#: Where the layers' popups may open (called when the layers are built, the page laid
+#: out): below the title box (Leaflet pans the map so), and no taller than the screen left
+#: under it; a longer popup scrolls. At 1280 × 720 a proposal's popup (its estates and
+#: rationale) ran off the bottom.
+_POPUP_ROOM = """
+window.xueweiPopupRoom = function () {
+    var box = document.querySelector(".xuewei-title");
+    var top = box ? Math.round(box.getBoundingClientRect().bottom) + 10 : 140;
+    return {pad: [20, top], height: Math.max(160, window.innerHeight - top - 40)};
+};
+"""
+
+
 class _Style(MacroElement):
     """The stylesheet of the boxes, added once to the page header."""
 
     _template = Template(
-        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
+        "<script>{{ this.js }}</script>{% endmacro %}"
     )
 
     def __init__(self) -> None:
         super().__init__()
         self._name = "XueweiStyle"
         self.css = _CSS
+        self.js = _POPUP_ROOM
 
 
 def box_style() -> _Style:
@@ -315,6 +331,45 @@ class _TileNote(MacroElement):
         super().__init__()
         self._name = "XueweiTileNote"
         self.note = note
+
+
+class _OneAtATime(MacroElement):
+    """Two overlays that fill the same areas: switching one on switches the other off."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+    (function (map, first, second) {
+        map.on("overlayadd", function (event) {
+            var other = event.layer === first ? second : event.layer === second ? first : null;
+            // after the layer control has handled its click: removed during it, the other
+            // (still ticked) would be added back, and its box would stay ticked
+            setTimeout(function () {
+                if (other && map.hasLayer(other) && map.hasLayer(event.layer)) {
+                    map.removeLayer(other);
+                }
+            }, 0);
+        });
+    })({{ this._parent.get_name() }}, {{ this.first.get_name() }},
+       {{ this.second.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, first: MacroElement, second: MacroElement) -> None:
+        super().__init__()
+        self._name = "XueweiOneAtATime"
+        self.first, self.second = first, second
+
+
+def one_at_a_time(first: MacroElement, second: MacroElement) -> _OneAtATime:
+    """Return the rule that ``first`` and ``second`` are never shown together.
+
+    Both fill the districts (the gap choropleth and the readiness layer): on top of each
+    other their colours mix into neither's legend. Switched on in the layer control, one
+    switches the other off (and its box is unticked).
+    """
+    return _OneAtATime(first, second)
 
 
 def metric_scale() -> _Scale:

@@ -73,8 +73,11 @@ class GapLayer(StoresPieces, folium.FeatureGroup):
                 var tips = {{ this.tips_json }};
                 var popups = {{ this.popups_json }};
                 var view = {{ this.initial }};
-                // popups open below the title box (its height: see xuewei.maps._view)
-                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
+                // popups open below the title box, no taller than the screen under it
+                // (xuewei.maps._controls: xueweiPopupRoom)
+                var room = window.xueweiRoom = window.xueweiRoom ||
+                    (window.xueweiPopupRoom ? window.xueweiPopupRoom() : {pad: [20, 140]});
+                var pad = room.pad;
                 function style(feature) {
                     return {fillColor: palette[fills[view][feature.properties.k]],
                             fillOpacity: 0.6, color: "#555555", weight: 1};
@@ -89,7 +92,8 @@ class GapLayer(StoresPieces, folium.FeatureGroup):
                         shape.bindPopup(function () {
                             return popups[view][k].map(function (i) { return parts[i]; })
                                 .join("");
-                        }, {maxWidth: 320, autoPanPaddingTopLeft: pad});
+                        }, {maxWidth: 320, maxHeight: room.height,
+                            autoPanPaddingTopLeft: pad});
                         shape.on("mouseover", function () {
                             shape.setStyle({weight: 3, color: "#222222", fillOpacity: 0.75});
                         });

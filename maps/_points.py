@@ -81,8 +81,11 @@ class PointLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
             var {{ this.get_name() }} = L.featureGroup({});
             {% endif %}
             (function (group) {
-                // popups open below the title box (its height: see xuewei.maps._view)
-                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
+                // popups open below the title box, no taller than the screen under it
+                // (xuewei.maps._controls: xueweiPopupRoom)
+                var room = window.xueweiRoom = window.xueweiRoom ||
+                    (window.xueweiPopupRoom ? window.xueweiPopupRoom() : {pad: [20, 140]});
+                var pad = room.pad;
                 var width = {{ this.popup_width|default(300) }};
                 var style = {{ this.style_json }};
                 var built = [];
@@ -104,7 +107,8 @@ class PointLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
                     if (p[6]) { options.dashArray = "3 2"; }
                     var tip = popup(p[5])();
                     var marker = L.circleMarker([p[0], p[1]], options)
-                        .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
+                        .bindPopup(popup(p[4]), {maxWidth: width, maxHeight: room.height,
+                                              autoPanPaddingTopLeft: pad})
                         .bindTooltip(tip);
                     built.push(marker);
                     // what the search box finds: the name, the marker and its layer
@@ -246,8 +250,11 @@ class IconLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
                 {% else %}
                 var markers = group, links = group;
                 {% endif %}
-                // popups open below the title box (its height: see xuewei.maps._view)
-                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
+                // popups open below the title box, no taller than the screen under it
+                // (xuewei.maps._controls: xueweiPopupRoom)
+                var room = window.xueweiRoom = window.xueweiRoom ||
+                    (window.xueweiPopupRoom ? window.xueweiPopupRoom() : {pad: [20, 140]});
+                var pad = room.pad;
                 var width = {{ this.popup_width|default(300) }};
                 {{ this.table_script }}
                 var parts = window.xueweiParts;
@@ -269,7 +276,8 @@ class IconLayer(StoresPieces, JSCSSMixin, folium.FeatureGroup):
                         return L.polyline([[p[0], p[1]], to], {{ this.link_style_json }});
                     }));
                     var marker = L.marker([p[0], p[1]], {icon: icon, riseOnHover: true})
-                        .bindPopup(popup(p[4]), {maxWidth: width, autoPanPaddingTopLeft: pad})
+                        .bindPopup(popup(p[4]), {maxWidth: width, maxHeight: room.height,
+                                              autoPanPaddingTopLeft: pad})
                         .bindTooltip(p[5]);
                     if (p[6] < 0 || p[6] === {{ this.scenario }}) {  // drawn when the page opens
                         links.addLayer(lines);
@@ -379,8 +387,11 @@ class LineLayer(folium.FeatureGroup):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.featureGroup({});
             (function (group) {
-                // popups open below the title box (its height: see xuewei.maps._view)
-                var pad = window.xueweiPad = window.xueweiPad || [20, 140];
+                // popups open below the title box, no taller than the screen under it
+                // (xuewei.maps._controls: xueweiPopupRoom)
+                var room = window.xueweiRoom = window.xueweiRoom ||
+                    (window.xueweiPopupRoom ? window.xueweiPopupRoom() : {pad: [20, 140]});
+                var pad = room.pad;
                 var width = {{ this.popup_width|default(300) }};
                 var lines = {{ this.lines_json }};
                 var entries = [];
@@ -388,7 +399,8 @@ class LineLayer(folium.FeatureGroup):
                     var p = lines[i], c = p[0];
                     var style = Object.assign({}, {{ this.style_json }}, {color: p[1]});
                     var parts = L.featureGroup([
-                        L.polyline(c, style).bindPopup(p[2], {autoPanPaddingTopLeft: pad})
+                        L.polyline(c, style).bindPopup(p[2], {maxHeight: room.height,
+                                                              autoPanPaddingTopLeft: pad})
                             .bindTooltip(p[3], {sticky: true}),
                         L.circleMarker(c[0], {radius: 5, color: p[1], weight: 2, fill: true,
                             fillColor: "#ffffff", fillOpacity: 1}).bindTooltip(p[3]),

@@ -71,8 +71,11 @@ def _tooltip(row: pd.Series, name: str, lang: Lang) -> str:
 
 def add_readiness(
     m: folium.Map, districts: gpd.GeoDataFrame, readiness: pd.DataFrame, *, lang: Lang
-) -> list[str]:
-    """Add the readiness layer (hidden at first); return the states drawn, for the legend.
+) -> tuple[list[str], folium.GeoJson]:
+    """Add the readiness layer (hidden at first); return the states drawn and the layer.
+
+    The states are for the legend; the layer, to show it instead of the gap choropleth
+    (:func:`xuewei.maps._controls.one_at_a_time`): both fill the districts.
 
     ``districts`` are in the drawing datum (EPSG:4326 or GCJ-02); ``readiness`` is
     :attr:`xuewei.planning.readiness.Readiness.summary` (or the ``readiness`` layer of a
@@ -117,4 +120,4 @@ def add_readiness(
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
     )
     layer.add_to(m)
-    return [s for s in READINESS_COLOURS if s in states]
+    return [s for s in READINESS_COLOURS if s in states], layer

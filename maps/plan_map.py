@@ -28,7 +28,7 @@ from folium.map import FitBounds
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
 from xuewei.maps._checks import check_inputs
-from xuewei.maps._controls import add_controls, notes_html
+from xuewei.maps._controls import add_controls, notes_html, one_at_a_time
 from xuewei.maps._district_chart import district_popups
 from xuewei.maps._district_labels import district_labels
 from xuewei.maps._districts import add_districts
@@ -346,7 +346,7 @@ def plan_map(
     m = _new_map(districts_ll, bases, title=title)
 
     step = gap_step([selected for _, selected, _ in selections], level)
-    add_districts(
+    gap_layer = add_districts(
         m,
         districts_ll,
         selections,
@@ -358,7 +358,10 @@ def plan_map(
         lang=lang,
     )
     district_labels(districts_ll, lang=lang).add_to(m)
-    ready_states = [] if readiness is None else add_readiness(m, districts_ll, readiness, lang=lang)
+    ready_states: list[str] = []
+    if readiness is not None:  # it fills the districts as the gaps do: one at a time
+        ready_states, ready_layer = add_readiness(m, districts_ll, readiness, lang=lang)
+        one_at_a_time(gap_layer, ready_layer).add_to(m)
     zone_levels = [] if zones is None else add_zones(m, to_datum(zones, datum), lang=lang)
     drawn = _add_overlays(
         m,

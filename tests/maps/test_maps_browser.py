@@ -753,3 +753,73 @@ def test_written_page_keeps_its_base_map_and_says_when_it_cannot_load(
     for loaded in _open(browser, bare, offline=True):
         assert loaded.requests == [] and loaded.errors == []
         assert loaded.page.locator(".xuewei-tiles-failed").count() == 0
+
+
+_OPEN_POPUP_JS = """([mapName, needle]) => {
+    const map = window.eval(mapName);
+    let found = null;
+    const visit = (layer) => {
+        if (found) { return; }
+        if (layer.getPopup && layer.getPopup()) {
+            let content = layer.getPopup().getContent();
+            if (typeof content === "function") { content = content(layer); }
+            if (String(content).includes(needle)) { found = layer; }
+        }
+        if (layer.eachLayer) { layer.eachLayer(visit); }
+    };
+    map.eachLayer(visit);
+    if (!found) { return null; }
+    map.setView(found.getLatLng(), 13, {animate: false});
+    found.openPopup();
+    return true;
+}"""
+
+
+def test_a_long_popup_fits_under_the_title_box_at_1280_by_720(browser, plan_page) -> None:
+    """A new school's popup (its estates and rationale) opens below the title box and ends
+    above the bottom of a 1280 × 720 screen, scrolling what does not fit; it ran off the
+    bottom."""
+    map_name, _ = _names(plan_page.read_text(encoding="utf-8"))
+    for loaded in _open(browser, plan_page, offline=True):
+        page = loaded.page
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.reload(wait_until="load")  # the room popups may take is measured on load
+        page.wait_for_selector(".leaflet-control-layers")
+        assert loaded.js(_OPEN_POPUP_JS, [map_name, "服务小区 Serves estates"]) is True
+        page.wait_for_timeout(800)  # the map pans the popup into view
+        box = loaded.js(
+            "() => document.querySelector('.leaflet-popup').getBoundingClientRect().toJSON()"
+        )
+        title = loaded.js(
+            "() => document.querySelector('.xuewei-title').getBoundingClientRect().bottom"
+        )
+        assert box["top"] >= title and box["bottom"] <= 720, (box, title)
+        content = loaded.js(
+            """() => { const el = document.querySelector('.leaflet-popup-content');
+                return [el.scrollHeight, el.clientHeight, getComputedStyle(el).overflowY]; }"""
+        )
+        assert content[0] > content[1] and content[2] == "auto"  # it scrolls
+
+
+def test_readiness_and_gap_layers_are_shown_one_at_a_time(browser, plan_page) -> None:
+    """Both fill the districts (their colours mixed into neither's legend): ticking one
+    unticks the other, in the layer control and on the map."""
+    map_name, _ = _names(plan_page.read_text(encoding="utf-8"))
+    boxes = """() => Object.fromEntries([...document.querySelectorAll(
+        '.leaflet-control-layers-overlays label')].map(l => [l.textContent.trim(),
+        l.querySelector('input').checked]))"""
+    gap, ready = "学位缺口（区县） Place gap by district", "按期达标（区县） Ready by target year"
+    filled = f"""() => {{ const map = window.eval('{map_name}'); let n = 0;
+        map.eachLayer(l => {{ if (l.feature && l.options && l.options.fillOpacity > 0.5
+            && l.feature.geometry.type.includes('Polygon')) {{ n += 1; }} }}); return n; }}"""
+    for loaded in _open(browser, plan_page, offline=True):
+        control = loaded.page.locator(".leaflet-control-layers")
+        assert loaded.js(boxes)[gap] and not loaded.js(boxes)[ready]
+        control.get_by_text(ready, exact=True).click()
+        loaded.page.wait_for_timeout(200)
+        assert loaded.js(boxes)[ready] and not loaded.js(boxes)[gap]
+        assert loaded.js(filled) == 9  # the nine districts, once
+        control.get_by_text(gap, exact=True).click()
+        loaded.page.wait_for_timeout(200)
+        assert loaded.js(boxes)[gap] and not loaded.js(boxes)[ready]
+        assert loaded.js(filled) == 9
