@@ -340,16 +340,9 @@ def test_the_programme_adds_places_in_their_opening_year() -> None:
     assert math.isnan(p["gap"].iloc[-1]) and p["places_added"].iloc[-1] == 2100.0
 
 
-def test_a_merger_takes_its_places_out_of_the_programme() -> None:
-    """Hand-computed: the programme above, plus a 270-place junior school merged from 2029.
-
-    Places opened to date 0, 0, 1,500, 2,100; net of the 270 closed from 2029: 0, 0, 1,230,
-    1,830. Left missing: −100, 900, 1,500 − 1,230 = 270, 2,000 − 1,830 = 170 (the merger's
-    places must be found again: without it the programme looked 100 places ahead). A
-    merger with no scenario counts in both scenarios.
-    """
-    g = _junior_gaps()
-    merger = pd.DataFrame(
+def _junior_merger() -> pd.DataFrame:
+    """A 270-place junior school of district a merged away from 2029, at 85."""
+    return pd.DataFrame(
         {
             "kind": ["merger"],
             "district_id": "a",
@@ -359,6 +352,18 @@ def test_a_merger_takes_its_places_out_of_the_programme() -> None:
             "places": -270.0,
         }
     )
+
+
+def test_a_merger_takes_its_places_out_of_the_programme() -> None:
+    """Hand-computed: the programme above, plus a 270-place junior school merged from 2029.
+
+    Places opened to date 0, 0, 1,500, 2,100; net of the 270 closed from 2029: 0, 0, 1,230,
+    1,830. Left missing: −100, 900, 1,500 − 1,230 = 270, 2,000 − 1,830 = 170 (the merger's
+    places must be found again: without it the programme looked 100 places ahead). A
+    merger with no scenario counts in both scenarios.
+    """
+    g = _junior_gaps()
+    merger = _junior_merger()
     builds = proposals_table(builds=staged_additions(g, S))
     p = build_programme(pd.concat([builds, merger], ignore_index=True), g)
     assert p["closures"].tolist() == [0, 0, 1, 0]
@@ -461,16 +466,7 @@ def test_builds_replace_the_places_a_merger_closes() -> None:
     assert out[["sized_year", "sized_gap", "sized_closed"]].iloc[0].tolist() == [2030, 2000, 270]
     table = proposals_table(builds=out)
     assert table["sized_closed"].tolist() == [270.0, 270.0]
-    merger = pd.DataFrame(
-        {
-            "kind": ["merger"],
-            "district_id": "a",
-            "level": "junior",
-            "scenario": 85.0,
-            "year": 2029,
-            "places": -270.0,
-        }
-    )
+    merger = _junior_merger()
     p = build_programme(pd.concat([table, merger], ignore_index=True), g)
     assert p["cumulative_places"].tolist() == [0.0, 0.0, 2130.0, 2130.0]
     assert p["remaining_gap"].tolist() == [-100.0, 900.0, -630.0, -130.0]
