@@ -123,3 +123,29 @@ def test_bad_district_scenario_and_file(saved, tmp_path) -> None:
     res = runner.invoke(app, ["programme", str(other)])
     assert res.exit_code == 2 and "no build programme" in res.output
     assert "Traceback" not in res.output
+
+
+def test_net_to_date_says_which_mergers_it_takes_off() -> None:
+    """'net to date' drops when a merger closes a school: the table's caption says so, with
+    the schools and places of each year; without closures there is no caption."""
+    from xuewei._cli_tables import programme_years_table
+
+    rows = pd.DataFrame(
+        {
+            "district_id": "a",
+            "level": "primary",
+            "year": [2025, 2026, 2027],
+            "new_schools": [0, 0, 1],
+            "expansions": 0,
+            "places_added": [0.0, 0.0, 1350.0],
+            "closures": [1, 0, 0],
+            "places_closed": [270.0, 0.0, 0.0],
+            "cumulative_places": [-270.0, -270.0, 1080.0],
+            "remaining_gap": [500.0, 600.0, -300.0],
+        }
+    )
+    text = _render(programme_years_table(rows, 85.0, lang="en"))
+    assert _rows(text)["2025"] == ["0", "0", "0", "-270", "500"]
+    assert "net to date is net of the schools merged away: 1 in 2025 (270 places)" in text
+    plain = rows.assign(closures=0, places_closed=0.0)
+    assert "merged away" not in _render(programme_years_table(plain, 85.0, lang="en"))

@@ -213,6 +213,8 @@ def programme_years_table(
             else f"{place}{say('programme', lang)}, at {scenario:g} per 1,000: {say('opens', lang)}"
         ),
         title_justify="left",
+        caption=_closures_caption(programme, lang),
+        caption_justify="left",
     )
     for key in ("year", "new_schools", "expansions", "places_added", "to_date", "still_short"):
         table.add_column(say(key, lang), justify="right")
@@ -226,6 +228,28 @@ def programme_years_table(
             whole(row["missing"]) if not missing(row["missing"]) else "",
         )
     return table
+
+
+def _closures_caption(programme: pd.DataFrame, lang: str) -> str | None:
+    """Say what 'net to date' takes off: the schools merged away, and their places, by year.
+
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"year": [2025, 2025, 2028], "closures": [2, 1, 1],
+    ...                   "places_closed": [540.0, 270.0, 300.0]})
+    >>> print(_closures_caption(p, "en"))
+    net to date is net of the schools merged away: 3 in 2025 (810 places), 1 in 2028 (300 places)
+    """
+    if "closures" not in programme or not programme["closures"].sum():
+        return None
+    shut = programme.groupby("year", sort=True)[["closures", "places_closed"]].sum()
+    shut = shut[shut["closures"] > 0]
+    zh = "累计净增已扣除撤并学校：" + "，".join(
+        f"{y}年{int(r.closures)}所（{r.places_closed:,.0f}个学位）" for y, r in shut.iterrows()
+    )
+    en = "net to date is net of the schools merged away: " + ", ".join(
+        f"{int(r.closures)} in {y} ({r.places_closed:,.0f} places)" for y, r in shut.iterrows()
+    )
+    return {"zh": zh, "en": en}.get(lang, f"{en} ({zh})")
 
 
 def missing(value: float | None) -> bool:
