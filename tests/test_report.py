@@ -482,8 +482,9 @@ def test_unserved_estates_show_the_residents_of_the_year_they_are_counted_in(
     district's count), shown beside the input's: never more than the residents beside."""
     path = tmp_path / "report.xlsx"
     write_report(changsha_result, path)
-    ws = load_workbook(path, read_only=True)["未覆盖小区 Unserved estates"]
-    rows = list(ws.iter_rows(values_only=True))
+    wb = load_workbook(path, read_only=True)
+    rows = list(wb["未覆盖小区 Unserved estates"].iter_rows(values_only=True))
+    wb.close()  # a read-only workbook keeps its file open until closed
     head = list(rows[0])
     year = changsha_result.base_year
     counted = head.index(f"{year}年常住人口 Residents {year}")
@@ -502,8 +503,9 @@ def test_readiness_sheet_says_not_by_the_horizon_and_counts_special_schools(
     CLI does); the special-education criterion counts schools, its unit."""
     path = tmp_path / "report.xlsx"
     write_report(changsha_result, path)
-    ws = load_workbook(path, read_only=True)["达标 Readiness"]
-    rows = list(ws.iter_rows(values_only=True))
+    wb = load_workbook(path, read_only=True)
+    rows = list(wb["达标 Readiness"].iter_rows(values_only=True))
+    wb.close()
     start = next(i for i, r in enumerate(rows) if r and r[0] == "区县代码 District ID")
     head, body = rows[start], [r for r in rows[start + 1 :] if r and r[0]]
     ready_from = head.index("全部达标起始年 Ready from")
