@@ -27,14 +27,16 @@ def headline_notes(
     scenario: float,
     year: int,
     lang: Lang,
+    level: str = COMPULSORY,
 ) -> list[str]:
     """Return the headline lines (escaped HTML) for ``scenario`` and ``year``.
 
-    Residents in the first year of ``gaps`` → ``year``; compulsory places required,
-    offered and the gap in ``year`` (all districts); schools over capacity by enrolment;
+    Residents in the first year of ``gaps`` → ``year``; places required, offered and the
+    gap of ``level`` (the level the map is drawn for: compulsory, primary or junior) in
+    ``year`` (all districts); schools over capacity by enrolment;
     new schools of the proposals shown opening by ``year``.
     """
-    rows = gaps[(gaps["level"] == COMPULSORY) & np.isclose(gaps["scenario"], scenario)]
+    rows = gaps[(gaps["level"] == level) & np.isclose(gaps["scenario"], scenario)]
     if rows.empty:
         return []
     first = int(rows["year"].min())

@@ -452,7 +452,13 @@ def _heads(
             notes_html(
                 [
                     *headline_notes(
-                        gaps, schools, shown_proposals(proposals, v), scenario=v, year=y, lang=lang
+                        gaps,
+                        schools,
+                        shown_proposals(proposals, v),
+                        scenario=v,
+                        year=y,
+                        lang=lang,
+                        level=level,
                     ),
                     *reach_notes(reach, y, lang),
                     *ready,

@@ -66,7 +66,7 @@ def test_district_rows_hand_computed() -> None:
         "B": {"zh": "乙区", "en": "B district", "both": "乙区 B district"},
     }
     rows = _rows(_render(district_programme_table(programme, names, 85.0, lang="en")))
-    # first opens, new schools, expansions, places added, gap 2028, still short 2028
+    # first opens, new schools, expansions, places added, short before and after (2028)
     assert rows["A district"] == ["2027", "1", "0", "900", "800", "0"]
     assert rows["B district"] == ["—", "0", "0", "0", "120", "120"]
 

@@ -162,7 +162,14 @@ def _report(result: Any, err: Console, *, quiet: bool) -> None:
         return
     s = result.summary
     ok = s[s["status"] == "ok"]
-    grid = Table(title="national summary · 全国汇总 (compulsory places)", title_justify="left")
+    # the year and places per 1,000 of the figures (each county's horizon and default)
+    when = ", ".join(f"{int(y)}" for y in sorted(ok["horizon"].dropna().unique()))
+    per = ", ".join(f"{v:g}" for v in sorted(ok["scenario"].dropna().unique()))
+    grid = Table(
+        title=f"national summary · 全国汇总 (compulsory places, {when} at {per} per 1,000; "
+        "shortfall: each district's and level's shortage on its own)",
+        title_justify="left",
+    )
     for col in ("counties", "residents", "required", "offered", "shortfall", "new schools"):
         grid.add_column(col, justify="right")
     grid.add_row(

@@ -26,17 +26,21 @@ __all__ = ["district_programme_table", "programme_command"]
 
 _WORDS = {
     "by_district": (
-        "各区县建设时序：首批建成年份、新建学校、扩建、新增学位，期末缺口与仍缺",
-        "by district: first opening, new schools, expansions, places added; gap and still short",
-        "by district (各区县): first opening, new schools, expansions, places added; gap and "
-        "still short",
+        "各区县建设时序：首批建成年份、新建学校、扩建、新增学位，期末建前所缺与建后仍缺学位"
+        "（各学段之缺分别计，一学段之余不抵另一学段之缺）",
+        "by district: first opening, new schools, expansions, places added; places short "
+        "before the programme (need) and after it (left), each level's shortage on its "
+        "own: a surplus of one level does not fill another's",
+        "by district (各区县): first opening, new schools, expansions, places added; places "
+        "short before the programme (need) and after it (left), each level's shortage on "
+        "its own: a surplus of one level does not fill another's",
     ),
     "first": ("首批", "first", "first"),
     "new": ("新建", "new", "new"),
     "expand": ("扩建", "expand", "expand"),
     "places": ("新增学位", "places", "places"),
-    "gap": ("缺口", "gap", "gap"),
-    "short": ("仍缺", "short", "short"),
+    "gap": ("建前缺", "need", "need"),
+    "short": ("建后仍缺", "left", "left"),
 }
 
 
@@ -104,7 +108,7 @@ def district_programme_table(
     """
     horizon = int(programme["year"].max())
     table = Table(
-        title=f"{_say('by_district', lang)} {horizon} ({scenario:g} / 1,000)",
+        title=f"{horizon} ({scenario:g} / 1,000), {_say('by_district', lang)}",
         title_justify="left",
     )
     table.add_column(say("district", lang), no_wrap=True)

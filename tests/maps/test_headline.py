@@ -58,3 +58,22 @@ def test_reach_lines_take_the_plan_total_of_the_year_shown() -> None:
         "Primary 2024: served 50% · schools full 20% · out of reach 30%"
     ]
     assert reach_notes(reach, 2035, "en")[0].endswith("out of reach 35%")
+
+
+def test_headline_gives_the_figures_of_the_level_drawn() -> None:
+    """A map drawn for primary gives primary figures under its primary label (it gave the
+    compulsory ones): primary = 2/3 of the compulsory rows here, hand-computed."""
+    compulsory = _gaps()
+    primary = compulsory.assign(
+        level="primary",
+        required=compulsory["required"] * 2 // 3,
+        offered=compulsory["offered"] * 2 // 3,
+    )
+    gaps = pd.concat([compulsory, primary], ignore_index=True)
+    lines = headline_notes(
+        gaps, gpd.GeoDataFrame(), None, scenario=85.0, year=2030, lang="en", level="primary"
+    )
+    # 2030 primary: required 9,350 × 2/3 = 6,233 + 5,100 × 2/3 = 3,400; offered 6,000 + 2,000
+    assert lines[0] == (
+        "Residents 150,000 (2024) → 170,000 (2030) · Required 9,633 · Offered 8,000 · Gap +1,633"
+    )

@@ -249,8 +249,10 @@ def _plan_county(task: CountyTask, digest: str) -> dict[str, Any]:
     scenario = result.standards.default_scenario
     total = result.summary().iloc[-1]
     gaps = result.gaps
-    at = gaps[
-        (gaps["level"] == "compulsory")
+    # each district's primary and junior shortages on their own: a junior surplus does not
+    # fill a primary gap (nor one district's another's), as in the build programme
+    short = gaps[
+        gaps["level"].isin(["primary", "junior"])
         & (gaps["year"] == result.horizon)
         & (gaps["scenario"] == scenario)
     ]
@@ -274,7 +276,7 @@ def _plan_county(task: CountyTask, digest: str) -> dict[str, Any]:
         "required": float(total[f"required_{scenario:g}"]),
         "offered": float(total["offered"]),
         "gap": float(total[f"gap_{scenario:g}"]),
-        "shortfall": float(at["gap"].clip(lower=0).sum()),
+        "shortfall": float(short["gap"].clip(lower=0).sum()),
         "schools": len(schools),
         "schools_over_capacity": int(over.fillna(False).astype(bool).sum()),
         "new_schools": new,
