@@ -212,6 +212,15 @@ def test_cli_validate(small_plan, tmp_path):
     assert "schools.csv row 5, column `capacity`" in bad.output
     assert "schools.csv row 7, column `level`" in bad.output
     assert "population.csv row 1, column `population`" in bad.output
+    # a school with neither capacity nor classes: the run refuses it, so validate says so
+    schools = pd.read_csv(folder / "schools.csv", dtype=str)
+    sid = schools.loc[5, "school_id"]
+    schools.loc[5, ["capacity", "classes"]] = None
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    (tmp_path / "population.csv").write_bytes((folder / "population.csv").read_bytes())
+    bad = runner.invoke(app, ["validate", str(tmp_path / "plan.toml")])
+    assert bad.exit_code == 1, bad.output
+    assert f"schools.csv row 6, column `capacity`: school {sid} has neither" in bad.output
 
 
 def test_cli_validate_lists_impossible_standards(small_plan, tmp_path):

@@ -24,6 +24,7 @@ from xuewei import gis
 from xuewei.config import Plan
 from xuewei.errors import CRSError, InputError, Problem
 from xuewei.pipeline.result import Years
+from xuewei.planning import school_places
 from xuewei.planning.readiness import read_targets
 from xuewei.vocabulary import CoordinateSystem
 
@@ -211,6 +212,9 @@ def _read_layers(
 def validate_plan(plan: Plan) -> list[Problem]:
     """Return every problem of a plan's inputs (an empty list when they are all valid).
 
+    What the run would refuse before it plans: the files as read, every school's places
+    (a school with neither capacity nor classes), the years and the target years.
+
     Examples
     --------
     >>> from xuewei.config import load_plan
@@ -220,6 +224,8 @@ def validate_plan(plan: Plan) -> list[Problem]:
     """
     try:
         inputs = read_inputs(plan)
+        if inputs.schools is not None:  # places counted as the run counts them
+            school_places(inputs.schools, plan.standards, source=plan.inputs["schools"].path.name)
         plan_years(plan, inputs.population)
         targets = plan.inputs.get("targets")
         if targets is not None:  # target years of high-quality balance, per district
