@@ -143,3 +143,32 @@ def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str
         name = {"primary": ("小学", "Primary"), "junior": ("初中", "Junior secondary")}[level]
         line = next(ln for ln in text.splitlines() if name[lang == "en"] in ln)
         assert f"{rows['over_pupils'].sum():,.0f}" in line
+
+
+def test_current_zones_are_read_from_the_zones_layer_with_their_level(tmp_path) -> None:
+    """The GeoPackage `xuewei zones` writes holds zones and units: today's zones come from
+    its zones layer (no warning about several layers), their level normalised (小学 is
+    primary); a level that is neither is an error naming the file, row and column."""
+    import warnings
+
+    import shapely
+
+    from xuewei._cli_zones import _read_current
+    from xuewei.errors import InputError
+
+    schools = gpd.GeoDataFrame({"school_id": ["a", "b"]}, geometry=[None, None], crs=4547)
+    zones = gpd.GeoDataFrame(
+        {"school_id": ["a", "b", "a"], "level": ["小学", "primary", "初中"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(0, 0, 2, 1)],
+        crs=4547,
+    )
+    path = tmp_path / "zones.gpkg"
+    zones.to_file(path, layer="zones")
+    zones.assign(school_id="x").to_file(path, layer="units")  # not zones: never read
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _read_current(path, schools, 4547)
+    assert got["level"].tolist() == ["primary", "primary", "junior"]
+    zones.assign(level=["小学", "高中", "初中"]).to_file(path, layer="zones")
+    with pytest.raises(InputError, match=r"zones\.gpkg row 2, column `level`: got '高中'"):
+        _read_current(path, schools, 4547)

@@ -203,15 +203,23 @@ def _inputs(
 def _read_current(path: Path, schools: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     """Read today's zones: polygons with a ``school_id`` of the plan, in a known CRS.
 
+    From a GeoPackage its ``zones`` layer (what ``xuewei zones`` writes), else its first.
+    A ``level`` column (primary, junior; Chinese names too) tells a nine-year school's
+    primary zone from its junior one.
+
     Every feature must count, so each problem is named by its feature (row): a missing or
     invalid polygon, or a ``school_id`` that is none of the plan's schools (a zone of a
     closed or misspelled school would otherwise be left out without a word).
     """
     import geopandas as gpd
+    import pyogrio
 
     from xuewei.errors import InputError, Problem
+    from xuewei.gis.validate import normalise_level
 
-    zones = gpd.read_file(path)
+    # a GeoPackage of `xuewei zones` holds its zones and its units: read the zones
+    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    zones = gpd.read_file(path, layer="zones" if "zones" in layers else layers[0])
     if zones.crs is None:
         raise InputError(
             [Problem(path.name, "has no coordinate system; save it with one (e.g. EPSG:4326)")]
@@ -228,6 +236,19 @@ def _read_current(path: Path, schools: gpd.GeoDataFrame, crs: object) -> gpd.Geo
         )
     known = set(schools["school_id"].astype(str))
     problems = []
+    if "level" in zones:  # a nine-year school's primary and junior zones are told apart
+        levels = [normalise_level(v) for v in zones["level"]]
+        for row, (given, level) in enumerate(zip(zones["level"], levels, strict=True), 1):
+            if level not in ("primary", "junior", "nine_year"):
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"got {given!r}; level must be primary (小学) or junior (初中)",
+                        row=row,
+                        column="level",
+                    )
+                )
+        zones = zones.assign(level=levels)
     for row, (sid, geom) in enumerate(zip(zones["school_id"], zones.geometry, strict=True), 1):
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             kind = "no geometry" if geom is None or geom.is_empty else geom.geom_type

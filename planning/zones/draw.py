@@ -281,7 +281,7 @@ def _units_and_schools(
     )
     adj = unit_adjacency(units, contiguity=contiguity)
     served = {lv: serving_schools(schools, lv, year) for lv in levels}
-    cur = {lv: _current(units, current, served[lv]) for lv in levels}
+    cur = {lv: _current(units, current, served[lv], lv) for lv in levels}
     return units, adj, served, cur
 
 
@@ -329,15 +329,17 @@ def _check(
 
 
 def _current(
-    units: gpd.GeoDataFrame, current: gpd.GeoDataFrame | None, lvl_schools: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame, current: gpd.GeoDataFrame | None, lvl: gpd.GeoDataFrame, level: str
 ) -> np.ndarray:
-    """Each unit's current school id at this level (``None``: not in a current zone)."""
+    """Each unit's current school id at ``level`` (``None``: in no current zone)."""
     out = np.full(len(units), None, dtype=object)
     if current is None:
         return out
     if "school_id" not in current:
         raise InputError([Problem("current zones", "needs column `school_id`", column="school_id")])
-    zones = current[current["school_id"].astype(str).isin(lvl_schools["school_id"].astype(str))]
+    zones = current[current["school_id"].astype(str).isin(lvl["school_id"].astype(str))]
+    if "level" in zones:  # a nine-year school's junior zone is no unit's primary zone
+        zones = zones[zones["level"].astype(str).isin([level, "nine_year"])]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(units["x"], units["y"]), crs=units.crs)
     hit = gpd.sjoin(pts, zones[["school_id", "geometry"]], predicate="within", how="inner")
     hit = hit.assign(school_id=hit["school_id"].astype(str)).sort_values("school_id")

@@ -242,6 +242,35 @@ def test_pupils_moved_from_current_zones() -> None:
     assert z2.assignments["school_id"].tolist() == ["a", "a", "b"]
 
 
+def test_current_zones_count_at_their_own_level() -> None:
+    """A nine-year school has a primary and a junior zone: its junior zone is no unit's
+    current primary school. Here school a's junior zone covers the two right units, whose
+    primary zone is b's; read without its level, the middle unit's current school was a
+    (first by id), and keeping it moved the result to [a, a, b]."""
+    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
+    current = gpd.GeoDataFrame(
+        {"school_id": ["a", "b", "a"], "level": ["primary", "primary", "junior"]},
+        geometry=[
+            shapely.box(0, 0, 1000, 1000),
+            shapely.box(1000, 0, 3000, 1000),
+            shapely.box(1000, 0, 3000, 1000),
+        ],
+        crs=4547,
+    )
+    z = draw_zones(
+        d,
+        e,
+        s,
+        year=2025,
+        standards=STANDARDS,
+        levels=["primary"],
+        current=current,
+        moved_weight_km=5.0,
+    )
+    assert z.assignments["school_id"].tolist() == ["a", "b", "b"]
+    assert z.assignments["moved"].sum() == 0.0
+
+
 def test_bad_options_raise() -> None:
     d, e, s = _district_layers(2, 1, np.full(2, 100.0), {"a": (0, 10.0)})
     with pytest.raises(ConfigError, match="feeders=True needs both levels"):
