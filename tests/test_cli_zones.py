@@ -172,3 +172,22 @@ def test_current_zones_are_read_from_the_zones_layer_with_their_level(tmp_path) 
     zones.assign(level=["小学", "高中", "初中"]).to_file(path, layer="zones")
     with pytest.raises(InputError, match=r"zones\.gpkg row 2, column `level`: got '高中'"):
         _read_current(path, schools, 4547)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--levels", "kindergarten", "--levels 'kindergarten': expected primary, junior"),
+        ("--method", "fast", "--method 'fast': expected auto, exact or heuristic"),
+        ("--year", "2030.5", "--year '2030.5': expected base, horizon or a whole year"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_before_any_reading(
+    small_plan: Path, tmp_path: Path, option: str, value: str, said: str
+) -> None:
+    res = CliRunner().invoke(
+        app, ["zones", str(small_plan), "--out", str(tmp_path / "z"), option, value]
+    )
+    assert res.exit_code == 2, res.output
+    assert said in res.output
+    assert "reading the plan" not in res.output  # refused before the slow part

@@ -128,6 +128,14 @@ def zones_command(
     if current is not None and not current.is_file():
         _fail(f"--current {current} does not exist", code=2)
     chosen = [lv.strip() for lv in levels.split(",") if lv.strip()]
+    # usage problems first (exit 2), before the slow reading
+    unknown = [lv for lv in chosen if lv not in ("primary", "junior")]
+    if unknown or not chosen:
+        _fail(f"--levels {levels!r}: expected primary, junior or primary,junior", code=2)
+    if method not in ("auto", "exact", "heuristic"):
+        _fail(f"--method {method!r}: expected auto, exact or heuristic", code=2)
+    if year not in ("base", "horizon") and not year.isdigit():
+        _fail(f"--year {year!r}: expected base, horizon or a whole year", code=2)
     options = _map_options(online, tiles, tianditu_key, lang)
     err = Console(stderr=True)
     try:
