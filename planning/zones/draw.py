@@ -134,10 +134,9 @@ def draw_zones(
         The size limit of ``"auto"`` for the exact model; the time limit of the whole call.
         Exact models get what is left of it (a district reached with no time left keeps
         its heuristic zones, noted in ``cases``); the heuristic's pushes stop at it (noted
-        in ``cases`` too: zones cut short by the clock may differ from run to run), its
-        transport LP and repair (a few seconds for a whole city) always run. The default,
-        600 s, leaves the Changsha demo city (40–110 s) uncut, so its zones are the same
-        on every run.
+        in ``cases`` too: zones cut short may differ from run to run), its transport LP
+        and repair (seconds for a city) always run. The default, 600 s, leaves the
+        Changsha demo city (40–110 s) uncut, its zones the same on every run.
     residents_col
         The estates' residents column.
 
@@ -494,8 +493,9 @@ def _solve_fed(
                 ),
             }
     s = time.perf_counter() - t0
+    note = "time limit reached: heuristic zones (feeders)" if st.left() <= 0 else ""
     return {
-        "primary": _Solved(hp.label, "heuristic", "feasible", hp.objective, hp.bound, s),
+        "primary": _Solved(hp.label, "heuristic", "feasible", hp.objective, hp.bound, s, 0, note),
         "junior": _Solved(
             fed.label,
             "heuristic",
@@ -504,6 +504,7 @@ def _solve_fed(
             hj_bound,
             s,
             fed.conflicts,
+            note,
         ),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -556,3 +557,18 @@ def test_zone_branches_match_branch_of(case: object, rnd: object) -> None:
         free = removable_units(case, label, nb, x)
         if free is not None:  # a connected zone: the units it can lose, as unit by unit
             assert free == {u for u in members if stays_connected(case, label, nb, u)}
+
+
+def test_feeder_zones_say_when_the_time_limit_cut_them_short() -> None:
+    """With feeders, a district reached with no time left keeps its heuristic zones and
+    says so in ``cases``, as without feeders (its note was empty)."""
+    d, e, s = _district_layers(3, 3, np.full(9, 10.0 / RATE), {"a": (0, 60.0), "b": (8, 60.0)})
+    junior = s.assign(
+        school_id=["ja", "jb"], level="junior", places_primary=0.0, places_junior=60.0
+    )
+    both = gpd.GeoDataFrame(pd.concat([s, junior], ignore_index=True), crs=4547)
+    z = draw_zones(
+        d, e, both, year=2025, standards=STANDARDS, feeders=True, method="exact", time_limit_s=0.0
+    )
+    assert set(z.cases["method"]) == {"heuristic"}
+    assert z.cases["note"].str.contains("time limit").all(), z.cases["note"].tolist()
