@@ -80,6 +80,10 @@ def test_cli_lines_count_the_ready_counties_and_name_the_targets(ready_run: Plan
     assert lines[0].startswith(f"{ready} / {total} counties ready")
     assert "targets.csv" in lines[0]
     assert len(lines) == 1 + total - ready
+    # in both languages each says the count: the Chinese too
+    both = readiness_lines(ready_run, lang="both")[0]
+    assert f"({ready} / {total} 个区县按期达到优质均衡)" in both
+    assert readiness_lines(ready_run, lang="zh")[0].startswith(f"{ready} / {total} 个区县")
     console = Console(width=80, record=True)
     print_readiness(console, ready_run, lang="both")
     for line in console.export_text().splitlines():

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from xuewei._cli_log import console as _console
 from xuewei._cli_log import fail as _fail
-from xuewei._cli_options import LangOption
 from xuewei._cli_tables import programme_years_table, say
 
 if TYPE_CHECKING:
@@ -59,7 +58,9 @@ def programme_command(
         float | None,
         typer.Option(help="Places per 1,000 residents (default the plan's)."),
     ] = None,
-    lang: LangOption = "both",
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the tables printed: zh, en or both.")
+    ] = "both",
 ) -> None:
     """Print the build programme of a saved result: what opens each year, by district.
 

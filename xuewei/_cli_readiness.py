@@ -42,7 +42,7 @@ _WORDS: dict[str, tuple[str, str]] = {
 
 def _say(key: str, lang: str) -> str:
     zh, en = _WORDS[key]
-    return {"zh": zh, "en": en}.get(lang, f"{en} ({zh})" if key == "ready" else en)
+    return {"zh": zh, "en": en}.get(lang, en)
 
 
 def _first_missed(table: Any, district: str, lang: str) -> str:
@@ -97,7 +97,10 @@ def _title(result: PlanResult, lang: str) -> str:
     ready, total = result.readiness.headline()
     spec = result.plan.inputs.get("targets")
     source = spec.path.name if spec is not None else _say("none", lang)
-    return f"{ready} / {total} {_say('ready', lang)} — {_say('targets', lang)}: {source}"
+    zh, en = _WORDS["ready"]
+    count = f"{ready} / {total}"
+    said = {"zh": f"{count} {zh}", "en": f"{count} {en}"}.get(lang, f"{count} {en} ({count} {zh})")
+    return f"{said} — {_say('targets', lang)}: {source}"
 
 
 def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
