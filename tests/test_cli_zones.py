@@ -191,3 +191,32 @@ def test_a_bad_option_value_is_a_usage_error_before_any_reading(
     assert res.exit_code == 2, res.output
     assert said in res.output
     assert "reading the plan" not in res.output  # refused before the slow part
+
+
+def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
+    """A district with places for all its pupils whose zones leave pupils over (Liuyang's
+    primary zones: 7,897 over, gap 100 %) and feeder conflicts are warned of, not only
+    left in zones_cases.csv; a district short of places is not."""
+    from types import SimpleNamespace
+
+    from xuewei._cli_zones import case_warnings
+
+    cases = pd.DataFrame(
+        {
+            "district_id": ["a", "b"],
+            "level": "primary",
+            "pupils": [900.0, 500.0],
+            "allowed": [1000.0, 400.0],
+            "capacity_short": [False, True],
+            "over_pupils": [120.0, 100.0],
+            "over_bound": [0.0, 100.0],
+            "gap": [1.0, 0.0],
+            "feeder_conflicts": [0, 3],
+        }
+    )
+    assert case_warnings(SimpleNamespace(cases=cases)) == [
+        "a primary: places for all 900 pupils (1,000), yet 120 pupils over in the zones drawn "
+        "(at most 0 unavoidable; proven gap 100.0%): see zones_cases.csv",
+        "b: 3 feeder conflict(s): primary zones not inside one junior zone",
+    ]
+    assert case_warnings(SimpleNamespace(cases=cases.iloc[[1]].assign(feeder_conflicts=0))) == []

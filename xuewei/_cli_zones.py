@@ -12,7 +12,7 @@ status, bound and gap), ``zones.html`` (the zones page, offline unless ``--onlin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -161,6 +161,8 @@ def zones_command(
     except XueweiError as exc:
         _fail(str(exc), code=2 if isinstance(exc, OutputError) else 1)
     console = Console()
+    for line in case_warnings(result):  # warnings go to stderr even with --quiet
+        err.print(f"warning: {line}", markup=False, highlight=False)
     if not quiet:
         console.print(summary_table(result, lang=lang))
         note = plan.data_note
@@ -415,6 +417,33 @@ _HEADS = (
     ("split", "不连片"),
     ("gap", "差距"),
 )
+
+
+def case_warnings(result: ZoneResult) -> list[str]:
+    """Say which districts' zones look like failures, so nobody takes them as the best.
+
+    A district and level with places enough whose zones still leave pupils over more than
+    no zoning avoids (``over_bound``), and primary zones that do not each lie in one junior
+    zone (``feeder_conflicts``, with ``--feeders``). The figures are in zones_cases.csv.
+    """
+    lines = []
+    rows: list[Any] = list(result.cases.itertuples(index=False))
+    for r in rows:
+        if not bool(r.capacity_short) and float(r.over_pupils) > float(r.over_bound) + 0.5:
+            lines.append(
+                f"{r.district_id} {r.level}: places for all {r.pupils:,.0f} pupils "
+                f"({r.allowed:,.0f}), yet {r.over_pupils:,.0f} pupils over in the zones drawn "
+                f"(at most {r.over_bound:,.0f} unavoidable; proven gap {r.gap:.1%}): see "
+                "zones_cases.csv"
+            )
+    if "feeder_conflicts" in result.cases:
+        by = result.cases.groupby("district_id", sort=True)["feeder_conflicts"].max()
+        lines += [
+            f"{d}: {int(n)} feeder conflict(s): primary zones not inside one junior zone"
+            for d, n in by.items()
+            if n > 0
+        ]
+    return lines
 
 
 def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
