@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from xuewei.forecast.panel import forecast_panel, panel_features
     from xuewei.forecast.per_thousand import implied_per_thousand
     from xuewei.forecast.school_age import forecast_school_age
-    from xuewei.forecast.total import find_total, forecast_with_total
+    from xuewei.forecast.total import counted_together, find_total, forecast_with_total
     from xuewei.forecast.trend import (
         FORECAST_COLUMNS,
         MIN_ARIMA_POINTS,

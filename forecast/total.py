@@ -30,7 +30,7 @@ from xuewei.forecast.batch import (
 from xuewei.forecast.districts import COVERAGE_TOLERANCE, forecast_districts
 from xuewei.forecast.trend import FORECAST_COLUMNS
 
-__all__ = ["find_total", "forecast_with_total"]
+__all__ = ["counted_together", "find_total", "forecast_with_total"]
 
 logger = logging.getLogger("xuewei.forecast")
 
@@ -54,12 +54,7 @@ def find_total(population: pd.DataFrame, tolerance: float = COVERAGE_TOLERANCE) 
     >>> find_total(pop[pop["district_id"] != "c"]) is None
     True
     """
-    wide = population.pivot_table(
-        index="year",
-        columns=population["district_id"].astype(str),
-        values="population",
-        aggfunc="last",
-    )
+    wide = _counts(population)
     if wide.shape[1] < 3:
         return None
     found = []
@@ -72,6 +67,28 @@ def find_total(population: pd.DataFrame, tolerance: float = COVERAGE_TOLERANCE) 
         if bool((np.abs(ratio - 1.0) <= tolerance).all()):
             found.append(str(area))
     return found[0] if len(found) == 1 else None
+
+
+def counted_together(population: pd.DataFrame) -> list[int]:
+    """Return the years in which every area of the table was counted (where a total shows).
+
+    >>> pop = pd.DataFrame({"district_id": ["c", "a", "c"], "year": [2010, 2010, 2020],
+    ...                     "population": [3.0, 3.0, 4.0]})
+    >>> counted_together(pop)
+    [2010]
+    """
+    wide = _counts(population)
+    return [int(y) for y in wide.index[wide.notna().all(axis=1)]]
+
+
+def _counts(population: pd.DataFrame) -> pd.DataFrame:
+    """Return the counts by year (rows) and area (columns), missing where none was made."""
+    return population.pivot_table(
+        index="year",
+        columns=population["district_id"].astype(str),
+        values="population",
+        aggfunc="last",
+    )
 
 
 def forecast_with_total(

@@ -18,7 +18,7 @@ def total_id(table: pd.DataFrame, option: str | None, path: Path, err: Any) -> s
     ``none`` (any case) asks for none. A found total is said on ``err`` (a rich console),
     with the years that show it, so the analyst knows why the areas add up.
     """
-    from xuewei.forecast import find_total
+    from xuewei.forecast import counted_together, find_total
 
     ids = sorted(set(table["district_id"].astype(str)))
     if option is not None and option.strip().lower() == "none":
@@ -38,13 +38,7 @@ def total_id(table: pd.DataFrame, option: str | None, path: Path, err: Any) -> s
     found = find_total(table)
     if found is None:
         return None
-    wide = table.pivot_table(
-        index="year",
-        columns=table["district_id"].astype(str),
-        values="population",
-        aggfunc="last",
-    )
-    years = wide.index[wide.notna().all(axis=1)].tolist()
+    years = counted_together(table)
     err.print(
         f"{found} is the total of the other {len(ids) - 1} areas (they sum to it in "
         f"{', '.join(str(y) for y in years)}): each is forecast as its share of {found}'s "

@@ -13,7 +13,7 @@ from zone_grids import grid_edges, grid_xy
 
 from xuewei.data import load_standards
 from xuewei.errors import ConfigError, InputError
-from xuewei.planning.zones import build_units, draw_zones, unit_adjacency
+from xuewei.planning.zones import ZoneResult, build_units, draw_zones, unit_adjacency
 from xuewei.planning.zones import exact as exact_module
 from xuewei.planning.zones.bound import pockets, reachable, unavoidable_overflow
 from xuewei.planning.zones.exact import solve_exact
@@ -206,15 +206,15 @@ def test_draw_zones_on_the_grid_by_hand() -> None:
         assert sorted(z.zones["school_id"]) == ["a", "b"]
 
 
-def test_pupils_moved_from_current_zones() -> None:
-    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
-    # today school b's zone covers the middle unit (equidistant): keeping it costs nothing
-    current = gpd.GeoDataFrame(
-        {"school_id": ["a", "b"]},
-        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 3000, 1000)],
-        crs=4547,
-    )
-    z = draw_zones(
+def _three_units() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Three units in a row, 10 pupils each; school a in the left, b in the right."""
+    return _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
+
+
+def _zoned(layers: tuple, current: gpd.GeoDataFrame) -> ZoneResult:
+    """The primary zones of ``layers`` with today's zones, one pupil moved costing 5 km."""
+    d, e, s = layers
+    return draw_zones(
         d,
         e,
         s,
@@ -224,22 +224,24 @@ def test_pupils_moved_from_current_zones() -> None:
         current=current,
         moved_weight_km=5.0,
     )
+
+
+def test_pupils_moved_from_current_zones() -> None:
+    layers = _three_units()
+    # today school b's zone covers the middle unit (equidistant): keeping it costs nothing
+    current = gpd.GeoDataFrame(
+        {"school_id": ["a", "b"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 3000, 1000)],
+        crs=4547,
+    )
+    z = _zoned(layers, current)
     assert z.assignments["school_id"].tolist() == ["a", "b", "b"]
     assert z.assignments["moved"].sum() == 0.0
     # move the current zone of the middle unit to a: a weight keeps it there
     current2 = current.assign(
         geometry=[shapely.box(0, 0, 2000, 1000), shapely.box(2000, 0, 3000, 1000)]
     )
-    z2 = draw_zones(
-        d,
-        e,
-        s,
-        year=2025,
-        standards=STANDARDS,
-        levels=["primary"],
-        current=current2,
-        moved_weight_km=5.0,
-    )
+    z2 = _zoned(layers, current2)
     assert z2.assignments["school_id"].tolist() == ["a", "a", "b"]
 
 
@@ -248,7 +250,7 @@ def test_current_zones_count_at_their_own_level() -> None:
     current primary school. Here school a's junior zone covers the two right units, whose
     primary zone is b's; read without its level, the middle unit's current school was a
     (first by id), and keeping it moved the result to [a, a, b]."""
-    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
+    layers = _three_units()
     current = gpd.GeoDataFrame(
         {"school_id": ["a", "b", "a"], "level": ["primary", "primary", "junior"]},
         geometry=[
@@ -258,16 +260,7 @@ def test_current_zones_count_at_their_own_level() -> None:
         ],
         crs=4547,
     )
-    z = draw_zones(
-        d,
-        e,
-        s,
-        year=2025,
-        standards=STANDARDS,
-        levels=["primary"],
-        current=current,
-        moved_weight_km=5.0,
-    )
+    z = _zoned(layers, current)
     assert z.assignments["school_id"].tolist() == ["a", "b", "b"]
     assert z.assignments["moved"].sum() == 0.0
 
