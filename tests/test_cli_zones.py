@@ -21,7 +21,7 @@ def zones_out(small_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     out = tmp_path_factory.mktemp("zones")
     result = runner.invoke(app, ["zones", str(small_plan), "--out", str(out), "--feeders"])
     assert result.exit_code == 0, result.output
-    assert "Attendance zones 学区" in result.stdout
+    assert "Attendance zones 2024 · 85 places per 1,000 residents" in result.stdout
     return out
 
 
@@ -133,6 +133,7 @@ def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str
         cases=read("zones_cases.csv"),
         schools=read("zones_schools.csv"),
         assignments=read("zones_units.csv"),
+        scenario=85.0,
     )
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(summary_table(result, lang=lang))  # type: ignore[arg-type]
@@ -140,9 +141,54 @@ def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str
     cjk = re.search(r"[\u4e00-\u9fff]", text)
     assert (cjk is None) if lang == "en" else (re.search(r"pupils|level|Primary", text) is None)
     for level, rows in result.schools.groupby("level"):
-        name = {"primary": ("小学", "Primary"), "junior": ("初中", "Junior secondary")}[level]
+        name = {"primary": ("小学", "Primary"), "junior": ("初中", "Junior")}[level]
         line = next(ln for ln in text.splitlines() if name[lang == "en"] in ln)
         assert f"{rows['over_pupils'].sum():,.0f}" in line
+
+
+@pytest.mark.parametrize("lang", ["zh", "en", "both"])
+@pytest.mark.parametrize("scale", [1, 1000])
+def test_summary_fits_80_columns_whole(zones_out: Path, lang: str, scale: int) -> None:
+    """At 80 columns no header or level name is cut ("超额学…" was), nor a figure of a city
+    (``scale``: pupils × 1,000), the title gives the places per 1,000, and the caption
+    says what split and gap mean."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from xuewei._cli_zones import _HEADS, summary_table
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(zones_out / name, dtype={"school_id": str, "district_id": str})
+
+    result = SimpleNamespace(
+        year=2024,
+        cases=read("zones_cases.csv"),
+        schools=read("zones_schools.csv"),
+        assignments=read("zones_units.csv"),
+        scenario=85.0,
+    )
+    for frame in (result.schools, result.assignments):
+        frame[[c for c in ("pupils", "over_pupils") if c in frame]] *= scale
+    result.assignments["distance_m"] *= scale  # 100 km and more
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(summary_table(result, lang=lang))  # type: ignore[arg-type]
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for _, rows in result.schools.groupby("level"):
+        assert f" {rows['over_pupils'].sum():,.0f} " in text
+    assert f" {result.cases['gap'].max():.1%}" in text
+    words = [w for en, zh in _HEADS for w in ({"zh": [zh], "en": en.split()}.get(lang) or [zh])]
+    for word in words:
+        assert word in text
+    if lang != "zh":
+        assert "Attendance zones 2024 · 85 places per 1,000 residents" in text
+        assert "split: zones not in one piece" in text
+    if lang != "en":
+        assert "学区 2024年 · 每千人85个学位" in text
+        assert "不连片：" in text
 
 
 def test_current_zones_are_read_from_the_zones_layer_with_their_level(tmp_path) -> None:
@@ -212,6 +258,7 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
             "over_bound": [0.0, 100.0],
             "gap": [1.0, 0.0],
             "feeder_conflicts": [0, 3],
+            "note": ["", None],
         }
     )
     assert case_warnings(SimpleNamespace(cases=cases)) == [
@@ -220,3 +267,9 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
         "b: 3 feeder conflict(s): primary zones not inside one junior zone",
     ]
     assert case_warnings(SimpleNamespace(cases=cases.iloc[[1]].assign(feeder_conflicts=0))) == []
+    # cases the time limit cut short are named first
+    cut = cases.assign(note=["", "time limit reached before this case: zones only grown"])
+    assert case_warnings(SimpleNamespace(cases=cut))[0] == (
+        "the time limit cut 1 of 2 cases short (b primary): their zones are less balanced "
+        "and their gaps wider; zones_cases.csv says how"
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -406,28 +407,42 @@ def _write(result: ZoneResult, paths: dict[str, Path], *, overwrite: bool) -> No
     write_csv(result.cases, paths["zones_cases.csv"], overwrite=overwrite)
 
 
-#: The summary's headers: (English, Chinese).
+#: The summary's headers: (English, Chinese), each short enough for 80 columns.
 _HEADS = (
     ("level", "学段"),
     ("schools", "学校"),
     ("pupils", "学生"),
-    ("over", "超额校"),
+    ("schools over", "超容学校"),
     ("pupils over", "超额学生"),
-    ("travel m", "平均距离(米)"),
+    ("mean km", "平均距离"),
     ("split", "不连片"),
     ("gap", "差距"),
 )
+
+#: The summary's caption: what "split" and "gap" mean.
+_CAPTION = {
+    "zh": "不连片：不连成一片的学区数；差距：各区县中与可证明下界的最大相对差距（0% 即已证最优）",
+    "en": "split: zones not in one piece; gap: the largest, over the districts, of how far "
+    "the zones may be from the best possible (0% = proven best)",
+}
 
 
 def case_warnings(result: ZoneResult) -> list[str]:
     """Say which districts' zones look like failures, so nobody takes them as the best.
 
-    A district and level with places enough whose zones still leave pupils over more than
-    no zoning avoids (``over_bound``), and primary zones that do not each lie in one junior
+    Cases the time limit cut short (their ``note``); a district and level with places
+    enough whose zones still leave pupils over more than no zoning avoids
+    (``over_bound``); and primary zones that do not each lie in one junior
     zone (``feeder_conflicts``, with ``--feeders``). The figures are in zones_cases.csv.
     """
     lines = []
     rows: list[Any] = list(result.cases.itertuples(index=False))
+    cut = [f"{r.district_id} {r.level}" for r in rows if "time limit" in str(r.note)]
+    if cut:
+        lines.append(
+            f"the time limit cut {len(cut)} of {len(rows)} cases short ({', '.join(cut)}): "
+            "their zones are less balanced and their gaps wider; zones_cases.csv says how"
+        )
     for r in rows:
         if not bool(r.capacity_short) and float(r.over_pupils) > float(r.over_bound) + 0.5:
             lines.append(
@@ -451,13 +466,19 @@ def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
 
     Headers, title and level names in ``lang`` (``zh``, ``en`` or ``both``).
     """
-    title = {"zh": f"学区 {result.year}", "en": f"Attendance zones {result.year}"}
+    per = f"{result.scenario:g}"
+    title = {
+        "zh": f"学区 {result.year}年 · 每千人{per}个学位",
+        "en": f"Attendance zones {result.year} · {per} places per 1,000 residents",
+    }
     table = Table(
-        title=title.get(lang, f"Attendance zones 学区 {result.year}"), title_justify="left"
+        title=title.get(lang, f"{title['en']}\n{title['zh']}"),
+        title_justify="left",
+        caption=_CAPTION.get(lang, f"{_CAPTION['en']}\n{_CAPTION['zh']}"),
+        caption_justify="left",
+        show_edge=False,  # two columns more: a city's figures fit 80 columns
     )
-    for en, zh in _HEADS:
-        head = {"zh": zh, "en": en}.get(lang, f"{en}\n{zh}")
-        table.add_column(head, justify="left" if en == "level" else "right")
+    rows = []
     for level, cases in result.cases.groupby("level", sort=False):
         s = result.schools[result.schools["level"] == level]
         a = result.assignments[result.assignments["level"] == level]
@@ -466,15 +487,27 @@ def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
         travel = float(
             (zoned["pupils"] * zoned["distance_m"]).sum() / max(zoned["pupils"].sum(), 1e-12)
         )
-        zh, en = LEVEL_NAMES.get(str(level), (str(level), str(level)))
-        table.add_row(
-            {"zh": zh, "en": en}.get(lang, f"{zh} {en}"),
-            f"{len(s):,}",
-            f"{pupils:,.0f}",
-            f"{int((s['over_pupils'] > 0.5).sum())}",
-            f"{float(s['over_pupils'].sum()):,.0f}",
-            f"{travel:,.0f}",
-            f"{int(cases['non_contiguous'].sum())}",
-            f"{float(cases['gap'].max()):.1%}",
+        zh = LEVEL_NAMES.get(str(level), (str(level),))[0]
+        rows.append(
+            (
+                {"zh": zh, "en": str(level).capitalize()}.get(lang, f"{zh}\n{level}"),
+                f"{len(s):,}",
+                f"{pupils:,.0f}",
+                f"{int((s['over_pupils'] > 0.5).sum())}",
+                f"{float(s['over_pupils'].sum()):,.0f}",
+                f"{travel / 1000:,.1f}",
+                f"{int(cases['non_contiguous'].sum())}",
+                f"{float(cases['gap'].max()):.1%}",
+            )
         )
+    for k, (en, zh) in enumerate(_HEADS):
+        head = {"zh": zh, "en": en}.get(lang, f"{en}\n{zh}")
+        if en == "level":
+            table.add_column(head, justify="left")
+            continue
+        # figures and a Chinese header whole; English headers wrap at their spaces
+        wide = max([cell_len(row[k]) for row in rows] + [0 if lang == "en" else cell_len(zh)])
+        table.add_column(head, justify="right", min_width=wide)
+    for row in rows:
+        table.add_row(*row)
     return table

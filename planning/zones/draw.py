@@ -24,7 +24,7 @@ from xuewei.errors import ConfigError, InputError, Problem
 from .bound import unavoidable_overflow
 from .exact import solve_exact
 from .feeders import feed_junior
-from .heuristic import relative_gap, solve_heuristic
+from .heuristic import CUT_NOTES, grown_zones, relative_gap, solve_heuristic, transport_bound
 from .problem import (
     IntArray,
     ZoneCase,
@@ -132,11 +132,11 @@ def draw_zones(
         ``"rook"`` (units sharing a boundary) or ``"queen"`` (touching).
     exact_max_units, time_limit_s
         The size limit of ``"auto"`` for the exact model; the time limit of the whole call.
-        Exact models get what is left of it (a district reached with no time left keeps
-        its heuristic zones, noted in ``cases``); the heuristic's pushes stop at it (noted
-        in ``cases`` too: zones cut short may differ from run to run), its transport LP
-        and repair (seconds for a city) always run. The default, 600 s, leaves the
-        Changsha demo city (40–110 s) uncut, its zones the same on every run.
+        Exact models get what is left of it; the heuristic stops its search at it (zones
+        cut short may differ from run to run); a case begun after it only grows zones
+        from the schools (``grown_zones``, milliseconds), so the call ends within one
+        transport LP of the limit. Each is noted in ``cases``. The default, 600 s,
+        leaves the Changsha demo city (40–110 s) uncut, its zones the same on every run.
     residents_col
         The estates' residents column.
 
@@ -436,9 +436,7 @@ def _noted(sol: _Solved, note: str) -> _Solved:
 def _solve_one(case: ZoneCase, *, exact: bool, st: _Settings) -> _Solved:
     t0 = time.perf_counter()
     heur = solve_heuristic(case, deadline=st.deadline)
-    note = ""
-    if st.left() <= 0:
-        note = "time limit reached in the heuristic: zones may differ from a run with more time"
+    note = CUT_NOTES[heur.cut]
     if exact:
         ans = None
         if st.left() > 0:
@@ -452,7 +450,7 @@ def _solve_one(case: ZoneCase, *, exact: bool, st: _Settings) -> _Solved:
                 min(ans.bound, ans.objective),
                 time.perf_counter() - t0,
             )
-        if ans is None:
+        if ans is None and not note:  # else the heuristic's own note says it
             note = "exact model stopped at the time limit without an answer: heuristic zones"
     return _Solved(
         heur.label,
@@ -471,7 +469,7 @@ def _solve_fed(
     t0 = time.perf_counter()
     hp = solve_heuristic(primary, deadline=st.deadline)
     fed = feed_junior(primary, hp.label, junior)
-    hj_bound = solve_heuristic(junior, deadline=st.deadline).bound
+    hj_bound = transport_bound(junior)[0] if st.left() > 0 else grown_zones(junior).bound
     if exact and st.left() > 0:
         ans = solve_exact((primary, junior), feeders=True, time_limit_s=st.left())
         if ans is not None:
@@ -493,7 +491,7 @@ def _solve_fed(
                 ),
             }
     s = time.perf_counter() - t0
-    note = "time limit reached: heuristic zones (feeders)" if st.left() <= 0 else ""
+    note = f"{CUT_NOTES[hp.cut]} (feeders)" if hp.cut else ""
     return {
         "primary": _Solved(hp.label, "heuristic", "feasible", hp.objective, hp.bound, s, 0, note),
         "junior": _Solved(

@@ -46,7 +46,9 @@ from .problem import IntArray, ZoneCase, objective_of, overflow_of, stays_connec
 from .push import push_excess
 
 __all__ = [
+    "CUT_NOTES",
     "HeuristicAnswer",
+    "grown_zones",
     "local_search",
     "relative_gap",
     "repair",
@@ -55,15 +57,30 @@ __all__ = [
 ]
 
 
+#: What ``cases`` says of zones the deadline cut short (:attr:`HeuristicAnswer.cut`).
+CUT_NOTES = {
+    "": "",
+    "search": "time limit reached in the heuristic: zones may differ from a run with more time",
+    "start": "time limit reached before this case: zones only grown from the schools "
+    "(no transport LP, no search), hence the wide gap",
+}
+
+
 @dataclass(frozen=True)
 class HeuristicAnswer:
-    """Labels (school position of each unit), objective, lower bound, gap, moves made."""
+    """Labels (school position of each unit), objective, lower bound, gap, moves made.
+
+    ``cut`` says what the deadline left out: ``""`` (nothing), ``"search"`` (the LP and
+    repair ran, not all of the search after them) or ``"start"`` (no time at all: the
+    zones were only grown from the schools, see :func:`grown_zones`).
+    """
 
     label: IntArray
     objective: float
     bound: float
     gap: float
     moves: int
+    cut: str = ""
 
 
 def transport_bound(case: ZoneCase, *, pockets: bool = True) -> tuple[float, IntArray]:
@@ -240,8 +257,16 @@ def solve_heuristic(
     >>> a = solve_heuristic(c)
     >>> a.label.tolist(), a.objective, a.bound, a.gap
     ([0, 0, 1, 1], 20.0, 20.0, 0.0)
+
+    With the ``deadline`` passed before the call, only :func:`grown_zones`:
+
+    >>> a = solve_heuristic(c, deadline=0.0)
+    >>> a.label.tolist(), a.objective, a.cut
+    ([0, 0, 1, 1], 20.0, 'start')
     """
     nb = case.neighbours()
+    if time.perf_counter() > deadline:
+        return grown_zones(case, nb)
     bound, start = transport_bound(case)
     starts = [start]
     if not reachable(case)[case.pupils > 0].all():  # pockets cut arcs: try the plain LP too
@@ -262,7 +287,9 @@ def solve_heuristic(
         )
 
     best: tuple[float, IntArray, int] | None = None
-    for first in starts:
+    for k, first in enumerate(starts):
+        if k and time.perf_counter() > deadline:
+            break
         best = _better(case, best, run(first))
     assert best is not None
     over = float(overflow_of(case, best[1]).sum())
@@ -273,7 +300,41 @@ def solve_heuristic(
         found = _pair_rounds(case, best[1], nb, max_passes=max_passes, deadline=deadline)
         best = _better(case, best, (found[0], best[2] + found[1]))
     objective, label, moves = best
-    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves)
+    cut = "search" if time.perf_counter() > deadline else ""
+    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), moves, cut)
+
+
+def grown_zones(case: ZoneCase, nb: list[list[int]] | None = None) -> HeuristicAnswer:
+    """Zones grown from the schools' units, cheapest first: what is left with no time.
+
+    :func:`repair` from the schools' own units alone: each unit joins a neighbouring zone
+    in order of its cost (travel, pupils moved, and the overflow penalty where the zone
+    is full), so every zone is connected and every unit assigned, in milliseconds for a
+    city district. The bound is the one no transport LP is needed for: each unit's
+    cheapest school, plus the penalty on the district's shortfall (all pupils − all
+    allowed). ``cut`` is ``"start"``.
+
+    Examples
+    --------
+    Three units of 10 pupils in a row; school 0 in unit 0 has room for 10, school 1 in
+    unit 2 for 20. Unit 1 joins school 1, whose room is not yet full:
+
+    >>> from xuewei.planning.zones.problem import make_case
+    >>> xy = np.array([[0.0, 0], [1000, 0], [2000, 0]])
+    >>> c = make_case(np.full(3, 10.0), xy, xy[[0, 2]], np.array([10.0, 20]),
+    ...     np.array([0, 2]), np.array([[0, 1], [1, 2]]))
+    >>> a = grown_zones(c)
+    >>> a.label.tolist(), a.objective, a.bound
+    ([0, 1, 1], 10.0, 10.0)
+    """
+    nb = case.neighbours() if nb is None else nb
+    label = repair(case, np.full(case.n, -1, dtype=np.int64), nb)
+    objective = objective_of(case, label)
+    used = case.pupils > 0
+    cheapest = float(case.cost[used].min(axis=1).sum()) if case.m and used.any() else 0.0
+    short = max(float(case.pupils.sum() - case.allowed.sum()), 0.0)
+    bound = min(cheapest + case.penalty * short, objective)
+    return HeuristicAnswer(label, objective, bound, relative_gap(objective, bound), 0, "start")
 
 
 def _pair_rounds(
@@ -342,9 +403,11 @@ def _improve(
     without a better assignment to 160; one at 160 ends them.
     """
     label = repair(case, start, nb)
+    if time.perf_counter() > deadline:
+        return label, 0
     label, moves = local_search(case, label, nb, max_passes=max_passes)
-    if float(overflow_of(case, label).sum()) <= floor + 0.5:  # nothing left to relieve
-        return label, moves
+    if float(overflow_of(case, label).sum()) <= floor + 0.5 or time.perf_counter() > deadline:
+        return label, moves  # nothing left to relieve, or no time to
     label, shifts = push_excess(case, label, nb, deadline=deadline)
     if shifts:
         label, more = local_search(case, label, nb, max_passes=max_passes)

@@ -18,7 +18,12 @@ from xuewei.planning.zones import exact as exact_module
 from xuewei.planning.zones.bound import pockets, reachable, unavoidable_overflow
 from xuewei.planning.zones.exact import solve_exact
 from xuewei.planning.zones.feeders import feed_junior
-from xuewei.planning.zones.heuristic import local_search, solve_heuristic, transport_bound
+from xuewei.planning.zones.heuristic import (
+    grown_zones,
+    local_search,
+    solve_heuristic,
+    transport_bound,
+)
 from xuewei.planning.zones.problem import (
     components_of,
     make_case,
@@ -565,3 +570,45 @@ def test_feeder_zones_say_when_the_time_limit_cut_them_short() -> None:
     )
     assert set(z.cases["method"]) == {"heuristic"}
     assert z.cases["note"].str.contains("time limit").all(), z.cases["note"].tolist()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_pocket_cases())
+def test_zones_grown_with_no_time_are_whole_and_bounded(case: object) -> None:
+    """What a case begun after the time limit gets: every unit in one connected zone
+    holding its school's unit, and a bound no better than the optimum."""
+    grown = grown_zones(case)
+    nb = case.neighbours()
+    assert (grown.label >= 0).all() and components_of(case, grown.label, nb) == 0
+    assert (grown.label[case.root] == np.arange(case.m))[_first_root(case)].all()
+    assert grown.objective == pytest.approx(objective_of(case, grown.label))
+    exact = solve_exact((case,))
+    assert exact is not None and exact.status == "optimal"
+    assert grown.bound <= exact.objective + 1e-6 * max(1.0, exact.objective)
+    late = solve_heuristic(case, deadline=0.0)
+    assert grown.cut == late.cut == "start" and late.label.tolist() == grown.label.tolist()
+
+
+def _first_root(case: object) -> np.ndarray:
+    # schools whose unit roots no earlier school (a shared unit goes to the first)
+    seen: set[int] = set()
+    keep = []
+    for r in case.root.tolist():
+        keep.append(r not in seen)
+        seen.add(r)
+    return np.array(keep)
+
+
+def test_cases_begun_after_the_time_limit_only_grow_their_zones() -> None:
+    """With no time at all, each case grows zones from its schools (no LP, no search): the
+    call returns at once with every unit zoned, zones whole, and says so in ``cases``."""
+    d, e, s = _district_layers(3, 3, np.full(9, 10.0 / RATE), {"a": (0, 30.0), "b": (8, 60.0)})
+    z = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], time_limit_s=0.0)
+    row = z.cases.iloc[0]
+    assert row["method"] == "heuristic" and "before this case" in row["note"]
+    assert z.non_contiguous == 0 and z.assignments["school_id"].notna().all()
+    # grown cheapest first: a takes units 1 and 3 (1 km, 10 each) and is full at 30; unit 4
+    # (√2 km from both) would put a over, so b takes it, then units 2 and 6 (2 km): by hand
+    # the optimum here too
+    got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
+    assert [got[f"d:{k}"] for k in range(9)] == [["a", "b"][g] for g in GRID_LABEL]

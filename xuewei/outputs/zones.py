@@ -115,20 +115,44 @@ def zones_layer(result: ZoneResult) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=geometry, crs=result.zones.crs)
 
 
-def zone_schools_sheet(result: ZoneResult, districts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return the per-school table of 学区 Zones under its column names (numbers as computed).
+def zone_schools_sheet(
+    result: ZoneResult, districts: pd.DataFrame | None = None, lang: Lang = "both"
+) -> pd.DataFrame:
+    """Return the per-school table of 学区 Zones under its column names.
 
-    Primary schools first, then junior, each by school id.
+    Primary schools first, then junior, each by school id. Numbers as computed, except the
+    utilisation: whole pupils ÷ places, as the sheet shows them, so that a school shown
+    with 270 pupils for 270 places reads 100.0 % and is not over (a school is over from
+    half a pupil above its allowed number, the rounding of the pupils column). Districts
+    by their English name (``name_en``) for ``lang="en"``, where the table has one.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> s = pd.DataFrame({"level": "primary", "school_id": ["a", "b"], "name": ["A", "B"],
+    ...     "district_id": "d", "pupils": [270.2, 270.6], "places": 270.0, "allowed": 270.0,
+    ...     "utilisation": [270.2 / 270, 270.6 / 270], "over_pupils": [0.2, 0.6],
+    ...     "mean_distance_m": 1.0, "max_distance_m": 1.0, "pupils_moved": np.nan,
+    ...     "feeds": None})
+    >>> r = SimpleNamespace(schools=s, assignments=pd.DataFrame({"moved": [np.nan]}))
+    >>> t = zone_schools_sheet(r, pd.DataFrame({"district_id": ["d"], "name": ["岳麓区"],
+    ...     "name_en": ["Yuelu"]}), lang="en")
+    >>> t[["district", "utilisation", "over"]].round(4).values.tolist()
+    [['Yuelu', 1.0, False], ['Yuelu', 1.0037, True]]
     """
     t = result.schools.copy()
     if not _moved_known(result):
         t["pupils_moved"] = np.nan
     names = dict(zip(t["school_id"], t["name"], strict=True))
     t["feeds_name"] = t["feeds"].map(names)
+    t["utilisation"] = np.round(t["pupils"].to_numpy(dtype=float)) / t["places"]
     t["over"] = t["over_pupils"] > 0.5
     t["district"] = t["district_id"]
     if districts is not None and "name" in districts:
-        d = dict(zip(districts["district_id"].astype(str), districts["name"], strict=True))
+        named = districts["name"]
+        if lang == "en" and "name_en" in districts:
+            named = districts["name_en"].where(districts["name_en"].notna(), named)
+        d = dict(zip(districts["district_id"].astype(str), named, strict=True))
         t["district"] = t["district_id"].astype(str).map(d)
     order = {level: k for k, level in enumerate(ZONE_LEVELS)}
     t = t.assign(_order=t["level"].map(order)).sort_values(["_order", "school_id"], kind="stable")
@@ -180,7 +204,7 @@ def write_zones_sheet(
     span = write_table(ws, summary.rename(columns=SUMMARY_HEADERS), row=3, lang=lang)
     format_table(ws, span, _SUMMARY_KINDS, freeze=False, autofilter=False)
     top = span.last_row + 2
-    table = _cells(zone_schools_sheet(result, districts), _SCHOOL_KINDS, lang)
+    table = _cells(zone_schools_sheet(result, districts, lang), _SCHOOL_KINDS, lang)
     body = write_table(ws, table.rename(columns=SCHOOL_HEADERS), row=top, lang=lang)
     format_table(ws, body, [_SCHOOL_KINDS.get(c, "text") for c in SCHOOL_HEADERS])
     ws.page_setup.orientation = "landscape"
