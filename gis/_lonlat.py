@@ -152,8 +152,19 @@ def check_lonlat(
     if coords != "wgs84":
         outside = known & ~swapped & ~out_of_range & out_of_china(x, y)
     same = xcol == ycol
+    fix = "the x coordinate must be the longitude" if same else f"swap `{xcol}` and `{ycol}`"
+    if swapped.sum() > 1 and swapped.sum() == known.sum():  # the columns, not the rows
+        k = np.flatnonzero(swapped)[0]
+        log.add(
+            f"longitude {x[k]:g} and latitude {y[k]:g} look swapped, as in all "
+            f"{int(swapped.sum()):,} rows (China lies at longitude 73–135, latitude 18–54); "
+            f"{fix}.",
+            row=int(rows[k]),
+            column=xcol,
+            kind="swapped",
+        )
+        swapped[:] = False
     for i in np.flatnonzero(swapped):
-        fix = "the x coordinate must be the longitude" if same else f"swap `{xcol}` and `{ycol}`"
         log.add(
             f"longitude {x[i]:g} and latitude {y[i]:g} look swapped (China lies at longitude "
             f"73–135, latitude 18–54); {fix}.",

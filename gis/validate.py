@@ -156,6 +156,7 @@ class ProblemLog:
                         f"… and {n - self.limit} more rows with the same kind of problem "
                         "(not listed)",
                         column=column,
+                        hidden=n - self.limit,
                     )
                 )
         return out

@@ -194,7 +194,8 @@ def _report(result: Any, err: Console, *, quiet: bool) -> None:
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
     if not result.ok:  # each was printed as it finished; its error is in the summary
         err.print(
-            f"[bold red]{len(result.failed)} county(ies) failed or not run[/] "
+            f"[bold red]{len(result.failed)} "
+            f"{'county' if len(result.failed) == 1 else 'counties'} failed or not run[/] "
             f"(status and error: {escape(str(result.paths['csv']))})",
             highlight=False,
             soft_wrap=True,

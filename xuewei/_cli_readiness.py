@@ -45,6 +45,12 @@ def _say(key: str, lang: str) -> str:
     return {"zh": zh, "en": en}.get(lang, en)
 
 
+def _cell(key: str, lang: str) -> str:
+    """Return a header or cell word; in both languages, English over Chinese."""
+    zh, en = _WORDS[key]
+    return {"zh": zh, "en": en}.get(lang, f"{en}\n{zh}")
+
+
 def _first_missed(table: Any, district: str, lang: str) -> str:
     """Return the county's first criterion not met, with its shortfall, in ``lang``."""
     from xuewei.planning.readiness import CRITERIA, shortfall_words
@@ -58,16 +64,13 @@ def _first_missed(table: Any, district: str, lang: str) -> str:
     level_zh, level_en = LEVEL_NAMES.get(str(r["level"]), ("", ""))
     cv = unit == "coefficient of variation"
     amount = f"{r['shortfall']:.3f}" if cv else f"{r['shortfall']:,.0f}"
-    if lang == "zh":
-        return (
-            f"{zh}"
-            + (f"（{level_zh}）" if r["level"] in ("primary", "junior") else "")
-            + f"差{amount}"
-        )
-    level = f" ({level_en.lower()})" if r["level"] in ("primary", "junior") else ""
-    return f"{en}{level}: " + (
+    leveled = r["level"] in ("primary", "junior")
+    chinese = f"{zh}" + (f"（{level_zh}）" if leveled else "") + f"差{amount}"
+    level = f" ({level_en.lower()})" if leveled else ""
+    english = f"{en}{level}: " + (
         f"{amount} above the limit" if cv else shortfall_words(float(r["shortfall"]), unit)
     )
+    return {"zh": chinese, "en": english}.get(lang, f"{english}\n{chinese}")
 
 
 def _not_ready(result: PlanResult, lang: str) -> list[tuple[str, str, str, str]]:
@@ -84,7 +87,7 @@ def _not_ready(result: PlanResult, lang: str) -> list[tuple[str, str, str, str]]
         when = (
             str(first_year)
             if first_year is not None and str(first_year) != "<NA>"
-            else _say("never", lang)
+            else _cell("never", lang)
         )
         first = _first_missed(result.readiness.table, str(row.district_id), lang)
         name = names.get(str(row.district_id), str(row.district_id))
@@ -116,7 +119,7 @@ def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
     lines = [_title(result, lang)]
     for name, target, when, first in _not_ready(result, lang):
         gap = f"; {_say('missing', lang)} {first}" if first else ""
-        lines.append(f"  {name} {target}: {when}{gap}")
+        lines.append(f"  {name} {target}: {when}{gap}".replace("\n", " "))
     return lines
 
 
@@ -130,8 +133,8 @@ def print_readiness(console: Console, result: PlanResult, *, lang: str = "both")
         return
     table = Table(show_edge=False, pad_edge=False)
     for key, justify in (("district", "left"), ("target", "right"), ("when", "left")):
-        table.add_column(_say(key, lang), justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column(_say("first", lang), ratio=1)
+        table.add_column(_cell(key, lang), justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column(_cell("first", lang), ratio=1)
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)

@@ -28,20 +28,21 @@ __all__ = [
     "summary_table",
 ]
 
-#: The tables' words: key -> (Chinese, English, both).
+#: The tables' words: key -> (Chinese, English, both). Headers in both languages are two
+#: lines, English over Chinese, so that the columns stay narrow enough for 80 columns.
 _WORDS: dict[str, tuple[str, str, str]] = {
     "district": ("区县", "district", "district 区县"),
-    "residents": ("常住人口", "residents", "residents"),
-    "residents_k": ("常住人口（千人）", "residents ('000)", "residents ('000)"),
-    "offered": ("现有学位", "offered", "offered"),
-    "required": ("需求学位", "required", "required"),
-    "gap": ("缺口", "gap", "gap"),
-    "year": ("年份", "year", "year"),
-    "new_schools": ("新建学校", "new schools", "new schools"),
-    "expansions": ("改扩建", "expansions", "expansions"),
-    "places_added": ("新增学位", "places added", "places added"),
-    "to_date": ("累计净增", "net to date", "net to date"),
-    "still_short": ("仍缺", "still short", "still short"),
+    "residents": ("常住人口", "residents", "residents\n常住人口"),
+    "residents_k": ("常住人口（千人）", "residents ('000)", "residents ('000)\n常住人口（千人）"),
+    "offered": ("现有学位", "offered", "offered\n现有学位"),
+    "required": ("需求学位", "required", "required\n需求学位"),
+    "gap": ("缺口", "gap", "gap\n缺口"),
+    "year": ("年份", "year", "year\n年份"),
+    "new_schools": ("新建学校", "new schools", "new schools\n新建学校"),
+    "expansions": ("改扩建", "expansions", "expansions\n改扩建"),
+    "places_added": ("新增学位", "places added", "places added\n新增学位"),
+    "to_date": ("累计净增", "net to date", "net to date\n累计净增"),
+    "still_short": ("仍缺", "still short", "still short\n仍缺"),
     "compulsory": ("义务教育学位", "compulsory places", "compulsory places (义务教育学位)"),
     "per_1000": ("千人指标", "places per 1,000 residents", "places per 1,000 residents (千人指标)"),
     "wide_hint": ("--wide 显示全部情景", "--wide: every scenario", "--wide: every scenario"),
@@ -65,6 +66,21 @@ def say(key: str, lang: str) -> str:
     """
     zh, en, both = _WORDS[key]
     return {"zh": zh, "en": en}.get(lang, both)
+
+
+def head(key: str, lang: str, tail: str) -> str:
+    """Return the header ``key`` with ``tail`` (e.g. " @85") after its English line.
+
+    Examples
+    --------
+    >>> head("gap", "zh", " @85"), head("gap", "both", " @85").splitlines()
+    ('缺口 @85', ['gap @85', '缺口'])
+    """
+    both = _WORDS[key][2]
+    if lang in ("zh", "en"):
+        return f"{say(key, lang)}{tail}"
+    first, _, rest = both.partition("\n")
+    return f"{first}{tail}\n{rest}" if rest else f"{first}{tail}"
 
 
 def _names(result: PlanResult, lang: str) -> tuple[str, dict[str, str]]:
@@ -133,8 +149,8 @@ def summary_table(result: PlanResult, *, wide: bool = True, lang: str = "both") 
         table.add_column(f"{say('residents_k', lang)}\n{base} → {horizon}", justify="right")
         for column in (
             say("offered", lang),
-            f"{say('required', lang)} @{s}",
-            f"{say('gap', lang)} @{s}",
+            head("required", lang, f" @{s}"),
+            head("gap", lang, f" @{s}"),
         ):
             table.add_column(column, justify="right")
         for _, row in summary.iterrows():
@@ -157,13 +173,13 @@ def summary_table(result: PlanResult, *, wide: bool = True, lang: str = "both") 
         title_justify="left",
     )
     table.add_column(say("district", lang))
-    table.add_column(f"{say('residents', lang)} {base}", justify="right")
-    table.add_column(f"{say('residents', lang)} {horizon}", justify="right")
+    table.add_column(head("residents", lang, f" {base}"), justify="right")
+    table.add_column(head("residents", lang, f" {horizon}"), justify="right")
     for s in scenarios:
-        table.add_column(f"{say('required', lang)} @{s}", justify="right")
+        table.add_column(head("required", lang, f" @{s}"), justify="right")
     table.add_column(say("offered", lang), justify="right")
     for s in scenarios:
-        table.add_column(f"{say('gap', lang)} @{s}", justify="right")
+        table.add_column(head("gap", lang, f" @{s}"), justify="right")
     for _, row in summary.iterrows():
         cells = [
             district(row),

@@ -40,7 +40,7 @@ from xuewei._cli_programme import programme_command
 from xuewei._cli_readiness import print_readiness
 from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
 from xuewei._cli_zones import zones_command
-from xuewei.errors import OutputError, XueweiError
+from xuewei.errors import OutputError, XueweiError, count_problems
 
 if TYPE_CHECKING:
     from xuewei.config import Plan
@@ -335,7 +335,7 @@ def validate(
         except XueweiError as exc:
             _fail(str(exc), code=1)
     if problems:
-        err.print(f"[bold red]{len(problems)} problem(s) found:[/]")
+        err.print(f"[bold red]{count_problems(problems)}:[/]")
         for problem in problems:
             err.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1)

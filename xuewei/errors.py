@@ -35,6 +35,7 @@ __all__ = [
     "SolverError",
     "StandardsError",
     "XueweiError",
+    "count_problems",
 ]
 
 
@@ -81,17 +82,27 @@ class Problem:
         number, when the problem belongs to one row.
     column
         The column (field) name, when the problem belongs to one column.
+    hidden
+        For a line that stands for problems not listed one by one ("… and 941 more
+        rows"): how many it stands for; 0 for a problem of its own.
     """
 
-    __slots__ = ("column", "message", "row", "source")
+    __slots__ = ("column", "hidden", "message", "row", "source")
 
     def __init__(
-        self, source: str, message: str, *, row: int | None = None, column: str | None = None
+        self,
+        source: str,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        hidden: int = 0,
     ) -> None:
         self.source = source
         self.message = message
         self.row = row
         self.column = column
+        self.hidden = hidden
 
     def __str__(self) -> str:
         where = self.source
@@ -111,6 +122,22 @@ class Problem:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
+
+def count_problems(problems: Iterable[Problem]) -> str:
+    """Say how many problems there are, listed or not: ``"961 problems found (21 lines)"``.
+
+    Examples
+    --------
+    >>> count_problems([Problem("a.csv", "bad", row=1), Problem("a.csv", "… more", hidden=9)])
+    '10 problems found (2 lines)'
+    >>> count_problems([Problem("a.csv", "bad", row=1)])
+    '1 problem found'
+    """
+    listed = list(problems)
+    total = sum(p.hidden or 1 for p in listed)
+    said = f"{total:,} problem{'s' if total != 1 else ''} found"
+    return said if total == len(listed) else f"{said} ({len(listed)} lines)"
 
 
 def _listing(lines: list[str], what: str) -> str:

@@ -71,6 +71,27 @@ def test_bad_coordinates(tmp_path, coords, lon, lat, expected):
         read_schools(f, coords=coords)
 
 
+def test_swapped_columns_are_one_problem_not_one_per_row(tmp_path):
+    """Every row's longitude and latitude swapped is a swap of the columns: one line naming
+    the file and column (961 rows gave 20 row lines and "… 941 more"). Some rows swapped
+    are the rows' problems, listed by row."""
+    rows = "".join(f"S{k},A,小学,28.{k:02d},112.98\n" for k in range(30))
+    f = write(tmp_path / "schools.csv", "school_id,name,level,lon,lat\n" + rows)
+    with pytest.raises(InputError) as info:
+        read_schools(f)
+    assert [str(p) for p in info.value.problems] == [
+        "schools.csv row 1, column `lon`: longitude 28 and latitude 112.98 look swapped, as in "
+        "all 30 rows (China lies at longitude 73–135, latitude 18–54); swap `lon` and `lat`."
+    ]
+    mixed = "S99,B,小学,112.98,28.19\n"
+    g = write(tmp_path / "mixed.csv", "school_id,name,level,lon,lat\n" + rows + mixed)
+    with pytest.raises(InputError) as info:
+        read_schools(g)
+    got = info.value.problems
+    assert [p.row for p in got[:20]] == list(range(1, 21)) and got[20].hidden == 10
+    assert got[0].message.startswith("longitude 28 and latitude 112.98 look swapped")
+
+
 def test_points_outside_china_are_fine_in_wgs84(tmp_path):
     f = write(tmp_path / "schools.csv", SCHOOLS_CSV.replace("112.98,28.19", "2.35,48.86"))
     assert read_schools(f).geometry[0].x == 2.35
