@@ -1,7 +1,8 @@
 """The catchment layers of the meeting map: one outline layer per level, hidden at first.
 
-Catchments (学区) come from :mod:`xuewei.gis`; here each is drawn as a dashed outline in
-its level's colour, with the school's name in the tooltip.
+Catchments (服务范围: the area each school serves, as assigned; not the attendance zones,
+学区, of :mod:`xuewei.planning.zones`) come from :mod:`xuewei.gis`; here each is drawn as a
+dashed outline in its level's colour, with the school's name in the tooltip.
 """
 
 from __future__ import annotations

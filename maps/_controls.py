@@ -334,42 +334,46 @@ class _TileNote(MacroElement):
 
 
 class _OneAtATime(MacroElement):
-    """Two overlays that fill the same areas: switching one on switches the other off."""
+    """Overlays that fill the same areas: switching one on switches the others off."""
 
     _template = Template(
         """
 {% macro script(this, kwargs) %}
-    (function (map, first, second) {
+    (function (map, layers) {
         map.on("overlayadd", function (event) {
-            var other = event.layer === first ? second : event.layer === second ? first : null;
-            // after the layer control has handled its click: removed during it, the other
+            if (layers.indexOf(event.layer) < 0) { return; }
+            // after the layer control has handled its click: removed during it, another
             // (still ticked) would be added back, and its box would stay ticked
             setTimeout(function () {
-                if (other && map.hasLayer(other) && map.hasLayer(event.layer)) {
-                    map.removeLayer(other);
-                }
+                layers.forEach(function (other) {
+                    if (other !== event.layer && map.hasLayer(other) && map.hasLayer(event.layer)) {
+                        map.removeLayer(other);
+                    }
+                });
             }, 0);
         });
-    })({{ this._parent.get_name() }}, {{ this.first.get_name() }},
-       {{ this.second.get_name() }});
+    })({{ this._parent.get_name() }}, [
+        {% for layer in this.layers %}{{ layer.get_name() }},{% endfor %}
+    ]);
 {% endmacro %}
 """
     )
 
-    def __init__(self, first: MacroElement, second: MacroElement) -> None:
+    def __init__(self, layers: Sequence[MacroElement]) -> None:
         super().__init__()
         self._name = "XueweiOneAtATime"
-        self.first, self.second = first, second
+        self.layers = list(layers)
 
 
-def one_at_a_time(first: MacroElement, second: MacroElement) -> _OneAtATime:
-    """Return the rule that ``first`` and ``second`` are never shown together.
+def one_at_a_time(*layers: MacroElement) -> _OneAtATime:
+    """Return the rule that no two of ``layers`` are shown together.
 
-    Both fill the districts (the gap choropleth and the readiness layer): on top of each
-    other their colours mix into neither's legend. Switched on in the layer control, one
-    switches the other off (and its box is unticked).
+    They fill areas (the gap choropleth and the readiness layer fill the districts, the
+    attendance zones fill the schools' zones): on top of each other their colours mix
+    into none's legend. Switched on in the layer control, one switches the others off
+    (and their boxes are unticked).
     """
-    return _OneAtATime(first, second)
+    return _OneAtATime(layers)
 
 
 def metric_scale() -> _Scale:

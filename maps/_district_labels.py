@@ -1,8 +1,9 @@
 """District names on the map, never on top of each other.
 
 Each district's name sits at a point inside it (its representative point); where names would
-overlap at the zoom shown, the larger district keeps its name and the smaller one's is
-hidden until the map is zoomed in far enough for both. The check runs in the page (after
+overlap at the zoom shown, the larger district's name stays and the smaller one's moves a
+little (up to 36 px, the nearest place where it overlaps none), or, where no such place
+is free, is hidden until the map is zoomed in far enough for both. The check runs in the page (after
 each zoom), on the labels' drawn boxes, so it holds for any font and screen.
 """
 
@@ -40,18 +41,35 @@ _SCRIPT = """
             return !(a.right <= b.left || b.right <= a.left ||
                      a.bottom <= b.top || b.bottom <= a.top);
         }
+        var nudges = {{ this.nudges|tojson }};  // [dx, dy] px, nearest first
+        function shifted(box, d) {
+            return {left: box.left + d[0], right: box.right + d[0],
+                    top: box.top + d[1], bottom: box.bottom + d[1]};
+        }
         function declutter() {
             var kept = [];
             markers.forEach(function (marker) {  // larger districts first
                 var el = marker.getElement();
                 if (!el) { return; }
                 el.style.visibility = "visible";
+                el.firstChild.style.transform = "";
                 var box = el.firstChild.getBoundingClientRect();
-                if (kept.some(function (k) { return overlaps(k, box); })) {
-                    el.style.visibility = "hidden";
-                } else {
-                    kept.push(box);
+                var free = function (b) {
+                    return !kept.some(function (k) { return overlaps(k, b); });
+                };
+                var move = [0, 0];
+                if (!free(box)) {  // nudge it a little way off its point, else hide it
+                    move = nudges.find(function (d) { return free(shifted(box, d)); });
                 }
+                if (move === undefined) {
+                    el.style.visibility = "hidden";
+                    return;
+                }
+                if (move[0] || move[1]) {
+                    el.firstChild.style.transform =  // the stylesheet's centring, then the nudge
+                        "translate(-50%,-50%) translate(" + move[0] + "px," + move[1] + "px)";
+                }
+                kept.push(shifted(box, move));
             });
         }
         map.on("zoomend viewreset", declutter);
@@ -71,6 +89,15 @@ _SCRIPT = """
 """
 
 
+#: Where a name that would overlap another may move instead, in pixels, nearest first: 8
+#: directions at 6–36 px (about half a label at most), so it stays beside its point.
+NUDGES = sorted(
+    ([dx * r, dy * r] for r in (6, 12, 18, 24, 30, 36) for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+     if dx or dy),
+    key=lambda d: (abs(d[0]) + abs(d[1]), d[1], d[0]),
+)  # fmt: skip
+
+
 class DistrictLabels(MacroElement):
     """The district names, larger districts first, decluttered in the page."""
 
@@ -80,6 +107,7 @@ class DistrictLabels(MacroElement):
         super().__init__()
         self._name = "XueweiDistrictLabels"
         self.labels = labels
+        self.nudges = NUDGES
 
 
 def district_labels(districts: gpd.GeoDataFrame, *, lang: Lang) -> DistrictLabels:

@@ -69,7 +69,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "served": ("已覆盖", "served"),
     "assigned_school": ("就读学校", "Assigned school"),
     # catchments, proposals, mergers
-    "catchment": ("学区", "Catchment"),
+    "catchment": ("服务范围", "Catchment"),
     "school": ("学校", "School"),
     "proposal": ("规划建议", "Proposal"),
     "new_build": ("新建学校", "New school"),
@@ -105,7 +105,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "print": ("打印（A3横向）", "Print (A3 landscape)"),
     "search": ("搜索学校、小区", "Search schools, estates"),
     # layers
-    "layer_catchments": ("学区", "Catchments"),
+    "layer_catchments": ("服务范围", "Catchments"),
     "layer_unserved": ("未覆盖小区", "Unserved estates"),
     "layer_over_capacity": ("学校已满的小区", "Estates: schools in reach full"),
     "layer_out_of_reach": ("服务半径外的小区", "Estates out of reach"),

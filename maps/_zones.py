@@ -17,6 +17,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from jinja2 import Template
 
@@ -37,6 +38,7 @@ __all__ = [
     "zone_layer_name",
     "zone_legend",
     "zone_notes",
+    "zones_year",
 ]
 
 #: Fills of the zones, pale enough for the schools and labels on top (ColorBrewer Set3
@@ -79,17 +81,34 @@ def _say(key: str, lang: Lang) -> str:
     return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
 
 
-def zone_layer_name(level: str, lang: Lang) -> str:
-    """Return the layer control's name of a level's zones (escaped HTML).
+def zone_layer_name(level: str, lang: Lang, year: int | None = None) -> str:
+    """Return the layer control's name of a level's zones (escaped HTML), with their year.
 
     Examples
     --------
     >>> zone_layer_name("primary", "both")
     '学区（小学） Attendance zones, primary'
+    >>> zone_layer_name("primary", "both", 2024)
+    '学区（小学，2024年） Attendance zones, primary, 2024'
     """
     zh_level, en_level = LEVEL_NAMES.get(level, (level, level))
-    zh, en = f"学区（{zh_level}）", f"Attendance zones, {en_level.lower()}"
+    when_zh, when_en = ("", "") if year is None else (f"，{year}年", f", {year}")
+    zh, en = f"学区（{zh_level}{when_zh}）", f"Attendance zones, {en_level.lower()}{when_en}"
     return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
+
+
+def zones_year(zones: pd.DataFrame) -> int | None:
+    """Return the year the zones were drawn for (their ``year`` column), if they say.
+
+    Examples
+    --------
+    >>> zones_year(pd.DataFrame({"year": [2024, 2024]})), zones_year(pd.DataFrame())
+    (2024, None)
+    """
+    if "year" not in zones:
+        return None
+    years = pd.to_numeric(zones["year"], errors="coerce").dropna().unique()
+    return int(years[0]) if len(years) == 1 else None
 
 
 def zone_colours(
@@ -318,8 +337,11 @@ def add_zones(
     lang: Lang,
     show: bool | Sequence[str] = False,
     names: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Add one zone layer per level (hidden at first unless ``show``); return the levels.
+) -> dict[str, ZoneLayer]:
+    """Add one zone layer per level (hidden at first unless ``show``); return them by level.
+
+    Each layer's name gives the year the zones were drawn for (``year`` column, as
+    :func:`xuewei.outputs.zones_layer` writes it), which may not be the map's.
 
     ``show`` is true (every level shown when the page opens), false, or the levels shown.
 
@@ -331,20 +353,23 @@ def add_zones(
     (escaped HTML), added to those of ``zones``.
     """
     shown = {**_names(zones, lang), **(names or {})}
-    levels = in_level_order(zones["level"])
-    for level in levels:
+    year = zones_year(zones)
+    layers: dict[str, ZoneLayer] = {}
+    for level in in_level_order(zones["level"]):
         rows = zones[np.asarray(zones["level"].astype(str) == level)]
         records = rows.drop(columns=rows.geometry.name).to_dict("records")
         geometries = list(rows.geometry)
-        ZoneLayer(
+        layer = ZoneLayer(
             geometries,
             [_tooltip(r, shown, level, lang) for r in records],
             zone_colours(geometries, within=_TOUCH_DEGREES),
             [_over(r) for r in records],
-            name=zone_layer_name(level, lang),
+            name=zone_layer_name(level, lang, year),
             show=show if isinstance(show, bool) else level in show,
-        ).add_to(m)
-    return levels
+        )
+        layer.add_to(m)
+        layers[level] = layer
+    return layers
 
 
 def zone_legend(lang: Lang) -> tuple[str, str | None, list[tuple[str, str]]]:

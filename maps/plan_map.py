@@ -28,11 +28,12 @@ from folium.map import FitBounds
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.maps._catchments import add_catchments
 from xuewei.maps._checks import check_inputs
-from xuewei.maps._controls import add_controls, notes_html, one_at_a_time
+from xuewei.maps._controls import add_controls, notes_html
 from xuewei.maps._district_chart import district_popups
 from xuewei.maps._district_labels import district_labels
 from xuewei.maps._districts import add_districts
 from xuewei.maps._estates import UNSERVED_SHOWN_MAX, add_estates
+from xuewei.maps._fills import add_fills
 from xuewei.maps._headline import headline_notes, reach_notes
 from xuewei.maps._ids import stabilise_ids
 from xuewei.maps._labels import LANGS, Lang, esc, label, missing, scenario_text
@@ -40,7 +41,7 @@ from xuewei.maps._legend import plan_legend
 from xuewei.maps._popups import bilingual, place_names, plain
 from xuewei.maps._proposals import add_mergers, add_proposals
 from xuewei.maps._proposals import merger_sets as merger_sets_of
-from xuewei.maps._readiness import add_readiness, readiness_notes
+from xuewei.maps._readiness import readiness_notes
 from xuewei.maps._schools import add_schools
 from xuewei.maps._search import search_box
 from xuewei.maps._select import (
@@ -65,7 +66,6 @@ from xuewei.maps._style import (
     gap_step,
 )
 from xuewei.maps._view import Views, ViewSwitch, switch_html
-from xuewei.maps._zones import add_zones
 from xuewei.maps.tiles import Datum, base_layers, basemap_datum, to_datum
 
 # The colours and classes are defined in xuewei.maps._style and re-exported here, where
@@ -358,11 +358,10 @@ def plan_map(
         lang=lang,
     )
     district_labels(districts_ll, lang=lang).add_to(m)
-    ready_states: list[str] = []
-    if readiness is not None:  # it fills the districts as the gaps do: one at a time
-        ready_states, ready_layer = add_readiness(m, districts_ll, readiness, lang=lang)
-        one_at_a_time(gap_layer, ready_layer).add_to(m)
-    zone_levels = [] if zones is None else add_zones(m, to_datum(zones, datum), lang=lang)
+    ready_states, zone_levels = add_fills(
+        m, gap_layer, districts_ll, readiness, None if zones is None else to_datum(zones, datum),
+        lang,
+    )  # fmt: skip
     drawn = _add_overlays(
         m,
         districts_ll,

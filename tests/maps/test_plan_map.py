@@ -241,13 +241,15 @@ def test_catchments_layer(districts, schools, gaps, catchments) -> None:
         districts, schools, gaps=gaps, catchments=catchments, scenario=85, year=2030, title="t"
     )
     groups = {c.layer_name: c for c in m._children.values() if hasattr(c, "layer_name")}
-    assert groups["学区 Catchments: 小学 Primary"].show is False
-    assert "学区 Catchments: 初中 Junior secondary" in groups
+    assert groups["服务范围 Catchments: 小学 Primary"].show is False
+    assert "服务范围 Catchments: 初中 Junior secondary" in groups
     page = maps.render_html(m)
     parts = parts_of(page)
     layers = re.findall(r"var tips = (\[.*?\]);\n\s*var style = ", page)
     tips = ["".join(parts[k] for k in tip) for layer in layers for tip in json.loads(layer)]
-    assert "学区 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
+    assert (
+        "服务范围 Catchment</b> · 小学 Primary<br>麓山国际实验学校 Lushan International" in tips[0]
+    )
     assert "长郡中学" in tips[1]
     assert '"dashArray":"6 4"' in page
     # the outlines are the boxes' corners in whole 10⁻⁵ degrees, each from its first vertex
@@ -263,7 +265,7 @@ def test_catchments_layer(districts, schools, gaps, catchments) -> None:
         districts, schools, gaps=gaps, catchments=by_year, scenario=85, year=2030, title="t"
     )
     names = [c.layer_name for c in m._children.values() if hasattr(c, "layer_name")]
-    assert "学区 Catchments: 初中 Junior secondary" not in names
+    assert "服务范围 Catchments: 初中 Junior secondary" not in names
     # legend: an outline per level drawn
     assert 'class="xuewei-outline" style="border-color:#1f78b4"' in page
 

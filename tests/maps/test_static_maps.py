@@ -132,7 +132,7 @@ def test_layers_legend_arrow_and_scale(districts, schools, gaps, layers) -> None
         "学校学位使用率（在校生÷学位） School utilisation (enrolment ÷ places)",
         "< 85%",
         "未覆盖 unserved",
-        "学区 Catchments",
+        "服务范围 Catchments",
         "新建学校 New school",
         "学校撤并 School mergers",
     ]:

@@ -358,7 +358,9 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
     context, page, requests, errors = _open(browser, path)
     map_name = re.search(r'class="folium-map" id="(map_\d+)"', path.read_text()).group(1)
     labels = page.locator(".leaflet-control-layers-list label span").all_inner_texts()
-    assert "学区（小学） Attendance zones, primary" in [t.strip() for t in labels]
+    # the layer says the year zoned; the title box the year and places per 1,000
+    assert "学区（小学，2025年） Attendance zones, primary, 2025" in [t.strip() for t in labels]
+    assert "学区 2025年 · 每千人85个学位" in page.inner_text(".xuewei-title")
     zones = page.evaluate(_ZONES_JS, map_name)
     assert len(zones) == len(result.zones) == 2  # shown on the zones page: one per zone
     assert len({z["fill"] for z in zones}) == 2  # neighbours differ
@@ -417,12 +419,30 @@ def test_plan_map_zones_hidden_then_switched_on(
     context, page, requests, errors = _open(browser, path)
     map_name = re.search(r'class="folium-map" id="(map_\d+)"', path.read_text()).group(1)
     assert page.evaluate(_ZONES_JS, map_name) == []  # hidden at first
-    page.locator(".leaflet-control-layers").get_by_text(
-        "学区（小学） Attendance zones, primary", exact=True
-    ).click()
+    control = page.locator(".leaflet-control-layers")
+
+    def ticked(label: str) -> bool:
+        return bool(control.locator("label", has_text=label).locator("input").is_checked())
+
+    zones_name = "学区（小学，2025年） Attendance zones, primary, 2025"  # 2025 zones, 2030 map
+    gap_name = "学位缺口（区县） Place gap by district"
+    assert ticked(gap_name)
+    control.get_by_text(zones_name, exact=True).click()
+    page.wait_for_timeout(200)
     assert len(page.evaluate(_ZONES_JS, map_name)) == len(result.zones)
+    # zones and the gap choropleth both fill areas: one at a time, both ways
+    assert ticked(zones_name) and not ticked(gap_name)
+    control.get_by_text(gap_name, exact=True).click()
+    page.wait_for_timeout(200)
+    assert ticked(gap_name) and not ticked(zones_name)
+    assert page.evaluate(_ZONES_JS, map_name) == []
+    control.get_by_text(zones_name, exact=True).click()
+    page.wait_for_timeout(200)
     # the catchments, on the same page, are read by the same decoder from their own arcs
-    for label in ("学区 Catchments: 小学 Primary", "学区 Catchments: 初中 Junior secondary"):
+    for label in (
+        "服务范围 Catchments: 小学 Primary",
+        "服务范围 Catchments: 初中 Junior secondary",
+    ):
         page.locator(".leaflet-control-layers").get_by_text(label, exact=True).click()
     drawn = page.evaluate(_CATCHMENTS_JS, map_name)  # the districts' outlines too
     for box_ in catchments.geometry:

@@ -103,7 +103,8 @@ def zones_layer(result: ZoneResult) -> gpd.GeoDataFrame:
     Columns: ``level``, ``school_id``, ``name``, ``district_id``, ``units``, ``pupils``,
     ``places``, ``allowed``, ``utilisation``, ``over_pupils``, ``mean_distance_m``,
     ``max_distance_m``, ``pupils_moved`` (missing without current zones), ``feeds`` and
-    ``feeds_name`` (the junior school a primary school feeds), geometry (plan CRS).
+    ``feeds_name`` (the junior school a primary school feeds), ``year`` (the year zoned),
+    ``scenario`` (its places per 1,000), geometry (plan CRS).
     """
     schools = result.schools.drop(columns=["pupils", "district_id"])
     out = result.zones.merge(schools, on=["level", "school_id"], how="left", validate="1:1")
@@ -111,6 +112,8 @@ def zones_layer(result: ZoneResult) -> gpd.GeoDataFrame:
         out["pupils_moved"] = np.nan
     names = dict(zip(result.schools["school_id"], result.schools["name"], strict=True))
     out["feeds_name"] = out["feeds"].map(names)
+    out["year"] = result.year  # the year zoned, and at what places per 1,000
+    out["scenario"] = result.scenario
     geometry = out.pop("geometry")
     return gpd.GeoDataFrame(out, geometry=geometry, crs=result.zones.crs)
 
@@ -255,8 +258,12 @@ def write_zones_map(
     options = options or MapOptions()
     layer = zones_layer(result)
     points = None if schools is None else _school_points(schools, layer)
-    words = {"zh": "学区", "en": "Attendance zones"}
-    subtitle = f"{words.get(options.lang, '学区 Attendance zones')} {result.year}"
+    per = f"{result.scenario:g}"
+    words = {
+        "zh": f"学区 {result.year}年 · 每千人{per}个学位",
+        "en": f"Attendance zones {result.year} · {per} places per 1,000 residents",
+    }
+    subtitle = words.get(options.lang, f"{words['zh']} · {words['en']}")
     m = maps.zones_map(
         districts,
         layer,
