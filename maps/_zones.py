@@ -88,13 +88,17 @@ def zone_layer_name(level: str, lang: Lang, year: int | None = None) -> str:
     --------
     >>> zone_layer_name("primary", "both")
     '学区（小学） Attendance zones, primary'
-    >>> zone_layer_name("primary", "both", 2024)
-    '学区（小学，2024年） Attendance zones, primary, 2024'
+    >>> zone_layer_name("junior", "both", 2024), zone_layer_name("junior", "en", 2024)
+    ('2024年学区（初中） Attendance zones, junior', '2024 attendance zones, junior')
     """
     zh_level, en_level = LEVEL_NAMES.get(level, (level, level))
-    when_zh, when_en = ("", "") if year is None else (f"，{year}年", f", {year}")
-    zh, en = f"学区（{zh_level}{when_zh}）", f"Attendance zones, {en_level.lower()}{when_en}"
-    return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
+    zh = f"学区（{zh_level}）" if year is None else f"{year}年学区（{zh_level}）"
+    if year is None:
+        en = f"Attendance zones, {en_level.lower()}"
+        return esc({"zh": zh, "en": en}.get(lang, f"{zh} {en}"))
+    short = level if level in ("primary", "junior") else en_level.lower()  # layer list width
+    en = f"{year} attendance zones, {short}"
+    return esc({"zh": zh, "en": en}.get(lang, f"{zh} Attendance zones, {short}"))
 
 
 def zones_year(zones: pd.DataFrame) -> int | None:

@@ -359,7 +359,7 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
     map_name = re.search(r'class="folium-map" id="(map_\d+)"', path.read_text()).group(1)
     labels = page.locator(".leaflet-control-layers-list label span").all_inner_texts()
     # the layer says the year zoned; the title box the year and places per 1,000
-    assert "学区（小学，2025年） Attendance zones, primary, 2025" in [t.strip() for t in labels]
+    assert "2025年学区（小学） Attendance zones, primary" in [t.strip() for t in labels]
     assert "学区 2025年 · 每千人85个学位" in page.inner_text(".xuewei-title")
     zones = page.evaluate(_ZONES_JS, map_name)
     assert len(zones) == len(result.zones) == 2  # shown on the zones page: one per zone
@@ -424,7 +424,7 @@ def test_plan_map_zones_hidden_then_switched_on(
     def ticked(label: str) -> bool:
         return bool(control.locator("label", has_text=label).locator("input").is_checked())
 
-    zones_name = "学区（小学，2025年） Attendance zones, primary, 2025"  # 2025 zones, 2030 map
+    zones_name = "2025年学区（小学） Attendance zones, primary"  # 2025 zones, 2030 map
     gap_name = "学位缺口（区县） Place gap by district"
     assert ticked(gap_name)
     control.get_by_text(zones_name, exact=True).click()
