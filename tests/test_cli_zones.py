@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import openpyxl
@@ -116,25 +117,31 @@ def test_map_redraws_saved_zones_hidden_on_the_plan_map(
     assert "plan.gpkg: is not a GeoPackage with a layer `zones`" in bad.stderr
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str) -> None:
-    import io
+def _read_result(zones_out: Path) -> Any:
+    """The run's tables read back, as the summary table reads a ZoneResult."""
     from types import SimpleNamespace
-
-    from rich.console import Console
-
-    from xuewei._cli_zones import summary_table
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(zones_out / name, dtype={"school_id": str, "district_id": str})
 
-    result = SimpleNamespace(
+    return SimpleNamespace(
         year=2024,
         cases=read("zones_cases.csv"),
         schools=read("zones_schools.csv"),
         assignments=read("zones_units.csv"),
         scenario=85.0,
     )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_in_one_language_with_the_tables_sums(zones_out: Path, lang: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from xuewei._cli_zones import summary_table
+
+    result = _read_result(zones_out)
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(summary_table(result, lang=lang))  # type: ignore[arg-type]
     text = console.export_text()
@@ -153,22 +160,12 @@ def test_summary_fits_80_columns_whole(zones_out: Path, lang: str, scale: int) -
     (``scale``: pupils × 1,000), the title gives the places per 1,000, and the caption
     says what split and gap mean."""
     import io
-    from types import SimpleNamespace
 
     from rich.console import Console
 
     from xuewei._cli_zones import _HEADS, summary_table
 
-    def read(name: str) -> pd.DataFrame:
-        return pd.read_csv(zones_out / name, dtype={"school_id": str, "district_id": str})
-
-    result = SimpleNamespace(
-        year=2024,
-        cases=read("zones_cases.csv"),
-        schools=read("zones_schools.csv"),
-        assignments=read("zones_units.csv"),
-        scenario=85.0,
-    )
+    result = _read_result(zones_out)
     for frame in (result.schools, result.assignments):
         frame[[c for c in ("pupils", "over_pupils") if c in frame]] *= scale
     result.assignments["distance_m"] *= scale  # 100 km and more
