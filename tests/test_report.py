@@ -452,6 +452,12 @@ def test_report_in_one_language(report, tmp_path, lang):
         assert names == set(result.districts["name_en"])
         reach = wb.worksheets[1 + TABLE_SHEETS.index("可达性 Reach")]
         assert not [c.value for c in _column(reach, "Name") if CJK.search(c.value)]
+        # the readiness sheets too: districts in English, what is missing in English
+        ready = wb["Readiness"]
+        for sheet in (ready, wb["Readiness detail"]):
+            assert {c.value for c in _column(sheet, "District")} <= set(result.districts["name_en"])
+        missing = [c.value for c in _column(ready, "What is missing") if c.value]
+        assert missing and not [m for m in missing if CJK.search(m)], missing[:2]
 
 
 @pytest.mark.parametrize(

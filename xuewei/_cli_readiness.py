@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from xuewei.vocabulary import LEVEL_NAMES
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -53,24 +51,14 @@ def _cell(key: str, lang: str) -> str:
 
 def _first_missed(table: Any, district: str, lang: str) -> str:
     """Return the county's first criterion not met, with its shortfall, in ``lang``."""
-    from xuewei.planning.readiness import CRITERIA, shortfall_words
+    from xuewei.planning.readiness import missed_words
 
     missed = ~table["met"].fillna(True).astype(bool)
     rows = table[(table["district_id"] == district) & missed]
     if rows.empty:
         return ""
     r = rows.iloc[0]
-    zh, en, unit = CRITERIA[str(r["criterion"])]
-    level_zh, level_en = LEVEL_NAMES.get(str(r["level"]), ("", ""))
-    cv = unit == "coefficient of variation"
-    amount = f"{r['shortfall']:.3f}" if cv else f"{r['shortfall']:,.0f}"
-    leveled = r["level"] in ("primary", "junior")
-    chinese = f"{zh}" + (f"（{level_zh}）" if leveled else "") + f"差{amount}"
-    level = f" ({level_en.lower()})" if leveled else ""
-    english = f"{en}{level}: " + (
-        f"{amount} above the limit" if cv else shortfall_words(float(r["shortfall"]), unit)
-    )
-    return {"zh": chinese, "en": english}.get(lang, f"{english}\n{chinese}")
+    return missed_words(str(r["criterion"]), str(r["level"]), float(r["shortfall"]), lang)
 
 
 def _not_ready(result: PlanResult, lang: str) -> list[tuple[str, str, str, str]]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         READINESS_COLUMNS,
         Readiness,
         assess_readiness,
+        missed_words,
         readiness_summary,
         shortfall_words,
     )

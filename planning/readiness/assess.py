@@ -437,6 +437,31 @@ def shortfall_words(shortfall: float, unit: str) -> str:
     return f"{amount} {unit[:-1] if amount == '1' and unit.endswith('s') else unit}"
 
 
+def missed_words(criterion: str, level: str, shortfall: float, lang: str = "both") -> str:
+    """Say a criterion not met and by how much, in Chinese, English or both (two lines).
+
+    Examples
+    --------
+    >>> missed_words("deficit", "junior", 3656, "zh")
+    '学位缺口（初中）差3,656'
+    >>> missed_words("deficit", "junior", 3656, "en")
+    'Places missing (junior secondary): 3,656 places'
+    >>> missed_words("balance_cv", "primary", 0.0241, "en")
+    'Balance: CV across schools (primary): 0.024 above the limit'
+    """
+    from xuewei.vocabulary import LEVEL_NAMES
+
+    zh, en, unit = CRITERIA[criterion]
+    level_zh, level_en = LEVEL_NAMES.get(level, ("", ""))
+    cv = unit == "coefficient of variation"
+    leveled = level in ("primary", "junior")
+    amount = f"{shortfall:.3f}" if cv else f"{shortfall:,.0f}"
+    chinese = f"{zh}" + (f"（{level_zh}）" if leveled else "") + f"差{amount}"
+    english = f"{en}" + (f" ({level_en.lower()})" if leveled else "") + ": "
+    english += f"{amount} above the limit" if cv else shortfall_words(shortfall, unit)
+    return {"zh": chinese, "en": english}.get(lang, f"{english}\n{chinese}")
+
+
 def _missed_text(rows: pd.DataFrame) -> str:
     parts = []
     for r in rows.itertuples(index=False):

@@ -120,6 +120,28 @@ def _ready_from(s: Any, lang: Lang) -> object:
     return in_language("规划期内未达标 not by the horizon", lang)
 
 
+def _district_names(result: PlanResult, lang: Lang) -> pd.Series:
+    """Return the districts' names by id: by their English name (``name_en``) for ``lang="en"``."""
+    d = result.districts.set_index(result.districts["district_id"].astype(str))
+    names = d["name"]
+    if lang == "en" and "name_en" in d:
+        names = d["name_en"].where(d["name_en"].fillna("") != "", names)
+    return names
+
+
+def _missing(table: pd.DataFrame, district: Any, lang: Lang) -> str | None:
+    """Return what a county misses, criterion by criterion, in ``lang`` (both: zh, en)."""
+    from xuewei.planning.readiness import missed_words
+
+    met = table["met"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    rows: list[Any] = list(table[(table["district_id"] == district) & ~met].itertuples())
+    said = []
+    for r in rows:
+        words = [missed_words(r.criterion, r.level, float(r.shortfall), k) for k in ("zh", "en")]
+        said.append({"zh": words[0], "en": words[1]}.get(lang, " ".join(words)))
+    return "; ".join(said) or None
+
+
 def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both") -> None:
     """Write 达标 Readiness: one row per county, a red or green cell per criterion."""
     assert result.readiness is not None
@@ -141,9 +163,11 @@ def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both"
     rows: list[list[Any]] = []
     fills: list[list[PatternFill | None]] = []
     tuples: list[Any] = list(summary.itertuples(index=False))
+    names = _district_names(result, lang)
     for s in tuples:
         ready = None if pd.isna(s.ready) else in_language(YES_NO[0 if s.ready else 1], lang)
-        row: list[Any] = [s.district_id, s.name, s.target_year, s.assessed_year, ready]
+        name = names.get(str(s.district_id), s.name)
+        row: list[Any] = [s.district_id, name, s.target_year, s.assessed_year, ready]
         fill: list[PatternFill | None] = [None] * 4
         fill.append(GREY if ready is None else (GREEN if s.ready else RED))
         for c, lv in keys:
@@ -155,7 +179,7 @@ def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both"
             r = cells[key]
             row.append(_cell_text(r, lang))
             fill.append(GREY if pd.isna(r.met) else (GREEN if bool(r.met) else RED))
-        row += [_ready_from(s, lang), s.missing or None, s.target_source]
+        row += [_ready_from(s, lang), _missing(table, s.district_id, lang), s.target_source]
         fill += [None, None, None]
         rows.append(row)
         fills.append(fill)
@@ -180,18 +204,19 @@ def _detail(result: PlanResult, lang: Lang) -> pd.DataFrame:
             None if pd.isna(v) else round(float(v), d) + 0.0
             for v, d in zip(t[col], digits, strict=True)
         ]
+    t["name"] = t["district_id"].astype(str).map(_district_names(result, lang)).fillna(t["name"])
     t["criterion"] = [in_language(_criterion_words(c, ""), lang) for c in t["criterion"]]
     t["unit"] = [in_language(_UNIT_WORDS.get(str(u), str(u)), lang) for u in t["unit"]]
     return t[list(_DETAIL_HEADERS)]
 
 
-def _matching(result: PlanResult) -> pd.DataFrame:
+def _matching(result: PlanResult, lang: Lang) -> pd.DataFrame:
     assert result.readiness is not None
     m = result.readiness.matching_proposals
     if m.empty:
         return pd.DataFrame({c: [] for c in _MATCHING_HEADERS})
-    names = result.districts.set_index("district_id")["name"]
-    out = display_frame(m)
+    names = _district_names(result, lang)
+    out = display_frame(m, lang)
     out.insert(1, "name", out["district_id"].astype(str).map(names).to_numpy())
     return out[[c for c in _MATCHING_HEADERS if c in out]]
 
@@ -217,4 +242,4 @@ def readiness_sheets(wb: Any, result: PlanResult, *, index: int, lang: Lang = "b
     detail = wb.create_sheet(in_language(DETAIL_SHEET, lang), index + 1)
     _sheet(detail, _detail(result, lang), _DETAIL_HEADERS, lang)
     matching = wb.create_sheet(in_language(MATCHING_SHEET, lang), index + 2)
-    _sheet(matching, _matching(result), _MATCHING_HEADERS, lang)
+    _sheet(matching, _matching(result, lang), _MATCHING_HEADERS, lang)
