@@ -35,6 +35,7 @@ __all__ = [
     "DETAIL_SHEET",
     "MATCHING_SHEET",
     "READINESS_SHEET",
+    "district_names",
     "readiness_sheets",
     "write_readiness_sheet",
 ]
@@ -120,7 +121,7 @@ def _ready_from(s: Any, lang: Lang) -> object:
     return in_language("规划期内未达标 not by the horizon", lang)
 
 
-def _district_names(result: PlanResult, lang: Lang) -> pd.Series:
+def district_names(result: PlanResult, lang: Lang) -> pd.Series:
     """Return the districts' names by id: by their English name (``name_en``) for ``lang="en"``."""
     d = result.districts.set_index(result.districts["district_id"].astype(str))
     names = d["name"]
@@ -163,7 +164,7 @@ def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both"
     rows: list[list[Any]] = []
     fills: list[list[PatternFill | None]] = []
     tuples: list[Any] = list(summary.itertuples(index=False))
-    names = _district_names(result, lang)
+    names = district_names(result, lang)
     for s in tuples:
         ready = None if pd.isna(s.ready) else in_language(YES_NO[0 if s.ready else 1], lang)
         name = names.get(str(s.district_id), s.name)
@@ -204,7 +205,7 @@ def _detail(result: PlanResult, lang: Lang) -> pd.DataFrame:
             None if pd.isna(v) else round(float(v), d) + 0.0
             for v, d in zip(t[col], digits, strict=True)
         ]
-    t["name"] = t["district_id"].astype(str).map(_district_names(result, lang)).fillna(t["name"])
+    t["name"] = t["district_id"].astype(str).map(district_names(result, lang)).fillna(t["name"])
     t["criterion"] = [in_language(_criterion_words(c, ""), lang) for c in t["criterion"]]
     t["unit"] = [in_language(_UNIT_WORDS.get(str(u), str(u)), lang) for u in t["unit"]]
     return t[list(_DETAIL_HEADERS)]
@@ -215,7 +216,7 @@ def _matching(result: PlanResult, lang: Lang) -> pd.DataFrame:
     m = result.readiness.matching_proposals
     if m.empty:
         return pd.DataFrame({c: [] for c in _MATCHING_HEADERS})
-    names = _district_names(result, lang)
+    names = district_names(result, lang)
     out = display_frame(m, lang)
     out.insert(1, "name", out["district_id"].astype(str).map(names).to_numpy())
     return out[[c for c in _MATCHING_HEADERS if c in out]]

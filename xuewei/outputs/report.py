@@ -28,7 +28,7 @@ from xuewei.outputs._report_format import (
     save_byte_stable,
     write_table,
 )
-from xuewei.outputs._report_readiness import readiness_sheets
+from xuewei.outputs._report_readiness import district_names, readiness_sheets
 from xuewei.outputs._report_sources import documents_table, sources_table
 from xuewei.outputs._report_summary import write_summary
 from xuewei.outputs._report_words import HEADERS, OTHER_LANGUAGE, in_language, list_in_language
@@ -129,10 +129,7 @@ def write_report(
 
 def _tables(result: PlanResult, reach: pd.DataFrame | None, lang: Lang) -> dict[str, pd.DataFrame]:
     """Return the table sheets of the report, by (bilingual) sheet name, in order."""
-    names = result.districts.set_index("district_id")["name"]
-    if lang == "en" and "name_en" in result.districts:
-        english = result.districts.set_index("district_id")["name_en"]
-        names = english.where(english.fillna("") != "", names)
+    names = district_names(result, lang)
 
     def named(frame: pd.DataFrame) -> pd.DataFrame:
         return _with_district_names(frame, names)
