@@ -26,11 +26,24 @@ from openpyxl import load_workbook
 from xuewei.outputs import OUTPUT_FILES
 from xuewei.outputs.atomic import TEMP_MARK
 
-# A slow disk, for the child process: a map page is written in two halves a second apart
-# (written in one go, its temporary file exists for a millisecond: too short to kill in).
+# A slow disk, for the child process: a map page and a CSV are written in two halves a
+# second apart (written in one go, a small temporary file exists for a millisecond: too
+# short to kill in, and the poll that looks for it may miss it altogether).
 SLOW_PAGES = """
 import pathlib, time
+import pandas as pd
 from xuewei.cli import main
+to_csv = pd.DataFrame.to_csv
+def csv_slowly(self, path_or_buf=None, *args, encoding=None, **kwargs):
+    if not str(path_or_buf).endswith(".csv"):
+        return to_csv(self, path_or_buf, *args, encoding=encoding, **kwargs)
+    text = to_csv(self, None, *args, **kwargs)
+    with open(path_or_buf, "w", encoding=encoding or "utf-8", newline="") as fh:
+        fh.write(text[: len(text) // 2])
+        fh.flush()
+        time.sleep(1.0)
+        fh.write(text[len(text) // 2 :])
+pd.DataFrame.to_csv = csv_slowly
 write_text = pathlib.Path.write_text
 def slowly(self, data, encoding=None, errors=None, newline=None):
     if self.suffix != ".html":
