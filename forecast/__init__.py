@@ -37,7 +37,14 @@ if TYPE_CHECKING:
         forecast_ensemble,
         reconcile,
     )
-    from xuewei.forecast.history import annualise, fill_births, rebase_intercensal, recut_boundaries
+    from xuewei.forecast.history import (
+        annualise,
+        census_closures,
+        fill_births,
+        final_vintage,
+        rebase_intercensal,
+        recut_boundaries,
+    )
     from xuewei.forecast.housing import forecast_housing, pupil_yields
     from xuewei.forecast.panel import forecast_panel, panel_features
     from xuewei.forecast.per_thousand import implied_per_thousand

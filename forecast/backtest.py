@@ -1,7 +1,8 @@
 """Rolling-origin backtests: how far to trust each forecast method, against a naive baseline.
 
 For every origin year the methods see only the data up to that year (censuses after it are
-unknown, so re-basing uses nothing from the future) and forecast ahead; the forecasts are
+unknown, so re-basing uses nothing from the future; with ``vintage="final"`` they see the
+history as revised today instead) and forecast ahead; the forecasts are
 compared with what was later observed at 1, 3, 5 and 10 years. The truth is the final,
 re-based series at its observed years (censuses and year-end estimates; interpolated
 years are never scored): a forecast made in 2015 from estimates that the 2020 census later
@@ -54,7 +55,7 @@ from xuewei.forecast.calibration import (
 )
 from xuewei.forecast.cohort import forecast_cohort
 from xuewei.forecast.districts import forecast_districts
-from xuewei.forecast.history import rebase_intercensal
+from xuewei.forecast.history import final_vintage, rebase_intercensal
 from xuewei.forecast.panel import forecast_panel
 from xuewei.forecast.trend import (
     FORECAST_COLUMNS,
@@ -141,6 +142,7 @@ def backtest(
     min_train_years: int = 5,
     standards: Standards | None = None,
     ensemble_weighting: Literal["pooled", "area"] = "pooled",
+    vintage: Literal["real-time", "final"] = "real-time",
 ) -> pd.DataFrame:
     """Score forecast methods by rolling origin.
 
@@ -182,6 +184,12 @@ def backtest(
         past errors all the same (with more than one area, each error divided by its
         members' envelope) — the ensemble of :func:`~xuewei.forecast.forecast_batch` with
         ``ensemble_weighting="area"``.
+    vintage
+        ``real-time``: each origin sees the estimates as they were then (re-based only by
+        the censuses before it), so a forecast is also charged with a later census's
+        re-count; ``final``: every origin sees the history as revised today
+        (:func:`~xuewei.forecast.history.final_vintage`), so the errors are the trend's
+        alone — the errors that calibrate the ensemble's intervals.
 
     Returns
     -------
@@ -229,6 +237,10 @@ def backtest(
             f"unknown method {unknown[0]!r}; expected one of {', '.join(_BUILT_IN)} "
             "or a custom forecaster"
         )
+    if vintage not in ("real-time", "final"):
+        raise ConfigError(f"unknown vintage {vintage!r}; expected 'real-time' or 'final'")
+    if vintage == "final":
+        pop = final_vintage(pop)
     if ensemble_weighting not in ("pooled", "area"):
         raise ConfigError(
             f"unknown ensemble_weighting {ensemble_weighting!r}; expected 'pooled' or 'area'"

@@ -19,6 +19,7 @@ imputes missing births from the birth rate of the nearest years, flagging every 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,14 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem
 
-__all__ = ["annualise", "fill_births", "rebase_intercensal", "recut_boundaries"]
+__all__ = [
+    "annualise",
+    "census_closures",
+    "fill_births",
+    "final_vintage",
+    "rebase_intercensal",
+    "recut_boundaries",
+]
 
 _WEIGHT_TOLERANCE = 1e-6
 
@@ -76,17 +84,40 @@ def rebase_intercensal(
     >>> out["rebase_factor"].round(4).tolist()
     [1.0, 1.0327, 1.0596, 1.0]
     """
+    out, is_census, years, values = _series_arrays(history, id_col, value_col, basis_col)
+    factor = np.ones(len(out))
+    for _, c0, c1, between, ratio in _closures(out, id_col, is_census, years, values):
+        weight = (years[between] - years[c0]) / (years[c1] - years[c0])
+        factor[between] = ratio**weight
+    out["reported"] = out[value_col]
+    out[value_col] = values * factor
+    out["rebase_factor"] = factor
+    return out
+
+
+def _series_arrays(
+    history: pd.DataFrame, id_col: str, value_col: str, basis_col: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the history sorted by area and year, and its census flags, years and values."""
     out = history.sort_values([id_col, "year"], kind="stable").reset_index(drop=True)
-    basis = (
-        out[basis_col].fillna("estimate").astype(str)
-        if basis_col in out
-        else pd.Series("estimate", index=out.index)
+    basis = out[basis_col].fillna("estimate").astype(str) if basis_col in out else None
+    is_census = (
+        basis.eq("census").to_numpy() if basis is not None else np.zeros(len(out), dtype=bool)
     )
-    is_census = basis.eq("census").to_numpy()
     years = out["year"].to_numpy(dtype=np.int64)
     values = out[value_col].to_numpy(dtype=np.float64)
-    factor = np.ones(len(out))
-    for _, idx in out.groupby(id_col, sort=False).indices.items():
+    return out, is_census, years, values
+
+def _closures(
+    table: pd.DataFrame, id_col: str, is_census: np.ndarray, years: np.ndarray, values: np.ndarray
+) -> Iterator[tuple[Any, int, int, np.ndarray, float]]:
+    """Yield ``(area, c0, c1, between, ratio)`` for each pair of censuses with estimates between.
+
+    ``c0``, ``c1``: the rows of the two censuses (of ``table``, sorted by area and year),
+    ``between``: the rows of the estimates between them, ``ratio``: the closing census ÷
+    the estimate chain carried to its year at the growth of its last two points.
+    """
+    for area, idx in table.groupby(id_col, sort=False).indices.items():
         idx = np.sort(idx)
         census_idx = idx[is_census[idx]]
         for c0, c1 in itertools.pairwise(census_idx):
@@ -98,14 +129,71 @@ def rebase_intercensal(
             span = years[last] - years[prev]
             growth = (values[last] / values[prev]) ** (1.0 / span) if values[prev] > 0 else 1.0
             carried = values[last] * growth ** (years[c1] - years[last])
-            if carried <= 0:
-                continue
-            ratio = values[c1] / carried
-            weight = (years[between] - years[c0]) / (years[c1] - years[c0])
-            factor[between] = ratio**weight
-    out["reported"] = out[value_col]
-    out[value_col] = values * factor
-    out["rebase_factor"] = factor
+            if carried > 0:
+                yield area, int(c0), int(c1), between, float(values[c1] / carried)
+
+
+def census_closures(
+    history: pd.DataFrame,
+    *,
+    id_col: str = "district_id",
+    value_col: str = "population",
+    basis_col: str = "basis",
+) -> pd.DataFrame:
+    """Return how far each census moved the estimates before it (the closure ratios).
+
+    One row per area and census that closed a run of estimates: ``district_id``,
+    ``census_year``, ``previous_census`` and ``ratio`` (the census ÷ the estimate chain
+    carried to its year, as in :func:`rebase_intercensal`; 1.163 means the census counted
+    16.3 % more than the estimates said).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({
+    ...     "district_id": ["a"] * 4,
+    ...     "year": [2010, 2015, 2019, 2020],
+    ...     "population": [100.0, 100 * 1.02**5, 100 * 1.02**9, 130.0],
+    ...     "basis": ["census", "estimate", "estimate", "census"],
+    ... })
+    >>> census_closures(h).round(4).values.tolist()  # 130 / (100 x 1.02 ** 10)
+    [['a', 2020, 2010, 1.0665]]
+    """
+    out, is_census, years, values = _series_arrays(history, id_col, value_col, basis_col)
+    rows = [
+        {id_col: area, "census_year": int(years[c1]), "previous_census": int(years[c0]), "ratio": r}
+        for area, c0, c1, _, r in _closures(out, id_col, is_census, years, values)
+    ]
+    return pd.DataFrame(rows, columns=[id_col, "census_year", "previous_census", "ratio"])
+
+
+def final_vintage(
+    history: pd.DataFrame,
+    *,
+    id_col: str = "district_id",
+    value_col: str = "population",
+    basis_col: str = "basis",
+) -> pd.DataFrame:
+    """Return the history as known today: every estimate re-based, nothing left to re-base.
+
+    The values are those of :func:`rebase_intercensal` on the whole history, and every
+    row is marked ``estimate`` (a part of it cut at an earlier year is then not re-based a
+    second time). A backtest on this table scores the methods on the series as revised
+    today ("final vintage"), so that its errors measure the trend and not the re-counts
+    of past censuses; the intervals it calibrates do not include a future census
+    re-basing the estimates (see :func:`census_closures` for how far past ones did).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"district_id": "a", "year": [2010, 2015, 2020],
+    ...                   "population": [100.0, 105.0, 130.0],
+    ...                   "basis": ["census", "estimate", "census"]})
+    >>> f = final_vintage(h)  # 2015: 105 x (130 / (105 x 1.05)) ** 0.5
+    >>> f["population"].round(2).tolist(), sorted(set(f["basis"]))
+    ([100.0, 114.02, 130.0], ['estimate'])
+    """
+    revised = rebase_intercensal(history, id_col=id_col, value_col=value_col, basis_col=basis_col)
+    out = revised.drop(columns=["reported", "rebase_factor"])
+    out[basis_col] = "estimate"
     return out
 
 

@@ -18,7 +18,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from xuewei.errors import InputError, Problem
+from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.forecast._shares import scale_to_city
 from xuewei.forecast.batch import (
     BatchMethod,
@@ -123,7 +123,8 @@ def forecast_with_total(
         ``forecasts``: the total's rows as ``forecast_batch`` gives them (the years after
         its last count), and each area's rows from the year after its own last count: up
         to the total's last count its share of that count (``method`` ``share``), after it
-        its share of the total's forecast (``method`` as asked). Each year's areas sum to
+        its share of the total's forecast (``method`` as asked); ``kind`` says which
+        (``estimate`` or ``forecast``). Each year's areas sum to
         the total. An area's interval is its share of the total's interval widened by the
         uncertainty of its share (only the latter before the total's forecast).
         ``attrs["weights"]`` are the total's (the areas take its forecast). A failure of
@@ -131,6 +132,8 @@ def forecast_with_total(
 
     Raises
     ------
+    ConfigError
+        ``horizon`` is not after the total's last count.
     InputError
         The total could not be forecast, or the areas do not make up the total in a year
         all were counted (naming the file, year and sums).
@@ -149,6 +152,12 @@ def forecast_with_total(
     """
     pop = population.copy()
     pop["district_id"] = pop["district_id"].astype(str)
+    counted_to = int(pop.loc[pop["district_id"] == total_id, "year"].max())
+    if horizon <= counted_to:
+        raise ConfigError(
+            f"horizon {horizon}: the total {total_id} is counted to {counted_to}; the "
+            f"horizon must be a later year (e.g. {counted_to + 10})"
+        )
     areas = sorted(set(pop["district_id"]) - {total_id})
     city = forecast_batch(
         pop,
@@ -199,6 +208,8 @@ def forecast_with_total(
         .sort_values(["district_id", "year"], kind="stable")
         .reset_index(drop=True)
     )
+    # a share of the total's own count is an estimate, not a forecast
+    out["kind"] = np.where(out["method"] == "share", "estimate", "forecast")
     out.attrs["warnings"] = list(total.attrs.get("warnings", []))
     out.attrs["weights"] = list(total.attrs.get("weights", []))
     return BatchResult(out, city.failures)

@@ -62,6 +62,7 @@ __all__ = [
     "find_column",
     "no_rows_message",
     "normalise_level",
+    "number_hint",
     "parse_bool",
     "parse_number",
     "strip_cells",
@@ -486,8 +487,7 @@ def _parse(text: str, field: Field, row: int, log: ProblemLog) -> Any:
     if x is None:
         whole = " whole" if kind in ("year", "count") else ""
         log.add(
-            f"got {text!r}; {name} must be a{whole} number. Remove units and notes "
-            "(write 1200, not '1200人').",
+            f"got {text!r}; {name} must be a{whole} number. {number_hint(text)}",
             row=row,
             column=name,
             kind="not a number",
@@ -563,3 +563,25 @@ def check_unique(
             )
         else:
             first[values] = row
+
+
+def number_hint(text: str) -> str:
+    """Say how to write ``text`` as a plain number (units and notes removed, 万 worked out).
+
+    Examples
+    --------
+    >>> number_hint("12万")
+    'Remove units and notes: 12万 is 120000, write 120000.'
+    >>> number_hint("1,200人")
+    "Remove units and notes: write 1200, not '1,200人'."
+    >>> number_hint("n/a")
+    "Remove units and notes (write 1200, not '1200人')."
+    """
+    found = re.search(r"[-+]?\d+(?:\.\d+)?", text.replace(",", "").replace("，", ""))
+    if found is None:
+        return "Remove units and notes (write 1200, not '1200人')."
+    if "万" in text:
+        value = float(found.group()) * 10_000
+        shown = f"{value:.0f}" if value.is_integer() else f"{value:g}"
+        return f"Remove units and notes: {text.strip()} is {shown}, write {shown}."
+    return f"Remove units and notes: write {found.group()}, not {text!r}."

@@ -83,6 +83,11 @@ def test_forecast_csv_is_tidy(written):
         "kind",
     ]
     assert not table.duplicated(["district_id", "year", "quantity", "level", "scenario"]).any()
+    # places per 1,000 as the plan writes them: "80", not "80.000"
+    raw = (out / "forecast.csv").read_text(encoding="utf-8-sig").splitlines()
+    scenarios = {line.split(",")[4] for line in raw[1:]}
+    assert scenarios == {"", *(f"{s:g}" for s in result.gaps["scenario"].unique())}, scenarios
+    assert all("." not in s for s in scenarios)  # the small plan's are whole
     residents = table[table["quantity"] == "residents"]
     assert len(residents) == len(result.districts) * len(result.years)
     assert (table["lower"] <= table["value"] + 1e-6).all()

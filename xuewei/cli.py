@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from xuewei._cli_batch import batch, synth_country_command
 from xuewei._cli_log import command_logging, step
@@ -38,7 +37,7 @@ from xuewei._cli_options import (
 )
 from xuewei._cli_programme import programme_command
 from xuewei._cli_readiness import print_readiness
-from xuewei._cli_tables import missing, pct, print_summary, programme_table, say
+from xuewei._cli_tables import print_summary, programme_table, say
 from xuewei._cli_zones import zones_command
 from xuewei.errors import OutputError, XueweiError, count_problems
 
@@ -351,7 +350,9 @@ def forecast(
     out: Annotated[Path, typer.Option("--out", "-o", help="Forecast CSV to write.")] = Path(
         "forecast.csv"
     ),
-    horizon: Annotated[int, typer.Option(help="Last year to forecast.")] = 2035,
+    horizon: Annotated[
+        int, typer.Option(help="Last year to forecast (after the table's last year).")
+    ] = 2035,
     method: Annotated[
         str, typer.Option(help="ensemble, ets, damped, arima, drift or naive.")
     ] = "ensemble",
@@ -412,7 +413,7 @@ def forecast(
 
     import pandas as pd
 
-    from xuewei._cli_forecast import total_id
+    import xuewei._cli_forecast as cf
     from xuewei.forecast import forecast_batch, forecast_with_total
     from xuewei.gis import read_population
     from xuewei.outputs import write_csv
@@ -421,7 +422,9 @@ def forecast(
     with command_logging(err, verbose=verbose):
         try:
             table = read_population(population)
-            total = total_id(table, city_id, population, err)
+            cf.check_horizon(table, horizon, population)
+            total = cf.total_id(table, city_id, population, err)
+            cf.say_rebasing(table, err)
             if total is None:
                 result = forecast_batch(
                     table,
@@ -443,7 +446,8 @@ def forecast(
                     ensemble_weighting=cast(Any, weighting),
                     source=population.name,
                 )
-            write_csv(result.forecasts, out, overwrite=overwrite, float_format="%.3f")
+            table = cf.with_kind(result.forecasts)
+            write_csv(table, out, overwrite=overwrite, float_format="%.3f")
             weights = pd.DataFrame(result.forecasts.attrs.get("weights") or [])
             if len(weights):
                 write_csv(weights, weights_out, overwrite=overwrite, float_format="%.4f")
@@ -458,11 +462,7 @@ def forecast(
     if result.forecasts.attrs.get("weights"):
         _console().print(f"[bold]wrote[/] {escape(str(weights_out))}: weights", highlight=False)
     if not result.ok:
-        err.print(f"[bold red]{len(result.failures)} area(s) failed:[/]")
-        for row in result.failures.itertuples(index=False):
-            err.print(
-                f"  - {row.district_id}: {row.error}: {row.message}", markup=False, soft_wrap=True
-            )
+        cf.say_failures(result.failures, err)
         raise typer.Exit(1)
 
 
@@ -473,53 +473,54 @@ def backtest(
         "accuracy.csv"
     ),
     city_id: Annotated[
-        str | None, typer.Option(help="Id of the city-total rows, to score the share method.")
+        str | None,
+        typer.Option(
+            help="Id of the rows that are the total of the other areas, as for xuewei "
+            "forecast (default: found; 'none': every area on its own)."
+        ),
     ] = None,
+    vintage: Annotated[
+        str,
+        typer.Option(
+            help="final: the history as revised today (the errors that calibrate the "
+            "forecast's intervals); real-time: as known at each origin, so a later census's "
+            "re-count counts as error."
+        ),
+    ] = "final",
     overwrite: OverwriteOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Score the forecast methods by rolling origin (1, 3, 5, 10 years) against naive.
 
-    Prints and saves the accuracy table: MAPE, bias and 80% interval coverage per method and
-    horizon, beside the naive forecast on the same points.
+    Scores the route xuewei forecast takes (a total and its areas as shares, or every area
+    on its own), all methods on the same points: MAPE, bias and 80% interval coverage.
 
-    Example: xuewei backtest population.csv --city-id 430100 --out accuracy.csv
+    Example: xuewei backtest population.csv --out accuracy.csv
     """
+    if vintage not in ("final", "real-time"):
+        raise typer.BadParameter(
+            f"{vintage!r}: expected final or real-time", param_hint="--vintage"
+        )
     _check_input(population, "population table")
     _check_out_file(out, overwrite=overwrite)
 
-    from xuewei.forecast import backtest as run_backtest
-    from xuewei.forecast import backtest_report
+    import xuewei._cli_backtest as cb
+    from xuewei._cli_forecast import total_id
     from xuewei.gis import read_population
     from xuewei.outputs import write_csv
 
-    methods = ["naive", "drift", "ets", "arima", "ensemble"] + (["share"] if city_id else [])
     err = _console(stderr=True)
-    with command_logging(err, verbose=verbose) as log, step(err, log, "backtesting the methods"):
+    with command_logging(err, verbose=verbose) as log:
         try:
             table = read_population(population)
-            report = backtest_report(run_backtest(table, methods=methods, city_id=city_id))
+            total = total_id(table, city_id, population, err)
+            with step(err, log, "backtesting the methods"):
+                report = cb.score(table, total, cast(Any, vintage))
             write_csv(report, out, overwrite=overwrite, float_format="%.4f")
         except XueweiError as exc:
             _fail(str(exc), code=1)
-    console = _console()
-    grid = Table(title="forecast accuracy (rolling origin) · 预测精度回测", title_justify="left")
-    for col in ("method", "quantity", "horizon", "n", "mape", "bias", "coverage", "naive_mape"):
-        grid.add_column(col, justify="left" if col in ("method", "quantity") else "right")
-    for rec in report.to_dict("records"):
-        bias, coverage = float(rec["bias"]), float(rec["coverage"])
-        grid.add_row(
-            str(rec["method"]),
-            str(rec["quantity"]),
-            str(rec["horizon"]),
-            str(rec["n"]),
-            pct(float(rec["mape"])),
-            "—" if missing(bias) else f"{bias:+.2f}%",
-            "—" if missing(coverage) else f"{coverage:.0%}",
-            pct(float(rec["naive_mape"])),
-        )
-    console.print(grid)
-    console.print(f"[bold]wrote[/] {escape(str(out))}", highlight=False, soft_wrap=True)
+    _console().print(cb.accuracy_table(report, vintage))
+    _console().print(f"[bold]wrote[/] {escape(str(out))}", highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xuewei.cli import app
-from xuewei.errors import InputError
+from xuewei.errors import ConfigError, InputError
 from xuewei.forecast import find_total, forecast_ensemble, forecast_with_total
 
 POPULATION = Path(__file__).resolve().parents[2] / "data" / "changsha" / "population.csv"
@@ -152,3 +152,69 @@ def test_the_command_makes_changshas_districts_add_up_to_the_city(tmp_path):
     )
     assert res.exit_code != 0
     assert "population.csv" in res.output and "--city-id '4301' has no rows" in res.output
+
+
+def test_a_horizon_not_after_the_data_is_a_usage_error(tmp_path):
+    """`--horizon 2024` on a table that runs to 2024 leaked a TypeError blamed on
+    `district_id`; it is a usage error naming the option, the file and the last year."""
+    res = CliRunner().invoke(
+        app, ["forecast", str(POPULATION), "--out", str(tmp_path / "f.csv"), "--horizon", "2024"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "--horizon" in res.output and "population.csv runs to 2024" in res.output
+    assert "TypeError" not in res.output
+    with pytest.raises(ConfigError, match="counted to 2020; the horizon must be a later year"):
+        forecast_with_total(_city(), "c", horizon=2020, method="drift")
+
+
+def test_the_command_says_how_far_censuses_re_based_the_estimates(tmp_path):
+    # the embedded table: the 2020 census counted 16.3 % more Changsha residents than the
+    # estimates carried to 2020 (10,047,914 / (8,394,500 x 8,394,500 / 8,154,700))
+    res = CliRunner().invoke(app, ["forecast", str(POPULATION), "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.stderr.split())
+    assert "The 2020 census re-based the estimates before it: 430100 +16.3 %" in said
+    assert "leave out a future census re-basing" in said
+    # the city's 1-year interval measures the trend, not the re-count (it was -18 %/+22 %)
+    f = pd.read_csv(tmp_path / "f.csv", dtype={"district_id": str}, encoding="utf-8-sig")
+    first = f[(f["district_id"] == "430100") & (f["year"] == 2025)].iloc[0]
+    assert 0 < first["upper"] / first["value"] - 1 < 0.05
+    assert 0 < 1 - first["lower"] / first["value"] < 0.05
+
+
+def test_backtest_scores_the_forecast_route_on_common_points(tmp_path):
+    """`xuewei backtest` on the embedded table: the total found as `forecast` finds it,
+    every method on the same points (the naive row was scored on 22 points, the others on
+    8), the history as revised today unless asked otherwise; 80 columns."""
+    runner = CliRunner()
+    out = tmp_path / "acc.csv"
+    res = runner.invoke(
+        app, ["backtest", str(POPULATION), "--out", str(out)], env={"COLUMNS": "80"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "430100 is the total of the other 9 areas" in res.stderr
+    table = [line for line in res.stdout.splitlines() if not line.startswith("wrote")]
+    assert max(len(line) for line in table) <= 80  # the path written is as long as it is
+    acc = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(acc["scored"]) == {"total 430100", "areas as shares"}
+    total = acc[acc["scored"] == "total 430100"]
+    assert set(total["method"]) == {"naive", "drift", "ets", "damped", "arima", "ensemble"}
+    for _, rows in acc.groupby(["scored", "horizon"]):
+        assert rows["n"].nunique() == 1  # like with like
+        naive = rows.loc[rows["method"] == "naive", "mape"].iloc[0]
+        np.testing.assert_allclose(rows["naive_mape"], naive)
+    assert {1, 3, 5, 10} <= set(total["horizon"])
+    # real-time: the 2020 census's +16 % re-count of the 2017-2019 estimates is error
+    rt = tmp_path / "rt.csv"
+    res = runner.invoke(
+        app, ["backtest", str(POPULATION), "--out", str(rt), "--vintage", "real-time"]
+    )
+    assert res.exit_code == 0, res.output
+    real = pd.read_csv(rt, encoding="utf-8-sig")
+    h1 = {
+        name: t[(t["scored"] == "total 430100") & (t["horizon"] == 1)].set_index("method")["mape"]
+        for name, t in (("final", acc), ("real", real))
+    }
+    assert h1["real"]["naive"] > 2 * h1["final"]["naive"]
+    bad = runner.invoke(app, ["backtest", str(POPULATION), "--out", str(rt), "--vintage", "x"])
+    assert bad.exit_code == 2 and "--vintage" in bad.output

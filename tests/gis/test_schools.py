@@ -132,7 +132,19 @@ def test_negative_capacity_names_file_row_and_column(tmp_path):
     ("old", "new", "expected"),
     [
         ("S002", "", "row 2, column `school_id`: value is missing; every school needs"),
-        ("1800", "1800人", "row 1, column `capacity`: got '1800人'; capacity must be a whole"),
+        (
+            "1800",
+            "1800人",
+            "row 1, column `capacity`: got '1800人'; capacity must be a whole number. Remove "
+            "units and notes: write 1800, not '1800人'.",
+        ),
+        # 万 is ten thousand: the hint works it out (it said "write 1200")
+        (
+            "2400",
+            "0.24万",
+            "row 2, column `capacity`: got '0.24万'; capacity must be a whole number. Remove "
+            "units and notes: 0.24万 is 2400, write 2400.",
+        ),
         ("1800", "18.5", "row 1, column `capacity`: got 18.5; capacity must be a whole number"),
         ("true", "maybe", "row 1, column `public`: got 'maybe'; public must be yes or no"),
         ("S002", "S001", "row 2, column `school_id`: duplicate school_id 'S001' (first in row 1)"),

@@ -520,7 +520,7 @@ CASES: tuple[Case, ...] = (
          ("population.csv row 1, column `population`", "got 'many'", "must be a number")),
     Case("number with unit", "population", "row 2 population `23989人`",
          cell("population.csv", 2, "population", "23989人"), "error",
-         ("population.csv row 2, column `population`", "got '23989人'", "1200人")),
+         ("population.csv row 2, column `population`", "got '23989人'", "write 23989, not")),
     Case("negative population", "population", "row 3 population -5",
          cell("population.csv", 3, "population", "-5"), "error",
          ("population.csv row 3, column `population`", "got -5", "must be ≥ 0")),

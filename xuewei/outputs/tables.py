@@ -34,7 +34,8 @@ def forecast_table(result: PlanResult) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``district_id``, ``year``, ``quantity`` (``residents`` or ``required_places``),
-        ``level`` (``all`` for residents), ``scenario`` (empty for residents), ``value``,
+        ``level`` (``all`` for residents), ``scenario`` (places per 1,000 as text, ``80``
+        or ``82.5``; empty for residents), ``value``,
         ``lower``, ``upper``, ``kind`` (``observed``/``interpolated``/``forecast``).
     """
     res = result.residents[result.residents["year"].isin(list(result.years))]
@@ -67,9 +68,12 @@ def forecast_table(result: PlanResult) -> pd.DataFrame:
         }
     )
     out = pd.concat([residents, places], ignore_index=True)
-    return out.sort_values(
+    out = out.sort_values(
         ["district_id", "year", "quantity", "level", "scenario"], kind="stable", na_position="first"
     ).reset_index(drop=True)
+    # places per 1,000 as written in the plan (80, 82.5), not as a float ("80.000")
+    out["scenario"] = out["scenario"].map(lambda v: f"{v:g}", na_action="ignore")
+    return out
 
 
 def write_forecast_csv(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
