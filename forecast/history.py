@@ -108,6 +108,7 @@ def _series_arrays(
     values = out[value_col].to_numpy(dtype=np.float64)
     return out, is_census, years, values
 
+
 def _closures(
     table: pd.DataFrame, id_col: str, is_census: np.ndarray, years: np.ndarray, values: np.ndarray
 ) -> Iterator[tuple[Any, int, int, np.ndarray, float]]:

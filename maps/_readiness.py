@@ -62,11 +62,31 @@ def _tooltip(row: pd.Series, name: str, lang: Lang) -> str:
         f"{label('ready_from', lang)}: "
         + (label("after_horizon", lang) if missing(first) else esc(int(str(first))))
     )
-    if not missing(row.get("missing")) and str(row.get("missing")):
-        lines.append(f"{label('readiness_missing', lang)}: {esc(row['missing'])}")
+    said = _missed(row, lang)
+    if said:
+        lines.append(f"{label('readiness_missing', lang)}: {said}")
     # a tooltip does not wrap unless told: the list of what is missing can be long
     style = "white-space:normal;width:320px"
     return f'<div class="xuewei-tip" style="{style}">' + "<br>".join(lines) + "</div>"
+
+
+def _missed(row: pd.Series, lang: Lang) -> str:
+    """Return what a county misses, in the map's language (escaped HTML; "" if nothing).
+
+    ``missing`` is English, ``missing_zh`` Chinese; a plan.gpkg written before
+    ``missing_zh`` existed has one mixed text in ``missing``, shown as it is.
+    """
+
+    def text(col: str) -> str:
+        value = row.get(col)
+        return "" if missing(value) else str(value)
+
+    en, zh = text("missing"), text("missing_zh")
+    if not zh:
+        return esc(en)
+    if lang == "zh":
+        return esc(zh)
+    return esc(en) if lang == "en" else f"{esc(en)}<br>{esc(zh)}"
 
 
 def add_readiness(

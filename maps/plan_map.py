@@ -67,6 +67,7 @@ from xuewei.maps._style import (
 )
 from xuewei.maps._view import Views, ViewSwitch, switch_html
 from xuewei.maps.tiles import Datum, base_layers, basemap_datum, to_datum
+from xuewei.vocabulary import note_in_language
 
 # The colours and classes are defined in xuewei.maps._style and re-exported here, where
 # they have always been importable from; Lang likewise from xuewei.maps._labels.
@@ -380,7 +381,7 @@ def plan_map(
     add_controls(
         m,
         title=esc(title),
-        data_note=None if data_note is None else esc(data_note),
+        data_note=None if data_note is None else esc(note_in_language(data_note, lang)),
         legend=plan_legend(step, level, lang, readiness=ready_states, zones=zone_levels, **drawn),
         fullscreen_tip=plain(label("fullscreen", lang)),
         print_tip=plain(label("print", lang)),

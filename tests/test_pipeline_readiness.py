@@ -80,14 +80,21 @@ def test_cli_lines_count_the_ready_counties_and_name_the_targets(ready_run: Plan
     assert lines[0].startswith(f"{ready} / {total} counties ready")
     assert "targets.csv" in lines[0]
     assert len(lines) == 1 + total - ready
-    # in both languages each says the count: the Chinese too
-    both = readiness_lines(ready_run, lang="both")[0]
-    assert f"({ready} / {total} 个区县按期达到优质均衡)" in both
+    # in both languages each says the count: the Chinese on a line of its own (it was
+    # wrapped into the English after "0 / 9" at 80 columns)
+    both = readiness_lines(ready_run, lang="both")
+    assert both[0].startswith(f"{ready} / {total} counties ready")
+    assert both[1] == f"{ready} / {total} 个区县按期达到优质均衡"
+    assert len(both) == 2 + total - ready
     assert readiness_lines(ready_run, lang="zh")[0].startswith(f"{ready} / {total} 个区县")
     console = Console(width=80, record=True)
     print_readiness(console, ready_run, lang="both")
-    for line in console.export_text().splitlines():
+    shown = console.export_text().splitlines()
+    for line in shown:
         assert cell_len(line) <= 80
+    # the table of the counties not ready is boxed, as the other tables are
+    if total > ready:
+        assert any(line.startswith("┏") for line in shown) and shown[-1].startswith("└")
 
 
 def test_plan_command_prints_the_readiness_line(small_plan: Path, tmp_path: Path) -> None:

@@ -369,7 +369,8 @@ def test_sources_in_plain_words(report):
     by_key = {r[header.index("配置项 Setting")]: dict(zip(header, r, strict=True)) for r in rows}
     row = by_key["class_size.primary"]
     assert row["标准 Standard"] == "标准班额 Class size · 小学 Primary"
-    assert row["取值 Value"] == "45" and row["单位 Unit"] == "人/班 pupils per class"
+    # a number, not text (Excel flagged "45" as a number stored as text)
+    assert row["取值 Value"] == 45 and row["单位 Unit"] == "人/班 pupils per class"
     assert row["来源 Source"].startswith("GB 50099-2011 §3.0.1")
     assert by_key["access.radius_m.kindergarten"]["核实 Check"].startswith("待与原文核对")
     assert not by_key["class_size.primary"]["核实 Check"]
@@ -430,6 +431,21 @@ def test_report_in_one_language(report, tmp_path, lang):
     for label, value in figures.items():
         note = value.offset(column=1).value or ""
         assert not foreign(label) and not foreign(note), (label, note)
+    # the data note under the title and the Data sheet's words (they were both languages)
+    if result.plan.data_note:
+        note = wb.worksheets[0]["A2"].value
+        assert note and not foreign(note), note
+    data = wb[wb.sheetnames[-1]]
+    made = [
+        r[1] for r in data.iter_rows(min_row=2, values_only=True) if r[0] in ("工具", "Made with")
+    ]
+    assert made and not foreign(made[0].replace("xuewei", "")), made
+    years = [
+        r[1]
+        for r in data.iter_rows(min_row=2, values_only=True)
+        if "Horizon" in r[0] or "期末" in r[0]
+    ]
+    assert years == [result.horizon]  # a number, not text
     # the same numbers, the codes as words of the language, rationale of that language only
     at = 1 + TABLE_SHEETS.index("缺口 Gaps")
     gaps, gaps_both = wb.worksheets[at], both.worksheets[at]
@@ -458,6 +474,8 @@ def test_report_in_one_language(report, tmp_path, lang):
             assert {c.value for c in _column(sheet, "District")} <= set(result.districts["name_en"])
         missing = [c.value for c in _column(ready, "What is missing") if c.value]
         assert missing and not [m for m in missing if CJK.search(m)], missing[:2]
+        sources = [c.value for c in _column(ready, "Target year from") if c.value]
+        assert sources and not [t for t in sources if CJK.search(t)], sources[:2]
 
 
 @pytest.mark.parametrize(

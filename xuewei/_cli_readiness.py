@@ -90,8 +90,10 @@ def _title(result: PlanResult, lang: str) -> str:
     source = spec.path.name if spec is not None else _say("none", lang)
     zh, en = _WORDS["ready"]
     count = f"{ready} / {total}"
-    said = {"zh": f"{count} {zh}", "en": f"{count} {en}"}.get(lang, f"{count} {en} ({count} {zh})")
-    return f"{said} — {_say('targets', lang)}: {source}"
+    said = {"zh": f"{count} {zh}", "en": f"{count} {en}"}.get(lang, f"{count} {en}")
+    title = f"{said} — {_say('targets', lang)}: {source}"
+    # in both languages the Chinese on a line of its own, not wrapped into the English
+    return title if lang in ("zh", "en") else f"{title}\n{count} {zh}"
 
 
 def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
@@ -104,7 +106,7 @@ def readiness_lines(result: PlanResult, *, lang: str = "both") -> list[str]:
     """
     if result.readiness is None:
         return []
-    lines = [_title(result, lang)]
+    lines = _title(result, lang).splitlines()
     for name, target, when, first in _not_ready(result, lang):
         gap = f"; {_say('missing', lang)} {first}" if first else ""
         lines.append(f"  {name} {target}: {when}{gap}".replace("\n", " "))
@@ -119,7 +121,7 @@ def print_readiness(console: Console, result: PlanResult, *, lang: str = "both")
     rows = _not_ready(result, lang)
     if not rows:
         return
-    table = Table(show_edge=False, pad_edge=False)
+    table = Table()
     for key, justify in (("district", "left"), ("target", "right"), ("when", "left")):
         table.add_column(_cell(key, lang), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column(_cell("first", lang), ratio=1)

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "CoordinateSystem",
     "Level",
     "gauss_kruger_epsg",
+    "note_in_language",
     "plan_crs",
 ]
 
@@ -226,3 +228,33 @@ def plan_crs(districts: Any) -> pyproj.CRS:
     lon = float(np.average(shapely.get_x(centres), weights=weights))
     lat = float(np.average(shapely.get_y(centres), weights=weights))
     return pyproj.CRS.from_epsg(gauss_kruger_epsg(lon, lat))
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def note_in_language(note: str, lang: str) -> str:
+    """Return one language of a note written ``Chinese · English`` (all of it for ``both``).
+
+    A plan's ``data_note`` says what is synthetic in both languages, the parts joined by
+    `` · `` or `` / ``; the parts with a Chinese character are the Chinese, the others the English.
+    A note not in that form is returned as it is.
+
+    Examples
+    --------
+    >>> n = "学校为合成数据 · Schools are SYNTHETIC"
+    >>> note_in_language(n, "en"), note_in_language(n, "zh")
+    ('Schools are SYNTHETIC', '学校为合成数据')
+    >>> note_in_language("All data SYNTHETIC / 全部为合成数据", "zh")
+    '全部为合成数据'
+    >>> note_in_language("Schools are SYNTHETIC", "zh")
+    'Schools are SYNTHETIC'
+    """
+    if lang not in ("zh", "en"):
+        return note
+    parts = [p.strip() for p in re.split(r"\s+[·/]\s+", note)]
+    chinese = [p for p in parts if _CJK.search(p)]
+    english = [p for p in parts if not _CJK.search(p)]
+    if not chinese or not english:
+        return note
+    return " · ".join(chinese if lang == "zh" else english)

@@ -462,16 +462,12 @@ def missed_words(criterion: str, level: str, shortfall: float, lang: str = "both
     return {"zh": chinese, "en": english}.get(lang, f"{english}\n{chinese}")
 
 
-def _missed_text(rows: pd.DataFrame) -> str:
-    parts = []
-    for r in rows.itertuples(index=False):
-        zh, _, unit = CRITERIA[str(r.criterion)]
-        level = (
-            "" if r.level in ("compulsory", "kindergarten", "special_education") else f" {r.level}"
-        )
-        amount = shortfall_words(float(str(r.shortfall)), unit)
-        parts.append(f"{zh}{level} ({amount})")
-    return "; ".join(parts)
+def _missed_text(rows: pd.DataFrame, lang: str) -> str:
+    """Return the criteria missed, with their shortfalls, in one language."""
+    return "; ".join(
+        missed_words(str(r.criterion), str(r.level), float(str(r.shortfall)), lang)
+        for r in rows.itertuples(index=False)
+    )
 
 
 def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -489,7 +485,8 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
         met; missing when none was assessed), ``criteria_met``, ``criteria_assessed``,
         ``not_assessed``, ``first_year_ready`` (the latest first year met; missing when a
         criterion is not met by the horizon), ``missing`` (the criteria missed, with
-        their shortfall) and ``target_source`` (where the target year comes from).
+        their shortfall, in English), ``missing_zh`` (the same in Chinese) and
+        ``target_source`` (where the target year comes from).
 
     Examples
     --------
@@ -500,8 +497,8 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
     >>> s = readiness_summary(t)
     >>> s[["ready", "criteria_met", "criteria_assessed"]].to_dict("records")
     [{'ready': False, 'criteria_met': 1, 'criteria_assessed': 2}]
-    >>> s["missing"].iloc[0]
-    '班额超标 primary (120 pupils)'
+    >>> s["missing"].iloc[0], s["missing_zh"].iloc[0]
+    ('Classes above 45/50 (primary): 120 pupils', '班额超标（小学）差120')
     """
     rows = []
     for d, g in table.groupby("district_id", sort=True):
@@ -519,7 +516,8 @@ def readiness_summary(table: pd.DataFrame) -> pd.DataFrame:
                 "criteria_assessed": len(assessed),
                 "not_assessed": int(g["met"].isna().sum()),
                 "first_year_ready": None if first.isna().any() or first.empty else int(first.max()),
-                "missing": _missed_text(assessed[~met]),
+                "missing": _missed_text(assessed[~met], "en"),
+                "missing_zh": _missed_text(assessed[~met], "zh"),
                 "target_source": g["target_source"].iloc[0] if "target_source" in g else None,
             }
         )

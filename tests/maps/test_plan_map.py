@@ -517,7 +517,8 @@ def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
             "criteria_met": [5, 3],
             "criteria_assessed": [5, 5],
             "first_year_ready": pd.array([2026, None], dtype="Int64"),
-            "missing": [None, "班额超标 primary (120 pupils)"],
+            "missing": [None, "Classes above 45/50 (primary): 120 pupils"],
+            "missing_zh": [None, "班额超标（小学）差120"],
         }
     )
     districts = districts.assign(name_en=[XSS, "Tianxin", "Kaifu"])  # names as drawn
@@ -532,6 +533,18 @@ def test_readiness_layer_line_and_legend(districts, schools, gaps) -> None:
     assert "<img" not in ready_tip and html.escape(XSS) in ready_tip
     assert "not ready by the target year" in not_ready_tip
     assert "Ready from: not within the plan" in not_ready_tip
-    assert "Missing: 班额超标 primary (120 pupils)" in not_ready_tip
+    assert "Missing: Classes above 45/50 (primary): 120 pupils" in not_ready_tip
+    assert "班额超标" not in not_ready_tip  # in English only, with --lang en
+
+    def tips(page: str) -> str:
+        found = re.findall(r'"colour": "#[0-9a-f]{6}", "tip": "(.*?)"\}', page)
+        return " ".join(json.loads(f'"{t}"') for t in found)
+
+    zh_tips = tips(render_page(districts, schools, gaps, readiness=readiness, lang="zh"))
+    assert "班额超标（小学）差120" in zh_tips and "Classes above" not in zh_tips
+    # a plan.gpkg from before missing_zh: its one text shown as it is
+    old = readiness.drop(columns="missing_zh")
+    old_tips = tips(render_page(districts, schools, gaps, readiness=old, lang="zh"))
+    assert "Classes above 45/50 (primary): 120 pupils" in old_tips
     assert "background:#31a354" in page and "background:#de2d26" in page  # legend
     assert 'background:#bdbdbd"></span></td><td>not assessed' not in page  # none grey

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,8 @@ from xuewei.planning.readiness import (
 )
 
 S = load_standards()
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # ---- the coefficient of variation
@@ -452,5 +455,8 @@ def test_readiness_table_reads_each_county_in_its_target_year() -> None:
     assert t.loc[("a", "balance_cv", "primary"), "met"] is pd.NA
     summary = r.summary.set_index("district_id")
     assert not summary.loc["a", "ready"] and bool(summary.loc["b", "ready"])
-    assert "学位缺口 primary (200 places)" in summary.loc["a", "missing"]
+    # one language per column (it was "学位缺口 primary (200 places)")
+    assert "Places missing (primary): 200 places" in summary.loc["a", "missing"].split("; ")
+    assert "学位缺口（小学）差200" in summary.loc["a", "missing_zh"].split("; ")
+    assert not CJK.search(summary.loc["a", "missing"])
     assert r.headline() == (1, 2)

@@ -143,6 +143,36 @@ def _missing(table: pd.DataFrame, district: Any, lang: Lang) -> str | None:
     return "; ".join(said) or None
 
 
+#: How :func:`~xuewei.planning.readiness.read_targets` marks a synthetic target's source.
+_SYNTHETIC = "synthetic (合成): "
+#: And a county without a target year (it is read at the horizon).
+_NO_TARGET = "无目标年 no target: the horizon"
+
+
+def source_words(source: object, lang: Lang) -> object:
+    """Say a target's source with its synthetic mark in the sheet's language.
+
+    Examples
+    --------
+    >>> source_words("synthetic (合成): targets.csv", "en")
+    'synthetic: targets.csv'
+    >>> source_words("synthetic (合成): targets.csv", "zh")
+    '合成：targets.csv'
+    >>> source_words("无目标年 no target: the horizon", "en")
+    'no target: the horizon'
+    >>> source_words("长沙市教育局 2023", "en")
+    '长沙市教育局 2023'
+    """
+    if not isinstance(source, str) or lang == "both":
+        return source
+    if source == _NO_TARGET:
+        return "无目标年，按规划期末" if lang == "zh" else "no target: the horizon"
+    if not source.startswith(_SYNTHETIC):
+        return source
+    rest = source[len(_SYNTHETIC) :]
+    return f"合成：{rest}" if lang == "zh" else f"synthetic: {rest}"
+
+
 def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both") -> None:
     """Write 达标 Readiness: one row per county, a red or green cell per criterion."""
     assert result.readiness is not None
@@ -180,7 +210,8 @@ def write_readiness_sheet(ws: Worksheet, result: PlanResult, lang: Lang = "both"
             r = cells[key]
             row.append(_cell_text(r, lang))
             fill.append(GREY if pd.isna(r.met) else (GREEN if bool(r.met) else RED))
-        row += [_ready_from(s, lang), _missing(table, s.district_id, lang), s.target_source]
+        source = source_words(s.target_source, lang)
+        row += [_ready_from(s, lang), _missing(table, s.district_id, lang), source]
         fill += [None, None, None]
         rows.append(row)
         fills.append(fill)

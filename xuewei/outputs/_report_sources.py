@@ -212,9 +212,16 @@ _INTERNAL = (
 )
 
 
-def _value_text(entry: StandardValue) -> str:
-    """Return a standard's value as the sheet shows it: percent for shares, no ``80.0``."""
+def _value_text(entry: StandardValue) -> str | int | float:
+    """Return a standard's value as the sheet shows it: percent for shares, no ``80.0``.
+
+    A single number that is not a share is returned as a number (Excel flags numbers
+    stored as text); a share, a list or a word as text.
+    """
     value = entry.value
+    percent = any(word in entry.unit for word in ("share", "rate", "÷"))
+    if isinstance(value, int | float) and not isinstance(value, bool) and not percent:
+        return int(value) if float(value).is_integer() else float(value)
     if isinstance(value, bool):
         return YES_NO[0 if value else 1]
     if isinstance(value, tuple):

@@ -36,7 +36,7 @@ from xuewei.outputs._report_format import (
 )
 from xuewei.outputs._report_words import in_language
 from xuewei.pipeline import PlanResult
-from xuewei.vocabulary import COMPULSORY
+from xuewei.vocabulary import COMPULSORY, note_in_language
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -215,7 +215,8 @@ def write_summary(
     )
     title.font = Font(bold=True, size=14)
     if result.plan.data_note:  # what is synthetic, under the title, before any figure
-        put(ws, 2, 1, result.plan.data_note).font = Font(bold=True, color="C00000")
+        note = note_in_language(result.plan.data_note, lang)
+        put(ws, 2, 1, note).font = Font(bold=True, color="C00000")
     row = _write_figures(ws, headline_figures(result, reach), 3, lang)
     row = _write_districts(ws, result, row + 1, lang)
     _write_charts(ws, result, row + 1, lang)

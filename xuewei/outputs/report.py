@@ -283,8 +283,9 @@ def _unserved_estates(result: PlanResult) -> pd.DataFrame:
 def _data_notes(result: PlanResult) -> pd.DataFrame:
     rows = [
         {"项目 Item": "计划 Plan", "说明 Note": f"{result.plan.name} {result.plan.name_en}"},
-        {"项目 Item": "基准年 Base year", "说明 Note": str(result.base_year)},
-        {"项目 Item": "规划期末 Horizon", "说明 Note": str(result.horizon)},
+        # years as numbers, not text (Excel flags numbers stored as text)
+        {"项目 Item": "基准年 Base year", "说明 Note": int(result.base_year)},
+        {"项目 Item": "规划期末 Horizon", "说明 Note": int(result.horizon)},
         {
             "项目 Item": "预测区间 Interval",
             "说明 Note": f"预测区间{result.plan.interval:.0%} "
@@ -306,7 +307,8 @@ def _data_notes(result: PlanResult) -> pd.DataFrame:
     rows.append(
         {
             "项目 Item": "工具 Made with",
-            "说明 Note": "xuewei，开源学位规划工具；“xuewei默认值”指工具自带、非标准规定的取值 "
+            # no "；" in the Chinese: it separates the items of a list (list_in_language)
+            "说明 Note": "xuewei，开源学位规划工具。“xuewei默认值”指工具自带、非标准规定的取值 "
             "xuewei, an open-source school-place planning toolkit; a “xuewei default” is a "
             "value of the toolkit, in no standard",
         }
