@@ -547,3 +547,17 @@ def test_readiness_sheet_says_not_by_the_horizon_and_counts_special_schools(
     assert len(special) and set(special["limit"]) <= {0.0, 1.0}
     assert (special["value"].dropna() == special["value"].dropna().round()).all()
     assert (special["value"].dropna() < 100).all()  # schools, not residents
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_changsha_data_note_in_one_language(changsha_result, tmp_path, lang):
+    """The demo's note runs the Chinese into "·" without a space; in one language it was
+    shown whole (both languages) under the title of the report and of the map."""
+    note = changsha_result.plan.data_note
+    assert note and CJK.search(note) and ENGLISH_WORD.search(note)
+    path = write_report(changsha_result, tmp_path / f"{lang}.xlsx", lang=lang)
+    wb = load_workbook(path, read_only=True)
+    shown = wb.worksheets[0]["A2"].value
+    wb.close()
+    assert "SYNTHETIC" in shown if lang == "en" else "合成" in shown
+    assert not (CJK.search(shown) if lang == "en" else re.search("SYNTHETIC", shown)), shown

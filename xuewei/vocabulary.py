@@ -245,6 +245,8 @@ def note_in_language(note: str, lang: str) -> str:
     >>> n = "学校为合成数据 · Schools are SYNTHETIC"
     >>> note_in_language(n, "en"), note_in_language(n, "zh")
     ('Schools are SYNTHETIC', '学校为合成数据')
+    >>> note_in_language("学校为合成数据（非真实）· Schools are SYNTHETIC, not real", "en")
+    'Schools are SYNTHETIC, not real'
     >>> note_in_language("All data SYNTHETIC / 全部为合成数据", "zh")
     '全部为合成数据'
     >>> note_in_language("Schools are SYNTHETIC", "zh")
@@ -252,7 +254,8 @@ def note_in_language(note: str, lang: str) -> str:
     """
     if lang not in ("zh", "en"):
         return note
-    parts = [p.strip() for p in re.split(r"\s+[·/]\s+", note)]
+    # "·" with or without spaces (Chinese text runs into it), "/" only between spaces
+    parts = [p.strip() for p in re.split(r"\s*·\s*|\s+/\s+", note)]
     chinese = [p for p in parts if _CJK.search(p)]
     english = [p for p in parts if not _CJK.search(p)]
     if not chinese or not english:
