@@ -460,3 +460,14 @@ def test_forecast_ensemble_pools_the_areas_by_default(tmp_path):
     assert w.loc[w["horizon"] == 1, "n_points"].unique().tolist() == [3 * 14]
     trend = [*("forecast", str(src), "--out", str(tmp_path / "t.csv")), "--method", "ets"]
     assert runner.invoke(app, trend).exit_code == 0
+
+
+def test_plan_in_english_prints_the_data_note_in_english(small_plan, tmp_path):
+    """`--lang en` printed the plan's data note in both languages at the end."""
+    assert "合成" in small_plan.read_text(encoding="utf-8")  # the note has both
+    res = runner.invoke(
+        app, ["plan", str(small_plan), "--out", str(tmp_path / "out"), "--lang", "en"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "SYNTHETIC" in res.stdout
+    assert "合成" not in res.stdout

@@ -40,6 +40,7 @@ from xuewei._cli_readiness import print_readiness
 from xuewei._cli_tables import print_summary, programme_table, say
 from xuewei._cli_zones import zones_command
 from xuewei.errors import OutputError, XueweiError, count_problems
+from xuewei.vocabulary import note_in_language
 
 if TYPE_CHECKING:
     from xuewei.config import Plan
@@ -482,9 +483,8 @@ def backtest(
     vintage: Annotated[
         str,
         typer.Option(
-            help="final: the history as revised today (the errors that calibrate the "
-            "forecast's intervals); real-time: as known at each origin, so a later census's "
-            "re-count counts as error."
+            help="final: the history as revised today (as the forecast's intervals); "
+            "real-time: as known at each origin (a later census's re-count is error)."
         ),
     ] = "final",
     overwrite: OverwriteOption = False,
@@ -560,7 +560,8 @@ def _run(
         console.print(programme_table(result, lang=options.lang))
     print_readiness(console, result, lang=options.lang)
     if result.plan.data_note:
-        console.print(f"[yellow]{escape(result.plan.data_note)}[/]", highlight=False)
+        note = note_in_language(result.plan.data_note, options.lang)
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
 
     console.print(f"[bold]{say('wrote', options.lang)}[/]")
     for path in paths.values():
