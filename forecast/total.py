@@ -152,8 +152,9 @@ def forecast_with_total(
     """
     pop = population.copy()
     pop["district_id"] = pop["district_id"].astype(str)
-    counted_to = int(pop.loc[pop["district_id"] == total_id, "year"].max())
-    if horizon <= counted_to:
+    total_years = pop.loc[pop["district_id"] == total_id, "year"]
+    counted_to = int(total_years.max()) if len(total_years) else None
+    if counted_to is not None and horizon <= counted_to:
         raise ConfigError(
             f"horizon {horizon}: the total {total_id} is counted to {counted_to}; the "
             f"horizon must be a later year (e.g. {counted_to + 10})"

@@ -29,12 +29,16 @@ from xuewei.planning.readiness.matching import matching_schools
 
 __all__ = [
     "CRITERIA",
+    "NO_TARGET",
     "READINESS_COLUMNS",
     "Readiness",
     "assess_readiness",
     "readiness_summary",
     "shortfall_words",
 ]
+
+#: The target source of a county without a target year (read at the horizon).
+NO_TARGET = "无目标年 no target: the horizon"
 
 #: Criterion → (Chinese, English, unit).
 CRITERIA: dict[str, tuple[str, str, str]] = {
@@ -371,9 +375,7 @@ def _target_years(
         else pd.Series(np.nan, index=out.index)
     )
     source = source.astype(object)
-    out["target_source"] = source.where(
-        source.notna(), "无目标年 no target: the horizon"
-    ).to_numpy()
+    out["target_source"] = source.where(source.notna(), NO_TARGET).to_numpy()
     return out
 
 

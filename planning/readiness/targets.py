@@ -19,10 +19,18 @@ import pandas as pd
 from xuewei.errors import InputError, Problem
 from xuewei.gis import read_table
 
-__all__ = ["TARGET_COLUMNS", "check_targets", "qujing_targets", "read_targets"]
+__all__ = [
+    "SYNTHETIC_MARK",
+    "TARGET_COLUMNS",
+    "check_targets",
+    "qujing_targets",
+    "read_targets",
+]
 
 #: Columns of a checked target table.
 TARGET_COLUMNS = ["district_id", "target_year", "target_source"]
+#: What a synthetic target's source starts with.
+SYNTHETIC_MARK = "synthetic (合成): "
 
 _YEARS = (1990, 2100)
 
@@ -153,7 +161,7 @@ def check_targets(
     )
     if "synthetic" in targets:
         fake = targets["synthetic"].astype(str).str.lower().isin(["true", "1", "yes"])
-        cited = cited.where(~fake, "synthetic (合成): " + cited)
+        cited = cited.where(~fake, SYNTHETIC_MARK + cited)
     return pd.DataFrame(
         {
             "district_id": key.to_numpy(),

@@ -26,7 +26,8 @@ from xuewei.outputs._report_format import (
 from xuewei.outputs._report_words import LEVEL_WORDS, OTHER_LANGUAGE, YES_NO, in_language
 from xuewei.pipeline import PlanResult
 from xuewei.planning.readiness import CRITERIA
-from xuewei.planning.readiness.assess import shortfall_words
+from xuewei.planning.readiness.assess import NO_TARGET, shortfall_words
+from xuewei.planning.readiness.targets import SYNTHETIC_MARK
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -143,12 +144,6 @@ def _missing(table: pd.DataFrame, district: Any, lang: Lang) -> str | None:
     return "; ".join(said) or None
 
 
-#: How :func:`~xuewei.planning.readiness.read_targets` marks a synthetic target's source.
-_SYNTHETIC = "synthetic (合成): "
-#: And a county without a target year (it is read at the horizon).
-_NO_TARGET = "无目标年 no target: the horizon"
-
-
 def source_words(source: object, lang: Lang) -> object:
     """Say a target's source with its synthetic mark in the sheet's language.
 
@@ -165,11 +160,11 @@ def source_words(source: object, lang: Lang) -> object:
     """
     if not isinstance(source, str) or lang == "both":
         return source
-    if source == _NO_TARGET:
+    if source == NO_TARGET:
         return "无目标年，按规划期末" if lang == "zh" else "no target: the horizon"
-    if not source.startswith(_SYNTHETIC):
+    if not source.startswith(SYNTHETIC_MARK):
         return source
-    rest = source[len(_SYNTHETIC) :]
+    rest = source[len(SYNTHETIC_MARK) :]
     return f"合成：{rest}" if lang == "zh" else f"synthetic: {rest}"
 
 
