@@ -100,8 +100,10 @@ def accuracy_table(report: pd.DataFrame, vintage: str) -> Any:
         title="Forecast accuracy · 预测精度回测",
         title_justify="left",
         caption=f"Rolling origin, the history {revised} (--vintage {vintage}). Each part's "
-        "methods are scored on the same points (n). MAPE: mean absolute % error; bias > 0 "
-        "over-forecasts; cover: share of actuals inside the 80 % interval.",
+        "methods are scored on the same points (n). h: years after the origin (an area "
+        "counted only at censuses is forecast from its last count before it). MAPE: mean "
+        "absolute % error; bias > 0 over-forecasts; cover: share of actuals inside the 80 % "
+        "interval.",
         caption_justify="left",
     )
     for col in ("scored", "method", "h", "n", "MAPE", "bias", "cover"):
