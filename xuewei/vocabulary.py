@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATCHMENT_LEVELS",
     "CATCHMENT_METHODS",
+    "CJK",
     "COMPULSORY",
     "COMPULSORY_LEVELS",
     "COORDINATE_SYSTEMS",
@@ -230,7 +231,8 @@ def plan_crs(districts: Any) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(gauss_kruger_epsg(lon, lat))
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+#: A Chinese character or a full-width / CJK punctuation mark: what marks Chinese text.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def note_in_language(note: str, lang: str) -> str:
@@ -256,8 +258,8 @@ def note_in_language(note: str, lang: str) -> str:
         return note
     # "·" with or without spaces (Chinese text runs into it), "/" only between spaces
     parts = [p.strip() for p in re.split(r"\s*·\s*|\s+/\s+", note)]
-    chinese = [p for p in parts if _CJK.search(p)]
-    english = [p for p in parts if not _CJK.search(p)]
+    chinese = [p for p in parts if CJK.search(p)]
+    english = [p for p in parts if not CJK.search(p)]
     if not chinese or not english:
         return note
     return " · ".join(chinese if lang == "zh" else english)

@@ -212,7 +212,7 @@ _INTERNAL = (
 )
 
 
-def _value_text(entry: StandardValue) -> str | int | float:
+def _value_cell(entry: StandardValue) -> str | int | float:
     """Return a standard's value as the sheet shows it: percent for shares, no ``80.0``.
 
     A single number that is not a share is returned as a number (Excel flags numbers
@@ -286,7 +286,7 @@ def sources_table(standards: Standards) -> pd.DataFrame:
         rows.append(
             {
                 "标准 Standard": names[e.key],
-                "取值 Value": _value_text(e),
+                "取值 Value": _value_cell(e),
                 "单位 Unit": unit_name(e.unit),
                 "性质 Basis": _BASIS.get(e.basis, e.basis),
                 "来源 Source": source,

@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from xuewei.planning.school_sizes import GENERATED_SOURCE, INPUT_SOURCE
-from xuewei.vocabulary import COMPULSORY
+from xuewei.vocabulary import CJK, COMPULSORY
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -153,8 +153,6 @@ OTHER_LANGUAGE: dict[str, tuple[str, ...]] = {
     "both": (),
 }
 
-# A character of Chinese script or of the CJK punctuation and full-width forms.
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 # short bilingual labels for the cells of the level columns (the map uses LEVEL_NAMES)
 LEVEL_WORDS: dict[str, str] = {
@@ -279,7 +277,7 @@ def in_language(text: str, lang: Lang) -> str:
     if lang == "both":
         return text
     words = text.split(" ")
-    cut = next((i for i, w in enumerate(words) if not _CJK.search(w)), len(words))
+    cut = next((i for i, w in enumerate(words) if not CJK.search(w)), len(words))
     if cut in (0, len(words)):
         return text
     return " ".join(words[:cut] if lang == "zh" else words[cut:])
