@@ -84,6 +84,20 @@ def test_every_output_labelled_synthetic(runs: dict) -> None:
     assert "SYNTHETIC" in page
 
 
+def test_summary_csv_writes_counts_as_given(runs: dict) -> None:
+    """The plan's places per 1,000 and counted residents and places: "85", not "85.000"."""
+    csv = pd.read_csv(
+        runs["out"] / "summary.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    ok = csv[csv["status"] == "ok"]
+    for col in ("scenario", "residents_base", "offered"):
+        assert ok[col].str.fullmatch(r"\d+(\.\d+)?").all(), col
+        assert not ok[col].str.endswith(".000").any(), col
+    s = runs["first"].summary.set_index("county_id")
+    for _, row in ok.iterrows():
+        assert float(row["residents_base"]) == s.loc[row["county_id"], "residents_base"]
+
+
 def test_summary_sums_are_the_counties_outputs(runs: dict) -> None:
     s = runs["first"].summary.set_index("county_id")
     scenario = load_standards().default_scenario

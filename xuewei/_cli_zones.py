@@ -106,6 +106,16 @@ def zones_command(
             "which may differ from run to run)."
         ),
     ] = 600.0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Districts drawn side by side, one process each (default: the CPU count; "
+            "1: one after another). The zones are the same with any number.",
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     online: OnlineOption = False,
     tiles: TilesOption = "osm",
@@ -155,6 +165,7 @@ def zones_command(
                     moved_weight_km,
                     scenario,
                     time_limit,
+                    workers,
                 )
             with step(err, log, "writing outputs", quiet=quiet):
                 _write(result, paths, overwrite=overwrite)
@@ -316,6 +327,7 @@ def _draw(
     moved: float,
     scenario: float | None,
     time_limit: float,
+    workers: int | None = None,
 ) -> ZoneResult:
     from xuewei.errors import ConfigError
     from xuewei.planning.zones import draw_zones
@@ -338,6 +350,7 @@ def _draw(
         max_utilisation=util,
         moved_weight_km=moved,
         time_limit_s=time_limit,
+        workers=workers,
     )
 
 

@@ -9,6 +9,7 @@ a :class:`~xuewei.planning.zones.ZoneResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .bound import unavoidable_overflow
 from .exact import solve_exact
 from .feeders import feed_junior
 from .heuristic import CUT_NOTES, grown_zones, relative_gap, solve_heuristic, transport_bound
+from .pool import map_in_order, resolve_workers
 from .problem import (
     IntArray,
     ZoneCase,
@@ -33,7 +35,14 @@ from .problem import (
     objective_of,
     overflow_of,
 )
-from .result import ZoneResult, dissolve_zones, school_table
+from .result import (
+    ZoneResult,
+    assignment_rows,
+    dissolve_zones,
+    feeds_of,
+    school_rows,
+    school_table,
+)
 from .units import ZONE_LEVELS, Contiguity, build_units, serving_schools, unit_adjacency
 
 __all__ = ["ZoneMethod", "district_cases", "draw_zones"]
@@ -88,6 +97,7 @@ def draw_zones(
     exact_max_units: int = 120,
     time_limit_s: float = 600.0,
     residents_col: str = "residents",
+    workers: int | None = 1,
 ) -> ZoneResult:
     """Draw contiguous attendance zones (学区) within capacity for each school and level.
 
@@ -139,6 +149,13 @@ def draw_zones(
         leaves the Changsha demo city (40–110 s) uncut, its zones the same on every run.
     residents_col
         The estates' residents column.
+    workers
+        Processes solving districts side by side (:mod:`~xuewei.planning.zones.pool`):
+        ``1`` (the default) solves them in this process, ``None`` uses every CPU. The
+        zones are the same with any number (except zones cut short by ``time_limit_s``).
+        Workers are spawned, so a script that asks for more than one must call this
+        under ``if __name__ == "__main__":``, as for any multiprocessing code (a notebook
+        needs nothing); ``xuewei zones`` uses every CPU by default.
 
     Returns
     -------
@@ -178,13 +195,21 @@ def draw_zones(
         levels, current,
     )  # fmt: skip
     rows, cases = [], []
-    for did, idx, made in _district_cases(units, adj, served, cur, settings):
-        for lv, (case, ids, sol) in _solve_district(made, settings).items():
-            rows.append(_rows(units, idx, lv, case, ids, sol, cur[lv]))
+    jobs = list(_district_cases(units, adj, served, cur, settings))
+    solved = map_in_order(
+        _solve_district_by,
+        [(made, settings, time.time() + settings.left()) for _, _, made in jobs],
+        workers=resolve_workers(workers, len(jobs)),
+        sizes=[sum(c.n * c.m for c, _ in made.values() if c is not None) for *_, made in jobs],
+    )
+    for (did, idx, _), out in zip(jobs, solved, strict=True):
+        for lv, (case, ids, sol) in out.items():
+            label = None if sol is None else sol.label
+            rows.append(assignment_rows(units, idx, lv, case, ids, label, cur[lv]))
             cases.append(_case_row(did, lv, case, sol))
     assignments = pd.concat(rows, ignore_index=True)
-    feeds = _feeds(assignments) if feeders else {}
-    table = pd.concat([_school_rows(served[lv], lv, max_utilisation) for lv in levels])
+    feeds = feeds_of(assignments) if feeders else {}
+    table = pd.concat([school_rows(served[lv], lv, max_utilisation) for lv in levels])
     scen = standards.default_scenario if scenario is None else scenario
     return ZoneResult(
         zones=dissolve_zones(units, assignments),
@@ -397,6 +422,14 @@ def _case(
     return case, ids
 
 
+def _solve_district_by(
+    made: dict[str, tuple[ZoneCase | None, np.ndarray]], st: _Settings, wall_deadline: float
+) -> dict[str, tuple[ZoneCase | None, np.ndarray, _Solved | None]]:
+    """:func:`_solve_district` in a worker: the call's deadline (wall clock) on this clock."""
+    left = wall_deadline - time.time()
+    return _solve_district(made, dataclasses.replace(st, deadline=time.perf_counter() + left))
+
+
 def _solve_district(
     made: dict[str, tuple[ZoneCase | None, np.ndarray]], st: _Settings
 ) -> dict[str, tuple[ZoneCase | None, np.ndarray, _Solved | None]]:
@@ -507,38 +540,6 @@ def _solve_fed(
     }
 
 
-def _rows(
-    units: gpd.GeoDataFrame,
-    idx: IntArray,
-    level: str,
-    case: ZoneCase | None,
-    ids: np.ndarray,
-    sol: _Solved | None,
-    cur: np.ndarray,
-) -> pd.DataFrame:
-    pupils = units[f"pupils_{level}"].to_numpy(dtype=float)[idx]
-    school: Any = np.full(idx.size, None, dtype=object)
-    dist = np.full(idx.size, np.nan)
-    if case is not None and sol is not None:
-        school = ids[sol.label]
-        dist = case.distance_m[np.arange(case.n), sol.label]
-    current = cur[idx]
-    given = current != None  # noqa: E711
-    moved = np.where(given, np.where(school != current, pupils, 0.0), np.nan)
-    return pd.DataFrame(
-        {
-            "unit_id": units["unit_id"].to_numpy()[idx],
-            "district_id": units["district_id"].to_numpy()[idx],
-            "level": level,
-            "school_id": school,
-            "pupils": pupils,
-            "distance_m": dist,
-            "current_school_id": current,
-            "moved": moved,
-        }
-    )
-
-
 def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) -> dict[str, Any]:
     row: dict[str, Any] = {"district_id": did, "level": level}
     if case is None or sol is None:
@@ -581,18 +582,3 @@ def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) 
         "seconds": sol.seconds,
         "note": sol.note,
     }
-
-
-def _school_rows(lvl: gpd.GeoDataFrame, level: str, util: float) -> pd.DataFrame:
-    cols = ["school_id", "district_id", "places"] + (["name"] if "name" in lvl else [])
-    out = pd.DataFrame(lvl[cols]).assign(level=level, allowed=lvl["places"] * util)
-    out["school_id"] = out["school_id"].astype(str)
-    out["district_id"] = out["district_id"].astype(str)
-    return out
-
-
-def _feeds(assignments: pd.DataFrame) -> dict[str, str]:
-    """Each primary school's junior school: the one its zone's units go to."""
-    wide = assignments.pivot(index="unit_id", columns="level", values="school_id").dropna()
-    pairs = wide.groupby("primary")["junior"].agg(lambda s: s.value_counts().index[0])
-    return {str(k): str(v) for k, v in pairs.items()}

@@ -10,12 +10,22 @@ and level: the solver used, its status, objective, lower bound and gap).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["ZoneResult", "dissolve_zones", "school_table"]
+from .problem import IntArray, ZoneCase
+
+__all__ = [
+    "ZoneResult",
+    "assignment_rows",
+    "dissolve_zones",
+    "feeds_of",
+    "school_rows",
+    "school_table",
+]
 
 
 @dataclass(frozen=True)
@@ -139,3 +149,52 @@ def school_table(
     if "name" not in out:
         out["name"] = out["school_id"]
     return out[cols].sort_values(["level", "school_id"], ignore_index=True)
+
+
+def assignment_rows(
+    units: gpd.GeoDataFrame,
+    idx: IntArray,
+    level: str,
+    case: ZoneCase | None,
+    ids: np.ndarray,
+    label: IntArray | None,
+    cur: np.ndarray,
+) -> pd.DataFrame:
+    """Return one row per unit of a district and level: school (``label``), travel, pupils moved."""
+    pupils = units[f"pupils_{level}"].to_numpy(dtype=float)[idx]
+    school: Any = np.full(idx.size, None, dtype=object)
+    dist = np.full(idx.size, np.nan)
+    if case is not None and label is not None:
+        school = ids[label]
+        dist = case.distance_m[np.arange(case.n), label]
+    current = cur[idx]
+    given = current != None  # noqa: E711
+    moved = np.where(given, np.where(school != current, pupils, 0.0), np.nan)
+    return pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy()[idx],
+            "district_id": units["district_id"].to_numpy()[idx],
+            "level": level,
+            "school_id": school,
+            "pupils": pupils,
+            "distance_m": dist,
+            "current_school_id": current,
+            "moved": moved,
+        }
+    )
+
+
+def school_rows(lvl: gpd.GeoDataFrame, level: str, util: float) -> pd.DataFrame:
+    """Return the schools of a level, their places and the pupils they may take (× ``util``)."""
+    cols = ["school_id", "district_id", "places"] + (["name"] if "name" in lvl else [])
+    out = pd.DataFrame(lvl[cols]).assign(level=level, allowed=lvl["places"] * util)
+    out["school_id"] = out["school_id"].astype(str)
+    out["district_id"] = out["district_id"].astype(str)
+    return out
+
+
+def feeds_of(assignments: pd.DataFrame) -> dict[str, str]:
+    """Each primary school's junior school: the one its zone's units go to."""
+    wide = assignments.pivot(index="unit_id", columns="level", values="school_id").dropna()
+    pairs = wide.groupby("primary")["junior"].agg(lambda s: s.value_counts().index[0])
+    return {str(k): str(v) for k, v in pairs.items()}

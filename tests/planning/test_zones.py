@@ -612,3 +612,37 @@ def test_cases_begun_after_the_time_limit_only_grow_their_zones() -> None:
     # the optimum here too
     got = dict(zip(z.assignments["unit_id"], z.assignments["school_id"], strict=True))
     assert [got[f"d:{k}"] for k in range(9)] == [["a", "b"][g] for g in GRID_LABEL]
+
+
+def _three_districts() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Three 4 × 3 districts side by side, each with its own pupils and schools."""
+    layers = []
+    rng = np.random.default_rng(5)
+    for k, did in enumerate(["d1", "d2", "d3"]):
+        d, e, s = _district_layers(
+            4, 3, rng.uniform(5, 15, 12) / RATE, {"a": (0, 40.0 + 10 * k), "b": (11, 60.0)}
+        )
+        shift = k * 5000.0
+        d = d.assign(district_id=did, geometry=d.translate(shift))
+        e = e.assign(district_id=did, estate_id=e["estate_id"] + did, geometry=e.translate(shift))
+        s = s.assign(district_id=did, school_id=s["school_id"] + did, geometry=s.translate(shift))
+        layers.append((d, e, s))
+    return tuple(  # type: ignore[return-value]
+        gpd.GeoDataFrame(pd.concat([lay[i] for lay in layers], ignore_index=True), crs=4547)
+        for i in range(3)
+    )
+
+
+def test_districts_side_by_side_give_the_same_zones() -> None:
+    """Two worker processes: the same assignments, bounds and cases as one, in order."""
+    d, e, s = _three_districts()
+    one = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=1)
+    two = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=2)
+    pd.testing.assert_frame_equal(one.assignments, two.assignments)
+    pd.testing.assert_frame_equal(
+        one.cases.drop(columns="seconds"), two.cases.drop(columns="seconds")
+    )
+    assert one.cases["district_id"].tolist() == ["d1", "d2", "d3"]
+    pd.testing.assert_frame_equal(one.schools, two.schools)
+    with pytest.raises(ConfigError, match="workers=0"):
+        draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=0)
