@@ -8,6 +8,7 @@ detected; and on random small instances the answer equals brute force (hypothesi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -94,6 +95,59 @@ def test_start_meeting_the_bound_needs_no_mip(monkeypatch: pytest.MonkeyPatch) -
     assert r.open_sites == [0, 1]
     assert r.unassigned == pytest.approx(0.0)
     assert r.objective == pytest.approx(20.0 * 5.0)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_phase_one_proven_by_the_support_mip(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Starts that miss their LP bound: phase 1 asks the MIP on the LP's sites first.
+
+    Where that MIP meets the LP bound (to 10⁻⁹), phase 1 is proven without the full MIP:
+    one MIP for phase 1, two for phase 2 (its support and the full one), brute force's
+    answer either way.
+    """
+    real = capacitated.bound_and_start
+
+    def poor(*args: object, **kwargs: object) -> object:
+        start = real(*args, **kwargs)  # type: ignore[arg-type]
+        return dataclasses.replace(start, objective=start.objective + 1.0 + abs(start.objective))
+
+    mips: list[bool] = []  # for each MIP: whether some site was left out of it
+    real_mip = capacitated._mip
+
+    def counted(model: object, col_hi: np.ndarray, *args: object) -> object:
+        mips.append(bool((col_hi[:3] == 0).any()))
+        return real_mip(model, col_hi, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capacitated, "bound_and_start", poor)
+    monkeypatch.setattr(capacitated, "_mip", counted)
+    monkeypatch.setattr(capacitated, "SUPPORT_FIRST_MIN_SITES", 0)  # small models too
+    # each village beside its own site, sites hold all: phase 1's LP is whole and opens
+    # sites 0 and 1; site 2 is out of everyone's reach, so not in the LP's support
+    cost = np.array([[0.0, 900.0, 900.0], [900.0, 0.0, 900.0], [5.0, 900.0, 900.0]])
+    w = np.array([30.0, 40.0, 20.0])
+    cap = np.full(3, 100.0)
+    r = SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(2, radius_m=500.0)
+    assert (r.status, r.open_sites, r.unassigned) == ("optimal", [0, 1], pytest.approx(0.0))
+    # phase 1: the support's MIP alone; phase 2: its support's MIP, then the full one
+    assert mips == [True, True, False]
+    mips.clear()
+    # below the floor of sites phase 1 goes straight to the full MIP
+    monkeypatch.setattr(capacitated, "SUPPORT_FIRST_MIN_SITES", 4)
+    SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(2, radius_m=500.0)
+    assert mips == [False, True, False]
+    mips.clear()
+    monkeypatch.setattr(capacitated, "SUPPORT_FIRST_MIN_SITES", 0)
+    # and on instances where phase 1 may need the full MIP, still brute force's answer
+    rng = np.random.default_rng(seed)
+    demand, sites = rng.uniform(0, 1000, (16, 2)), rng.uniform(0, 1000, (8, 2))
+    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    w = rng.integers(10, 200, 16).astype(np.float64)
+    cap = rng.choice([150.0, 250.0, 400.0], 8)
+    best = _brute(cost, w, cap, 3, 400.0)
+    r = SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(3, radius_m=400.0)
+    assert r.status == "optimal"
+    assert r.unassigned == pytest.approx(best[0], abs=1e-5 * w.sum())
+    assert r.objective == pytest.approx(best[1], rel=1e-5, abs=1e-6)
 
 
 def test_misvalued_start_is_detected() -> None:
