@@ -97,6 +97,20 @@ def test_start_meeting_the_bound_needs_no_mip(monkeypatch: pytest.MonkeyPatch) -
     assert r.objective == pytest.approx(20.0 * 5.0)
 
 
+def _check_against_brute_force(seed: int) -> None:
+    """16 demand points, 8 sites, p = 3, 400 m: the answer is brute force's, proven."""
+    rng = np.random.default_rng(seed)
+    demand, sites = rng.uniform(0, 1000, (16, 2)), rng.uniform(0, 1000, (8, 2))
+    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    w = rng.integers(10, 200, 16).astype(np.float64)
+    cap = rng.choice([150.0, 250.0, 400.0], 8)
+    best = _brute(cost, w, cap, 3, 400.0)
+    r = SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(3, radius_m=400.0)
+    assert r.status == "optimal"
+    assert r.unassigned == pytest.approx(best[0], abs=1e-5 * w.sum())
+    assert r.objective == pytest.approx(best[1], rel=1e-5, abs=1e-6)
+
+
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_phase_one_proven_by_the_support_mip(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     """Starts that miss their LP bound: phase 1 asks the MIP on the LP's sites first.
@@ -138,16 +152,7 @@ def test_phase_one_proven_by_the_support_mip(monkeypatch: pytest.MonkeyPatch, se
     mips.clear()
     monkeypatch.setattr(capacitated, "SUPPORT_FIRST_MIN_SITES", 0)
     # and on instances where phase 1 may need the full MIP, still brute force's answer
-    rng = np.random.default_rng(seed)
-    demand, sites = rng.uniform(0, 1000, (16, 2)), rng.uniform(0, 1000, (8, 2))
-    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
-    w = rng.integers(10, 200, 16).astype(np.float64)
-    cap = rng.choice([150.0, 250.0, 400.0], 8)
-    best = _brute(cost, w, cap, 3, 400.0)
-    r = SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(3, radius_m=400.0)
-    assert r.status == "optimal"
-    assert r.unassigned == pytest.approx(best[0], abs=1e-5 * w.sum())
-    assert r.objective == pytest.approx(best[1], rel=1e-5, abs=1e-6)
+    _check_against_brute_force(seed)
 
 
 def test_misvalued_start_is_detected() -> None:
@@ -161,16 +166,7 @@ def test_misvalued_start_is_detected() -> None:
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_larger_p_equals_brute_force(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    demand, sites = rng.uniform(0, 1000, (16, 2)), rng.uniform(0, 1000, (8, 2))
-    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
-    w = rng.integers(10, 200, 16).astype(np.float64)
-    cap = rng.choice([150.0, 250.0, 400.0], 8)
-    best = _brute(cost, w, cap, 3, 400.0)
-    r = SitingProblem.from_cost_matrix(cost, w, capacity=cap).capacitated(3, radius_m=400.0)
-    assert r.status == "optimal"
-    assert r.unassigned == pytest.approx(best[0], abs=1e-5 * w.sum())
-    assert r.objective == pytest.approx(best[1], rel=1e-5, abs=1e-6)
+    _check_against_brute_force(seed)
 
 
 @settings(max_examples=25, deadline=None)
