@@ -223,7 +223,7 @@ def test_current_zones_are_read_from_the_zones_layer_with_their_level(tmp_path) 
         ("--levels", "kindergarten", "--levels 'kindergarten': expected primary, junior"),
         ("--method", "fast", "--method 'fast': expected auto, exact or heuristic"),
         ("--year", "2030.5", "--year '2030.5': expected base, horizon or a whole year"),
-        ("--workers", "0", "Invalid value for '--workers'"),
+        ("--workers", "0", "--workers 0: expected a whole number ≥ 1"),
     ],
 )
 def test_a_bad_option_value_is_a_usage_error_before_any_reading(

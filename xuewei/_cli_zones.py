@@ -111,7 +111,6 @@ def zones_command(
         typer.Option(
             "--workers",
             "-w",
-            min=1,
             help="Districts drawn side by side, one process each (default: the CPU count; "
             "1: one after another). The zones are the same with any number.",
         ),
@@ -145,6 +144,8 @@ def zones_command(
         _fail(f"--levels {levels!r}: expected primary, junior or primary,junior", code=2)
     if method not in ("auto", "exact", "heuristic"):
         _fail(f"--method {method!r}: expected auto, exact or heuristic", code=2)
+    if workers is not None and workers < 1:
+        _fail(f"--workers {workers}: expected a whole number ≥ 1", code=2)
     if year not in ("base", "horizon") and not year.isdigit():
         _fail(f"--year {year!r}: expected base, horizon or a whole year", code=2)
     options = _map_options(online, tiles, tianditu_key, lang)
