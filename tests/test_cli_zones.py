@@ -180,6 +180,11 @@ def test_summary_fits_80_columns_whole(zones_out: Path, lang: str, scale: int) -
     words = [w for en, zh in _HEADS for w in ({"zh": [zh], "en": en.split()}.get(lang) or [zh])]
     for word in words:
         assert word in text
+    worst = result.cases.loc[result.cases["gap"].idxmax()]
+    flat = " ".join(text.split())
+    if worst["gap"] >= 0.0005:  # the caption says where the largest gap is
+        at = f"{worst['level']} {worst['district_id']} {worst['gap']:.1%}"
+        assert (at in flat) if lang != "zh" else (f"最大在{worst['district_id']}" in flat)
     if lang != "zh":
         assert "Attendance zones 2024 · 85 places per 1,000 residents" in text
         assert "split: zones not in one piece" in text
@@ -271,3 +276,27 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
         "the time limit cut 1 of 2 cases short (b primary): their zones are less balanced "
         "and their gaps wider; zones_cases.csv says how"
     )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_says_where_the_largest_gap_is(zones_out: Path, lang: str) -> None:
+    """One district's 100 % gap makes its level read 100 %: the caption names it."""
+    import io
+
+    from rich.console import Console
+
+    from xuewei._cli_zones import summary_table
+
+    result = _read_result(zones_out)
+    cases = result.cases.copy()
+    cases["gap"] = 0.0
+    row = cases.index[cases["level"] == "primary"][-1]
+    cases.loc[row, "gap"] = 1.0
+    did = cases.loc[row, "district_id"]
+    result.cases = cases
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(summary_table(result, lang=lang))  # type: ignore[arg-type]
+    flat = " ".join(console.export_text().split())
+    said = {"en": f"largest: primary {did} 100.0%", "zh": f"小学最大在{did}（100.0%）"}[lang]
+    assert said in flat
+    assert "junior" not in flat.split("largest:")[-1]  # no gap at that level: not named

@@ -475,6 +475,27 @@ def case_warnings(result: ZoneResult) -> list[str]:
     return lines
 
 
+def _largest_gaps(result: ZoneResult) -> dict[str, str]:
+    """Where each level's largest gap is (``"; largest: primary 430181 100.0%, …"``).
+
+    The gap shown is the largest over the districts, so one district can make a whole
+    level look unsolved; naming it tells the reader where to look (and the warnings on
+    stderr say why). Empty when every gap is below 0.05 %.
+    """
+    found = []
+    for level, cases in result.cases.dropna(subset=["gap"]).groupby("level", sort=False):
+        gaps = [float(g) for g in cases["gap"]]
+        k = max(range(len(gaps)), key=gaps.__getitem__)  # the first of the largest
+        gap = gaps[k]
+        if gap >= 0.0005:
+            found.append((str(level), str(cases["district_id"].iloc[k]), gap))
+    if not found:
+        return {"en": "", "zh": ""}
+    zh = "；".join(f"{LEVEL_NAMES.get(lv, (lv,))[0]}最大在{d}（{g:.1%}）" for lv, d, g in found)
+    en = ", ".join(f"{lv} {d} {g:.1%}" for lv, d, g in found)
+    return {"en": f"; largest: {en}", "zh": f"；{zh}"}
+
+
 def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
     """Per level: schools, pupils, schools and pupils over, mean travel, contiguity, gap.
 
@@ -485,10 +506,12 @@ def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
         "zh": f"学区 {result.year}年 · 每千人{per}个学位",
         "en": f"Attendance zones {result.year} · {per} places per 1,000 residents",
     }
+    where = _largest_gaps(result)
+    caption = {"en": _CAPTION["en"] + where["en"], "zh": _CAPTION["zh"] + where["zh"]}
     table = Table(
         title=title.get(lang, f"{title['en']}\n{title['zh']}"),
         title_justify="left",
-        caption=_CAPTION.get(lang, f"{_CAPTION['en']}\n{_CAPTION['zh']}"),
+        caption=caption.get(lang, f"{caption['en']}\n{caption['zh']}"),
         caption_justify="left",
         show_edge=False,  # two columns more: a city's figures fit 80 columns
     )
