@@ -150,7 +150,8 @@ def draw_zones(
     residents_col
         The estates' residents column.
     workers
-        Processes solving districts side by side (:mod:`~xuewei.planning.zones.pool`):
+        Processes solving districts (and, without feeders, each district's levels) side
+        by side (:mod:`~xuewei.planning.zones.pool`):
         ``1`` (the default) solves them in this process, ``None`` uses every CPU. The
         zones are the same with any number (except zones cut short by ``time_limit_s``).
         Workers are spawned, so a script that asks for more than one must call this
@@ -195,15 +196,26 @@ def draw_zones(
         levels, current,
     )  # fmt: skip
     rows, cases = [], []
-    jobs = list(_district_cases(units, adj, served, cur, settings))
+    districts_made = list(_district_cases(units, adj, served, cur, settings))
+    # a job per district, or per district and level where feeders do not tie the levels
+    jobs = [
+        (k, part)
+        for k, (_, _, made) in enumerate(districts_made)
+        for part in ([made] if feeders else [{lv: made[lv]} for lv in made])
+    ]
+    wall = time.time() + settings.left()
     solved = map_in_order(
         _solve_district_by,
-        [(made, settings, time.time() + settings.left()) for _, _, made in jobs],
+        [(part, settings, wall) for _, part in jobs],
         workers=resolve_workers(workers, len(jobs)),
-        sizes=[sum(c.n * c.m for c, _ in made.values() if c is not None) for *_, made in jobs],
+        sizes=[sum(c.n * c.m for c, _ in part.values() if c is not None) for _, part in jobs],
     )
-    for (did, idx, _), out in zip(jobs, solved, strict=True):
-        for lv, (case, ids, sol) in out.items():
+    outs: list[dict[str, Any]] = [{} for _ in districts_made]
+    for (k, _), out in zip(jobs, solved, strict=True):
+        outs[k].update(out)
+    for (did, idx, made), out in zip(districts_made, outs, strict=True):
+        for lv in made:
+            case, ids, sol = out[lv]
             label = None if sol is None else sol.label
             rows.append(assignment_rows(units, idx, lv, case, ids, label, cur[lv]))
             cases.append(_case_row(did, lv, case, sol))

@@ -636,13 +636,16 @@ def _three_districts() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataF
 def test_districts_side_by_side_give_the_same_zones() -> None:
     """Two worker processes: the same assignments, bounds and cases as one, in order."""
     d, e, s = _three_districts()
-    one = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=1)
-    two = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=2)
+    # both levels: a job per district and level (the junior level has no school here)
+    one = draw_zones(d, e, s, year=2025, standards=STANDARDS, workers=1)
+    two = draw_zones(d, e, s, year=2025, standards=STANDARDS, workers=2)
     pd.testing.assert_frame_equal(one.assignments, two.assignments)
     pd.testing.assert_frame_equal(
         one.cases.drop(columns="seconds"), two.cases.drop(columns="seconds")
     )
-    assert one.cases["district_id"].tolist() == ["d1", "d2", "d3"]
+    assert one.cases["district_id"].tolist() == ["d1", "d1", "d2", "d2", "d3", "d3"]
+    assert one.cases["level"].tolist() == ["primary", "junior"] * 3
+    assert (one.cases.loc[one.cases["level"] == "junior", "status"] == "no_school").all()
     pd.testing.assert_frame_equal(one.schools, two.schools)
     with pytest.raises(ConfigError, match="workers=0"):
         draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"], workers=0)
