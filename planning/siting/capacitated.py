@@ -20,7 +20,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from xuewei.errors import InfeasibleError, InputError, Problem
-from xuewei.planning.siting.capacitated_search import bound_and_start, closed_by_reduced_cost
+from xuewei.planning.siting.capacitated_search import (
+    Start,
+    bound_and_start,
+    closed_by_reduced_cost,
+)
 from xuewei.planning.siting.geometry import BoolArray, FloatArray, IntArray
 from xuewei.planning.siting.highs import solve_highs
 from xuewei.planning.siting.limits import MAX_EXACT_PAIRS
@@ -231,10 +235,9 @@ def _phase(
     start = bound_and_start(
         cost, a, rows, cols, m, candidates, deadline=deadline, primal=primal, gap=exact_gap
     )
-    if start.x is not None:
-        gap = max((start.objective - start.bound) / max(abs(start.objective), 1e-9), 0.0)
-        if start.objective - start.bound <= exact_gap * max(abs(start.objective), 1.0):
-            return Solved(start.x, start.objective, start.bound, gap, "optimal")
+    proven = _proven(start, exact_gap)
+    if proven is not None:
+        return proven
     model = (cost, a, rows, cols, integer)
     x0 = start.x
     if x0 is None or (primal and m < SUPPORT_FIRST_MIN_SITES):
@@ -245,19 +248,14 @@ def _phase(
         sub = _mip(model, sub_hi, budget, mip_rel_gap, None)
     except InfeasibleError:  # the support's sites cannot serve as much
         sub = None
-    if primal:
-        # phase 1's LP bound is often the optimum, found by the support's MIP in a
-        # fraction of the full MIP's time: then it is proven without the full MIP
-        if sub is not None and float(cost @ sub.x) - start.bound <= exact_gap * max(
-            abs(start.bound), 1.0
-        ):
-            value = float(cost @ sub.x)
-            gap = max((value - start.bound) / max(abs(value), 1e-9), 0.0)
-            return Solved(sub.x, value, start.bound, gap, "optimal")
-        return _mip(model, cols[1], deadline, mip_rel_gap, None)
     if sub is not None and float(cost @ sub.x) < start.objective:
         x0 = sub.x
         start = dataclasses.replace(start, objective=float(cost @ x0), x=x0)
+    if primal:
+        # phase 1's LP bound is often the optimum, found by the support's MIP in a
+        # fraction of the full MIP's time: then it is proven without the full MIP
+        proven = _proven(start, exact_gap)
+        return proven if proven is not None else _mip(model, cols[1], deadline, mip_rel_gap, None)
     col_hi = cols[1].copy()
     col_hi[:m][closed_by_reduced_cost(start, cols, x0[:m] > 0.5)] = 0.0
     solved = _mip(model, col_hi, deadline, mip_rel_gap, x0)
@@ -267,9 +265,22 @@ def _phase(
         # prune with that value: the proof is void, so solve again without the start
         solved = _mip(model, col_hi, deadline, mip_rel_gap, None)
     if solved is None:  # no answer in time: the start, with the LP's bound
-        gap = (start.objective - start.bound) / max(abs(start.objective), 1e-9)
-        return Solved(x0, start.objective, start.bound, gap, "time_limit")
+        return Solved(x0, start.objective, start.bound, _gap(start), "time_limit")
     return solved
+
+
+def _gap(start: Start) -> float:
+    """How far the start's answer may be above the optimum, relative to the answer."""
+    return max((start.objective - start.bound) / max(abs(start.objective), 1e-9), 0.0)
+
+
+def _proven(start: Start, tolerance: float) -> Solved | None:
+    """Return the start's answer as optimal if it meets the LP bound within ``tolerance``."""
+    if start.x is None or start.objective - start.bound > tolerance * max(
+        abs(start.objective), 1.0
+    ):
+        return None
+    return Solved(start.x, start.objective, start.bound, _gap(start), "optimal")
 
 
 def _mip(

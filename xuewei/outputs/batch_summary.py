@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from xuewei.outputs._report_format import TableRange, format_table, put, save_byte_stable
 from xuewei.outputs.atomic import atomic_path
-from xuewei.outputs.tables import write_csv
+from xuewei.outputs.tables import write_csv, written_as_given
 
 __all__ = ["BATCH_HEADERS", "SUMMED", "write_batch_summary"]
 
@@ -98,7 +98,9 @@ def write_batch_summary(
     with atomic_path(paths["parquet"], overwrite=True) as tmp:
         summary.to_parquet(tmp, index=False)
     table = pd.DataFrame(summary.drop(columns=summary.geometry.name))
-    write_csv(_csv_counts(table), paths["csv"], overwrite=True, float_format="%.3f")
+    counted = [c for c in _COUNTS if c in table.columns]
+    as_given = table.assign(**{c: written_as_given(table[c]) for c in counted})
+    write_csv(as_given, paths["csv"], overwrite=True, float_format="%.3f")
     with atomic_path(paths["xlsx"], overwrite=True) as tmp:
         save_byte_stable(_workbook(table), tmp)
     if hashes is not None:
@@ -106,25 +108,9 @@ def write_batch_summary(
     return paths
 
 
-#: Columns that count whole things (a census or registry count, places, the plan's
-#: places per 1,000): written as the plan and the data state them, not as "16175.000".
+#: Columns written as the plan and the data state them (the plan's places per 1,000, a
+#: census or registry count, places), not as "16175.000".
 _COUNTS = ("scenario", "residents_base", "offered")
-
-
-def _csv_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with :data:`_COUNTS` written as given: ``85``, ``82.5``, ``16175``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"scenario": [85.0, 82.5], "offered": [123456789.0, None]})
-    >>> _csv_counts(t).to_csv(index=False, float_format="%.3f").split()
-    ['scenario,offered', '85,123456789', '82.5,']
-    """
-    out = table.copy()
-    for col in _COUNTS:
-        if col in out.columns:
-            out[col] = out[col].map(lambda v: f"{float(v):.15g}" if pd.notna(v) else v)
-    return out
 
 
 def _workbook(table: pd.DataFrame) -> Workbook:

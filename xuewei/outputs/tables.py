@@ -24,6 +24,7 @@ __all__ = [
     "schools_layer",
     "write_csv",
     "write_forecast_csv",
+    "written_as_given",
 ]
 
 
@@ -72,8 +73,22 @@ def forecast_table(result: PlanResult) -> pd.DataFrame:
         ["district_id", "year", "quantity", "level", "scenario"], kind="stable", na_position="first"
     ).reset_index(drop=True)
     # places per 1,000 as written in the plan (80, 82.5), not as a float ("80.000")
-    out["scenario"] = out["scenario"].map(lambda v: f"{v:g}", na_action="ignore")
+    out["scenario"] = written_as_given(out["scenario"])
     return out
+
+
+def written_as_given(values: pd.Series) -> pd.Series:
+    """Return numbers as text the way a plan or a count states them: ``80``, ``82.5``.
+
+    For a CSV whose other floats have three decimals: a scenario or a count then reads
+    ``85`` and ``16175``, not ``85.000``. Missing values stay missing.
+
+    Examples
+    --------
+    >>> written_as_given(pd.Series([85.0, 82.5, 123456789.0, None])).tolist()
+    ['85', '82.5', '123456789', nan]
+    """
+    return values.map(lambda v: f"{float(v):.15g}", na_action="ignore")
 
 
 def write_forecast_csv(result: PlanResult, path: str | Path, *, overwrite: bool = False) -> Path:
