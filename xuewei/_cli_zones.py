@@ -484,9 +484,9 @@ def _largest_gaps(result: ZoneResult) -> dict[str, str]:
     """
     found = []
     for level, cases in result.cases.dropna(subset=["gap"]).groupby("level", sort=False):
-        gaps = [float(g) for g in cases["gap"]]
-        k = max(range(len(gaps)), key=gaps.__getitem__)  # the first of the largest
-        gap = gaps[k]
+        gaps = cases["gap"].to_numpy(dtype=float)
+        k = int(gaps.argmax())  # the first of the largest
+        gap = float(gaps[k])
         if gap >= 0.0005:
             found.append((str(level), str(cases["district_id"].iloc[k]), gap))
     if not found:
