@@ -158,6 +158,8 @@ PANEL_SEEDS_ALL = (
     (4104, "confirmation"),
     (4105, "confirmation"),
     (4106, "confirmation"),
+    (4107, "confirmation"),
+    (4108, "confirmation"),
 )
 _CHOSEN = os.environ.get("XUEWEI_PANEL_SEEDS", "")
 PANEL_SEEDS = tuple(

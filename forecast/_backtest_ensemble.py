@@ -36,7 +36,13 @@ from xuewei.forecast.calibration import (
     envelope_scale,
     scaled_bounds,
 )
-from xuewei.forecast.weights import anchor_index, benchmark_index, gated_weights, shrunk_weights
+from xuewei.forecast.weights import (
+    anchor_index,
+    benchmark_index,
+    gated_weights,
+    mix_index,
+    shrunk_weights,
+)
 
 __all__ = ["ensemble_scores"]
 
@@ -78,8 +84,9 @@ def ensemble_scores(
     areas = len(np.unique(district))
     quantity = s["quantity"].to_numpy()
     by_quantity = {q: np.flatnonzero(quantity == q) for q in np.unique(quantity)}
-    # the member each quantity's weights start from, among the members it has
-    anchor = {q: _anchor(members, s["method"].to_numpy()[i]) for q, i in by_quantity.items()}
+    # the member each quantity's weights start from, among the members it has, and the one
+    # mixed with it at 1 year
+    anchor = {q: _anchors(members, s["method"].to_numpy()[i]) for q, i in by_quantity.items()}
     groups = s.groupby(["origin", "quantity", "horizon"], sort=True).indices
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("district_id", "year", "value", "lower", "upper", "actual")
@@ -150,17 +157,21 @@ def _group_weights(
     by_area: bool,
     columns: tuple[np.ndarray, ...],
     n_m: int,
-    benchmark: int | None,
+    anchors: tuple[int | None, int | None],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weights of the member rows ``gi`` (``h`` years ahead) from the ``known`` past rows.
 
     ``columns``: every row's point, member code, % error, origin, area and horizon. The
     weights come from this horizon's known errors; before any is known (a 5-year error
     needs 5 years), from the longest shorter horizon whose errors are known — of all the
-    areas, or with ``by_area`` of each row's own area. Second item: whether each row's
-    weights were learnt from some past error (else they are the prior).
+    areas, or with ``by_area`` of each row's own area. ``anchors``: the codes of the
+    member the weights start from and of the one mixed with it at 1 year
+    (:func:`~xuewei.forecast.weights.mix_index`), each ``None`` where there is none.
+    Second item: whether each row's weights were learnt from some past error (else they
+    are the prior).
     """
     point, code, pct, origin, district, horizon = columns
+    benchmark, mix = anchors
     groups = [(gi, known)]
     if by_area:
         groups = [
@@ -173,7 +184,15 @@ def _group_weights(
         ahead = int(shorter.max()) if len(shorter) else 0
         past = past_rows[horizon[past_rows] == ahead]
         weight = _past_weights(
-            point[past], code[past], pct[past], n_m, benchmark, origin[past], district[past], ahead
+            point[past],
+            code[past],
+            pct[past],
+            n_m,
+            benchmark,
+            origin[past],
+            district[past],
+            ahead,
+            mix,
         )
         at = np.isin(gi, rows)
         w[at] = weight[code[rows]]
@@ -229,11 +248,18 @@ def _ensemble_frame(
     return frame
 
 
-def _anchor(members: list[str], methods: np.ndarray) -> int | None:
-    """Position in ``members`` of the anchor among the ``methods`` one quantity has."""
+def _anchors(members: list[str], methods: np.ndarray) -> tuple[int | None, int | None]:
+    """Return the positions in ``members`` of one quantity's anchor and 1-year mix member.
+
+    Chosen among the ``methods`` the quantity has (:func:`~xuewei.forecast.weights.anchor_index`,
+    :func:`~xuewei.forecast.weights.mix_index`); ``None`` where there is none.
+    """
     present = sorted(set(methods.tolist()))
-    at = anchor_index(present)
-    return None if at is None else members.index(present[at])
+    at, mix = anchor_index(present), mix_index(present)
+    return (
+        None if at is None else members.index(present[at]),
+        None if mix is None else members.index(present[mix]),
+    )
 
 
 def _past_weights(
@@ -245,10 +271,13 @@ def _past_weights(
     origin: np.ndarray,
     district: np.ndarray,
     ahead: int,
+    mix: int | None = None,
 ) -> np.ndarray:
     """Weights of ``n_m`` members from their past % errors (one per point and member code).
 
-    ``origin`` and ``district`` give each error's origin and area, ``ahead`` their horizon.
+    ``origin`` and ``district`` give each error's origin and area, ``ahead`` their horizon,
+    ``mix`` the code of the member whose even mix with the benchmark is tested first at
+    1 year.
 
     With a benchmark member (``benchmark``, its code), the benchmark alone unless its
     backtest shows a combination doing better
@@ -269,7 +298,7 @@ def _past_weights(
     area = np.empty(rows, dtype=object)
     area[point] = district
     return gated_weights(
-        matrix[used], benchmark, series=area[used], origins=made[used], horizon=ahead
+        matrix[used], benchmark, series=area[used], origins=made[used], horizon=ahead, mix=mix
     ).weights
 
 

@@ -23,6 +23,7 @@ from xuewei.forecast.calibration import (
     benchmark_index,
     envelope_scale,
     gated_weights,
+    mix_index,
     shrunk_weights,
 )
 from xuewei.forecast.history import final_vintage
@@ -270,6 +271,7 @@ def _shrunk(pop_members: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
                 series=matrix.index.get_level_values("district_id").to_numpy(),
                 origins=matrix.index.get_level_values("origin").to_numpy(dtype=np.int64),
                 horizon=h,
+                mix=mix_index(methods),
             )
             weights, p_value = gated.weights, gated.p_value
         frames.append(

@@ -4,8 +4,7 @@ How the backtest-weighted ensemble (:func:`~xuewei.forecast.forecast_ensemble`, 
 ``ensemble`` method of :func:`~xuewei.forecast.backtest`) turns past errors into weights
 and intervals. Weights: stacked, shrunk and gated by a test against the damped trend,
 in :mod:`~xuewei.forecast.weights` (:func:`stacked_weights`, :func:`shrunk_weights`,
-:func:`gated_weights`, re-exported here). Intervals:
-split-conformalIntervals:
+:func:`gated_weights`, :func:`mix_index`, re-exported here). Intervals:
 split-conformal, symmetric on the log scale — the forecast times ``exp(∓q)``, ``q`` a
 quantile of the past absolute log errors (:func:`empirical_bounds`; for trend ensembles
 of several areas the errors divided by the members' envelope and ``q`` times its scale,
@@ -34,6 +33,7 @@ from xuewei.forecast.weights import (
     GatedWeights,
     benchmark_index,
     gated_weights,
+    mix_index,
     shrunk_weights,
     stacked_weights,
 )
@@ -55,6 +55,7 @@ __all__ = [
     "ensemble_weights",
     "envelope_scale",
     "gated_weights",
+    "mix_index",
     "noise_trend_spread",
     "pooled_log_errors",
     "scaled_bounds",

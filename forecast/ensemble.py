@@ -13,6 +13,8 @@ multi-step errors allowed for) finds their past squared errors smaller at the 5 
 each past point judged by weights fitted without it (without its area, where several
 share the backtest)
 (:func:`~xuewei.forecast.weights.gated_weights`); otherwise the damped trend alone.
+One year ahead the even mix of the damped trend and ETS is tested first, and where it won
+it takes the damped trend's place (:data:`~xuewei.forecast.weights.MIX_HORIZONS`).
 Members that extrapolate one series err alike, and weights learnt from a backtest lag
 the series: shrunk towards *equal* weights they lost to the damped trend by up to 21 %
 on growth panels (``benchmarks/forecast.md``). The weights used at every forecast

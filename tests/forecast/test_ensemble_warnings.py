@@ -11,6 +11,7 @@ import pytest
 from xuewei.errors import InputError
 from xuewei.forecast import backtest, forecast_batch, forecast_ensemble, forecast_trends
 from xuewei.forecast.calibration import PRIOR_POINTS
+from xuewei.forecast.weights import MIX_HORIZONS
 
 
 def _city(first: int, last: int = 2020) -> pd.DataFrame:
@@ -50,15 +51,22 @@ def test_short_backtest_keeps_weights_near_the_damped_trend_and_says_how_many_po
     w = pd.DataFrame(f.attrs["weights"])
     # every forecast horizon 1-5 has its weights; the prior is the damped trend, worth
     # PRIOR_POINTS backtest points: a combination that passed the test moves no further
-    # from it than n / (n + PRIOR_POINTS) allows, and without passing it is not used
+    # from it than n / (n + PRIOR_POINTS) allows, and without passing it is not used. At
+    # 1 year the prior may be the even mix of the damped trend and ETS, if that passed
     assert sorted(set(w["horizon"])) == [1, 2, 3, 4, 5]
     assert np.allclose(w.groupby("horizon")["weight"].sum(), 1.0)
     damped = w[w["method"] == "damped"].set_index("horizon")
     psi = damped["n_points"] / (damped["n_points"] + PRIOR_POINTS)
     passed = damped["p_value"] < 0.05
+    prior = pd.Series(1.0, index=damped.index)
+    prior[prior.index.isin(MIX_HORIZONS) & passed] = 0.5
     assert (damped.loc[~passed, "weight"] == 1.0).all()
-    assert (damped.loc[passed, "weight"] >= 1.0 - psi[passed] - 1e-12).all()
+    assert (damped["weight"] >= prior * (1.0 - psi) - 1e-12).all()
     assert damped["p_value"].between(0.0, 1.0).all()
+    # here the mix passed at 1 year and no combination beat it
+    assert passed[1] and damped.loc[1, "weight"] == 0.5
+    ets = w[w["method"] == "ets"].set_index("horizon")["weight"]
+    assert ets[1] == 0.5
 
 
 def test_given_weights_nothing_to_report(caplog):

@@ -258,6 +258,30 @@ def test_gated_weights_keep_the_damped_trend_without_evidence():
     # (seven points: each held out, the other six can be stacked)
     g = gated_weights(np.array([[2.0, 0.0]] * 7), 0)
     assert g.p_value == 0.0 and g.weights[1] > 0
+
+
+def test_gated_weights_test_the_even_mix_first_at_one_year():
+    # members damped, drift, ets; damped +1 / +2 % off in turns, ETS -1 / -2 %, drift
+    # +5 / -5 %: the even mix of the damped trend and ETS cancels every error, and it is
+    # the only combination that does (a + 5b - c = 0 and 2a - 5b - 2c = 0: b = 0, a = c)
+    e = np.array([[1.0, 5.0, -1.0], [2.0, -5.0, -2.0]] * 6)
+    # 1 year: d = damped^2 - mix^2 = 1, 4, 1, 4, ...: mean 2.5, centred +-1.5, so
+    # var(mean d) = 12 x 1.5^2 / 144 and t = 2.5 / sqrt(0.1875) = 10 / sqrt(3). The mix
+    # takes the damped trend's place; stacking finds the mix again, which adds nothing
+    g = gated_weights(e, 0, mix=2, horizon=1)
+    assert g.weights == pytest.approx([0.5, 0.0, 0.5], abs=1e-6)
+    assert g.p_value == pytest.approx(stats.t.sf(10 / np.sqrt(3), 11), rel=1e-12)
+    # 2 years: no mix tested; stacking's mix shrunk by 12 / 22 towards the damped trend,
+    # and each held-out point gains on the damped trend (1 - (20/42)^2 > 0, 4 - ...)
+    two = gated_weights(e, 0, mix=2, horizon=2)
+    assert two.weights == pytest.approx([16 / 22, 0.0, 6 / 22], abs=1e-6)
+    assert two.p_value < 0.05
+    # ETS making the damped trend's very errors: the mix gains nothing, so nothing changes
+    same = e.copy()
+    same[:, 2] = same[:, 0]
+    with_mix, without = gated_weights(same, 0, mix=2), gated_weights(same, 0)
+    assert with_mix.weights.tolist() == without.weights.tolist()
+    assert with_mix.p_value == without.p_value
     # without the damped trend among the members, the equal prior of shrunk_weights
     assert benchmark_index(["ets", "drift"]) is None
     assert benchmark_index(["damped", "cohort"]) is None
