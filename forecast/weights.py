@@ -139,12 +139,12 @@ MIX_MEMBER = "ets"
 
 #: Horizons (years) at which the even mix of the damped trend and :data:`MIX_MEMBER` is
 #: tested first. One year ahead the two members differ mainly in the level they start
-#: from, and the average of two such estimates is the classic safe combination; further
-#: ahead their trends part, and the damped trend stays the benchmark. Tried at every
-#: horizon on the development panels, the mix lost to the damped trend at 2 and 3 years
-#: on two of five (by 0.1–0.4 %); at 1 year only, it met both point targets on all
-#: eleven growth panels, the four held out and the two new ones included
-#: (``benchmarks/forecast.md``).
+#: from, and the simple average of two such estimates is the classic robust combination
+#: (Bates & Granger 1969; Clemen 1989); further ahead their trends part, and the damped
+#: trend stays the benchmark. Tried at every horizon on the development panels, the mix
+#: lost to the damped trend at 2 and 3 years on two of five (by 0.1–0.4 %); at 1 year
+#: only, it met both point targets on all eleven growth panels, the four held out and the
+#: two new ones included (``benchmarks/forecast.md``).
 MIX_HORIZONS: tuple[int, ...] = (1,)
 
 
