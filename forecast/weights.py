@@ -325,15 +325,14 @@ def gated_weights(
     base, p_mix = alone, None  # p_mix: the mix's p-value where it replaced the benchmark
     if mix is not None and horizon in MIX_HORIZONS and present[mix]:
         base, p_mix = _mixed_base(e, benchmark, mix, series, origins, horizon, level)
-    keep = np.isfinite(e[:, present]).all(axis=1)
+    keep = np.asarray(np.isfinite(e[:, present]).all(axis=1), dtype=bool)
     fitted = stacked_weights(e)
     n = int(keep.sum())
     if fitted is None or n < 2:
         return GatedWeights(base, 1.0 if p_mix is None else p_mix)
     n0 = PRIOR_POINTS if prior_points is None else float(prior_points)
     candidate = _toward(fitted, base, n, n0)
-    area = None if series is None else np.asarray(series)[keep]
-    made = None if origins is None else np.asarray(origins)[keep]
+    area, made = _labels_at(series, origins, keep)
     d = _held_out_gains(e[keep], base, area, made, horizon, n0) if held_out else None
     if d is None:  # in-sample: the candidate judged on the errors it was fitted to
         rows = np.nan_to_num(e[keep])
@@ -364,14 +363,22 @@ def _mixed_base(
         return alone, None
     r = e[both]
     d = r[:, benchmark] ** 2 - ((r[:, benchmark] + r[:, mix]) / 2.0) ** 2
-    area = None if series is None else np.asarray(series)[both]
-    made = None if origins is None else np.asarray(origins)[both]
+    area, made = _labels_at(series, origins, both)
     p_value = _one_sided_p(d, area, made, horizon)
     if p_value >= level:
         return alone, None
     half = alone / 2.0
     half[mix] += 0.5
     return half, p_value
+
+
+def _labels_at(
+    series: np.ndarray | None, origins: np.ndarray | None, rows: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Return the ``series`` and ``origins`` of the chosen ``rows`` (``None`` where not given)."""
+    area = None if series is None else np.asarray(series)[rows]
+    made = None if origins is None else np.asarray(origins)[rows]
+    return area, made
 
 
 def _toward(fitted: np.ndarray | None, alone: np.ndarray, n: int, n0: float) -> np.ndarray:
