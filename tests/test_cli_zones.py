@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -270,6 +271,24 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
         "b: 3 feeder conflict(s): primary zones not inside one junior zone",
     ]
     assert case_warnings(SimpleNamespace(cases=cases.iloc[[1]].assign(feeder_conflicts=0))) == []
+    # where the crowded core was measured, the sentence says where the places are short
+    crowded = cases.assign(
+        crowded_school=["P7", ""],
+        crowded_km=[4.8231, np.nan],
+        crowded_pupils=[800.4, np.nan],
+        crowded_allowed=[300.0, np.nan],
+        catch_up_km=[35.45, np.nan],
+    )
+    assert case_warnings(SimpleNamespace(cases=crowded))[0] == (
+        "a primary: places for all 900 pupils (1,000), yet 120 pupils over in the zones drawn "
+        "(at most 0 unavoidable; proven gap 100.0%); within 4.8 km of school P7, 800 pupils "
+        "for 300 places, places catch up with pupils only 35.5 km out: see zones_cases.csv"
+    )
+    never = crowded.assign(catch_up_km=np.nan)
+    assert case_warnings(SimpleNamespace(cases=never))[0].endswith(
+        "for 300 places, and places never catch up with pupils within the district: "
+        "see zones_cases.csv"
+    )
     # cases the time limit cut short are named first
     cut = cases.assign(note=["", "time limit reached before this case: zones only grown"])
     assert case_warnings(SimpleNamespace(cases=cut))[0] == (

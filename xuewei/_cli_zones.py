@@ -462,8 +462,8 @@ def case_warnings(result: ZoneResult) -> list[str]:
             lines.append(
                 f"{r.district_id} {r.level}: places for all {r.pupils:,.0f} pupils "
                 f"({r.allowed:,.0f}), yet {r.over_pupils:,.0f} pupils over in the zones drawn "
-                f"(at most {r.over_bound:,.0f} unavoidable; proven gap {r.gap:.1%}): see "
-                "zones_cases.csv"
+                f"(at most {r.over_bound:,.0f} unavoidable; proven gap {r.gap:.1%}){_crowded(r)}"
+                ": see zones_cases.csv"
             )
     if "feeder_conflicts" in result.cases:
         by = result.cases.groupby("district_id", sort=True)["feeder_conflicts"].max()
@@ -473,6 +473,21 @@ def case_warnings(result: ZoneResult) -> list[str]:
             if n > 0
         ]
     return lines
+
+
+def _crowded(r: Any) -> str:
+    """``"; within 4.8 km of school X, 44,593 pupils for 24,840 places, …"`` or ``""``."""
+    km = float(getattr(r, "crowded_km", float("nan")))
+    if km != km:  # NaN: no crowded core measured
+        return ""
+    out = (
+        f"; within {km:.1f} km of school {r.crowded_school}, {r.crowded_pupils:,.0f} "
+        f"pupils for {r.crowded_allowed:,.0f} places"
+    )
+    far = float(r.catch_up_km)
+    if far == far:
+        return out + f", places catch up with pupils only {far:.1f} km out"
+    return out + ", and places never catch up with pupils within the district"
 
 
 def _largest_gaps(result: ZoneResult) -> dict[str, str]:

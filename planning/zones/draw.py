@@ -23,6 +23,7 @@ from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
 
 from .bound import unavoidable_overflow
+from .crowding import crowded_core
 from .exact import solve_exact
 from .feeders import feed_junior
 from .heuristic import CUT_NOTES, grown_zones, relative_gap, solve_heuristic, transport_bound
@@ -36,6 +37,7 @@ from .problem import (
     overflow_of,
 )
 from .result import (
+    NO_SCHOOL_CASE,
     ZoneResult,
     assignment_rows,
     dissolve_zones,
@@ -218,7 +220,7 @@ def draw_zones(
             case, ids, sol = out[lv]
             label = None if sol is None else sol.label
             rows.append(assignment_rows(units, idx, lv, case, ids, label, cur[lv]))
-            cases.append(_case_row(did, lv, case, sol))
+            cases.append(_case_row(did, lv, case, sol, ids))
     assignments = pd.concat(rows, ignore_index=True)
     feeds = feeds_of(assignments) if feeders else {}
     table = pd.concat([school_rows(served[lv], lv, max_utilisation) for lv in levels])
@@ -552,28 +554,12 @@ def _solve_fed(
     }
 
 
-def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) -> dict[str, Any]:
+def _case_row(
+    did: str, level: str, case: ZoneCase | None, sol: _Solved | None, ids: Any
+) -> dict[str, Any]:
     row: dict[str, Any] = {"district_id": did, "level": level}
     if case is None or sol is None:
-        return {
-            **row,
-            "method": "none",
-            "status": "no_school",
-            "objective": np.nan,
-            "bound": np.nan,
-            "gap": np.nan,
-            "units": 0,
-            "schools": 0,
-            "pupils": 0.0,
-            "allowed": 0.0,
-            "capacity_short": True,
-            "over_pupils": 0.0,
-            "over_bound": 0.0,
-            "non_contiguous": 0,
-            "feeder_conflicts": 0,
-            "seconds": 0.0,
-            "note": "no school of the level in the district",
-        }
+        return {**row, **NO_SCHOOL_CASE}
     total, allowed = float(case.pupils.sum()), float(case.allowed.sum())
     return {
         **row,
@@ -593,4 +579,5 @@ def _case_row(did: str, level: str, case: ZoneCase | None, sol: _Solved | None) 
         "feeder_conflicts": sol.conflicts,
         "seconds": sol.seconds,
         "note": sol.note,
+        **crowded_core(case, sol.label, ids),
     }

@@ -16,9 +16,33 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .crowding import CROWDED_COLUMNS
 from .problem import IntArray, ZoneCase
 
+#: The ``cases`` row of a district and level with no school of the level.
+NO_SCHOOL_CASE: dict[str, Any] = {
+    "method": "none",
+    "status": "no_school",
+    "objective": np.nan,
+    "bound": np.nan,
+    "gap": np.nan,
+    "units": 0,
+    "schools": 0,
+    "pupils": 0.0,
+    "allowed": 0.0,
+    "capacity_short": True,
+    "over_pupils": 0.0,
+    "over_bound": 0.0,
+    "non_contiguous": 0,
+    "feeder_conflicts": 0,
+    "seconds": 0.0,
+    "note": "no school of the level in the district",
+    **dict.fromkeys(CROWDED_COLUMNS, np.nan),
+    "crowded_school": "",
+}
+
 __all__ = [
+    "NO_SCHOOL_CASE",
     "ZoneResult",
     "assignment_rows",
     "dissolve_zones",
@@ -53,7 +77,10 @@ class ZoneResult:
         ``allowed``, ``capacity_short``, ``over_pupils``, ``over_bound`` (pupils over that
         no zoning avoids: the shortfall of places, or schools' own units over their
         places), ``non_contiguous``,
-        ``feeder_conflicts``, ``seconds``, ``note``.
+        ``feeder_conflicts``, ``seconds``, ``note``; where pupils are over, the crowded
+        core round the school most over (:func:`~xuewei.planning.zones.crowding.crowded_core`):
+        ``crowded_school``, ``crowded_km``, ``crowded_pupils``, ``crowded_allowed``,
+        ``catch_up_km`` (empty where no pupil is over).
     year, scenario
         The year whose pupils were zoned and the places per 1,000 residents.
     """

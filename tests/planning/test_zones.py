@@ -16,6 +16,7 @@ from xuewei.errors import ConfigError, InputError
 from xuewei.planning.zones import ZoneResult, build_units, draw_zones, unit_adjacency
 from xuewei.planning.zones import exact as exact_module
 from xuewei.planning.zones.bound import pockets, reachable, unavoidable_overflow
+from xuewei.planning.zones.crowding import crowded_core
 from xuewei.planning.zones.exact import solve_exact
 from xuewei.planning.zones.feeders import feed_junior
 from xuewei.planning.zones.heuristic import (
@@ -209,6 +210,39 @@ def test_draw_zones_on_the_grid_by_hand() -> None:
         assert z.non_contiguous == 0 and z.max_gap == pytest.approx(0.0, abs=1e-9)
         assert z.zones.area.sum() == pytest.approx(9e6)
         assert sorted(z.zones["school_id"]) == ["a", "b"]
+
+
+def test_cases_say_where_places_are_short() -> None:
+    """Three units in a row, 10 pupils each; school a (5 places) left, b (40) right.
+
+    a's own unit holds 10 pupils: 5 over whatever the zones. Round a, by hand: within 0 km
+    10 pupils for 5 places, within 1 km 20 for 5 (the most: 15 more), within 2 km 30 for 45.
+    """
+    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 5.0), "b": (2, 40.0)})
+    z = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"])
+    row = z.cases.iloc[0]
+    assert row["over_pupils"] == pytest.approx(5.0) and not row["capacity_short"]
+    assert row["crowded_school"] == "a"
+    assert row["crowded_km"] == pytest.approx(1.0)
+    assert row["crowded_pupils"] == pytest.approx(20.0)
+    assert row["crowded_allowed"] == pytest.approx(5.0)
+    assert row["catch_up_km"] == pytest.approx(2.0)
+    # no pupil over: nothing to say
+    d, e, s = _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 50.0), "b": (2, 40.0)})
+    row = draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"]).cases.iloc[0]
+    assert row["crowded_school"] == "" and np.isnan(row["crowded_km"])
+    assert np.isnan(row["catch_up_km"])
+
+
+def test_crowded_core_never_catching_up() -> None:
+    """Places short in the whole district: the disc is the district, no catch-up radius."""
+    xy = grid_xy(3, 1)
+    case = make_case(np.full(3, 10.0), xy, xy[[0]], np.array([12.0]), np.array([0]),
+                     grid_edges(3, 1))  # fmt: skip
+    got = crowded_core(case, np.zeros(3, dtype=np.int64), np.array(["a"]))
+    assert got["crowded_km"] == pytest.approx(float(np.hypot(*(xy[2] - xy[0]))) / 1000)
+    assert (got["crowded_pupils"], got["crowded_allowed"]) == (30.0, 12.0)
+    assert np.isnan(got["catch_up_km"])
 
 
 def _three_units() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
