@@ -18,6 +18,7 @@ from folium.map import FitBounds
 
 from xuewei.errors import ConfigError, CRSError, InputError, Problem
 from xuewei.maps._controls import add_controls, notes_html
+from xuewei.maps._crowded import CROWDED_FIELDS, add_crowded, crowded_legend
 from xuewei.maps._district_labels import district_labels
 from xuewei.maps._ids import stabilise_ids
 from xuewei.maps._labels import LANGS, Lang, esc, label
@@ -40,6 +41,7 @@ def zones_map(
     zones: gpd.GeoDataFrame,
     *,
     schools: gpd.GeoDataFrame | None = None,
+    crowded: gpd.GeoDataFrame | None = None,
     title: str,
     subtitle: str = "",
     lang: Lang = "both",
@@ -104,7 +106,7 @@ def zones_map(
     """
     if lang not in LANGS:
         raise ConfigError(f"lang={lang!r} is not supported; use one of {', '.join(LANGS)}.")
-    _check(districts, zones, schools)
+    _check(districts, zones, schools, crowded)
     datum = basemap_datum(tiles)
     districts_ll = to_datum(districts, datum)
     west, south, east, north = (round(float(v), DIGITS) for v in districts_ll.total_bounds)
@@ -124,6 +126,9 @@ def zones_map(
     levels = in_level_order(zones["level"])
     add_zones(m, to_datum(zones, datum), lang=lang, show=levels[:1] if show else False)
     sections = [zone_legend(lang)]
+    if crowded is not None and len(crowded):
+        add_crowded(m, to_datum(crowded, datum), lang)
+        sections.append(crowded_legend(lang))
     if schools is not None and len(schools):
         names = {
             str(d): bilingual(n, e, lang)
@@ -159,15 +164,24 @@ def zones_map(
 
 
 def _check(
-    districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, schools: gpd.GeoDataFrame | None
+    districts: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame | None,
+    crowded: gpd.GeoDataFrame | None,
 ) -> None:
-    layers = {"districts": districts, "zones": zones, "schools": schools}
+    layers = {"districts": districts, "zones": zones, "schools": schools, "crowded": crowded}
     no_crs = [k for k, v in layers.items() if v is not None and v.crs is None]
     if no_crs:
         raise CRSError(f"{', '.join(no_crs)}: no coordinate reference system; set one.")
     problems = [
         Problem("zones", "column missing.", column=c) for c in ZONE_COLUMNS if c not in zones
     ]
+    if crowded is not None:
+        problems += [
+            Problem("crowded", "column missing.", column=c)
+            for c in CROWDED_FIELDS
+            if c not in crowded
+        ]
     problems += [
         Problem("districts", "column missing.", column=c)
         for c in ("district_id", "name")

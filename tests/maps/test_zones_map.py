@@ -29,6 +29,7 @@ from shapely.geometry import MultiPoint, Polygon, box
 
 from xuewei import maps
 from xuewei.data import load_standards
+from xuewei.errors import InputError
 from xuewei.maps._arcs import decode_zones, encode_zones, unvlq, vlq, zone_arcs
 from xuewei.maps._pieces import page_table
 from xuewei.maps._zones import ZONE_OVER_COLOUR, ZoneLayer, encode_tips, zone_colours
@@ -136,6 +137,66 @@ def test_plan_map_draws_zones_hidden_with_a_legend(districts, schools, gaps, gri
     # hidden at first: the zone layer is never added to the map by itself
     name = re.search(r"var (zone_layer_\d+) = L\.featureGroup", page)
     assert name is not None and f"{name.group(1)}.addTo(" not in page
+
+
+def _crowded_cases(**over: Any) -> pd.DataFrame:
+    """Two cases: d primary with room yet 120 pupils over (crowded round a), e short."""
+    return pd.DataFrame(
+        {
+            "district_id": ["d", "e"],
+            "level": "primary",
+            "capacity_short": [False, True],
+            "over_pupils": [120.0, 80.0],
+            "over_bound": [0.0, 80.0],
+            "crowded_school": ["a", "b"],
+            "crowded_km": [1.5, 2.0],
+            "crowded_pupils": [60.0, 90.0],
+            "crowded_allowed": [30.0, 40.0],
+            "catch_up_km": [2.9, np.nan],
+        }
+    ).assign(**over)
+
+
+def test_crowded_points_are_the_warned_cases_at_their_school() -> None:
+    """Only a district with places for all whose zones leave pupils over gets a circle,
+    at its school most over; a district short of places does not."""
+    from types import SimpleNamespace
+
+    from xuewei.outputs.zones import crowded_points
+
+    _, _, s = _layers()
+    got = crowded_points(SimpleNamespace(cases=_crowded_cases()), s)  # type: ignore[arg-type]
+    assert got is not None and got["school_id"].tolist() == ["a"]
+    assert got["name"].tolist() == ["甲小学"] and got.crs == s.crs
+    assert got.geometry.iloc[0].equals(s.geometry.iloc[0])
+    assert got["crowded_km"].tolist() == [1.5] and got["catch_up_km"].tolist() == [2.9]
+    # nothing over more than no zoning avoids, or no measure: no circle
+    none = _crowded_cases(over_bound=[120.0, 80.0])
+    assert crowded_points(SimpleNamespace(cases=none), s) is None  # type: ignore[arg-type]
+    bare = _crowded_cases().drop(columns=["crowded_km"])
+    assert crowded_points(SimpleNamespace(cases=bare), s) is None  # type: ignore[arg-type]
+
+
+def test_zones_page_circles_where_places_are_short(grid) -> None:
+    result, d, s = grid
+    crowded = gpd.GeoDataFrame(
+        _crowded_cases().iloc[[0]].assign(school_id="a", name="甲小学"),
+        geometry=[s.geometry.iloc[0]],
+        crs=s.crs,
+    )
+    page = maps.render_html(
+        maps.zones_map(d, zones_layer(result), crowded=crowded, title="t", tiles=None)
+    )
+    assert "学位短缺圈 Where places are short" in page  # the layer and the legend
+    assert (
+        "Primary: within 1.5 km of 甲小学, 60 pupils for 30 places; places catch up with "
+        "pupils only 2.9 km out"
+    ) in page
+    assert re.search(r"L\.circle\(\s*\[[^]]+\],\s*\{[^}]*\"radius\": 1500\.0", page)
+    assert "Places short" in page  # the label under the circle
+    with pytest.raises(InputError, match="crowded"):
+        maps.zones_map(d, zones_layer(result), crowded=crowded.drop(columns=["crowded_pupils"]),
+                       title="t", tiles=None)  # fmt: skip
 
 
 # --- outlines stored once per shared edge ---------------------------------------------------

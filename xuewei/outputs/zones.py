@@ -258,6 +258,7 @@ def write_zones_map(
     options = options or MapOptions()
     layer = zones_layer(result)
     points = None if schools is None else _school_points(schools, layer)
+    crowded = None if schools is None else crowded_points(result, schools)
     per = f"{result.scenario:g}"
     words = {
         "zh": f"学区 {result.year}年 · 每千人{per}个学位",
@@ -268,6 +269,7 @@ def write_zones_map(
         districts,
         layer,
         schools=points,
+        crowded=crowded,
         title=title,
         subtitle=subtitle,
         lang=options.lang,
@@ -279,6 +281,34 @@ def write_zones_map(
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)
+
+
+def crowded_points(result: ZoneResult, schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Where the places are short, as points at the school most over; ``None`` if nowhere.
+
+    The cases the CLI warns of: a district and level with places for all its pupils
+    (not ``capacity_short``) whose zones leave more pupils over than no zoning avoids.
+    """
+    c = result.cases
+    if "crowded_km" not in c or c.empty:
+        return None
+    keep = (
+        ~c["capacity_short"].astype(bool)
+        & (c["over_pupils"] > c["over_bound"] + 0.5)
+        & c["crowded_km"].notna()
+    )
+    rows = c[keep.to_numpy()]
+    once = schools.drop_duplicates("school_id")
+    at = once.set_index(once["school_id"].astype(str))
+    rows = rows[rows["crowded_school"].astype(str).isin(at.index)]
+    if rows.empty:
+        return None
+    ids = rows["crowded_school"].astype(str)
+    cols = ["level", "crowded_km", "crowded_pupils", "crowded_allowed", "catch_up_km"]
+    out = rows[cols].assign(school_id=ids.to_numpy())
+    if "name" in at:
+        out["name"] = at.loc[ids, "name"].to_numpy()
+    return gpd.GeoDataFrame(out, geometry=at.loc[ids].geometry.to_numpy(), crs=schools.crs)
 
 
 def _school_points(schools: gpd.GeoDataFrame, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

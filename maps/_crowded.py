@@ -1,0 +1,104 @@
+"""The zones page's circles of where the places are short.
+
+A district can have places for all its pupils and still leave pupils over when its places
+stand far from its pupils (:func:`xuewei.planning.zones.crowding.crowded_core`). The zones
+page draws, for each such district and level, a dashed dark circle round the school most
+over: inside it the pupils most exceed the places. Its tooltip gives the figures and how far
+out the places catch up with the pupils. Nothing is computed here: the figures are drawn as
+given.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import folium
+import geopandas as gpd
+
+from xuewei.maps._labels import Lang, esc
+from xuewei.vocabulary import LEVEL_NAMES
+
+__all__ = ["CROWDED_FIELDS", "add_crowded", "crowded_legend", "crowded_text"]
+
+#: The columns a ``crowded`` layer needs: one point per circle, at the school.
+CROWDED_FIELDS = ("level", "school_id", "crowded_km", "crowded_pupils", "crowded_allowed")
+
+_DASH = "10 6"
+#: Near black: the circle must stand out on zones outlined and hatched in red.
+CROWDED_COLOUR = "#111111"
+_NAME = {"zh": "学位短缺圈", "en": "Where places are short"}
+_METRES_PER_DEGREE = 111_320.0  # of latitude
+_LABEL_STYLE = (
+    "width:max-content;transform:translate(-50%,25%);white-space:nowrap;font:bold 12px sans-serif;"
+    f"color:{CROWDED_COLOUR};background:rgba(255,255,255,.85);padding:1px 4px;"
+    f"border:1px dashed {CROWDED_COLOUR};border-radius:3px"
+)
+
+
+def crowded_text(row: Any, lang: Lang) -> str:
+    """Return a circle's tooltip (escaped HTML).
+
+    Examples
+    --------
+    >>> row = {"level": "primary", "school_id": "P7", "name": "甲小学", "crowded_km": 4.82,
+    ...        "crowded_pupils": 44592.8, "crowded_allowed": 24840.0, "catch_up_km": 35.45}
+    >>> print(crowded_text(row, "en"))
+    Primary: within 4.8 km of 甲小学, 44,593 pupils for 24,840 places; places catch up \
+with pupils only 35.5 km out
+    >>> print(crowded_text(row | {"catch_up_km": float("nan")}, "zh"))
+    小学：甲小学 4.8 公里内学生 44,593 人、学位 24,840 个；全区范围内学位始终不足
+    """
+    zh_level, en_level = LEVEL_NAMES.get(str(row["level"]), (row["level"], row["level"]))
+    name = str(row.get("name") or row["school_id"])
+    km, far = float(row["crowded_km"]), float(row.get("catch_up_km", math.nan))
+    pupils, places = f"{float(row['crowded_pupils']):,.0f}", f"{float(row['crowded_allowed']):,.0f}"
+    zh = f"{zh_level}：{name} {km:.1f} 公里内学生 {pupils} 人、学位 {places} 个；"
+    en = f"{en_level}: within {km:.1f} km of {name}, {pupils} pupils for {places} places; "
+    if math.isnan(far):
+        zh += "全区范围内学位始终不足"
+        en += "places never catch up with pupils within the district"
+    else:
+        zh += f"{far:.1f} 公里外学位才足够"
+        en += f"places catch up with pupils only {far:.1f} km out"
+    return esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))
+
+
+def add_crowded(m: folium.Map, crowded: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
+    """Add the circles (points in the page's datum, radius ``crowded_km``) as one layer."""
+    group = folium.FeatureGroup(name=crowded_legend(lang)[0], show=True, control=True)
+    short = esc({"zh": _NAME["zh"], "en": "Places short"}.get(lang, f"{_NAME['zh']} Places short"))
+    for row, point in zip(crowded.to_dict("records"), crowded.geometry, strict=True):
+        radius = float(row["crowded_km"]) * 1000.0
+        where = [point.y, point.x]
+        # a white halo under the dashes, so that the circle reads on red hatching
+        folium.Circle(
+            where, radius=radius, color="#ffffff", weight=7, opacity=0.9, fill=False,
+            interactive=False,
+        ).add_to(group)  # fmt: skip
+        folium.Circle(
+            where,
+            radius=radius,
+            color=CROWDED_COLOUR,
+            weight=3,
+            dash_array=_DASH,
+            fill=False,
+            tooltip=crowded_text(row, lang),
+        ).add_to(group)
+        low = [point.y - radius / _METRES_PER_DEGREE, point.x]  # the label under the circle
+        icon = folium.DivIcon(html=f'<div style="{_LABEL_STYLE}">{short}</div>', icon_size=(0, 0))
+        folium.Marker(low, icon=icon, tooltip=crowded_text(row, lang)).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def crowded_legend(lang: Lang) -> tuple[str, str | None, list[tuple[str, str]]]:
+    """Return the legend's section on the circles: ``(title, note, rows)``, escaped HTML."""
+    circle = (
+        '<span class="xuewei-swatch" style="border-radius:50%;background:transparent;'
+        f'border:2px dashed {CROWDED_COLOUR}"></span>'
+    )
+    zh = "区内学位总数够用，但圈内学生远多于学位"
+    en = "The district has places for all, but inside the circle pupils far exceed places"
+    title = {"zh": _NAME["zh"], "en": _NAME["en"]}.get(lang, f"{_NAME['zh']} {_NAME['en']}")
+    return esc(title), None, [(circle, esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}")))]
