@@ -168,6 +168,7 @@ def solve_exact(
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-6,
     start: tuple[IntArray, ...] | None = None,
+    max_nodes: int | None = None,
 ) -> ExactAnswer | None:
     """Solve the levels' cases together (feeders: ``cases`` = (primary, junior)).
 
@@ -175,7 +176,9 @@ def solve_exact(
     ended at the limit, for models of :data:`CHILD_FROM_COLUMNS` columns or more) and
     reading the answer. ``start``: known labels per level, passed as a complete start
     (assignments, overflow and the flows of a spanning tree of each zone), so HiGHS need
-    not complete it. Returns ``None`` when no feasible answer is found within the limit.
+    not complete it. ``max_nodes``: HiGHS stops after that many branch-and-bound nodes, a
+    budget that, unlike a time limit, gives the same answer on a busy machine as on a quiet
+    one. Returns ``None`` when no feasible answer is found within the limits.
     """
     deadline = time.perf_counter() + float(time_limit_s)
     model = _Model()
@@ -197,10 +200,15 @@ def solve_exact(
     left = deadline - time.perf_counter()
     if left <= 0.0:
         return None
+    options: dict[str, bool | int | float | str] | None = None
+    if max_nodes is not None:
+        options = {"mip_max_nodes": int(max_nodes)}
     if model.ncol >= CHILD_FROM_COLUMNS:
-        solved = _solve_in_child(args, left, mip_rel_gap, start_x)
+        solved = _solve_in_child(args, left, mip_rel_gap, start_x, options)
     else:
-        solved = solve_highs(*args, time_limit_s=left, mip_rel_gap=mip_rel_gap, start=start_x)
+        solved = solve_highs(
+            *args, time_limit_s=left, mip_rel_gap=mip_rel_gap, start=start_x, options=options
+        )
     if solved is None:
         return None
     labels = tuple(np.argmax(solved.x[x], axis=1).astype(np.int64) for x in xs)
@@ -209,11 +217,15 @@ def solve_exact(
 
 
 def _solve_in_child(
-    args: tuple[Any, ...], left: float, gap: float, start: FloatArray | None
+    args: tuple[Any, ...],
+    left: float,
+    gap: float,
+    start: FloatArray | None,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> Solved | None:
     """Run :func:`solve_highs` in a child process; end it when ``left`` seconds are over."""
     payload = pickle.dumps(
-        (args, {"mip_rel_gap": gap, "start": start}, time.time() + left),
+        (args, {"mip_rel_gap": gap, "start": start, "options": options}, time.time() + left),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
     t0 = time.perf_counter()

@@ -254,3 +254,38 @@ def test_the_pairs_re_split_leaves_no_pupil_over_where_the_old_heuristic_did() -
     new = solve_heuristic(c)
     assert new.label.tolist() == [0, 1, 1, 0, 0, 1]
     assert overflow_of(c, new.label).sum() == 0.0
+
+
+def test_pairs_budget_is_nodes_not_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pair's model gets a budget of branch-and-bound nodes, passed to HiGHS, and no
+    clock of its own (only the caller's deadline): a busy machine draws the same zones."""
+    import math
+
+    from xuewei.planning.zones import exact, pairs
+    from xuewei.planning.zones.pairs import PAIR_MAX_NODES
+
+    xy = np.array([[0.0, 0], [1000, 0], [0, 1000], [1000, 1000]])
+    c = make_case(np.array([0.0, 15, 10, 0]), xy, xy[[0, 3]], np.array([10.0, 15]),
+                  np.array([0, 3]), np.array([[0, 1], [2, 3], [0, 2], [1, 3]]))  # fmt: skip
+    calls: list[dict[str, object]] = []
+    solve = pairs.solve_exact
+
+    def spy(*args: object, **kw: object) -> object:
+        calls.append(kw)
+        return solve(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pairs, "solve_exact", spy)
+    assert resplit_pairs(c, np.array([0, 0, 1, 1]))[0].tolist() == [0, 1, 0, 1]
+    assert calls and all(k["max_nodes"] == PAIR_MAX_NODES for k in calls)
+    assert all(math.isinf(float(k["time_limit_s"])) for k in calls)  # type: ignore[arg-type]
+    # and HiGHS is told: the option reaches the solver
+    seen: list[object] = []
+    highs = exact.solve_highs
+
+    def spy_highs(*args: object, **kw: object) -> object:
+        seen.append(kw.get("options"))
+        return highs(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(exact, "solve_highs", spy_highs)
+    resplit_pairs(c, np.array([0, 0, 1, 1]), max_nodes=7)
+    assert seen == [{"mip_max_nodes": 7}]
