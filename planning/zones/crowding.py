@@ -43,7 +43,9 @@ def crowded_core(case: ZoneCase, label: IntArray, ids: npt.ArrayLike) -> dict[st
     schools standing there by the most; ``crowded_pupils`` and ``crowded_allowed`` are
     those two sums. ``catch_up_km``: the smallest radius beyond that at which the
     allowed pupils are again at least the pupils (NaN when not within the district).
-    Everything is empty (``""``, NaN) when no pupil is over or the units have no points.
+    Everything is empty (``""``, NaN) when no pupil is over, when the units have no
+    points, or when no disc round that school holds more pupils than places (its zone's
+    pupils come from far off).
 
     Examples
     --------
@@ -75,6 +77,8 @@ def crowded_core(case: ZoneCase, label: IntArray, ids: npt.ArrayLike) -> dict[st
     excess = np.cumsum(change[order])[np.r_[cuts[1:], order.size] - 1]  # per distinct radius
     pupils = np.cumsum(np.where(change > 0, change, 0.0)[order])[np.r_[cuts[1:], order.size] - 1]
     k = int(np.argmax(excess))
+    if excess[k] <= 0.5:  # round the school most over, places outnumber pupils at every radius
+        return empty
     after = np.flatnonzero(excess[k:] <= 1e-9)
     return {
         "crowded_school": str(np.asarray(ids)[s]),

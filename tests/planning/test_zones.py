@@ -245,6 +245,17 @@ def test_crowded_core_never_catching_up() -> None:
     assert np.isnan(got["catch_up_km"])
 
 
+def test_crowded_core_is_empty_where_places_outnumber_pupils_nearby() -> None:
+    """School a (15 places) is 25 over, but with units 0 and 2 (10 + 30 pupils); round it:
+    0 km 10 pupils for 15 places, 1 km 10 for 115 (school b), 2 km 40 for 115: no disc
+    holds more pupils than places, so nothing is said."""
+    xy = grid_xy(3, 1)
+    case = make_case(np.array([10.0, 0, 30]), xy, xy[[0, 1]], np.array([15.0, 100]),
+                     np.array([0, 1]), grid_edges(3, 1))  # fmt: skip
+    got = crowded_core(case, np.array([0, 1, 0]), np.array(["a", "b"]))
+    assert got["crowded_school"] == "" and np.isnan(got["crowded_km"])
+
+
 def _three_units() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Three units in a row, 10 pupils each; school a in the left, b in the right."""
     return _district_layers(3, 1, np.full(3, 10.0 / RATE), {"a": (0, 100.0), "b": (2, 100.0)})
