@@ -19,7 +19,7 @@ import geopandas as gpd
 from xuewei.maps._labels import Lang, esc
 from xuewei.vocabulary import LEVEL_NAMES
 
-__all__ = ["CROWDED_FIELDS", "add_crowded", "crowded_legend", "crowded_text"]
+__all__ = ["CROWDED_FIELDS", "add_crowded", "crowded_legend", "crowded_sentence", "crowded_text"]
 
 #: The columns a ``crowded`` layer needs: one point per circle, at the school.
 CROWDED_FIELDS = ("level", "school_id", "crowded_km", "crowded_pupils", "crowded_allowed")
@@ -36,8 +36,36 @@ _LABEL_STYLE = (
 )
 
 
+def crowded_sentence(row: Any, lang: Lang, who: str) -> str:
+    """Return what a crowded core says, as plain text naming the school ``who``.
+
+    Within how far of it, how many pupils for how many places, and where places catch up.
+
+    Examples
+    --------
+    >>> row = {"crowded_km": 4.82, "crowded_pupils": 44592.8, "crowded_allowed": 24840.0,
+    ...        "catch_up_km": 35.45}
+    >>> print(crowded_sentence(row, "en", "school P7"))
+    within 4.8 km of school P7, 44,593 pupils for 24,840 places; places catch up with \
+pupils only 35.5 km out
+    >>> print(crowded_sentence(row | {"catch_up_km": float("nan")}, "zh", "甲小学"))
+    甲小学 4.8 公里内学生 44,593 人、学位 24,840 个；全区范围内学位始终不足
+    """
+    km, far = float(row["crowded_km"]), float(row.get("catch_up_km", math.nan))
+    pupils, places = f"{float(row['crowded_pupils']):,.0f}", f"{float(row['crowded_allowed']):,.0f}"
+    zh = f"{who} {km:.1f} 公里内学生 {pupils} 人、学位 {places} 个；"
+    en = f"within {km:.1f} km of {who}, {pupils} pupils for {places} places; "
+    if math.isnan(far):
+        zh += "全区范围内学位始终不足"
+        en += "places never catch up with pupils within the district"
+    else:
+        zh += f"{far:.1f} 公里外学位才足够"
+        en += f"places catch up with pupils only {far:.1f} km out"
+    return {"zh": zh, "en": en}.get(lang, f"{zh} · {en}")
+
+
 def crowded_text(row: Any, lang: Lang) -> str:
-    """Return a circle's tooltip (escaped HTML).
+    """Return a circle's tooltip (escaped HTML): the level, then :func:`crowded_sentence`.
 
     Examples
     --------
@@ -46,21 +74,11 @@ def crowded_text(row: Any, lang: Lang) -> str:
     >>> print(crowded_text(row, "en"))
     Primary: within 4.8 km of 甲小学, 44,593 pupils for 24,840 places; places catch up \
 with pupils only 35.5 km out
-    >>> print(crowded_text(row | {"catch_up_km": float("nan")}, "zh"))
-    小学：甲小学 4.8 公里内学生 44,593 人、学位 24,840 个；全区范围内学位始终不足
     """
     zh_level, en_level = LEVEL_NAMES.get(str(row["level"]), (row["level"], row["level"]))
     name = str(row.get("name") or row["school_id"])
-    km, far = float(row["crowded_km"]), float(row.get("catch_up_km", math.nan))
-    pupils, places = f"{float(row['crowded_pupils']):,.0f}", f"{float(row['crowded_allowed']):,.0f}"
-    zh = f"{zh_level}：{name} {km:.1f} 公里内学生 {pupils} 人、学位 {places} 个；"
-    en = f"{en_level}: within {km:.1f} km of {name}, {pupils} pupils for {places} places; "
-    if math.isnan(far):
-        zh += "全区范围内学位始终不足"
-        en += "places never catch up with pupils within the district"
-    else:
-        zh += f"{far:.1f} 公里外学位才足够"
-        en += f"places catch up with pupils only {far:.1f} km out"
+    zh = f"{zh_level}：{crowded_sentence(row, 'zh', name)}"
+    en = f"{en_level}: {crowded_sentence(row, 'en', name)}"
     return esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))
 
 

@@ -282,12 +282,11 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
     assert case_warnings(SimpleNamespace(cases=crowded))[0] == (
         "a primary: places for all 900 pupils (1,000), yet 120 pupils over in the zones drawn "
         "(at most 0 unavoidable; proven gap 100.0%); within 4.8 km of school P7, 800 pupils "
-        "for 300 places, places catch up with pupils only 35.5 km out: see zones_cases.csv"
+        "for 300 places; places catch up with pupils only 35.5 km out: see zones_cases.csv"
     )
     never = crowded.assign(catch_up_km=np.nan)
     assert case_warnings(SimpleNamespace(cases=never))[0].endswith(
-        "for 300 places, and places never catch up with pupils within the district: "
-        "see zones_cases.csv"
+        "for 300 places; places never catch up with pupils within the district: see zones_cases.csv"
     )
     # cases the time limit cut short are named first
     cut = cases.assign(note=["", "time limit reached before this case: zones only grown"])

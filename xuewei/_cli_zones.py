@@ -457,8 +457,11 @@ def case_warnings(result: ZoneResult) -> list[str]:
             f"the time limit cut {len(cut)} of {len(rows)} cases short ({', '.join(cut)}): "
             "their zones are less balanced and their gaps wider; zones_cases.csv says how"
         )
-    for r in rows:
-        if not bool(r.capacity_short) and float(r.over_pupils) > float(r.over_bound) + 0.5:
+    from xuewei.planning.zones.crowding import stalled_cases
+
+    stalled = stalled_cases(result.cases).to_numpy()
+    for r, warn in zip(rows, stalled, strict=True):
+        if warn:
             lines.append(
                 f"{r.district_id} {r.level}: places for all {r.pupils:,.0f} pupils "
                 f"({r.allowed:,.0f}), yet {r.over_pupils:,.0f} pupils over in the zones drawn "
@@ -476,18 +479,14 @@ def case_warnings(result: ZoneResult) -> list[str]:
 
 
 def _crowded(r: Any) -> str:
-    """``"; within 4.8 km of school X, 44,593 pupils for 24,840 places, …"`` or ``""``."""
-    km = float(getattr(r, "crowded_km", float("nan")))
+    """``"; within 4.8 km of school X, 44,593 pupils for 24,840 places; …"`` or ``""``."""
+    from xuewei.maps._crowded import crowded_sentence
+
+    row = r._asdict()
+    km = float(row.get("crowded_km", float("nan")))
     if km != km:  # NaN: no crowded core measured
         return ""
-    out = (
-        f"; within {km:.1f} km of school {r.crowded_school}, {r.crowded_pupils:,.0f} "
-        f"pupils for {r.crowded_allowed:,.0f} places"
-    )
-    far = float(r.catch_up_km)
-    if far == far:
-        return out + f", places catch up with pupils only {far:.1f} km out"
-    return out + ", and places never catch up with pupils within the district"
+    return "; " + crowded_sentence(row, "en", f"school {row['crowded_school']}")
 
 
 def _largest_gaps(result: ZoneResult) -> dict[str, str]:

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from .problem import IntArray, ZoneCase, overflow_of
 
-__all__ = ["CROWDED_COLUMNS", "crowded_core"]
+__all__ = ["CROWDED_COLUMNS", "EMPTY_CORE", "crowded_core", "stalled_cases"]
 
 #: The columns :func:`crowded_core` adds to a case's row (``zones_cases.csv``).
 CROWDED_COLUMNS = (
@@ -32,6 +33,28 @@ CROWDED_COLUMNS = (
     "crowded_allowed",
     "catch_up_km",
 )
+
+#: What :func:`crowded_core` returns where it has nothing to say.
+EMPTY_CORE: dict[str, Any] = dict.fromkeys(CROWDED_COLUMNS, math.nan) | {"crowded_school": ""}
+
+
+def stalled_cases(cases: pd.DataFrame) -> pd.Series:
+    """Return which rows of ``cases`` have places enough, yet more pupils over than forced.
+
+    Places for all their pupils (not ``capacity_short``), yet zones leaving more pupils over
+    than no zoning avoids (``over_bound``): the cases the CLI warns of and the zones page
+    circles.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"capacity_short": [False, True, False],
+    ...     "over_pupils": [120.0, 80.0, 5.0], "over_bound": [0.0, 80.0, 5.0]})
+    >>> stalled_cases(c).tolist()
+    [True, False, False]
+    """
+    return ~cases["capacity_short"].astype(bool) & (
+        cases["over_pupils"] > cases["over_bound"] + 0.5
+    )
 
 
 def crowded_core(case: ZoneCase, label: IntArray, ids: npt.ArrayLike) -> dict[str, Any]:
@@ -61,10 +84,9 @@ def crowded_core(case: ZoneCase, label: IntArray, ids: npt.ArrayLike) -> dict[st
     {'crowded_school': 'a', 'crowded_km': 3.0, 'crowded_pupils': 400.0, \
 'crowded_allowed': 100.0, 'catch_up_km': 4.0}
     """
-    empty: dict[str, Any] = dict.fromkeys(CROWDED_COLUMNS, math.nan) | {"crowded_school": ""}
     over = overflow_of(case, label)
     if case.m == 0 or case.unit_xy is None or float(over.max()) <= 0.5:
-        return empty
+        return dict(EMPTY_CORE)
     s = int(np.argmax(over))
     xy = case.unit_xy
     at = xy[int(case.root[s])]
@@ -74,11 +96,12 @@ def crowded_core(case: ZoneCase, label: IntArray, ids: npt.ArrayLike) -> dict[st
     change = np.r_[case.pupils, -case.allowed]  # pupils minus allowed, as discs grow
     order = np.argsort(dist, kind="stable")
     radius, cuts = np.unique(dist[order], return_index=True)
-    excess = np.cumsum(change[order])[np.r_[cuts[1:], order.size] - 1]  # per distinct radius
-    pupils = np.cumsum(np.where(change > 0, change, 0.0)[order])[np.r_[cuts[1:], order.size] - 1]
+    last = np.r_[cuts[1:], order.size] - 1  # the last entry at each distinct radius
+    excess = np.cumsum(change[order])[last]
+    pupils = np.cumsum(np.where(change > 0, change, 0.0)[order])[last]
     k = int(np.argmax(excess))
     if excess[k] <= 0.5:  # round the school most over, places outnumber pupils at every radius
-        return empty
+        return dict(EMPTY_CORE)
     after = np.flatnonzero(excess[k:] <= 1e-9)
     return {
         "crowded_school": str(np.asarray(ids)[s]),

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .crowding import CROWDED_COLUMNS
+from .crowding import EMPTY_CORE
 from .problem import IntArray, ZoneCase
 
 #: The ``cases`` row of a district and level with no school of the level.
@@ -37,8 +37,7 @@ NO_SCHOOL_CASE: dict[str, Any] = {
     "feeder_conflicts": 0,
     "seconds": 0.0,
     "note": "no school of the level in the district",
-    **dict.fromkeys(CROWDED_COLUMNS, np.nan),
-    "crowded_school": "",
+    **EMPTY_CORE,
 }
 
 __all__ = [

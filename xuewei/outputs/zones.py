@@ -31,6 +31,7 @@ from xuewei.outputs._report_format import (
 from xuewei.outputs._report_words import LEVEL_WORDS, YES_NO, in_language
 from xuewei.outputs.atomic import atomic_path
 from xuewei.planning.zones import ZONE_LEVELS, ZoneResult
+from xuewei.planning.zones.crowding import CROWDED_COLUMNS, stalled_cases
 
 if TYPE_CHECKING:
     from xuewei.maps.plan_map import Lang
@@ -292,20 +293,15 @@ def crowded_points(result: ZoneResult, schools: gpd.GeoDataFrame) -> gpd.GeoData
     c = result.cases
     if "crowded_km" not in c or c.empty:
         return None
-    keep = (
-        ~c["capacity_short"].astype(bool)
-        & (c["over_pupils"] > c["over_bound"] + 0.5)
-        & c["crowded_km"].notna()
-    )
-    rows = c[keep.to_numpy()]
+    rows = c[(stalled_cases(c) & c["crowded_km"].notna()).to_numpy()]
     once = schools.drop_duplicates("school_id")
     at = once.set_index(once["school_id"].astype(str))
     rows = rows[rows["crowded_school"].astype(str).isin(at.index)]
     if rows.empty:
         return None
     ids = rows["crowded_school"].astype(str)
-    cols = ["level", "crowded_km", "crowded_pupils", "crowded_allowed", "catch_up_km"]
-    out = rows[cols].assign(school_id=ids.to_numpy())
+    figures = [c for c in CROWDED_COLUMNS if c != "crowded_school"]
+    out = rows[["level", *figures]].assign(school_id=ids.to_numpy())
     if "name" in at:
         out["name"] = at.loc[ids, "name"].to_numpy()
     return gpd.GeoDataFrame(out, geometry=at.loc[ids].geometry.to_numpy(), crs=schools.crs)
