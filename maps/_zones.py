@@ -68,6 +68,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "over_by": ("超额学生", "pupils over"),
     "mean": ("平均距离", "Mean travel"),
     "max": ("最远", "max"),
+    "beyond": ("超出服务半径学生", "Pupils beyond the service radius"),
     "moved": ("调整学生", "Pupils moved"),
     "feeds": ("对口初中", "Feeds junior school"),
     "district": ("区县", "District"),
@@ -213,6 +214,8 @@ def _tooltip(row: Mapping[str, Any], names: Mapping[str, str], level: str, lang:
         f"{_say('mean', lang)}: {count('mean_distance_m')} m · "
         f"{_say('max', lang)} {count('max_distance_m')} m"
     )
+    if not missing(row.get("beyond_radius_pupils")):
+        lines.append(f"{_say('beyond', lang)}: {count('beyond_radius_pupils')}")
     if not missing(row.get("pupils_moved")):
         lines.append(f"{_say('moved', lang)}: {count('pupils_moved')}")
     feeds = row.get("feeds")
@@ -352,7 +355,8 @@ def add_zones(
     ``zones`` are in the drawing datum (degrees), one polygon per school and level with
     ``level`` and ``school_id`` and, as available, ``name``, ``name_en``, ``pupils``,
     ``places``, ``utilisation``, ``over_pupils``, ``mean_distance_m``,
-    ``max_distance_m``, ``pupils_moved`` (missing: no current zones given) and ``feeds``
+    ``max_distance_m``, ``beyond_radius_pupils``, ``pupils_moved`` (missing: no current
+    zones given) and ``feeds``
     (the junior school a primary school feeds). ``names`` are display names by school id
     (escaped HTML), added to those of ``zones``.
     """

@@ -60,8 +60,9 @@ def zones_map(
         One polygon per school and level with ``level`` and ``school_id`` and, as
         available, ``name``, ``name_en``, ``pupils``, ``places``, ``utilisation``,
         ``over_pupils`` (> 0: over capacity, hatched in red), ``mean_distance_m``,
-        ``max_distance_m``, ``pupils_moved`` (missing when no current zones were given)
-        and ``feeds`` (the junior school a primary school feeds) — the ``zones`` layer
+        ``max_distance_m``, ``beyond_radius_pupils`` (pupils farther than their service
+        radius), ``pupils_moved`` (missing when no current zones were given) and
+        ``feeds`` (the junior school a primary school feeds) — the ``zones`` layer
         ``xuewei zones`` writes.
     schools
         Points with ``school_id``, ``name`` and ``level``, optionally ``places`` and

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from xuewei.cli import app
 
 runner = CliRunner()
+#: What the fixture's command printed, by stream.
+PRINTED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,27 @@ def zones_out(small_plan: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     result = runner.invoke(app, ["zones", str(small_plan), "--out", str(out), "--feeders"])
     assert result.exit_code == 0, result.output
     assert "Attendance zones 2024 · 85 places per 1,000 residents" in result.stdout
+    PRINTED["stdout"] = result.stdout
     return out
+
+
+def test_zones_says_how_many_pupils_go_beyond_the_service_radius(zones_out: Path) -> None:
+    table = pd.read_csv(zones_out / "zones_units.csv", encoding="utf-8-sig")
+    flat = " ".join(PRINTED["stdout"].split())
+    for level, radius in (("primary", (500.0, 2500.0)), ("junior", (1000.0, 4000.0))):
+        part = table[table["level"] == level]
+        r = np.where(part["settlement"] == "rural", radius[1], radius[0])
+        assert (part["radius_m"].to_numpy() == r).all()
+        far = part.loc[part["distance_m"] > r, "pupils"].sum()
+        share = far / part["pupils"].sum()
+        assert f"{level} {far:,.0f} pupils ({share:.1%})" in flat
+        assert f" {far:,.0f}人（{share:.1%}）" in flat
+    cases = pd.read_csv(zones_out / "zones_cases.csv", encoding="utf-8-sig")
+    schools = pd.read_csv(zones_out / "zones_schools.csv", encoding="utf-8-sig")
+    for frame in (cases, schools):
+        by = frame.groupby("level")["beyond_radius_pupils"].sum()
+        far = table[table["beyond_radius"]].groupby("level")["pupils"].sum()
+        assert by.to_dict() == pytest.approx(far.to_dict())
 
 
 def test_zones_writes_its_files(zones_out: Path) -> None:
@@ -317,4 +339,5 @@ def test_summary_says_where_the_largest_gap_is(zones_out: Path, lang: str) -> No
     flat = " ".join(console.export_text().split())
     said = {"en": f"largest: primary {did} 100.0%", "zh": f"小学最大在{did}（100.0%）"}[lang]
     assert said in flat
-    assert "junior" not in flat.split("largest:")[-1]  # no gap at that level: not named
+    named = flat.split("largest:")[-1].split("beyond the service radius")[0]
+    assert "junior" not in named  # no gap at that level: not named

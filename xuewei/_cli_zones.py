@@ -352,6 +352,7 @@ def _draw(
         moved_weight_km=moved,
         time_limit_s=time_limit,
         workers=workers,
+        settlement=plan.catchments.settlement,
     )
 
 
@@ -520,8 +521,10 @@ def summary_table(result: ZoneResult, *, lang: str = "both") -> Table:
         "zh": f"学区 {result.year}年 · 每千人{per}个学位",
         "en": f"Attendance zones {result.year} · {per} places per 1,000 residents",
     }
-    where = _largest_gaps(result)
-    caption = {"en": _CAPTION["en"] + where["en"], "zh": _CAPTION["zh"] + where["zh"]}
+    from xuewei.planning.zones.reach import reach_sentence
+
+    where, a = _largest_gaps(result), result.assignments
+    caption = {k: f"{_CAPTION[k]}{where[k]}\n{reach_sentence(a, k)}" for k in ("en", "zh")}
     table = Table(
         title=title.get(lang, f"{title['en']}\n{title['zh']}"),
         title_justify="left",

@@ -21,6 +21,7 @@ import pandas as pd
 
 from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
+from xuewei.vocabulary import SettlementRule
 
 from .bound import unavoidable_overflow
 from .crowding import crowded_core
@@ -36,6 +37,7 @@ from .problem import (
     objective_of,
     overflow_of,
 )
+from .reach import cases_reach, unit_rural, with_reach
 from .result import (
     NO_SCHOOL_CASE,
     ZoneResult,
@@ -100,6 +102,7 @@ def draw_zones(
     time_limit_s: float = 600.0,
     residents_col: str = "residents",
     workers: int | None = 1,
+    settlement: SettlementRule = "density",
 ) -> ZoneResult:
     """Draw contiguous attendance zones (学区) within capacity for each school and level.
 
@@ -159,6 +162,13 @@ def draw_zones(
         Workers are spawned, so a script that asks for more than one must call this
         under ``if __name__ == "__main__":``, as for any multiprocessing code (a notebook
         needs nothing); ``xuewei zones`` uses every CPU by default.
+    settlement
+        Who is rural, for the service radius the tables measure travel against
+        (:mod:`~xuewei.planning.zones.reach`): ``"density"`` (the estates' ``settlement``
+        column, else the density rule; the plans' default), ``"column"`` or ``"urban"``.
+        It changes no zone, only what is reported: each unit's ``settlement``,
+        ``radius_m`` and ``beyond_radius``, and ``beyond_radius_pupils`` per school and
+        per case.
 
     Returns
     -------
@@ -197,6 +207,7 @@ def draw_zones(
         districts, estates, schools, year, standards, scenario, residents_col, contiguity,
         levels, current,
     )  # fmt: skip
+    rural = unit_rural(units, estates, standards, settlement)  # checks the rule before solving
     rows, cases = [], []
     districts_made = list(_district_cases(units, adj, served, cur, settings))
     # a job per district, or per district and level where feeders do not tie the levels
@@ -221,7 +232,7 @@ def draw_zones(
             label = None if sol is None else sol.label
             rows.append(assignment_rows(units, idx, lv, case, ids, label, cur[lv]))
             cases.append(_case_row(did, lv, case, sol, ids))
-    assignments = pd.concat(rows, ignore_index=True)
+    assignments = with_reach(pd.concat(rows, ignore_index=True), units, rural, standards)
     feeds = feeds_of(assignments) if feeders else {}
     table = pd.concat([school_rows(served[lv], lv, max_utilisation) for lv in levels])
     scen = standards.default_scenario if scenario is None else scenario
@@ -230,7 +241,7 @@ def draw_zones(
         assignments=assignments,
         units=units,
         schools=school_table(assignments, table, feeds),
-        cases=pd.DataFrame(cases),
+        cases=cases_reach(pd.DataFrame(cases), assignments),
         year=int(year),
         scenario=float(scen),
     )

@@ -63,13 +63,17 @@ class ZoneResult:
     assignments
         DataFrame, one row per unit and level: ``unit_id``, ``district_id``, ``level``,
         ``school_id`` (missing where the district has no school of the level), ``pupils``,
-        ``distance_m``, ``current_school_id``, ``moved`` (pupils whose school changed).
+        ``distance_m``, ``current_school_id``, ``moved`` (pupils whose school changed),
+        ``settlement`` (urban/rural), ``radius_m`` (the level's service radius there) and
+        ``beyond_radius`` (``distance_m`` > ``radius_m``).
     units
         GeoDataFrame of the tessellation (:func:`~xuewei.planning.zones.build_units`).
     schools
         DataFrame, one row per school and level: ``pupils``, ``places``, ``allowed``,
         ``utilisation``, ``over_pupils``, ``mean_distance_m`` (pupil-weighted),
-        ``max_distance_m``, ``pupils_moved``, ``feeds`` (primary: its junior school).
+        ``max_distance_m``, ``beyond_radius_pupils`` (pupils whose travel is longer than
+        their service radius, :mod:`~xuewei.planning.zones.reach`), ``pupils_moved``,
+        ``feeds`` (primary: its junior school).
     cases
         DataFrame, one row per district and level: ``method`` (exact/heuristic), ``status``,
         ``objective``, ``bound``, ``gap``, ``units``, ``schools``, ``pupils``,
@@ -79,7 +83,8 @@ class ZoneResult:
         ``feeder_conflicts``, ``seconds``, ``note``; where pupils are over, the crowded
         core round the school most over (:func:`~xuewei.planning.zones.crowding.crowded_core`):
         ``crowded_school``, ``crowded_km``, ``crowded_pupils``, ``crowded_allowed``,
-        ``catch_up_km`` (empty where no pupil is over).
+        ``catch_up_km`` (empty where no pupil is over); ``beyond_radius_pupils`` (pupils
+        zoned beyond their service radius) and ``max_distance_m`` (the farthest travel).
     year, scenario
         The year whose pupils were zoned and the places per 1,000 residents.
     """
@@ -134,10 +139,12 @@ def school_table(
     """Per school and level: pupils, places, utilisation, travel, pupils moved, feeder.
 
     ``schools`` has ``level`` (the zone level), ``school_id``, ``district_id``, ``places``,
-    ``allowed`` and optionally ``name``.
+    ``allowed`` and optionally ``name``; ``assignments`` has ``beyond_radius``
+    (:func:`~xuewei.planning.zones.reach.with_reach`).
     """
     a = assignments.dropna(subset=["school_id"]).copy()
     a["pd"] = a["pupils"] * a["distance_m"]
+    a["far"] = a["pupils"] * a["beyond_radius"]
     g = a.groupby(["level", "school_id"])
     agg = pd.DataFrame(
         {
@@ -147,11 +154,13 @@ def school_table(
             .groupby(["level", "school_id"])["distance_m"]
             .max(),
             "pupils_moved": g["moved"].sum(),
+            "beyond_radius_pupils": g["far"].sum(),
         }
     ).reset_index()
     out = schools.merge(agg, on=["level", "school_id"], how="left")
     out["pupils"] = out["pupils"].fillna(0.0)
     out["pupils_moved"] = out["pupils_moved"].fillna(0.0)
+    out["beyond_radius_pupils"] = out["beyond_radius_pupils"].fillna(0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["mean_distance_m"] = np.where(out["pupils"] > 0, out["pupil_m"] / out["pupils"], np.nan)
         out["utilisation"] = out["pupils"] / out["places"]
@@ -169,6 +178,7 @@ def school_table(
         "over_pupils",
         "mean_distance_m",
         "max_distance_m",
+        "beyond_radius_pupils",
         "pupils_moved",
         "feeds",
     ]

@@ -80,9 +80,10 @@ def _layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def grid() -> tuple[ZoneResult, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     d, e, s = _layers()
     current = gpd.GeoDataFrame({"school_id": ["b"]}, geometry=[d.geometry.iloc[0]], crs=4547)
-    result = draw_zones(
-        d, e, s, year=2025, standards=STANDARDS, levels=["primary"], current=current
-    )
+    result = draw_zones(  # everyone urban: the 500 m radius, so some pupils are beyond it
+        d, e, s, year=2025, standards=STANDARDS, levels=["primary"], current=current,
+        settlement="urban",
+    )  # fmt: skip
     return result, d, s
 
 
@@ -326,9 +327,14 @@ def test_sheet_holds_every_number_of_the_result(grid, tmp_path: Path) -> None:
     assert ws.freeze_panes == "A7"  # the schools' header stays on screen
     summary = [c.value for c in ws[3] if c.value is not None]
     assert summary == list(SUMMARY_HEADERS.values())
-    level, zones, split, over, pupils_over, gap = (c.value for c in ws[4][:6])
+    level, zones, split, over, pupils_over, far, far_share, gap = (c.value for c in ws[4][:8])
     assert (level, zones, split, over) == ("小学 Primary", 2, 0, 1)
     assert pupils_over == round(float(result.schools["over_pupils"].sum()))
+    a = result.assignments
+    beyond = float((a["pupils"] * (a["distance_m"] > a["radius_m"])).sum())
+    assert far == round(beyond) and far > 0
+    assert far_share == pytest.approx(beyond / a["pupils"].sum(), abs=1e-4)
+    assert ws.cell(4, 7).number_format == "0.0%"
     assert gap == pytest.approx(result.max_gap, abs=1e-4)
     assert [c.value for c in ws[6]] == list(SCHOOL_HEADERS.values())
     rows = {
@@ -341,6 +347,7 @@ def test_sheet_holds_every_number_of_the_result(grid, tmp_path: Path) -> None:
         for col in ("pupils", "places", "allowed", "over_pupils", "mean_distance_m"):
             assert row[col] == round(float(getattr(s, col))), col
         assert row["max_distance_m"] == round(float(s.max_distance_m))
+        assert row["beyond_radius_pupils"] == round(float(s.beyond_radius_pupils))
         assert row["pupils_moved"] == round(float(s.pupils_moved))
         assert row["utilisation"] == pytest.approx(s.utilisation, abs=1e-4)
         assert row["over"] == ("是 yes" if s.over_pupils > 0.5 else "否 no")
@@ -439,6 +446,8 @@ def test_zones_page_in_a_browser(browser, grid, tmp_path: Path) -> None:
         ]
         assert f"{round(row.mean_distance_m):,} m" in tip
         assert f"调整学生 Pupils moved: {round(row.pupils_moved):,}" in tip
+        far = f"{round(row.beyond_radius_pupils):,}"
+        assert f"超出服务半径学生 Pupils beyond the service radius: {far}" in tip
         assert ("超容量 over capacity" in tip) == (row.over_pupils > 0.5)
         page.mouse.move(5, 700)
     # the outlines the page decoded are the zones' own, to the 10⁻⁵ degree of the grid

@@ -66,6 +66,7 @@ SCHOOL_HEADERS: dict[str, str] = {
     "over_pupils": "超额学生 Pupils over",
     "mean_distance_m": "平均距离(米) Mean travel, m",
     "max_distance_m": "最远距离(米) Max travel, m",
+    "beyond_radius_pupils": "超出服务半径学生 Pupils beyond the service radius",
     "pupils_moved": "调整学生 Pupils moved",
     "feeds": "对口初中代码 Feeds (ID)",
     "feeds_name": "对口初中 Feeds junior school",
@@ -78,6 +79,7 @@ _SCHOOL_KINDS = {
     "over_pupils": "count",
     "mean_distance_m": "count",
     "max_distance_m": "count",
+    "beyond_radius_pupils": "count",
     "pupils_moved": "count",
 }
 
@@ -88,9 +90,17 @@ SUMMARY_HEADERS: dict[str, str] = {
     "non_contiguous": "不连片学区 Non-contiguous zones",
     "schools_over": "超容量学校 Schools over capacity",
     "over_pupils": "超额学生 Pupils over",
+    "beyond_radius_pupils": "超出服务半径学生 Pupils beyond the service radius",
+    "beyond_radius_share": "超出服务半径占比 Share beyond the service radius",
     "max_gap": "与下界差距(最大) Gap to bound, largest",
 }
-_SUMMARY_KINDS = ["text", "count", "count", "count", "count", "share"]
+_SUMMARY_KINDS = ["text", "count", "count", "count", "count", "count", "share", "share"]
+_SUMMARY_ROUND = {
+    "over_pupils": "count",
+    "beyond_radius_pupils": "count",
+    "beyond_radius_share": "share",
+    "max_gap": "share",
+}
 
 
 def _moved_known(result: ZoneResult) -> bool:
@@ -103,7 +113,8 @@ def zones_layer(result: ZoneResult) -> gpd.GeoDataFrame:
 
     Columns: ``level``, ``school_id``, ``name``, ``district_id``, ``units``, ``pupils``,
     ``places``, ``allowed``, ``utilisation``, ``over_pupils``, ``mean_distance_m``,
-    ``max_distance_m``, ``pupils_moved`` (missing without current zones), ``feeds`` and
+    ``max_distance_m``, ``beyond_radius_pupils``, ``pupils_moved`` (missing without current
+    zones), ``feeds`` and
     ``feeds_name`` (the junior school a primary school feeds), ``year`` (the year zoned),
     ``scenario`` (its places per 1,000), geometry (plan CRS).
     """
@@ -164,11 +175,13 @@ def zone_schools_sheet(
 
 
 def zone_summary_sheet(result: ZoneResult) -> pd.DataFrame:
-    """Return the summary block of 学区 Zones: per level, zones, splits, over, gap."""
+    """Return the summary block of 学区 Zones: per level, zones, splits, over, reach, gap."""
     rows = []
     for level, cases in result.cases.groupby("level", sort=False):
         s = result.schools[result.schools["level"] == level]
         gaps = cases["gap"].dropna()
+        pupils = float(cases["pupils"].sum())
+        far = float(cases["beyond_radius_pupils"].sum())
         rows.append(
             {
                 "level": level,
@@ -176,6 +189,8 @@ def zone_summary_sheet(result: ZoneResult) -> pd.DataFrame:
                 "non_contiguous": int(cases["non_contiguous"].sum()),
                 "schools_over": int((s["over_pupils"] > 0.5).sum()),
                 "over_pupils": float(s["over_pupils"].sum()),
+                "beyond_radius_pupils": far,
+                "beyond_radius_share": far / pupils if pupils > 0 else np.nan,
                 "max_gap": float(gaps.max()) if len(gaps) else np.nan,
             }
         )
@@ -204,7 +219,7 @@ def write_zones_sheet(
     en = f"Attendance zones {result.year} · {result.scenario:g} places per 1,000"
     put(ws, 1, 1, {"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))
     ws.cell(1, 1).font = Font(bold=True, size=13)
-    summary = _cells(zone_summary_sheet(result), {"over_pupils": "count", "max_gap": "share"}, lang)
+    summary = _cells(zone_summary_sheet(result), _SUMMARY_ROUND, lang)
     span = write_table(ws, summary.rename(columns=SUMMARY_HEADERS), row=3, lang=lang)
     format_table(ws, span, _SUMMARY_KINDS, freeze=False, autofilter=False)
     top = span.last_row + 2

@@ -1,0 +1,145 @@
+"""Pupils zoned beyond the service radius (:mod:`xuewei.planning.zones.reach`): by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from xuewei.data import load_standards
+from xuewei.errors import ConfigError
+from xuewei.planning.zones import ZoneResult, draw_zones
+from xuewei.planning.zones.reach import reach_sentence, unit_rural
+
+STANDARDS = load_standards()
+
+
+def _strip(settlement: list[str | None] | None = None) -> tuple[gpd.GeoDataFrame, ...]:
+    """A 4 km × 1 km district; estates a–d at 0.5, 1.5, 2.5, 3.5 km with 1,000 residents
+    each; schools w (x = 0) and e (x = 4 km), 150 primary places each.
+
+    With 56.67 primary pupils an estate (85 per 1,000, two thirds primary), w takes a and
+    b, e takes c and d: a and d travel 500 m, b and c 1,500 m.
+    """
+    d = gpd.GeoDataFrame({"district_id": ["d"]}, geometry=[shapely.box(0, 0, 4000, 1000)], crs=4547)
+    e = gpd.GeoDataFrame(
+        {"estate_id": list("abcd"), "district_id": "d", "residents": 1000.0},
+        geometry=gpd.points_from_xy([500, 1500, 2500, 3500], [500] * 4),
+        crs=4547,
+    )
+    if settlement is not None:
+        e["settlement"] = settlement
+    s = gpd.GeoDataFrame(
+        {"school_id": ["w", "e"], "district_id": "d", "level": "primary",
+         "places_primary": [150.0, 150.0], "places_junior": 0.0},
+        geometry=gpd.points_from_xy([0, 4000], [500, 500]),
+        crs=4547,
+    )  # fmt: skip
+    return d, e, s
+
+
+def _zones(settlement_rule: str = "density", given: list[str | None] | None = None) -> ZoneResult:
+    d, e, s = _strip(given)
+    return draw_zones(
+        d, e, s, year=2025, standards=STANDARDS, levels=["primary"],
+        settlement=settlement_rule,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+PUPILS = 1000.0 * STANDARDS.places_per_resident("primary", None)
+
+
+def test_all_urban_counts_the_two_estates_1500_m_out() -> None:
+    z = _zones("urban")
+    a = z.assignments.set_index("unit_id")
+    est = a[a["pupils"] > 0]
+    assert est["school_id"].tolist() == ["w", "w", "e", "e"]
+    assert est["distance_m"].tolist() == pytest.approx([500.0, 1500.0, 1500.0, 500.0])
+    # 500 m is within the 500 m radius (only farther counts), 1,500 m beyond it
+    assert est["beyond_radius"].tolist() == [False, True, True, False]
+    assert set(est["radius_m"]) == {500.0} and set(est["settlement"]) == {"urban"}
+    schools = z.schools.set_index("school_id")
+    assert schools["beyond_radius_pupils"].tolist() == pytest.approx([PUPILS, PUPILS])  # e, w
+    case = z.cases.iloc[0]
+    assert case["beyond_radius_pupils"] == pytest.approx(2 * PUPILS)
+    assert case["max_distance_m"] == pytest.approx(1500.0)
+
+
+def test_density_rule_makes_the_sparse_strip_rural() -> None:
+    # 1,000 residents a km² is under the dense cell's 1,500: rural, 2.5 km, nobody beyond
+    z = _zones()
+    a = z.assignments
+    assert set(a["settlement"]) == {"rural"} and set(a["radius_m"]) == {2500.0}
+    assert not a["beyond_radius"].any()
+    assert z.cases["beyond_radius_pupils"].tolist() == [0.0]
+
+
+def test_the_estates_column_comes_first() -> None:
+    # a and b said urban (城镇): b is 1.5 km from w, beyond 500 m; c and d by density: rural
+    z = _zones("density", ["城镇", "urban", None, None])
+    est = z.assignments[z.assignments["pupils"] > 0]
+    assert est["settlement"].tolist() == ["urban", "urban", "rural", "rural"]
+    assert est["beyond_radius"].tolist() == [False, True, False, False]
+    assert z.cases["beyond_radius_pupils"].tolist() == pytest.approx([PUPILS])
+    # the "column" rule: where not given, urban (so c, 1.5 km from e, is beyond too)
+    z = _zones("column", ["乡村", "rural", None, None])
+    est = z.assignments[z.assignments["pupils"] > 0]
+    assert est["beyond_radius"].tolist() == [False, False, True, False]
+
+
+def test_a_unit_said_both_urban_and_rural_is_urban() -> None:
+    units = pd.DataFrame({"estate_ids": ["a;b"], "residents": [10.0], "x": [0.0], "y": [0.0]})
+    estates = pd.DataFrame({"estate_id": ["a", "b"], "settlement": ["乡村", "城镇"]})
+    assert unit_rural(units, estates, STANDARDS).tolist() == [False]  # type: ignore[arg-type]
+
+
+def test_an_unknown_rule_is_refused_before_any_zone_is_drawn() -> None:
+    with pytest.raises(ConfigError, match="settlement='suburban'"):
+        _zones("suburban")
+
+
+def test_the_sentence_repeats_the_table() -> None:
+    z = _zones("urban")
+    a = z.assignments
+    en = reach_sentence(a)
+    assert en == (
+        "beyond the service radius (primary 500 m in towns): "
+        f"primary {2 * PUPILS:,.0f} pupils (50.0%), farthest 1.5 km"
+    )
+    assert reach_sentence(a, "zh") == (
+        f"超出服务半径（小学城镇 500米）：小学 {2 * PUPILS:,.0f}人（50.0%），最远 1.5公里"
+    )
+
+
+def test_beyond_radius_sums_agree_on_a_random_city() -> None:
+    # per school and per case, the pupils beyond add up to those of the units
+    rng = np.random.default_rng(7)
+    d = gpd.GeoDataFrame({"district_id": ["d"]}, geometry=[shapely.box(0, 0, 6000, 6000)], crs=4547)
+    xy = rng.uniform(0, 6000, size=(40, 2))
+    e = gpd.GeoDataFrame(
+        {"estate_id": [f"e{k}" for k in range(40)], "district_id": "d",
+         "residents": rng.uniform(200, 4000, 40)},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=4547,
+    )  # fmt: skip
+    sxy = rng.uniform(0, 6000, size=(5, 2))
+    s = gpd.GeoDataFrame(
+        {"school_id": [f"s{k}" for k in range(5)], "district_id": "d", "level": "nine_year",
+         "places_primary": 400.0, "places_junior": 200.0},
+        geometry=gpd.points_from_xy(sxy[:, 0], sxy[:, 1]), crs=4547,
+    )  # fmt: skip
+    z = draw_zones(d, e, s, year=2025, standards=STANDARDS, method="heuristic")
+    a = z.assignments
+    for level in ("primary", "junior"):
+        part = a[a["level"] == level]
+        far = float((part["pupils"] * part["beyond_radius"]).sum())
+        assert far > 0
+        assert (part["beyond_radius"] == (part["distance_m"] > part["radius_m"])).all()
+        schools = z.schools[z.schools["level"] == level]
+        assert schools["beyond_radius_pupils"].sum() == pytest.approx(far)
+        case = z.cases[z.cases["level"] == level]
+        assert case["beyond_radius_pupils"].sum() == pytest.approx(far)
+        assert case["max_distance_m"].iloc[0] == pytest.approx(
+            part.loc[part["pupils"] > 0, "distance_m"].max()
+        )
