@@ -225,8 +225,11 @@ def reach_sentence(assignments: pd.DataFrame, lang: str = "en") -> str:
 
 
 def _span(metres: float, lang: str = "en") -> str:
-    """``500 m``, ``2.5 km`` (``500米``, ``2.5公里``; the Chinese sentence puts a space before
-    each figure, so a line breaks there, never inside a number)."""
+    """``500 m``, ``2.5 km`` (``500米``, ``2.5公里``).
+
+    The Chinese sentence puts a space before each figure, so that a line breaks there and
+    never inside a number.
+    """
     if metres < 1000:
         return f"{metres:,.0f} m" if lang == "en" else f"{metres:,.0f}米"
     return f"{metres / 1000:g} km" if lang == "en" else f"{metres / 1000:g}公里"
