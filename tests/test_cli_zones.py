@@ -306,6 +306,19 @@ def test_zones_that_look_like_failures_are_said_on_stderr() -> None:
         "(at most 0 unavoidable; proven gap 100.0%); within 4.8 km of school P7, 800 pupils "
         "for 300 places; places catch up with pupils only 35.5 km out: see zones_cases.csv"
     )
+    # the longest trip the least overflow needs, before where the places are short
+    trip = crowded.assign(least_over_km=[17.584, np.nan])
+    assert case_warnings(SimpleNamespace(cases=trip))[0] == (
+        "a primary: places for all 900 pupils (1,000), yet 120 pupils over in the zones drawn "
+        "(at most 0 unavoidable; proven gap 100.0%); with no pupil over, some would travel "
+        "17.6 km or more; within 4.8 km of school P7, 800 pupils for 300 places; places catch "
+        "up with pupils only 35.5 km out: see zones_cases.csv"
+    )
+    forced = trip.assign(over_bound=[12.0, 100.0])
+    assert (
+        "; with only the 12 unavoidable pupils over, some would travel 17.6 km or more;"
+        in (case_warnings(SimpleNamespace(cases=forced))[0])
+    )
     never = crowded.assign(catch_up_km=np.nan)
     assert case_warnings(SimpleNamespace(cases=never))[0].endswith(
         "for 300 places; places never catch up with pupils within the district: see zones_cases.csv"

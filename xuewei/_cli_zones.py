@@ -466,8 +466,8 @@ def case_warnings(result: ZoneResult) -> list[str]:
             lines.append(
                 f"{r.district_id} {r.level}: places for all {r.pupils:,.0f} pupils "
                 f"({r.allowed:,.0f}), yet {r.over_pupils:,.0f} pupils over in the zones drawn "
-                f"(at most {r.over_bound:,.0f} unavoidable; proven gap {r.gap:.1%}){_crowded(r)}"
-                ": see zones_cases.csv"
+                f"(at most {r.over_bound:,.0f} unavoidable; proven gap {r.gap:.1%}){_trip(r)}"
+                f"{_crowded(r)}: see zones_cases.csv"
             )
     if "feeder_conflicts" in result.cases:
         by = result.cases.groupby("district_id", sort=True)["feeder_conflicts"].max()
@@ -477,6 +477,20 @@ def case_warnings(result: ZoneResult) -> list[str]:
             if n > 0
         ]
     return lines
+
+
+def _trip(r: Any) -> str:
+    """``"; with no pupil over, some would travel 17.6 km or more"`` or ``""``.
+
+    The shortest such longest trip (``least_over_km``, a sound bound): what the least
+    overflow costs in travel.
+    """
+    km = float(r._asdict().get("least_over_km", float("nan")))
+    if km != km:  # NaN: not measured
+        return ""
+    bound = float(r.over_bound)
+    few = "no pupil" if bound <= 0.5 else f"only the {bound:,.0f} unavoidable pupils"
+    return f"; with {few} over, some would travel {km:,.1f} km or more"
 
 
 def _crowded(r: Any) -> str:

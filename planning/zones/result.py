@@ -33,6 +33,7 @@ NO_SCHOOL_CASE: dict[str, Any] = {
     "capacity_short": True,
     "over_pupils": 0.0,
     "over_bound": 0.0,
+    "least_over_km": np.nan,
     "non_contiguous": 0,
     "feeder_conflicts": 0,
     "seconds": 0.0,
@@ -79,7 +80,9 @@ class ZoneResult:
         ``objective``, ``bound``, ``gap``, ``units``, ``schools``, ``pupils``,
         ``allowed``, ``capacity_short``, ``over_pupils``, ``over_bound`` (pupils over that
         no zoning avoids: the shortfall of places, or schools' own units over their
-        places), ``non_contiguous``,
+        places), ``least_over_km`` (the longest trip that no zoning with so few pupils
+        over avoids: :func:`~xuewei.planning.zones.bound.least_over_trip_m`),
+        ``non_contiguous``,
         ``feeder_conflicts``, ``seconds``, ``note``; where pupils are over, the crowded
         core round the school most over (:func:`~xuewei.planning.zones.crowding.crowded_core`):
         ``crowded_school``, ``crowded_km``, ``crowded_pupils``, ``crowded_allowed``,

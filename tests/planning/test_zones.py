@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,7 +11,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zone_grids import grid_edges, grid_xy
+from zone_grids import grid_cases, grid_edges, grid_xy
 
 from xuewei.data import load_standards
 from xuewei.errors import ConfigError, InputError
@@ -325,16 +327,7 @@ def test_bad_options_raise() -> None:
         draw_zones(d, e.assign(residents=-1.0), s, year=2025, standards=STANDARDS)
 
 
-@st.composite
-def _cases(draw: st.DrawFn) -> object:
-    cols, rows = draw(st.integers(2, 4)), draw(st.integers(2, 4))
-    n = cols * rows
-    m = draw(st.integers(1, min(3, n)))
-    roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
-    pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
-    allowed = np.array(draw(st.lists(st.integers(0, 80), min_size=m, max_size=m)), dtype=float)
-    xy = grid_xy(cols, rows)
-    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), grid_edges(cols, rows))
+_cases = partial(grid_cases, cols=(2, 4), rows=(2, 4), schools=3, pupils=20, allowed=80)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -480,18 +473,8 @@ def test_pupils_cut_off_by_a_full_school_are_over() -> None:
     assert exact is not None and exact.objective == pytest.approx(heur.bound)
 
 
-@st.composite
-def _pocket_cases(draw: st.DrawFn) -> object:
-    # up to 4×4 grids with up to 5 schools, so that schools' units cut off pockets
-    cols, rows = draw(st.integers(1, 4)), draw(st.integers(2, 4))
-    n = cols * rows
-    m = draw(st.integers(1, min(5, n)))
-    roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
-    pupils = np.array(draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), dtype=float)
-    allowed = np.array(draw(st.lists(st.integers(0, 60), min_size=m, max_size=m)), dtype=float)
-    xy = grid_xy(cols, rows)
-    edges = grid_edges(cols, rows)
-    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), edges.reshape(-1, 2))
+# up to 4×4 grids with up to 5 schools, so that schools' units cut off pockets
+_pocket_cases = partial(grid_cases, cols=(1, 4), rows=(2, 4), schools=5, pupils=20, allowed=60)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from zone_grids import grid_edges, grid_xy
+from zone_grids import grid_cases, grid_edges, grid_xy
 
 from xuewei.planning.zones.grow import (
     edge_lengths,
@@ -101,16 +102,7 @@ def test_no_priced_start_where_places_are_short() -> None:
     assert a.label.tolist() == b.label.tolist()
 
 
-@st.composite
-def _cases(draw: st.DrawFn) -> object:
-    cols, rows = draw(st.integers(2, 5)), draw(st.integers(2, 5))
-    n = cols * rows
-    m = draw(st.integers(1, min(5, n)))
-    roots = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m, unique=True))
-    pupils = np.array(draw(st.lists(st.integers(0, 40), min_size=n, max_size=n)), dtype=float)
-    allowed = np.array(draw(st.lists(st.integers(0, 150), min_size=m, max_size=m)), dtype=float)
-    xy = grid_xy(cols, rows)
-    return make_case(pupils, xy, xy[roots], allowed, np.array(roots), grid_edges(cols, rows))
+_cases = partial(grid_cases, cols=(2, 5), rows=(2, 5), schools=5, pupils=40, allowed=150)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

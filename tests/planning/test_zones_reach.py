@@ -1,16 +1,24 @@
-"""Pupils zoned beyond the service radius (:mod:`xuewei.planning.zones.reach`): by hand."""
+"""How far zones send pupils: beyond the service radius (``reach``), the least overflow's trips."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from zone_grids import grid_cases
 
 from xuewei.data import load_standards
 from xuewei.errors import ConfigError
 from xuewei.planning.zones import ZoneResult, draw_zones
+from xuewei.planning.zones.bound import least_over_trip_m, unavoidable_overflow
+from xuewei.planning.zones.exact import solve_exact
+from xuewei.planning.zones.heuristic import solve_heuristic
+from xuewei.planning.zones.problem import ZoneCase, make_case, overflow_of
 from xuewei.planning.zones.reach import reach_sentence, unit_rural
 
 STANDARDS = load_standards()
@@ -143,3 +151,52 @@ def test_beyond_radius_sums_agree_on_a_random_city() -> None:
         assert case["max_distance_m"].iloc[0] == pytest.approx(
             part.loc[part["pupils"] > 0, "distance_m"].max()
         )
+
+
+# --- the longest trip the least overflow needs (bound.least_over_trip_m) --------------------
+
+
+# up to 4×4 grids 1 km apart with up to 4 schools
+_cases = partial(grid_cases, cols=(1, 4), rows=(2, 4), schools=4, pupils=20, allowed=60)
+
+
+def _longest_trip(case: ZoneCase, label: np.ndarray) -> float:
+    trips = case.distance_m[np.arange(case.n), label]
+    return float(trips[case.pupils > 0].max())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_no_zoning_with_so_few_over_has_shorter_trips(case: ZoneCase) -> None:
+    if not (case.pupils > 0).any():
+        assert np.isnan(least_over_trip_m(case, 0.0))
+        return
+    forced = unavoidable_overflow(case)
+    exact = solve_exact((case,))
+    assert exact is not None and exact.status == "optimal"
+    for label in (exact.labels[0], solve_heuristic(case).label):
+        over = float(overflow_of(case, label).sum())
+        # the zones drawn are a flow on arcs no longer than their longest trip
+        assert least_over_trip_m(case, over) <= _longest_trip(case, label) + 1e-6
+        if over <= forced + 0.5:
+            assert least_over_trip_m(case, forced) <= _longest_trip(case, label) + 1e-6
+    # allowing more pupils over never asks for longer trips
+    assert least_over_trip_m(case, forced + 10.0) <= least_over_trip_m(case, forced)
+
+
+def test_a_full_town_needs_the_far_school() -> None:
+    # a town of 3 units (100 pupils each) at 0, 1, 2 km; school a in the first (100
+    # places), school b 12 km out (300 places), an empty unit at 3 km between. a is full
+    # with its own unit, so with no pupil over b takes the other two: 10 and 11 km
+    xy = np.array([[0.0, 0], [1000, 0], [2000, 0], [3000, 0], [12000, 0]])
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4]])
+    c = make_case(
+        np.array([100.0, 100, 100, 0, 0]), xy, xy[[0, 4]], np.array([100.0, 300]),
+        np.array([0, 4]), edges,
+    )  # fmt: skip
+    assert unavoidable_overflow(c) == pytest.approx(0.0)
+    assert least_over_trip_m(c, 0.0) == pytest.approx(11000.0)
+    # 100 over allowed: the unit at 1 km may stay with a, b takes the one at 2 km (10 km)
+    assert least_over_trip_m(c, 100.0) == pytest.approx(10000.0)
+    # 200 over: all to a, the longest trip 2 km (each unit's nearest school, at least)
+    assert least_over_trip_m(c, 200.0) == pytest.approx(2000.0)

@@ -147,8 +147,8 @@ def zone_schools_sheet(
     >>> s = pd.DataFrame({"level": "primary", "school_id": ["a", "b"], "name": ["A", "B"],
     ...     "district_id": "d", "pupils": [270.2, 270.6], "places": 270.0, "allowed": 270.0,
     ...     "utilisation": [270.2 / 270, 270.6 / 270], "over_pupils": [0.2, 0.6],
-    ...     "mean_distance_m": 1.0, "max_distance_m": 1.0, "pupils_moved": np.nan,
-    ...     "feeds": None})
+    ...     "mean_distance_m": 1.0, "max_distance_m": 1.0, "beyond_radius_pupils": 0.0,
+    ...     "pupils_moved": np.nan, "feeds": None})
     >>> r = SimpleNamespace(schools=s, assignments=pd.DataFrame({"moved": [np.nan]}))
     >>> t = zone_schools_sheet(r, pd.DataFrame({"district_id": ["d"], "name": ["岳麓区"],
     ...     "name_en": ["Yuelu"]}), lang="en")
