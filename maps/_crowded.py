@@ -19,7 +19,14 @@ import geopandas as gpd
 from xuewei.maps._labels import Lang, esc
 from xuewei.vocabulary import LEVEL_NAMES
 
-__all__ = ["CROWDED_FIELDS", "add_crowded", "crowded_legend", "crowded_sentence", "crowded_text"]
+__all__ = [
+    "CROWDED_FIELDS",
+    "add_crowded",
+    "crowded_legend",
+    "crowded_sentence",
+    "crowded_text",
+    "trip_sentence",
+]
 
 #: The columns a ``crowded`` layer needs: one point per circle, at the school.
 CROWDED_FIELDS = ("level", "school_id", "crowded_km", "crowded_pupils", "crowded_allowed")
@@ -64,6 +71,34 @@ pupils only 35.5 km out
     return {"zh": zh, "en": en}.get(lang, f"{zh} · {en}")
 
 
+def trip_sentence(row: Any, lang: Lang) -> str:
+    """Return what the least overflow costs in travel (``least_over_km``), or ``""``.
+
+    Examples
+    --------
+    >>> print(trip_sentence({"least_over_km": 17.584, "over_bound": 0.0}, "en"))
+    with no pupil over, some would travel 17.6 km or more
+    >>> print(trip_sentence({"least_over_km": 17.584, "over_bound": 12.0}, "zh"))
+    若仅 12 名学生超额（不可避免），须有学生上学距离达 17.6 公里以上
+    >>> trip_sentence({"least_over_km": float("nan"), "over_bound": 0.0}, "en")
+    ''
+    """
+    km = float(row.get("least_over_km", math.nan))
+    if math.isnan(km):
+        return ""
+    bound = float(row.get("over_bound", 0.0))
+    if bound <= 0.5:
+        zh, few = "若无学生超额", "no pupil"
+    else:
+        zh, few = (
+            f"若仅 {bound:,.0f} 名学生超额（不可避免）",
+            f"only the {bound:,.0f} unavoidable pupils",
+        )
+    zh += f"，须有学生上学距离达 {km:,.1f} 公里以上"
+    en = f"with {few} over, some would travel {km:,.1f} km or more"
+    return {"zh": zh, "en": en}.get(lang, f"{zh} · {en}")
+
+
 def crowded_text(row: Any, lang: Lang) -> str:
     """Return a circle's tooltip (escaped HTML): the level, then :func:`crowded_sentence`.
 
@@ -79,6 +114,8 @@ with pupils only 35.5 km out
     name = str(row.get("name") or row["school_id"])
     zh = f"{zh_level}：{crowded_sentence(row, 'zh', name)}"
     en = f"{en_level}: {crowded_sentence(row, 'en', name)}"
+    if trip_sentence(row, "en"):
+        zh, en = f"{zh}；{trip_sentence(row, 'zh')}", f"{en}; {trip_sentence(row, 'en')}"
     return esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))
 
 

@@ -68,6 +68,12 @@ def zones_map(
         Points with ``school_id``, ``name`` and ``level``, optionally ``places`` and
         ``utilisation`` — that of the school's zone (pupils ÷ places), as the legend
         says — coloured in the classes of the plan's map; drawn above the zones.
+    crowded
+        Where the places are short (:func:`xuewei.outputs.zones.crowded_points`): points
+        at the school most over, with ``level``, ``school_id``, ``crowded_km``,
+        ``crowded_pupils``, ``crowded_allowed`` and, as available, ``name``,
+        ``catch_up_km``, ``least_over_km`` and ``over_bound``; each drawn as a dashed
+        circle of radius ``crowded_km`` in a layer of its own, its tooltip the figures.
     title, subtitle
         The title box's lines (plain text), e.g. the plan and "学区 Attendance zones 2024".
     lang

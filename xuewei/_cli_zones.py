@@ -485,12 +485,10 @@ def _trip(r: Any) -> str:
     The shortest such longest trip (``least_over_km``, a sound bound): what the least
     overflow costs in travel.
     """
-    km = float(r._asdict().get("least_over_km", float("nan")))
-    if km != km:  # NaN: not measured
-        return ""
-    bound = float(r.over_bound)
-    few = "no pupil" if bound <= 0.5 else f"only the {bound:,.0f} unavoidable pupils"
-    return f"; with {few} over, some would travel {km:,.1f} km or more"
+    from xuewei.maps._crowded import trip_sentence
+
+    said = trip_sentence(r._asdict(), "en")
+    return f"; {said}" if said else ""
 
 
 def _crowded(r: Any) -> str:

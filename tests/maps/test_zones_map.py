@@ -171,6 +171,9 @@ def test_crowded_points_are_the_warned_cases_at_their_school() -> None:
     assert got["name"].tolist() == ["甲小学"] and got.crs == s.crs
     assert got.geometry.iloc[0].equals(s.geometry.iloc[0])
     assert got["crowded_km"].tolist() == [1.5] and got["catch_up_km"].tolist() == [2.9]
+    trip = _crowded_cases(least_over_km=[17.6, np.nan])
+    got = crowded_points(SimpleNamespace(cases=trip), s)  # type: ignore[arg-type]
+    assert got is not None and got[["least_over_km", "over_bound"]].values.tolist() == [[17.6, 0.0]]
     # nothing over more than no zoning avoids, or no measure: no circle
     none = _crowded_cases(over_bound=[120.0, 80.0])
     assert crowded_points(SimpleNamespace(cases=none), s) is None  # type: ignore[arg-type]
@@ -195,6 +198,15 @@ def test_zones_page_circles_where_places_are_short(grid) -> None:
     ) in page
     assert re.search(r"L\.circle\(\s*\[[^]]+\],\s*\{[^}]*\"radius\": 1500\.0", page)
     assert "Places short" in page  # the label under the circle
+    # with the longest trip the least overflow needs, the tooltip says it too
+    far = maps.render_html(
+        maps.zones_map(
+            d, zones_layer(result), crowded=crowded.assign(least_over_km=4.26), title="t",
+            tiles=None,
+        )
+    )  # fmt: skip
+    assert "out; with no pupil over, some would travel 4.3 km or more" in far
+    assert "若无学生超额，须有学生上学距离达 4.3 公里以上" in far
     with pytest.raises(InputError, match="crowded"):
         maps.zones_map(d, zones_layer(result), crowded=crowded.drop(columns=["crowded_pupils"]),
                        title="t", tiles=None)  # fmt: skip

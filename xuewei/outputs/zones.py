@@ -316,6 +316,7 @@ def crowded_points(result: ZoneResult, schools: gpd.GeoDataFrame) -> gpd.GeoData
         return None
     ids = rows["crowded_school"].astype(str)
     figures = [c for c in CROWDED_COLUMNS if c != "crowded_school"]
+    figures += [c for c in ("least_over_km", "over_bound") if c in rows]
     out = rows[["level", *figures]].assign(school_id=ids.to_numpy())
     if "name" in at:
         out["name"] = at.loc[ids, "name"].to_numpy()
