@@ -100,13 +100,19 @@ def trip_sentence(row: Any, lang: Lang) -> str:
 
 
 def crowded_text(row: Any, lang: Lang) -> str:
-    """Return a circle's tooltip (escaped HTML): the level, then :func:`crowded_sentence`.
+    """Return a circle's tooltip (escaped HTML): the crowded core and the trips it needs.
+
+    The level, then :func:`crowded_sentence` and :func:`trip_sentence`, a paragraph per
+    language, wrapped (a tooltip does not wrap unless told, and this one runs long).
 
     Examples
     --------
     >>> row = {"level": "primary", "school_id": "P7", "name": "甲小学", "crowded_km": 4.82,
     ...        "crowded_pupils": 44592.8, "crowded_allowed": 24840.0, "catch_up_km": 35.45}
-    >>> print(crowded_text(row, "en"))
+    >>> text = crowded_text(row, "en")
+    >>> text.startswith('<div class="xuewei-tip" style="white-space:normal;width:360px">')
+    True
+    >>> print(text.split(">")[1].removesuffix("</div"))
     Primary: within 4.8 km of 甲小学, 44,593 pupils for 24,840 places; places catch up \
 with pupils only 35.5 km out
     """
@@ -116,7 +122,11 @@ with pupils only 35.5 km out
     en = f"{en_level}: {crowded_sentence(row, 'en', name)}"
     if trip_sentence(row, "en"):
         zh, en = f"{zh}；{trip_sentence(row, 'zh')}", f"{en}; {trip_sentence(row, 'en')}"
-    return esc({"zh": zh, "en": en}.get(lang, f"{zh} · {en}"))
+    paragraphs = {"zh": [zh], "en": [en]}.get(lang, [zh, en])
+    style = "white-space:normal;width:360px"
+    return (
+        f'<div class="xuewei-tip" style="{style}">' + "<br>".join(map(esc, paragraphs)) + "</div>"
+    )
 
 
 def add_crowded(m: folium.Map, crowded: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
