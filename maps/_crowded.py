@@ -120,8 +120,9 @@ with pupils only 35.5 km out
     name = str(row.get("name") or row["school_id"])
     zh = f"{zh_level}：{crowded_sentence(row, 'zh', name)}"
     en = f"{en_level}: {crowded_sentence(row, 'en', name)}"
-    if trip_sentence(row, "en"):
-        zh, en = f"{zh}；{trip_sentence(row, 'zh')}", f"{en}; {trip_sentence(row, 'en')}"
+    trip_zh, trip_en = trip_sentence(row, "zh"), trip_sentence(row, "en")
+    if trip_en:
+        zh, en = f"{zh}；{trip_zh}", f"{en}; {trip_en}"
     paragraphs = {"zh": [zh], "en": [en]}.get(lang, [zh, en])
     style = "white-space:normal;width:360px"
     return (
@@ -135,7 +136,7 @@ def add_crowded(m: folium.Map, crowded: gpd.GeoDataFrame, lang: Lang) -> folium.
     short = esc({"zh": _NAME["zh"], "en": "Places short"}.get(lang, f"{_NAME['zh']} Places short"))
     for row, point in zip(crowded.to_dict("records"), crowded.geometry, strict=True):
         radius = float(row["crowded_km"]) * 1000.0
-        where = [point.y, point.x]
+        where, tip = [point.y, point.x], crowded_text(row, lang)
         # a white halo under the dashes, so that the circle reads on red hatching
         folium.Circle(
             where, radius=radius, color="#ffffff", weight=7, opacity=0.9, fill=False,
@@ -148,11 +149,11 @@ def add_crowded(m: folium.Map, crowded: gpd.GeoDataFrame, lang: Lang) -> folium.
             weight=3,
             dash_array=_DASH,
             fill=False,
-            tooltip=crowded_text(row, lang),
+            tooltip=tip,
         ).add_to(group)
         low = [point.y - radius / _METRES_PER_DEGREE, point.x]  # the label under the circle
         icon = folium.DivIcon(html=f'<div style="{_LABEL_STYLE}">{short}</div>', icon_size=(0, 0))
-        folium.Marker(low, icon=icon, tooltip=crowded_text(row, lang)).add_to(group)
+        folium.Marker(low, icon=icon, tooltip=tip).add_to(group)
     group.add_to(m)
     return group
 

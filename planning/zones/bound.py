@@ -160,7 +160,9 @@ def unavoidable_overflow(case: ZoneCase, reach: BoolArray | None = None) -> floa
     return max(float(case.pupils.sum()) - placed, 0.0)
 
 
-def least_over_trip_m(case: ZoneCase, over_bound: float, *, tol: float = 0.5) -> float:
+def least_over_trip_m(
+    case: ZoneCase, over_bound: float, *, tol: float = 0.5, reach: BoolArray | None = None
+) -> float:
     """Return the longest trip no zoning with as few pupils over as possible avoids (m).
 
     Every contiguous zoning that leaves at most ``over_bound`` + ``tol`` pupils over
@@ -175,7 +177,8 @@ def least_over_trip_m(case: ZoneCase, over_bound: float, *, tol: float = 0.5) ->
       (among the arcs' lengths) for which that is within ``over_bound`` + ``tol`` is
       found by bisection, each step a maximum flow (pupils in thousandths).
 
-    NaN without schools or pupils. It says what the least overflow costs in travel: on
+    ``reach``: :func:`reachable` of the case, where already computed. NaN without
+    schools or pupils. It says what the least overflow costs in travel: on
     the demo's Liuyang primary case (places for all), no zoning without pupils over keeps
     every pupil within 17.6 km (straight line) of their school.
 
@@ -196,32 +199,29 @@ def least_over_trip_m(case: ZoneCase, over_bound: float, *, tol: float = 0.5) ->
     has = case.pupils > 0
     if case.m == 0 or not has.any():
         return float("nan")
-    reach = reachable(case)
+    reach = reachable(case) if reach is None else reach
     far = np.where(reach, case.distance_m, np.inf)
     floor = float(far[has].min(axis=1).max())  # every unit goes somewhere
     ui, sj = np.nonzero(reach & has[:, None])
     length = case.distance_m[ui, sj]
     steps = np.unique(length[length >= floor])
+    # the flow network: source → units (pupils), units → schools, schools → sink (allowed),
+    # in thousandths of a pupil (maximum_flow takes whole numbers)
+    n, m = case.n, case.m
+    pupils = np.round(case.pupils * 1000.0).astype(np.int64)
+    allowed = np.round(np.clip(case.allowed, 0.0, None) * 1000.0).astype(np.int64)
+    ends = (np.full(n, n + m), np.arange(n), n + np.arange(m), np.full(m, n + m + 1))
     lo, hi = 0, steps.size - 1
     while lo < hi:
         mid = (lo + hi) // 2
         short = length <= steps[mid]
-        if _unplaced(case, ui[short], sj[short]) <= over_bound + tol:
+        rows = np.concatenate([ends[0], ui[short], ends[2]])
+        cols = np.concatenate([ends[1], n + sj[short], ends[3]])
+        caps = np.concatenate([pupils, np.full(int(short.sum()), pupils.sum() + 1), allowed])
+        graph = sp.csr_array((caps, (rows, cols)), shape=(n + m + 2, n + m + 2))
+        unplaced = (pupils.sum() - maximum_flow(graph, n + m, n + m + 1).flow_value) / 1000.0
+        if unplaced <= over_bound + tol:
             hi = mid
         else:
             lo = mid + 1
     return float(steps[lo]) if steps.size else floor
-
-
-def _unplaced(case: ZoneCase, ui: npt.NDArray[np.int64], sj: npt.NDArray[np.int64]) -> float:
-    """Pupils that a maximum flow on the arcs ``ui → sj`` leaves without a place."""
-    n, m = case.n, case.m
-    pupils = np.round(case.pupils * 1000.0).astype(np.int64)
-    allowed = np.round(np.clip(case.allowed, 0.0, None) * 1000.0).astype(np.int64)
-    source, sink = n + m, n + m + 1
-    rows = np.concatenate([np.full(n, source), ui, n + np.arange(m)])
-    cols = np.concatenate([np.arange(n), n + sj, np.full(m, sink)])
-    caps = np.concatenate([pupils, np.full(ui.size, int(pupils.sum()) + 1), allowed])
-    graph = sp.csr_array((caps, (rows, cols)), shape=(n + m + 2, n + m + 2))
-    flow = maximum_flow(graph, source, sink).flow_value
-    return float(pupils.sum() - flow) / 1000.0

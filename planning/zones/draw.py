@@ -23,7 +23,7 @@ from xuewei.data import Standards
 from xuewei.errors import ConfigError, InputError, Problem
 from xuewei.vocabulary import SettlementRule
 
-from .bound import least_over_trip_m, unavoidable_overflow
+from .bound import least_over_trip_m, reachable, unavoidable_overflow
 from .crowding import crowded_core
 from .exact import solve_exact
 from .feeders import feed_junior
@@ -572,7 +572,8 @@ def _case_row(
     if case is None or sol is None:
         return {**row, **NO_SCHOOL_CASE}
     total, allowed = float(case.pupils.sum()), float(case.allowed.sum())
-    forced = unavoidable_overflow(case)
+    reach = reachable(case)
+    forced = unavoidable_overflow(case, reach)
     return {
         **row,
         "method": sol.method,
@@ -587,7 +588,7 @@ def _case_row(
         "capacity_short": total > allowed + 1e-9,
         "over_pupils": float(overflow_of(case, sol.label).sum()),
         "over_bound": forced,
-        "least_over_km": least_over_trip_m(case, forced) / 1000.0,
+        "least_over_km": least_over_trip_m(case, forced, reach=reach) / 1000.0,
         "non_contiguous": components_of(case, sol.label, case.neighbours()),
         "feeder_conflicts": sol.conflicts,
         "seconds": sol.seconds,

@@ -25,6 +25,8 @@ plan's demand points: drawn alone, a district may class a few units at its edge 
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -36,16 +38,12 @@ from xuewei.gis.settlement import parse_settlement, urban_by_density
 from xuewei.vocabulary import SETTLEMENT_RULES
 
 __all__ = [
-    "REACH_COLUMNS",
     "beyond_radius",
     "cases_reach",
     "reach_sentence",
     "unit_rural",
     "with_reach",
 ]
-
-#: The columns :func:`with_reach` adds to the unit → school table.
-REACH_COLUMNS = ("settlement", "radius_m", "beyond_radius")
 
 
 def unit_rural(
@@ -199,10 +197,14 @@ def reach_sentence(assignments: pd.DataFrame, lang: str = "en") -> str:
     '超出服务半径（小学城镇 500米、乡村 2.5公里）：小学 40人（40.0%），最远 3.2公里'
     """
     zh_level = {"primary": "小学", "junior": "初中"}
+    per = beyond_radius(assignments, ["level"])
+    levels = per["level"].tolist()
+    beyond_by = dict(zip(levels, per["beyond_radius_pupils"].to_numpy(dtype=float), strict=True))
+    top_by = dict(zip(levels, per["max_distance_m"].to_numpy(dtype=float), strict=True))
     radii_en, radii_zh, parts_en, parts_zh = [], [], [], []
     for level, a in assignments.groupby("level", sort=False):
         r = a.groupby("settlement")["radius_m"].first()
-        name = str(level)
+        name, zh_name = str(level), zh_level.get(str(level), str(level))
         en_r = [
             f"{_span(r[s])} {w}" for s, w in (("urban", "in towns"), ("rural", "rural")) if s in r
         ]
@@ -210,15 +212,14 @@ def reach_sentence(assignments: pd.DataFrame, lang: str = "en") -> str:
             f"{w} {_span(r[s], 'zh')}" for s, w in (("urban", "城镇"), ("rural", "乡村")) if s in r
         ]
         radii_en.append(f"{name} {', '.join(en_r)}")
-        radii_zh.append(f"{zh_level.get(name, name)}{'、'.join(zh_r)}")
+        radii_zh.append(f"{zh_name}{'、'.join(zh_r)}")
         pupils = float(a["pupils"].sum())
-        far = float((a["pupils"] * a["beyond_radius"]).sum())
-        share = far / pupils if pupils > 0 else 0.0
-        top = float(a["distance_m"].where(a["pupils"] > 0).max())
-        top_en = f", farthest {top / 1000:,.1f} km" if top == top else ""
-        top_zh = f"，最远 {top / 1000:,.1f}公里" if top == top else ""
-        parts_en.append(f"{name} {far:,.0f} pupils ({share:.1%}){top_en}")
-        parts_zh.append(f"{zh_level.get(name, name)} {far:,.0f}人（{share:.1%}）{top_zh}")
+        beyond, top = beyond_by[level], top_by[level]
+        share = beyond / pupils if pupils > 0 else 0.0
+        top_en = "" if math.isnan(top) else f", farthest {top / 1000:,.1f} km"
+        top_zh = "" if math.isnan(top) else f"，最远 {top / 1000:,.1f}公里"
+        parts_en.append(f"{name} {beyond:,.0f} pupils ({share:.1%}){top_en}")
+        parts_zh.append(f"{zh_name} {beyond:,.0f}人（{share:.1%}）{top_zh}")
     if lang == "zh":
         return f"超出服务半径（{'；'.join(radii_zh)}）：{'；'.join(parts_zh)}"
     return f"beyond the service radius ({'; '.join(radii_en)}): {'; '.join(parts_en)}"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .crowding import EMPTY_CORE
 from .problem import IntArray, ZoneCase
+from .reach import beyond_radius
 
 #: The ``cases`` row of a district and level with no school of the level.
 NO_SCHOOL_CASE: dict[str, Any] = {
@@ -143,24 +144,18 @@ def school_table(
 
     ``schools`` has ``level`` (the zone level), ``school_id``, ``district_id``, ``places``,
     ``allowed`` and optionally ``name``; ``assignments`` has ``beyond_radius``
-    (:func:`~xuewei.planning.zones.reach.with_reach`).
+    (:func:`~xuewei.planning.zones.reach.with_reach`), summed by
+    :func:`~xuewei.planning.zones.reach.beyond_radius` with the farthest trip.
     """
     a = assignments.dropna(subset=["school_id"]).copy()
     a["pd"] = a["pupils"] * a["distance_m"]
-    a["far"] = a["pupils"] * a["beyond_radius"]
-    g = a.groupby(["level", "school_id"])
+    keys = ["level", "school_id"]
+    g = a.groupby(keys)
     agg = pd.DataFrame(
-        {
-            "pupils": g["pupils"].sum(),
-            "pupil_m": g["pd"].sum(),
-            "max_distance_m": a[a["pupils"] > 0]
-            .groupby(["level", "school_id"])["distance_m"]
-            .max(),
-            "pupils_moved": g["moved"].sum(),
-            "beyond_radius_pupils": g["far"].sum(),
-        }
+        {"pupils": g["pupils"].sum(), "pupil_m": g["pd"].sum(), "pupils_moved": g["moved"].sum()}
     ).reset_index()
-    out = schools.merge(agg, on=["level", "school_id"], how="left")
+    agg = agg.merge(beyond_radius(a, keys), on=keys)  # pupils beyond the radius, farthest trip
+    out = schools.merge(agg, on=keys, how="left")
     out["pupils"] = out["pupils"].fillna(0.0)
     out["pupils_moved"] = out["pupils_moved"].fillna(0.0)
     out["beyond_radius_pupils"] = out["beyond_radius_pupils"].fillna(0.0)
