@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from zone_grids import grid_cases
 
 from xuewei.data import load_standards
-from xuewei.errors import ConfigError
+from xuewei.errors import ConfigError, InputError
 from xuewei.planning.zones import ZoneResult, draw_zones
 from xuewei.planning.zones.bound import least_over_trip_m, unavoidable_overflow
 from xuewei.planning.zones.exact import solve_exact
@@ -200,3 +200,11 @@ def test_a_full_town_needs_the_far_school() -> None:
     assert least_over_trip_m(c, 100.0) == pytest.approx(10000.0)
     # 200 over: all to a, the longest trip 2 km (each unit's nearest school, at least)
     assert least_over_trip_m(c, 200.0) == pytest.approx(2000.0)
+
+
+def test_a_settlement_word_neither_urban_nor_rural_names_its_row() -> None:
+    d, e, s = _strip(["城镇", "suburb", None, None])
+    with pytest.raises(InputError, match=r"settlement 'suburb' is neither urban nor rural") as err:
+        draw_zones(d, e, s, year=2025, standards=STANDARDS, levels=["primary"])
+    (problem,) = err.value.problems
+    assert (problem.source, problem.row, problem.column) == ("estates", 2, "settlement")
